@@ -1,0 +1,2 @@
+export { createPool, type DatabaseConfig } from './pool.js';
+export { migrate, listMigrations, type MigrateOptions, type Migration } from './migrate.js';

@@ -1,0 +1,90 @@
+/**
+ * One error model for every service. Domain and application code throw AppError (or a subclass);
+ * the gRPC kit maps `kind` to a status code, `reason` to google.rpc.ErrorInfo and `violations` to
+ * google.rpc.BadRequest. This file imports nothing, so domain code may use it.
+ */
+export type ErrorKind =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'ABORTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'INTERNAL';
+
+export interface FieldViolation {
+  field: string;
+  description: string;
+}
+
+export interface AppErrorOptions {
+  violations?: FieldViolation[];
+  metadata?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly violations: FieldViolation[];
+  readonly metadata: Record<string, string>;
+
+  constructor(
+    readonly kind: ErrorKind,
+    /** Stable, UPPER_SNAKE reason callers switch on, e.g. EMAIL_TAKEN. */
+    readonly reason: string,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.violations = options.violations ?? [];
+    this.metadata = options.metadata ?? {};
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+/** Bad input, with one violation per offending field. */
+export const invalidArgument = (violations: FieldViolation[], reason = 'INVALID_ARGUMENT'): AppError =>
+  new AppError(
+    'INVALID_ARGUMENT',
+    reason,
+    violations.map((v) => `${v.field}: ${v.description}`).join('; ') || 'invalid argument',
+    { violations },
+  );
+
+export const notFound = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
+  new AppError('NOT_FOUND', reason, message, { metadata });
+
+export const alreadyExists = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
+  new AppError('ALREADY_EXISTS', reason, message, { metadata });
+
+export const failedPrecondition = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
+  new AppError('FAILED_PRECONDITION', reason, message, { metadata });
+
+export const permissionDenied = (message: string, reason = 'PERMISSION_DENIED', metadata?: Record<string, string>): AppError =>
+  new AppError('PERMISSION_DENIED', reason, message, { metadata });
+
+export const unauthenticated = (reason: string, message: string): AppError =>
+  new AppError('UNAUTHENTICATED', reason, message);
+
+/** Collects field violations so a request reports every bad field at once. */
+export class Violations {
+  private readonly list: FieldViolation[] = [];
+
+  add(field: string, description: string): this {
+    this.list.push({ field, description });
+    return this;
+  }
+
+  get isEmpty(): boolean {
+    return this.list.length === 0;
+  }
+
+  throwIfAny(reason?: string): void {
+    if (this.list.length > 0) throw invalidArgument(this.list, reason);
+  }
+}
