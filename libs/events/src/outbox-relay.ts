@@ -1,0 +1,168 @@
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { Pool } from 'pg';
+import { backoffDelay, sleep } from './backoff.js';
+import { recordToNatsHeaders } from './envelope.js';
+import type { Logger } from './logger.js';
+import { OutboxListener } from './outbox-listener.js';
+import { withTransaction } from './pg-transaction.js';
+import { Wakeup } from './wakeup.js';
+
+export type OutboxRelayOptions = {
+  pool: Pool;
+  js: JetStreamClient;
+  logger: Logger;
+  batchSize?: number;
+  /** Longest wait between batches when idle and no insert notification arrives. */
+  idlePollMs?: number;
+  publishTimeoutMs?: number;
+  maxBackoffMs?: number;
+  /** Set false where a dedicated LISTEN connection cannot be spared; the relay then polls. */
+  listen?: boolean;
+};
+
+type PendingRow = {
+  id: string;
+  subject: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+  attempts: number;
+};
+
+export type BatchOutcome = { claimed: number; published: number; failed: number };
+
+/**
+ * Publishes outbox rows to JetStream, at least once. Rows are claimed with SKIP LOCKED, so
+ * relays can run side by side; a row published but not yet marked when a relay dies is published
+ * again and JetStream drops the copy by its Nats-Msg-Id within the stream's duplicate window.
+ */
+export class OutboxRelay {
+  /** Rows published and marked since start: read these for metrics. */
+  published = 0;
+  /** Publish attempts that failed since start. */
+  failed = 0;
+
+  private readonly pool: Pool;
+  private readonly js: JetStreamClient;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly idlePollMs: number;
+  private readonly publishTimeoutMs: number | undefined;
+  private readonly maxBackoffMs: number;
+  private readonly listener: OutboxListener | undefined;
+  private readonly wakeup = new Wakeup();
+  private stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(opts: OutboxRelayOptions) {
+    this.pool = opts.pool;
+    this.js = opts.js;
+    this.logger = opts.logger;
+    this.batchSize = opts.batchSize ?? 256;
+    this.idlePollMs = opts.idlePollMs ?? 1000;
+    this.publishTimeoutMs = opts.publishTimeoutMs;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    }
+    if (opts.listen ?? true) {
+      this.listener = new OutboxListener(opts.pool, opts.logger, () => this.wakeup.notify());
+    }
+  }
+
+  start(): void {
+    if (this.loop) throw new Error('OutboxRelay is already running');
+    this.stopping = new AbortController();
+    this.listener?.start();
+    this.loop = this.run(this.stopping.signal);
+  }
+
+  /** Lets the in-flight batch finish, then resolves. */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.stopping.abort();
+    await this.loop;
+    await this.listener?.stop();
+    this.loop = undefined;
+  }
+
+  /** Relays one batch; returns how many rows it published. */
+  async relayOnce(): Promise<number> {
+    return (await this.relayBatch()).published;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      const outcome = await this.relayBatch().catch((err: unknown) => {
+        this.logger.error({ err }, 'outbox batch failed');
+        return undefined;
+      });
+      if (outcome === undefined || outcome.failed > 0) {
+        failures++;
+        await sleep(backoffDelay(failures, 100, this.maxBackoffMs), signal);
+      } else {
+        failures = 0;
+        if (outcome.claimed < this.batchSize) await this.wakeup.wait(this.idlePollMs, signal);
+      }
+    }
+  }
+
+  private async relayBatch(): Promise<BatchOutcome> {
+    const outcome = await withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<PendingRow>(
+        `SELECT id, subject, payload, headers, attempts FROM outbox
+         WHERE published_time IS NULL
+         ORDER BY create_time, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return { claimed: 0, published: 0, failed: 0 };
+
+      const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
+      const publishedIds: string[] = [];
+      const failures: { row: PendingRow; reason: unknown }[] = [];
+      results.forEach((result, i) => {
+        const row = rows[i]!;
+        if (result.status === 'fulfilled') publishedIds.push(row.id);
+        else failures.push({ row, reason: result.reason });
+      });
+
+      if (publishedIds.length > 0) {
+        await client.query('UPDATE outbox SET published_time = now() WHERE id = ANY($1::uuid[])', [publishedIds]);
+      }
+      if (failures.length > 0) {
+        await client.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [
+          failures.map((f) => f.row.id),
+        ]);
+        this.logFailures(failures);
+      }
+      return { claimed: rows.length, published: publishedIds.length, failed: failures.length };
+    });
+    this.published += outcome.published;
+    this.failed += outcome.failed;
+    return outcome;
+  }
+
+  private publish(row: PendingRow): Promise<PubAck> {
+    return this.js.publish(row.subject, row.payload, {
+      msgID: row.id,
+      headers: recordToNatsHeaders(row.headers),
+      ...(this.publishTimeoutMs === undefined ? {} : { timeout: this.publishTimeoutMs }),
+    });
+  }
+
+  private logFailures(failures: { row: PendingRow; reason: unknown }[]): void {
+    const first = failures[0]!;
+    this.logger.error(
+      {
+        err: first.reason,
+        failed: failures.length,
+        eventId: first.row.id,
+        subject: first.row.subject,
+        attempts: first.row.attempts + 1,
+      },
+      'outbox events not published; will retry',
+    );
+  }
+}

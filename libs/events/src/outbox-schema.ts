@@ -1,0 +1,86 @@
+import type { EventEnvelope } from './envelope.js';
+import { cloudEventHeaders } from './envelope.js';
+
+/** The channel the outbox trigger notifies; the payload is the schema of the outbox table. */
+export const OUTBOX_CHANNEL = 'warden_outbox';
+
+/**
+ * Tables every service copies into its first migration. Names are unqualified: each service
+ * runs with its own schema first on `search_path`.
+ */
+export const OUTBOX_DDL = `
+CREATE TABLE outbox (
+  id uuid PRIMARY KEY,
+  subject text NOT NULL,
+  type text NOT NULL,
+  payload bytea NOT NULL,
+  headers jsonb NOT NULL,
+  create_time timestamptz(3) NOT NULL,
+  published_time timestamptz(3),
+  attempts integer NOT NULL DEFAULT 0
+);
+
+CREATE INDEX outbox_published_time_create_time_idx ON outbox (published_time, create_time);
+
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- The schema as payload lets a relay ignore wake-ups from other services sharing the database.
+  PERFORM pg_notify('${OUTBOX_CHANNEL}', TG_TABLE_SCHEMA);
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+  FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+
+CREATE TABLE processed_events (
+  consumer text NOT NULL,
+  event_id text NOT NULL,
+  processed_time timestamptz(3) NOT NULL,
+  PRIMARY KEY (consumer, event_id)
+);
+`;
+
+/** A new outbox row in the shape of the services' Prisma model `OutboxEvent`. */
+export type OutboxRow = {
+  id: string;
+  subject: string;
+  type: string;
+  payload: Uint8Array;
+  headers: Record<string, string>;
+  createTime: Date;
+};
+
+export function toOutboxRow(env: EventEnvelope): OutboxRow {
+  return {
+    id: env.id,
+    subject: env.type,
+    type: env.type,
+    payload: env.payload,
+    headers: cloudEventHeaders(env),
+    createTime: env.time,
+  };
+}
+
+/** Anything that runs a parameterized query: a pg Client, PoolClient or Pool. */
+export type Queryable = {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+};
+
+/** Writes events to the outbox; pass the client of the transaction that changes the state. */
+export async function insertOutbox(client: Queryable, envs: readonly EventEnvelope[]): Promise<void> {
+  if (envs.length === 0) return;
+  const rows = envs.map(toOutboxRow);
+  await client.query(
+    `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::timestamptz[])`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.type),
+      rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)),
+      rows.map((r) => JSON.stringify(r.headers)),
+      rows.map((r) => r.createTime),
+    ],
+  );
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import type { CallContext, UserPrincipal } from '@warden/bus';
+import { AppError, isAppError } from '@warden/errors';
+import { withLogContext, type Logger } from '@warden/logger';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Histogram } from 'prom-client';
+import { ServiceAuthenticator } from './identity.js';
+import { internalStatus, isClientKind, toStatus } from './status.js';
+import { traceIdOf, ensureTraceparent } from './trace.js';
+
+/** What a handler gets besides its request. */
+export interface CallInfo {
+  ctx: CallContext;
+  metadata: Metadata;
+  /** Aborted when the caller cancels or its deadline passes. */
+  signal: AbortSignal;
+}
+
+export type UnaryHandler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
+/** A server-streaming handler writes with `send`, which waits while the client reads slowly. */
+export type StreamHandler<Req, Res> = (request: Req, call: CallInfo, send: (message: Res) => Promise<void>) => Promise<void>;
+
+export interface TlsConfig {
+  enabled: boolean;
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+}
+
+export interface ServerKitOptions {
+  serviceName: string;
+  logger: Logger;
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  serviceKeys: Record<string, string>;
+  tls?: TlsConfig;
+  /** A descriptor set (buf build -o) for grpc.reflection.v1. */
+  descriptorSetPath?: string;
+  /** Turns `authorization: Bearer <token>` into a user principal (through ValidateSession). */
+  resolveUser?: (token: string, ctx: CallContext) => Promise<UserPrincipal>;
+  rpcDuration?: Histogram<'method' | 'code'>;
+}
+
+const DECODE_FAILED = Symbol('decode failed');
+type DecodeFailure = { [DECODE_FAILED]: string };
+
+/**
+ * The server kit: every RPC passes identity, principal, request id, trace context, logging,
+ * metrics and the single error mapping; health and reflection come with it.
+ */
+export class GrpcServer {
+  readonly server: Server;
+  readonly health: HealthImplementation;
+  private readonly authenticator: ServiceAuthenticator;
+  private readonly serviceNames: string[] = [];
+  private boundPort = 0;
+
+  constructor(private readonly options: ServerKitOptions) {
+    this.server = new Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    this.authenticator = new ServiceAuthenticator(options.serviceKeys, options.tls?.enabled ?? false);
+    this.health = new HealthImplementation({ '': 'NOT_SERVING' });
+    this.health.addToServer(this.server);
+    if (options.descriptorSetPath) {
+      const definitions = loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
+      new ReflectionService(definitions).addToServer(this.server);
+    }
+  }
+
+  /** Registers a generated `XServiceService` definition with typed handlers, keyed like it. */
+  addService<D extends ServiceDefinition>(
+    definition: D,
+    handlers: { [K in keyof D]: UnaryHandler<never, unknown> | StreamHandler<never, unknown> },
+  ): void {
+    const wrapped: UntypedServiceImplementation = {};
+    const safeDefinition: Record<string, unknown> = {};
+    let serviceName = '';
+    for (const [key, method] of Object.entries(definition)) {
+      serviceName = method.path.split('/')[1]!;
+      safeDefinition[key] = { ...method, requestDeserialize: safeDeserializer(method.requestDeserialize) };
+      const handler = handlers[key as keyof D] as (...args: never[]) => Promise<unknown>;
+      wrapped[key] = method.responseStream
+        ? this.wrapStream(method.path, handler as StreamHandler<unknown, unknown>)
+        : this.wrapUnary(method.path, handler as UnaryHandler<unknown, unknown>);
+    }
+    this.server.addService(safeDefinition as ServiceDefinition, wrapped);
+    this.serviceNames.push(serviceName);
+    this.health.setStatus(serviceName, 'NOT_SERVING');
+  }
+
+  async listen(): Promise<number> {
+    const credentials = this.credentials();
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+    this.setServing(true);
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  setServing(serving: boolean): void {
+    const value = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', value);
+    for (const name of this.serviceNames) this.health.setStatus(name, value);
+  }
+
+  /** Stop accepting, let in-flight calls finish for up to `graceMs`, then cut the rest. */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private credentials(): ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls?.enabled) return ServerCredentials.createInsecure();
+    if (!tls.certFile || !tls.keyFile) throw new Error('tls.enabled needs tls.cert_file and tls.key_file');
+    const ca = tls.caFile ? readFileSync(tls.caFile) : null;
+    return ServerCredentials.createSsl(
+      ca,
+      [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
+      ca !== null,
+    );
+  }
+
+  private wrapUnary(path: string, handler: UnaryHandler<unknown, unknown>) {
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const started = performance.now();
+      void this.run(path, call, call.request, async (info) => handler(call.request, info)).then(
+        (response) => {
+          this.observe(path, started, status.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const failure = this.failure(path, error);
+          this.observe(path, started, failure.code ?? status.INTERNAL);
+          callback(failure as never, null);
+        },
+      );
+    };
+  }
+
+  private wrapStream(path: string, handler: StreamHandler<unknown, unknown>) {
+    return (call: ServerWritableStream<unknown, unknown>) => {
+      const started = performance.now();
+      const send = (message: unknown) =>
+        new Promise<void>((resolve, reject) => {
+          if (call.cancelled || call.destroyed) return reject(new AppError('ABORTED', 'CANCELLED', 'stream cancelled'));
+          if (call.write(message)) resolve();
+          else call.once('drain', () => resolve());
+        });
+      void this.run(path, call, call.request, (info) => handler(call.request, info, send)).then(
+        () => {
+          this.observe(path, started, status.OK);
+          call.end();
+        },
+        (error: unknown) => {
+          if (call.cancelled) return;
+          const failure = this.failure(path, error);
+          this.observe(path, started, failure.code ?? status.INTERNAL);
+          call.emit('error', failure);
+        },
+      );
+    };
+  }
+
+  private async run<T>(
+    path: string,
+    call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+    request: unknown,
+    body: (info: CallInfo) => Promise<T>,
+  ): Promise<T> {
+    const metadata = call.metadata;
+    const requestId = firstString(metadata, 'x-request-id')?.slice(0, 128) ?? randomUUID();
+    const traceparent = ensureTraceparent(firstString(metadata, 'traceparent'));
+    return withLogContext({ requestId, traceId: traceIdOf(traceparent) }, async () => {
+      if (isDecodeFailure(request)) {
+        throw new AppError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', `request could not be decoded: ${request[DECODE_FAILED]}`);
+      }
+      const service = this.authenticator.identify(call, metadata);
+      const ctx: CallContext = { service: { name: service }, requestId, traceparent };
+      const token = bearerToken(metadata);
+      if (token !== undefined) {
+        if (!this.options.resolveUser) throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'user tokens are not accepted here');
+        ctx.user = await this.options.resolveUser(token, ctx);
+        ctx.bearerToken = token;
+      }
+      const controller = new AbortController();
+      call.once('cancelled', () => controller.abort());
+      const deadline = call.getDeadline();
+      const timeout = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+      const timer = Number.isFinite(timeout) ? setTimeout(() => controller.abort(), Math.max(0, timeout)) : undefined;
+      try {
+        return await body({ ctx, metadata, signal: controller.signal });
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+    });
+  }
+
+  private failure(path: string, error: unknown) {
+    const logger = this.options.logger;
+    if (isAppError(error)) {
+      if (error.kind === 'INTERNAL') logger.error({ err: error, method: path }, 'rpc failed');
+      else if (isClientKind(error.kind)) logger.debug({ method: path, reason: error.reason }, error.message);
+      else logger.warn({ method: path, reason: error.reason }, error.message);
+      return toStatus(error);
+    }
+    // Unknown errors are logged once, here, and reach the caller as a bare INTERNAL.
+    logger.error({ err: error, method: path }, 'unexpected error');
+    return internalStatus();
+  }
+
+  private observe(path: string, started: number, code: status): void {
+    this.options.rpcDuration?.observe({ method: path, code: status[code] ?? String(code) }, (performance.now() - started) / 1000);
+  }
+}
+
+/** grpc-js answers INTERNAL when a deserializer throws; ours never throws, the handler answers INVALID_ARGUMENT. */
+function safeDeserializer(deserialize: (bytes: Buffer) => unknown) {
+  return (bytes: Buffer): unknown => {
+    try {
+      return deserialize(bytes);
+    } catch (error) {
+      return { [DECODE_FAILED]: (error as Error).message } satisfies DecodeFailure;
+    }
+  };
+}
+
+const isDecodeFailure = (value: unknown): value is DecodeFailure =>
+  typeof value === 'object' && value !== null && DECODE_FAILED in value;
+
+function firstString(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function bearerToken(metadata: Metadata): string | undefined {
+  const header = firstString(metadata, 'authorization');
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new AppError('UNAUTHENTICATED', 'MALFORMED_AUTHORIZATION', 'authorization must be "Bearer <token>"');
+  return match[1];
+}
