@@ -25,12 +25,11 @@ export type NewEvent = {
 };
 
 export function newEvent(input: NewEvent): EventEnvelope {
-  const time = input.time ?? new Date();
   return {
-    id: uuidv7(time.getTime()),
+    id: uuidv7(),
     type: input.type,
     source: input.source,
-    time,
+    time: input.time ?? new Date(),
     payload: input.payload,
     ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
     ...(input.subjectId === undefined ? {} : { subjectId: input.subjectId }),

@@ -39,6 +39,8 @@ CREATE TABLE processed_events (
   processed_time timestamptz(3) NOT NULL,
   PRIMARY KEY (consumer, event_id)
 );
+
+CREATE INDEX processed_events_processed_time_idx ON processed_events (processed_time);
 `;
 
 /** A new outbox row in the shape of the services' Prisma model `OutboxEvent`. */

@@ -8,6 +8,7 @@ let counter = 0;
 /**
  * RFC 9562 UUIDv7: 48-bit Unix ms, then a 12-bit counter in rand_a so ids made in the same
  * millisecond by this process still sort in creation order (method 1 of section 6.2).
+ * `now` is for tests: a future value carries over to the ids that follow.
  */
 export function uuidv7(now: number = Date.now()): string {
   if (now > lastMs) {

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AuthContext, Metadata } from '@grpc/grpc-js';
+import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+
+type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthContext']>;
 import { unauthenticated } from '@warden/errors';
 
 export const SERVICE_KEY_HEADER = 'x-warden-service-key';
@@ -18,7 +20,7 @@ export class ServiceAuthenticator {
     this.keys = Object.entries(serviceKeys).map(([name, key]) => ({ name, digest: digest(key) }));
   }
 
-  identify(call: { getAuthContext?: () => AuthContext | null }, metadata: Metadata): string {
+  identify(call: { getAuthContext?: () => AuthContext }, metadata: Metadata): string {
     if (this.mtls) {
       const name = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
       if (typeof name === 'string' && name) return name;

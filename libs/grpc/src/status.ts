@@ -79,7 +79,9 @@ export function fromServiceError(error: ServiceError | Error): AppError {
           reason = info.reason;
           metadata = info.metadata;
         } else if (any.typeUrl === BAD_REQUEST_TYPE) {
-          violations.push(...rpcDetails.BadRequest.decode(any.value).fieldViolations);
+          for (const v of rpcDetails.BadRequest.decode(any.value).fieldViolations) {
+            violations.push({ field: v.field, description: v.description });
+          }
         }
       }
     } catch {

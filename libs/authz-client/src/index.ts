@@ -1,0 +1,2 @@
+export { createAuthzChecker, AUTHZ_EVENTS_SUBJECT, type AuthzChecker, type AuthzCheckerOptions } from './authz-checker.js';
+export { DecisionCache, decisionKey, type DecisionCacheOptions } from './decision-cache.js';

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '@warden/errors';
+import { Bus } from './bus.js';
+import type { CallContext } from './context.js';
+import { Idempotency } from './idempotency.js';
+import { MemoryIdempotencyStore } from './memory-idempotency-store.js';
+import { TablePermissionChecker } from './testing-checkers.js';
+import type { UseCase } from './use-case.js';
+
+const USER = '0190a000-0000-7000-8000-000000000001';
+const OTHER = '0190a000-0000-7000-8000-000000000002';
+
+const aContext = (overrides: Partial<CallContext> = {}): CallContext => ({
+  service: { name: 'gateway' },
+  user: { userId: USER, sessionId: 's1' },
+  requestId: 'r1',
+  ...overrides,
+});
+
+function readUser(): UseCase<{ userId: string }, string> & { calls: number } {
+  return {
+    name: 'GetUser',
+    calls: 0,
+    access: { kind: 'permission', permission: 'user.read', resource: (input) => ({ type: 'user', id: input.userId, ownerId: input.userId }) },
+    async execute(input) {
+      this.calls++;
+      return `user ${input.userId}`;
+    },
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Bus authorization', () => {
+  it('runs the handler when the subject holds the permission through :own', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker({ [USER]: ['user.read:own'] }) });
+    await expect(bus.run(readUser(), { userId: USER }, aContext())).resolves.toBe(`user ${USER}`);
+  });
+
+  it('denies acting on another owner with PERMISSION_DENIED and never runs the handler', async () => {
+    const useCase = readUser();
+    const bus = new Bus({ authorizer: new TablePermissionChecker({ [USER]: ['user.read:own'] }) });
+    const error = await rejection(bus.run(useCase, { userId: OTHER }, aContext()));
+    expect(error.kind).toBe('PERMISSION_DENIED');
+    expect(error.metadata.permission).toBe('user.read');
+    expect(useCase.calls).toBe(0);
+  });
+
+  it('asks for a user token when a bare service lacks the permission', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker() });
+    const error = await rejection(bus.run(readUser(), { userId: USER }, aContext({ user: undefined })));
+    expect(error.kind).toBe('UNAUTHENTICATED');
+    expect(error.reason).toBe('USER_TOKEN_REQUIRED');
+  });
+
+  it('checks a bare service as the subject service:<name>', async () => {
+    const checker = new TablePermissionChecker({ 'service:ops': ['user.read'] });
+    const bus = new Bus({ authorizer: checker });
+    await bus.run(readUser(), { userId: USER }, aContext({ user: undefined, service: { name: 'ops' } }));
+    expect(checker.asked[0]?.subjectId).toBe('service:ops');
+  });
+
+  it('reserves named-service use cases for those services', async () => {
+    const internal: UseCase<void, string> = { name: 'VerifyCredentials', access: { kind: 'services', names: ['session-service'] }, execute: async () => 'ok' };
+    const bus = new Bus({ authorizer: new TablePermissionChecker() });
+    await expect(bus.run(internal, undefined, aContext({ service: { name: 'session-service' } }))).resolves.toBe('ok');
+    const error = await rejection(bus.run(internal, undefined, aContext()));
+    expect(error.kind).toBe('PERMISSION_DENIED');
+    expect(error.reason).toBe('SERVICE_NOT_ALLOWED');
+  });
+
+  it('reports every run to the observer, failures included', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), observe: (name, _ms, error) => seen.push([name, error !== undefined]) });
+    await rejection(bus.run(readUser(), { userId: USER }, aContext()));
+    expect(seen).toEqual([['GetUser', true]]);
+  });
+});
+
+describe('Bus idempotency', () => {
+  type Register = { email: string; password: string; requestId?: string };
+  const register = (): UseCase<Register, { id: number; token: string }> & { calls: number } => ({
+    name: 'RegisterUser',
+    calls: 0,
+    access: { kind: 'service' },
+    idempotency: {
+      key: (input) => input.requestId,
+      fingerprint: (input) => `${input.email}\n${input.password}`,
+      encode: (output) => new TextEncoder().encode(JSON.stringify(output)),
+      decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)),
+    },
+    async execute() {
+      this.calls++;
+      return { id: this.calls, token: `secret-token-${this.calls}` };
+    },
+  });
+
+  it('returns the first response for the same key and request, without running again', async () => {
+    const store = new MemoryIdempotencyStore();
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(store) });
+    const useCase = register();
+    const input = { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' };
+    const first = await bus.run(useCase, input, aContext());
+    const second = await bus.run(useCase, input, aContext());
+    expect(second).toEqual(first);
+    expect(useCase.calls).toBe(1);
+  });
+
+  it('refuses the same key with a different request as ALREADY_EXISTS', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    const useCase = register();
+    await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' }, aContext());
+    const error = await rejection(bus.run(useCase, { email: 'b@x.io', password: 'pw-123456', requestId: 'k1' }, aContext()));
+    expect(error.kind).toBe('ALREADY_EXISTS');
+    expect(error.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('stores neither the raw key nor a readable response', async () => {
+    const store = new MemoryIdempotencyStore();
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(store) });
+    await bus.run(register(), { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' }, aContext());
+    const [record] = [...store.records.values()];
+    expect(record!.keyHash).not.toContain('k1');
+    expect(Buffer.from(record!.response!).toString('latin1')).not.toContain('secret-token');
+  });
+
+  it('lets a failed request be retried with the same key', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    let fail = true;
+    const flaky: UseCase<Register, string> = {
+      ...register(),
+      idempotency: { ...register().idempotency!, encode: (o) => new TextEncoder().encode(o), decode: (b) => new TextDecoder().decode(b) },
+      async execute() {
+        if (fail) {
+          fail = false;
+          throw new AppError('UNAVAILABLE', 'UNAVAILABLE', 'db down');
+        }
+        return 'done';
+      },
+    };
+    const input = { email: 'a@x.io', password: 'pw-123456', requestId: 'k2' };
+    await rejection(bus.run(flaky, input, aContext()));
+    await expect(bus.run(flaky, input, aContext())).resolves.toBe('done');
+  });
+
+  it('answers ABORTED while the first request with the key is still running', async () => {
+    const store = new MemoryIdempotencyStore();
+    await store.claim({ keyHash: 'x', fingerprint: 'f', now: new Date() }, 1000);
+    const idempotency = new Idempotency(store);
+    const useCase = register();
+    // Claim the exact row the run would use, by running once with a handler that never settles.
+    let release!: () => void;
+    const slow: typeof useCase = { ...useCase, execute: () => new Promise((resolve) => (release = () => resolve({ id: 0, token: 't' }))) };
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency });
+    const input = { email: 'a@x.io', password: 'pw-123456', requestId: 'k3' };
+    const first = bus.run(slow, input, aContext());
+    await new Promise((resolve) => setImmediate(resolve));
+    const error = await rejection(bus.run(slow, input, aContext()));
+    expect(error.kind).toBe('ABORTED');
+    release();
+    await first;
+  });
+
+  it('runs without a key as a plain call every time', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    const useCase = register();
+    await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456' }, aContext());
+    await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456' }, aContext());
+    expect(useCase.calls).toBe(2);
+  });
+});

@@ -1,0 +1,159 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { backoffDelay, sleep } from './backoff.js';
+import { fromNatsMessage, type EventEnvelope } from './envelope.js';
+import type { Logger } from './logger.js';
+
+export type DurableConsumerOptions = {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  /** Shared by every replica of the consuming service: they split the work. */
+  durable: string;
+  filterSubject: string;
+  /** Throw to have the event redelivered later; make the effect idempotent (see processOnce). */
+  handle: (event: EventEnvelope) => Promise<void>;
+  logger: Logger;
+  ackWaitMs?: number;
+  /** Deliveries before an event is given up on; -1 retries for ever. */
+  maxDeliver?: number;
+  /** Messages pulled at a time. */
+  batch?: number;
+  maxRetryDelayMs?: number;
+};
+
+/** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
+export class DurableConsumer {
+  private readonly opts: Required<DurableConsumerOptions>;
+  private readonly log: Logger;
+  private stopping = new AbortController();
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(opts: DurableConsumerOptions) {
+    this.opts = {
+      ...opts,
+      ackWaitMs: opts.ackWaitMs ?? 30_000,
+      maxDeliver: opts.maxDeliver ?? -1,
+      batch: opts.batch ?? 64,
+      maxRetryDelayMs: opts.maxRetryDelayMs ?? 60_000,
+    };
+    this.log = opts.logger;
+  }
+
+  /** Creates the durable if missing (fails fast when the stream is absent), then consumes. */
+  async start(): Promise<void> {
+    if (this.loop) throw new Error(`consumer ${this.opts.durable} is already running`);
+    this.stopping = new AbortController();
+    await this.ensureConsumer();
+    this.loop = this.run(this.stopping.signal);
+  }
+
+  /** Stops pulling, finishes the message in hand, then resolves; unacked messages get redelivered. */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.stopping.abort();
+    await this.messages?.close();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    for (let failures = 1; !signal.aborted; failures++) {
+      try {
+        const consumer = await this.opts.js.consumers.get(this.opts.stream, this.opts.durable);
+        const messages = await consumer.consume({ max_messages: this.opts.batch });
+        this.messages = messages;
+        if (signal.aborted) await messages.close();
+        void this.watch(messages);
+        for await (const msg of messages) {
+          await this.process(msg);
+          failures = 0;
+        }
+      } catch (err) {
+        if (!signal.aborted) this.log.error({ err, durable: this.opts.durable }, 'consumer stopped; restarting');
+      } finally {
+        this.messages = undefined;
+      }
+      if (!signal.aborted) await sleep(backoffDelay(failures, 500, 30_000), signal);
+    }
+  }
+
+  private async watch(messages: ConsumerMessages): Promise<void> {
+    for await (const status of messages.status()) {
+      if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
+        this.log.warn({ durable: this.opts.durable, status: status.type }, 'durable consumer missing; recreating it');
+        await this.ensureConsumer().catch((err: unknown) => {
+          this.log.error({ err, durable: this.opts.durable }, 'cannot recreate durable consumer');
+        });
+      } else if (status.type === 'heartbeats_missed') {
+        this.log.warn({ durable: this.opts.durable, count: status.count }, 'consumer missed heartbeats');
+      }
+    }
+  }
+
+  private async process(msg: JsMsg): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = fromNatsMessage(msg);
+    } catch (err) {
+      this.log.error({ err, subject: msg.subject, seq: msg.seq }, 'undecodable event; terminating it');
+      msg.term();
+      return;
+    }
+
+    try {
+      await this.opts.handle(event);
+      msg.ack();
+    } catch (err) {
+      const deliveries = msg.info.deliveryCount;
+      const context = { err, eventId: event.id, type: event.type, deliveries, durable: this.opts.durable };
+      if (this.opts.maxDeliver > 0 && deliveries >= this.opts.maxDeliver) {
+        this.log.error(context, 'event handling failed for the last time; giving up');
+        msg.term();
+        return;
+      }
+      const retryInMs = backoffDelay(deliveries, 1000, this.opts.maxRetryDelayMs);
+      this.log.warn({ ...context, retryInMs }, 'event handling failed; will retry');
+      msg.nak(retryInMs);
+    }
+  }
+
+  private async ensureConsumer(): Promise<void> {
+    const { jsm, stream, durable, filterSubject } = this.opts;
+    const tunable = { ack_wait: nanos(this.opts.ackWaitMs), max_deliver: this.opts.maxDeliver };
+    const existing = await jsm.consumers.info(stream, durable).catch((err: unknown) => {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+      throw err;
+    });
+
+    if (existing === undefined) {
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: filterSubject,
+        ...tunable,
+      });
+      this.log.info({ stream, durable, filterSubject }, 'created durable consumer');
+      return;
+    }
+    if (existing.config.filter_subject !== filterSubject) {
+      throw new Error(
+        `durable consumer ${durable} on ${stream} filters ${existing.config.filter_subject ?? '(nothing)'}, not ${filterSubject}; delete it or pick another durable name`,
+      );
+    }
+    if (existing.config.ack_wait !== tunable.ack_wait || existing.config.max_deliver !== tunable.max_deliver) {
+      await jsm.consumers.update(stream, durable, tunable);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+export { uuidv7, isUuid } from './uuid.js';
+export type { Logger } from './logger.js';
+export {
+  newEvent,
+  cloudEventHeaders,
+  toNatsHeaders,
+  recordToNatsHeaders,
+  fromNatsMessage,
+  InvalidEventError,
+  CONTENT_TYPE,
+  SPEC_VERSION,
+  MSG_ID_HEADER,
+  type EventEnvelope,
+  type NewEvent,
+  type NatsEventMessage,
+} from './envelope.js';
+export {
+  OUTBOX_DDL,
+  OUTBOX_CHANNEL,
+  toOutboxRow,
+  insertOutbox,
+  type OutboxRow,
+  type Queryable,
+} from './outbox-schema.js';
+export { OutboxRelay, type OutboxRelayOptions, type BatchOutcome } from './outbox-relay.js';
+export {
+  STREAMS,
+  ensureStream,
+  connectNats,
+  type StreamSpec,
+  type EnsureStreamOptions,
+  type NatsClients,
+} from './streams.js';
+export { DurableConsumer, type DurableConsumerOptions } from './consumer.js';
+export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
+export { subscribeEphemeral, type EphemeralSubscription } from './ephemeral.js';
+export { withTransaction } from './pg-transaction.js';
+export { prunePublishedOutbox, pruneProcessedEvents } from './retention.js';

@@ -1,0 +1,38 @@
+import type { Pool } from 'pg';
+
+const CHUNK = 5000;
+
+/**
+ * Deletes outbox rows published before `before`, in chunks so no lock is held long.
+ * Keep them at least as long as the stream's duplicate window.
+ */
+export function prunePublishedOutbox(pool: Pool, before: Date): Promise<number> {
+  return deleteInChunks(
+    pool,
+    `DELETE FROM outbox WHERE id IN (
+       SELECT id FROM outbox WHERE published_time < $1 LIMIT ${CHUNK})`,
+    before,
+  );
+}
+
+/**
+ * Deletes processed-event records older than `before`. Keep them longer than the stream's
+ * max age: an event can only be redelivered while the stream still holds it.
+ */
+export function pruneProcessedEvents(pool: Pool, before: Date): Promise<number> {
+  return deleteInChunks(
+    pool,
+    `DELETE FROM processed_events WHERE (consumer, event_id) IN (
+       SELECT consumer, event_id FROM processed_events WHERE processed_time < $1 LIMIT ${CHUNK})`,
+    before,
+  );
+}
+
+async function deleteInChunks(pool: Pool, sql: string, before: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await pool.query(sql, [before]);
+    total += rowCount ?? 0;
+    if ((rowCount ?? 0) < CHUNK) return total;
+  }
+}

@@ -1,0 +1,164 @@
+import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { AppError, invalidArgument } from '@warden/errors';
+import { createLogger } from '@warden/logger';
+import { descriptorSetPath, userv1 } from '@warden/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, callUnary } from '../src/client.js';
+import { GrpcServer } from '../src/server.js';
+import { fromServiceError } from '../src/status.js';
+
+const KEY = 'test-key-gateway-0000000';
+const definition = { getUser: userv1.UserServiceService.getUser };
+const silent = createLogger({ service: 'test', level: 'silent' });
+const seen: Array<{ user?: string; service: string }> = [];
+
+let server: GrpcServer;
+let address: string;
+
+beforeAll(async () => {
+  server = new GrpcServer({
+    serviceName: 'test',
+    logger: silent,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 64 * 1024,
+    serviceKeys: { gateway: KEY },
+    descriptorSetPath,
+    resolveUser: async (token) => {
+      if (token !== 'wst_good') throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'unknown session');
+      return { userId: 'u1', sessionId: 's1' };
+    },
+  });
+  server.addService(definition, {
+    getUser: async (request: userv1.GetUserRequest, call) => {
+      seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
+      if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
+      if (request.userId === 'bad') throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
+      return { user: { id: request.userId, email: 'a@x.io', displayName: 'A', status: 1 } };
+    },
+  });
+  address = `127.0.0.1:${await server.listen()}`;
+});
+
+afterAll(() => server.shutdown(1000));
+
+const client = () => createClient(userv1.UserServiceClient, { address, serviceKey: KEY });
+
+function withMetadata(metadata: Metadata, userId: string): Promise<userv1.GetUserResponse> {
+  const c = client();
+  return new Promise((resolve, reject) =>
+    c.getUser({ userId }, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+  );
+}
+
+async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ServiceError;
+  }
+  throw new Error('expected failure');
+}
+
+describe('GrpcServer', () => {
+  it('serves a call from a caller with a valid service key', async () => {
+    const c = client();
+    const response = await callUnary(c.getUser, c, { userId: 'u-42' });
+    expect(response.user?.id).toBe('u-42');
+    expect(seen.at(-1)).toEqual({ user: undefined, service: 'gateway' });
+  });
+
+  it('refuses a caller without a valid service identity: UNAUTHENTICATED', async () => {
+    const anonymous = createClient(userv1.UserServiceClient, { address });
+    const error = await failure(callUnary(anonymous.getUser, anonymous, { userId: 'u' }));
+    expect(error).toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SERVICE_IDENTITY_REQUIRED' });
+    const wrong = createClient(userv1.UserServiceClient, { address, serviceKey: 'not-the-key-at-all-000' });
+    await expect(callUnary(wrong.getUser, wrong, { userId: 'u' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED' });
+  });
+
+  it('resolves a bearer token into the user principal', async () => {
+    const metadata = new Metadata();
+    metadata.set('authorization', 'Bearer wst_good');
+    await withMetadata(metadata, 'u-1');
+    expect(seen.at(-1)).toEqual({ user: 'u1', service: 'gateway' });
+  });
+
+  it('refuses an unknown or malformed bearer token with UNAUTHENTICATED and its reason', async () => {
+    const unknown = new Metadata();
+    unknown.set('authorization', 'Bearer wst_nope');
+    expect(fromServiceError(await failure(withMetadata(unknown, 'u')))).toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    const malformed = new Metadata();
+    malformed.set('authorization', 'Basic abc');
+    expect(fromServiceError(await failure(withMetadata(malformed, 'u')))).toMatchObject({ reason: 'MALFORMED_AUTHORIZATION' });
+  });
+
+  it('maps AppError to its code with ErrorInfo and BadRequest details', async () => {
+    const c = client();
+    const error = await failure(callUnary(c.getUser, c, { userId: 'bad' }));
+    expect(error).toMatchObject({ kind: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' });
+    expect((error as unknown as AppError).violations).toEqual([{ field: 'user_id', description: 'must be a UUID' }]);
+  });
+
+  it('hides unknown errors behind a bare INTERNAL', async () => {
+    const c = client();
+    const error = (await failure(callUnary(c.getUser, c, { userId: 'boom' }))) as unknown as AppError;
+    expect(error.kind).toBe('INTERNAL');
+    expect(error.message).toBe('internal error');
+    expect(JSON.stringify(error)).not.toContain('SELECT');
+  });
+
+  it('answers undecodable bytes with INVALID_ARGUMENT, not INTERNAL', async () => {
+    const Raw = makeGenericClientConstructor(
+      {
+        getUser: {
+          ...definition.getUser,
+          requestSerialize: (value: Buffer) => value,
+          responseDeserialize: (value: Buffer) => value,
+        },
+      },
+      'Raw',
+    );
+    const raw = new Raw(address, credentials.createInsecure()) as Client & {
+      getUser(r: Buffer, m: Metadata, cb: (e: ServiceError | null) => void): void;
+    };
+    const metadata = new Metadata();
+    metadata.set('x-warden-service-key', KEY);
+    const error = await new Promise<ServiceError>((resolve) =>
+      raw.getUser(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), metadata, (e) => resolve(e!)),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(fromServiceError(error).reason).toBe('MALFORMED_REQUEST');
+  });
+
+  it('refuses an oversized message with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const c = client();
+    const error = await failure(callUnary(c.getUser, c, { userId: 'x'.repeat(200 * 1024) }));
+    expect(error).toMatchObject({ kind: 'RESOURCE_EXHAUSTED' });
+    await expect(callUnary(c.getUser, c, { userId: 'still-here' })).resolves.toMatchObject({ user: { id: 'still-here' } });
+  });
+
+  it('reports SERVING on grpc.health.v1 for the server and the service', async () => {
+    const Health = makeGenericClientConstructor(
+      {
+        check: {
+          path: '/grpc.health.v1.Health/Check',
+          requestStream: false,
+          responseStream: false,
+          // HealthCheckRequest { string service = 1; } / HealthCheckResponse { ServingStatus status = 1; }
+          requestSerialize: (service: string) => Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]),
+          requestDeserialize: (b: Buffer) => b,
+          responseSerialize: (b: Buffer) => b,
+          responseDeserialize: (b: Buffer) => (b.length >= 2 ? b[1] : 0),
+        },
+      },
+      'Health',
+    );
+    const health = new Health(address, credentials.createInsecure()) as Client & {
+      check(r: string, cb: (e: ServiceError | null, s?: number) => void): void;
+    };
+    const check = (service: string) =>
+      new Promise<number | undefined>((resolve, reject) => health.check(service, (e, s) => (e ? reject(e) : resolve(s))));
+    expect(await check('')).toBe(1);
+    expect(await check('warden.user.v1.UserService')).toBe(1);
+  });
+});
