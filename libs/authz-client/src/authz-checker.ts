@@ -28,20 +28,29 @@ export const AUTHZ_EVENTS_SUBJECT = 'warden.authz.v1.>';
 const DEFAULT_TTL_MS = 5_000;
 
 /** Answers from a dependency we could not get: the caller must fail, never allow or pretend to deny. */
-const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'ABORTED', 'RESOURCE_EXHAUSTED', 'INTERNAL']);
+const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'ABORTED',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+]);
 
 /**
  * The bus's PermissionChecker backed by authz-service's CheckPermission, with a decision cache.
  * A failed check throws (UNAVAILABLE when authz cannot answer) so it never becomes an allow.
  */
 export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
-  const client = createClient(authzv1.AuthzServiceClient, { address: options.address, serviceKey: options.serviceKey });
+  const client = createClient(authzv1.AuthzServiceClient, {
+    address: options.address,
+    serviceKey: options.serviceKey,
+  });
   const ttlMs = options.cacheTtlMs ?? (options.nc ? DEFAULT_TTL_MS : 0);
   const cache = new DecisionCache({ ttlMs, now: options.now });
   const inFlight = new Map<string, Promise<Decision>>();
   const deadlineMs = options.deadlineMs ?? 2_000;
-  // Without a live NATS connection we cannot hear revocations, so nothing is cached meanwhile.
-  let listening = options.nc !== undefined && !options.nc.isClosed();
+  // While NATS is down we cannot hear revocations, so nothing is cached meanwhile.
+  let cacheTrusted = options.nc ? !options.nc.isClosed() : ttlMs > 0;
   let subscription: Subscription | undefined;
   let statusWatch: { stop(): void } | undefined;
 
@@ -53,21 +62,34 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   if (options.nc) {
     subscription = options.nc.subscribe(AUTHZ_EVENTS_SUBJECT, { callback: drop });
     statusWatch = watchConnection(options.nc, options.logger, (connected) => {
-      listening = connected;
+      cacheTrusted = connected;
       drop();
     });
   } else if (options.cacheTtlMs) {
-    options.logger.warn({ ttlMs }, 'authz checker without NATS: cached decisions live out their TTL after a revocation');
+    options.logger.warn(
+      { ttlMs },
+      'authz checker without NATS: cached decisions live out their TTL after a revocation',
+    );
   }
 
-  const ask = async (subjectId: string, permission: string, resource: ResourceRef): Promise<Decision> => {
+  const ask = async (
+    subjectId: string,
+    permission: string,
+    resource: ResourceRef,
+  ): Promise<Decision> => {
     const request = {
       subjectId,
       permission,
       resource: { type: resource.type, id: resource.id ?? '', ownerId: resource.ownerId ?? '' },
     };
     try {
-      const response = await callUnary(client.checkPermission, client, request, undefined, deadlineMs);
+      const response = await callUnary(
+        client.checkPermission,
+        client,
+        request,
+        undefined,
+        deadlineMs,
+      );
       return { allowed: response.allowed, reason: response.reason };
     } catch (error) {
       throw asCheckFailure(error, permission);
@@ -78,18 +100,16 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     async check(subjectId, permission, resource) {
       if (ttlMs <= 0) return ask(subjectId, permission, resource);
       const key = decisionKey(subjectId, permission, resource);
-      const cached = listening ? cache.get(key) : undefined;
+      const cached = cacheTrusted ? cache.get(key) : undefined;
       if (cached) return cached;
       const pending = inFlight.get(key);
       if (pending) return pending;
       const generation = cache.generation;
-      const lookup = ask(subjectId, permission, resource).then(
-        (decision) => {
-          if (listening) cache.set(key, decision, generation);
-          return decision;
-        },
-      );
-      if (listening) {
+      const lookup = ask(subjectId, permission, resource).then((decision) => {
+        if (cacheTrusted) cache.set(key, decision, generation);
+        return decision;
+      });
+      if (cacheTrusted) {
         inFlight.set(key, lookup);
         const forget = () => {
           if (inFlight.get(key) === lookup) inFlight.delete(key);
@@ -111,21 +131,38 @@ function asCheckFailure(error: unknown, permission: string): AppError {
   const kind = error instanceof AppError ? error.kind : 'UNAVAILABLE';
   const detail = error instanceof Error ? error.message : String(error);
   if (UNAVAILABLE_KINDS.has(kind)) {
-    return new AppError('UNAVAILABLE', 'AUTHZ_UNAVAILABLE', `cannot check ${permission}: authz-service unavailable (${detail})`, {
-      cause: error,
-    });
+    return new AppError(
+      'UNAVAILABLE',
+      'AUTHZ_UNAVAILABLE',
+      `cannot check ${permission}: authz-service unavailable (${detail})`,
+      {
+        cause: error,
+      },
+    );
   }
   // authz refused the question itself (bad key, malformed permission): our bug, not the caller's.
-  return new AppError('INTERNAL', 'AUTHZ_CHECK_REJECTED', `authz-service rejected the check of ${permission}: ${detail}`, {
-    cause: error,
-  });
+  return new AppError(
+    'INTERNAL',
+    'AUTHZ_CHECK_REJECTED',
+    `authz-service rejected the check of ${permission}: ${detail}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** Reports connection loss and recovery; events sent meanwhile were missed, so callers start over. */
-function watchConnection(nc: NatsConnection, logger: Logger, onChange: (connected: boolean) => void): { stop(): void } {
-  const statuses = nc.status();
+function watchConnection(
+  nc: NatsConnection,
+  logger: Logger,
+  onChange: (connected: boolean) => void,
+): { stop(): void } {
+  // nats.js returns a QueuedIterator, whose stop() ends the loop; the public type hides it.
+  const statuses = nc.status() as ReturnType<NatsConnection['status']> & { stop?: () => void };
+  let stopped = false;
   void (async () => {
     for await (const status of statuses) {
+      if (stopped) break;
       if (status.type === 'disconnect') {
         logger.warn('authz checker lost NATS: decisions are not cached until it reconnects');
         onChange(false);
@@ -134,5 +171,10 @@ function watchConnection(nc: NatsConnection, logger: Logger, onChange: (connecte
       }
     }
   })();
-  return { stop: () => statuses.stop() };
+  return {
+    stop: () => {
+      stopped = true;
+      statuses.stop?.();
+    },
+  };
 }

@@ -1,2 +1,7 @@
-export { createAuthzChecker, AUTHZ_EVENTS_SUBJECT, type AuthzChecker, type AuthzCheckerOptions } from './authz-checker.js';
+export {
+  createAuthzChecker,
+  AUTHZ_EVENTS_SUBJECT,
+  type AuthzChecker,
+  type AuthzCheckerOptions,
+} from './authz-checker.js';
 export { DecisionCache, decisionKey, type DecisionCacheOptions } from './decision-cache.js';

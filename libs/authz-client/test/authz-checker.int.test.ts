@@ -1,0 +1,200 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { GrpcServer } from '@warden/grpc';
+import { createLogger } from '@warden/logger';
+import { authzv1 } from '@warden/proto';
+import { TEST_NATS_URL, uniqueName, waitFor } from '@warden/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthzChecker, type AuthzChecker } from '../src/index.js';
+
+const logger = createLogger({ service: 'authz-client-test', level: 'silent' });
+const SERVICE_KEY = 'test-key-authz-client-0000';
+
+/** A stand-in authz-service: grants from a table, counts the questions it was asked. */
+class FakeAuthz {
+  readonly asked: authzv1.CheckPermissionRequest[] = [];
+  grants = new Set<string>();
+  failing = false;
+
+  async checkPermission(
+    request: authzv1.CheckPermissionRequest,
+  ): Promise<authzv1.CheckPermissionResponse> {
+    this.asked.push(request);
+    if (this.failing) throw new Error('database down');
+    const allowed = this.grants.has(`${request.subjectId} ${request.permission}`);
+    return {
+      allowed,
+      reason: allowed ? 'granted by fake' : `no role grants ${request.permission}`,
+    };
+  }
+}
+
+let fake: FakeAuthz;
+let server: GrpcServer;
+let address: string;
+let nc: NatsConnection;
+const checkers: AuthzChecker[] = [];
+
+function aChecker(options: { nc?: NatsConnection; cacheTtlMs?: number } = {}): AuthzChecker {
+  const checker = createAuthzChecker({
+    address,
+    serviceKey: SERVICE_KEY,
+    logger,
+    deadlineMs: 1_000,
+    ...options,
+  });
+  checkers.push(checker);
+  return checker;
+}
+
+beforeAll(async () => {
+  fake = new FakeAuthz();
+  server = new GrpcServer({
+    serviceName: 'fake-authz',
+    logger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 1 << 20,
+    serviceKeys: { 'user-service': SERVICE_KEY },
+  });
+  const unimplemented = async () => {
+    throw new Error('not part of the fake');
+  };
+  server.addService(authzv1.AuthzServiceService, {
+    checkPermission: (request: authzv1.CheckPermissionRequest) => fake.checkPermission(request),
+    checkPermissions: unimplemented,
+    listSubjectPermissions: unimplemented,
+    assignRole: unimplemented,
+    revokeRole: unimplemented,
+    listRoleAssignments: unimplemented,
+    createRole: unimplemented,
+    updateRole: unimplemented,
+    deleteRole: unimplemented,
+    getRole: unimplemented,
+    listRoles: unimplemented,
+  });
+  address = `127.0.0.1:${await server.listen()}`;
+  nc = await connect({ servers: TEST_NATS_URL });
+});
+
+afterEach(async () => {
+  await Promise.all(checkers.splice(0).map((checker) => checker.close()));
+  fake.asked.length = 0;
+  fake.grants.clear();
+  fake.failing = false;
+});
+
+afterAll(async () => {
+  await server.shutdown(1_000);
+  await nc.close();
+});
+
+describe('createAuthzChecker', () => {
+  it('answers from authz-service, passing the resource along', async () => {
+    fake.grants.add('u1 session.end');
+    const checker = aChecker();
+
+    const decision = await checker.check('u1', 'session.end', {
+      type: 'session',
+      id: 's1',
+      ownerId: 'u1',
+    });
+
+    expect(decision).toEqual({ allowed: true, reason: 'granted by fake' });
+    expect(fake.asked[0]).toEqual({
+      subjectId: 'u1',
+      permission: 'session.end',
+      resource: { type: 'session', id: 's1', ownerId: 'u1' },
+    });
+  });
+
+  it('returns a denial as a decision, not an error', async () => {
+    const decision = await aChecker().check('u1', 'user.list', { type: 'user' });
+    expect(decision).toEqual({ allowed: false, reason: 'no role grants user.list' });
+  });
+
+  it('serves a repeated question from the cache within the TTL', async () => {
+    fake.grants.add('u1 game.join');
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+
+    await checker.check('u1', 'game.join', { type: 'game' });
+    const second = await checker.check('u1', 'game.join', { type: 'game' });
+
+    expect(second.allowed).toBe(true);
+    expect(fake.asked).toHaveLength(1);
+  });
+
+  it('asks once for concurrent identical questions', async () => {
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    await Promise.all(
+      Array.from({ length: 10 }, () => checker.check('u1', 'game.join', { type: 'game' })),
+    );
+    expect(fake.asked).toHaveLength(1);
+  });
+
+  it('does not share a decision between different owners', async () => {
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    await checker.check('u1', 'session.end', { type: 'session', id: 's1', ownerId: 'u1' });
+    await checker.check('u1', 'session.end', { type: 'session', id: 's1', ownerId: 'u2' });
+    expect(fake.asked).toHaveLength(2);
+  });
+
+  it('caches nothing without NATS unless a TTL is asked for', async () => {
+    const checker = aChecker();
+    await checker.check('u1', 'game.join', { type: 'game' });
+    await checker.check('u1', 'game.join', { type: 'game' });
+    expect(fake.asked).toHaveLength(2);
+  });
+
+  it('drops cached decisions when an authz event arrives', async () => {
+    const checker = aChecker({ nc });
+    await checker.check('u1', 'game.join', { type: 'game' });
+    await checker.check('u1', 'game.join', { type: 'game' });
+    expect(fake.asked).toHaveLength(1);
+
+    fake.grants.add('u1 game.join');
+    nc.publish(`warden.authz.v1.role_assigned`, new Uint8Array());
+    await nc.flush();
+
+    const decision = await waitFor(async () => {
+      const answer = await checker.check('u1', 'game.join', { type: 'game' });
+      return answer.allowed && answer;
+    });
+    expect(decision.reason).toBe('granted by fake');
+  });
+
+  it('surfaces an unreachable authz-service as UNAVAILABLE, never as a decision', async () => {
+    const checker = createAuthzChecker({
+      address: `127.0.0.1:1`,
+      serviceKey: SERVICE_KEY,
+      logger,
+      deadlineMs: 300,
+    });
+    checkers.push(checker);
+    await expect(checker.check('u1', 'game.join', { type: 'game' })).rejects.toMatchObject({
+      kind: 'UNAVAILABLE',
+      reason: 'AUTHZ_UNAVAILABLE',
+    });
+  });
+
+  it('surfaces an authz-service failure as UNAVAILABLE and does not cache it', async () => {
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    fake.failing = true;
+    await expect(checker.check('u1', 'game.join', { type: 'game' })).rejects.toMatchObject({
+      kind: 'UNAVAILABLE',
+    });
+    fake.failing = false;
+    fake.grants.add('u1 game.join');
+    await expect(checker.check('u1', 'game.join', { type: 'game' })).resolves.toMatchObject({
+      allowed: true,
+    });
+  });
+
+  it('reports a rejected service key as our own misconfiguration (INTERNAL)', async () => {
+    const checker = createAuthzChecker({ address, serviceKey: uniqueName('wrong-key'), logger });
+    checkers.push(checker);
+    await expect(checker.check('u1', 'game.join', { type: 'game' })).rejects.toMatchObject({
+      kind: 'INTERNAL',
+      reason: 'AUTHZ_CHECK_REJECTED',
+    });
+  });
+});

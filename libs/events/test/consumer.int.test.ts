@@ -1,0 +1,188 @@
+import { headers } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DurableConsumer, type DurableConsumerOptions } from '../src/consumer.js';
+import { toNatsHeaders, type EventEnvelope } from '../src/envelope.js';
+import { subscribeEphemeral } from '../src/ephemeral.js';
+import {
+  anEvent,
+  connectTestNats,
+  createTestStream,
+  eventually,
+  randomSuffix,
+  RecordingLogger,
+  type TestNats,
+  type TestStream,
+} from './support.js';
+
+let nats: TestNats;
+let stream: TestStream;
+const running: DurableConsumer[] = [];
+
+beforeAll(async () => {
+  nats = await connectTestNats();
+});
+
+afterAll(async () => {
+  await nats?.nc.close();
+});
+
+beforeEach(async () => {
+  stream = await createTestStream(nats.jsm);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+  await nats.jsm.streams.delete(stream.name);
+});
+
+async function publish(event: EventEnvelope): Promise<void> {
+  await nats.js.publish(event.type, event.payload, { msgID: event.id, headers: toNatsHeaders(event) });
+}
+
+async function startConsumer(overrides: Partial<DurableConsumerOptions> & Pick<DurableConsumerOptions, 'handle'>) {
+  const consumer = new DurableConsumer({
+    js: nats.js,
+    jsm: nats.jsm,
+    stream: stream.name,
+    durable: 'events_test',
+    filterSubject: `${stream.prefix}.>`,
+    logger: new RecordingLogger(),
+    ackWaitMs: 2_000,
+    ...overrides,
+  });
+  await consumer.start();
+  running.push(consumer);
+  return consumer;
+}
+
+function consumerInfo(durable = 'events_test') {
+  return nats.jsm.consumers.info(stream.name, durable);
+}
+
+describe('DurableConsumer', () => {
+  it('terminates undecodable messages and carries on', async () => {
+    const logger = new RecordingLogger();
+    const handled: EventEnvelope[] = [];
+    await startConsumer({ logger, handle: async (e) => void handled.push(e) });
+
+    const good = anEvent(stream);
+    const noTypeHeaders = toNatsHeaders(anEvent(stream));
+    const noType = headers();
+    for (const [key, values] of noTypeHeaders) if (key !== 'ce-type') noType.set(key, values[0]!);
+    await nats.js.publish(stream.subject('garbage'), new TextEncoder().encode('not an event'));
+    await nats.js.publish(stream.subject('untyped'), new Uint8Array(), { headers: noType });
+    await publish(good);
+
+    await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.delivered.stream_seq === 3);
+    expect(handled.map((e) => e.id)).toEqual([good.id]);
+    expect(logger.messages('error')).toEqual(['undecodable event; terminating it', 'undecodable event; terminating it']);
+    // Past the ack wait: a terminated message must not come back.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await consumerInfo()).num_redelivered).toBe(0);
+  });
+
+  it('redelivers an event whose handling failed, after a delay', async () => {
+    const logger = new RecordingLogger();
+    const calls: number[] = [];
+    await startConsumer({
+      logger,
+      handle: async () => {
+        calls.push(Date.now());
+        if (calls.length === 1) throw new Error('database hiccup');
+      },
+    });
+    await publish(anEvent(stream));
+
+    await eventually(async () => calls.length, (n) => n === 2);
+    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(400);
+    expect(logger.messages('warn')).toContain('event handling failed; will retry');
+    await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.num_pending === 0);
+  });
+
+  it('gives an event up after maxDeliver failed deliveries', async () => {
+    const logger = new RecordingLogger();
+    let calls = 0;
+    await startConsumer({
+      logger,
+      maxDeliver: 2,
+      handle: async () => {
+        calls++;
+        throw new Error('always fails');
+      },
+    });
+    await publish(anEvent(stream));
+
+    await eventually(async () => logger.messages('error'), (m) => m.includes('event handling failed for the last time; giving up'));
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(calls).toBe(2);
+  });
+
+  it('shares the work between processes on the same durable', async () => {
+    const seen: string[][] = [[], []];
+    await startConsumer({ batch: 5, handle: async (e) => void seen[0]!.push(e.id) });
+    await startConsumer({ batch: 5, handle: async (e) => void seen[1]!.push(e.id) });
+    const events = Array.from({ length: 200 }, () => anEvent(stream));
+    await Promise.all(events.map(publish));
+
+    await eventually(async () => seen[0]!.length + seen[1]!.length, (n) => n >= 200);
+    expect(new Set([...seen[0]!, ...seen[1]!])).toEqual(new Set(events.map((e) => e.id)));
+    expect(seen[0]!.length + seen[1]!.length).toBe(200);
+    expect(seen[0]!.length).toBeGreaterThan(0);
+    expect(seen[1]!.length).toBeGreaterThan(0);
+  });
+
+  it('finishes the event in hand when stopped', async () => {
+    let release!: () => void;
+    const inHandler = new Promise<void>((entered) => {
+      void startConsumer({
+        handle: () => {
+          entered();
+          return new Promise<void>((r) => (release = r));
+        },
+      });
+    });
+    await publish(anEvent(stream));
+    await inHandler;
+
+    const consumer = running[0]!;
+    let stopped = false;
+    const stopping = consumer.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.num_pending === 0);
+  });
+
+  it('refuses to reuse a durable that filters other subjects', async () => {
+    await startConsumer({ handle: async () => {} });
+    const other = new DurableConsumer({
+      js: nats.js,
+      jsm: nats.jsm,
+      stream: stream.name,
+      durable: 'events_test',
+      filterSubject: stream.subject('something_else'),
+      logger: new RecordingLogger(),
+      handle: async () => {},
+    });
+    await expect(other.start()).rejects.toThrow(/filters .* not /);
+  });
+});
+
+describe('subscribeEphemeral', () => {
+  it('gives every subscriber every event published after it subscribed', async () => {
+    await publish(anEvent(stream));
+    const logger = new RecordingLogger();
+    const received: string[][] = [[], []];
+    const subscriptions = await Promise.all(
+      received.map((into) => subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger)),
+    );
+
+    const later = [anEvent(stream), anEvent(stream, { type: stream.subject(`other_${randomSuffix()}`) })];
+    for (const event of later) await publish(event);
+
+    await eventually(async () => received.map((r) => r.length), (lengths) => lengths.every((n) => n === 2));
+    expect(received).toEqual([later.map((e) => e.id), later.map((e) => e.id)]);
+    await Promise.all(subscriptions.map((s) => s.stop()));
+  });
+});

@@ -1,0 +1,220 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { CallContext } from '@warden/bus';
+import { AppError } from '@warden/errors';
+import { GrpcServer } from '@warden/grpc';
+import { createLogger } from '@warden/logger';
+import { sessionEventsV1, sessionv1 } from '@warden/proto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSessionResolver, type SessionResolver } from './session-resolver.js';
+
+const logger = createLogger({ service: 'session-client-test', level: 'silent' });
+const KEY = 'dev-key-gateway-000000000';
+const ctx: CallContext = { service: { name: 'gateway' }, requestId: 'r-1' };
+const HOUR = 3_600_000;
+
+/** session-service as far as ValidateSession goes: tokens in a table, and a count of calls. */
+class FakeSessionService {
+  readonly sessions = new Map<string, sessionv1.Session>();
+  readonly ended = new Set<string>();
+  calls = 0;
+
+  add(token: string, sessionId: string, userId: string, idleExpireTime = new Date(Date.now() + HOUR)): void {
+    this.sessions.set(token, {
+      id: sessionId,
+      userId,
+      status: sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
+      endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
+      expireTime: new Date(Date.now() + 24 * HOUR),
+      idleExpireTime,
+    });
+  }
+
+  handlers() {
+    const unused = async (): Promise<never> => {
+      throw new AppError('FAILED_PRECONDITION', 'NOT_IN_FAKE', 'not part of this fake');
+    };
+    return {
+      validateSession: async (request: sessionv1.ValidateSessionRequest) => {
+        this.calls++;
+        const session = this.sessions.get(request.token);
+        if (!session) throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'session not found');
+        if (this.ended.has(session.id)) throw new AppError('UNAUTHENTICATED', 'SESSION_ENDED', 'session ended');
+        return { session };
+      },
+      startSession: unused,
+      getSession: unused,
+      listActiveSessions: unused,
+      refreshSession: unused,
+      endSession: unused,
+      endUserSessions: unused,
+      watchSessions: unused,
+    };
+  }
+}
+
+type Callback = (error: Error | null, msg: { subject: string; data: Uint8Array }) => void;
+
+/** The slice of a NatsConnection the resolver uses: a subscription and connection statuses. */
+class FakeNats {
+  private callback: Callback | undefined;
+  private readonly statuses: Array<(value: IteratorResult<{ type: string }>) => void> = [];
+  private readonly queued: Array<{ type: string }> = [];
+
+  subscribe(_subject: string, options: { callback: Callback }) {
+    this.callback = options.callback;
+    return { unsubscribe: () => (this.callback = undefined) };
+  }
+
+  isClosed(): boolean {
+    return false;
+  }
+
+  status() {
+    let stopped = false;
+    const next = (): Promise<IteratorResult<{ type: string }>> => {
+      if (stopped) return Promise.resolve({ done: true, value: undefined });
+      const queued = this.queued.shift();
+      if (queued) return Promise.resolve({ done: false, value: queued });
+      return new Promise((resolve) => this.statuses.push(resolve));
+    };
+    return {
+      [Symbol.asyncIterator]: () => ({ next }),
+      stop: () => {
+        stopped = true;
+        for (const resolve of this.statuses.splice(0)) resolve({ done: true, value: undefined });
+      },
+    };
+  }
+
+  ended(sessionId: string): void {
+    const data = sessionEventsV1.SessionEnded.encode({ sessionId, userId: 'u', endReason: 1 }).finish();
+    this.callback?.(null, { subject: 'warden.session.v1.ended', data });
+  }
+
+  started(sessionId: string): void {
+    const data = sessionEventsV1.SessionStarted.encode({ sessionId, userId: 'u' }).finish();
+    this.callback?.(null, { subject: 'warden.session.v1.started', data });
+  }
+
+  emitStatus(type: string): void {
+    const resolve = this.statuses.shift();
+    if (resolve) resolve({ done: false, value: { type } });
+    else this.queued.push({ type });
+  }
+}
+
+describe('createSessionResolver', () => {
+  const fake = new FakeSessionService();
+  const server = new GrpcServer({
+    serviceName: 'fake-session-service',
+    logger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 1 << 20,
+    serviceKeys: { gateway: KEY },
+  });
+  server.addService(sessionv1.SessionServiceService, fake.handlers());
+  let address = '';
+  let nats: FakeNats;
+  let resolver: SessionResolver;
+
+  beforeAll(async () => {
+    address = `127.0.0.1:${await server.listen()}`;
+  });
+  afterAll(() => server.shutdown(1_000));
+  beforeEach(async () => {
+    await resolver?.close();
+    fake.sessions.clear();
+    fake.ended.clear();
+    fake.calls = 0;
+    nats = new FakeNats();
+    resolver = createSessionResolver({ address, serviceKey: KEY, logger, nc: nats as unknown as NatsConnection });
+  });
+
+  it('resolves a token to its user and session, then answers from the cache', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    expect(await resolver.resolve('wst_alice', ctx)).toEqual({ userId: 'u-alice', sessionId: 's-alice' });
+    expect(await resolver.resolve('wst_alice', ctx)).toEqual({ userId: 'u-alice', sessionId: 's-alice' });
+    expect(fake.calls).toBe(1);
+  });
+
+  it('asks once for concurrent resolves of one token', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    await Promise.all(Array.from({ length: 5 }, () => resolver.resolve('wst_alice', ctx)));
+    expect(fake.calls).toBe(1);
+  });
+
+  it('passes the refusal reason through as UNAUTHENTICATED', async () => {
+    await expect(resolver.resolve('wst_unknown', ctx)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    fake.add('wst_gone', 's-gone', 'u-gone');
+    fake.ended.add('s-gone');
+    await expect(resolver.resolve('wst_gone', ctx)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_ENDED' });
+  });
+
+  it('refuses what cannot be a token without asking', async () => {
+    await expect(resolver.resolve('not-a-token', ctx)).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    await expect(resolver.resolve(`wst_${'a'.repeat(600)}`, ctx)).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    expect(fake.calls).toBe(0);
+  });
+
+  it('drops a session on its ended event and asks again', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    await resolver.resolve('wst_alice', ctx);
+    fake.ended.add('s-alice');
+    nats.ended('s-alice');
+    await expect(resolver.resolve('wst_alice', ctx)).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
+    expect(fake.calls).toBe(2);
+  });
+
+  it('keeps other sessions cached when one ends, and ignores started events', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    fake.add('wst_bob', 's-bob', 'u-bob');
+    await resolver.resolve('wst_alice', ctx);
+    await resolver.resolve('wst_bob', ctx);
+    nats.ended('s-alice');
+    nats.started('s-bob');
+    await resolver.resolve('wst_bob', ctx);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('forgets everything on a NATS disconnect and caches nothing until it reconnects', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    await resolver.resolve('wst_alice', ctx);
+    nats.emitStatus('disconnect');
+    await new Promise((resolve) => setImmediate(resolve));
+    await resolver.resolve('wst_alice', ctx);
+    await resolver.resolve('wst_alice', ctx);
+    expect(fake.calls).toBe(3);
+    nats.emitStatus('reconnect');
+    await new Promise((resolve) => setImmediate(resolve));
+    await resolver.resolve('wst_alice', ctx);
+    await resolver.resolve('wst_alice', ctx);
+    expect(fake.calls).toBe(4);
+  });
+
+  it('never caches past the session idle expiry', async () => {
+    let now = Date.now();
+    await resolver.close();
+    resolver = createSessionResolver({ address, serviceKey: KEY, logger, nc: nats as unknown as NatsConnection, now: () => now });
+    fake.add('wst_alice', 's-alice', 'u-alice', new Date(now + 1_000));
+    await resolver.resolve('wst_alice', ctx);
+    now += 1_000;
+    await resolver.resolve('wst_alice', ctx);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('caches nothing without NATS, since it could not hear revocations', async () => {
+    await resolver.close();
+    resolver = createSessionResolver({ address, serviceKey: KEY, logger });
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    await resolver.resolve('wst_alice', ctx);
+    await resolver.resolve('wst_alice', ctx);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('reports an unreachable session-service as UNAVAILABLE', async () => {
+    const lost = createSessionResolver({ address: '127.0.0.1:1', serviceKey: KEY, logger, deadlineMs: 500 });
+    await expect(lost.resolve('wst_alice', ctx)).rejects.toMatchObject({ kind: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) });
+    await lost.close();
+  });
+});

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { CallContext, UserPrincipal } from '@warden/bus';
+import { unauthenticated } from '@warden/errors';
+import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
+import type { Logger } from '@warden/logger';
+import { sessionv1 } from '@warden/proto';
+import { PrincipalCache } from './principal-cache.js';
+import { followRevocations, type RevocationFeed } from './revocations.js';
+
+export interface SessionResolverOptions {
+  /** session-service, e.g. `127.0.0.1:50052`. */
+  address: string;
+  /** This service's key for session-service (`x-warden-service-key`). */
+  serviceKey: string;
+  /** When given, cached sessions are dropped on their ended/expired/refreshed events; without it nothing is cached. */
+  nc?: NatsConnection;
+  logger: Logger;
+  /** How long a validated token is trusted without asking again (default 5 s). */
+  cacheTtlMs?: number;
+  maxEntries?: number;
+  deadlineMs?: number;
+  tls?: ClientKitOptions['tls'];
+  now?: () => number;
+}
+
+export interface SessionResolver {
+  /** The user behind a session token; AppError UNAUTHENTICATED SESSION_NOT_FOUND/_ENDED/_EXPIRED when it is unusable. */
+  resolve(token: string, ctx: CallContext): Promise<UserPrincipal>;
+  close(): Promise<void>;
+}
+
+const MAX_TOKEN_LENGTH = 512;
+
+/** `resolveUser` for the gRPC server kit: ValidateSession over gRPC, cached and revoked by events. */
+export function createSessionResolver(options: SessionResolverOptions): SessionResolver {
+  const ttlMs = options.cacheTtlMs ?? 5_000;
+  const now = options.now ?? Date.now;
+  const client = createClient(sessionv1.SessionServiceClient, {
+    address: options.address,
+    serviceKey: options.serviceKey,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
+  const cache = new PrincipalCache(options.maxEntries ?? 10_000);
+  const inFlight = new Map<string, Promise<UserPrincipal>>();
+  // Bumped on every revocation: a validation that started before one must not refill the cache,
+  // and later callers must not join it.
+  let revocations = 0;
+  let caching = options.nc !== undefined && !options.nc.isClosed();
+  const feed: RevocationFeed | undefined = options.nc
+    ? followRevocations(
+        options.nc,
+        {
+          revoked: (sessionId) => {
+            revocations++;
+            inFlight.clear();
+            cache.dropSession(sessionId);
+          },
+          gap: () => {
+            revocations++;
+            inFlight.clear();
+            cache.clear();
+          },
+          connected: (isConnected) => {
+            caching = isConnected;
+          },
+        },
+        options.logger,
+      )
+    : undefined;
+
+  async function validate(key: string, token: string, ctx: CallContext): Promise<UserPrincipal> {
+    const startedAt = revocations;
+    const { session } = await callUnary(client.validateSession, client, { token }, ctx, options.deadlineMs ?? 2_000);
+    if (!session) throw unauthenticated('SESSION_NOT_FOUND', 'session not found');
+    const principal: UserPrincipal = { userId: session.userId, sessionId: session.id };
+    if (caching && startedAt === revocations) {
+      const sessionEnds = Math.min(session.idleExpireTime?.getTime() ?? 0, session.expireTime?.getTime() ?? 0);
+      const expiresAt = Math.min(now() + ttlMs, sessionEnds);
+      if (expiresAt > now()) cache.set(key, principal, expiresAt);
+    }
+    return principal;
+  }
+
+  return {
+    async resolve(token, ctx) {
+      if (!token.startsWith('wst_') || token.length > MAX_TOKEN_LENGTH) {
+        throw unauthenticated('SESSION_NOT_FOUND', 'session not found');
+      }
+      // Keyed by hash so raw tokens do not sit in this process's heap longer than the call.
+      const key = createHash('sha256').update(token).digest('base64url');
+      const cached = cache.get(key, now());
+      if (cached) return cached;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = validate(key, token, ctx).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      return pending;
+    },
+    async close() {
+      await feed?.stop();
+      cache.clear();
+      client.close();
+    },
+  };
+}

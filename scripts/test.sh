@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite from a clean checkout: install, generate, static checks, every vitest tier
+# (unit, component, integration on the real Postgres and nats-server, cross-service e2e).
+# Ends with one line "N passed, N failed" summing every suite; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PRISMA_HIDE_UPDATE_MESSAGE=1 NPM_CONFIG_UPDATE_NOTIFIER=false
+PNPM=(npx -y pnpm@10)
+mkdir -p .warden
+passed=0
+failed=0
+
+step() { # name, command...
+  local name=$1; shift
+  echo "::: $name"
+  if "$@"; then passed=$((passed + 1)); echo "::: $name: ok"; else failed=$((failed + 1)); echo "::: $name: FAILED"; fi
+}
+
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+if [ "${CI:-}" = true ]; then install=("${PNPM[@]}" install --frozen-lockfile); else install=("${PNPM[@]}" install); fi
+"${install[@]}" || { failed=$((failed + 1)); echo "install failed"; finish; }
+node scripts/generate.mjs || { failed=$((failed + 1)); echo "code generation failed"; finish; }
+bash scripts/ensure-infra.sh || { failed=$((failed + 1)); echo "Postgres or nats-server unavailable"; finish; }
+
+step typecheck npx tsc -p tsconfig.json --noEmit
+step eslint npx eslint --max-warnings 0 .
+step layering npx depcruise --config .dependency-cruiser.cjs libs services
+step buf-lint npx buf lint
+step buf-breaking bash scripts/buf-breaking.sh
+step format npx prettier --check --log-level warn .
+
+rm -f .warden/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=.warden/vitest.json
+if [ -f .warden/vitest.json ]; then
+  read -r tp tf < <(node -e "const r=require('./.warden/vitest.json');console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites||0))")
+  passed=$((passed + tp)); failed=$((failed + tf))
+  [ "$tp" -gt 0 ] || failed=$((failed + 1))
+else
+  failed=$((failed + 1))
+fi
+finish
