@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import { waitForServing } from '@warden/grpc';
 import pg from 'pg';
 
 const root = join(import.meta.dirname, '..');
@@ -44,35 +44,6 @@ function start(service: string, entry: string): ChildProcess {
   return child;
 }
 
-const Health = makeGenericClientConstructor(
-  {
-    check: {
-      path: '/grpc.health.v1.Health/Check',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: () => Buffer.alloc(0),
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => (b.length >= 2 ? b[1] : 0),
-    },
-  },
-  'Health',
-);
-
-async function waitServing(port: number, timeoutMs = 30_000): Promise<void> {
-  const client = new Health(`127.0.0.1:${port}`, credentials.createInsecure()) as Client & {
-    check(r: unknown, cb: (e: ServiceError | null, s?: number) => void): void;
-  };
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const serving = await new Promise<boolean>((resolve) => client.check({}, (e, s) => resolve(!e && s === 1)));
-    if (serving) return client.close();
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  client.close();
-  throw new Error(`nothing SERVING on 127.0.0.1:${port} after ${timeoutMs} ms`);
-}
-
 let stopping = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
@@ -93,7 +64,7 @@ for (const { name } of SERVICES) {
 for (const { name, port } of SERVICES) {
   start(name, 'main.ts');
   start(name, 'worker.ts');
-  await waitServing(port);
+  await waitForServing(`127.0.0.1:${port}`);
   console.error(`stack: ${name} SERVING on 127.0.0.1:${port}`);
 }
 console.error('stack: all services SERVING (Ctrl-C stops them)');

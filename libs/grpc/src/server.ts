@@ -56,6 +56,15 @@ export interface ServerKitOptions {
   rpcDuration?: Histogram<'method' | 'code'>;
 }
 
+type RequestOf<M> = M extends { requestDeserialize: (bytes: Buffer) => infer R } ? R : never;
+type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
+/** One handler per method of a generated definition, typed by its request and response. */
+export type Handlers<D> = {
+  [K in keyof D]: D[K] extends { responseStream: true }
+    ? StreamHandler<RequestOf<D[K]>, ResponseOf<D[K]>>
+    : UnaryHandler<RequestOf<D[K]>, ResponseOf<D[K]>>;
+};
+
 const DECODE_FAILED = Symbol('decode failed');
 type DecodeFailure = { [DECODE_FAILED]: string };
 
@@ -87,17 +96,14 @@ export class GrpcServer {
   }
 
   /** Registers a generated `XServiceService` definition with typed handlers, keyed like it. */
-  addService<D extends ServiceDefinition>(
-    definition: D,
-    handlers: { [K in keyof D]: UnaryHandler<never, unknown> | StreamHandler<never, unknown> },
-  ): void {
+  addService<D extends ServiceDefinition>(definition: D, handlers: Handlers<D>): void {
     const wrapped: UntypedServiceImplementation = {};
     const safeDefinition: Record<string, unknown> = {};
     let serviceName = '';
     for (const [key, method] of Object.entries(definition)) {
       serviceName = method.path.split('/')[1]!;
       safeDefinition[key] = { ...method, requestDeserialize: safeDeserializer(method.requestDeserialize) };
-      const handler = handlers[key as keyof D] as (...args: never[]) => Promise<unknown>;
+      const handler = handlers[key as keyof D] as unknown;
       wrapped[key] = method.responseStream
         ? this.wrapStream(method.path, handler as StreamHandler<unknown, unknown>)
         : this.wrapUnary(method.path, handler as UnaryHandler<unknown, unknown>);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, callUnary } from '../src/client.js';
 import { GrpcServer } from '../src/server.js';
 import { fromServiceError } from '../src/status.js';
+import { waitForServing } from '../src/health-probe.js';
 
 const KEY = 'test-key-gateway-0000000';
 const definition = { getUser: userv1.UserServiceService.getUser };
@@ -30,7 +31,7 @@ beforeAll(async () => {
     },
   });
   server.addService(definition, {
-    getUser: async (request: userv1.GetUserRequest, call) => {
+    getUser: async (request, call) => {
       seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
       if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
       if (request.userId === 'bad') throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
@@ -118,7 +119,7 @@ describe('GrpcServer', () => {
       },
       'Raw',
     );
-    const raw = new Raw(address, credentials.createInsecure()) as Client & {
+    const raw = new Raw(address, credentials.createInsecure()) as unknown as Client & {
       getUser(r: Buffer, m: Metadata, cb: (e: ServiceError | null) => void): void;
     };
     const metadata = new Metadata();
@@ -138,27 +139,8 @@ describe('GrpcServer', () => {
   });
 
   it('reports SERVING on grpc.health.v1 for the server and the service', async () => {
-    const Health = makeGenericClientConstructor(
-      {
-        check: {
-          path: '/grpc.health.v1.Health/Check',
-          requestStream: false,
-          responseStream: false,
-          // HealthCheckRequest { string service = 1; } / HealthCheckResponse { ServingStatus status = 1; }
-          requestSerialize: (service: string) => Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]),
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => (b.length >= 2 ? b[1] : 0),
-        },
-      },
-      'Health',
-    );
-    const health = new Health(address, credentials.createInsecure()) as Client & {
-      check(r: string, cb: (e: ServiceError | null, s?: number) => void): void;
-    };
-    const check = (service: string) =>
-      new Promise<number | undefined>((resolve, reject) => health.check(service, (e, s) => (e ? reject(e) : resolve(s))));
-    expect(await check('')).toBe(1);
-    expect(await check('warden.user.v1.UserService')).toBe(1);
+    await waitForServing(address, { timeoutMs: 2000 });
+    await waitForServing(address, { service: 'warden.user.v1.UserService', timeoutMs: 2000 });
+    await expect(waitForServing(address, { service: 'no.such.Service', timeoutMs: 300 })).rejects.toThrow(/not SERVING/);
   });
 });

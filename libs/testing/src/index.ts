@@ -1,3 +1,4 @@
 export { TEST_DATABASE_URL, TEST_NATS_URL, testSchema, type TestSchema } from './database.js';
 export { uniqueName } from './names.js';
 export { waitFor } from './wait-for.js';
+export { freePort, startServiceProcess, waitServing, type ServiceProcess } from './processes.js';

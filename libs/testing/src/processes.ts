@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { waitForServing } from '@warden/grpc';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** A free loopback port: bind 0, read it, release it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything it printed so far (pino JSON lines), for assertions and failure messages. */
+  output(): string;
+  /** SIGTERM and wait for exit (SIGKILL after `graceMs`); resolves to the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Starts `services/<service>/src/<entry>` under tsx with the given environment. */
+export function startServiceProcess(service: string, entry: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(TSX, [join('src', entry)], {
+    cwd: join(ROOT, 'services', service),
+    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-200_000);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name: `${service}/${entry}`,
+    child,
+    output: () => output,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Waits until `address` answers SERVING (failing early, with its output, if the process dies). */
+export async function waitServing(address: string, process?: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+  try {
+    await waitForServing(address, {
+      timeoutMs,
+      alive: () => {
+        if (process && process.child.exitCode !== null) throw new Error(`${process.name} exited with ${process.child.exitCode}`);
+      },
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}${process ? `:\n${process.output().slice(-4000)}` : ''}`);
+  }
+}
