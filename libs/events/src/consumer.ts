@@ -74,13 +74,16 @@ export class DurableConsumer {
         const messages = await consumer.consume({ max_messages: this.opts.batch });
         this.messages = messages;
         if (signal.aborted) await messages.close();
-        void this.watch(messages);
+        this.watch(messages).catch((err: unknown) =>
+          this.log.warn({ err }, 'consumer status watch ended'),
+        );
         for await (const msg of messages) {
           await this.process(msg);
           failures = 0;
         }
       } catch (err) {
-        if (!signal.aborted) this.log.error({ err, durable: this.opts.durable }, 'consumer stopped; restarting');
+        if (!signal.aborted)
+          this.log.error({ err, durable: this.opts.durable }, 'consumer stopped; restarting');
       } finally {
         this.messages = undefined;
       }
@@ -91,12 +94,18 @@ export class DurableConsumer {
   private async watch(messages: ConsumerMessages): Promise<void> {
     for await (const status of messages.status()) {
       if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
-        this.log.warn({ durable: this.opts.durable, status: status.type }, 'durable consumer missing; recreating it');
+        this.log.warn(
+          { durable: this.opts.durable, status: status.type },
+          'durable consumer missing; recreating it',
+        );
         await this.ensureConsumer().catch((err: unknown) => {
           this.log.error({ err, durable: this.opts.durable }, 'cannot recreate durable consumer');
         });
       } else if (status.type === 'heartbeats_missed') {
-        this.log.warn({ durable: this.opts.durable, count: status.count }, 'consumer missed heartbeats');
+        this.log.warn(
+          { durable: this.opts.durable, count: status.count },
+          'consumer missed heartbeats',
+        );
       }
     }
   }
@@ -106,7 +115,10 @@ export class DurableConsumer {
     try {
       event = fromNatsMessage(msg);
     } catch (err) {
-      this.log.error({ err, subject: msg.subject, seq: msg.seq }, 'undecodable event; terminating it');
+      this.log.error(
+        { err, subject: msg.subject, seq: msg.seq },
+        'undecodable event; terminating it',
+      );
       msg.term();
       return;
     }
@@ -116,7 +128,13 @@ export class DurableConsumer {
       msg.ack();
     } catch (err) {
       const deliveries = msg.info.deliveryCount;
-      const context = { err, eventId: event.id, type: event.type, deliveries, durable: this.opts.durable };
+      const context = {
+        err,
+        eventId: event.id,
+        type: event.type,
+        deliveries,
+        durable: this.opts.durable,
+      };
       if (this.opts.maxDeliver > 0 && deliveries >= this.opts.maxDeliver) {
         this.log.error(context, 'event handling failed for the last time; giving up');
         msg.term();
@@ -132,7 +150,8 @@ export class DurableConsumer {
     const { jsm, stream, durable, filterSubject } = this.opts;
     const tunable = { ack_wait: nanos(this.opts.ackWaitMs), max_deliver: this.opts.maxDeliver };
     const existing = await jsm.consumers.info(stream, durable).catch((err: unknown) => {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)
+        return undefined;
       throw err;
     });
 
@@ -152,7 +171,10 @@ export class DurableConsumer {
         `durable consumer ${durable} on ${stream} filters ${existing.config.filter_subject ?? '(nothing)'}, not ${filterSubject}; delete it or pick another durable name`,
       );
     }
-    if (existing.config.ack_wait !== tunable.ack_wait || existing.config.max_deliver !== tunable.max_deliver) {
+    if (
+      existing.config.ack_wait !== tunable.ack_wait ||
+      existing.config.max_deliver !== tunable.max_deliver
+    ) {
       await jsm.consumers.update(stream, durable, tunable);
     }
   }

@@ -1,6 +1,12 @@
 import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { fromNatsMessage, InvalidEventError, newEvent, toNatsHeaders, type EventEnvelope } from './envelope.js';
+import {
+  fromNatsMessage,
+  InvalidEventError,
+  newEvent,
+  toNatsHeaders,
+  type EventEnvelope,
+} from './envelope.js';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -39,7 +45,10 @@ describe('newEvent', () => {
 
 describe('toNatsHeaders', () => {
   it('writes the dedupe id and CloudEvents binary-mode headers', () => {
-    const env = anEnvelope({ traceparent: TRACEPARENT, time: new Date('2025-06-01T12:00:00.123Z') });
+    const env = anEnvelope({
+      traceparent: TRACEPARENT,
+      time: new Date('2025-06-01T12:00:00.123Z'),
+    });
     const h = toNatsHeaders(env);
     expect(h.get('Nats-Msg-Id')).toBe(env.id);
     expect(h.get('ce-id')).toBe(env.id);
@@ -68,11 +77,14 @@ describe('fromNatsMessage', () => {
     expect(parsed).not.toHaveProperty('subjectId');
   });
 
-  it.each(['ce-id', 'ce-type', 'ce-source', 'ce-time', 'ce-specversion'])('rejects a message without %s', (name) => {
-    const msg = withoutHeader(anEnvelope(), name);
-    expect(() => fromNatsMessage(msg)).toThrow(InvalidEventError);
-    expect(() => fromNatsMessage(msg)).toThrow(name);
-  });
+  it.each(['ce-id', 'ce-type', 'ce-source', 'ce-time', 'ce-specversion'])(
+    'rejects a message without %s',
+    (name) => {
+      const msg = withoutHeader(anEnvelope(), name);
+      expect(() => fromNatsMessage(msg)).toThrow(InvalidEventError);
+      expect(() => fromNatsMessage(msg)).toThrow(name);
+    },
+  );
 
   it('rejects a message without headers', () => {
     expect(() => fromNatsMessage({ subject: 'x.y', data: new Uint8Array() })).toThrow(/no headers/);

@@ -89,7 +89,8 @@ export function fromNatsMessage(msg: NatsEventMessage): EventEnvelope {
   };
 
   const id = required('ce-id');
-  if (!isUuid(id)) throw new InvalidEventError(`message on ${msg.subject} has a ce-id that is not a UUID: ${id}`);
+  if (!isUuid(id))
+    throw new InvalidEventError(`message on ${msg.subject} has a ce-id that is not a UUID: ${id}`);
   const specVersion = required('ce-specversion');
   if (specVersion !== SPEC_VERSION) {
     throw new InvalidEventError(`message ${id} has unsupported ce-specversion ${specVersion}`);
@@ -98,7 +99,8 @@ export function fromNatsMessage(msg: NatsEventMessage): EventEnvelope {
   const source = required('ce-source');
   const timeText = required('ce-time');
   const time = new Date(timeText);
-  if (Number.isNaN(time.getTime())) throw new InvalidEventError(`message ${id} has an invalid ce-time ${timeText}`);
+  if (Number.isNaN(time.getTime()))
+    throw new InvalidEventError(`message ${id} has an invalid ce-time ${timeText}`);
 
   const traceparent = h.get('traceparent');
   const subjectId = h.get('ce-subject');

@@ -12,7 +12,7 @@ type Listening = { client: PoolClient; detach: () => void };
 export class OutboxListener {
   private listening: Listening | undefined;
   private connecting: Promise<void> | undefined;
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
 
   constructor(
     private readonly pool: Pool,
@@ -21,6 +21,7 @@ export class OutboxListener {
   ) {}
 
   start(): void {
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.connecting ??= this.connect();
   }
 

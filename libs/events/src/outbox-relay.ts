@@ -129,7 +129,9 @@ export class OutboxRelay {
       });
 
       if (publishedIds.length > 0) {
-        await client.query('UPDATE outbox SET published_time = now() WHERE id = ANY($1::uuid[])', [publishedIds]);
+        await client.query('UPDATE outbox SET published_time = now() WHERE id = ANY($1::uuid[])', [
+          publishedIds,
+        ]);
       }
       if (failures.length > 0) {
         await client.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [

@@ -6,7 +6,12 @@ describe('toOutboxRow', () => {
   it('maps an event onto the outbox columns, headers without the dedupe id', () => {
     const time = new Date('2025-06-01T12:00:00.123Z');
     const payload = Uint8Array.of(1, 2, 3);
-    const env = newEvent({ type: 'warden.session.v1.ended', source: 'session-service', payload, time });
+    const env = newEvent({
+      type: 'warden.session.v1.ended',
+      source: 'session-service',
+      payload,
+      time,
+    });
     expect(toOutboxRow(env)).toEqual({
       id: env.id,
       subject: 'warden.session.v1.ended',

@@ -48,7 +48,8 @@ export type OutboxRow = {
   id: string;
   subject: string;
   type: string;
-  payload: Uint8Array;
+  /** Prisma's `Bytes` wants an ArrayBuffer-backed array. */
+  payload: Uint8Array<ArrayBuffer>;
   headers: Record<string, string>;
   createTime: Date;
 };
@@ -58,10 +59,16 @@ export function toOutboxRow(env: EventEnvelope): OutboxRow {
     id: env.id,
     subject: env.type,
     type: env.type,
-    payload: env.payload,
+    payload: arrayBufferBacked(env.payload),
     headers: cloudEventHeaders(env),
     createTime: env.time,
   };
+}
+
+function arrayBufferBacked(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? (bytes as Uint8Array<ArrayBuffer>)
+    : new Uint8Array(bytes);
 }
 
 /** Anything that runs a parameterized query: a pg Client, PoolClient or Pool. */
@@ -70,7 +77,10 @@ export type Queryable = {
 };
 
 /** Writes events to the outbox; pass the client of the transaction that changes the state. */
-export async function insertOutbox(client: Queryable, envs: readonly EventEnvelope[]): Promise<void> {
+export async function insertOutbox(
+  client: Queryable,
+  envs: readonly EventEnvelope[],
+): Promise<void> {
   if (envs.length === 0) return;
   const rows = envs.map(toOutboxRow);
   await client.query(

@@ -1,7 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
 
 /** Runs `fn` in one transaction on one pooled connection; rolls back when it throws. */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

@@ -37,7 +37,10 @@ const TWO_MINUTES = 2 * 60 * 1000;
 const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000;
 
 /** Creates the stream, or updates it to this configuration when it exists. */
-export async function ensureStream(jsm: JetStreamManager, opts: EnsureStreamOptions): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  opts: EnsureStreamOptions,
+): Promise<StreamInfo> {
   const config = {
     subjects: [...opts.subjects],
     retention: RetentionPolicy.Limits,
@@ -63,7 +66,8 @@ async function streamExists(jsm: JetStreamManager, name: string): Promise<boolea
     await jsm.streams.info(name);
     return true;
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return false;
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)
+      return false;
     throw err;
   }
 }
@@ -78,7 +82,7 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
   });
-  void logStatus(nc, logger);
+  logStatus(nc, logger).catch((err: unknown) => logger.warn({ err }, 'NATS status stream ended'));
   logger.info({ server: nc.getServer(), name }, 'connected to NATS');
   const jsm = await jetstreamManager(nc);
   return { nc, js: jetstream(nc), jsm };
@@ -100,7 +104,10 @@ async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
         logger.warn({ server: status.server }, 'NATS server entering lame duck mode');
         break;
       case 'slowConsumer':
-        logger.warn({ subject: status.sub.getSubject(), pending: status.pending }, 'NATS slow consumer');
+        logger.warn(
+          { subject: status.sub.getSubject(), pending: status.pending },
+          'NATS slow consumer',
+        );
         break;
     }
   }

@@ -36,10 +36,15 @@ afterEach(async () => {
 });
 
 async function publish(event: EventEnvelope): Promise<void> {
-  await nats.js.publish(event.type, event.payload, { msgID: event.id, headers: toNatsHeaders(event) });
+  await nats.js.publish(event.type, event.payload, {
+    msgID: event.id,
+    headers: toNatsHeaders(event),
+  });
 }
 
-async function startConsumer(overrides: Partial<DurableConsumerOptions> & Pick<DurableConsumerOptions, 'handle'>) {
+async function startConsumer(
+  overrides: Partial<DurableConsumerOptions> & Pick<DurableConsumerOptions, 'handle'>,
+) {
   const consumer = new DurableConsumer({
     js: nats.js,
     jsm: nats.jsm,
@@ -75,7 +80,10 @@ describe('DurableConsumer', () => {
 
     await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.delivered.stream_seq === 3);
     expect(handled.map((e) => e.id)).toEqual([good.id]);
-    expect(logger.messages('error')).toEqual(['undecodable event; terminating it', 'undecodable event; terminating it']);
+    expect(logger.messages('error')).toEqual([
+      'undecodable event; terminating it',
+      'undecodable event; terminating it',
+    ]);
     // Past the ack wait: a terminated message must not come back.
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await consumerInfo()).num_redelivered).toBe(0);
@@ -93,7 +101,10 @@ describe('DurableConsumer', () => {
     });
     await publish(anEvent(stream));
 
-    await eventually(async () => calls.length, (n) => n === 2);
+    await eventually(
+      async () => calls.length,
+      (n) => n === 2,
+    );
     expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(400);
     expect(logger.messages('warn')).toContain('event handling failed; will retry');
     await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.num_pending === 0);
@@ -112,7 +123,10 @@ describe('DurableConsumer', () => {
     });
     await publish(anEvent(stream));
 
-    await eventually(async () => logger.messages('error'), (m) => m.includes('event handling failed for the last time; giving up'));
+    await eventually(
+      async () => logger.messages('error'),
+      (m) => m.includes('event handling failed for the last time; giving up'),
+    );
     await new Promise((r) => setTimeout(r, 2_500));
     expect(calls).toBe(2);
   });
@@ -124,7 +138,10 @@ describe('DurableConsumer', () => {
     const events = Array.from({ length: 200 }, () => anEvent(stream));
     await Promise.all(events.map(publish));
 
-    await eventually(async () => seen[0]!.length + seen[1]!.length, (n) => n >= 200);
+    await eventually(
+      async () => seen[0]!.length + seen[1]!.length,
+      (n) => n >= 200,
+    );
     expect(new Set([...seen[0]!, ...seen[1]!])).toEqual(new Set(events.map((e) => e.id)));
     expect(seen[0]!.length + seen[1]!.length).toBe(200);
     expect(seen[0]!.length).toBeGreaterThan(0);
@@ -175,13 +192,21 @@ describe('subscribeEphemeral', () => {
     const logger = new RecordingLogger();
     const received: string[][] = [[], []];
     const subscriptions = await Promise.all(
-      received.map((into) => subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger)),
+      received.map((into) =>
+        subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger),
+      ),
     );
 
-    const later = [anEvent(stream), anEvent(stream, { type: stream.subject(`other_${randomSuffix()}`) })];
+    const later = [
+      anEvent(stream),
+      anEvent(stream, { type: stream.subject(`other_${randomSuffix()}`) }),
+    ];
     for (const event of later) await publish(event);
 
-    await eventually(async () => received.map((r) => r.length), (lengths) => lengths.every((n) => n === 2));
+    await eventually(
+      async () => received.map((r) => r.length),
+      (lengths) => lengths.every((n) => n === 2),
+    );
     expect(received).toEqual([later.map((e) => e.id), later.map((e) => e.id)]);
     await Promise.all(subscriptions.map((s) => s.stop()));
   });

@@ -38,22 +38,35 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  if (child && child.exitCode === null && child.signalCode === null) killGroup(child);
   await nats?.jsm.streams.delete(stream.name).catch(() => {});
   await nats?.nc.close();
   await db?.drop();
 });
 
 function startChildRelay(): ChildProcess {
-  const proc = spawn(TSX, [FIXTURE], {
-    env: { ...process.env, DATABASE_URL, NATS_URL, SCHEMA: db.schema, STALL_AFTER_ACKS: String(STALL_AFTER_ACKS) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // Its own process group: tsx runs the script in a child process, and the kill must reach it.
+  return spawn(TSX, [FIXTURE], {
+    env: {
+      ...process.env,
+      DATABASE_URL,
+      NATS_URL,
+      SCHEMA: db.schema,
+      STALL_AFTER_ACKS: String(STALL_AFTER_ACKS),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
   });
-  return proc;
+}
+
+function killGroup(proc: ChildProcess): void {
+  process.kill(-proc.pid!, 'SIGKILL');
 }
 
 async function markedCount(): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_time IS NOT NULL');
+  const { rows } = await db.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox WHERE published_time IS NOT NULL',
+  );
   return rows[0]!.n;
 }
 
@@ -118,14 +131,20 @@ describe('after a relay is killed mid-batch', () => {
       { timeoutMs: 15_000 },
     );
     expect(inStream).toBeLessThan(EVENTS);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    killGroup(child);
+    await exited;
     const publishedBeforeKill = await streamMessageCount(nats.jsm, stream.name);
     const markedBeforeKill = await markedCount();
     // The killed relay left events in the stream that it never marked: they get published again.
     expect(markedBeforeKill).toBeLessThan(publishedBeforeKill);
 
-    const relay = new OutboxRelay({ pool: db.pool, js: nats.js, logger: new RecordingLogger(), batchSize: 100 });
+    const relay = new OutboxRelay({
+      pool: db.pool,
+      js: nats.js,
+      logger: new RecordingLogger(),
+      batchSize: 100,
+    });
     relay.start();
     try {
       await eventually(markedCount, (n) => n === EVENTS, { timeoutMs: 10_000 });
@@ -135,18 +154,19 @@ describe('after a relay is killed mid-batch', () => {
     }
     expect(await streamMessageCount(nats.jsm, stream.name)).toBe(EVENTS);
 
-    const applied = await eventually(
-      async () => (await db.pool.query<{ events: number; total: number }>(
-        'SELECT count(*)::int AS events, coalesce(sum(times), 0)::int AS total FROM applied',
-      )).rows[0]!,
-      (r) => r.events === EVENTS,
+    // Done when every event was acked, including the redeliveries of the failed ones.
+    await eventually(
+      () => nats.jsm.consumers.info(stream.name, 'crash_test'),
+      (i) => i.num_pending === 0 && i.num_ack_pending === 0 && i.ack_floor.stream_seq >= EVENTS,
       { timeoutMs: 15_000 },
     );
     await Promise.all(consumers.map((c) => c.stop()));
 
-    expect(applied).toEqual({ events: EVENTS, total: EVENTS });
-    // Every event failed after committing was redelivered and recognised as already applied.
+    const { rows } = await db.pool.query<{ events: number; total: number }>(
+      'SELECT count(*)::int AS events, coalesce(sum(times), 0)::int AS total FROM applied',
+    );
+    expect(rows[0]).toEqual({ events: EVENTS, total: EVENTS });
+    // Each event failed after committing came back and was recognised as already applied.
     expect(stats.alreadyApplied).toBeGreaterThanOrEqual(EVENTS / 10);
   });
 });
-

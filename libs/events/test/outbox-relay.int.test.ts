@@ -42,7 +42,12 @@ afterEach(async () => {
 });
 
 function aRelay(overrides: Partial<OutboxRelayOptions> = {}): OutboxRelay {
-  return new OutboxRelay({ pool: db.pool, js: nats.js, logger: new RecordingLogger(), ...overrides });
+  return new OutboxRelay({
+    pool: db.pool,
+    js: nats.js,
+    logger: new RecordingLogger(),
+    ...overrides,
+  });
 }
 
 function started(relay: OutboxRelay): OutboxRelay {
@@ -52,14 +57,20 @@ function started(relay: OutboxRelay): OutboxRelay {
 }
 
 async function unpublishedCount(): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_time IS NULL');
+  const { rows } = await db.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox WHERE published_time IS NULL',
+  );
   return rows[0]!.n;
 }
 
 describe('OutboxRelay', () => {
   it('publishes outbox rows with the event id as Nats-Msg-Id and CloudEvents headers', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const events = [anEvent(stream, { traceparent, subjectId: 'user-7' }), anEvent(stream), anEvent(stream)];
+    const events = [
+      anEvent(stream, { traceparent, subjectId: 'user-7' }),
+      anEvent(stream),
+      anEvent(stream),
+    ];
     await insertOutbox(db.pool, events);
 
     const relay = aRelay();
@@ -78,9 +89,13 @@ describe('OutboxRelay', () => {
   it('publishes 1,000 events once each with two relays running side by side', async () => {
     const events = someEvents(stream, 1000);
     const relays = [started(aRelay({ batchSize: 50 })), started(aRelay({ batchSize: 50 }))];
-    for (let i = 0; i < events.length; i += 100) await insertOutbox(db.pool, events.slice(i, i + 100));
+    for (let i = 0; i < events.length; i += 100)
+      await insertOutbox(db.pool, events.slice(i, i + 100));
 
-    await eventually(() => streamMessageCount(nats.jsm, stream.name), (n) => n === 1000);
+    await eventually(
+      () => streamMessageCount(nats.jsm, stream.name),
+      (n) => n === 1000,
+    );
     await eventually(unpublishedCount, (n) => n === 0);
     // Each row claimed by exactly one relay: no relay published what the other had.
     expect(relays[0]!.published + relays[1]!.published).toBe(1000);
@@ -93,13 +108,23 @@ describe('OutboxRelay', () => {
     await eventually(listenerPid, (pid) => pid !== undefined);
 
     await insertOutbox(db.pool, [anEvent(stream)]);
-    await eventually(() => streamMessageCount(nats.jsm, stream.name), (n) => n === 1, { timeoutMs: 2_000 });
+    await eventually(
+      () => streamMessageCount(nats.jsm, stream.name),
+      (n) => n === 1,
+      { timeoutMs: 2_000 },
+    );
 
     const pid = await listenerPid();
     await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
-    await eventually(listenerPid, (next) => next !== undefined && next !== pid, { timeoutMs: 5_000 });
+    await eventually(listenerPid, (next) => next !== undefined && next !== pid, {
+      timeoutMs: 5_000,
+    });
     await insertOutbox(db.pool, [anEvent(stream)]);
-    await eventually(() => streamMessageCount(nats.jsm, stream.name), (n) => n === 2, { timeoutMs: 2_000 });
+    await eventually(
+      () => streamMessageCount(nats.jsm, stream.name),
+      (n) => n === 2,
+      { timeoutMs: 2_000 },
+    );
   });
 
   it('keeps what it published when other events of the batch fail, and counts their attempts', async () => {

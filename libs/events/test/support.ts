@@ -8,8 +8,10 @@ import type { Logger } from '../src/logger.js';
 import { OUTBOX_DDL } from '../src/outbox-schema.js';
 import { ensureStream } from '../src/streams.js';
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+// The same variables and defaults as @warden/testing (its global setup creates the database).
+export const DATABASE_URL =
+  process.env.WARDEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/warden_test';
+export const NATS_URL = process.env.WARDEN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export function randomSuffix(): string {
   return randomBytes(4).toString('hex');
@@ -67,7 +69,10 @@ export async function createTestStream(jsm: JetStreamManager): Promise<TestStrea
   return { name, prefix, subject: (event) => `${prefix}.${event}` };
 }
 
-export function anEvent(stream: TestStream, overrides: Partial<Parameters<typeof newEvent>[0]> = {}): EventEnvelope {
+export function anEvent(
+  stream: TestStream,
+  overrides: Partial<Parameters<typeof newEvent>[0]> = {},
+): EventEnvelope {
   return newEvent({
     type: stream.subject('thing_happened'),
     source: 'events-test',
@@ -106,7 +111,8 @@ export async function eventually<T>(
   for (;;) {
     const value = await probe();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -116,10 +122,18 @@ export type LogEntry = { level: keyof Logger; obj: object | string; msg: string 
 /** A logger that remembers what it was told, for assertions. */
 export class RecordingLogger implements Logger {
   readonly entries: LogEntry[] = [];
-  debug(obj: object | string, msg?: string) { this.entries.push({ level: 'debug', obj, msg }); }
-  info(obj: object | string, msg?: string) { this.entries.push({ level: 'info', obj, msg }); }
-  warn(obj: object | string, msg?: string) { this.entries.push({ level: 'warn', obj, msg }); }
-  error(obj: object | string, msg?: string) { this.entries.push({ level: 'error', obj, msg }); }
+  debug(obj: object | string, msg?: string) {
+    this.entries.push({ level: 'debug', obj, msg });
+  }
+  info(obj: object | string, msg?: string) {
+    this.entries.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object | string, msg?: string) {
+    this.entries.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object | string, msg?: string) {
+    this.entries.push({ level: 'error', obj, msg });
+  }
   messages(level: keyof Logger): (string | undefined)[] {
     return this.entries.filter((e) => e.level === level).map((e) => e.msg);
   }
