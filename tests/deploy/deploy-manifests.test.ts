@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+// No Docker engine runs here, so images and compose cannot be run: validate what can be validated.
+const ROOT = join(import.meta.dirname, '..', '..');
+const SERVICES = ['user-service', 'session-service', 'authz-service'];
+const hasKubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { build?: { dockerfile: string; args: { SERVICE: string } }; image?: string; command?: string[]; depends_on?: Record<string, unknown> }>;
+  };
+
+  it('runs every service as a migration, a server and a worker, on Postgres and NATS', () => {
+    for (const service of SERVICES) {
+      const short = service.replace('-service', '');
+      expect(compose.services[`${short}-migrate`]?.command).toEqual(['node', 'dist/migrate.js']);
+      expect(compose.services[`${short}-worker`]?.command).toEqual(['node', 'dist/worker.js']);
+      expect(compose.services[service]?.image).toBe(`warden/${service}:dev`);
+      expect(compose.services[`${short}-migrate`]?.build?.args.SERVICE).toBe(service);
+    }
+    expect(compose.services.postgres).toBeDefined();
+    expect(compose.services.nats).toBeDefined();
+  });
+
+  it('refers only to services it defines and to a Dockerfile that exists', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const dependency of Object.keys(service.depends_on ?? {})) {
+        expect(compose.services[dependency], `${name} depends on ${dependency}`).toBeDefined();
+      }
+      if (service.build) expect(existsSync(join(ROOT, service.build.dockerfile))).toBe(true);
+    }
+  });
+});
+
+describe('deploy/docker/Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'docker', 'Dockerfile'), 'utf8');
+
+  it('copies only paths that exist in the repository', () => {
+    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1]!.split(/\s+/).slice(0, -1));
+    expect(copies.length).toBeGreaterThan(3);
+    for (const path of copies) expect(existsSync(join(ROOT, path)), path).toBe(true);
+  });
+
+  it('builds with the scripts the repository has and runs as a non-root user', () => {
+    expect(dockerfile).toContain('node scripts/generate.mjs');
+    expect(dockerfile).toContain('node scripts/build.mjs');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/CMD \["node", "--enable-source-maps", "dist\/main.js"\]/);
+  });
+});
+
+describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
+  const rendered = execFileSync('kubectl', ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')], { encoding: 'utf8' });
+  const objects = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, never> });
+  const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+  it('has per service a probed server, a worker, a migrations Job, a Service, an HPA and a PDB', () => {
+    for (const service of SERVICES) {
+      const server = named('Deployment', service) as unknown as {
+        spec: { template: { spec: { containers: Array<{ readinessProbe: { grpc: { port: number } }; livenessProbe: unknown; args: string[] }> } } };
+      };
+      const container = server.spec.template.spec.containers[0]!;
+      expect(container.readinessProbe.grpc.port).toBeGreaterThan(50_000);
+      expect(container.livenessProbe).toBeDefined();
+      expect(named('Deployment', `${service}-worker`)).toBeDefined();
+      expect(named('Job', `${service}-migrate`)).toBeDefined();
+      expect(named('Service', service)).toBeDefined();
+      expect(named('HorizontalPodAutoscaler', service)).toBeDefined();
+      expect(named('PodDisruptionBudget', service)).toBeDefined();
+    }
+  });
+
+  it('runs a 3-node NATS JetStream cluster', () => {
+    const nats = named('StatefulSet', 'nats') as unknown as { spec: { replicas: number } };
+    expect(nats.spec.replicas).toBe(3);
+    const config = named('ConfigMap', 'nats-config') as unknown as { data: Record<string, string> };
+    expect(config.data['nats.conf']).toMatch(/jetstream/);
+    expect(config.data['nats.conf']).toMatch(/nats-route:\/\/nats-2\.nats:6222/);
+  });
+});
