@@ -32,10 +32,12 @@ export function followRevocations(nc: NatsConnection, handlers: RevocationHandle
       if (sessionId) handlers.revoked(sessionId);
     },
   });
-  const statuses = nc.status();
+  // nats.js returns a QueuedIterator whose stop() ends the loop; the public type hides it.
+  const statuses = nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
   const watching = (async () => {
     for await (const status of statuses) {
       if (status.type === 'disconnect') {
+        logger.warn('session resolver lost NATS: nothing is cached until it reconnects');
         handlers.connected(false);
         handlers.gap();
       } else if (status.type === 'reconnect') {
@@ -47,7 +49,7 @@ export function followRevocations(nc: NatsConnection, handlers: RevocationHandle
   return {
     async stop() {
       subscription.unsubscribe();
-      statuses.stop();
+      statuses.stop?.();
       await watching;
     },
   };

@@ -1,0 +1,122 @@
+import type { Bus } from '@warden/bus';
+import type { CallInfo } from '@warden/grpc';
+import { authzv1 } from '@warden/proto';
+import type { AuthzUseCases } from '../../use-cases.js';
+import { fromProtoResource, toProtoAssignment, toProtoRole } from './mapping.js';
+
+type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
+
+/** The AuthzService edge: proto in, use case through the bus, proto out. No rules here. */
+export function authzGrpcHandlers(bus: Bus, useCases: AuthzUseCases) {
+  const checkPermission: Handler<
+    authzv1.CheckPermissionRequest,
+    authzv1.CheckPermissionResponse
+  > = (request, { ctx }) => bus.run(useCases.checkPermission, toCheck(request), ctx);
+
+  const handlers = {
+    checkPermission,
+    checkPermissions: (async (request, { ctx }) => ({
+      results: await bus.run(
+        useCases.checkPermissions,
+        { checks: request.checks.map(toCheck) },
+        ctx,
+      ),
+    })) satisfies Handler<authzv1.CheckPermissionsRequest, authzv1.CheckPermissionsResponse>,
+
+    listSubjectPermissions: ((request, { ctx }) =>
+      bus.run(
+        useCases.listSubjectPermissions,
+        { subjectId: request.subjectId },
+        ctx,
+      )) satisfies Handler<
+      authzv1.ListSubjectPermissionsRequest,
+      authzv1.ListSubjectPermissionsResponse
+    >,
+
+    assignRole: (async (request, { ctx }) => {
+      const assignment = await bus.run(
+        useCases.assignRole,
+        {
+          subjectId: request.subjectId,
+          role: request.role,
+          ...(request.expireTime ? { expireTime: request.expireTime } : {}),
+          ...(request.requestId ? { requestId: request.requestId } : {}),
+        },
+        ctx,
+      );
+      return { assignment: toProtoAssignment(assignment) };
+    }) satisfies Handler<authzv1.AssignRoleRequest, authzv1.AssignRoleResponse>,
+
+    revokeRole: (async (request, { ctx }) => {
+      await bus.run(useCases.revokeRole, { subjectId: request.subjectId, role: request.role }, ctx);
+      return {};
+    }) satisfies Handler<authzv1.RevokeRoleRequest, authzv1.RevokeRoleResponse>,
+
+    listRoleAssignments: (async (request, { ctx }) => {
+      const page = await bus.run(useCases.listRoleAssignments, request, ctx);
+      return {
+        assignments: page.assignments.map(toProtoAssignment),
+        nextPageToken: page.nextPageToken,
+      };
+    }) satisfies Handler<authzv1.ListRoleAssignmentsRequest, authzv1.ListRoleAssignmentsResponse>,
+
+    createRole: (async (request, { ctx }) => {
+      const role = request.role;
+      const created = await bus.run(
+        useCases.createRole,
+        {
+          name: role?.name ?? '',
+          description: role?.description ?? '',
+          permissions: role?.permissions ?? [],
+          inherits: role?.inherits ?? [],
+          ...(request.requestId ? { requestId: request.requestId } : {}),
+        },
+        ctx,
+      );
+      return { role: toProtoRole(created) };
+    }) satisfies Handler<authzv1.CreateRoleRequest, authzv1.CreateRoleResponse>,
+
+    updateRole: (async (request, { ctx }) => {
+      const role = request.role;
+      const updated = await bus.run(
+        useCases.updateRole,
+        {
+          name: role?.name ?? '',
+          description: role?.description ?? '',
+          permissions: role?.permissions ?? [],
+          inherits: role?.inherits ?? [],
+          updateMask: request.updateMask ?? [],
+        },
+        ctx,
+      );
+      return { role: toProtoRole(updated) };
+    }) satisfies Handler<authzv1.UpdateRoleRequest, authzv1.UpdateRoleResponse>,
+
+    deleteRole: (async (request, { ctx }) => {
+      await bus.run(useCases.deleteRole, { name: request.name }, ctx);
+      return {};
+    }) satisfies Handler<authzv1.DeleteRoleRequest, authzv1.DeleteRoleResponse>,
+
+    getRole: (async (request, { ctx }) => ({
+      role: toProtoRole(await bus.run(useCases.getRole, { name: request.name }, ctx)),
+    })) satisfies Handler<authzv1.GetRoleRequest, authzv1.GetRoleResponse>,
+
+    listRoles: (async (request, { ctx }) => {
+      const page = await bus.run(useCases.listRoles, request, ctx);
+      return { roles: page.roles.map(toProtoRole), nextPageToken: page.nextPageToken };
+    }) satisfies Handler<authzv1.ListRolesRequest, authzv1.ListRolesResponse>,
+  };
+  return handlers satisfies Record<
+    keyof typeof authzv1.AuthzServiceService,
+    Handler<never, unknown>
+  >;
+}
+
+function toCheck(request: authzv1.CheckPermissionRequest) {
+  const resource = fromProtoResource(request.resource);
+  return {
+    subjectId: request.subjectId,
+    permission: request.permission,
+    ...(resource ? { resource } : {}),
+  };
+}

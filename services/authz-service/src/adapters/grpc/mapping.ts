@@ -1,0 +1,33 @@
+import { authzv1 } from '@warden/proto';
+import type { ResourceRef, Role, RoleAssignment } from '../../domain/index.js';
+
+export function toProtoRole(role: Role): authzv1.Role {
+  return {
+    name: role.name,
+    description: role.description,
+    permissions: [...role.permissions],
+    inherits: [...role.inherits],
+    builtIn: role.builtIn,
+    createTime: role.createTime,
+    updateTime: role.updateTime,
+  };
+}
+
+export function toProtoAssignment(assignment: RoleAssignment): authzv1.RoleAssignment {
+  return {
+    subjectId: assignment.subjectId,
+    role: assignment.role,
+    expireTime: assignment.expireTime,
+    createTime: assignment.createTime,
+  };
+}
+
+/** Proto leaves absent strings empty; the domain wants them absent. */
+export function fromProtoResource(resource: authzv1.Resource | undefined): ResourceRef | undefined {
+  if (!resource) return undefined;
+  return {
+    ...(resource.type ? { type: resource.type } : {}),
+    ...(resource.id ? { id: resource.id } : {}),
+    ...(resource.ownerId ? { ownerId: resource.ownerId } : {}),
+  };
+}

@@ -1,0 +1,236 @@
+import { toOutboxRow } from '@warden/events';
+import type {
+  AssignmentFilter,
+  AssignmentKey,
+  AuthzRepository,
+  AuthzTransaction,
+  PolicySnapshot,
+  TraceContext,
+} from '../../application/ports.js';
+import {
+  roleNotFound,
+  type AuthzEvent,
+  type Role,
+  type RoleAssignment,
+} from '../../domain/index.js';
+import { toEnvelope } from '../nats/authz-event-codec.js';
+import { Prisma, type PrismaClient } from './generated/client.js';
+
+type Tx = Prisma.TransactionClient;
+type RoleRow = {
+  name: string;
+  description: string;
+  permissions: string[];
+  inherits: string[];
+  builtIn: boolean;
+  createTime: Date;
+  updateTime: Date;
+};
+type AssignmentRow = {
+  subjectId: string;
+  roleName: string;
+  expireTime: Date | null;
+  createTime: Date;
+};
+type RawAssignmentRow = {
+  subject_id: string;
+  role: string;
+  expire_time: Date | null;
+  create_time: Date;
+};
+
+const toRole = (row: RoleRow): Role => ({ ...row });
+const toAssignment = (row: AssignmentRow): RoleAssignment => ({
+  subjectId: row.subjectId,
+  role: row.roleName,
+  ...(row.expireTime ? { expireTime: row.expireTime } : {}),
+  createTime: row.createTime,
+});
+const unexpired = (now: Date) => ({ OR: [{ expireTime: null }, { expireTime: { gt: now } }] });
+const keyWhere = (key: AssignmentKey) => ({
+  subjectId_roleName: { subjectId: key.subjectId, roleName: key.role },
+});
+const roleData = (role: Role) => ({
+  description: role.description,
+  permissions: [...role.permissions],
+  inherits: [...role.inherits],
+  builtIn: role.builtIn,
+  createTime: role.createTime,
+  updateTime: role.updateTime,
+});
+
+/** Roles, assignments, processed events and the outbox, each change in one Postgres transaction. */
+export class PrismaAuthzRepository implements AuthzRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T> {
+    return this.prisma.$transaction((tx) => fn(new PrismaTransaction(tx, trace?.traceparent)), {
+      maxWait: 5_000,
+      timeout: 15_000,
+    });
+  }
+
+  async findRole(name: string): Promise<Role | undefined> {
+    const row = await this.prisma.role.findUnique({ where: { name } });
+    return row ? toRole(row) : undefined;
+  }
+
+  async listRoles(page: { afterName?: string; limit: number }): Promise<Role[]> {
+    const rows = await this.prisma.role.findMany({
+      where: page.afterName === undefined ? {} : { name: { gt: page.afterName } },
+      orderBy: { name: 'asc' },
+      take: page.limit,
+    });
+    return rows.map(toRole);
+  }
+
+  async listAssignments(filter: AssignmentFilter): Promise<RoleAssignment[]> {
+    const { after } = filter;
+    const rows = await this.prisma.roleAssignment.findMany({
+      where: {
+        AND: [
+          unexpired(filter.now),
+          filter.subjectId === undefined ? {} : { subjectId: filter.subjectId },
+          filter.role === undefined ? {} : { roleName: filter.role },
+          after === undefined
+            ? {}
+            : {
+                OR: [
+                  { subjectId: { gt: after.subjectId } },
+                  { subjectId: after.subjectId, roleName: { gt: after.role } },
+                ],
+              },
+        ],
+      },
+      orderBy: [{ subjectId: 'asc' }, { roleName: 'asc' }],
+      take: filter.limit,
+    });
+    return rows.map(toAssignment);
+  }
+
+  async snapshot(now: Date): Promise<PolicySnapshot> {
+    const [roles, assignments] = await this.prisma.$transaction(
+      [this.prisma.role.findMany(), this.prisma.roleAssignment.findMany({ where: unexpired(now) })],
+      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+    );
+    return { roles: roles.map(toRole), assignments: assignments.map(toAssignment) };
+  }
+
+  async allRoles(): Promise<Role[]> {
+    return (await this.prisma.role.findMany()).map(toRole);
+  }
+
+  async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
+    const rows = await this.prisma.roleAssignment.findMany({
+      where: { subjectId },
+      orderBy: { roleName: 'asc' },
+    });
+    return rows.map(toAssignment);
+  }
+}
+
+class PrismaTransaction implements AuthzTransaction {
+  constructor(
+    private readonly tx: Tx,
+    private readonly traceparent: string | undefined,
+  ) {}
+
+  async lockCatalogue(): Promise<void> {
+    // Conflicts only with itself and row writers of roles: readers and FK checks pass through.
+    await this.tx.$executeRaw`LOCK TABLE roles IN SHARE ROW EXCLUSIVE MODE`;
+  }
+
+  async roles(): Promise<Role[]> {
+    return (await this.tx.role.findMany()).map(toRole);
+  }
+
+  async findRole(name: string): Promise<Role | undefined> {
+    const row = await this.tx.role.findUnique({ where: { name } });
+    return row ? toRole(row) : undefined;
+  }
+
+  async insertRole(role: Role): Promise<void> {
+    await this.tx.role.create({ data: { name: role.name, ...roleData(role) } });
+  }
+
+  async updateRole(role: Role): Promise<void> {
+    await this.tx.role.update({ where: { name: role.name }, data: roleData(role) });
+  }
+
+  async deleteRole(name: string): Promise<void> {
+    await this.tx.role.delete({ where: { name } });
+  }
+
+  async findAssignment(key: AssignmentKey): Promise<RoleAssignment | undefined> {
+    const row = await this.tx.roleAssignment.findUnique({ where: keyWhere(key) });
+    return row ? toAssignment(row) : undefined;
+  }
+
+  async saveAssignment(assignment: RoleAssignment): Promise<void> {
+    const times = { expireTime: assignment.expireTime ?? null, createTime: assignment.createTime };
+    try {
+      await this.tx.roleAssignment.upsert({
+        where: keyWhere(assignment),
+        create: { subjectId: assignment.subjectId, roleName: assignment.role, ...times },
+        update: times,
+      });
+    } catch (error) {
+      // The role went between our check and the insert (a concurrent DeleteRole).
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003')
+        throw roleNotFound(assignment.role);
+      throw error;
+    }
+  }
+
+  async deleteAssignment(key: AssignmentKey): Promise<boolean> {
+    const { count } = await this.tx.roleAssignment.deleteMany({
+      where: { subjectId: key.subjectId, roleName: key.role },
+    });
+    return count > 0;
+  }
+
+  async deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
+    const rows = await this.tx.$queryRaw<RawAssignmentRow[]>`
+      DELETE FROM role_assignments WHERE subject_id = ${subjectId}
+      RETURNING subject_id, role, expire_time, create_time`;
+    return rows.map(fromRaw).sort((a, b) => (a.role < b.role ? -1 : 1));
+  }
+
+  async takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]> {
+    const rows = await this.tx.$queryRaw<RawAssignmentRow[]>`
+      DELETE FROM role_assignments WHERE (subject_id, role) IN (
+        SELECT subject_id, role FROM role_assignments
+        WHERE expire_time <= ${now}
+        ORDER BY expire_time
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING subject_id, role, expire_time, create_time`;
+    return rows.map(fromRaw);
+  }
+
+  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
+    const { count } = await this.tx.processedEvent.createMany({
+      data: [{ consumer, eventId, processedTime: new Date() }],
+      skipDuplicates: true,
+    });
+    return count === 1;
+  }
+
+  async record(events: readonly AuthzEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.tx.outboxEvent.createMany({
+      data: events.map((event) => {
+        const row = toOutboxRow(toEnvelope(event, this.traceparent));
+        return { ...row, payload: new Uint8Array(row.payload) };
+      }),
+    });
+  }
+}
+
+const fromRaw = (row: RawAssignmentRow): RoleAssignment =>
+  toAssignment({
+    subjectId: row.subject_id,
+    roleName: row.role,
+    expireTime: row.expire_time,
+    createTime: row.create_time,
+  });

@@ -1,0 +1,65 @@
+import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import {
+  newAssignment,
+  roleNotFound,
+  type AuthzEvent,
+  type RoleAssignment,
+} from '../../domain/index.js';
+import { assignmentCodec } from '../codecs.js';
+import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';
+import type { AuthzRepository, AuthzTransaction, Clock, PolicyChangeListener } from '../ports.js';
+
+export interface AssignRole {
+  subjectId: string;
+  role: string;
+  expireTime?: Date;
+  requestId?: string;
+}
+
+/** Gives `assignment` inside `tx` (also used by the user-event consumer and the admin command). */
+export async function assignIn(
+  tx: AuthzTransaction,
+  assignment: RoleAssignment,
+): Promise<AuthzEvent[]> {
+  if (!(await tx.findRole(assignment.role))) throw roleNotFound(assignment.role);
+  await tx.saveAssignment(assignment);
+  const events: AuthzEvent[] = [
+    { type: 'role_assigned', assignment, occurTime: assignment.createTime },
+  ];
+  await tx.record(events);
+  return events;
+}
+
+export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
+  readonly name = 'AssignRole';
+  readonly access: Access<AssignRole> = {
+    kind: 'permission',
+    permission: 'role.assign',
+    resource: (input) => ({ type: 'role', id: input.role }),
+  };
+  readonly idempotency: IdempotencySpec<AssignRole, RoleAssignment> = {
+    key: (input) => input.requestId || undefined,
+    fingerprint: (input) =>
+      JSON.stringify([input.subjectId, input.role, input.expireTime?.toISOString() ?? '']),
+    ...assignmentCodec,
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly listener: PolicyChangeListener,
+  ) {}
+
+  async execute(input: AssignRole, ctx: CallContext): Promise<RoleAssignment> {
+    const violations = new Violations();
+    requireSubject(violations, 'subject_id', input.subjectId);
+    requireRoleName(violations, 'role', input.role);
+    checkRequestId(violations, input.requestId);
+    violations.throwIfAny();
+    const assignment = newAssignment(input, this.clock.now());
+    const events = await this.repository.transaction((tx) => assignIn(tx, assignment), ctx);
+    await this.listener.committed(events);
+    return assignment;
+  }
+}

@@ -1,0 +1,61 @@
+import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import {
+  newRole,
+  roleAlreadyExists,
+  RoleCatalogue,
+  type AuthzEvent,
+  type Role,
+} from '../../domain/index.js';
+import { roleCodec } from '../codecs.js';
+import { checkRequestId, requireRoleName } from '../fields.js';
+import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+
+export interface CreateRole {
+  name: string;
+  description: string;
+  permissions: string[];
+  inherits: string[];
+  requestId?: string;
+}
+
+export class CreateRoleHandler implements UseCase<CreateRole, Role> {
+  readonly name = 'CreateRole';
+  readonly access: Access<CreateRole> = {
+    kind: 'permission',
+    permission: 'role.create',
+    resource: () => ({ type: 'role' }),
+  };
+  readonly idempotency: IdempotencySpec<CreateRole, Role> = {
+    key: (input) => input.requestId || undefined,
+    fingerprint: (input) =>
+      JSON.stringify([input.name, input.description, input.permissions, input.inherits]),
+    ...roleCodec,
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly listener: PolicyChangeListener,
+  ) {}
+
+  async execute(input: CreateRole, ctx: CallContext): Promise<Role> {
+    const violations = new Violations();
+    requireRoleName(violations, 'role.name', input.name);
+    checkRequestId(violations, input.requestId);
+    violations.throwIfAny();
+    const role = newRole(input, this.clock.now());
+    const events = await this.repository.transaction(async (tx) => {
+      await tx.lockCatalogue();
+      const catalogue = new RoleCatalogue(await tx.roles());
+      if (catalogue.has(role.name)) throw roleAlreadyExists(role.name);
+      catalogue.assertInheritable(role);
+      await tx.insertRole(role);
+      const created: AuthzEvent[] = [{ type: 'role_created', role, occurTime: role.createTime }];
+      await tx.record(created);
+      return created;
+    }, ctx);
+    await this.listener.committed(events);
+    return role;
+  }
+}

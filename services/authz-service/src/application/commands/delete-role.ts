@@ -1,0 +1,51 @@
+import type { Access, CallContext, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import {
+  assertDeletable,
+  roleNotFound,
+  RoleCatalogue,
+  type AuthzEvent,
+} from '../../domain/index.js';
+import { requireRoleName } from '../fields.js';
+import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+
+export interface DeleteRole {
+  name: string;
+}
+
+/** Deletes a role with its assignments: one RoleDeleted, no RoleRevoked for each holder. */
+export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
+  readonly name = 'DeleteRole';
+  readonly access: Access<DeleteRole> = {
+    kind: 'permission',
+    permission: 'role.delete',
+    resource: (input) => ({ type: 'role', id: input.name }),
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly listener: PolicyChangeListener,
+  ) {}
+
+  async execute(input: DeleteRole, ctx: CallContext): Promise<void> {
+    const violations = new Violations();
+    requireRoleName(violations, 'name', input.name);
+    violations.throwIfAny();
+    const events = await this.repository.transaction(async (tx) => {
+      await tx.lockCatalogue();
+      const catalogue = new RoleCatalogue(await tx.roles());
+      const role = catalogue.get(input.name);
+      if (!role) throw roleNotFound(input.name);
+      assertDeletable(role);
+      catalogue.assertNotInherited(role.name);
+      await tx.deleteRole(role.name);
+      const deleted: AuthzEvent[] = [
+        { type: 'role_deleted', name: role.name, occurTime: this.clock.now() },
+      ];
+      await tx.record(deleted);
+      return deleted;
+    }, ctx);
+    await this.listener.committed(events);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Access, CallContext, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import { roleNotFound, type AuthzEvent } from '../../domain/index.js';
+import { requireRoleName, requireSubject } from '../fields.js';
+import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+
+export interface RevokeRole {
+  subjectId: string;
+  role: string;
+}
+
+export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
+  readonly name = 'RevokeRole';
+  readonly access: Access<RevokeRole> = {
+    kind: 'permission',
+    permission: 'role.revoke',
+    resource: (input) => ({ type: 'role', id: input.role }),
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly listener: PolicyChangeListener,
+  ) {}
+
+  async execute(input: RevokeRole, ctx: CallContext): Promise<void> {
+    const violations = new Violations();
+    requireSubject(violations, 'subject_id', input.subjectId);
+    requireRoleName(violations, 'role', input.role);
+    violations.throwIfAny();
+    const events = await this.repository.transaction(async (tx) => {
+      if (!(await tx.findRole(input.role))) throw roleNotFound(input.role);
+      // Revoking a role the subject does not hold succeeds quietly: the end state is the same.
+      if (!(await tx.deleteAssignment(input))) return [];
+      const revoked: AuthzEvent[] = [
+        {
+          type: 'role_revoked',
+          subjectId: input.subjectId,
+          role: input.role,
+          reason: 'REVOKED',
+          occurTime: this.clock.now(),
+        },
+      ];
+      await tx.record(revoked);
+      return revoked;
+    }, ctx);
+    if (events.length > 0) await this.listener.committed(events);
+  }
+}

@@ -1,0 +1,39 @@
+import type { AuthzEvent } from '../../domain/index.js';
+import type { AuthzRepository, Clock } from '../ports.js';
+
+/**
+ * Removes assignments past their expire_time and announces each (RoleRevoked, EXPIRED). Checks
+ * already ignore them; this keeps the tables small and tells caches and other contexts.
+ */
+export class SweepLapsedAssignments {
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly batchSize = 500,
+  ) {}
+
+  /** Sweeps until nothing lapsed is left; returns how many assignments it removed. */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.sweepBatch();
+      total += removed;
+      if (removed < this.batchSize) return total;
+    }
+  }
+
+  private sweepBatch(): Promise<number> {
+    return this.repository.transaction(async (tx) => {
+      const lapsed = await tx.takeLapsedAssignments(this.clock.now(), this.batchSize);
+      const events: AuthzEvent[] = lapsed.map((assignment) => ({
+        type: 'role_revoked',
+        subjectId: assignment.subjectId,
+        role: assignment.role,
+        reason: 'EXPIRED',
+        occurTime: assignment.expireTime!,
+      }));
+      await tx.record(events);
+      return lapsed.length;
+    });
+  }
+}

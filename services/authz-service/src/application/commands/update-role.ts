@@ -1,0 +1,84 @@
+import type { Access, CallContext, UseCase } from '@warden/bus';
+import { invalidArgument, Violations } from '@warden/errors';
+import {
+  changeRole,
+  ROLE_FIELDS,
+  roleNotFound,
+  RoleCatalogue,
+  type AuthzEvent,
+  type Role,
+  type RoleField,
+  type RolePatch,
+} from '../../domain/index.js';
+import { requireRoleName } from '../fields.js';
+import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+
+export interface UpdateRole {
+  name: string;
+  description: string;
+  permissions: string[];
+  inherits: string[];
+  /** Fields to update; empty means every field given a non-empty value. */
+  updateMask: string[];
+}
+
+export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
+  readonly name = 'UpdateRole';
+  readonly access: Access<UpdateRole> = {
+    kind: 'permission',
+    permission: 'role.update',
+    resource: (input) => ({ type: 'role', id: input.name }),
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+    private readonly listener: PolicyChangeListener,
+  ) {}
+
+  async execute(input: UpdateRole, ctx: CallContext): Promise<Role> {
+    const violations = new Violations();
+    requireRoleName(violations, 'role.name', input.name);
+    violations.throwIfAny();
+    const patch = patchOf(input);
+    const { role, events } = await this.repository.transaction(async (tx) => {
+      await tx.lockCatalogue();
+      const catalogue = new RoleCatalogue(await tx.roles());
+      const current = catalogue.get(input.name);
+      if (!current) throw roleNotFound(input.name);
+      const { role: next, changed } = changeRole(current, patch, this.clock.now());
+      if (changed.length === 0) return { role: current, events: [] };
+      catalogue.assertInheritable(next);
+      await tx.updateRole(next);
+      const updated: AuthzEvent[] = [
+        { type: 'role_updated', role: next, changed, occurTime: next.updateTime },
+      ];
+      await tx.record(updated);
+      return { role: next, events: updated };
+    }, ctx);
+    if (events.length > 0) await this.listener.committed(events);
+    return role;
+  }
+}
+
+function patchOf(input: UpdateRole): RolePatch {
+  const unknown = input.updateMask.filter((path) => !ROLE_FIELDS.includes(path as RoleField));
+  if (unknown.length > 0) {
+    throw invalidArgument([
+      {
+        field: 'update_mask',
+        description: `unknown path ${unknown.join(', ')}; allowed: ${ROLE_FIELDS.join(', ')}`,
+      },
+    ]);
+  }
+  const given = (field: RoleField) =>
+    field === 'description' ? input.description !== '' : input[field].length > 0;
+  const fields =
+    input.updateMask.length > 0 ? (input.updateMask as RoleField[]) : ROLE_FIELDS.filter(given);
+  const patch: RolePatch = {};
+  for (const field of fields) {
+    if (field === 'description') patch.description = input.description;
+    else patch[field] = input[field];
+  }
+  return patch;
+}

@@ -1,0 +1,76 @@
+import type { AuthzEvent, Role, RoleAssignment } from '../domain/index.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface AssignmentKey {
+  subjectId: string;
+  role: string;
+}
+
+/** One transaction: state changes and the events they cause commit together, or not at all. */
+export interface AuthzTransaction {
+  /** Serializes role-catalogue changes across processes (inheritance checks read the whole catalogue). */
+  lockCatalogue(): Promise<void>;
+  roles(): Promise<Role[]>;
+  findRole(name: string): Promise<Role | undefined>;
+  insertRole(role: Role): Promise<void>;
+  updateRole(role: Role): Promise<void>;
+  /** Deletes the role and every assignment of it. */
+  deleteRole(name: string): Promise<void>;
+  findAssignment(key: AssignmentKey): Promise<RoleAssignment | undefined>;
+  /** Inserts, or replaces the expire_time and create_time of an existing assignment. */
+  saveAssignment(assignment: RoleAssignment): Promise<void>;
+  deleteAssignment(key: AssignmentKey): Promise<boolean>;
+  deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
+  /** Removes up to `limit` assignments lapsed at `now`, skipping rows another sweeper holds. */
+  takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]>;
+  /** Records that `consumer` applied `eventId`; false when it already had. */
+  markProcessed(consumer: string, eventId: string): Promise<boolean>;
+  /** Writes events to the outbox, published after commit. */
+  record(events: readonly AuthzEvent[]): Promise<void>;
+}
+
+export interface AssignmentFilter {
+  subjectId?: string;
+  role?: string;
+  /** Keyset: only assignments after this (subject_id, role). */
+  after?: AssignmentKey;
+  limit: number;
+  /** Lapsed assignments (expire_time <= now) are left out. */
+  now: Date;
+}
+
+/** Everything the in-memory policy model needs, read consistently. */
+export interface PolicySnapshot {
+  roles: Role[];
+  assignments: RoleAssignment[];
+}
+
+export interface PolicySource {
+  snapshot(now: Date): Promise<PolicySnapshot>;
+  allRoles(): Promise<Role[]>;
+  assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
+}
+
+/** Carried into the events a transaction records, so a trace continues across NATS. */
+export interface TraceContext {
+  traceparent?: string;
+}
+
+export interface AuthzRepository extends PolicySource {
+  transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T>;
+  findRole(name: string): Promise<Role | undefined>;
+  /** Roles ordered by name, after `afterName` when given. */
+  listRoles(page: { afterName?: string; limit: number }): Promise<Role[]>;
+  /** Unexpired assignments ordered by subject_id, then role. */
+  listAssignments(filter: AssignmentFilter): Promise<RoleAssignment[]>;
+}
+
+/** Told about committed events, so this process's policy model need not wait for NATS. */
+export interface PolicyChangeListener {
+  committed(events: readonly AuthzEvent[]): Promise<void>;
+}
+
+export const NO_POLICY_LISTENER: PolicyChangeListener = { committed: async () => undefined };

@@ -1,0 +1,60 @@
+import type { Access, UseCase } from '@warden/bus';
+import { invalidArgument, Violations } from '@warden/errors';
+import {
+  isPermission,
+  PERMISSION_RULE,
+  type Decision,
+  type ResourceRef,
+} from '../../domain/index.js';
+import { requireSubject } from '../fields.js';
+import type { PolicyModel } from '../policy-model.js';
+
+export interface CheckPermission {
+  subjectId: string;
+  permission: string;
+  resource?: ResourceRef;
+}
+
+export const MAX_BATCH_CHECKS = 100;
+
+function validateCheck(violations: Violations, check: CheckPermission, prefix: string): void {
+  requireSubject(violations, `${prefix}subject_id`, check.subjectId);
+  if (check.permission === '') violations.add(`${prefix}permission`, 'is required');
+  else if (!isPermission(check.permission)) violations.add(`${prefix}permission`, PERMISSION_RULE);
+}
+
+/** Any authenticated service may ask about any subject; a denial is an answer, not an error. */
+export class CheckPermissionHandler implements UseCase<CheckPermission, Decision> {
+  readonly name = 'CheckPermission';
+  readonly access: Access<CheckPermission> = { kind: 'service' };
+
+  constructor(private readonly model: PolicyModel) {}
+
+  async execute(input: CheckPermission): Promise<Decision> {
+    const violations = new Violations();
+    validateCheck(violations, input, '');
+    violations.throwIfAny();
+    return this.model.decide(input.subjectId, input.permission, input.resource);
+  }
+}
+
+export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermission[] }, Decision[]> {
+  readonly name = 'CheckPermissions';
+  readonly access: Access<{ checks: CheckPermission[] }> = { kind: 'service' };
+
+  constructor(private readonly model: PolicyModel) {}
+
+  async execute(input: { checks: CheckPermission[] }): Promise<Decision[]> {
+    if (input.checks.length === 0 || input.checks.length > MAX_BATCH_CHECKS) {
+      throw invalidArgument([
+        { field: 'checks', description: `must hold 1..${MAX_BATCH_CHECKS} checks` },
+      ]);
+    }
+    const violations = new Violations();
+    input.checks.forEach((check, i) => validateCheck(violations, check, `checks[${i}].`));
+    violations.throwIfAny();
+    return input.checks.map((check) =>
+      this.model.decide(check.subjectId, check.permission, check.resource),
+    );
+  }
+}

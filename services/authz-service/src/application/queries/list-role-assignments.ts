@@ -1,0 +1,57 @@
+import type { Access, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import type { RoleAssignment } from '../../domain/index.js';
+import { requireRoleName, requireSubject } from '../fields.js';
+import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import type { AuthzRepository, Clock } from '../ports.js';
+
+export interface ListRoleAssignments {
+  subjectId: string;
+  role: string;
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface AssignmentPage {
+  assignments: RoleAssignment[];
+  nextPageToken: string;
+}
+
+/** Unexpired assignments by subject, by role, both or neither, ordered by subject_id then role. */
+export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, AssignmentPage> {
+  readonly name = 'ListRoleAssignments';
+  readonly access: Access<ListRoleAssignments> = {
+    kind: 'permission',
+    permission: 'role.read',
+    resource: () => ({ type: 'role' }),
+  };
+
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(input: ListRoleAssignments): Promise<AssignmentPage> {
+    const violations = new Violations();
+    if (input.subjectId !== '') requireSubject(violations, 'subject_id', input.subjectId);
+    if (input.role !== '') requireRoleName(violations, 'role', input.role);
+    violations.throwIfAny();
+    const limit = pageSize(input.pageSize);
+    const filters = `assignments:${input.subjectId}:${input.role}`;
+    const after = decodePageToken(input.pageToken, filters, 2);
+    const rows = await this.repository.listAssignments({
+      ...(input.subjectId ? { subjectId: input.subjectId } : {}),
+      ...(input.role ? { role: input.role } : {}),
+      ...(after ? { after: { subjectId: after[0]!, role: after[1]! } } : {}),
+      limit: limit + 1,
+      now: this.clock.now(),
+    });
+    const assignments = rows.slice(0, limit);
+    const last = assignments.at(-1);
+    return {
+      assignments,
+      nextPageToken:
+        rows.length > limit && last ? encodePageToken(filters, [last.subjectId, last.role]) : '',
+    };
+  }
+}

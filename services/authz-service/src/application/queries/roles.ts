@@ -1,0 +1,54 @@
+import type { Access, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import { roleNotFound, type Role } from '../../domain/index.js';
+import { requireRoleName } from '../fields.js';
+import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import type { AuthzRepository } from '../ports.js';
+
+export class GetRoleHandler implements UseCase<{ name: string }, Role> {
+  readonly name = 'GetRole';
+  readonly access: Access<{ name: string }> = {
+    kind: 'permission',
+    permission: 'role.read',
+    resource: (input) => ({ type: 'role', id: input.name }),
+  };
+
+  constructor(private readonly repository: AuthzRepository) {}
+
+  async execute(input: { name: string }): Promise<Role> {
+    const violations = new Violations();
+    requireRoleName(violations, 'name', input.name);
+    violations.throwIfAny();
+    const role = await this.repository.findRole(input.name);
+    if (!role) throw roleNotFound(input.name);
+    return role;
+  }
+}
+
+export interface ListRoles {
+  pageSize: number;
+  pageToken: string;
+}
+
+export class ListRolesHandler implements UseCase<
+  ListRoles,
+  { roles: Role[]; nextPageToken: string }
+> {
+  readonly name = 'ListRoles';
+  readonly access: Access<ListRoles> = {
+    kind: 'permission',
+    permission: 'role.read',
+    resource: () => ({ type: 'role' }),
+  };
+
+  constructor(private readonly repository: AuthzRepository) {}
+
+  async execute(input: ListRoles): Promise<{ roles: Role[]; nextPageToken: string }> {
+    const limit = pageSize(input.pageSize);
+    const after = decodePageToken(input.pageToken, 'roles', 1);
+    const rows = await this.repository.listRoles({ afterName: after?.[0], limit: limit + 1 });
+    const roles = rows.slice(0, limit);
+    const more = rows.length > limit;
+    return { roles, nextPageToken: more ? encodePageToken('roles', [roles.at(-1)!.name]) : '' };
+  }
+}

@@ -1,0 +1,82 @@
+// Operator commands, run with database access (no gRPC, no bus authorization):
+//   pnpm --filter @warden/authz-service admin assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
+//   pnpm --filter @warden/authz-service admin grant-admin --subject <id>
+//   pnpm --filter @warden/authz-service admin revoke-role --subject <id> --role <name>
+// Changes go through the same repository as the service (state and outbox in one transaction).
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { isAppError } from '@warden/errors';
+import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
+import { systemClock } from './app.js';
+import { AssignRoleHandler } from './application/commands/assign-role.js';
+import { RevokeRoleHandler } from './application/commands/revoke-role.js';
+import { NO_POLICY_LISTENER } from './application/ports.js';
+import { ADMIN_ROLE } from './domain/index.js';
+import { openRuntime } from './runtime.js';
+
+const USAGE = `usage: admin <command> [options]
+  assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
+  grant-admin --subject <id>
+  revoke-role --subject <id> --role <name>`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    subject: { type: 'string' },
+    role: { type: 'string' },
+    'expire-time': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+const command = positionals[0];
+if (values.help || !command || !['assign-role', 'grant-admin', 'revoke-role'].includes(command)) {
+  console.error(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+const subjectId = values.subject ?? '';
+const role = command === 'grant-admin' ? ADMIN_ROLE : (values.role ?? '');
+let expireTime: Date | undefined;
+if (values['expire-time'] !== undefined) {
+  expireTime = new Date(values['expire-time']);
+  if (Number.isNaN(expireTime.getTime()))
+    fail(`--expire-time: not a date: ${values['expire-time']}`);
+}
+
+const runtime = await openRuntime('cli');
+const repository = new PrismaAuthzRepository(runtime.prisma);
+const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
+try {
+  if (command === 'revoke-role') {
+    await new RevokeRoleHandler(repository, systemClock, NO_POLICY_LISTENER).execute(
+      { subjectId, role },
+      ctx,
+    );
+    process.stdout.write(`revoked ${role} from ${subjectId}\n`);
+  } else {
+    const assignment = await new AssignRoleHandler(
+      repository,
+      systemClock,
+      NO_POLICY_LISTENER,
+    ).execute({ subjectId, role, ...(expireTime ? { expireTime } : {}) }, ctx);
+    const until = assignment.expireTime ? ` until ${assignment.expireTime.toISOString()}` : '';
+    process.stdout.write(`assigned ${assignment.role} to ${assignment.subjectId}${until}\n`);
+  }
+} catch (error) {
+  if (!isAppError(error)) throw error;
+  const details = error.violations
+    .map((v) => `\n  --${flagOf(v.field)}: ${v.description}`)
+    .join('');
+  fail(`${error.reason}: ${error.message}${details}`);
+} finally {
+  await runtime.prisma.$disconnect();
+  await runtime.pool.end();
+}
+
+function flagOf(field: string): string {
+  return field === 'subject_id' ? 'subject' : field.replace(/_/g, '-');
+}
+
+function fail(message: string): never {
+  console.error(`admin: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import {
+  authSection,
+  COMMON_ALIASES,
+  databaseSection,
+  duration,
+  grpcSection,
+  listOf,
+  loadConfig,
+  logSection,
+  metricsSection,
+  natsSection,
+} from '@warden/config';
+import { z } from 'zod';
+
+const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
+
+export const configSchema = z.object({
+  grpc: grpcSection,
+  metrics: metricsSection,
+  database: databaseSection.extend({ migrate_on_start: z.boolean() }),
+  nats: natsSection,
+  auth: authSection,
+  log: logSection,
+  session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
+  authz: z.object({
+    default_role: roleName,
+    bootstrap_admins: listOf(
+      z
+        .string()
+        .email()
+        .transform((email) => email.trim().toLowerCase()),
+    ),
+    model_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
+  }),
+  worker: z.object({
+    metrics_port: z.number().int().min(0).max(65535),
+    user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
+    expiry_sweep_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),
+    retention_interval: duration(),
+    outbox_retention: duration(),
+    processed_events_retention: duration(),
+  }),
+});
+
+export type AuthzConfig = z.infer<typeof configSchema>;
+
+export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+
+export function loadAuthzConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = CONFIG_FILE,
+): AuthzConfig {
+  return loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+}

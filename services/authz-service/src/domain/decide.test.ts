@@ -1,0 +1,222 @@
+import { describe, expect, it } from 'vitest';
+import { aRole, anAssignment, aUserId, T0 } from '../../test/support/mothers.js';
+import type { RoleAssignment } from './assignment.js';
+import { decide, effectiveAccess } from './decide.js';
+import { builtInRoles, type Role } from './role.js';
+import { RoleCatalogue } from './role-catalogue.js';
+
+const later = (ms: number) => new Date(T0.getTime() + ms);
+
+function policy(extraRoles: Role[] = []) {
+  const catalogue = new RoleCatalogue([...builtInRoles(T0), ...extraRoles]);
+  return (
+    subjectId: string,
+    held: RoleAssignment[],
+    permission: string,
+    resource?: { type?: string; id?: string; ownerId?: string },
+    now = T0,
+  ) => decide(catalogue, held, subjectId, permission, resource, now);
+}
+
+describe('decide', () => {
+  const me = aUserId();
+  const someoneElse = aUserId();
+  const asPlayer = [anAssignment({ subjectId: me, role: 'player' })];
+
+  it('allows an exact grant and names the role and grant', () => {
+    expect(policy()(me, asPlayer, 'game.join', { type: 'game' })).toEqual({
+      allowed: true,
+      reason: 'role player grants game.join',
+    });
+  });
+
+  it('allows an :own grant when the subject owns the resource', () => {
+    expect(
+      policy()(me, asPlayer, 'session.end', { type: 'session', id: 's1', ownerId: me }),
+    ).toEqual({
+      allowed: true,
+      reason: 'role player grants session.end:own (owner matches)',
+    });
+  });
+
+  it("refuses an :own grant on someone else's resource, saying why", () => {
+    const decision = policy()(me, asPlayer, 'session.end', {
+      type: 'session',
+      id: 's1',
+      ownerId: someoneElse,
+    });
+    expect(decision.allowed).toBe(false);
+    expect(decision.reason).toBe(
+      'session.end:own needs owner_id == subject_id, but it is owned by someone else',
+    );
+  });
+
+  it('refuses an :own grant when the resource names no owner', () => {
+    const decision = policy()(me, asPlayer, 'user.read', { type: 'user' });
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'user.read:own needs owner_id == subject_id, but the resource names no owner',
+    });
+  });
+
+  it('names the inherited role a grant comes from', () => {
+    const guestOnly = policy()(me, [anAssignment({ subjectId: me, role: 'guest' })], 'user.read', {
+      ownerId: me,
+    });
+    expect(guestOnly.reason).toBe('role guest grants user.read:own (owner matches)');
+    const viaInheritance = policy([
+      aRole({ name: 'reader', permissions: [], inherits: ['guest'] }),
+    ]);
+    expect(
+      viaInheritance(me, [anAssignment({ subjectId: me, role: 'reader' })], 'user.read', {
+        ownerId: me,
+      }).reason,
+    ).toBe('role reader grants user.read:own via guest (owner matches)');
+  });
+
+  it('lets * allow everything, for anyone', () => {
+    const asAdmin = [anAssignment({ subjectId: me, role: 'admin' })];
+    expect(
+      policy()(me, asAdmin, 'user.disable', {
+        type: 'user',
+        id: someoneElse,
+        ownerId: someoneElse,
+      }),
+    ).toEqual({
+      allowed: true,
+      reason: 'role admin grants *',
+    });
+  });
+
+  it('lets <resource>.* allow every action on that resource only', () => {
+    const check = policy([aRole({ name: 'session-admin', permissions: ['session.*'] })]);
+    const held = [anAssignment({ subjectId: me, role: 'session-admin' })];
+    expect(check(me, held, 'session.end', { ownerId: someoneElse }).allowed).toBe(true);
+    expect(check(me, held, 'session.list', {}).reason).toBe('role session-admin grants session.*');
+    expect(check(me, held, 'user.disable', {}).allowed).toBe(false);
+  });
+
+  it('scopes wildcards with :own too', () => {
+    const check = policy([aRole({ name: 'self-service', permissions: ['user.*:own', '*:own'] })]);
+    const held = [anAssignment({ subjectId: me, role: 'self-service' })];
+    expect(check(me, held, 'user.delete', { ownerId: me }).reason).toBe(
+      'role self-service grants user.*:own (owner matches)',
+    );
+    expect(check(me, held, 'game.leave', { ownerId: me }).reason).toBe(
+      'role self-service grants *:own (owner matches)',
+    );
+    expect(check(me, held, 'user.delete', { ownerId: someoneElse }).allowed).toBe(false);
+  });
+
+  it('prefers an unscoped grant of a later role to an :own grant that does not apply', () => {
+    const check = policy([aRole({ name: 'support', permissions: ['session.end'] })]);
+    const held = [
+      anAssignment({ subjectId: me, role: 'player' }),
+      anAssignment({ subjectId: me, role: 'support' }),
+    ];
+    expect(check(me, held, 'session.end', { ownerId: someoneElse })).toEqual({
+      allowed: true,
+      reason: 'role support grants session.end',
+    });
+  });
+
+  it('denies what no role grants', () => {
+    expect(policy()(me, asPlayer, 'user.disable', {})).toEqual({
+      allowed: false,
+      reason: 'no role grants user.disable',
+    });
+    expect(policy()(me, [], 'game.join', {})).toEqual({
+      allowed: false,
+      reason: 'subject holds no role (none grants game.join)',
+    });
+  });
+
+  it('lets a time-limited grant lapse at its expire_time, sweeper or not', () => {
+    const held = [anAssignment({ subjectId: me, role: 'admin', expireTime: later(60_000) })];
+    expect(policy()(me, held, 'user.disable', {}, later(59_999)).allowed).toBe(true);
+    expect(policy()(me, held, 'user.disable', {}, later(60_000)).allowed).toBe(false);
+  });
+
+  it('ignores assignments of roles that no longer exist', () => {
+    expect(
+      policy()(me, [anAssignment({ subjectId: me, role: 'deleted-role' })], 'game.join', {})
+        .allowed,
+    ).toBe(false);
+  });
+});
+
+describe('the built-in roles against the permissions the services check', () => {
+  const me = aUserId();
+  const other = aUserId();
+  const check = policy();
+  const player = [anAssignment({ subjectId: me, role: 'player' })];
+  const admin = [anAssignment({ subjectId: me, role: 'admin' })];
+  const guest = [anAssignment({ subjectId: me, role: 'guest' })];
+
+  // Permission and resource shape of each user-scoped RPC, as its proto comment states.
+  const own = (type: string) => ({ type, id: 'x', ownerId: me });
+  const others = (type: string) => ({ type, id: 'x', ownerId: other });
+  const rpcs: Array<[string, string, (type: string) => object, string]> = [
+    ['GetUser', 'user.read', own, 'user'],
+    ['UpdateUser', 'user.update', own, 'user'],
+    ['ChangePassword', 'user.change_password', own, 'user'],
+    ['GetSession', 'session.read', own, 'session'],
+    ['ListActiveSessions', 'session.list', own, 'session'],
+    ['EndSession', 'session.end', own, 'session'],
+    ['EndUserSessions', 'session.end', own, 'session'],
+    ['ListSubjectPermissions', 'permission.read', own, 'subject'],
+  ];
+
+  it.each(rpcs)('a player may %s on their own things (%s)', (_rpc, permission, resource, type) => {
+    expect(check(me, player, permission, resource(type)).allowed).toBe(true);
+  });
+
+  it.each(rpcs)(
+    "a player may not %s on someone else's (%s)",
+    (_rpc, permission, _resource, type) => {
+      expect(check(me, player, permission, others(type)).allowed).toBe(false);
+    },
+  );
+
+  it.each([
+    ['ListUsers', 'user.list'],
+    ['DisableUser', 'user.disable'],
+    ['EnableUser', 'user.enable'],
+    ['DeleteUser', 'user.delete'],
+    ['AssignRole', 'role.assign'],
+    ['RevokeRole', 'role.revoke'],
+    ['CreateRole', 'role.create'],
+    ['ListRoles', 'role.read'],
+  ])('a player may not %s (%s), an admin may', (_rpc, permission) => {
+    expect(
+      check(me, player, permission, { type: permission.split('.')[0], ownerId: me }).allowed,
+    ).toBe(false);
+    expect(
+      check(me, admin, permission, { type: permission.split('.')[0], ownerId: other }).allowed,
+    ).toBe(true);
+  });
+
+  it('a player may start sessions and join games; a guest only reads its own user', () => {
+    expect(check(me, player, 'session.create', { type: 'session' }).allowed).toBe(true);
+    expect(check(me, player, 'game.join', { type: 'game' }).allowed).toBe(true);
+    expect(check(me, guest, 'user.read', own('user')).allowed).toBe(true);
+    expect(check(me, guest, 'user.update', own('user')).allowed).toBe(false);
+    expect(check(me, guest, 'game.join', { type: 'game' }).allowed).toBe(false);
+  });
+});
+
+describe('effectiveAccess', () => {
+  it('lists held and inherited roles and every grant, leaving out lapsed assignments', () => {
+    const catalogue = new RoleCatalogue(builtInRoles(T0));
+    const me = aUserId();
+    const held = [
+      anAssignment({ subjectId: me, role: 'player' }),
+      anAssignment({ subjectId: me, role: 'admin', expireTime: T0 }),
+    ];
+    const access = effectiveAccess(catalogue, held, T0);
+    expect(access.roles).toEqual(['guest', 'player']);
+    expect(access.permissions).toContain('game.join');
+    expect(access.permissions).not.toContain('*');
+    expect(access.permissions).toEqual([...access.permissions].sort());
+  });
+});

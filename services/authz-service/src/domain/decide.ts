@@ -1,0 +1,74 @@
+import { isActive, type RoleAssignment } from './assignment.js';
+import type { GrantOrigin } from './grant-index.js';
+import type { RoleCatalogue } from './role-catalogue.js';
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+}
+
+export interface ResourceRef {
+  type?: string;
+  id?: string;
+  ownerId?: string;
+}
+
+/**
+ * May `subjectId` do `permission` on `resource`, holding `assignments`? Lapsed assignments count
+ * for nothing. The reason names the assigned role and the grant that decided, or why none did.
+ */
+export function decide(
+  catalogue: RoleCatalogue,
+  assignments: readonly RoleAssignment[] | undefined,
+  subjectId: string,
+  permission: string,
+  resource: ResourceRef | undefined,
+  now: Date,
+): Decision {
+  const ownerMatches = !!resource?.ownerId && resource.ownerId === subjectId;
+  let scopedOnly: GrantOrigin | undefined;
+  let activeRoles = 0;
+  for (const assignment of assignments ?? []) {
+    if (!isActive(assignment, now)) continue;
+    const grants = catalogue.grantsOf(assignment.role);
+    if (!grants) continue;
+    activeRoles++;
+    const match = grants.match(permission);
+    if (match.unscoped) return allow(assignment.role, match.unscoped, '');
+    if (match.own) {
+      if (ownerMatches) return allow(assignment.role, match.own, ' (owner matches)');
+      scopedOnly ??= match.own;
+    }
+  }
+  if (scopedOnly) {
+    const owner = resource?.ownerId ? 'it is owned by someone else' : 'the resource names no owner';
+    return {
+      allowed: false,
+      reason: `${scopedOnly.grant} needs owner_id == subject_id, but ${owner}`,
+    };
+  }
+  if (activeRoles === 0)
+    return { allowed: false, reason: `subject holds no role (none grants ${permission})` };
+  return { allowed: false, reason: `no role grants ${permission}` };
+}
+
+function allow(assigned: string, origin: GrantOrigin, suffix: string): Decision {
+  const via = origin.role === assigned ? '' : ` via ${origin.role}`;
+  return { allowed: true, reason: `role ${assigned} grants ${origin.grant}${via}${suffix}` };
+}
+
+/** A subject's effective roles (held and inherited) and their grants as written, both sorted. */
+export function effectiveAccess(
+  catalogue: RoleCatalogue,
+  assignments: readonly RoleAssignment[] | undefined,
+  now: Date,
+): { roles: string[]; permissions: string[] } {
+  const roles = new Set<string>();
+  const permissions = new Set<string>();
+  for (const assignment of assignments ?? []) {
+    if (!isActive(assignment, now) || !catalogue.has(assignment.role)) continue;
+    for (const name of catalogue.closure(assignment.role)) roles.add(name);
+    for (const grant of catalogue.grantsOf(assignment.role)!.grants) permissions.add(grant);
+  }
+  return { roles: [...roles].sort(), permissions: [...permissions].sort() };
+}

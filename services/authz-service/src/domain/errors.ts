@@ -1,0 +1,22 @@
+import { AppError, alreadyExists, failedPrecondition, notFound } from '@warden/errors';
+
+export const roleNotFound = (name: string): AppError =>
+  notFound('ROLE_NOT_FOUND', `role ${name} does not exist`, { role: name });
+
+export const roleAlreadyExists = (name: string): AppError =>
+  alreadyExists('ROLE_ALREADY_EXISTS', `role ${name} already exists`, { role: name });
+
+export const roleCycle = (name: string, path: readonly string[]): AppError =>
+  failedPrecondition('ROLE_CYCLE', `role ${name} would inherit itself: ${path.join(' -> ')}`, {
+    role: name,
+  });
+
+export const builtInRole = (name: string, why: string): AppError =>
+  failedPrecondition('BUILT_IN_ROLE', `role ${name} is built in: ${why}`, { role: name });
+
+export const roleInUse = (name: string, inheritedBy: readonly string[]): AppError =>
+  failedPrecondition(
+    'ROLE_IN_USE',
+    `role ${name} is inherited by ${inheritedBy.join(', ')}; remove it from them first`,
+    { role: name },
+  );

@@ -1,0 +1,90 @@
+// authz-service gRPC server: answers checks from the in-memory policy model, kept current by events.
+import type { Server } from 'node:http';
+import { createMetrics, failStartup, GrpcServer, onShutdown, serveMetrics } from '@warden/grpc';
+import { authzv1, descriptorSetPath } from '@warden/proto';
+import { createSessionResolver } from '@warden/session-client';
+import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
+import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
+import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { buildAuthzApp } from './app.js';
+import { connectNatsOrExit, openRuntime, SERVICE_NAME } from './runtime.js';
+
+const runtime = await openRuntime('server');
+const { config, logger, pool, prisma } = runtime;
+const { nc } = await connectNatsOrExit(runtime, 'server');
+
+const app = buildAuthzApp({
+  repository: new PrismaAuthzRepository(prisma),
+  idempotencyStore: new PrismaIdempotencyStore(prisma),
+  logger,
+});
+// Subscribe before loading, so nothing committed meanwhile is missed.
+const policyEvents = subscribePolicyEvents(nc, app.sync, logger);
+await app.sync.loadAll().catch((error: unknown) => failStartup(SERVICE_NAME, error));
+const reload = setInterval(() => {
+  app.sync
+    .loadAll()
+    .catch((err: unknown) => logger.error({ err }, 'periodic policy reload failed'));
+}, config.authz.model_reload_interval);
+reload.unref();
+
+const sessions = createSessionResolver({
+  address: config.session.address,
+  serviceKey: config.auth.client_key,
+  nc,
+  logger,
+  cacheTtlMs: config.session.cache_ttl,
+  ...(config.grpc.tls.enabled ? { tls: clientTls() } : {}),
+});
+const metrics = createMetrics(SERVICE_NAME);
+const server = new GrpcServer({
+  serviceName: SERVICE_NAME,
+  logger,
+  host: config.grpc.host,
+  port: config.grpc.port,
+  maxMessageBytes: config.grpc.max_message_bytes,
+  serviceKeys: config.auth.service_keys,
+  tls: {
+    enabled: config.grpc.tls.enabled,
+    certFile: config.grpc.tls.cert_file,
+    keyFile: config.grpc.tls.key_file,
+    caFile: config.grpc.tls.ca_file,
+  },
+  descriptorSetPath,
+  resolveUser: (token, ctx) => sessions.resolve(token, ctx),
+  rpcDuration: metrics.rpcDuration,
+});
+server.addService(authzv1.AuthzServiceService, app.grpc);
+
+let metricsServer: Server | undefined;
+try {
+  const port = await server.listen();
+  metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port);
+  logger.info({ port, metricsPort: config.metrics.port }, 'authz-service serving');
+} catch (error) {
+  failStartup(SERVICE_NAME, error);
+}
+
+onShutdown(logger, [
+  ['stop serving and drain calls', () => server.shutdown(config.grpc.shutdown_grace)],
+  ['stop reloading', async () => clearInterval(reload)],
+  ['unsubscribe', () => policyEvents.stop()],
+  ['close session client', () => sessions.close()],
+  [
+    'close metrics',
+    () =>
+      new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined))),
+  ],
+  ['drain NATS', () => nc.drain()],
+  ['disconnect Prisma', () => prisma.$disconnect()],
+  ['close database pool', () => pool.end()],
+]);
+
+function clientTls() {
+  return {
+    enabled: true,
+    caFile: config.grpc.tls.ca_file,
+    certFile: config.grpc.tls.cert_file,
+    keyFile: config.grpc.tls.key_file,
+  };
+}

@@ -1,0 +1,126 @@
+// authz-service worker: outbox relay, the user-events consumer, the expiry sweeper and retention.
+import type { Server } from 'node:http';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import {
+  ensureStream,
+  OutboxRelay,
+  prunePublishedOutbox,
+  pruneProcessedEvents,
+  STREAMS,
+} from '@warden/events';
+import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
+import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
+import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { systemClock } from './app.js';
+import { GiveDefaultRoles } from './application/commands/give-default-roles.js';
+import { RemoveSubject } from './application/commands/remove-subject.js';
+import { SweepLapsedAssignments } from './application/commands/sweep-lapsed-assignments.js';
+import { every } from './periodic.js';
+import { connectNatsOrExit, openRuntime, SERVICE_NAME } from './runtime.js';
+
+const DAY_MS = 24 * 3_600_000;
+
+const runtime = await openRuntime('worker');
+const { config, logger, pool, prisma } = runtime;
+const { nc, js, jsm } = await connectNatsOrExit(runtime, 'worker');
+const repository = new PrismaAuthzRepository(prisma);
+
+if (!(await repository.findRole(config.authz.default_role))) {
+  failStartup(
+    SERVICE_NAME,
+    new Error(`authz.default_role: role ${config.authz.default_role} does not exist`),
+  );
+}
+await ensureStream(jsm, STREAMS.authz).catch((error: unknown) => failStartup(SERVICE_NAME, error));
+
+const relay = new OutboxRelay({ pool, js, logger });
+relay.start();
+
+const consumer = createUserEventsConsumer({
+  js,
+  jsm,
+  repository,
+  giveDefaultRoles: new GiveDefaultRoles(systemClock, {
+    defaultRole: config.authz.default_role,
+    bootstrapAdmins: config.authz.bootstrap_admins,
+  }),
+  removeSubject: new RemoveSubject(systemClock),
+  logger,
+  durable: config.worker.user_events_durable,
+});
+let stopping = false;
+void startWhenStreamExists().catch((error: unknown) => failStartup(SERVICE_NAME, error));
+
+const sweeper = new SweepLapsedAssignments(repository, systemClock);
+const sweeping = every(config.worker.expiry_sweep_interval, 'expiry sweep', logger, async () => {
+  const removed = await sweeper.sweep();
+  if (removed > 0) logger.info({ removed }, 'lapsed role assignments removed');
+});
+const idempotency = new PrismaIdempotencyStore(prisma);
+const retention = every(config.worker.retention_interval, 'retention', logger, async () => {
+  const now = Date.now();
+  await prunePublishedOutbox(pool, new Date(now - config.worker.outbox_retention));
+  await pruneProcessedEvents(pool, new Date(now - config.worker.processed_events_retention));
+  await idempotency.prune(new Date(now - DAY_MS));
+});
+
+const metrics = createMetrics(`${SERVICE_NAME}-worker`);
+let metricsServer: Server | undefined;
+try {
+  metricsServer = await serveMetrics(
+    metrics.registry,
+    config.metrics.host,
+    config.worker.metrics_port,
+  );
+} catch (error) {
+  failStartup(SERVICE_NAME, error);
+}
+logger.info({ durable: config.worker.user_events_durable }, 'authz-service worker running');
+
+onShutdown(logger, [
+  [
+    'stop consuming',
+    async () => {
+      stopping = true;
+      await consumer.stop();
+    },
+  ],
+  ['stop sweeping', () => sweeping.stop()],
+  ['stop retention', () => retention.stop()],
+  ['stop relay', () => relay.stop()],
+  [
+    'flush outbox',
+    async () => {
+      while ((await relay.relayOnce()) > 0);
+    },
+  ],
+  [
+    'close metrics',
+    () =>
+      new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined))),
+  ],
+  ['drain NATS', () => nc.drain()],
+  ['disconnect Prisma', () => prisma.$disconnect()],
+  ['close database pool', () => pool.end()],
+]);
+
+/** WARDEN_USER belongs to user-service's worker; until it exists, wait for it rather than exit. */
+async function startWhenStreamExists(): Promise<void> {
+  for (let attempt = 1; !stopping; attempt++) {
+    try {
+      await consumer.start();
+      return;
+    } catch (error) {
+      const missing =
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+      if (!missing) throw error;
+      if (attempt === 1)
+        logger.warn(
+          { stream: STREAMS.user.name },
+          'stream not there yet (user-service worker creates it); waiting',
+        );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { UserPrincipal } from '@warden/bus';
+import { unauthenticated } from '@warden/errors';
+import { GrpcServer } from '@warden/grpc';
+import { authzv1 } from '@warden/proto';
+import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
+import { buildAuthzApp } from '../../src/app.js';
+import type { AuthzRepository, Clock } from '../../src/application/ports.js';
+import { silentLogger } from './mothers.js';
+
+export const SERVICE_KEYS = {
+  'user-service': 'test-key-user-service-000',
+  gateway: 'test-key-gateway-000000000',
+};
+
+/** The real gRPC server on 127.0.0.1:0 over the given repository; tokens map to users by `tokens`. */
+export async function startAuthzServer(
+  options: {
+    repository?: AuthzRepository;
+    clock?: Clock;
+    tokens?: Map<string, UserPrincipal>;
+  } = {},
+) {
+  const repository = options.repository ?? new MemoryAuthzRepository();
+  const tokens = options.tokens ?? new Map<string, UserPrincipal>();
+  const app = buildAuthzApp({
+    repository,
+    logger: silentLogger,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await app.sync.loadAll();
+  const server = new GrpcServer({
+    serviceName: 'authz-service',
+    logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 1 << 20,
+    serviceKeys: SERVICE_KEYS,
+    resolveUser: async (token) => {
+      const principal = tokens.get(token);
+      if (!principal) throw unauthenticated('SESSION_NOT_FOUND', 'unknown session token');
+      return principal;
+    },
+  });
+  server.addService(authzv1.AuthzServiceService, app.grpc);
+  const port = await server.listen();
+  return {
+    app,
+    repository,
+    tokens,
+    server,
+    address: `127.0.0.1:${port}`,
+    close: () => server.shutdown(1_000),
+  };
+}

@@ -1,0 +1,45 @@
+import type { CallContext } from '@warden/bus';
+import { AppError, isAppError } from '@warden/errors';
+import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
+import { userv1 } from '@warden/proto';
+import type { CredentialsVerifier, UserStatus } from '../../application/ports.js';
+
+/** What the caller may learn from user-service's answer; anything else is our problem, not theirs. */
+const PASSED_THROUGH = new Set(['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED']);
+
+/** CredentialsVerifier over user-service's VerifyCredentials. */
+export class GrpcCredentialsVerifier implements CredentialsVerifier {
+  private readonly client: userv1.UserServiceClient;
+  private readonly deadlineMs: number;
+
+  constructor(options: ClientKitOptions) {
+    this.client = createClient(userv1.UserServiceClient, options);
+    this.deadlineMs = options.deadlineMs ?? 5_000;
+  }
+
+  async verify(email: string, password: string, ctx: CallContext): Promise<{ userId: string; status: UserStatus }> {
+    try {
+      const response = await callUnary(this.client.verifyCredentials, this.client, { email, password }, forwarded(ctx), this.deadlineMs);
+      return { userId: response.userId, status: response.status === userv1.UserStatus.USER_STATUS_ACTIVE ? 'ACTIVE' : 'DISABLED' };
+    } catch (error) {
+      throw asVerifyFailure(error);
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function asVerifyFailure(error: unknown): AppError {
+  if (!isAppError(error)) return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service could not be reached', { cause: error });
+  if (PASSED_THROUGH.has(error.reason) || error.kind === 'INVALID_ARGUMENT') return error;
+  if (error.kind === 'UNAVAILABLE' || error.kind === 'DEADLINE_EXCEEDED') {
+    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable; retry', { cause: error });
+  }
+  // Our identity or wiring was refused: an internal fault, never "your credentials".
+  return new AppError('INTERNAL', 'INTERNAL', `user-service refused VerifyCredentials: ${error.kind}/${error.reason}`, { cause: error });
+}
+
+/** VerifyCredentials needs only our service identity: no user token goes along. */
+const forwarded = (ctx: CallContext) => ({ requestId: ctx.requestId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) });

@@ -1,0 +1,54 @@
+import type { Bus } from '@warden/bus';
+import type { CallInfo } from '@warden/grpc';
+import { sessionv1 } from '@warden/proto';
+import type { SessionUseCases } from '../../application/use-cases.js';
+import { toProtoSession, type WatchedEvent } from './session-mapper.js';
+
+type Unary<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
+
+/** The SessionService implementation: proto in, use case through the bus, proto out. */
+export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEvent>) {
+  const startSession: Unary<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse> = async (request, { ctx }) => {
+    const client = request.client && { ipAddress: request.client.ipAddress, userAgent: request.client.userAgent };
+    const started = await bus.run(use.startSession, { email: request.email, password: request.password, client, requestId: request.requestId }, ctx);
+    return { session: toProtoSession(started.session), token: started.token };
+  };
+  const validateSession: Unary<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse> = async (request, { ctx }) => ({
+    session: toProtoSession(await bus.run(use.validateSession, { token: request.token }, ctx)),
+  });
+  const getSession: Unary<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse> = async (request, { ctx }) => ({
+    session: toProtoSession(await bus.run(use.getSession, { sessionId: request.sessionId }, ctx)),
+  });
+  const listActiveSessions: Unary<sessionv1.ListActiveSessionsRequest, sessionv1.ListActiveSessionsResponse> = async (request, { ctx }) => {
+    const page = await bus.run(use.listActiveSessions, { userId: request.userId, pageSize: request.pageSize, pageToken: request.pageToken }, ctx);
+    return { sessions: page.sessions.map(toProtoSession), nextPageToken: page.nextPageToken };
+  };
+  const refreshSession: Unary<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse> = async (request, { ctx }) => {
+    const refreshed = await bus.run(use.refreshSession, { token: request.token }, ctx);
+    return { session: toProtoSession(refreshed.session), token: refreshed.token };
+  };
+  const endSession: Unary<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse> = async (request, { ctx }) => ({
+    session: toProtoSession(await bus.run(use.endSession, { sessionId: request.sessionId }, ctx)),
+  });
+  const endUserSessions: Unary<sessionv1.EndUserSessionsRequest, sessionv1.EndUserSessionsResponse> = async (request, { ctx }) => ({
+    endedCount: await bus.run(use.endUserSessions, { userId: request.userId, exceptSessionId: request.exceptSessionId }, ctx),
+  });
+  const watchSessions = async (
+    request: sessionv1.WatchSessionsRequest,
+    call: CallInfo,
+    send: (event: sessionv1.SessionEvent) => Promise<void>,
+  ): Promise<void> => {
+    const subscription = await bus.run(use.watchSessions, { userId: request.userId }, call.ctx);
+    try {
+      for (;;) {
+        const next = await subscription.next(call.signal);
+        if (!next) return;
+        // A client that stops reading must not hold us here while the queue overflows.
+        await Promise.race([send(next.event), subscription.failed]);
+      }
+    } finally {
+      subscription.close();
+    }
+  };
+  return { startSession, validateSession, getSession, listActiveSessions, refreshSession, endSession, endUserSessions, watchSessions };
+}

@@ -1,0 +1,91 @@
+import { Bus, Idempotency, type CallContext, type IdempotencyStore, type PermissionChecker, type UseCaseObserver, type UserPrincipal } from '@warden/bus';
+import type { Logger } from '@warden/logger';
+import { ActivityBuffer } from './application/activity-buffer.js';
+import { ActivityFlusher } from './application/activity-flusher.js';
+import { EndSessionHandler } from './application/commands/end-session.js';
+import { EndUserSessionsHandler } from './application/commands/end-user-sessions.js';
+import { RefreshSessionHandler } from './application/commands/refresh-session.js';
+import { StartSessionHandler } from './application/commands/start-session.js';
+import { ValidateSessionHandler } from './application/commands/validate-session.js';
+import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from './application/ports.js';
+import { GetSessionHandler } from './application/queries/get-session.js';
+import { ListActiveSessionsHandler } from './application/queries/list-active-sessions.js';
+import { WatchSessionsHandler } from './application/queries/watch-sessions.js';
+import { SessionCache } from './application/session-cache.js';
+import type { SessionSettings } from './application/settings.js';
+import type { SessionUseCases } from './application/use-cases.js';
+import { WatchHub } from './application/watch-hub.js';
+import type { WatchedEvent } from './adapters/grpc/session-mapper.js';
+
+export interface SessionAppDeps {
+  sessions: SessionRepository;
+  credentials: CredentialsVerifier;
+  authorizer: PermissionChecker;
+  idempotencyStore: IdempotencyStore;
+  clock: Clock;
+  ids: IdGenerator;
+  settings: SessionSettings;
+  cache: { maxEntries: number; ttlMs: number };
+  watch: { allowedServices: readonly string[]; queueSize: number };
+  lastSeenFlushIntervalMs: number;
+  logger: Logger;
+  observe?: UseCaseObserver;
+}
+
+export interface SessionApp {
+  bus: Bus;
+  useCases: SessionUseCases<WatchedEvent>;
+  cache: SessionCache;
+  activity: ActivityBuffer;
+  flusher: ActivityFlusher;
+  hub: WatchHub<WatchedEvent>;
+  /** The server kit's `resolveUser`: this service validates bearer tokens in-process. */
+  resolveUser(token: string, ctx: CallContext): Promise<UserPrincipal>;
+}
+
+/** The composition root: the same function builds production (Prisma, gRPC) and test (memory, fakes) apps. */
+export function createSessionApp(deps: SessionAppDeps): SessionApp {
+  const { sessions, clock, settings, logger } = deps;
+  const cache = new SessionCache(deps.cache.maxEntries, deps.cache.ttlMs);
+  const activity = new ActivityBuffer();
+  const hub = new WatchHub<WatchedEvent>(deps.watch.queueSize);
+  const bus = new Bus({
+    authorizer: deps.authorizer,
+    idempotency: new Idempotency(deps.idempotencyStore, { now: () => clock.now() }),
+    ...(deps.observe ? { observe: deps.observe } : {}),
+  });
+  const validateSession = new ValidateSessionHandler({ sessions, clock, cache, activity, idleTimeoutMs: settings.idleTimeoutMs });
+  const useCases: SessionUseCases<WatchedEvent> = {
+    startSession: new StartSessionHandler({ sessions, credentials: deps.credentials, clock, ids: deps.ids, cache, settings }),
+    validateSession,
+    getSession: new GetSessionHandler({ sessions, clock, activity }),
+    listActiveSessions: new ListActiveSessionsHandler({ sessions, clock }),
+    refreshSession: new RefreshSessionHandler({
+      sessions,
+      clock,
+      cache,
+      activity,
+      settings,
+      onReplay: (session) =>
+        logger.warn({ sessionId: session.id, userId: session.userId }, 'rotated-out session token presented again: session ended'),
+    }),
+    endSession: new EndSessionHandler({ sessions, clock, cache }),
+    endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),
+    watchSessions: new WatchSessionsHandler({ hub, allowedServices: deps.watch.allowedServices }),
+  };
+  const flusher = new ActivityFlusher(activity, sessions, deps.lastSeenFlushIntervalMs, (error, pending) =>
+    logger.error({ err: error, pending }, 'writing session activity failed; will retry'),
+  );
+  return {
+    bus,
+    useCases,
+    cache,
+    activity,
+    flusher,
+    hub,
+    async resolveUser(token) {
+      const session = await validateSession.execute({ token });
+      return { userId: session.userId, sessionId: session.id };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { aServiceContext, aStartSessionCommand, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import { testApp } from '../../../test/support/test-app.js';
+
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+async function signedIn() {
+  const app = testApp();
+  const userId = aUserId();
+  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
+  const started = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), aServiceContext('gateway'));
+  return { app, userId, ...started };
+}
+
+describe('EndSession', () => {
+  it('lets the owner log out (reason LOGOUT) with session.end:own', async () => {
+    const { app, userId, session } = await signedIn();
+    app.permissions.grant(userId, 'session.end:own');
+    app.clock.advance(MINUTE);
+    const ended = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId }));
+    expect(ended).toMatchObject({ status: 'ENDED', endReason: 'LOGOUT', endTime: at(MINUTE) });
+    expect(app.sessions.eventsOf('ended')).toHaveLength(1);
+  });
+
+  it('records ADMIN when someone else ends it', async () => {
+    const { app, session } = await signedIn();
+    const admin = aUserId();
+    app.permissions.grant(admin, 'session.end');
+    const ended = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId: admin }));
+    expect(ended.endReason).toBe('ADMIN');
+  });
+
+  it('checks session.end on the session with its user as owner', async () => {
+    const { app, userId, session } = await signedIn();
+    const stranger = aUserId();
+    app.permissions.grant(stranger, 'session.end:own');
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId: stranger }))).rejects.toMatchObject({
+      kind: 'PERMISSION_DENIED',
+    });
+    expect(app.permissions.asked.at(-1)).toEqual({ subjectId: stranger, permission: 'session.end', resource: { type: 'session', id: session.id, ownerId: userId } });
+  });
+
+  it('asks for a user token when the calling service itself may not', async () => {
+    const { app, session } = await signedIn();
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway'))).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'USER_TOKEN_REQUIRED',
+    });
+  });
+
+  it('returns an ended or expired session unchanged and emits nothing', async () => {
+    const { app, session } = await signedIn();
+    app.permissions.grant('service:admin-tool', 'session.end');
+    const ctx = aServiceContext('admin-tool');
+    const first = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, ctx);
+    app.clock.advance(MINUTE);
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, ctx)).resolves.toEqual(first);
+    expect(app.sessions.eventsOf('ended')).toHaveLength(1);
+
+    const other = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), aServiceContext('gateway'));
+    app.clock.advance(HOUR);
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: other.session.id }, ctx)).resolves.toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT' });
+    expect(app.sessions.eventsOf('ended')).toHaveLength(1);
+  });
+
+  it('answers NOT_FOUND for an unknown session to those allowed to ask, INVALID_ARGUMENT for a malformed id', async () => {
+    const { app } = await signedIn();
+    app.permissions.grant('service:admin-tool', 'session.end');
+    const ctx = aServiceContext('admin-tool');
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: aUserId() }, ctx)).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'SESSION_NOT_FOUND' });
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: 'not-a-uuid' }, ctx)).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+      violations: [{ field: 'session_id', description: 'must be a UUID' }],
+    });
+    await expect(app.bus.run(app.useCases.endSession, { sessionId: '' }, ctx)).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
+  });
+});

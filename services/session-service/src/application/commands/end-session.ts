@@ -1,0 +1,41 @@
+import type { Access, CallContext, UseCase } from '@warden/bus';
+import { sessionNotFound } from '../../domain/session-errors.js';
+import { asOf, end, type Session } from '../../domain/session.js';
+import type { Clock, SessionRepository } from '../ports.js';
+import { requireDeps } from '../require-deps.js';
+import { SessionResource } from '../session-access.js';
+import type { SessionCache } from '../session-cache.js';
+
+export interface EndSession {
+  sessionId: string;
+}
+
+/** Logout (the owner) or kill (anyone else allowed to); ending a stopped session changes nothing. */
+export class EndSessionHandler implements UseCase<EndSession, Session> {
+  readonly name = 'EndSession';
+  readonly access: Access<EndSession>;
+  private readonly resource: SessionResource<EndSession>;
+
+  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache }) {
+    requireDeps('EndSessionHandler', deps);
+    this.resource = new SessionResource(deps.sessions);
+    this.access = { kind: 'permission', permission: 'session.end', resource: this.resource.resolve };
+  }
+
+  async execute(cmd: EndSession, ctx: CallContext): Promise<Session> {
+    const { sessions, clock, cache } = this.deps;
+    await this.resource.load(cmd);
+    const now = clock.now();
+    const saved = await sessions.update(
+      cmd.sessionId,
+      (stored) => {
+        const ended = end(stored, ctx.user?.userId === stored.userId ? 'LOGOUT' : 'ADMIN', now);
+        return ended && { session: ended, event: 'ended' };
+      },
+      { traceparent: ctx.traceparent },
+    );
+    if (!saved) throw sessionNotFound(cmd.sessionId);
+    cache.dropSession(saved.id);
+    return asOf(saved, now);
+  }
+}

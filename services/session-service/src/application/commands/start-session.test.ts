@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { aServiceContext, aStartSessionCommand, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import { testApp } from '../../../test/support/test-app.js';
+import { hashToken } from '../../domain/session-token.js';
+
+const ctx = aServiceContext('gateway');
+
+function appWithAda(settings = {}) {
+  const app = testApp({ settings });
+  const userId = aUserId();
+  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
+  return { app, userId, start: (overrides = {}) => app.bus.run(app.useCases.startSession, aStartSessionCommand(overrides), ctx) };
+}
+
+describe('StartSession', () => {
+  it('starts an active session and returns its token once, keeping only the hash', async () => {
+    const { app, userId, start } = appWithAda();
+    const { session, token } = await start();
+    expect(token).toMatch(/^wst_[A-Za-z0-9_-]{43}$/);
+    expect(session).toMatchObject({ userId, status: 'ACTIVE', createTime: T0, lastSeenTime: T0, endReason: null });
+    expect(session.expireTime).toEqual(new Date(T0.getTime() + 24 * HOUR));
+    expect(session.idleExpireTime).toEqual(new Date(T0.getTime() + 30 * MINUTE));
+    const stored = app.sessions.sessions.get(session.id)!;
+    expect(stored.tokenHash).toBe(hashToken(token));
+    expect(JSON.stringify(stored)).not.toContain(token.slice(4));
+    expect(app.sessions.eventsOf('started').map((s) => s.id)).toEqual([session.id]);
+  });
+
+  it('normalizes the email and records the client, cutting a long user agent to 512 characters', async () => {
+    const { app, start } = appWithAda();
+    const { session } = await start({ email: '  ADA@Example.com ', client: { ipAddress: '2001:db8::1', userAgent: 'x'.repeat(600) } });
+    expect(app.credentials.calls.at(-1)!.email).toBe('ada@example.com');
+    expect(session.client).toEqual({ ipAddress: '2001:db8::1', userAgent: 'x'.repeat(512) });
+  });
+
+  it('accepts a missing client', async () => {
+    const { start } = appWithAda();
+    const { session } = await start({ client: undefined });
+    expect(session.client).toEqual({ ipAddress: '', userAgent: '' });
+  });
+
+  it('reports every bad field at once as INVALID_ARGUMENT', async () => {
+    const { app, start } = appWithAda();
+    const failure = start({ email: ' ', password: '', client: { ipAddress: '999.1.1.1', userAgent: '' }, requestId: 'r'.repeat(129) });
+    await expect(failure).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+      violations: [
+        { field: 'email', description: 'is required' },
+        { field: 'password', description: 'is required' },
+        { field: 'client.ip_address', description: expect.any(String) },
+        { field: 'request_id', description: expect.any(String) },
+      ],
+    });
+    expect(app.credentials.calls).toHaveLength(0);
+  });
+
+  it('refuses an overlong email or password without asking user-service', async () => {
+    const { start } = appWithAda();
+    await expect(start({ email: `${'a'.repeat(320)}@x.io` })).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT', violations: [{ field: 'email' }] });
+    await expect(start({ password: 'p'.repeat(1025) })).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT', violations: [{ field: 'password' }] });
+  });
+
+  it('passes user-service refusals through: wrong password, unknown email, lockout', async () => {
+    const { start } = appWithAda();
+    await expect(start({ password: 'wrong password' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    await expect(start({ email: 'nobody@example.com' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    for (let i = 0; i < 4; i++) await start({ password: 'wrong password' }).catch(() => undefined);
+    await expect(start()).rejects.toMatchObject({ kind: 'RESOURCE_EXHAUSTED', reason: 'ACCOUNT_LOCKED' });
+  });
+
+  it('refuses a disabled user with ACCOUNT_DISABLED', async () => {
+    const { app, start } = appWithAda();
+    app.credentials.setStatus('ada@example.com', 'DISABLED');
+    await expect(start()).rejects.toMatchObject({ kind: 'PERMISSION_DENIED', reason: 'ACCOUNT_DISABLED' });
+    expect(app.sessions.sessions.size).toBe(0);
+  });
+
+  it('says UNAVAILABLE when user-service cannot answer, and starts nothing', async () => {
+    const { app, start } = appWithAda();
+    app.credentials.unavailable = true;
+    await expect(start()).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
+    expect(app.sessions.sessions.size).toBe(0);
+  });
+
+  it('ends the oldest session when the per-user limit is passed', async () => {
+    const { app, start } = appWithAda({ maxPerUser: 2 });
+    const first = await start();
+    app.clock.advance(MINUTE);
+    const second = await start();
+    app.clock.advance(MINUTE);
+    const third = await start();
+    expect(app.sessions.sessions.get(first.session.id)).toMatchObject({ status: 'ENDED', endReason: 'REPLACED_BY_LIMIT' });
+    expect(app.sessions.sessions.get(second.session.id)!.status).toBe('ACTIVE');
+    expect(app.sessions.sessions.get(third.session.id)!.status).toBe('ACTIVE');
+    expect(app.sessions.eventsOf('ended').map((s) => s.id)).toEqual([first.session.id]);
+    await expect(app.bus.run(app.useCases.validateSession, { token: first.token }, ctx)).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
+  });
+
+  describe('with a request_id', () => {
+    it('returns the first response again, token included, without a second session', async () => {
+      const { app, start } = appWithAda();
+      const first = await start({ requestId: 'req-1' });
+      const again = await start({ requestId: 'req-1' });
+      expect(again).toEqual(first);
+      expect(app.sessions.sessions.size).toBe(1);
+      expect(app.credentials.calls).toHaveLength(1);
+    });
+
+    it('refuses the same key for a different request with IDEMPOTENCY_KEY_REUSED', async () => {
+      const { start } = appWithAda();
+      await start({ requestId: 'req-1' });
+      await expect(start({ requestId: 'req-1', client: { ipAddress: '10.0.0.1', userAgent: 'other' } })).rejects.toMatchObject({
+        kind: 'ALREADY_EXISTS',
+        reason: 'IDEMPOTENCY_KEY_REUSED',
+      });
+    });
+
+    it('forgets a key whose request failed, so a corrected retry works', async () => {
+      const { app, start } = appWithAda();
+      app.credentials.unavailable = true;
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
+      app.credentials.unavailable = false;
+      await expect(start({ requestId: 'req-1' })).resolves.toMatchObject({ session: { status: 'ACTIVE' } });
+    });
+  });
+});

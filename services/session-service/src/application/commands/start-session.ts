@@ -1,0 +1,89 @@
+import { isIP } from 'node:net';
+import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import { Violations } from '@warden/errors';
+import { accountDisabled } from '../../domain/session-errors.js';
+import { issueToken } from '../../domain/session-token.js';
+import { newSession, type ClientInfo } from '../../domain/session.js';
+import { makeRoomForOneMore } from '../../domain/user-sessions.js';
+import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from '../ports.js';
+import { requireDeps } from '../require-deps.js';
+import { decodeSessionWithToken, encodeSessionWithToken, type SessionWithToken } from '../session-codec.js';
+import type { SessionCache } from '../session-cache.js';
+import type { SessionSettings } from '../settings.js';
+
+export interface StartSession {
+  email: string;
+  password: string;
+  client: ClientInfo | undefined;
+  /** Idempotency key; empty for none. */
+  requestId: string;
+}
+
+const MAX_EMAIL_LENGTH = 320;
+const MAX_PASSWORD_LENGTH = 1024;
+const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_USER_AGENT_LENGTH = 512;
+
+export class StartSessionHandler implements UseCase<StartSession, SessionWithToken> {
+  readonly name = 'StartSession';
+  readonly access: Access<StartSession> = { kind: 'service' };
+  readonly idempotency: IdempotencySpec<StartSession, SessionWithToken> = {
+    key: (cmd) => cmd.requestId || undefined,
+    fingerprint: (cmd) => JSON.stringify([normalizeEmail(cmd.email), cmd.password, clientOf(cmd)]),
+    encode: encodeSessionWithToken,
+    decode: decodeSessionWithToken,
+  };
+
+  constructor(
+    private readonly deps: {
+      sessions: SessionRepository;
+      credentials: CredentialsVerifier;
+      clock: Clock;
+      ids: IdGenerator;
+      cache: SessionCache;
+      settings: SessionSettings;
+    },
+  ) {
+    requireDeps('StartSessionHandler', deps);
+  }
+
+  async execute(cmd: StartSession, ctx: CallContext): Promise<SessionWithToken> {
+    const { sessions, credentials, clock, ids, cache, settings } = this.deps;
+    validate(cmd);
+    const user = await credentials.verify(normalizeEmail(cmd.email), cmd.password, ctx);
+    if (user.status !== 'ACTIVE') throw accountDisabled();
+    const { token, hash } = issueToken(settings.tokenBytes);
+    const now = clock.now();
+    const session = newSession({ id: ids.newId(), userId: user.userId, tokenHash: hash, client: clientOf(cmd), now, lifetimes: settings });
+    const changes = await sessions.updateUserSessions(
+      user.userId,
+      (active) => [...makeRoomForOneMore(active, now, settings.maxPerUser), { session, event: 'started' }],
+      { traceparent: ctx.traceparent },
+    );
+    for (const change of changes ?? []) if (change.session.id !== session.id) cache.dropSession(change.session.id);
+    cache.put(session, now.getTime());
+    return { session, token };
+  }
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+function clientOf(cmd: StartSession): ClientInfo {
+  return {
+    ipAddress: cmd.client?.ipAddress.trim() ?? '',
+    userAgent: (cmd.client?.userAgent ?? '').slice(0, MAX_USER_AGENT_LENGTH),
+  };
+}
+
+function validate(cmd: StartSession): void {
+  const violations = new Violations();
+  const email = normalizeEmail(cmd.email);
+  if (email === '') violations.add('email', 'is required');
+  else if (email.length > MAX_EMAIL_LENGTH) violations.add('email', `must be at most ${MAX_EMAIL_LENGTH} characters`);
+  if (cmd.password === '') violations.add('password', 'is required');
+  else if (cmd.password.length > MAX_PASSWORD_LENGTH) violations.add('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  const ip = cmd.client?.ipAddress.trim() ?? '';
+  if (ip !== '' && isIP(ip) === 0) violations.add('client.ip_address', 'must be an IPv4 or IPv6 address');
+  if (cmd.requestId.length > MAX_REQUEST_ID_LENGTH) violations.add('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+  violations.throwIfAny();
+}

@@ -1,0 +1,82 @@
+import type { CallContext } from '@warden/bus';
+import type { Session } from '../domain/session.js';
+import type { SessionChange } from '../domain/session-events.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A new UUIDv7. */
+  newId(): string;
+}
+
+export type UserStatus = 'ACTIVE' | 'DISABLED';
+
+/**
+ * user-service's credential check. Fails with AppError UNAUTHENTICATED/INVALID_CREDENTIALS,
+ * RESOURCE_EXHAUSTED/ACCOUNT_LOCKED or UNAVAILABLE; a disabled user's right password succeeds.
+ */
+export interface CredentialsVerifier {
+  verify(email: string, password: string, ctx: CallContext): Promise<{ userId: string; status: UserStatus }>;
+}
+
+/** Keyset position in a newest-first listing. */
+export interface ListCursor {
+  createTime: Date;
+  id: string;
+}
+
+/** The latest activity of one session, written back in batches. */
+export interface Activity {
+  sessionId: string;
+  lastSeenTime: Date;
+  idleExpireTime: Date;
+}
+
+/** Marks a consumed event so that its effect applies once (written in the same transaction). */
+export interface InboxEntry {
+  consumer: string;
+  eventId: string;
+}
+
+export interface WriteOptions {
+  /** The caller's trace, carried by the events this write emits. */
+  traceparent?: string;
+}
+
+/**
+ * Sessions, with their outbox: every method that changes state writes the changes' events in
+ * the same transaction. The functions passed in run inside that transaction and may throw to
+ * roll it back.
+ */
+export interface SessionRepository {
+  findById(id: string): Promise<Session | undefined>;
+  findByTokenHash(tokenHash: string): Promise<Session | undefined>;
+  /** The session a token replaced by a refresh belonged to. */
+  findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined>;
+  /** Sessions with status ACTIVE and both expiries after `now`, newest first. */
+  listActive(userId: string, now: Date, limit: number, after?: ListCursor): Promise<Session[]>;
+  /**
+   * Locks the session, applies `change`, saves its result; returns the session as saved (or as
+   * found when `change` returns nothing), undefined when there is no such session.
+   */
+  update(id: string, change: (session: Session) => SessionChange | undefined, options?: WriteOptions): Promise<Session | undefined>;
+  /**
+   * Locks the user's sessions with status ACTIVE (serializing concurrent calls for one user), then
+   * saves the changes `decide` returns (new sessions included). With `inbox`, does nothing and
+   * returns undefined when that event was applied before.
+   */
+  updateUserSessions(
+    userId: string,
+    decide: (active: Session[]) => SessionChange[],
+    options?: WriteOptions & { inbox?: InboxEntry },
+  ): Promise<SessionChange[] | undefined>;
+  /** Moves last-seen and idle expiry forward (never back) on sessions still ACTIVE. */
+  recordActivity(batch: readonly Activity[]): Promise<void>;
+  /**
+   * Claims up to `limit` ACTIVE sessions past their absolute expiry at `now` or idle since
+   * before `idleCutoff`, skipping rows other sweepers hold, and saves what `expire` makes of them.
+   */
+  expireDue(now: Date, idleCutoff: Date, limit: number, expire: (session: Session) => SessionChange | undefined): Promise<SessionChange[]>;
+}

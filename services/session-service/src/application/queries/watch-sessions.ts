@@ -1,0 +1,25 @@
+import type { Access, UseCase } from '@warden/bus';
+import { requireIds } from '../input.js';
+import { requireDeps } from '../require-deps.js';
+import type { Watchable, WatchHub, WatchSubscription } from '../watch-hub.js';
+
+export interface WatchSessions {
+  /** Only this user's sessions; empty for all. */
+  userId: string;
+}
+
+/** Subscribes a named service to this process's feed of session events. */
+export class WatchSessionsHandler<T extends Watchable> implements UseCase<WatchSessions, WatchSubscription<T>> {
+  readonly name = 'WatchSessions';
+  readonly access: Access<WatchSessions>;
+
+  constructor(private readonly deps: { hub: WatchHub<T>; allowedServices: readonly string[] }) {
+    requireDeps('WatchSessionsHandler', deps);
+    this.access = { kind: 'services', names: deps.allowedServices };
+  }
+
+  async execute(query: WatchSessions): Promise<WatchSubscription<T>> {
+    requireIds({ user_id: { value: query.userId, optional: true } });
+    return this.deps.hub.subscribe(query.userId || undefined);
+  }
+}

@@ -1,0 +1,111 @@
+import { AppError } from '@warden/errors';
+
+/** A session event as streamed to watchers; `userId` selects who gets it. */
+export interface Watchable {
+  userId: string;
+}
+
+/**
+ * One watcher's bounded queue. A watcher that falls `capacity` events behind is cut off with
+ * RESOURCE_EXHAUSTED rather than buffered without bound.
+ */
+export class WatchSubscription<T extends Watchable> {
+  private readonly queue: T[] = [];
+  private waiter: ((event: T | undefined) => void) | undefined;
+  private failure: AppError | undefined;
+  private closed = false;
+  private rejectFailed!: (error: AppError) => void;
+  /** Rejects when the subscription is cut off, so a writer stuck on a slow client notices. */
+  readonly failed: Promise<never>;
+
+  constructor(
+    readonly userId: string | undefined,
+    private readonly capacity: number,
+    private readonly onClose: (subscription: WatchSubscription<T>) => void,
+  ) {
+    this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => undefined);
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  push(event: T): void {
+    if (this.closed) return;
+    if (this.userId && event.userId !== this.userId) return;
+    if (this.waiter) {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter(event);
+      return;
+    }
+    if (this.queue.length >= this.capacity) {
+      this.fail(new AppError('RESOURCE_EXHAUSTED', 'WATCH_TOO_SLOW', `the watcher fell ${this.capacity} events behind; reconnect and re-validate`));
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  /** The next event; undefined once closed or `signal` aborts; throws the failure that cut it off. */
+  async next(signal: AbortSignal): Promise<T | undefined> {
+    if (this.failure) throw this.failure;
+    const queued = this.queue.shift();
+    if (queued !== undefined) return queued;
+    if (this.closed || signal.aborted) return undefined;
+    const event = await new Promise<T | undefined>((resolve) => {
+      const onAbort = () => resolve(undefined);
+      this.waiter = (received) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(received);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    this.waiter = undefined;
+    if (this.failure) throw this.failure;
+    return event;
+  }
+
+  /** Cuts the subscription off: `next` and `failed` report `error`. */
+  fail(error: AppError): void {
+    if (this.closed) return;
+    this.failure = error;
+    this.rejectFailed(error);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.waiter?.(undefined);
+    this.waiter = undefined;
+    this.onClose(this);
+  }
+}
+
+/** Fans session events out to the WatchSessions streams of this process. */
+export class WatchHub<T extends Watchable> {
+  private readonly subscriptions = new Set<WatchSubscription<T>>();
+
+  constructor(private readonly capacity: number) {}
+
+  get watchers(): number {
+    return this.subscriptions.size;
+  }
+
+  subscribe(userId: string | undefined): WatchSubscription<T> {
+    const subscription = new WatchSubscription<T>(userId, this.capacity, (s) => this.subscriptions.delete(s));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  publish(event: T): void {
+    for (const subscription of this.subscriptions) subscription.push(event);
+  }
+
+  /** Ends every stream with `error` (shutdown, or the event feed was lost). */
+  failAll(error: AppError): void {
+    for (const subscription of [...this.subscriptions]) subscription.fail(error);
+  }
+}

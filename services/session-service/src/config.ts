@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import {
+  authSection,
+  COMMON_ALIASES,
+  databaseSection,
+  duration,
+  grpcSection,
+  listOf,
+  loadConfig,
+  logSection,
+  metricsSection,
+  natsSection,
+} from '@warden/config';
+import { z } from 'zod';
+import { MIN_TOKEN_BYTES } from './domain/session-token.js';
+
+const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+const positive = (min = 1) =>
+  duration().refine((ms) => ms >= min, { message: `must be at least ${min} ms` });
+
+export const configSchema = z
+  .object({
+    grpc: grpcSection,
+    metrics: metricsSection,
+    database: databaseSection.extend({ migrate_on_start: z.boolean() }),
+    nats: natsSection,
+    auth: authSection,
+    log: logSection,
+    user_service: z.object({ address, deadline: positive(10) }),
+    authz: z.object({ address, cache_ttl: duration() }),
+    session: z.object({
+      absolute_ttl: positive(1_000),
+      idle_timeout: positive(1_000),
+      max_per_user: z.number().int().min(1).max(1_000),
+      token_bytes: z.number().int().min(MIN_TOKEN_BYTES).max(128),
+      last_seen_flush_interval: positive(10),
+    }),
+    cache: z.object({ max_entries: z.number().int().min(1).max(10_000_000), ttl: positive(100) }),
+    watch: z.object({ allowed_services: listOf(z.string().min(1)), queue_size: z.number().int().min(1).max(1_000_000) }),
+    sweeper: z.object({ interval: positive(100), batch_size: z.number().int().min(1).max(10_000) }),
+    events: z.object({ user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name') }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.session.idle_timeout > config.session.absolute_ttl) {
+      ctx.addIssue({ code: 'custom', path: ['session', 'idle_timeout'], message: 'must not exceed session.absolute_ttl' });
+    }
+    if (config.session.last_seen_flush_interval >= config.session.idle_timeout) {
+      ctx.addIssue({ code: 'custom', path: ['session', 'last_seen_flush_interval'], message: 'must be shorter than session.idle_timeout' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+
+export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env, file = CONFIG_FILE): Config {
+  return loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+}

@@ -1,0 +1,98 @@
+import { uuidv7, connectNats } from '@warden/events';
+import { AppError } from '@warden/errors';
+import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import { createLogger } from '@warden/logger';
+import { descriptorSetPath } from '@warden/proto';
+import { createAuthzChecker } from '@warden/authz-client';
+import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
+import { followSessionEvents } from './adapters/nats/session-event-feed.js';
+import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
+import { createSessionApp } from './app.js';
+import { loadSessionConfig, type Config } from './config.js';
+import { openDatabase } from './database.js';
+import { createSessionServer } from './server.js';
+
+const SERVICE = 'session-service';
+
+let config: Config;
+try {
+  config = loadSessionConfig();
+} catch (error) {
+  failStartup(SERVICE, error);
+}
+
+const logger = createLogger({ service: SERVICE, level: config.log.level });
+
+try {
+  const database = await openDatabase(config, logger, 'server');
+  const { nc } = await connectNats(config.nats.url, SERVICE, logger);
+  const authorizer = createAuthzChecker({
+    address: config.authz.address,
+    serviceKey: config.auth.client_key,
+    nc,
+    logger,
+    cacheTtlMs: config.authz.cache_ttl,
+  });
+  const credentials = new GrpcCredentialsVerifier({
+    address: config.user_service.address,
+    serviceKey: config.auth.client_key,
+    deadlineMs: config.user_service.deadline,
+  });
+  const metrics = createMetrics(SERVICE);
+  const app = createSessionApp({
+    sessions: new PrismaSessionRepository(database.prisma),
+    credentials,
+    authorizer,
+    idempotencyStore: new PrismaIdempotencyStore(database.prisma),
+    clock: { now: () => new Date() },
+    ids: { newId: () => uuidv7() },
+    settings: {
+      absoluteTtlMs: config.session.absolute_ttl,
+      idleTimeoutMs: config.session.idle_timeout,
+      maxPerUser: config.session.max_per_user,
+      tokenBytes: config.session.token_bytes,
+    },
+    cache: { maxEntries: config.cache.max_entries, ttlMs: config.cache.ttl },
+    watch: { allowedServices: config.watch.allowed_services, queueSize: config.watch.queue_size },
+    lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
+    logger,
+  });
+  const feed = followSessionEvents(nc, app.cache, app.hub, logger);
+  app.flusher.start();
+  const server = createSessionServer(app, {
+    logger,
+    host: config.grpc.host,
+    port: config.grpc.port,
+    maxMessageBytes: config.grpc.max_message_bytes,
+    serviceKeys: config.auth.service_keys,
+    tls: {
+      enabled: config.grpc.tls.enabled,
+      certFile: config.grpc.tls.cert_file,
+      keyFile: config.grpc.tls.key_file,
+      caFile: config.grpc.tls.ca_file,
+    },
+    descriptorSetPath,
+    rpcDuration: metrics.rpcDuration,
+  });
+  const port = await server.listen();
+  const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port);
+  const metricsAddress = metricsServer.address();
+  logger.info({ port, metricsPort: typeof metricsAddress === 'object' ? metricsAddress?.port : undefined }, 'session-service serving');
+
+  onShutdown(logger, [
+    ['end watch streams', async () => app.hub.failAll(new AppError('UNAVAILABLE', 'SHUTTING_DOWN', 'session-service is shutting down; reconnect'))],
+    ['drain gRPC', () => server.shutdown(config.grpc.shutdown_grace)],
+    ['flush session activity', () => app.flusher.stop()],
+    ['stop session events', () => feed.stop()],
+    ['close clients', async () => {
+      credentials.close();
+      await authorizer.close();
+    }],
+    ['close NATS', () => nc.drain()],
+    ['close metrics', () => new Promise<void>((resolve) => metricsServer.close(() => resolve()))],
+    ['close database', () => database.close()],
+  ]);
+} catch (error) {
+  failStartup(SERVICE, error);
+}

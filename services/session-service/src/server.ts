@@ -1,0 +1,13 @@
+import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
+import { sessionv1 } from '@warden/proto';
+import type { SessionApp } from './app.js';
+import { sessionServiceHandlers } from './adapters/grpc/session-service-handlers.js';
+
+export type SessionServerOptions = Omit<ServerKitOptions, 'serviceName' | 'resolveUser'>;
+
+/** The gRPC server kit with SessionService on it; bearer tokens resolve through this app. */
+export function createSessionServer(app: SessionApp, options: SessionServerOptions): GrpcServer {
+  const server = new GrpcServer({ ...options, serviceName: 'session-service', resolveUser: app.resolveUser });
+  server.addService(sessionv1.SessionServiceService, sessionServiceHandlers(app.bus, app.useCases));
+  return server;
+}

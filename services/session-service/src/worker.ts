@@ -1,0 +1,85 @@
+import { connectNats, ensureStream, OutboxRelay, prunePublishedOutbox, pruneProcessedEvents, STREAMS } from '@warden/events';
+import { failStartup, onShutdown } from '@warden/grpc';
+import { createLogger } from '@warden/logger';
+import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
+import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
+import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
+import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
+import { loadSessionConfig, type Config } from './config.js';
+import { openDatabase } from './database.js';
+import { every } from './periodic-task.js';
+
+const SERVICE = 'session-service-worker';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let config: Config;
+try {
+  config = loadSessionConfig();
+} catch (error) {
+  failStartup(SERVICE, error);
+}
+
+const logger = createLogger({ service: SERVICE, level: config.log.level });
+
+try {
+  const database = await openDatabase(config, logger, 'worker');
+  const { nc, js, jsm } = await connectNats(config.nats.url, SERVICE, logger);
+  await ensureStream(jsm, STREAMS.session);
+  // The consumer needs user-service's stream; creating it here too lets either worker start first.
+  await ensureStream(jsm, STREAMS.user);
+
+  const clock = { now: () => new Date() };
+  const sessions = new PrismaSessionRepository(database.prisma);
+  const relay = new OutboxRelay({ pool: database.pool, js, logger });
+  relay.start();
+  const consumer = userEventsConsumer({
+    js,
+    jsm,
+    durable: config.events.user_events_durable,
+    handler: new EndSessionsForUserEventHandler({ sessions, clock }),
+    logger,
+  });
+  await consumer.start();
+  const expireSessions = new ExpireSessionsHandler({
+    sessions,
+    clock,
+    batchSize: config.sweeper.batch_size,
+    // Replicas write activity back every flush interval: wait two before calling a session idle.
+    idleGraceMs: 2 * config.session.last_seen_flush_interval,
+  });
+  const sweeper = every(
+    'expire sessions',
+    config.sweeper.interval,
+    async () => {
+      const expired = await expireSessions.execute();
+      if (expired > 0) logger.info({ expired }, 'sessions expired');
+    },
+    logger,
+  );
+  const idempotency = new PrismaIdempotencyStore(database.prisma);
+  const housekeeping = every(
+    'prune old rows',
+    HOUR,
+    async () => {
+      const now = Date.now();
+      await idempotency.prune(new Date(now - DAY));
+      await prunePublishedOutbox(database.pool, new Date(now - DAY));
+      await pruneProcessedEvents(database.pool, new Date(now - 14 * DAY));
+    },
+    logger,
+  );
+  logger.info({ durable: config.events.user_events_durable }, 'session-service worker running');
+
+  onShutdown(logger, [
+    ['stop sweeper', () => sweeper.stop()],
+    ['stop housekeeping', () => housekeeping.stop()],
+    ['stop user events', () => consumer.stop()],
+    ['flush outbox', () => relay.stop()],
+    ['close NATS', () => nc.drain()],
+    ['close database', () => database.close()],
+  ]);
+} catch (error) {
+  failStartup(SERVICE, error);
+}

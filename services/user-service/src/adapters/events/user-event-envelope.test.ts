@@ -1,0 +1,61 @@
+import { cloudEventHeaders, isUuid } from '@warden/events';
+import { userEventsV1 } from '@warden/proto';
+import { describe, expect, it } from 'vitest';
+import type { UserEvent } from '../../domain/user-events.js';
+import { toEnvelope } from './user-event-envelope.js';
+
+const occurTime = new Date('2026-02-03T04:05:06.789Z');
+const userId = '0190c7a6-1e1b-7c3d-9f00-0123456789ab';
+const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+describe('user event envelope', () => {
+  it('puts a registration on warden.user.v1.registered with a protobuf payload and CloudEvents headers', () => {
+    const event: UserEvent = {
+      type: 'registered',
+      userId,
+      email: 'a@x.io',
+      displayName: 'A',
+      occurTime,
+    };
+    const envelope = toEnvelope(event, traceparent);
+    expect(envelope).toMatchObject({
+      type: 'warden.user.v1.registered',
+      source: 'user-service',
+      subjectId: userId,
+      time: occurTime,
+      traceparent,
+    });
+    expect(isUuid(envelope.id)).toBe(true);
+    expect(userEventsV1.UserRegistered.decode(envelope.payload)).toEqual({
+      userId,
+      email: 'a@x.io',
+      displayName: 'A',
+      occurTime,
+    });
+    expect(cloudEventHeaders(envelope)).toMatchObject({
+      'ce-id': envelope.id,
+      'ce-type': 'warden.user.v1.registered',
+      traceparent,
+    });
+  });
+
+  it.each([
+    [
+      { type: 'updated', userId, displayName: 'B', updateMask: ['display_name'], occurTime },
+      userEventsV1.UserUpdated,
+    ],
+    [
+      { type: 'password_changed', userId, exceptSessionId: 's1', occurTime },
+      userEventsV1.UserPasswordChanged,
+    ],
+    [{ type: 'disabled', userId, reason: 'spam', occurTime }, userEventsV1.UserDisabled],
+    [{ type: 'enabled', userId, reason: '', occurTime }, userEventsV1.UserEnabled],
+    [{ type: 'deleted', userId, occurTime }, userEventsV1.UserDeleted],
+  ] as const)('encodes %o as its payload message', (event, message) => {
+    const envelope = toEnvelope(event as UserEvent);
+    expect(envelope.type).toBe(`warden.user.v1.${event.type}`);
+    const { type: _type, ...fields } = event;
+    expect(message.decode(envelope.payload)).toEqual(fields);
+    expect(envelope).not.toHaveProperty('traceparent');
+  });
+});

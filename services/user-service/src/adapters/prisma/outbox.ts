@@ -1,0 +1,19 @@
+import { toOutboxRow } from '@warden/events';
+import type { UserEvent } from '../../domain/user-events.js';
+import { toEnvelope } from '../events/user-event-envelope.js';
+import type { TransactionClient } from './prisma-client.js';
+
+/** Outbox rows for `events`, written by the transaction that saves the state they describe. */
+export async function writeOutbox(
+  tx: TransactionClient,
+  events: readonly UserEvent[],
+  traceparent?: string,
+): Promise<void> {
+  if (events.length === 0) return;
+  await tx.outboxEvent.createMany({ data: events.map((event) => outboxData(event, traceparent)) });
+}
+
+export function outboxData(event: UserEvent, traceparent?: string) {
+  const row = toOutboxRow(toEnvelope(event, traceparent));
+  return { ...row, payload: Uint8Array.from(row.payload) };
+}

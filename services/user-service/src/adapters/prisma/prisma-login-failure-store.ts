@@ -1,0 +1,73 @@
+import type { LoginFailureStore } from '../../application/ports.js';
+import type { LoginFailures } from '../../domain/login-failures.js';
+import type { LoginFailure } from './generated/client.js';
+import { isUniqueViolation, type PrismaClient } from './prisma-client.js';
+
+type Row = {
+  email: string;
+  failure_count: number;
+  window_start_time: Date;
+  locked_until_time: Date | null;
+};
+
+export class PrismaLoginFailureStore implements LoginFailureStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async get(email: string): Promise<LoginFailures | undefined> {
+    const row = await this.prisma.loginFailure.findUnique({ where: { email } });
+    return row ? fromModel(row) : undefined;
+  }
+
+  async update(
+    email: string,
+    next: (current: LoginFailures | undefined) => LoginFailures,
+  ): Promise<LoginFailures> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.updateOnce(email, next);
+      } catch (error) {
+        // Two first failures raced to insert: the loser retries and now finds the row to lock.
+        if (!isUniqueViolation(error) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async clear(email: string): Promise<void> {
+    await this.prisma.loginFailure.deleteMany({ where: { email } });
+  }
+
+  private updateOnce(
+    email: string,
+    next: (current: LoginFailures | undefined) => LoginFailures,
+  ): Promise<LoginFailures> {
+    return this.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<Row[]>`
+        SELECT email, failure_count, window_start_time, locked_until_time
+        FROM login_failures WHERE email = ${email} FOR UPDATE`;
+      const updated = next(row ? fromRow(row) : undefined);
+      const data = {
+        failureCount: updated.failureCount,
+        windowStartTime: updated.windowStartTime,
+        lockedUntilTime: updated.lockedUntilTime ?? null,
+      };
+      if (row) await tx.loginFailure.update({ where: { email }, data });
+      else await tx.loginFailure.create({ data: { email, ...data } });
+      return updated;
+    });
+  }
+}
+
+const fromModel = (row: LoginFailure): LoginFailures => ({
+  email: row.email,
+  failureCount: row.failureCount,
+  windowStartTime: row.windowStartTime,
+  ...(row.lockedUntilTime ? { lockedUntilTime: row.lockedUntilTime } : {}),
+});
+
+const fromRow = (row: Row): LoginFailures =>
+  fromModel({
+    email: row.email,
+    failureCount: row.failure_count,
+    windowStartTime: row.window_start_time,
+    lockedUntilTime: row.locked_until_time,
+  });

@@ -1,0 +1,91 @@
+import {
+  Bus,
+  Idempotency,
+  type IdempotencyStore,
+  type PermissionChecker,
+  type UseCaseObserver,
+} from '@warden/bus';
+import { uuidv7 } from '@warden/events';
+import { ChangePasswordHandler } from './application/commands/change-password.js';
+import { DeleteUserHandler } from './application/commands/delete-user.js';
+import { RegisterUserHandler } from './application/commands/register-user.js';
+import { DisableUserHandler, EnableUserHandler } from './application/commands/set-user-status.js';
+import { UpdateUserHandler } from './application/commands/update-user.js';
+import { VerifyCredentialsHandler } from './application/commands/verify-credentials.js';
+import { CredentialGuard } from './application/credential-guard.js';
+import type {
+  BreachedPasswordChecker,
+  Clock,
+  IdGenerator,
+  LoginFailureStore,
+  PasswordHasher,
+  UserDirectory,
+  UserRepository,
+} from './application/ports.js';
+import { GetUserHandler } from './application/queries/get-user.js';
+import { ListUsersHandler } from './application/queries/list-users.js';
+import type { UseCases } from './application/use-cases.js';
+import { DEFAULT_LOCKOUT, type LockoutPolicy } from './domain/login-failures.js';
+import {
+  userServiceHandlers,
+  type UserServiceHandlers,
+} from './adapters/grpc/user-service-handlers.js';
+
+export interface AppDeps {
+  users: UserRepository;
+  directory: UserDirectory;
+  loginFailures: LoginFailureStore;
+  idempotencyStore: IdempotencyStore;
+  hasher: PasswordHasher;
+  breaches: BreachedPasswordChecker;
+  authorizer: PermissionChecker;
+  lockout?: LockoutPolicy;
+  idempotencyTtlMs?: number;
+  clock?: Clock;
+  ids?: IdGenerator;
+  observe?: UseCaseObserver;
+}
+
+export interface UserApp {
+  bus: Bus;
+  useCases: UseCases;
+  /** The gRPC inbound adapter, ready for `GrpcServer.addService(userv1.UserServiceService, ...)`. */
+  handlers: UserServiceHandlers;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+export const uuidv7Ids: IdGenerator = { newId: () => uuidv7() };
+
+/** The composition root: plain constructors. Production passes Prisma adapters, tests memory ones. */
+export function buildApp(deps: AppDeps): UserApp {
+  const clock = deps.clock ?? systemClock;
+  const ids = deps.ids ?? uuidv7Ids;
+  const { users, directory, hasher, breaches } = deps;
+  const guard = new CredentialGuard({
+    failures: deps.loginFailures,
+    hasher,
+    clock,
+    policy: deps.lockout ?? DEFAULT_LOCKOUT,
+  });
+  const useCases: UseCases = {
+    registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids }),
+    getUser: new GetUserHandler({ directory }),
+    listUsers: new ListUsersHandler({ directory }),
+    updateUser: new UpdateUserHandler({ users, clock }),
+    changePassword: new ChangePasswordHandler({ users, guard, hasher, breaches, clock }),
+    disableUser: new DisableUserHandler({ users, clock }),
+    enableUser: new EnableUserHandler({ users, clock }),
+    deleteUser: new DeleteUserHandler({ users, clock }),
+    verifyCredentials: new VerifyCredentialsHandler({ users, guard }),
+  };
+  const idempotency = new Idempotency(deps.idempotencyStore, {
+    ...(deps.idempotencyTtlMs === undefined ? {} : { ttlMs: deps.idempotencyTtlMs }),
+    now: () => clock.now(),
+  });
+  const bus = new Bus({
+    authorizer: deps.authorizer,
+    idempotency,
+    ...(deps.observe ? { observe: deps.observe } : {}),
+  });
+  return { bus, useCases, handlers: userServiceHandlers(bus, useCases) };
+}

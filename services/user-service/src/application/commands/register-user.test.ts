@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import {
+  aCallContext,
+  aRegisterUserCommand,
+  CORRECT_PASSWORD,
+} from '../../../test/support/mothers.js';
+import { expectAppError } from '../../../test/support/expect-app-error.js';
+import { fakeHashOf } from '../../../test/support/fakes.js';
+import { aTestApp } from '../../../test/support/test-app.js';
+import type { RegisterUser } from './register-user.js';
+
+const register = (app: ReturnType<typeof aTestApp>, cmd: RegisterUser, ctx = aCallContext()) =>
+  app.bus.run(app.useCases.registerUser, cmd, ctx);
+
+describe('RegisterUser', () => {
+  it('stores a normalized, active user with only the hash of the password, and announces it', async () => {
+    const app = aTestApp();
+    const ctx = aCallContext();
+    const user = await register(
+      app,
+      aRegisterUserCommand({ email: '  Ada@Example.COM ', displayName: '  Ada  ' }),
+      ctx,
+    );
+
+    expect(user).toMatchObject({ email: 'ada@example.com', displayName: 'Ada', status: 'ACTIVE' });
+    expect(user).not.toHaveProperty('passwordHash');
+    expect((await app.users.get(user.id))?.passwordHash).toBe(fakeHashOf(CORRECT_PASSWORD));
+    expect(app.users.outbox).toEqual([
+      {
+        event: {
+          type: 'registered',
+          userId: user.id,
+          email: 'ada@example.com',
+          displayName: 'Ada',
+          occurTime: app.clock.now(),
+        },
+        traceparent: ctx.traceparent,
+      },
+    ]);
+  });
+
+  it('refuses an email taken in another case or with spaces: ALREADY_EXISTS EMAIL_TAKEN', async () => {
+    const app = aTestApp();
+    await register(app, aRegisterUserCommand({ email: 'ada@example.com' }));
+    await expectAppError(
+      register(app, aRegisterUserCommand({ email: ' ADA@example.com  ' })),
+      'ALREADY_EXISTS',
+      'EMAIL_TAKEN',
+    );
+    expect(app.users.eventsOfType('registered')).toHaveLength(1);
+  });
+
+  it('refuses a short password as WEAK_PASSWORD with a violation on password', async () => {
+    const app = aTestApp();
+    const error = await expectAppError(
+      register(app, aRegisterUserCommand({ password: 'short' })),
+      'INVALID_ARGUMENT',
+      'WEAK_PASSWORD',
+    );
+    expect(error.violations).toEqual([
+      { field: 'password', description: 'must be at least 8 characters' },
+    ]);
+  });
+
+  it('reports every bad field at once', async () => {
+    const app = aTestApp();
+    const error = await expectAppError(
+      register(app, {
+        email: 'not-an-email',
+        password: '',
+        displayName: 'bad\nname',
+        requestId: '',
+      }),
+      'INVALID_ARGUMENT',
+      'INVALID_ARGUMENT',
+    );
+    expect(error.violations.map((v) => v.field)).toEqual(['email', 'password', 'display_name']);
+    expect(app.users.outbox).toEqual([]);
+  });
+
+  it('refuses a breached password when the checker knows it, without hashing or storing', async () => {
+    const app = aTestApp({ breached: ['password123'] });
+    const error = await expectAppError(
+      register(app, aRegisterUserCommand({ password: 'password123' })),
+      'INVALID_ARGUMENT',
+      'PASSWORD_BREACHED',
+    );
+    expect(error.violations[0]?.field).toBe('password');
+    expect(await app.users.list({ emailPrefix: '' }, undefined, 10)).toEqual([]);
+  });
+
+  it('needs only a service identity', async () => {
+    const app = aTestApp({
+      authorizer: { check: async () => ({ allowed: false, reason: 'nobody may' }) },
+    });
+    await expect(register(app, aRegisterUserCommand())).resolves.toMatchObject({
+      status: 'ACTIVE',
+    });
+  });
+
+  describe('idempotency by request_id', () => {
+    it('replays the first response for the same request, registering once', async () => {
+      const app = aTestApp();
+      const cmd = aRegisterUserCommand({ requestId: 'req-42' });
+      const first = await register(app, cmd);
+      const again = await register(app, { ...cmd, email: `  ${cmd.email.toUpperCase()}` });
+      expect(again).toEqual(first);
+      expect(app.users.eventsOfType('registered')).toHaveLength(1);
+    });
+
+    it('refuses the same key for a different request: ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED', async () => {
+      const app = aTestApp();
+      await register(app, aRegisterUserCommand({ requestId: 'req-43' }));
+      await expectAppError(
+        register(app, aRegisterUserCommand({ requestId: 'req-43' })),
+        'ALREADY_EXISTS',
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+    });
+
+    it('lets a failed request be retried with the same key', async () => {
+      const app = aTestApp();
+      const cmd = aRegisterUserCommand({ requestId: 'req-44', password: 'short' });
+      await expectAppError(register(app, cmd), 'INVALID_ARGUMENT');
+      await expect(register(app, { ...cmd, password: CORRECT_PASSWORD })).resolves.toMatchObject({
+        email: cmd.email,
+      });
+    });
+
+    it('refuses a request_id longer than 128 characters', async () => {
+      const app = aTestApp();
+      const error = await expectAppError(
+        register(app, aRegisterUserCommand({ requestId: 'x'.repeat(129) })),
+        'INVALID_ARGUMENT',
+      );
+      expect(error.violations[0]?.field).toBe('request_id');
+    });
+  });
+});

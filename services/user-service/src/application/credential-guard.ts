@@ -1,0 +1,35 @@
+import { accountLocked, invalidCredentials } from '../domain/user-errors.js';
+import { lockRemainingMs, recordFailure, type LockoutPolicy } from '../domain/login-failures.js';
+import type { Clock, LoginFailureStore, PasswordHasher } from './ports.js';
+import { requireDeps } from './require-deps.js';
+
+/**
+ * Checks a password for an email with lockout: used by VerifyCredentials and ChangePassword.
+ * Unknown emails are verified against a dummy hash and counted like known ones, so neither the
+ * time taken nor the lockout tells whether an account exists.
+ */
+export class CredentialGuard {
+  constructor(
+    private readonly deps: {
+      failures: LoginFailureStore;
+      hasher: PasswordHasher;
+      clock: Clock;
+      policy: LockoutPolicy;
+    },
+  ) {
+    requireDeps('CredentialGuard', deps);
+  }
+
+  /** Throws ACCOUNT_LOCKED or INVALID_CREDENTIALS; a success forgets earlier failures. */
+  async check(email: string, password: string, passwordHash: string | undefined): Promise<void> {
+    const { failures, hasher, clock, policy } = this.deps;
+    const current = await failures.get(email);
+    const lockedMs = lockRemainingMs(current, clock.now());
+    if (lockedMs > 0) throw accountLocked(lockedMs);
+    if (!(await hasher.verify(password, passwordHash))) {
+      await failures.update(email, (latest) => recordFailure(latest, email, clock.now(), policy));
+      throw invalidCredentials();
+    }
+    if (current) await failures.clear(email);
+  }
+}

@@ -1,0 +1,66 @@
+import type { Change, User, UserStatus, UserView } from '../domain/user.js';
+import type { UserEvent } from '../domain/user-events.js';
+import type { LoginFailures } from '../domain/login-failures.js';
+
+/**
+ * Write side of users. Each method is one transaction: state and the events' outbox rows are
+ * saved together. `traceparent` travels with the events.
+ */
+export interface UserRepository {
+  /** Throws EMAIL_TAKEN when the email is registered already (decided by the unique index). */
+  add(change: Change, traceparent?: string): Promise<void>;
+  get(id: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<User | undefined>;
+  /** Loads the user locked, applies `decide`, saves its result. NOT_FOUND when there is no such user. */
+  update(id: string, decide: (user: User) => Change, traceparent?: string): Promise<User>;
+  /** Erases the user and the login failures of their email. NOT_FOUND when there is no such user. */
+  remove(id: string, decide: (user: User) => UserEvent, traceparent?: string): Promise<void>;
+}
+
+/** The position after which a page starts: the last (create_time, id) of the previous page. */
+export interface UserCursor {
+  createTime: Date;
+  id: string;
+}
+
+export interface UserListFilter {
+  /** Normalized; empty for all. */
+  emailPrefix: string;
+  status?: UserStatus;
+}
+
+/** Read side of users, for queries. */
+export interface UserDirectory {
+  find(id: string): Promise<UserView | undefined>;
+  /** Users ordered by (create_time, id), after `after` when given, at most `limit`. */
+  list(filter: UserListFilter, after: UserCursor | undefined, limit: number): Promise<UserView[]>;
+}
+
+export interface LoginFailureStore {
+  get(email: string): Promise<LoginFailures | undefined>;
+  /** Applies `next` to the current record under a lock, so concurrent failures all count. */
+  update(
+    email: string,
+    next: (current: LoginFailures | undefined) => LoginFailures,
+  ): Promise<LoginFailures>;
+  clear(email: string): Promise<void>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** False for a wrong password. Without a hash it costs the same time and returns false. */
+  verify(password: string, hash: string | undefined): Promise<boolean>;
+}
+
+/** Whether a password appears in a known breach corpus. Fails open: unreachable means "no". */
+export interface BreachedPasswordChecker {
+  isBreached(password: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  newId(): string;
+}

@@ -1,0 +1,27 @@
+import type { UseCase } from '@warden/bus';
+import type { UserView } from '../../domain/user.js';
+import { userNotFound } from '../../domain/user-errors.js';
+import { parseUserId } from '../../domain/user-id.js';
+import type { UserDirectory } from '../ports.js';
+import { requireDeps } from '../require-deps.js';
+import { onUser } from '../user-access.js';
+
+export interface GetUser {
+  userId: string;
+}
+
+export class GetUserHandler implements UseCase<GetUser, UserView> {
+  readonly name = 'GetUser';
+  readonly access = onUser<GetUser>('user.read');
+
+  constructor(private readonly deps: { directory: UserDirectory }) {
+    requireDeps('GetUserHandler', deps);
+  }
+
+  async execute(query: GetUser): Promise<UserView> {
+    const id = parseUserId(query.userId);
+    const user = await this.deps.directory.find(id);
+    if (!user) throw userNotFound(id);
+    return user;
+  }
+}

@@ -1,0 +1,69 @@
+import type { Access, UseCase } from '@warden/bus';
+import { invalidArgument } from '@warden/errors';
+import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
+import type { UserStatus, UserView } from '../../domain/user.js';
+import type { UserDirectory, UserListFilter } from '../ports.js';
+import { requireDeps } from '../require-deps.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
+
+export interface ListUsers {
+  /** 0 for the default. */
+  pageSize: number;
+  /** Empty for the first page. */
+  pageToken: string;
+  emailPrefix: string;
+  status?: UserStatus;
+}
+
+export interface UserPage {
+  users: UserView[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
+  readonly name = 'ListUsers';
+  readonly access: Access<ListUsers> = {
+    kind: 'permission',
+    permission: 'user.list',
+    resource: () => ({ type: 'user' }),
+  };
+
+  constructor(private readonly deps: { directory: UserDirectory }) {
+    requireDeps('ListUsersHandler', deps);
+  }
+
+  async execute(query: ListUsers): Promise<UserPage> {
+    const limit = pageSizeOf(query.pageSize);
+    const emailPrefix = normalizeEmail(query.emailPrefix);
+    if (emailPrefix.length > MAX_EMAIL_LENGTH) {
+      throw invalidArgument([
+        { field: 'email_prefix', description: `must be at most ${MAX_EMAIL_LENGTH} characters` },
+      ]);
+    }
+    const filter: UserListFilter = {
+      emailPrefix,
+      ...(query.status ? { status: query.status } : {}),
+    };
+    const after = query.pageToken === '' ? undefined : decodePageToken(query.pageToken, filter);
+    // One extra row tells whether another page follows without a count query.
+    const rows = await this.deps.directory.list(filter, after, limit + 1);
+    const users = rows.slice(0, limit);
+    const last = users.at(-1);
+    return {
+      users,
+      nextPageToken: rows.length > limit && last ? encodePageToken(last, filter) : '',
+    };
+  }
+}
+
+function pageSizeOf(requested: number): number {
+  if (!Number.isInteger(requested) || requested < 0) {
+    throw invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
+  }
+  if (requested === 0) return DEFAULT_PAGE_SIZE;
+  return Math.min(requested, MAX_PAGE_SIZE);
+}

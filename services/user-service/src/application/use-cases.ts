@@ -1,0 +1,21 @@
+import type { ChangePasswordHandler } from './commands/change-password.js';
+import type { DeleteUserHandler } from './commands/delete-user.js';
+import type { RegisterUserHandler } from './commands/register-user.js';
+import type { DisableUserHandler, EnableUserHandler } from './commands/set-user-status.js';
+import type { UpdateUserHandler } from './commands/update-user.js';
+import type { VerifyCredentialsHandler } from './commands/verify-credentials.js';
+import type { GetUserHandler } from './queries/get-user.js';
+import type { ListUsersHandler } from './queries/list-users.js';
+
+/** Every use case of the service, one per RPC; the inbound adapters run them through the bus. */
+export interface UseCases {
+  registerUser: RegisterUserHandler;
+  getUser: GetUserHandler;
+  listUsers: ListUsersHandler;
+  updateUser: UpdateUserHandler;
+  changePassword: ChangePasswordHandler;
+  disableUser: DisableUserHandler;
+  enableUser: EnableUserHandler;
+  deleteUser: DeleteUserHandler;
+  verifyCredentials: VerifyCredentialsHandler;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { loadUserConfig } from './config.js';
+
+describe('user-service config', () => {
+  it('loads config.yaml with the documented defaults', () => {
+    const config = loadUserConfig({});
+    expect(config.grpc.port).toBe(50051);
+    expect(config.metrics.port).toBe(9451);
+    expect(config.database.schema).toBe('user_service');
+    expect(config.password.hashing).toEqual({
+      profile: 'standard',
+      memory_kib: 19456,
+      iterations: 2,
+      parallelism: 1,
+    });
+    expect(config.password.breach_check.enabled).toBe(false);
+    expect(config.lockout).toEqual({ max_failures: 5, window: 15 * 60_000 });
+    expect(config.idempotency.ttl).toBe(24 * 3_600_000);
+    expect(Object.keys(config.auth.service_keys).sort()).toEqual([
+      'authz-service',
+      'gateway',
+      'session-service',
+      'user-service',
+    ]);
+  });
+
+  it('takes overrides from WARDEN_* and DATABASE_URL', () => {
+    const config = loadUserConfig({
+      WARDEN_GRPC_PORT: '6000',
+      DATABASE_URL: 'postgres://db/x',
+      WARDEN_LOCKOUT_WINDOW: '5m',
+    });
+    expect(config.grpc.port).toBe(6000);
+    expect(config.database.url).toBe('postgres://db/x');
+    expect(config.lockout.window).toBe(300_000);
+  });
+
+  it('refuses argon2 parameters below the standard unless the profile is test', () => {
+    expect(() => loadUserConfig({ WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024' })).toThrow(
+      /password\.hashing\.profile.*profile "test"/,
+    );
+    expect(
+      loadUserConfig({
+        WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024',
+        WARDEN_PASSWORD_HASHING_PROFILE: 'test',
+      }).password.hashing.memory_kib,
+    ).toBe(1024);
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => loadUserConfig({ WARDEN_LOCKOUT_MAX_FAILURES: '0' })).toThrow(
+      /lockout\.max_failures.*WARDEN_LOCKOUT_MAX_FAILURES/,
+    );
+  });
+});

@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import {
+  authSection,
+  COMMON_ALIASES,
+  databaseSection,
+  duration,
+  grpcSection,
+  loadConfig,
+  logSection,
+  metricsSection,
+  natsSection,
+} from '@warden/config';
+import { z } from 'zod';
+import {
+  isWeakerThanStandard,
+  type Argon2Params,
+} from './adapters/crypto/argon2-password-hasher.js';
+
+const clientSection = z.object({
+  /** `host:port` of the service. */
+  address: z.string().min(1),
+  cache_ttl: duration(),
+});
+
+const hashingSection = z
+  .object({
+    profile: z.enum(['standard', 'test']),
+    memory_kib: z.number().int().min(8),
+    iterations: z.number().int().min(1),
+    parallelism: z.number().int().min(1).max(255),
+  })
+  .refine((h) => h.profile === 'test' || !isWeakerThanStandard(toArgon2Params(h)), {
+    path: ['profile'],
+    message: 'argon2id parameters below m=19456 KiB, t=2, p=1 are allowed only with profile "test"',
+  });
+
+export const configSchema = z.object({
+  grpc: grpcSection,
+  metrics: metricsSection,
+  database: databaseSection.extend({ migrate_on_start: z.boolean() }),
+  nats: natsSection,
+  auth: authSection,
+  log: logSection,
+  authz: clientSection,
+  session: clientSection,
+  password: z.object({
+    hashing: hashingSection,
+    breach_check: z.object({ enabled: z.boolean(), base_url: z.url(), timeout: duration() }),
+  }),
+  lockout: z.object({ max_failures: z.number().int().min(1).max(1000), window: duration() }),
+  idempotency: z.object({ ttl: duration() }),
+  worker: z.object({ sweep_interval: duration(), outbox_retention: duration() }),
+});
+
+export type UserServiceConfig = z.infer<typeof configSchema>;
+
+export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+
+/** config.yaml (or WARDEN_CONFIG_FILE), then WARDEN_* / DATABASE_URL / NATS_URL overrides, validated once. */
+export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
+  return loadConfig({
+    schema: configSchema,
+    file: env.WARDEN_CONFIG_FILE ?? DEFAULT_CONFIG_FILE,
+    env,
+    aliases: COMMON_ALIASES,
+  });
+}
+
+export function toArgon2Params(hashing: {
+  memory_kib: number;
+  iterations: number;
+  parallelism: number;
+}): Argon2Params {
+  return {
+    memoryKib: hashing.memory_kib,
+    iterations: hashing.iterations,
+    parallelism: hashing.parallelism,
+  };
+}

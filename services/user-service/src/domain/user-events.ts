@@ -1,0 +1,10 @@
+/** What happened to a user; the outbox adapter turns each into a `warden.user.v1.<type>` message. */
+export type UserEvent =
+  | { type: 'registered'; userId: string; email: string; displayName: string; occurTime: Date }
+  | { type: 'updated'; userId: string; displayName: string; updateMask: string[]; occurTime: Date }
+  | { type: 'password_changed'; userId: string; exceptSessionId: string; occurTime: Date }
+  | { type: 'disabled'; userId: string; reason: string; occurTime: Date }
+  | { type: 'enabled'; userId: string; reason: string; occurTime: Date }
+  | { type: 'deleted'; userId: string; occurTime: Date };
+
+export type UserEventType = UserEvent['type'];

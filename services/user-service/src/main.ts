@@ -1,0 +1,109 @@
+import { createAuthzChecker } from '@warden/authz-client';
+import { createPool } from '@warden/db';
+import { connectNats } from '@warden/events';
+import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import { createLogger } from '@warden/logger';
+import { createSessionResolver } from '@warden/session-client';
+import { buildApp } from './app.js';
+import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
+import {
+  BreachedPasswordClient,
+  NO_BREACH_CHECK,
+} from './adapters/http/breached-password-client.js';
+import { createPrismaClient } from './adapters/prisma/prisma-client.js';
+import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
+import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
+import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
+import { loadUserConfig, toArgon2Params } from './config.js';
+import { migrateUserSchema } from './migrations.js';
+import { createUserServer, SERVICE_NAME } from './server.js';
+
+async function main(): Promise<void> {
+  const config = loadUserConfig();
+  const logger = createLogger({ service: SERVICE_NAME, level: config.log.level });
+  const { database } = config;
+  const pool = createPool({
+    url: database.url,
+    schema: database.schema,
+    poolSize: database.pool_size,
+    applicationName: SERVICE_NAME,
+  });
+  if (database.migrate_on_start) {
+    await migrateUserSchema(pool, database.schema, (line) => logger.info(line));
+  }
+  const prisma = createPrismaClient(pool, database.schema);
+  const { nc } = await connectNats(config.nats.url, SERVICE_NAME, logger);
+  const clientOptions = { serviceKey: config.auth.client_key, nc, logger };
+  const authorizer = createAuthzChecker({
+    ...clientOptions,
+    address: config.authz.address,
+    cacheTtlMs: config.authz.cache_ttl,
+  });
+  const sessions = createSessionResolver({
+    ...clientOptions,
+    address: config.session.address,
+    cacheTtlMs: config.session.cache_ttl,
+  });
+  const breachCheck = config.password.breach_check;
+  const app = buildApp({
+    users: new PrismaUserRepository(prisma),
+    directory: new PrismaUserDirectory(prisma),
+    loginFailures: new PrismaLoginFailureStore(prisma),
+    idempotencyStore: new PrismaIdempotencyStore(prisma),
+    hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing)),
+    breaches: breachCheck.enabled
+      ? new BreachedPasswordClient({
+          baseUrl: breachCheck.base_url,
+          timeoutMs: breachCheck.timeout,
+          logger,
+        })
+      : NO_BREACH_CHECK,
+    authorizer,
+    lockout: { maxFailures: config.lockout.max_failures, windowMs: config.lockout.window },
+    idempotencyTtlMs: config.idempotency.ttl,
+  });
+  const metrics = createMetrics(SERVICE_NAME);
+  const { grpc } = config;
+  const server = createUserServer({
+    app,
+    logger,
+    host: grpc.host,
+    port: grpc.port,
+    maxMessageBytes: grpc.max_message_bytes,
+    serviceKeys: config.auth.service_keys,
+    tls: {
+      enabled: grpc.tls.enabled,
+      certFile: grpc.tls.cert_file,
+      keyFile: grpc.tls.key_file,
+      caFile: grpc.tls.ca_file,
+    },
+    resolveUser: (token, ctx) => sessions.resolve(token, ctx),
+    rpcDuration: metrics.rpcDuration,
+  });
+  const port = await server.listen();
+  const metricsServer = await serveMetrics(
+    metrics.registry,
+    config.metrics.host,
+    config.metrics.port,
+  );
+  logger.info({ port, metricsPort: config.metrics.port }, 'user-service serving');
+
+  onShutdown(
+    logger,
+    [
+      ['grpc server', () => server.shutdown(grpc.shutdown_grace)],
+      [
+        'metrics server',
+        () => new Promise<void>((resolve) => metricsServer.close(() => resolve())),
+      ],
+      ['service clients', () => Promise.all([authorizer.close(), sessions.close()])],
+      ['nats', () => nc.drain()],
+      ['prisma', () => prisma.$disconnect()],
+      ['database pool', () => pool.end()],
+    ],
+    grpc.shutdown_grace + 5_000,
+  );
+}
+
+main().catch((error: unknown) => failStartup(SERVICE_NAME, error));

@@ -1,0 +1,268 @@
+import type { IdempotencyStore } from '@warden/bus';
+import { AppError } from '@warden/errors';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  LoginFailureStore,
+  UserDirectory,
+  UserRepository,
+} from '../../src/application/ports.js';
+import { recordFailure } from '../../src/domain/login-failures.js';
+import { disableUser, registerUser, renameUser, toView, type User } from '../../src/domain/user.js';
+import { aUser } from '../support/mothers.js';
+
+export interface UserStoreAdapters {
+  users: UserRepository;
+  directory: UserDirectory;
+  loginFailures: LoginFailureStore;
+  idempotency: IdempotencyStore;
+  /** What went to the outbox, oldest first. */
+  recordedEvents(): Promise<Array<{ type: string; userId: string }>>;
+}
+
+const now = new Date('2026-04-01T08:00:00.123Z');
+const policy = { maxFailures: 5, windowMs: 60_000 };
+
+const registered = (overrides: Partial<User> = {}) => {
+  const user = aUser(overrides);
+  return registerUser({ ...user, now: user.createTime });
+};
+
+/**
+ * The behaviour every user-service storage adapter must have, run against the memory twin and
+ * against Postgres through Prisma. `fresh` returns adapters over empty storage.
+ */
+export function describeUserStoreContract(
+  name: string,
+  fresh: () => Promise<UserStoreAdapters>,
+): void {
+  describe(`user store contract: ${name}`, () => {
+    let store: UserStoreAdapters;
+    beforeEach(async () => {
+      store = await fresh();
+    });
+
+    describe('UserRepository', () => {
+      it('adds a user with its events, found by id and by email', async () => {
+        const change = registered();
+        await store.users.add(change);
+        expect(await store.users.get(change.user.id)).toEqual(change.user);
+        expect(await store.users.findByEmail(change.user.email)).toEqual(change.user);
+        expect(await store.recordedEvents()).toEqual([
+          { type: 'registered', userId: change.user.id },
+        ]);
+      });
+
+      it('answers undefined for an unknown id or email', async () => {
+        expect(await store.users.get(aUser().id)).toBeUndefined();
+        expect(await store.users.findByEmail('nobody@example.com')).toBeUndefined();
+      });
+
+      it('refuses a second user with the same email as EMAIL_TAKEN and writes nothing', async () => {
+        const first = registered({ email: 'same@example.com' });
+        await store.users.add(first);
+        const error = await store.users
+          .add(registered({ email: 'same@example.com' }))
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AppError);
+        expect((error as AppError).reason).toBe('EMAIL_TAKEN');
+        expect(await store.recordedEvents()).toHaveLength(1);
+      });
+
+      it('updates through the decision function and records its events with the state', async () => {
+        const { user } = registered();
+        await store.users.add({ user, events: [] });
+        const updated = await store.users.update(user.id, (current) =>
+          disableUser(current, 'test', now),
+        );
+        expect(updated).toMatchObject({ status: 'DISABLED', updateTime: now });
+        expect(await store.users.get(user.id)).toEqual(updated);
+        expect(await store.recordedEvents()).toEqual([{ type: 'disabled', userId: user.id }]);
+      });
+
+      it('saves nothing when the decision changes nothing', async () => {
+        const user = aUser({ status: 'DISABLED' });
+        await store.users.add({ user, events: [] });
+        expect(
+          await store.users.update(user.id, (current) => disableUser(current, 'again', now)),
+        ).toEqual(user);
+        expect(await store.recordedEvents()).toEqual([]);
+      });
+
+      it('saves nothing when the decision throws', async () => {
+        const { user } = registered();
+        await store.users.add({ user, events: [] });
+        const refusal = new AppError('FAILED_PRECONDITION', 'NO', 'refused');
+        await expect(
+          store.users.update(user.id, () => {
+            throw refusal;
+          }),
+        ).rejects.toBe(refusal);
+        expect(await store.users.get(user.id)).toEqual(user);
+      });
+
+      it('applies concurrent updates one after the other', async () => {
+        const { user } = registered({ displayName: '' });
+        await store.users.add({ user, events: [] });
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store.users.update(user.id, (current) =>
+              renameUser(current, `${current.displayName}x`, now),
+            ),
+          ),
+        );
+        expect((await store.users.get(user.id))?.displayName).toBe('xxxxxxxx');
+        expect(await store.recordedEvents()).toHaveLength(8);
+      });
+
+      it('answers USER_NOT_FOUND when updating or removing an unknown user', async () => {
+        const id = aUser().id;
+        await expect(
+          store.users.update(id, (u) => ({ user: u, events: [] })),
+        ).rejects.toMatchObject({ reason: 'USER_NOT_FOUND' });
+        await expect(
+          store.users.remove(id, (u) => ({ type: 'deleted', userId: u.id, occurTime: now })),
+        ).rejects.toMatchObject({
+          reason: 'USER_NOT_FOUND',
+        });
+      });
+
+      it('removes the user and the login failures of their email, with the event', async () => {
+        const { user } = registered();
+        await store.users.add({ user, events: [] });
+        await store.loginFailures.update(user.email, (c) =>
+          recordFailure(c, user.email, now, policy),
+        );
+        await store.users.remove(user.id, (u) => ({
+          type: 'deleted',
+          userId: u.id,
+          occurTime: now,
+        }));
+        expect(await store.users.get(user.id)).toBeUndefined();
+        expect(await store.loginFailures.get(user.email)).toBeUndefined();
+        expect(await store.recordedEvents()).toEqual([{ type: 'deleted', userId: user.id }]);
+      });
+    });
+
+    describe('UserDirectory', () => {
+      it('finds a user without the password hash', async () => {
+        const { user } = registered();
+        await store.users.add({ user, events: [] });
+        expect(await store.directory.find(user.id)).toEqual(toView(user));
+        expect(await store.directory.find(aUser().id)).toBeUndefined();
+      });
+
+      it('lists by (create_time, id), after a cursor, at most limit, ties broken by id', async () => {
+        const tie = new Date('2026-01-05T00:00:00.000Z');
+        const users = [aUser({ createTime: tie }), aUser({ createTime: tie }), aUser(), aUser()];
+        for (const user of users) await store.users.add({ user, events: [] });
+        const order = [...users].sort(
+          (a, b) => a.createTime.getTime() - b.createTime.getTime() || (a.id < b.id ? -1 : 1),
+        );
+
+        const all = await store.directory.list({ emailPrefix: '' }, undefined, 10);
+        expect(all.map((u) => u.id)).toEqual(order.map((u) => u.id));
+        expect(all[0]).not.toHaveProperty('passwordHash');
+        const afterFirst = await store.directory.list({ emailPrefix: '' }, order[0], 2);
+        expect(afterFirst.map((u) => u.id)).toEqual([order[1]!.id, order[2]!.id]);
+      });
+
+      it('filters by email prefix, taking _ and % literally, and by status', async () => {
+        const users = [
+          aUser({ email: 'a_b@example.com' }),
+          aUser({ email: 'axb@example.com' }),
+          aUser({ email: 'a%c@example.com', status: 'DISABLED' }),
+          aUser({ email: 'a\\d@example.com' }),
+          aUser({ email: 'zed@example.com', status: 'DISABLED' }),
+        ];
+        for (const user of users) await store.users.add({ user, events: [] });
+        const emails = async (emailPrefix: string, status?: 'ACTIVE' | 'DISABLED') =>
+          (
+            await store.directory.list(
+              { emailPrefix, ...(status ? { status } : {}) },
+              undefined,
+              10,
+            )
+          ).map((u) => u.email);
+        expect(await emails('a_')).toEqual(['a_b@example.com']);
+        expect(await emails('a%')).toEqual(['a%c@example.com']);
+        expect(await emails('a\\')).toEqual(['a\\d@example.com']);
+        expect(await emails('a')).toHaveLength(4);
+        expect(await emails('', 'DISABLED')).toEqual(['a%c@example.com', 'zed@example.com']);
+        expect(await emails('a', 'ACTIVE')).toEqual([
+          'a_b@example.com',
+          'axb@example.com',
+          'a\\d@example.com',
+        ]);
+      });
+    });
+
+    describe('LoginFailureStore', () => {
+      it('creates, updates from the current record, and clears', async () => {
+        expect(await store.loginFailures.get('x@example.com')).toBeUndefined();
+        await store.loginFailures.update('x@example.com', (c) =>
+          recordFailure(c, 'x@example.com', now, policy),
+        );
+        const second = await store.loginFailures.update('x@example.com', (c) =>
+          recordFailure(c, 'x@example.com', now, policy),
+        );
+        expect(second).toEqual({ email: 'x@example.com', failureCount: 2, windowStartTime: now });
+        expect(await store.loginFailures.get('x@example.com')).toEqual(second);
+        await store.loginFailures.clear('x@example.com');
+        expect(await store.loginFailures.get('x@example.com')).toBeUndefined();
+      });
+
+      it('keeps the lock time', async () => {
+        const locked = {
+          email: 'l@example.com',
+          failureCount: 5,
+          windowStartTime: now,
+          lockedUntilTime: new Date(now.getTime() + 60_000),
+        };
+        await store.loginFailures.update('l@example.com', () => locked);
+        expect(await store.loginFailures.get('l@example.com')).toEqual(locked);
+      });
+
+      it('counts every one of concurrent failures', async () => {
+        await Promise.all(
+          Array.from({ length: 6 }, () =>
+            store.loginFailures.update('c@example.com', (c) =>
+              recordFailure(c, 'c@example.com', now, { ...policy, maxFailures: 100 }),
+            ),
+          ),
+        );
+        expect((await store.loginFailures.get('c@example.com'))?.failureCount).toBe(6);
+      });
+    });
+
+    describe('IdempotencyStore', () => {
+      const ttl = 60_000;
+      const record = { keyHash: 'k1', fingerprint: 'f1', now };
+
+      it('claims once; a second claim sees the pending record, then the completed response', async () => {
+        expect(await store.idempotency.claim(record, ttl)).toEqual({ claimed: true });
+        expect(await store.idempotency.claim({ ...record, fingerprint: 'f2' }, ttl)).toEqual({
+          claimed: false,
+          existing: { keyHash: 'k1', fingerprint: 'f1', response: null, createTime: now },
+        });
+        await store.idempotency.complete('k1', new Uint8Array([1, 2, 3]));
+        const replay = await store.idempotency.claim(record, ttl);
+        expect(replay.claimed).toBe(false);
+        expect(replay.claimed === false && Array.from(replay.existing.response ?? [])).toEqual([
+          1, 2, 3,
+        ]);
+      });
+
+      it('can be claimed again after a release, or once the record has expired', async () => {
+        await store.idempotency.claim(record, ttl);
+        await store.idempotency.release('k1');
+        expect(await store.idempotency.claim(record, ttl)).toEqual({ claimed: true });
+        const later = new Date(now.getTime() + ttl + 1);
+        expect(
+          await store.idempotency.claim({ ...record, fingerprint: 'f9', now: later }, ttl),
+        ).toEqual({ claimed: true });
+        const again = await store.idempotency.claim({ ...record, now: later }, ttl);
+        expect(again.claimed === false && again.existing.fingerprint).toBe('f9');
+      });
+    });
+  });
+}

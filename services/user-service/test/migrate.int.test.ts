@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPool, listMigrations } from '@warden/db';
+import { TEST_DATABASE_URL, testSchema, type TestSchema } from '@warden/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrateUserSchema, MIGRATIONS_DIR } from '../src/migrations.js';
+
+let db: TestSchema | undefined;
+afterEach(async () => {
+  await db?.drop();
+  db = undefined;
+});
+
+const migrationNames = () => listMigrations(MIGRATIONS_DIR).map((m) => m.name);
+
+describe('@warden/db migrate on the user-service migrations', () => {
+  it('applies every migration once; a second run is a no-op', async () => {
+    db = await testSchema('user_migrate');
+    expect(migrationNames()).not.toEqual([]);
+    expect(await migrateUserSchema(db.pool, db.schema)).toEqual(migrationNames());
+    expect(await migrateUserSchema(db.pool, db.schema)).toEqual([]);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM users');
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('records each migration like prisma migrate deploy: checksum = sha256 of the file, finished', async () => {
+    db = await testSchema('user_migrate');
+    await migrateUserSchema(db.pool, db.schema);
+    const { rows } = await db.pool.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+      applied_steps_count: number;
+    }>(
+      'SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+    );
+    expect(rows.map((r) => r.migration_name)).toEqual(migrationNames());
+    for (const row of rows) {
+      const file = readFileSync(join(MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
+      expect(row.checksum).toBe(createHash('sha256').update(file).digest('hex'));
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+      expect(row.applied_steps_count).toBe(1);
+    }
+  });
+
+  it('lets concurrent migrate calls from separate connections apply each migration exactly once', async () => {
+    db = await testSchema('user_migrate');
+    const pools = [0, 1, 2].map(() =>
+      createPool({ url: TEST_DATABASE_URL, schema: db!.schema, poolSize: 1 }),
+    );
+    try {
+      const applied = await Promise.all(pools.map((pool) => migrateUserSchema(pool, db!.schema)));
+      expect(applied.flat().sort()).toEqual(migrationNames());
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM _prisma_migrations');
+      expect(rows[0].n).toBe(migrationNames().length);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import {
+  MemoryIdempotencyStore,
+  TablePermissionChecker,
+  type PermissionChecker,
+} from '@warden/bus';
+import { buildApp, type UserApp } from '../../src/app.js';
+import { MemoryLoginFailureStore } from '../../src/adapters/memory/memory-login-failure-store.js';
+import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
+import type { LockoutPolicy } from '../../src/domain/login-failures.js';
+import type { User } from '../../src/domain/user.js';
+import { FakeBreachedPasswords, FakePasswordHasher, FixedClock } from './fakes.js';
+
+export interface TestApp extends UserApp {
+  users: MemoryUserRepository;
+  loginFailures: MemoryLoginFailureStore;
+  idempotencyStore: MemoryIdempotencyStore;
+  hasher: FakePasswordHasher;
+  breaches: FakeBreachedPasswords;
+  clock: FixedClock;
+  authorizer: PermissionChecker;
+  /** Puts users straight into the repository, bypassing RegisterUser. */
+  given(...users: User[]): Promise<void>;
+}
+
+/** The real application over memory adapters and fakes: the same buildApp production uses. */
+export function aTestApp(
+  options: { authorizer?: PermissionChecker; breached?: string[]; lockout?: LockoutPolicy } = {},
+): TestApp {
+  const loginFailures = new MemoryLoginFailureStore();
+  const users = new MemoryUserRepository(loginFailures);
+  const idempotencyStore = new MemoryIdempotencyStore();
+  const hasher = new FakePasswordHasher();
+  const breaches = new FakeBreachedPasswords(options.breached);
+  const clock = new FixedClock();
+  const authorizer = options.authorizer ?? new TablePermissionChecker({ 'service:gateway': ['*'] });
+  const app = buildApp({
+    users,
+    directory: users,
+    loginFailures,
+    idempotencyStore,
+    hasher,
+    breaches,
+    authorizer,
+    clock,
+    ...(options.lockout ? { lockout: options.lockout } : {}),
+  });
+  return {
+    ...app,
+    users,
+    loginFailures,
+    idempotencyStore,
+    hasher,
+    breaches,
+    clock,
+    authorizer,
+    async given(...given: User[]) {
+      for (const user of given) await users.add({ user, events: [] });
+    },
+  };
+}

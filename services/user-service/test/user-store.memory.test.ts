@@ -1,0 +1,17 @@
+import { MemoryIdempotencyStore } from '@warden/bus';
+import { MemoryLoginFailureStore } from '../src/adapters/memory/memory-login-failure-store.js';
+import { MemoryUserRepository } from '../src/adapters/memory/memory-user-repository.js';
+import { describeUserStoreContract } from './contracts/user-store.contract.js';
+
+describeUserStoreContract('memory', async () => {
+  const loginFailures = new MemoryLoginFailureStore();
+  const users = new MemoryUserRepository(loginFailures);
+  return {
+    users,
+    directory: users,
+    loginFailures,
+    idempotency: new MemoryIdempotencyStore(),
+    recordedEvents: async () =>
+      users.outbox.map(({ event }) => ({ type: event.type, userId: event.userId })),
+  };
+});

@@ -1,0 +1,42 @@
+import { testSchema, type TestSchema } from '@warden/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
+import { PrismaIdempotencyStore } from '../src/adapters/prisma/prisma-idempotency-store.js';
+import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
+import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
+import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
+import { migrateUserSchema } from '../src/migrations.js';
+import { describeUserStoreContract } from './contracts/user-store.contract.js';
+
+let db: TestSchema;
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  db = await testSchema('user_store', 10);
+  await migrateUserSchema(db.pool, db.schema);
+  prisma = createPrismaClient(db.pool, db.schema);
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describeUserStoreContract('prisma', async () => {
+  await db.pool.query('TRUNCATE users, login_failures, idempotency_keys, outbox');
+  return {
+    users: new PrismaUserRepository(prisma),
+    directory: new PrismaUserDirectory(prisma),
+    loginFailures: new PrismaLoginFailureStore(prisma),
+    idempotency: new PrismaIdempotencyStore(prisma),
+    recordedEvents: async () => {
+      const { rows } = await db.pool.query<{ type: string; user_id: string }>(
+        `SELECT type, headers->>'ce-subject' AS user_id FROM outbox ORDER BY create_time, id`,
+      );
+      return rows.map((row) => ({
+        type: row.type.replace('warden.user.v1.', ''),
+        userId: row.user_id,
+      }));
+    },
+  };
+});
