@@ -1,0 +1,171 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { callUnary, createClient } from '@warden/grpc';
+import { authzv1, sessionv1, userv1 } from '@warden/proto';
+import {
+  freePort,
+  startServiceProcess,
+  TEST_DATABASE_URL,
+  TEST_NATS_URL,
+  uniqueName,
+  waitFor,
+  waitServing,
+  type ServiceProcess,
+} from '@warden/testing';
+import pg from 'pg';
+
+export const GATEWAY_KEY = 'dev-key-gateway-000000000';
+
+export interface Stack {
+  prefix: string;
+  adminEmail: string;
+  addresses: { user: string; session: string; authz: string };
+  users: userv1.UserServiceClient;
+  sessions: sessionv1.SessionServiceClient;
+  authz: authzv1.AuthzServiceClient;
+  processes: ServiceProcess[];
+  /** Stops every process (SIGTERM), drops the schemas and the durable consumers. */
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Extra environment per service, e.g. short session lifetimes. */
+  env?: Partial<Record<'user' | 'session' | 'authz', Record<string, string>>>;
+}
+
+/**
+ * The three services and their workers as real processes on the real Postgres and nats-server,
+ * isolated from other test files by their own schemas and durable consumer names.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const prefix = uniqueName('e2e');
+  const adminEmail = `admin-${prefix}@example.com`;
+  const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
+  const addresses = { user: `127.0.0.1:${userPort}`, session: `127.0.0.1:${sessionPort}`, authz: `127.0.0.1:${authzPort}` };
+  const schemas = { user: `${prefix}_user`, session: `${prefix}_session`, authz: `${prefix}_authz` };
+  const durables = { session: `${prefix}_session_user_events`, authz: `${prefix}_authz_user_events` };
+  const common = {
+    DATABASE_URL: TEST_DATABASE_URL,
+    NATS_URL: TEST_NATS_URL,
+    WARDEN_GRPC_HOST: '127.0.0.1',
+    WARDEN_METRICS_HOST: '127.0.0.1',
+    WARDEN_METRICS_PORT: '0',
+    WARDEN_DATABASE_POOL_SIZE: '4',
+    WARDEN_USER_SERVICE_ADDRESS: addresses.user,
+    WARDEN_SESSION_ADDRESS: addresses.session,
+    WARDEN_AUTHZ_ADDRESS: addresses.authz,
+  };
+  const env = {
+    user: {
+      ...common,
+      WARDEN_GRPC_PORT: String(userPort),
+      WARDEN_DATABASE_SCHEMA: schemas.user,
+      WARDEN_PASSWORD_HASHING_PROFILE: 'test',
+      WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024',
+      WARDEN_PASSWORD_HASHING_ITERATIONS: '1',
+      WARDEN_WORKER_SWEEP_INTERVAL: '1s',
+      ...options.env?.user,
+    },
+    session: {
+      ...common,
+      WARDEN_GRPC_PORT: String(sessionPort),
+      WARDEN_DATABASE_SCHEMA: schemas.session,
+      WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
+      WARDEN_SWEEPER_INTERVAL: '200ms',
+      ...options.env?.session,
+    },
+    authz: {
+      ...common,
+      WARDEN_GRPC_PORT: String(authzPort),
+      WARDEN_DATABASE_SCHEMA: schemas.authz,
+      WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
+      WARDEN_WORKER_METRICS_PORT: '0',
+      WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: '200ms',
+      WARDEN_AUTHZ_BOOTSTRAP_ADMINS: adminEmail,
+      ...options.env?.authz,
+    },
+  };
+  const processes: ServiceProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await dropSchemas(Object.values(schemas));
+    await deleteDurables(Object.values(durables));
+  };
+  try {
+    // Migrations first, one process per service, so servers and workers do not race to apply them.
+    const migrations = (['user', 'session', 'authz'] as const).map((s) => startServiceProcess(`${s}-service`, 'migrate.ts', env[s]));
+    const codes = await Promise.all(migrations.map((m) => new Promise<number | null>((r) => m.child.once('exit', r))));
+    codes.forEach((code, i) => {
+      if (code !== 0) throw new Error(`${migrations[i]!.name} failed:\n${migrations[i]!.output().slice(-3000)}`);
+    });
+    for (const service of ['user', 'session', 'authz'] as const) {
+      const quiet = { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false' };
+      processes.push(startServiceProcess(`${service}-service`, 'main.ts', quiet));
+      processes.push(startServiceProcess(`${service}-service`, 'worker.ts', quiet));
+    }
+    await Promise.all([
+      waitServing(addresses.user, processes[0]),
+      waitServing(addresses.session, processes[2]),
+      waitServing(addresses.authz, processes[4]),
+    ]);
+    await waitForDurables(Object.values(durables));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    prefix,
+    adminEmail,
+    addresses,
+    users: createClient(userv1.UserServiceClient, { address: addresses.user, serviceKey: GATEWAY_KEY }),
+    sessions: createClient(sessionv1.SessionServiceClient, { address: addresses.session, serviceKey: GATEWAY_KEY }),
+    authz: createClient(authzv1.AuthzServiceClient, { address: addresses.authz, serviceKey: GATEWAY_KEY }),
+    processes,
+    stop,
+  };
+}
+
+async function dropSchemas(schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+async function withJsm<T>(fn: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  try {
+    return await fn(await jetstreamManager(nc));
+  } finally {
+    await nc.close();
+  }
+}
+
+async function waitForDurables(durables: string[]): Promise<void> {
+  await withJsm((jsm) =>
+    waitFor(
+      async () => {
+        for (const durable of durables) await jsm.consumers.info('WARDEN_USER', durable);
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `durable consumers ${durables.join(', ')}` },
+    ),
+  );
+}
+
+async function deleteDurables(durables: string[]): Promise<void> {
+  await withJsm(async (jsm) => {
+    for (const durable of durables) await jsm.consumers.delete('WARDEN_USER', durable).catch(() => undefined);
+  });
+}
+
+/** Promise form of a unary call made by the gateway, optionally on behalf of a user's token. */
+export function call<Req, Res>(
+  client: { [key: string]: unknown },
+  method: string,
+  request: Req,
+  token?: string,
+): Promise<Res> {
+  const fn = client[method] as Parameters<typeof callUnary<Req, Res>>[0];
+  return callUnary(fn, client as never, request, token ? { bearerToken: token, requestId: uniqueName('req') } : undefined, 10_000);
+}
