@@ -161,11 +161,11 @@ async function deleteDurables(durables: string[]): Promise<void> {
 
 /** Promise form of a unary call made by the gateway, optionally on behalf of a user's token. */
 export function call<Req, Res>(
-  client: { [key: string]: unknown },
+  client: object,
   method: string,
   request: Req,
   token?: string,
 ): Promise<Res> {
-  const fn = client[method] as Parameters<typeof callUnary<Req, Res>>[0];
+  const fn = (client as Record<string, unknown>)[method] as Parameters<typeof callUnary<Req, Res>>[0];
   return callUnary(fn, client as never, request, token ? { bearerToken: token, requestId: uniqueName('req') } : undefined, 10_000);
 }
