@@ -81,7 +81,7 @@ function serviceKeyInterceptor(key: string): Interceptor {
 }
 
 /** Metadata for a call made on behalf of `ctx`: the user's token, request id and trace go along. */
-export function outgoingMetadata(ctx?: Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>): Metadata {
+export function outgoingMetadata(ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>): Metadata {
   const metadata = new Metadata();
   if (ctx?.bearerToken) metadata.set('authorization', `Bearer ${ctx.bearerToken}`);
   if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
@@ -101,7 +101,7 @@ export function callUnary<Req, Res>(
   method: UnaryMethod<Req, Res>,
   client: Client,
   request: Req,
-  ctx?: Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>,
+  ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>,
   deadlineMs = 5000,
 ): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
