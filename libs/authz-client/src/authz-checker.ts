@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, type ErrorKind } from '@warden/errors';
-import { callUnary, createClient } from '@warden/grpc';
+import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
 import { DecisionCache, decisionKey } from './decision-cache.js';
@@ -16,6 +16,8 @@ export interface AuthzCheckerOptions {
   logger: Logger;
   /** Decision lifetime, a safety net behind the events: default 5 s with `nc`, no caching without it. */
   cacheTtlMs?: number;
+  /** mTLS to authz-service (production); off in dev and tests. */
+  tls?: ClientKitOptions['tls'];
   /** Per-check deadline; default 2 s. */
   deadlineMs?: number;
   /** Monotonic clock for the cache, for tests. */
@@ -44,6 +46,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   const client = createClient(authzv1.AuthzServiceClient, {
     address: options.address,
     serviceKey: options.serviceKey,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const ttlMs = options.cacheTtlMs ?? (options.nc ? DEFAULT_TTL_MS : 0);
   const cache = new DecisionCache({ ttlMs, now: options.now });

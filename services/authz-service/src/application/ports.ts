@@ -19,7 +19,6 @@ export interface AuthzTransaction {
   updateRole(role: Role): Promise<void>;
   /** Deletes the role and every assignment of it. */
   deleteRole(name: string): Promise<void>;
-  findAssignment(key: AssignmentKey): Promise<RoleAssignment | undefined>;
   /** Inserts, or replaces the expire_time and create_time of an existing assignment. */
   saveAssignment(assignment: RoleAssignment): Promise<void>;
   deleteAssignment(key: AssignmentKey): Promise<boolean>;

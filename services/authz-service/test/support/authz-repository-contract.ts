@@ -90,10 +90,6 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       expect(await repository.assignmentsOf(subjectId)).toEqual([
         { subjectId, role: 'player', createTime: at(10) },
       ]);
-      const found = await repository.transaction((tx) =>
-        tx.findAssignment({ subjectId, role: 'player' }),
-      );
-      expect(found).toEqual({ subjectId, role: 'player', createTime: at(10) });
     });
 
     it('refuses an assignment of a role that does not exist', async () => {

@@ -1,4 +1,5 @@
 import type { CallContext } from '@warden/bus';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { callUnary, createClient } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 
@@ -35,14 +36,21 @@ export type SessionClient = ReturnType<typeof sessionClient>;
 
 export const bearer = (token: string): Ctx => ({ bearerToken: token });
 
-/** Collects a WatchSessions stream's events and its end (status or error). */
-export function watch(client: SessionClient, userId = '') {
+/**
+ * Collects a WatchSessions stream's events and its end (status or error). Opened on a plain
+ * channel: the kit's client retries an UNAVAILABLE that comes before any event, which would hide it.
+ */
+export function watch(address: string, userId = '', serviceKey: string = KEYS.gateway) {
   const events: sessionv1.SessionEvent[] = [];
-  const stream = client.raw.watchSessions({ userId });
+  const client = new sessionv1.SessionServiceClient(address, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set('x-warden-service-key', serviceKey);
+  const stream = client.watchSessions({ userId }, metadata);
   const ended = new Promise<{ code: number; details: string }>((resolve) => {
     stream.on('error', (error: { code: number; details: string }) => resolve(error));
     stream.on('end', () => resolve({ code: 0, details: 'end' }));
   });
   stream.on('data', (event: sessionv1.SessionEvent) => events.push(event));
+  void ended.then(() => client.close());
   return { events, ended, cancel: () => stream.cancel(), stream };
 }

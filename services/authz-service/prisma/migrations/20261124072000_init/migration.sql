@@ -2,8 +2,8 @@
 CREATE TABLE "roles" (
     "name" TEXT NOT NULL,
     "description" TEXT NOT NULL,
-    "permissions" TEXT[],
-    "inherits" TEXT[],
+    "permissions" TEXT[] NOT NULL,
+    "inherits" TEXT[] NOT NULL,
     "built_in" BOOLEAN NOT NULL DEFAULT false,
     "create_time" TIMESTAMPTZ(3) NOT NULL,
     "update_time" TIMESTAMPTZ(3) NOT NULL,

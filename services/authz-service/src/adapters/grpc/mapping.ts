@@ -22,12 +22,7 @@ export function toProtoAssignment(assignment: RoleAssignment): authzv1.RoleAssig
   };
 }
 
-/** Proto leaves absent strings empty; the domain wants them absent. */
+/** Proto leaves absent strings empty; the domain reads an empty owner as no owner. */
 export function fromProtoResource(resource: authzv1.Resource | undefined): ResourceRef | undefined {
-  if (!resource) return undefined;
-  return {
-    ...(resource.type ? { type: resource.type } : {}),
-    ...(resource.id ? { id: resource.id } : {}),
-    ...(resource.ownerId ? { ownerId: resource.ownerId } : {}),
-  };
+  return resource ? { type: resource.type, id: resource.id, ownerId: resource.ownerId } : undefined;
 }

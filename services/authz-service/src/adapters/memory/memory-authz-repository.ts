@@ -140,10 +140,6 @@ class MemoryTransaction implements AuthzTransaction {
       if (assignment.role === name) this.state.assignments.delete(key);
   }
 
-  async findAssignment(key: AssignmentKey): Promise<RoleAssignment | undefined> {
-    return this.state.assignments.get(keyOf(key));
-  }
-
   async saveAssignment(assignment: RoleAssignment): Promise<void> {
     if (!this.state.roles.has(assignment.role)) throw roleNotFound(assignment.role);
     this.state.assignments.set(keyOf(assignment), assignment);

@@ -161,11 +161,6 @@ class PrismaTransaction implements AuthzTransaction {
     await this.tx.role.delete({ where: { name } });
   }
 
-  async findAssignment(key: AssignmentKey): Promise<RoleAssignment | undefined> {
-    const row = await this.tx.roleAssignment.findUnique({ where: keyWhere(key) });
-    return row ? toAssignment(row) : undefined;
-  }
-
   async saveAssignment(assignment: RoleAssignment): Promise<void> {
     const times = { expireTime: assignment.expireTime ?? null, createTime: assignment.createTime };
     try {

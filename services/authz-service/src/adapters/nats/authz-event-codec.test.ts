@@ -1,0 +1,73 @@
+import { authzEventsV1 } from '@warden/proto';
+import { describe, expect, it } from 'vitest';
+import { aRole, aUserId, T0 } from '../../../test/support/mothers.js';
+import { policyChangeOf, toEnvelope } from './authz-event-codec.js';
+
+describe('authz event codec', () => {
+  it('publishes a RoleAssigned on warden.authz.v1.role_assigned, about the subject', () => {
+    const subjectId = aUserId();
+    const expireTime = new Date(T0.getTime() + 60_000);
+    const envelope = toEnvelope(
+      {
+        type: 'role_assigned',
+        assignment: { subjectId, role: 'player', expireTime, createTime: T0 },
+        occurTime: T0,
+      },
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
+    expect(envelope).toMatchObject({
+      type: 'warden.authz.v1.role_assigned',
+      source: 'authz-service',
+      subjectId,
+      time: T0,
+    });
+    expect(envelope.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(authzEventsV1.RoleAssigned.decode(envelope.payload)).toEqual({
+      subjectId,
+      role: 'player',
+      expireTime,
+      occurTime: T0,
+    });
+    expect(policyChangeOf(envelope.type, envelope.payload)).toEqual({ kind: 'subject', subjectId });
+  });
+
+  it('carries the revoke reason', () => {
+    const subjectId = aUserId();
+    const envelope = toEnvelope({
+      type: 'role_revoked',
+      subjectId,
+      role: 'admin',
+      reason: 'EXPIRED',
+      occurTime: T0,
+    });
+    expect(authzEventsV1.RoleRevoked.decode(envelope.payload).reason).toBe(
+      authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_EXPIRED,
+    );
+    expect(policyChangeOf(envelope.type, envelope.payload)).toEqual({ kind: 'subject', subjectId });
+  });
+
+  it('sends role changes whole, with the changed fields, and reads them as catalogue changes', () => {
+    const role = aRole({ name: 'moderator' });
+    const updated = toEnvelope({
+      type: 'role_updated',
+      role,
+      changed: ['permissions'],
+      occurTime: T0,
+    });
+    expect(authzEventsV1.RoleUpdated.decode(updated.payload)).toMatchObject({
+      role: { name: 'moderator', permissions: ['chat.mute', 'session.read'] },
+      updateMask: ['permissions'],
+    });
+    for (const event of [
+      toEnvelope({ type: 'role_created', role, occurTime: T0 }),
+      updated,
+      toEnvelope({ type: 'role_deleted', name: 'moderator', occurTime: T0 }),
+    ]) {
+      expect(policyChangeOf(event.type, event.payload)).toEqual({ kind: 'catalogue' });
+    }
+  });
+
+  it('ignores subjects it does not know', () => {
+    expect(policyChangeOf('warden.authz.v1.something_new', new Uint8Array())).toBeUndefined();
+  });
+});

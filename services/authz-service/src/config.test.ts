@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadAuthzConfig } from './config.js';
+
+describe('authz-service config', () => {
+  it('loads the shipped config.yaml', () => {
+    const config = loadAuthzConfig({});
+    expect(config.grpc.port).toBe(50053);
+    expect(config.metrics.port).toBe(9453);
+    expect(config.database.schema).toBe('authz_service');
+    expect(config.authz.default_role).toBe('player');
+    expect(config.authz.model_reload_interval).toBe(60_000);
+    expect(Object.keys(config.auth.service_keys).sort()).toEqual([
+      'authz-service',
+      'gateway',
+      'session-service',
+      'user-service',
+    ]);
+  });
+
+  it('takes overrides from the environment, normalizing bootstrap admin emails', () => {
+    const config = loadAuthzConfig({
+      WARDEN_AUTHZ_BOOTSTRAP_ADMINS: 'Ops@Example.com, root@example.com',
+      WARDEN_AUTHZ_DEFAULT_ROLE: 'guest',
+      DATABASE_URL: 'postgres://db.internal/warden',
+    });
+    expect(config.authz.bootstrap_admins).toEqual(['ops@example.com', 'root@example.com']);
+    expect(config.authz.default_role).toBe('guest');
+    expect(config.database.url).toBe('postgres://db.internal/warden');
+  });
+
+  it('refuses a bad value, naming the key and the variable', () => {
+    expect(() => loadAuthzConfig({ WARDEN_AUTHZ_BOOTSTRAP_ADMINS: 'not-an-email' })).toThrow(
+      /authz\.bootstrap_admins.*WARDEN_AUTHZ_BOOTSTRAP_ADMINS/,
+    );
+    expect(() => loadAuthzConfig({ WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: 'often' })).toThrow(
+      /worker\.expiry_sweep_interval/,
+    );
+  });
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { ensureStream, OutboxRelay, STREAMS, type DurableConsumer } from '@warden/events';
+import { waitFor } from '@warden/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  subscribePolicyEvents,
+  type PolicyEventsSubscription,
+} from '../src/adapters/nats/policy-events-subscriber.js';
+import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
+import { buildAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
+import { GiveDefaultRoles } from '../src/application/commands/give-default-roles.js';
+import { RemoveSubject } from '../src/application/commands/remove-subject.js';
+import { newAssignment } from '../src/domain/index.js';
+import { migratedSchema, type MigratedSchema } from './support/database.js';
+import { aUserCall, aUserId, silentLogger } from './support/mothers.js';
+import { aUserEventsStream, connectTestNats, publish, type TestNats } from './support/nats.js';
+
+// Two server replicas (two in-process models on one schema), a relay and the user-events consumer:
+// what one replica or the worker commits, the other replica learns through NATS.
+let db: MigratedSchema;
+let nats: TestNats;
+let relay: OutboxRelay;
+let replicaA: AuthzApp;
+let replicaB: AuthzApp;
+const subscriptions: PolicyEventsSubscription[] = [];
+let userStream: Awaited<ReturnType<typeof aUserEventsStream>>;
+let consumer: DurableConsumer;
+const adminId = aUserId();
+const asAdmin = aUserCall(adminId);
+
+async function aReplica(): Promise<AuthzApp> {
+  const app = buildAuthzApp({ repository: db.repository, logger: silentLogger });
+  subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, silentLogger));
+  await app.sync.loadAll();
+  return app;
+}
+
+beforeAll(async () => {
+  db = await migratedSchema(8);
+  nats = await connectTestNats();
+  await ensureStream(nats.jsm, STREAMS.authz);
+  await db.repository.transaction((tx) =>
+    tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, new Date())),
+  );
+  replicaA = await aReplica();
+  replicaB = await aReplica();
+  relay = new OutboxRelay({ pool: db.pool, js: nats.js, logger: silentLogger });
+  relay.start();
+  userStream = await aUserEventsStream(nats.jsm);
+  consumer = createUserEventsConsumer({
+    ...nats,
+    repository: db.repository,
+    giveDefaultRoles: new GiveDefaultRoles(systemClock, {
+      defaultRole: 'player',
+      bootstrapAdmins: [],
+    }),
+    removeSubject: new RemoveSubject(systemClock),
+    logger: silentLogger,
+    durable: userStream.durable,
+    stream: userStream.name,
+    filterSubject: userStream.filterSubject,
+    subjectPrefix: userStream.prefix,
+  });
+  await consumer.start();
+});
+
+afterAll(async () => {
+  await consumer?.stop();
+  await userStream?.drop();
+  await relay?.stop();
+  await Promise.all(subscriptions.map((s) => s.stop()));
+  await nats?.nc.close();
+  await db?.drop();
+});
+
+const allowedOnB = (subjectId: string, permission: string) =>
+  replicaB.model.decide(subjectId, permission).allowed;
+
+describe('policy changes reach every replica through events', () => {
+  it('an assignment and a revocation on one replica', async () => {
+    const subjectId = aUserId();
+    await replicaA.bus.run(replicaA.useCases.assignRole, { subjectId, role: 'player' }, asAdmin);
+    await waitFor(() => allowedOnB(subjectId, 'game.join'), {
+      what: 'replica B sees the assignment',
+    });
+
+    await replicaA.bus.run(replicaA.useCases.revokeRole, { subjectId, role: 'player' }, asAdmin);
+    await waitFor(() => !allowedOnB(subjectId, 'game.join'), {
+      what: 'replica B sees the revocation',
+    });
+  });
+
+  it('role catalogue changes, including a deletion that takes its assignments along', async () => {
+    const subjectId = aUserId();
+    const name = `role_${randomUUID().slice(0, 8)}`;
+    await replicaA.bus.run(
+      replicaA.useCases.createRole,
+      { name, description: '', permissions: ['chat.mute'], inherits: [] },
+      asAdmin,
+    );
+    await replicaA.bus.run(replicaA.useCases.assignRole, { subjectId, role: name }, asAdmin);
+    await waitFor(() => allowedOnB(subjectId, 'chat.mute'), {
+      what: 'replica B sees the new role',
+    });
+
+    await replicaA.bus.run(
+      replicaA.useCases.updateRole,
+      {
+        name,
+        description: '',
+        permissions: ['chat.ban'],
+        inherits: [],
+        updateMask: ['permissions'],
+      },
+      asAdmin,
+    );
+    await waitFor(() => allowedOnB(subjectId, 'chat.ban') && !allowedOnB(subjectId, 'chat.mute'), {
+      what: 'replica B sees the update',
+    });
+
+    await replicaA.bus.run(replicaA.useCases.deleteRole, { name }, asAdmin);
+    await waitFor(() => replicaB.model.assignmentsOf(subjectId).length === 0, {
+      what: 'replica B drops the assignment',
+    });
+    expect(allowedOnB(subjectId, 'chat.ban')).toBe(false);
+  });
+
+  it('a registration: the worker gives the default role, both replicas see it', async () => {
+    const userId = aUserId();
+    await publish(nats.js, userStream.registered(userId));
+    await waitFor(
+      () => allowedOnB(userId, 'game.join') && replicaA.model.decide(userId, 'game.join').allowed,
+      {
+        what: 'both replicas see the default role',
+      },
+    );
+    expect(replicaB.model.decide(userId, 'session.end', { ownerId: userId }).reason).toBe(
+      'role player grants session.end:own (owner matches)',
+    );
+  });
+});

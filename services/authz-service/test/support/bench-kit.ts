@@ -1,0 +1,147 @@
+// What bench/check-permission.ts needs from this service (the repo root has no dependencies of its
+// own, so the bench reaches grpc-js, the proto and the app through here).
+import { randomBytes } from 'node:crypto';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { migrate } from '@warden/db';
+import { createClient, createMetrics, GrpcServer } from '@warden/grpc';
+import { authzv1 } from '@warden/proto';
+import { testSchema } from '@warden/testing';
+import { PrismaAuthzRepository } from '../../src/adapters/prisma/prisma-authz-repository.js';
+import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
+import { buildAuthzApp } from '../../src/app.js';
+import { MIGRATIONS_DIR } from '../../src/config.js';
+import { newAssignment } from '../../src/domain/index.js';
+import { silentLogger } from './mothers.js';
+
+export type CheckRequest = authzv1.CheckPermissionRequest;
+export const BENCH_KEY = 'bench-key-gateway-0000000';
+
+export interface Running {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** The physical limit: a grpc-js unary CheckPermission handler that answers at once. */
+export async function startNoopServer(): Promise<Running> {
+  const server = new Server();
+  const answer: authzv1.CheckPermissionResponse = { allowed: true, reason: 'no-op' };
+  server.addService(
+    { checkPermission: authzv1.AuthzServiceService.checkPermission },
+    {
+      checkPermission: (
+        _call: unknown,
+        callback: (error: null, response: authzv1.CheckPermissionResponse) => void,
+      ) => callback(null, answer),
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+const SERVICE_KEYS = {
+  gateway: BENCH_KEY,
+  'user-service': 'bench-key-user-service-000',
+  'session-service': 'bench-key-session-service-0',
+};
+
+/** The server kit (identity, request id, trace, metrics) around a CheckPermission that answers at once. */
+export async function startKitNoopServer(): Promise<Running> {
+  const server = new GrpcServer({
+    serviceName: 'kit-noop',
+    logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 1 << 20,
+    serviceKeys: SERVICE_KEYS,
+    rpcDuration: createMetrics('kit-noop').rpcDuration,
+  });
+  const answer: authzv1.CheckPermissionResponse = { allowed: true, reason: 'no-op' };
+  const unused = async () => {
+    throw new Error('not benchmarked');
+  };
+  const handlers = Object.fromEntries(
+    Object.keys(authzv1.AuthzServiceService).map((name) => [name, unused]),
+  );
+  server.addService(authzv1.AuthzServiceService, {
+    ...handlers,
+    checkPermission: async () => answer,
+  } as never);
+  const port = await server.listen();
+  return { address: `127.0.0.1:${port}`, stop: () => server.shutdown(1_000) };
+}
+
+/**
+ * The real authz-service in this process: migrated test schema, Prisma repository, policy model
+ * loaded from it, the server kit with service keys and metrics. `subjects` users hold `player`,
+ * every tenth also a custom role.
+ */
+export async function startAuthzServer(subjects: number): Promise<Running & { userIds: string[] }> {
+  const db = await testSchema('bench_authz', 4);
+  await migrate(db.pool, { schema: db.schema, migrationsDir: MIGRATIONS_DIR });
+  const prisma = createPrismaClient(db.pool, db.schema);
+  const repository = new PrismaAuthzRepository(prisma);
+  const now = new Date();
+  const userIds = Array.from({ length: subjects }, () => uuid());
+  await repository.transaction(async (tx) => {
+    await tx.insertRole({
+      name: 'moderator',
+      description: '',
+      permissions: ['chat.*'],
+      inherits: ['player'],
+      builtIn: false,
+      createTime: now,
+      updateTime: now,
+    });
+    for (const [i, subjectId] of userIds.entries()) {
+      await tx.saveAssignment(newAssignment({ subjectId, role: 'player' }, now));
+      if (i % 10 === 0)
+        await tx.saveAssignment(newAssignment({ subjectId, role: 'moderator' }, now));
+    }
+  });
+  const app = buildAuthzApp({ repository, logger: silentLogger });
+  await app.sync.loadAll();
+  const server = new GrpcServer({
+    serviceName: 'authz-service',
+    logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 1 << 20,
+    serviceKeys: SERVICE_KEYS,
+    rpcDuration: createMetrics('authz-service').rpcDuration,
+  });
+  server.addService(authzv1.AuthzServiceService, app.grpc);
+  const port = await server.listen();
+  return {
+    address: `127.0.0.1:${port}`,
+    userIds,
+    async stop() {
+      await server.shutdown(1_000);
+      await prisma.$disconnect();
+      await db.drop();
+    },
+  };
+}
+
+/** The one client both servers are driven with: the kit's channel with the service key. */
+export function benchClient(address: string) {
+  const client = createClient(authzv1.AuthzServiceClient, { address, serviceKey: BENCH_KEY });
+  const check = (request: CheckRequest) =>
+    new Promise<authzv1.CheckPermissionResponse>((resolve, reject) =>
+      client.checkPermission(request, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+  return { check, close: () => client.close() };
+}
+
+function uuid(): string {
+  const hex = randomBytes(16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
+}

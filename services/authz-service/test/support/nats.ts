@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ensureStream, newEvent, toNatsHeaders, type EventEnvelope } from '@warden/events';
+import { userEventsV1 } from '@warden/proto';
+import { TEST_NATS_URL } from '@warden/testing';
+
+export interface TestNats {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+export async function connectTestNats(): Promise<TestNats> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
+}
+
+/** A user-events stream of this test's own, `T_USER_<hex>` on `t<hex>.user.v1.>`. */
+export async function aUserEventsStream(jsm: JetStreamManager) {
+  const hex = randomBytes(4).toString('hex');
+  const prefix = `t${hex}.user.v1.`;
+  const name = `T_USER_${hex}`;
+  await ensureStream(jsm, { name, subjects: [`${prefix}>`] });
+  return {
+    name,
+    prefix,
+    filterSubject: `${prefix}>`,
+    durable: `authz_test_${hex}`,
+    registered: (userId: string, email = `${userId}@example.com`): EventEnvelope =>
+      newEvent({
+        type: `${prefix}registered`,
+        source: 'user-service',
+        subjectId: userId,
+        payload: userEventsV1.UserRegistered.encode({
+          userId,
+          email,
+          displayName: 'Test',
+          occurTime: new Date(),
+        }).finish(),
+      }),
+    deleted: (userId: string): EventEnvelope =>
+      newEvent({
+        type: `${prefix}deleted`,
+        source: 'user-service',
+        subjectId: userId,
+        payload: userEventsV1.UserDeleted.encode({ userId, occurTime: new Date() }).finish(),
+      }),
+    drop: () => jsm.streams.delete(name),
+  };
+}
+
+/** Publishes like the user-service relay; `asRedelivery` skips JetStream's dedupe to force a second delivery. */
+export async function publish(
+  js: JetStreamClient,
+  event: EventEnvelope,
+  asRedelivery = false,
+): Promise<void> {
+  const headers = toNatsHeaders(event);
+  if (asRedelivery)
+    headers.set('Nats-Msg-Id', `${event.id}-again-${randomBytes(3).toString('hex')}`);
+  await js.publish(event.type, event.payload, { headers });
+}

@@ -1,0 +1,128 @@
+import type { DurableConsumer } from '@warden/events';
+import { waitFor } from '@warden/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
+import { systemClock } from '../src/app.js';
+import { GiveDefaultRoles } from '../src/application/commands/give-default-roles.js';
+import { RemoveSubject } from '../src/application/commands/remove-subject.js';
+import { migratedSchema, type MigratedSchema } from './support/database.js';
+import { aUserId, silentLogger } from './support/mothers.js';
+import { aUserEventsStream, connectTestNats, publish, type TestNats } from './support/nats.js';
+
+let db: MigratedSchema;
+let nats: TestNats;
+let stream: Awaited<ReturnType<typeof aUserEventsStream>>;
+let consumer: DurableConsumer;
+let replica: DurableConsumer | undefined;
+
+beforeAll(async () => {
+  db = await migratedSchema();
+  nats = await connectTestNats();
+});
+
+afterAll(async () => {
+  await nats?.nc.close();
+  await db?.drop();
+});
+
+const aConsumer = () =>
+  createUserEventsConsumer({
+    ...nats,
+    repository: db.repository,
+    giveDefaultRoles: new GiveDefaultRoles(systemClock, {
+      defaultRole: 'player',
+      bootstrapAdmins: ['boss@example.com'],
+    }),
+    removeSubject: new RemoveSubject(systemClock),
+    logger: silentLogger,
+    durable: stream.durable,
+    stream: stream.name,
+    filterSubject: stream.filterSubject,
+    subjectPrefix: stream.prefix,
+    ackWaitMs: 5_000,
+  });
+
+beforeEach(async () => {
+  stream = await aUserEventsStream(nats.jsm);
+  consumer = aConsumer();
+  await consumer.start();
+});
+
+afterEach(async () => {
+  await replica?.stop();
+  replica = undefined;
+  await consumer.stop();
+  await stream.drop();
+});
+
+const rolesOf = async (userId: string) =>
+  (
+    await db.pool.query('SELECT role FROM role_assignments WHERE subject_id = $1 ORDER BY role', [
+      userId,
+    ])
+  ).rows.map((r) => r.role);
+const outboxAbout = async (userId: string) =>
+  (await db.outbox())
+    .filter((row) => row.headers['ce-subject'] === userId)
+    .map((row) => row.subject);
+const processedCount = async () =>
+  Number(
+    (
+      await db.pool.query('SELECT count(*) FROM processed_events WHERE consumer = $1', [
+        stream.durable,
+      ])
+    ).rows[0].count,
+  );
+
+describe('user events consumer', () => {
+  it('gives a registered user the default role exactly once, however often and to whichever replica the event comes', async () => {
+    replica = aConsumer();
+    await replica.start();
+    const userId = aUserId();
+    const registered = stream.registered(userId);
+    await publish(nats.js, registered);
+    await Promise.all(Array.from({ length: 4 }, () => publish(nats.js, registered, true)));
+
+    await waitFor(async () => (await processedCount()) === 1 && (await consumerIdle()), {
+      what: 'five deliveries handled',
+    });
+    expect(await rolesOf(userId)).toEqual(['player']);
+    expect(await outboxAbout(userId)).toEqual(['warden.authz.v1.role_assigned']);
+  });
+
+  it('makes a bootstrap admin an admin as it registers', async () => {
+    const userId = aUserId();
+    await publish(nats.js, stream.registered(userId, 'Boss@Example.com'));
+    await waitFor(async () => (await rolesOf(userId)).length === 2, { what: 'two roles' });
+    expect(await rolesOf(userId)).toEqual(['admin', 'player']);
+  });
+
+  it("removes a deleted user's assignments, announcing each", async () => {
+    const userId = aUserId();
+    await publish(nats.js, stream.registered(userId));
+    await publish(nats.js, stream.deleted(userId));
+    await waitFor(async () => (await processedCount()) === 2, { what: 'both events applied' });
+    expect(await rolesOf(userId)).toEqual([]);
+    expect(await outboxAbout(userId)).toEqual([
+      'warden.authz.v1.role_assigned',
+      'warden.authz.v1.role_revoked',
+    ]);
+  });
+
+  it('lets an undecodable event go and carries on', async () => {
+    const broken = stream.registered(aUserId());
+    broken.payload = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
+    await publish(nats.js, broken);
+    const userId = aUserId();
+    await publish(nats.js, stream.registered(userId));
+    await waitFor(async () => (await rolesOf(userId)).length === 1, {
+      what: 'the good event applied',
+    });
+    await waitFor(consumerIdle, { what: 'nothing left pending' });
+  });
+});
+
+async function consumerIdle(): Promise<boolean> {
+  const info = await nats.jsm.consumers.info(stream.name, stream.durable);
+  return info.num_pending === 0 && info.num_ack_pending === 0;
+}
