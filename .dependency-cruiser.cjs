@@ -5,7 +5,8 @@
  * - a service never imports another service: they meet only through @warden/proto clients;
  * - libs never import services.
  */
-const FRAMEWORKS = '^(node_modules/|libs/(proto|grpc|events|db|logger|config|testing|authz-client|session-client)/)';
+const FRAMEWORKS =
+  '^(node_modules/|libs/(proto|grpc|events|db|logger|config|testing|authz-client|session-client)/)';
 
 module.exports = {
   forbidden: [
@@ -14,26 +15,33 @@ module.exports = {
       severity: 'error',
       comment: 'Domain code imports only its own domain and @warden/errors.',
       from: { path: '^services/[^/]+/src/domain/' },
-      to: { pathNot: ['^services/([^/]+)/src/domain/', '^libs/errors/', '^node_modules/@types/'], dependencyTypesNot: ['core'] },
+      to: {
+        pathNot: ['^services/([^/]+)/src/domain/', '^libs/errors/', '^node_modules/@types/'],
+        dependencyTypesNot: ['core'],
+      },
     },
     {
       name: 'domain-no-node-builtins-io',
       severity: 'error',
       comment: 'Domain code does no I/O.',
       from: { path: '^services/[^/]+/src/domain/' },
-      to: { dependencyTypes: ['core'], path: '^(fs|net|http|http2|child_process|dgram|tls|node:fs|node:net)$' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|net|http|http2|child_process|dgram|tls|node:fs|node:net)$',
+      },
     },
     {
       name: 'application-uses-ports-not-adapters',
       severity: 'error',
-      comment: 'Use cases see the domain, the bus and errors; adapters and frameworks stay outside.',
+      comment:
+        'Use cases see the domain, the bus and errors; adapters and frameworks stay outside.',
       from: { path: '^services/[^/]+/src/application/' },
       to: { path: [FRAMEWORKS, '^services/[^/]+/src/adapters/'] },
     },
     {
       name: 'no-cross-service-imports',
       severity: 'error',
-      comment: 'Services talk gRPC and NATS, never through each other\'s code.',
+      comment: "Services talk gRPC and NATS, never through each other's code.",
       from: { path: '^services/([^/]+)/' },
       to: { path: '^services/', pathNot: '^services/$1/' },
     },
@@ -55,7 +63,11 @@ module.exports = {
     exclude: { path: ['/generated/', 'libs/proto/src/gen/', '\\.test\\.ts$', '/test/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
     combinedDependencies: false,
     preserveSymlinks: false,
   },

@@ -40,7 +40,9 @@ for (const dir of targets) {
     sourcemap: true,
     external: externals(dir),
     // Bundled ESM still needs require() for CommonJS packages it imports dynamically.
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'warning',
   });
   // The reflection descriptor set is read at run time from <service>/descriptor.binpb.

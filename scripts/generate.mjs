@@ -17,5 +17,8 @@ for (const service of readdirSync(join(root, 'services'))) {
   const dir = join(root, 'services', service);
   if (!existsSync(join(dir, 'prisma', 'schema.prisma'))) continue;
   // prisma generate only checks that a schema engine path exists; it does not run it.
-  run(bin('prisma'), ['generate'], dir, { PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' });
+  run(bin('prisma'), ['generate'], dir, {
+    PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true',
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+  });
 }

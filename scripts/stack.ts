@@ -49,7 +49,9 @@ async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+  );
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));
@@ -58,7 +60,11 @@ process.on('SIGTERM', () => void stop(0));
 await ensureDatabase();
 for (const { name } of SERVICES) {
   if (!existsSync(join(root, 'services', name, 'src', 'migrate.ts'))) continue;
-  const result = spawnSync(tsx, ['src/migrate.ts'], { cwd: join(root, 'services', name), stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl } });
+  const result = spawnSync(tsx, ['src/migrate.ts'], {
+    cwd: join(root, 'services', name),
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
   if (result.status !== 0) throw new Error(`${name}: migrations failed`);
 }
 for (const { name, port } of SERVICES) {

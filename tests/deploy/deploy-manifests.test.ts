@@ -18,7 +18,15 @@ const hasKubectl = (() => {
 
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { build?: { dockerfile: string; args: { SERVICE: string } }; image?: string; command?: string[]; depends_on?: Record<string, unknown> }>;
+    services: Record<
+      string,
+      {
+        build?: { dockerfile: string; args: { SERVICE: string } };
+        image?: string;
+        command?: string[];
+        depends_on?: Record<string, unknown>;
+      }
+    >;
   };
 
   it('runs every service as a migration, a server and a worker, on Postgres and NATS', () => {
@@ -47,7 +55,9 @@ describe('deploy/docker/Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'deploy', 'docker', 'Dockerfile'), 'utf8');
 
   it('copies only paths that exist in the repository', () => {
-    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1]!.split(/\s+/).slice(0, -1));
+    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) =>
+      m[1]!.split(/\s+/).slice(0, -1),
+    );
     expect(copies.length).toBeGreaterThan(3);
     for (const path of copies) expect(existsSync(join(ROOT, path)), path).toBe(true);
   });
@@ -61,14 +71,31 @@ describe('deploy/docker/Dockerfile', () => {
 });
 
 describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
-  const rendered = execFileSync('kubectl', ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')], { encoding: 'utf8' });
-  const objects = parseAllDocuments(rendered).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, never> });
-  const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+  const rendered = execFileSync(
+    'kubectl',
+    ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')],
+    { encoding: 'utf8' },
+  );
+  const objects = parseAllDocuments(rendered).map(
+    (d) => d.toJS() as { kind: string; metadata: { name: string }; spec?: Record<string, never> },
+  );
+  const named = (kind: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name);
 
   it('has per service a probed server, a worker, a migrations Job, a Service, an HPA and a PDB', () => {
     for (const service of SERVICES) {
       const server = named('Deployment', service) as unknown as {
-        spec: { template: { spec: { containers: Array<{ readinessProbe: { grpc: { port: number } }; livenessProbe: unknown; args: string[] }> } } };
+        spec: {
+          template: {
+            spec: {
+              containers: Array<{
+                readinessProbe: { grpc: { port: number } };
+                livenessProbe: unknown;
+                args: string[];
+              }>;
+            };
+          };
+        };
       };
       const container = server.spec.template.spec.containers[0]!;
       expect(container.readinessProbe.grpc.port).toBeGreaterThan(50_000);

@@ -17,27 +17,43 @@ afterAll(() => stack?.stop(), 60_000);
 const PASSWORD = 'correct horse battery';
 
 async function register(email: string): Promise<userv1.User> {
-  const response = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(stack.users, 'registerUser', {
-    email,
-    password: PASSWORD,
-    displayName: email.split('@')[0]!,
-    requestId: randomUUID(),
-  });
+  const response = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
+    stack.users,
+    'registerUser',
+    {
+      email,
+      password: PASSWORD,
+      displayName: email.split('@')[0]!,
+      requestId: randomUUID(),
+    },
+  );
   return response.user!;
 }
 
 async function signIn(email: string): Promise<{ session: sessionv1.Session; token: string }> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(stack.sessions, 'startSession', {
-    email,
-    password: PASSWORD,
-    client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-    requestId: randomUUID(),
-  });
+  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+    stack.sessions,
+    'startSession',
+    {
+      email,
+      password: PASSWORD,
+      client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+      requestId: randomUUID(),
+    },
+  );
   return { session: response.session!, token: response.token };
 }
 
-const check = (subjectId: string, permission: string, resource: authzv1.Resource = { type: 'game', id: 'g1', ownerId: '' }) =>
-  call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(stack.authz, 'checkPermission', { subjectId, permission, resource });
+const check = (
+  subjectId: string,
+  permission: string,
+  resource: authzv1.Resource = { type: 'game', id: 'g1', ownerId: '' },
+) =>
+  call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(
+    stack.authz,
+    'checkPermission',
+    { subjectId, permission, resource },
+  );
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
   try {
@@ -48,13 +64,19 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected the call to fail');
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[
+    Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)
+  ]!;
 
 describe('register -> default role -> session -> permissions -> expiry -> disable', () => {
   it('gives every new user the player role without anyone calling authz (delay measured at 50 registrations/s)', async () => {
     // Warm the path once so the measurement sees steady state, not process start-up.
     const warm = await register(`warm-${stack.prefix}@example.com`);
-    await waitFor(async () => (await check(warm.id, 'game.join')).allowed, { timeoutMs: 15_000, what: 'warm-up role' });
+    await waitFor(async () => (await check(warm.id, 'game.join')).allowed, {
+      timeoutMs: 15_000,
+      what: 'warm-up role',
+    });
 
     const delays: number[] = [];
     const runs: Array<Promise<void>> = [];
@@ -63,7 +85,11 @@ describe('register -> default role -> session -> permissions -> expiry -> disabl
         (async () => {
           const user = await register(`p${i}-${stack.prefix}@example.com`);
           const registered = performance.now();
-          await waitFor(async () => (await check(user.id, 'game.join')).allowed, { timeoutMs: 10_000, intervalMs: 2, what: `role of ${user.id}` });
+          await waitFor(async () => (await check(user.id, 'game.join')).allowed, {
+            timeoutMs: 10_000,
+            intervalMs: 2,
+            what: `role of ${user.id}`,
+          });
           delays.push(performance.now() - registered);
         })(),
       );
@@ -72,60 +98,104 @@ describe('register -> default role -> session -> permissions -> expiry -> disabl
     await Promise.all(runs);
     const p50 = percentile(delays, 50);
     const p99 = percentile(delays, 99);
-    console.error(`registered -> player role visible: n=${delays.length} p50=${p50.toFixed(1)} ms p99=${p99.toFixed(1)} ms max=${Math.max(...delays).toFixed(1)} ms`);
+    console.error(
+      `registered -> player role visible: n=${delays.length} p50=${p50.toFixed(1)} ms p99=${p99.toFixed(1)} ms max=${Math.max(...delays).toFixed(1)} ms`,
+    );
     expect(delays).toHaveLength(50);
   });
 
   it('lets a player join a game, lapses a time-limited role, and ends every session when the user is disabled', async () => {
     const admin = await register(stack.adminEmail);
-    await waitFor(async () => (await check(admin.id, 'role.assign', { type: 'role', id: 'admin', ownerId: '' })).allowed, {
-      timeoutMs: 15_000,
-      what: 'bootstrap admin',
-    });
+    await waitFor(
+      async () =>
+        (await check(admin.id, 'role.assign', { type: 'role', id: 'admin', ownerId: '' })).allowed,
+      {
+        timeoutMs: 15_000,
+        what: 'bootstrap admin',
+      },
+    );
     const adminSession = await signIn(stack.adminEmail);
 
     const email = `flow-${stack.prefix}@example.com`;
     const user = await register(email);
-    await waitFor(async () => (await check(user.id, 'game.join')).allowed, { timeoutMs: 15_000, what: 'player role' });
+    await waitFor(async () => (await check(user.id, 'game.join')).allowed, {
+      timeoutMs: 15_000,
+      what: 'player role',
+    });
     const first = await signIn(email);
     const second = await signIn(email);
-    const validated = await call<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse>(stack.sessions, 'validateSession', {
+    const validated = await call<
+      sessionv1.ValidateSessionRequest,
+      sessionv1.ValidateSessionResponse
+    >(stack.sessions, 'validateSession', {
       token: first.token,
     });
     expect(validated.session?.userId).toBe(user.id);
     expect((await check(user.id, 'game.join')).reason).toMatch(/player/);
 
     // Refresh rotates: the old token stops working at once.
-    const refreshed = await call<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse>(stack.sessions, 'refreshSession', {
-      token: second.token,
-    });
-    expect((await failure(call(stack.sessions, 'validateSession', { token: second.token }))).kind).toBe('UNAUTHENTICATED');
-
-    // An admin grants a role that lapses by itself.
-    expect((await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed).toBe(false);
-    await call(stack.authz, 'createRole', { role: { name: `auditor_${stack.prefix}`, description: 'reads roles', permissions: ['role.read'], inherits: [] } }, adminSession.token).catch(
-      async (error: AppError) => {
-        if (error.kind !== 'ALREADY_EXISTS') throw error;
+    const refreshed = await call<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse>(
+      stack.sessions,
+      'refreshSession',
+      {
+        token: second.token,
       },
     );
+    expect(
+      (await failure(call(stack.sessions, 'validateSession', { token: second.token }))).kind,
+    ).toBe('UNAUTHENTICATED');
+
+    // An admin grants a role that lapses by itself.
+    expect(
+      (await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed,
+    ).toBe(false);
+    await call(
+      stack.authz,
+      'createRole',
+      {
+        role: {
+          name: `auditor_${stack.prefix}`,
+          description: 'reads roles',
+          permissions: ['role.read'],
+          inherits: [],
+        },
+      },
+      adminSession.token,
+    ).catch(async (error: AppError) => {
+      if (error.kind !== 'ALREADY_EXISTS') throw error;
+    });
     await call(
       stack.authz,
       'assignRole',
-      { subjectId: user.id, role: `auditor_${stack.prefix}`, expireTime: new Date(Date.now() + 1500), requestId: randomUUID() },
+      {
+        subjectId: user.id,
+        role: `auditor_${stack.prefix}`,
+        expireTime: new Date(Date.now() + 1500),
+        requestId: randomUUID(),
+      },
       adminSession.token,
     );
-    await waitFor(async () => (await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed, { what: 'auditor role' });
-    await waitFor(async () => !(await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed, {
-      timeoutMs: 10_000,
-      what: 'auditor role to lapse',
-    });
+    await waitFor(
+      async () =>
+        (await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed,
+      { what: 'auditor role' },
+    );
+    await waitFor(
+      async () =>
+        !(await check(user.id, 'role.read', { type: 'role', id: 'guest', ownerId: '' })).allowed,
+      {
+        timeoutMs: 10_000,
+        what: 'auditor role to lapse',
+      },
+    );
 
     // Disabling the user ends its sessions; WatchSessions sees them end.
     const ended: string[] = [];
     // The client kit's interceptor sends the gateway's service key on streams too.
     const watch = stack.sessions.watchSessions({ userId: user.id });
     watch.on('data', (event: sessionv1.SessionEvent) => {
-      if (event.type === sessionv1.SessionEventType.SESSION_EVENT_TYPE_ENDED) ended.push(event.session!.id);
+      if (event.type === sessionv1.SessionEventType.SESSION_EVENT_TYPE_ENDED)
+        ended.push(event.session!.id);
     });
     watch.on('error', () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -134,7 +204,9 @@ describe('register -> default role -> session -> permissions -> expiry -> disabl
     watch.cancel();
     expect(ended).toEqual(expect.arrayContaining([first.session.id, refreshed.session!.id]));
     for (const token of [first.token, refreshed.token]) {
-      expect((await failure(call(stack.sessions, 'validateSession', { token }))).kind).toBe('UNAUTHENTICATED');
+      expect((await failure(call(stack.sessions, 'validateSession', { token }))).kind).toBe(
+        'UNAUTHENTICATED',
+      );
     }
     const refused = await failure(signIn(email));
     expect(refused.reason).toBe('ACCOUNT_DISABLED');

@@ -13,7 +13,16 @@ import { call, startStack, type Stack } from '../support/stack.js';
  * (UNAUTHENTICATED or PERMISSION_DENIED); "allow" means it got past them (it may still fail on its
  * own terms, e.g. NOT_FOUND). The test fails on any difference, and there must be no unexpected allow.
  */
-const CALLERS = ['none', 'service', 'guest', 'player-self', 'player-other', 'admin', 'disabled', 'ended'] as const;
+const CALLERS = [
+  'none',
+  'service',
+  'guest',
+  'player-self',
+  'player-other',
+  'admin',
+  'disabled',
+  'ended',
+] as const;
 type Caller = (typeof CALLERS)[number];
 type Outcome = 'allow' | 'deny';
 type Service = 'users' | 'sessions' | 'authz';
@@ -38,11 +47,47 @@ const PASSWORD = 'correct horse battery';
 const A = 'allow';
 const D = 'deny';
 /** Only a service identity is needed: any caller with a valid key and no bad token passes. */
-const serviceOnly = { none: D, service: A, guest: A, 'player-self': A, 'player-other': A, admin: A, disabled: D, ended: D } as const;
+const serviceOnly = {
+  none: D,
+  service: A,
+  guest: A,
+  'player-self': A,
+  'player-other': A,
+  admin: A,
+  disabled: D,
+  ended: D,
+} as const;
 /** `:own` grants of a player: allowed on self, denied on another; admins may do it to anyone. */
-const ownOrAdmin = { none: D, service: D, guest: D, 'player-self': A, 'player-other': D, admin: A, disabled: D, ended: D } as const;
-const adminOnly = { none: D, service: D, guest: D, 'player-self': D, 'player-other': D, admin: A, disabled: D, ended: D } as const;
-const nobodyHere = { none: D, service: D, guest: D, 'player-self': D, 'player-other': D, admin: D, disabled: D, ended: D } as const;
+const ownOrAdmin = {
+  none: D,
+  service: D,
+  guest: D,
+  'player-self': A,
+  'player-other': D,
+  admin: A,
+  disabled: D,
+  ended: D,
+} as const;
+const adminOnly = {
+  none: D,
+  service: D,
+  guest: D,
+  'player-self': D,
+  'player-other': D,
+  admin: A,
+  disabled: D,
+  ended: D,
+} as const;
+const nobodyHere = {
+  none: D,
+  service: D,
+  guest: D,
+  'player-self': D,
+  'player-other': D,
+  admin: D,
+  disabled: D,
+  ended: D,
+} as const;
 
 let stack: Stack;
 let self: Fixture;
@@ -51,82 +96,275 @@ const tokens = {} as Record<Caller, string | undefined>;
 
 const TABLE: Row[] = [
   // warden.user.v1.UserService
-  { service: 'users', rpc: 'registerUser', expect: serviceOnly, request: () => ({ email: `${uniqueName('r')}@example.com`, password: PASSWORD, displayName: 'R', requestId: randomUUID() }) },
+  {
+    service: 'users',
+    rpc: 'registerUser',
+    expect: serviceOnly,
+    request: () => ({
+      email: `${uniqueName('r')}@example.com`,
+      password: PASSWORD,
+      displayName: 'R',
+      requestId: randomUUID(),
+    }),
+  },
   { service: 'users', rpc: 'getUser', expect: ownOrAdmin, request: (t) => ({ userId: t.userId }) },
   { service: 'users', rpc: 'listUsers', expect: adminOnly, request: () => ({ pageSize: 5 }) },
-  { service: 'users', rpc: 'updateUser', expect: ownOrAdmin, request: (t) => ({ userId: t.userId, displayName: 'Renamed', updateMask: ['display_name'] }) },
-  { service: 'users', rpc: 'changePassword', expect: ownOrAdmin, request: (t) => ({ userId: t.userId, currentPassword: PASSWORD, newPassword: PASSWORD }) },
-  { service: 'users', rpc: 'disableUser', expect: adminOnly, request: async (t, c) => ({ userId: c === 'admin' ? (await newUser()).userId : t.userId, reason: 'matrix' }) },
-  { service: 'users', rpc: 'enableUser', expect: adminOnly, request: (t) => ({ userId: t.userId, reason: 'matrix' }) },
-  { service: 'users', rpc: 'deleteUser', expect: adminOnly, request: async (t, c) => ({ userId: c === 'admin' ? (await newUser()).userId : t.userId }) },
+  {
+    service: 'users',
+    rpc: 'updateUser',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId, displayName: 'Renamed', updateMask: ['display_name'] }),
+  },
+  {
+    service: 'users',
+    rpc: 'changePassword',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId, currentPassword: PASSWORD, newPassword: PASSWORD }),
+  },
+  {
+    service: 'users',
+    rpc: 'disableUser',
+    expect: adminOnly,
+    request: async (t, c) => ({
+      userId: c === 'admin' ? (await newUser()).userId : t.userId,
+      reason: 'matrix',
+    }),
+  },
+  {
+    service: 'users',
+    rpc: 'enableUser',
+    expect: adminOnly,
+    request: (t) => ({ userId: t.userId, reason: 'matrix' }),
+  },
+  {
+    service: 'users',
+    rpc: 'deleteUser',
+    expect: adminOnly,
+    request: async (t, c) => ({ userId: c === 'admin' ? (await newUser()).userId : t.userId }),
+  },
   // Reserved for session-service: the gateway's key is refused whoever the user is.
-  { service: 'users', rpc: 'verifyCredentials', expect: nobodyHere, request: (t) => ({ email: t.email, password: PASSWORD }) },
+  {
+    service: 'users',
+    rpc: 'verifyCredentials',
+    expect: nobodyHere,
+    request: (t) => ({ email: t.email, password: PASSWORD }),
+  },
   // warden.session.v1.SessionService
-  { service: 'sessions', rpc: 'startSession', expect: serviceOnly, request: (t) => ({ email: t.email, password: PASSWORD, client: { ipAddress: '127.0.0.1', userAgent: 'matrix' }, requestId: randomUUID() }) },
-  { service: 'sessions', rpc: 'validateSession', expect: serviceOnly, request: (t) => ({ token: t.token }) },
-  { service: 'sessions', rpc: 'getSession', expect: ownOrAdmin, request: (t) => ({ sessionId: t.sessionId }) },
-  { service: 'sessions', rpc: 'listActiveSessions', expect: ownOrAdmin, request: (t) => ({ userId: t.userId, pageSize: 5 }) },
-  { service: 'sessions', rpc: 'refreshSession', expect: serviceOnly, request: async (t) => ({ token: (await signIn(t.email)).token }) },
-  { service: 'sessions', rpc: 'endSession', expect: ownOrAdmin, request: async (t) => ({ sessionId: (await signIn(t.email)).sessionId }) },
-  { service: 'sessions', rpc: 'endUserSessions', expect: ownOrAdmin, request: (t) => ({ userId: t.userId, exceptSessionId: t.sessionId }) },
+  {
+    service: 'sessions',
+    rpc: 'startSession',
+    expect: serviceOnly,
+    request: (t) => ({
+      email: t.email,
+      password: PASSWORD,
+      client: { ipAddress: '127.0.0.1', userAgent: 'matrix' },
+      requestId: randomUUID(),
+    }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'validateSession',
+    expect: serviceOnly,
+    request: (t) => ({ token: t.token }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'getSession',
+    expect: ownOrAdmin,
+    request: (t) => ({ sessionId: t.sessionId }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'listActiveSessions',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId, pageSize: 5 }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'refreshSession',
+    expect: serviceOnly,
+    request: async (t) => ({ token: (await signIn(t.email)).token }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'endSession',
+    expect: ownOrAdmin,
+    request: async (t) => ({ sessionId: (await signIn(t.email)).sessionId }),
+  },
+  {
+    service: 'sessions',
+    rpc: 'endUserSessions',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId, exceptSessionId: t.sessionId }),
+  },
   // Named services only (watch.allowed_services = [gateway]): the gateway's key passes with any valid token.
-  { service: 'sessions', rpc: 'watchSessions', stream: true, expect: serviceOnly, request: (t) => ({ userId: t.userId }) },
+  {
+    service: 'sessions',
+    rpc: 'watchSessions',
+    stream: true,
+    expect: serviceOnly,
+    request: (t) => ({ userId: t.userId }),
+  },
   // warden.authz.v1.AuthzService
-  { service: 'authz', rpc: 'checkPermission', expect: serviceOnly, request: (t) => ({ subjectId: t.userId, permission: 'game.join', resource: { type: 'game', id: 'g', ownerId: '' } }) },
-  { service: 'authz', rpc: 'checkPermissions', expect: serviceOnly, request: (t) => ({ checks: [{ subjectId: t.userId, permission: 'game.join', resource: { type: 'game', id: 'g', ownerId: '' } }] }) },
-  { service: 'authz', rpc: 'listSubjectPermissions', expect: ownOrAdmin, request: (t) => ({ subjectId: t.userId }) },
-  { service: 'authz', rpc: 'assignRole', expect: adminOnly, request: (t) => ({ subjectId: t.userId, role: 'player', requestId: randomUUID() }) },
-  { service: 'authz', rpc: 'revokeRole', expect: adminOnly, request: async (t, c) => ({ subjectId: c === 'admin' ? (await newUser()).userId : t.userId, role: 'player' }) },
-  { service: 'authz', rpc: 'listRoleAssignments', expect: adminOnly, request: (t) => ({ subjectId: t.userId, pageSize: 5 }) },
-  { service: 'authz', rpc: 'createRole', expect: adminOnly, request: () => ({ role: { name: uniqueName('role'), description: 'matrix', permissions: ['game.join'], inherits: [] }, requestId: randomUUID() }) },
-  { service: 'authz', rpc: 'updateRole', expect: adminOnly, request: async () => ({ role: { name: await newRole(), description: 'updated', permissions: ['game.join'], inherits: [] }, updateMask: ['description'] }) },
-  { service: 'authz', rpc: 'deleteRole', expect: adminOnly, request: async () => ({ name: await newRole() }) },
+  {
+    service: 'authz',
+    rpc: 'checkPermission',
+    expect: serviceOnly,
+    request: (t) => ({
+      subjectId: t.userId,
+      permission: 'game.join',
+      resource: { type: 'game', id: 'g', ownerId: '' },
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'checkPermissions',
+    expect: serviceOnly,
+    request: (t) => ({
+      checks: [
+        {
+          subjectId: t.userId,
+          permission: 'game.join',
+          resource: { type: 'game', id: 'g', ownerId: '' },
+        },
+      ],
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'listSubjectPermissions',
+    expect: ownOrAdmin,
+    request: (t) => ({ subjectId: t.userId }),
+  },
+  {
+    service: 'authz',
+    rpc: 'assignRole',
+    expect: adminOnly,
+    request: (t) => ({ subjectId: t.userId, role: 'player', requestId: randomUUID() }),
+  },
+  {
+    service: 'authz',
+    rpc: 'revokeRole',
+    expect: adminOnly,
+    request: async (t, c) => ({
+      subjectId: c === 'admin' ? (await newUser()).userId : t.userId,
+      role: 'player',
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'listRoleAssignments',
+    expect: adminOnly,
+    request: (t) => ({ subjectId: t.userId, pageSize: 5 }),
+  },
+  {
+    service: 'authz',
+    rpc: 'createRole',
+    expect: adminOnly,
+    request: () => ({
+      role: {
+        name: uniqueName('role'),
+        description: 'matrix',
+        permissions: ['game.join'],
+        inherits: [],
+      },
+      requestId: randomUUID(),
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'updateRole',
+    expect: adminOnly,
+    request: async () => ({
+      role: {
+        name: await newRole(),
+        description: 'updated',
+        permissions: ['game.join'],
+        inherits: [],
+      },
+      updateMask: ['description'],
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'deleteRole',
+    expect: adminOnly,
+    request: async () => ({ name: await newRole() }),
+  },
   { service: 'authz', rpc: 'getRole', expect: adminOnly, request: () => ({ name: 'player' }) },
   { service: 'authz', rpc: 'listRoles', expect: adminOnly, request: () => ({ pageSize: 5 }) },
 ];
 
 async function newUser(email = `${uniqueName('u')}@example.com`): Promise<Fixture> {
-  const { user } = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(stack.users, 'registerUser', {
-    email,
-    password: PASSWORD,
-    displayName: 'M',
-    requestId: randomUUID(),
-  });
+  const { user } = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
+    stack.users,
+    'registerUser',
+    {
+      email,
+      password: PASSWORD,
+      displayName: 'M',
+      requestId: randomUUID(),
+    },
+  );
   return { userId: user!.id, email, ...(await signIn(email)) };
 }
 
 async function signIn(email: string): Promise<{ token: string; sessionId: string }> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(stack.sessions, 'startSession', {
-    email,
-    password: PASSWORD,
-    client: { ipAddress: '127.0.0.1', userAgent: 'matrix' },
-    requestId: randomUUID(),
-  });
+  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+    stack.sessions,
+    'startSession',
+    {
+      email,
+      password: PASSWORD,
+      client: { ipAddress: '127.0.0.1', userAgent: 'matrix' },
+      requestId: randomUUID(),
+    },
+  );
   return { token: response.token, sessionId: response.session!.id };
 }
 
 async function newRole(): Promise<string> {
   const name = uniqueName('role');
-  await call(stack.authz, 'createRole', { role: { name, description: 'matrix', permissions: ['game.join'], inherits: [] } }, tokens.admin);
+  await call(
+    stack.authz,
+    'createRole',
+    { role: { name, description: 'matrix', permissions: ['game.join'], inherits: [] } },
+    tokens.admin,
+  );
   return name;
 }
 
 const hasPermission = async (subjectId: string, permission: string) =>
-  (await call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(stack.authz, 'checkPermission', {
-    subjectId,
-    permission,
-    resource: { type: 'x', id: 'x', ownerId: '' },
-  })).allowed;
+  (
+    await call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(
+      stack.authz,
+      'checkPermission',
+      {
+        subjectId,
+        permission,
+        resource: { type: 'x', id: 'x', ownerId: '' },
+      },
+    )
+  ).allowed;
 
-const isDenial = (error: AppError) => error.kind === 'UNAUTHENTICATED' || error.kind === 'PERMISSION_DENIED';
+const isDenial = (error: AppError) =>
+  error.kind === 'UNAUTHENTICATED' || error.kind === 'PERMISSION_DENIED';
 
 async function attempt(row: Row, caller: Caller): Promise<{ outcome: Outcome; detail: string }> {
   const target = caller === 'player-self' ? self : other;
-  const clients = caller === 'none' ? anonymousClients() : { users: stack.users, sessions: stack.sessions, authz: stack.authz };
+  const clients =
+    caller === 'none'
+      ? anonymousClients()
+      : { users: stack.users, sessions: stack.sessions, authz: stack.authz };
   const client = clients[row.service];
   try {
     const request = await row.request(target, caller);
-    if (row.stream) await openStream(client as sessionv1.SessionServiceClient, request as sessionv1.WatchSessionsRequest, tokens[caller]);
+    if (row.stream)
+      await openStream(
+        client as sessionv1.SessionServiceClient,
+        request as sessionv1.WatchSessionsRequest,
+        tokens[caller],
+      );
     else await call(client, row.rpc, request, tokens[caller]);
     return { outcome: 'allow', detail: 'OK' };
   } catch (error) {
@@ -136,10 +374,17 @@ async function attempt(row: Row, caller: Caller): Promise<{ outcome: Outcome; de
 }
 
 /** A stream that stays open 300 ms without an error got past authorization. */
-function openStream(client: sessionv1.SessionServiceClient, request: sessionv1.WatchSessionsRequest, token?: string): Promise<void> {
+function openStream(
+  client: sessionv1.SessionServiceClient,
+  request: sessionv1.WatchSessionsRequest,
+  token?: string,
+): Promise<void> {
   const metadata = new Metadata();
   if (token) metadata.set('authorization', `Bearer ${token}`);
-  const stream: ClientReadableStream<sessionv1.SessionEvent> = client.watchSessions(request, metadata);
+  const stream: ClientReadableStream<sessionv1.SessionEvent> = client.watchSessions(
+    request,
+    metadata,
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.cancel();
@@ -155,7 +400,13 @@ function openStream(client: sessionv1.SessionServiceClient, request: sessionv1.W
   });
 }
 
-let anonymous: { users: userv1.UserServiceClient; sessions: sessionv1.SessionServiceClient; authz: authzv1.AuthzServiceClient } | undefined;
+let anonymous:
+  | {
+      users: userv1.UserServiceClient;
+      sessions: sessionv1.SessionServiceClient;
+      authz: authzv1.AuthzServiceClient;
+    }
+  | undefined;
 function anonymousClients() {
   anonymous ??= {
     users: createClient(userv1.UserServiceClient, { address: stack.addresses.user }),
@@ -168,27 +419,50 @@ function anonymousClients() {
 beforeAll(async () => {
   stack = await startStack();
   const admin = await newUser(stack.adminEmail);
-  await waitFor(() => hasPermission(admin.userId, 'role.assign'), { timeoutMs: 15_000, what: 'bootstrap admin role' });
+  await waitFor(() => hasPermission(admin.userId, 'role.assign'), {
+    timeoutMs: 15_000,
+    what: 'bootstrap admin role',
+  });
   tokens.admin = (await signIn(stack.adminEmail)).token;
 
   self = await newUser();
   other = await newUser();
-  await waitFor(async () => (await hasPermission(self.userId, 'game.join')) && (await hasPermission(other.userId, 'game.join')), {
-    timeoutMs: 15_000,
-    what: 'default player roles',
-  });
+  await waitFor(
+    async () =>
+      (await hasPermission(self.userId, 'game.join')) &&
+      (await hasPermission(other.userId, 'game.join')),
+    {
+      timeoutMs: 15_000,
+      what: 'default player roles',
+    },
+  );
   tokens['player-self'] = self.token;
   tokens['player-other'] = (await newUser()).token;
 
   const guest = await newUser();
-  await waitFor(() => hasPermission(guest.userId, 'game.join'), { timeoutMs: 15_000, what: 'guest default role' });
+  await waitFor(() => hasPermission(guest.userId, 'game.join'), {
+    timeoutMs: 15_000,
+    what: 'guest default role',
+  });
   await call(stack.authz, 'revokeRole', { subjectId: guest.userId, role: 'player' }, tokens.admin);
-  await call(stack.authz, 'assignRole', { subjectId: guest.userId, role: 'guest', requestId: randomUUID() }, tokens.admin);
-  await waitFor(async () => !(await hasPermission(guest.userId, 'game.join')), { what: 'guest demotion' });
+  await call(
+    stack.authz,
+    'assignRole',
+    { subjectId: guest.userId, role: 'guest', requestId: randomUUID() },
+    tokens.admin,
+  );
+  await waitFor(async () => !(await hasPermission(guest.userId, 'game.join')), {
+    what: 'guest demotion',
+  });
   tokens.guest = guest.token;
 
   const disabled = await newUser();
-  await call(stack.users, 'disableUser', { userId: disabled.userId, reason: 'matrix' }, tokens.admin);
+  await call(
+    stack.users,
+    'disableUser',
+    { userId: disabled.userId, reason: 'matrix' },
+    tokens.admin,
+  );
   tokens.disabled = disabled.token;
 
   const ended = await newUser();
@@ -203,9 +477,21 @@ afterAll(() => stack?.stop(), 60_000);
 describe('authorization matrix: every RPC x every caller', () => {
   it('covers every RPC of the three services', () => {
     const rpcs = (definition: object) => Object.keys(definition).sort();
-    expect(TABLE.filter((r) => r.service === 'users').map((r) => r.rpc).sort()).toEqual(rpcs(userv1.UserServiceService));
-    expect(TABLE.filter((r) => r.service === 'sessions').map((r) => r.rpc).sort()).toEqual(rpcs(sessionv1.SessionServiceService));
-    expect(TABLE.filter((r) => r.service === 'authz').map((r) => r.rpc).sort()).toEqual(rpcs(authzv1.AuthzServiceService));
+    expect(
+      TABLE.filter((r) => r.service === 'users')
+        .map((r) => r.rpc)
+        .sort(),
+    ).toEqual(rpcs(userv1.UserServiceService));
+    expect(
+      TABLE.filter((r) => r.service === 'sessions')
+        .map((r) => r.rpc)
+        .sort(),
+    ).toEqual(rpcs(sessionv1.SessionServiceService));
+    expect(
+      TABLE.filter((r) => r.service === 'authz')
+        .map((r) => r.rpc)
+        .sort(),
+    ).toEqual(rpcs(authzv1.AuthzServiceService));
   });
 
   it('allows and denies exactly as the table says, with zero unexpected allows', async () => {
@@ -217,12 +503,16 @@ describe('authorization matrix: every RPC x every caller', () => {
         const { outcome, detail } = await attempt(row, caller);
         cells.push(`${caller}=${outcome === 'allow' ? 'A' : 'D'}`);
         if (outcome !== row.expect[caller]) {
-          mismatches.push(`${row.service}.${row.rpc} as ${caller}: expected ${row.expect[caller]}, got ${outcome} (${detail})`);
+          mismatches.push(
+            `${row.service}.${row.rpc} as ${caller}: expected ${row.expect[caller]}, got ${outcome} (${detail})`,
+          );
         }
       }
       lines.push(`${`${row.service}.${row.rpc}`.padEnd(34)} ${cells.join(' ')}`);
     }
-    console.error(`authorization matrix (${TABLE.length} RPCs x ${CALLERS.length} callers):\n${lines.join('\n')}`);
+    console.error(
+      `authorization matrix (${TABLE.length} RPCs x ${CALLERS.length} callers):\n${lines.join('\n')}`,
+    );
     const unexpectedAllows = mismatches.filter((m) => m.includes('got allow'));
     expect(unexpectedAllows, 'unexpected allows').toEqual([]);
     expect(mismatches).toEqual([]);

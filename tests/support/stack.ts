@@ -41,9 +41,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prefix = uniqueName('e2e');
   const adminEmail = `admin-${prefix}@example.com`;
   const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
-  const addresses = { user: `127.0.0.1:${userPort}`, session: `127.0.0.1:${sessionPort}`, authz: `127.0.0.1:${authzPort}` };
-  const schemas = { user: `${prefix}_user`, session: `${prefix}_session`, authz: `${prefix}_authz` };
-  const durables = { session: `${prefix}_session_user_events`, authz: `${prefix}_authz_user_events` };
+  const addresses = {
+    user: `127.0.0.1:${userPort}`,
+    session: `127.0.0.1:${sessionPort}`,
+    authz: `127.0.0.1:${authzPort}`,
+  };
+  const schemas = {
+    user: `${prefix}_user`,
+    session: `${prefix}_session`,
+    authz: `${prefix}_authz`,
+  };
+  const durables = {
+    session: `${prefix}_session_user_events`,
+    authz: `${prefix}_authz_user_events`,
+  };
   const common = {
     DATABASE_URL: TEST_DATABASE_URL,
     NATS_URL: TEST_NATS_URL,
@@ -93,10 +104,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     // Migrations first, one process per service, so servers and workers do not race to apply them.
-    const migrations = (['user', 'session', 'authz'] as const).map((s) => startServiceProcess(`${s}-service`, 'migrate.ts', env[s]));
-    const codes = await Promise.all(migrations.map((m) => new Promise<number | null>((r) => m.child.once('exit', r))));
+    const migrations = (['user', 'session', 'authz'] as const).map((s) =>
+      startServiceProcess(`${s}-service`, 'migrate.ts', env[s]),
+    );
+    const codes = await Promise.all(
+      migrations.map((m) => new Promise<number | null>((r) => m.child.once('exit', r))),
+    );
     codes.forEach((code, i) => {
-      if (code !== 0) throw new Error(`${migrations[i]!.name} failed:\n${migrations[i]!.output().slice(-3000)}`);
+      if (code !== 0)
+        throw new Error(`${migrations[i]!.name} failed:\n${migrations[i]!.output().slice(-3000)}`);
     });
     for (const service of ['user', 'session', 'authz'] as const) {
       const quiet = { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false' };
@@ -117,9 +133,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     prefix,
     adminEmail,
     addresses,
-    users: createClient(userv1.UserServiceClient, { address: addresses.user, serviceKey: GATEWAY_KEY }),
-    sessions: createClient(sessionv1.SessionServiceClient, { address: addresses.session, serviceKey: GATEWAY_KEY }),
-    authz: createClient(authzv1.AuthzServiceClient, { address: addresses.authz, serviceKey: GATEWAY_KEY }),
+    users: createClient(userv1.UserServiceClient, {
+      address: addresses.user,
+      serviceKey: GATEWAY_KEY,
+    }),
+    sessions: createClient(sessionv1.SessionServiceClient, {
+      address: addresses.session,
+      serviceKey: GATEWAY_KEY,
+    }),
+    authz: createClient(authzv1.AuthzServiceClient, {
+      address: addresses.authz,
+      serviceKey: GATEWAY_KEY,
+    }),
     processes,
     stop,
   };
@@ -132,7 +157,9 @@ async function dropSchemas(schemas: string[]): Promise<void> {
   await client.end();
 }
 
-async function withJsm<T>(fn: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
+async function withJsm<T>(
+  fn: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>,
+): Promise<T> {
   const nc = await connect({ servers: TEST_NATS_URL });
   try {
     return await fn(await jetstreamManager(nc));
@@ -155,7 +182,8 @@ async function waitForDurables(durables: string[]): Promise<void> {
 
 async function deleteDurables(durables: string[]): Promise<void> {
   await withJsm(async (jsm) => {
-    for (const durable of durables) await jsm.consumers.delete('WARDEN_USER', durable).catch(() => undefined);
+    for (const durable of durables)
+      await jsm.consumers.delete('WARDEN_USER', durable).catch(() => undefined);
   });
 }
 
@@ -166,6 +194,14 @@ export function call<Req, Res>(
   request: Req,
   token?: string,
 ): Promise<Res> {
-  const fn = (client as Record<string, unknown>)[method] as Parameters<typeof callUnary<Req, Res>>[0];
-  return callUnary(fn, client as never, request, token ? { bearerToken: token, requestId: uniqueName('req') } : undefined, 10_000);
+  const fn = (client as Record<string, unknown>)[method] as Parameters<
+    typeof callUnary<Req, Res>
+  >[0];
+  return callUnary(
+    fn,
+    client as never,
+    request,
+    token ? { bearerToken: token, requestId: uniqueName('req') } : undefined,
+    10_000,
+  );
 }

@@ -21,7 +21,11 @@ function readUser(): UseCase<{ userId: string }, string> & { calls: number } {
   return {
     name: 'GetUser',
     calls: 0,
-    access: { kind: 'permission', permission: 'user.read', resource: (input) => ({ type: 'user', id: input.userId, ownerId: input.userId }) },
+    access: {
+      kind: 'permission',
+      permission: 'user.read',
+      resource: (input) => ({ type: 'user', id: input.userId, ownerId: input.userId }),
+    },
     async execute(input) {
       this.calls++;
       return `user ${input.userId}`;
@@ -56,7 +60,9 @@ describe('Bus authorization', () => {
 
   it('asks for a user token when a bare service lacks the permission', async () => {
     const bus = new Bus({ authorizer: new TablePermissionChecker() });
-    const error = await rejection(bus.run(readUser(), { userId: USER }, aContext({ user: undefined })));
+    const error = await rejection(
+      bus.run(readUser(), { userId: USER }, aContext({ user: undefined })),
+    );
     expect(error.kind).toBe('UNAUTHENTICATED');
     expect(error.reason).toBe('USER_TOKEN_REQUIRED');
   });
@@ -64,14 +70,24 @@ describe('Bus authorization', () => {
   it('checks a bare service as the subject service:<name>', async () => {
     const checker = new TablePermissionChecker({ 'service:ops': ['user.read'] });
     const bus = new Bus({ authorizer: checker });
-    await bus.run(readUser(), { userId: USER }, aContext({ user: undefined, service: { name: 'ops' } }));
+    await bus.run(
+      readUser(),
+      { userId: USER },
+      aContext({ user: undefined, service: { name: 'ops' } }),
+    );
     expect(checker.asked[0]?.subjectId).toBe('service:ops');
   });
 
   it('reserves named-service use cases for those services', async () => {
-    const internal: UseCase<void, string> = { name: 'VerifyCredentials', access: { kind: 'services', names: ['session-service'] }, execute: async () => 'ok' };
+    const internal: UseCase<void, string> = {
+      name: 'VerifyCredentials',
+      access: { kind: 'services', names: ['session-service'] },
+      execute: async () => 'ok',
+    };
     const bus = new Bus({ authorizer: new TablePermissionChecker() });
-    await expect(bus.run(internal, undefined, aContext({ service: { name: 'session-service' } }))).resolves.toBe('ok');
+    await expect(
+      bus.run(internal, undefined, aContext({ service: { name: 'session-service' } })),
+    ).resolves.toBe('ok');
     const error = await rejection(bus.run(internal, undefined, aContext()));
     expect(error.kind).toBe('PERMISSION_DENIED');
     expect(error.reason).toBe('SERVICE_NOT_ALLOWED');
@@ -79,7 +95,10 @@ describe('Bus authorization', () => {
 
   it('reports every run to the observer, failures included', async () => {
     const seen: Array<[string, boolean]> = [];
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), observe: (name, _ms, error) => seen.push([name, error !== undefined]) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      observe: (name, _ms, error) => seen.push([name, error !== undefined]),
+    });
     await rejection(bus.run(readUser(), { userId: USER }, aContext()));
     expect(seen).toEqual([['GetUser', true]]);
   });
@@ -105,7 +124,10 @@ describe('Bus idempotency', () => {
 
   it('returns the first response for the same key and request, without running again', async () => {
     const store = new MemoryIdempotencyStore();
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(store) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(store),
+    });
     const useCase = register();
     const input = { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' };
     const first = await bus.run(useCase, input, aContext());
@@ -115,29 +137,48 @@ describe('Bus idempotency', () => {
   });
 
   it('refuses the same key with a different request as ALREADY_EXISTS', async () => {
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(new MemoryIdempotencyStore()),
+    });
     const useCase = register();
     await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' }, aContext());
-    const error = await rejection(bus.run(useCase, { email: 'b@x.io', password: 'pw-123456', requestId: 'k1' }, aContext()));
+    const error = await rejection(
+      bus.run(useCase, { email: 'b@x.io', password: 'pw-123456', requestId: 'k1' }, aContext()),
+    );
     expect(error.kind).toBe('ALREADY_EXISTS');
     expect(error.reason).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('stores neither the raw key nor a readable response', async () => {
     const store = new MemoryIdempotencyStore();
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(store) });
-    await bus.run(register(), { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' }, aContext());
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(store),
+    });
+    await bus.run(
+      register(),
+      { email: 'a@x.io', password: 'pw-123456', requestId: 'k1' },
+      aContext(),
+    );
     const [record] = [...store.records.values()];
     expect(record!.keyHash).not.toContain('k1');
     expect(Buffer.from(record!.response!).toString('latin1')).not.toContain('secret-token');
   });
 
   it('lets a failed request be retried with the same key', async () => {
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(new MemoryIdempotencyStore()),
+    });
     let fail = true;
     const flaky: UseCase<Register, string> = {
       ...register(),
-      idempotency: { ...register().idempotency!, encode: (o) => new TextEncoder().encode(o), decode: (b) => new TextDecoder().decode(b) },
+      idempotency: {
+        ...register().idempotency!,
+        encode: (o) => new TextEncoder().encode(o),
+        decode: (b) => new TextDecoder().decode(b),
+      },
       async execute() {
         if (fail) {
           fail = false;
@@ -158,7 +199,10 @@ describe('Bus idempotency', () => {
     const useCase = register();
     // Claim the exact row the run would use, by running once with a handler that never settles.
     let release!: () => void;
-    const slow: typeof useCase = { ...useCase, execute: () => new Promise((resolve) => (release = () => resolve({ id: 0, token: 't' }))) };
+    const slow: typeof useCase = {
+      ...useCase,
+      execute: () => new Promise((resolve) => (release = () => resolve({ id: 0, token: 't' }))),
+    };
     const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency });
     const input = { email: 'a@x.io', password: 'pw-123456', requestId: 'k3' };
     const first = bus.run(slow, input, aContext());
@@ -170,7 +214,10 @@ describe('Bus idempotency', () => {
   });
 
   it('runs without a key as a plain call every time', async () => {
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(new MemoryIdempotencyStore()) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(new MemoryIdempotencyStore()),
+    });
     const useCase = register();
     await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456' }, aContext());
     await bus.run(useCase, { email: 'a@x.io', password: 'pw-123456' }, aContext());

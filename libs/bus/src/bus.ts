@@ -45,19 +45,35 @@ export class Bus {
         return;
       case 'services':
         if (!access.names.includes(ctx.service.name)) {
-          throw permissionDenied(`${useCase.name} is reserved for ${access.names.join(', ')}`, 'SERVICE_NOT_ALLOWED');
+          throw permissionDenied(
+            `${useCase.name} is reserved for ${access.names.join(', ')}`,
+            'SERVICE_NOT_ALLOWED',
+          );
         }
         return;
       case 'permission': {
-        const resource = access.resource ? await access.resource(input, ctx) : { type: access.permission.split('.')[0]! };
-        const decision = await this.deps.authorizer.check(subjectOf(ctx), access.permission, resource);
+        const resource = access.resource
+          ? await access.resource(input, ctx)
+          : { type: access.permission.split('.')[0]! };
+        const decision = await this.deps.authorizer.check(
+          subjectOf(ctx),
+          access.permission,
+          resource,
+        );
         if (decision.allowed) return;
         if (!ctx.user) {
-          throw unauthenticated('USER_TOKEN_REQUIRED', `${useCase.name} needs a user session (authorization: Bearer <token>)`);
+          throw unauthenticated(
+            'USER_TOKEN_REQUIRED',
+            `${useCase.name} needs a user session (authorization: Bearer <token>)`,
+          );
         }
-        throw permissionDenied(`missing permission ${access.permission}: ${decision.reason}`, 'PERMISSION_DENIED', {
-          permission: access.permission,
-        });
+        throw permissionDenied(
+          `missing permission ${access.permission}: ${decision.reason}`,
+          'PERMISSION_DENIED',
+          {
+            permission: access.permission,
+          },
+        );
       }
     }
   }

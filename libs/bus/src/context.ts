@@ -18,7 +18,8 @@ export interface CallContext {
 }
 
 /** Authorization subject: the user when there is one, else the calling service itself. */
-export const subjectOf = (ctx: CallContext): string => ctx.user?.userId ?? `service:${ctx.service.name}`;
+export const subjectOf = (ctx: CallContext): string =>
+  ctx.user?.userId ?? `service:${ctx.service.name}`;
 
 /** What a permission is checked against; `ownerId` makes `:own` grants work. */
 export interface ResourceRef {

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
 import { AppError, alreadyExists } from '@warden/errors';
 import type { CallContext } from './context.js';
 import type { IdempotencySpec } from './use-case.js';
@@ -21,7 +28,10 @@ export type ClaimResult = { claimed: true } | { claimed: false; existing: Idempo
 
 export interface IdempotencyStore {
   /** Inserts a pending record unless a live one (younger than ttl) exists; expired ones are replaced. */
-  claim(record: { keyHash: string; fingerprint: string; now: Date }, ttlMs: number): Promise<ClaimResult>;
+  claim(
+    record: { keyHash: string; fingerprint: string; now: Date },
+    ttlMs: number,
+  ): Promise<ClaimResult>;
   complete(keyHash: string, response: Uint8Array): Promise<void>;
   release(keyHash: string): Promise<void>;
 }
@@ -49,21 +59,36 @@ export class Idempotency {
     this.now = options.now ?? (() => new Date());
   }
 
-  async run<I, O>(operation: string, spec: IdempotencySpec<I, O>, input: I, ctx: CallContext, execute: () => Promise<O>): Promise<O> {
+  async run<I, O>(
+    operation: string,
+    spec: IdempotencySpec<I, O>,
+    input: I,
+    ctx: CallContext,
+    execute: () => Promise<O>,
+  ): Promise<O> {
     const key = spec.key(input);
     if (!key) return execute();
-    const keyHash = createHash('sha256').update(`${ctx.service.name}\n${operation}\n${key}`).digest('hex');
+    const keyHash = createHash('sha256')
+      .update(`${ctx.service.name}\n${operation}\n${key}`)
+      .digest('hex');
     const fingerprint = createHmac('sha256', key).update(spec.fingerprint(input)).digest('hex');
     const now = this.now();
     const claim = await this.store.claim({ keyHash, fingerprint, now }, this.ttlMs);
     if (!claim.claimed) {
       const existing = claim.existing;
       if (existing.fingerprint !== fingerprint) {
-        throw alreadyExists('IDEMPOTENCY_KEY_REUSED', 'request_id was already used for a different request');
+        throw alreadyExists(
+          'IDEMPOTENCY_KEY_REUSED',
+          'request_id was already used for a different request',
+        );
       }
       if (existing.response) return spec.decode(open(key, keyHash, existing.response));
       if (now.getTime() - existing.createTime.getTime() < this.pendingTimeoutMs) {
-        throw new AppError('ABORTED', 'REQUEST_IN_PROGRESS', 'a request with this request_id is still running; retry');
+        throw new AppError(
+          'ABORTED',
+          'REQUEST_IN_PROGRESS',
+          'a request with this request_id is still running; retry',
+        );
       }
       await this.store.release(keyHash);
       return this.run(operation, spec, input, ctx, execute);

@@ -1,6 +1,11 @@
 export * from './context.js';
 export * from './use-case.js';
 export { Bus, type BusDeps, type UseCaseObserver } from './bus.js';
-export { Idempotency, type IdempotencyStore, type IdempotencyRecord, type ClaimResult } from './idempotency.js';
+export {
+  Idempotency,
+  type IdempotencyStore,
+  type IdempotencyRecord,
+  type ClaimResult,
+} from './idempotency.js';
 export { MemoryIdempotencyStore } from './memory-idempotency-store.js';
 export { AllowAllChecker, TablePermissionChecker } from './testing-checkers.js';

@@ -3,12 +3,20 @@ import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from './idempot
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly records = new Map<string, IdempotencyRecord>();
 
-  async claim(record: { keyHash: string; fingerprint: string; now: Date }, ttlMs: number): Promise<ClaimResult> {
+  async claim(
+    record: { keyHash: string; fingerprint: string; now: Date },
+    ttlMs: number,
+  ): Promise<ClaimResult> {
     const existing = this.records.get(record.keyHash);
     if (existing && record.now.getTime() - existing.createTime.getTime() < ttlMs) {
       return { claimed: false, existing };
     }
-    this.records.set(record.keyHash, { keyHash: record.keyHash, fingerprint: record.fingerprint, response: null, createTime: record.now });
+    this.records.set(record.keyHash, {
+      keyHash: record.keyHash,
+      fingerprint: record.fingerprint,
+      response: null,
+      createTime: record.now,
+    });
     return { claimed: true };
   }
 

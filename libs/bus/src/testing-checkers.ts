@@ -24,8 +24,13 @@ export class TablePermissionChecker implements PermissionChecker {
   async check(subjectId: string, permission: string, resource: ResourceRef): Promise<Decision> {
     this.asked.push({ subjectId, permission, resource });
     for (const grant of this.grants[subjectId] ?? []) {
-      if (grant === '*' || grant === permission) return { allowed: true, reason: `granted ${grant}` };
-      if (grant === `${permission}:own` && resource.ownerId !== undefined && resource.ownerId === subjectId) {
+      if (grant === '*' || grant === permission)
+        return { allowed: true, reason: `granted ${grant}` };
+      if (
+        grant === `${permission}:own` &&
+        resource.ownerId !== undefined &&
+        resource.ownerId === subjectId
+      ) {
         return { allowed: true, reason: `granted ${grant}` };
       }
     }

@@ -1,3 +1,11 @@
 export { loadConfig, ConfigError, envNameFor, type LoadConfigOptions } from './load-config.js';
 export { duration, listOf } from './types.js';
-export { grpcSection, metricsSection, databaseSection, natsSection, authSection, logSection, COMMON_ALIASES } from './sections.js';
+export {
+  grpcSection,
+  metricsSection,
+  databaseSection,
+  natsSection,
+  authSection,
+  logSection,
+  COMMON_ALIASES,
+} from './sections.js';

@@ -64,31 +64,44 @@ describe('loadConfig', () => {
   it('takes DATABASE_URL as an alias, with the WARDEN_ name winning', () => {
     const file = configFile();
     const aliases = { DATABASE_URL: 'database.url' };
-    expect(loadConfig({ schema, file, aliases, env: { DATABASE_URL: 'postgres://h/db1' } }).database.url).toBe('postgres://h/db1');
     expect(
-      loadConfig({ schema, file, aliases, env: { DATABASE_URL: 'postgres://h/db1', WARDEN_DATABASE_URL: 'postgres://h/db2' } }).database.url,
+      loadConfig({ schema, file, aliases, env: { DATABASE_URL: 'postgres://h/db1' } }).database.url,
+    ).toBe('postgres://h/db1');
+    expect(
+      loadConfig({
+        schema,
+        file,
+        aliases,
+        env: { DATABASE_URL: 'postgres://h/db1', WARDEN_DATABASE_URL: 'postgres://h/db2' },
+      }).database.url,
     ).toBe('postgres://h/db2');
   });
 
   it('stops with one message naming the key and the variable that set it', () => {
-    expect(() => loadConfig({ schema, file: configFile(), env: { WARDEN_GRPC_PORT: 'abc' } })).toThrow(
-      /grpc\.port \(from WARDEN_GRPC_PORT\)/,
-    );
-    expect(() => loadConfig({ schema, file: configFile(), env: { WARDEN_SESSION_IDLE_TIMEOUT: 'soon' } })).toThrow(
-      /session\.idle_timeout.*not a duration/,
-    );
-    expect(() => loadConfig({ schema, file: configFile(), env: { WARDEN_DATABASE_SCHEMA: 'Bad-Name' } })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ schema, file: configFile(), env: { WARDEN_GRPC_PORT: 'abc' } }),
+    ).toThrow(/grpc\.port \(from WARDEN_GRPC_PORT\)/);
+    expect(() =>
+      loadConfig({ schema, file: configFile(), env: { WARDEN_SESSION_IDLE_TIMEOUT: 'soon' } }),
+    ).toThrow(/session\.idle_timeout.*not a duration/);
+    expect(() =>
+      loadConfig({ schema, file: configFile(), env: { WARDEN_DATABASE_SCHEMA: 'Bad-Name' } }),
+    ).toThrow(ConfigError);
   });
 
   it('names a missing key with the variable that would set it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'grpc:\n  host: x\n');
-    expect(() => loadConfig({ schema, file, env: {} })).toThrow(/grpc\.port \(set WARDEN_GRPC_PORT\)/);
+    expect(() => loadConfig({ schema, file, env: {} })).toThrow(
+      /grpc\.port \(set WARDEN_GRPC_PORT\)/,
+    );
   });
 
   it('refuses an unreadable file with its path', () => {
-    expect(() => loadConfig({ schema, file: '/nonexistent/config.yaml', env: {} })).toThrow(/cannot read \/nonexistent/);
+    expect(() => loadConfig({ schema, file: '/nonexistent/config.yaml', env: {} })).toThrow(
+      /cannot read \/nonexistent/,
+    );
   });
 
   it('maps paths to env names', () => {

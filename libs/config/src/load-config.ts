@@ -53,7 +53,12 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   return result.data;
 }
 
-function applyEnv(node: Tree, prefix: string, env: NodeJS.ProcessEnv, sources: Map<string, string>): Tree {
+function applyEnv(
+  node: Tree,
+  prefix: string,
+  env: NodeJS.ProcessEnv,
+  sources: Map<string, string>,
+): Tree {
   const out: Tree = {};
   for (const [key, value] of Object.entries(node)) {
     const path = prefix ? `${prefix}.${key}` : key;
@@ -75,8 +80,10 @@ function applyEnv(node: Tree, prefix: string, env: NodeJS.ProcessEnv, sources: M
 
 /** Env strings take the shape of the default they replace; validation still has the last word. */
 function coerce(raw: string, defaultValue: unknown): unknown {
-  if (typeof defaultValue === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
-  if (typeof defaultValue === 'boolean' && /^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+  if (typeof defaultValue === 'number' && raw.trim() !== '' && !Number.isNaN(Number(raw)))
+    return Number(raw);
+  if (typeof defaultValue === 'boolean' && /^(true|false)$/i.test(raw))
+    return raw.toLowerCase() === 'true';
   if (Array.isArray(defaultValue) && raw.trim().startsWith('[')) {
     try {
       return parseYaml(raw);

@@ -5,7 +5,11 @@ import { duration } from './types.js';
 export const grpcSection = z.object({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
-  max_message_bytes: z.number().int().min(1024).max(64 * 1024 * 1024),
+  max_message_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024),
   shutdown_grace: duration(),
   tls: z.object({
     enabled: z.boolean(),
@@ -32,7 +36,10 @@ export const natsSection = z.object({
 
 export const authSection = z.object({
   /** Keys this service accepts in x-warden-service-key, by calling service name. */
-  service_keys: z.record(z.string(), z.string().min(16, 'service keys need at least 16 characters')),
+  service_keys: z.record(
+    z.string(),
+    z.string().min(16, 'service keys need at least 16 characters'),
+  ),
   /** This service's own key, sent when it calls the others. */
   client_key: z.string(),
 });

@@ -8,7 +8,10 @@ export const duration = () =>
     if (typeof value === 'number') return value;
     const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
     if (!match) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 500ms, 30s, 30m, 24h` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a duration like 500ms, 30s, 30m, 24h`,
+      });
       return z.NEVER;
     }
     return Math.round(Number(match[1]) * UNITS[match[2]!]!);

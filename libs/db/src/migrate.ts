@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 
 export function listMigrations(migrationsDir: string): Migration[] {
   return readdirSync(migrationsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(migrationsDir, entry.name, 'migration.sql')))
+    .filter(
+      (entry) =>
+        entry.isDirectory() && existsSync(join(migrationsDir, entry.name, 'migration.sql')),
+    )
     .map((entry) => entry.name)
     .sort()
     .map((name) => {
@@ -56,18 +59,27 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions): Promise<s
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     try {
       await client.query(MIGRATIONS_TABLE);
-      const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-        'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
+      const { rows } = await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        rolled_back_at: Date | null;
+      }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
+      const done = new Map(
+        rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]),
       );
-      const done = new Map(rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
       for (const migration of migrations) {
         const record = done.get(migration.name);
         if (record?.finished_at === null) {
-          throw new Error(`migration ${migration.name} failed earlier; resolve it before migrating again`);
+          throw new Error(
+            `migration ${migration.name} failed earlier; resolve it before migrating again`,
+          );
         }
         if (record) {
           if (record.checksum !== migration.checksum) {
-            throw new Error(`migration ${migration.name} was changed after it was applied (checksum differs)`);
+            throw new Error(
+              `migration ${migration.name} was changed after it was applied (checksum differs)`,
+            );
           }
           continue;
         }
@@ -102,6 +114,8 @@ async function applyOne(client: pg.PoolClient, migration: Migration): Promise<vo
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');
-    throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+    throw new Error(`migration ${migration.name} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

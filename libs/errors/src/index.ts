@@ -48,7 +48,10 @@ export class AppError extends Error {
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
 
 /** Bad input, with one violation per offending field. */
-export const invalidArgument = (violations: FieldViolation[], reason = 'INVALID_ARGUMENT'): AppError =>
+export const invalidArgument = (
+  violations: FieldViolation[],
+  reason = 'INVALID_ARGUMENT',
+): AppError =>
   new AppError(
     'INVALID_ARGUMENT',
     reason,
@@ -56,17 +59,29 @@ export const invalidArgument = (violations: FieldViolation[], reason = 'INVALID_
     { violations },
   );
 
-export const notFound = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
-  new AppError('NOT_FOUND', reason, message, { metadata });
+export const notFound = (
+  reason: string,
+  message: string,
+  metadata?: Record<string, string>,
+): AppError => new AppError('NOT_FOUND', reason, message, { metadata });
 
-export const alreadyExists = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
-  new AppError('ALREADY_EXISTS', reason, message, { metadata });
+export const alreadyExists = (
+  reason: string,
+  message: string,
+  metadata?: Record<string, string>,
+): AppError => new AppError('ALREADY_EXISTS', reason, message, { metadata });
 
-export const failedPrecondition = (reason: string, message: string, metadata?: Record<string, string>): AppError =>
-  new AppError('FAILED_PRECONDITION', reason, message, { metadata });
+export const failedPrecondition = (
+  reason: string,
+  message: string,
+  metadata?: Record<string, string>,
+): AppError => new AppError('FAILED_PRECONDITION', reason, message, { metadata });
 
-export const permissionDenied = (message: string, reason = 'PERMISSION_DENIED', metadata?: Record<string, string>): AppError =>
-  new AppError('PERMISSION_DENIED', reason, message, { metadata });
+export const permissionDenied = (
+  message: string,
+  reason = 'PERMISSION_DENIED',
+  metadata?: Record<string, string>,
+): AppError => new AppError('PERMISSION_DENIED', reason, message, { metadata });
 
 export const unauthenticated = (reason: string, message: string): AppError =>
   new AppError('UNAUTHENTICATED', reason, message);

@@ -33,7 +33,10 @@ type ClientConstructor<C> = {
  * A generated client with the kit's channel: keepalive, retries on UNAVAILABLE with backoff (gRPC's
  * own retry policy), TLS/mTLS, and the service key on every call.
  */
-export function createClient<C extends Client>(Ctor: ClientConstructor<C>, options: ClientKitOptions): C {
+export function createClient<C extends Client>(
+  Ctor: ClientConstructor<C>,
+  options: ClientKitOptions,
+): C {
   const services = [...new Set(Object.values(Ctor.service).map((m) => m.path.split('/')[1]!))];
   const serviceConfig = {
     methodConfig: [
@@ -81,7 +84,9 @@ function serviceKeyInterceptor(key: string): Interceptor {
 }
 
 /** Metadata for a call made on behalf of `ctx`: the user's token, request id and trace go along. */
-export function outgoingMetadata(ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>): Metadata {
+export function outgoingMetadata(
+  ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>,
+): Metadata {
   const metadata = new Metadata();
   if (ctx?.bearerToken) metadata.set('authorization', `Bearer ${ctx.bearerToken}`);
   if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
@@ -105,8 +110,12 @@ export function callUnary<Req, Res>(
   deadlineMs = 5000,
 ): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
-    method.call(client, request, outgoingMetadata(ctx), { deadline: Date.now() + deadlineMs }, (error, response) =>
-      error ? reject(fromServiceError(error)) : resolve(response),
+    method.call(
+      client,
+      request,
+      outgoingMetadata(ctx),
+      { deadline: Date.now() + deadlineMs },
+      (error, response) => (error ? reject(fromServiceError(error)) : resolve(response)),
     );
   });
 }

@@ -1,4 +1,9 @@
-import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 
 // grpc.health.v1 Check with hand-rolled codecs: HealthCheckRequest{service=1}, HealthCheckResponse{status=1}.
 const Health = makeGenericClientConstructor(
@@ -8,7 +13,9 @@ const Health = makeGenericClientConstructor(
       requestStream: false,
       responseStream: false,
       requestSerialize: (service: string) =>
-        service ? Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(service)]), Buffer.from(service)]) : Buffer.alloc(0),
+        service
+          ? Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(service)]), Buffer.from(service)])
+          : Buffer.alloc(0),
       requestDeserialize: (bytes: Buffer) => bytes,
       responseSerialize: (bytes: Buffer) => bytes,
       responseDeserialize: (bytes: Buffer) => (bytes.length >= 2 ? bytes[1] : 0),
@@ -18,7 +25,11 @@ const Health = makeGenericClientConstructor(
 );
 
 type HealthClient = Client & {
-  check(service: string, options: { deadline: number }, callback: (error: ServiceError | null, status?: number) => void): void;
+  check(
+    service: string,
+    options: { deadline: number },
+    callback: (error: ServiceError | null, status?: number) => void,
+  ): void;
 };
 
 const SERVING = 1;
@@ -26,7 +37,11 @@ const SERVING = 1;
 /** Polls grpc.health.v1 until `address` reports SERVING; `alive` may throw to stop early. */
 export async function waitForServing(
   address: string,
-  { service = '', timeoutMs = 30_000, alive }: { service?: string; timeoutMs?: number; alive?: () => void } = {},
+  {
+    service = '',
+    timeoutMs = 30_000,
+    alive,
+  }: { service?: string; timeoutMs?: number; alive?: () => void } = {},
 ): Promise<void> {
   const client = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
   const deadline = Date.now() + timeoutMs;
@@ -34,7 +49,9 @@ export async function waitForServing(
     while (Date.now() < deadline) {
       alive?.();
       const serving = await new Promise<boolean>((resolve) =>
-        client.check(service, { deadline: Date.now() + 1000 }, (error, status) => resolve(!error && status === SERVING)),
+        client.check(service, { deadline: Date.now() + 1000 }, (error, status) =>
+          resolve(!error && status === SERVING),
+        ),
       );
       if (serving) return;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -24,14 +24,18 @@ export class ServiceAuthenticator {
     if (this.mtls) {
       const name = call.getAuthContext?.()?.sslPeerCertificate?.subject?.CN;
       if (typeof name === 'string' && name) return name;
-      throw unauthenticated('SERVICE_IDENTITY_REQUIRED', 'a client certificate naming the calling service is required');
+      throw unauthenticated(
+        'SERVICE_IDENTITY_REQUIRED',
+        'a client certificate naming the calling service is required',
+      );
     }
     const presented = metadata.get(SERVICE_KEY_HEADER)[0];
     if (typeof presented === 'string' && presented) {
       const candidate = digest(presented);
       // Compare against every key so timing does not reveal which one (or none) matched.
       let match: string | undefined;
-      for (const key of this.keys) if (timingSafeEqual(key.digest, candidate) && !match) match = key.name;
+      for (const key of this.keys)
+        if (timingSafeEqual(key.digest, candidate) && !match) match = key.name;
       if (match) return match;
     }
     throw unauthenticated('SERVICE_IDENTITY_REQUIRED', `a valid ${SERVICE_KEY_HEADER} is required`);

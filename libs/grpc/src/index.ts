@@ -1,4 +1,12 @@
-export { GrpcServer, type CallInfo, type Handlers, type ServerKitOptions, type StreamHandler, type UnaryHandler, type TlsConfig } from './server.js';
+export {
+  GrpcServer,
+  type CallInfo,
+  type Handlers,
+  type ServerKitOptions,
+  type StreamHandler,
+  type UnaryHandler,
+  type TlsConfig,
+} from './server.js';
 export { createClient, callUnary, outgoingMetadata, type ClientKitOptions } from './client.js';
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';

@@ -4,7 +4,11 @@ import type { Logger } from '@warden/logger';
  * Runs `steps` once, in order, on SIGTERM or SIGINT (stop accepting, drain, flush, close pools),
  * then exits. A second signal, or steps slower than `forceAfterMs`, exits at once.
  */
-export function onShutdown(logger: Logger, steps: Array<[string, () => Promise<unknown>]>, forceAfterMs = 30_000): void {
+export function onShutdown(
+  logger: Logger,
+  steps: Array<[string, () => Promise<unknown>]>,
+  forceAfterMs = 30_000,
+): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {

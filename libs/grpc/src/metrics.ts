@@ -21,7 +21,11 @@ export function createMetrics(service: string): Metrics {
 }
 
 /** Prometheus text on GET /metrics. Port 0 picks a free port (tests). */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<Server> {
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
@@ -32,6 +36,8 @@ export async function serveMetrics(registry: Registry, host: string, port: numbe
       () => response.writeHead(500).end(),
     );
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(port, host, resolve),
+  );
   return server;
 }

@@ -32,7 +32,11 @@ export interface CallInfo {
 
 export type UnaryHandler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 /** A server-streaming handler writes with `send`, which waits while the client reads slowly. */
-export type StreamHandler<Req, Res> = (request: Req, call: CallInfo, send: (message: Res) => Promise<void>) => Promise<void>;
+export type StreamHandler<Req, Res> = (
+  request: Req,
+  call: CallInfo,
+  send: (message: Res) => Promise<void>,
+) => Promise<void>;
 
 export interface TlsConfig {
   enabled: boolean;
@@ -86,7 +90,10 @@ export class GrpcServer {
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    this.authenticator = new ServiceAuthenticator(options.serviceKeys, options.tls?.enabled ?? false);
+    this.authenticator = new ServiceAuthenticator(
+      options.serviceKeys,
+      options.tls?.enabled ?? false,
+    );
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
     if (options.descriptorSetPath) {
@@ -102,7 +109,10 @@ export class GrpcServer {
     let serviceName = '';
     for (const [key, method] of Object.entries(definition)) {
       serviceName = method.path.split('/')[1]!;
-      safeDefinition[key] = { ...method, requestDeserialize: safeDeserializer(method.requestDeserialize) };
+      safeDefinition[key] = {
+        ...method,
+        requestDeserialize: safeDeserializer(method.requestDeserialize),
+      };
       const handler = handlers[key as keyof D] as unknown;
       wrapped[key] = method.responseStream
         ? this.wrapStream(method.path, handler as StreamHandler<unknown, unknown>)
@@ -116,8 +126,10 @@ export class GrpcServer {
   async listen(): Promise<number> {
     const credentials = this.credentials();
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (error, port) =>
-        error ? reject(error) : resolve(port),
+      this.server.bindAsync(
+        `${this.options.host}:${this.options.port}`,
+        credentials,
+        (error, port) => (error ? reject(error) : resolve(port)),
       ),
     );
     this.setServing(true);
@@ -152,7 +164,8 @@ export class GrpcServer {
   private credentials(): ServerCredentials {
     const tls = this.options.tls;
     if (!tls?.enabled) return ServerCredentials.createInsecure();
-    if (!tls.certFile || !tls.keyFile) throw new Error('tls.enabled needs tls.cert_file and tls.key_file');
+    if (!tls.certFile || !tls.keyFile)
+      throw new Error('tls.enabled needs tls.cert_file and tls.key_file');
     const ca = tls.caFile ? readFileSync(tls.caFile) : null;
     return ServerCredentials.createSsl(
       ca,
@@ -183,7 +196,8 @@ export class GrpcServer {
       const started = performance.now();
       const send = (message: unknown) =>
         new Promise<void>((resolve, reject) => {
-          if (call.cancelled || call.destroyed) return reject(new AppError('ABORTED', 'CANCELLED', 'stream cancelled'));
+          if (call.cancelled || call.destroyed)
+            return reject(new AppError('ABORTED', 'CANCELLED', 'stream cancelled'));
           if (call.write(message)) resolve();
           else call.once('drain', () => resolve());
         });
@@ -213,21 +227,33 @@ export class GrpcServer {
     const traceparent = ensureTraceparent(firstString(metadata, 'traceparent'));
     return withLogContext({ requestId, traceId: traceIdOf(traceparent) }, async () => {
       if (isDecodeFailure(request)) {
-        throw new AppError('INVALID_ARGUMENT', 'MALFORMED_REQUEST', `request could not be decoded: ${request[DECODE_FAILED]}`);
+        throw new AppError(
+          'INVALID_ARGUMENT',
+          'MALFORMED_REQUEST',
+          `request could not be decoded: ${request[DECODE_FAILED]}`,
+        );
       }
       const service = this.authenticator.identify(call, metadata);
       const ctx: CallContext = { service: { name: service }, requestId, traceparent };
       const token = bearerToken(metadata);
       if (token !== undefined) {
-        if (!this.options.resolveUser) throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'user tokens are not accepted here');
+        if (!this.options.resolveUser)
+          throw new AppError(
+            'UNAUTHENTICATED',
+            'SESSION_NOT_FOUND',
+            'user tokens are not accepted here',
+          );
         ctx.user = await this.options.resolveUser(token, ctx);
         ctx.bearerToken = token;
       }
       const controller = new AbortController();
       call.once('cancelled', () => controller.abort());
       const deadline = call.getDeadline();
-      const timeout = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-      const timer = Number.isFinite(timeout) ? setTimeout(() => controller.abort(), Math.max(0, timeout)) : undefined;
+      const timeout =
+        deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+      const timer = Number.isFinite(timeout)
+        ? setTimeout(() => controller.abort(), Math.max(0, timeout))
+        : undefined;
       try {
         return await body({ ctx, metadata, signal: controller.signal });
       } finally {
@@ -240,7 +266,8 @@ export class GrpcServer {
     const logger = this.options.logger;
     if (isAppError(error)) {
       if (error.kind === 'INTERNAL') logger.error({ err: error, method: path }, 'rpc failed');
-      else if (isClientKind(error.kind)) logger.debug({ method: path, reason: error.reason }, error.message);
+      else if (isClientKind(error.kind))
+        logger.debug({ method: path, reason: error.reason }, error.message);
       else logger.warn({ method: path, reason: error.reason }, error.message);
       return toStatus(error);
     }
@@ -250,7 +277,10 @@ export class GrpcServer {
   }
 
   private observe(path: string, started: number, code: status): void {
-    this.options.rpcDuration?.observe({ method: path, code: status[code] ?? String(code) }, (performance.now() - started) / 1000);
+    this.options.rpcDuration?.observe(
+      { method: path, code: status[code] ?? String(code) },
+      (performance.now() - started) / 1000,
+    );
   }
 }
 
@@ -277,6 +307,11 @@ function bearerToken(metadata: Metadata): string | undefined {
   const header = firstString(metadata, 'authorization');
   if (header === undefined) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new AppError('UNAUTHENTICATED', 'MALFORMED_AUTHORIZATION', 'authorization must be "Bearer <token>"');
+  if (!match)
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'MALFORMED_AUTHORIZATION',
+      'authorization must be "Bearer <token>"',
+    );
   return match[1];
 }

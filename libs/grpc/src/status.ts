@@ -16,7 +16,9 @@ const CODES: Record<ErrorKind, status> = {
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   INTERNAL: status.INTERNAL,
 };
-const KINDS = new Map<status, ErrorKind>(Object.entries(CODES).map(([kind, code]) => [code, kind as ErrorKind]));
+const KINDS = new Map<status, ErrorKind>(
+  Object.entries(CODES).map(([kind, code]) => [code, kind as ErrorKind]),
+);
 
 const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
 const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest';
@@ -34,7 +36,11 @@ export function toStatus(error: AppError): Partial<StatusObject> {
     {
       typeUrl: ERROR_INFO_TYPE,
       value: Buffer.from(
-        rpcDetails.ErrorInfo.encode({ reason: error.reason, domain: ERROR_DOMAIN, metadata: error.metadata }).finish(),
+        rpcDetails.ErrorInfo.encode({
+          reason: error.reason,
+          domain: ERROR_DOMAIN,
+          metadata: error.metadata,
+        }).finish(),
       ),
     },
   ];
@@ -44,7 +50,10 @@ export function toStatus(error: AppError): Partial<StatusObject> {
       value: Buffer.from(
         rpcDetails.BadRequest.encode(
           rpcDetails.BadRequest.fromPartial({
-            fieldViolations: error.violations.map((v) => ({ field: v.field, description: v.description })),
+            fieldViolations: error.violations.map((v) => ({
+              field: v.field,
+              description: v.description,
+            })),
           }),
         ).finish(),
       ),
@@ -53,7 +62,11 @@ export function toStatus(error: AppError): Partial<StatusObject> {
   const metadata = new Metadata();
   metadata.set(
     DETAILS_KEY,
-    Buffer.from(rpcStatus.Status.encode(rpcStatus.Status.fromPartial({ code, message: error.message, details })).finish()),
+    Buffer.from(
+      rpcStatus.Status.encode(
+        rpcStatus.Status.fromPartial({ code, message: error.message, details }),
+      ).finish(),
+    ),
   );
   return { code, details: error.message, metadata };
 }
@@ -65,8 +78,11 @@ export const internalStatus = (): Partial<StatusObject> =>
 /** Client side: a gRPC error back into an AppError with its reason and field violations. */
 export function fromServiceError(error: ServiceError | Error): AppError {
   const serviceError = error as ServiceError;
-  if (typeof serviceError.code !== 'number') return new AppError('UNAVAILABLE', 'UNAVAILABLE', error.message, { cause: error });
-  const kind = KINDS.get(serviceError.code) ?? (serviceError.code === status.CANCELLED ? 'ABORTED' : 'INTERNAL');
+  if (typeof serviceError.code !== 'number')
+    return new AppError('UNAVAILABLE', 'UNAVAILABLE', error.message, { cause: error });
+  const kind =
+    KINDS.get(serviceError.code) ??
+    (serviceError.code === status.CANCELLED ? 'ABORTED' : 'INTERNAL');
   let reason: string = kind;
   let metadata: Record<string, string> = {};
   const violations: Array<{ field: string; description: string }> = [];
@@ -88,5 +104,9 @@ export function fromServiceError(error: ServiceError | Error): AppError {
       // Details are advisory: a peer that sends garbage still yields its code.
     }
   }
-  return new AppError(kind, reason, serviceError.details || serviceError.message, { violations, metadata, cause: error });
+  return new AppError(kind, reason, serviceError.details || serviceError.message, {
+    violations,
+    metadata,
+    cause: error,
+  });
 }

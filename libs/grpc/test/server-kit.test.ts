@@ -1,4 +1,11 @@
-import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  status,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { AppError, invalidArgument } from '@warden/errors';
 import { createLogger } from '@warden/logger';
 import { descriptorSetPath, userv1 } from '@warden/proto';
@@ -26,7 +33,8 @@ beforeAll(async () => {
     serviceKeys: { gateway: KEY },
     descriptorSetPath,
     resolveUser: async (token) => {
-      if (token !== 'wst_good') throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'unknown session');
+      if (token !== 'wst_good')
+        throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'unknown session');
       return { userId: 'u1', sessionId: 's1' };
     },
   });
@@ -34,7 +42,8 @@ beforeAll(async () => {
     getUser: async (request, call) => {
       seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
       if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
-      if (request.userId === 'bad') throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
+      if (request.userId === 'bad')
+        throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
       return { user: { id: request.userId, email: 'a@x.io', displayName: 'A', status: 1 } };
     },
   });
@@ -48,7 +57,9 @@ const client = () => createClient(userv1.UserServiceClient, { address, serviceKe
 function withMetadata(metadata: Metadata, userId: string): Promise<userv1.GetUserResponse> {
   const c = client();
   return new Promise((resolve, reject) =>
-    c.getUser({ userId }, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+    c.getUser({ userId }, metadata, (error, response) =>
+      error ? reject(error) : resolve(response),
+    ),
   );
 }
 
@@ -73,8 +84,13 @@ describe('GrpcServer', () => {
     const anonymous = createClient(userv1.UserServiceClient, { address });
     const error = await failure(callUnary(anonymous.getUser, anonymous, { userId: 'u' }));
     expect(error).toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SERVICE_IDENTITY_REQUIRED' });
-    const wrong = createClient(userv1.UserServiceClient, { address, serviceKey: 'not-the-key-at-all-000' });
-    await expect(callUnary(wrong.getUser, wrong, { userId: 'u' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED' });
+    const wrong = createClient(userv1.UserServiceClient, {
+      address,
+      serviceKey: 'not-the-key-at-all-000',
+    });
+    await expect(callUnary(wrong.getUser, wrong, { userId: 'u' })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+    });
   });
 
   it('resolves a bearer token into the user principal', async () => {
@@ -87,22 +103,30 @@ describe('GrpcServer', () => {
   it('refuses an unknown or malformed bearer token with UNAUTHENTICATED and its reason', async () => {
     const unknown = new Metadata();
     unknown.set('authorization', 'Bearer wst_nope');
-    expect(fromServiceError(await failure(withMetadata(unknown, 'u')))).toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    expect(fromServiceError(await failure(withMetadata(unknown, 'u')))).toMatchObject({
+      reason: 'SESSION_NOT_FOUND',
+    });
     const malformed = new Metadata();
     malformed.set('authorization', 'Basic abc');
-    expect(fromServiceError(await failure(withMetadata(malformed, 'u')))).toMatchObject({ reason: 'MALFORMED_AUTHORIZATION' });
+    expect(fromServiceError(await failure(withMetadata(malformed, 'u')))).toMatchObject({
+      reason: 'MALFORMED_AUTHORIZATION',
+    });
   });
 
   it('maps AppError to its code with ErrorInfo and BadRequest details', async () => {
     const c = client();
     const error = await failure(callUnary(c.getUser, c, { userId: 'bad' }));
     expect(error).toMatchObject({ kind: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' });
-    expect((error as unknown as AppError).violations).toEqual([{ field: 'user_id', description: 'must be a UUID' }]);
+    expect((error as unknown as AppError).violations).toEqual([
+      { field: 'user_id', description: 'must be a UUID' },
+    ]);
   });
 
   it('hides unknown errors behind a bare INTERNAL', async () => {
     const c = client();
-    const error = (await failure(callUnary(c.getUser, c, { userId: 'boom' }))) as unknown as AppError;
+    const error = (await failure(
+      callUnary(c.getUser, c, { userId: 'boom' }),
+    )) as unknown as AppError;
     expect(error.kind).toBe('INTERNAL');
     expect(error.message).toBe('internal error');
     expect(JSON.stringify(error)).not.toContain('SELECT');
@@ -135,12 +159,16 @@ describe('GrpcServer', () => {
     const c = client();
     const error = await failure(callUnary(c.getUser, c, { userId: 'x'.repeat(200 * 1024) }));
     expect(error).toMatchObject({ kind: 'RESOURCE_EXHAUSTED' });
-    await expect(callUnary(c.getUser, c, { userId: 'still-here' })).resolves.toMatchObject({ user: { id: 'still-here' } });
+    await expect(callUnary(c.getUser, c, { userId: 'still-here' })).resolves.toMatchObject({
+      user: { id: 'still-here' },
+    });
   });
 
   it('reports SERVING on grpc.health.v1 for the server and the service', async () => {
     await waitForServing(address, { timeoutMs: 2000 });
     await waitForServing(address, { service: 'warden.user.v1.UserService', timeoutMs: 2000 });
-    await expect(waitForServing(address, { service: 'no.such.Service', timeoutMs: 300 })).rejects.toThrow(/not SERVING/);
+    await expect(
+      waitForServing(address, { service: 'no.such.Service', timeoutMs: 300 }),
+    ).rejects.toThrow(/not SERVING/);
   });
 });

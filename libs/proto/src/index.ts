@@ -14,4 +14,6 @@ export * as rpcCode from './gen/google/rpc/code.js';
 export { Any } from './gen/google/protobuf/any.js';
 
 /** Descriptor set of every warden proto and its imports (`buf build`), for gRPC reflection. */
-export const descriptorSetPath: string = fileURLToPath(new URL('../descriptor.binpb', import.meta.url));
+export const descriptorSetPath: string = fileURLToPath(
+  new URL('../descriptor.binpb', import.meta.url),
+);

@@ -11,9 +11,13 @@ export default async function globalSetup(): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`Postgres is not reachable at ${url.host}: start it (see README) — ${(error as Error).message}`);
+    throw new Error(
+      `Postgres is not reachable at ${url.host}: start it (see README) — ${(error as Error).message}`,
+    );
   }
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+    database,
+  ]);
   if (!rowCount) await admin.query(`CREATE DATABASE "${database}"`).catch(() => undefined);
   await admin.end();
 
@@ -23,6 +27,8 @@ export default async function globalSetup(): Promise<void> {
       socket.end();
       resolve();
     });
-    socket.on('error', (error) => reject(new Error(`nats-server is not reachable at ${nats.host}: ${error.message}`)));
+    socket.on('error', (error) =>
+      reject(new Error(`nats-server is not reachable at ${nats.host}: ${error.message}`)),
+    );
   });
 }

@@ -29,7 +29,11 @@ export interface ServiceProcess {
 }
 
 /** Starts `services/<service>/src/<entry>` under tsx with the given environment. */
-export function startServiceProcess(service: string, entry: string, env: Record<string, string>): ServiceProcess {
+export function startServiceProcess(
+  service: string,
+  entry: string,
+  env: Record<string, string>,
+): ServiceProcess {
   const child = spawn(TSX, [join('src', entry)], {
     cwd: join(ROOT, 'services', service),
     env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
@@ -41,7 +45,9 @@ export function startServiceProcess(service: string, entry: string, env: Record<
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     name: `${service}/${entry}`,
     child,
@@ -63,15 +69,22 @@ export function startServiceProcess(service: string, entry: string, env: Record<
 }
 
 /** Waits until `address` answers SERVING (failing early, with its output, if the process dies). */
-export async function waitServing(address: string, process?: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitServing(
+  address: string,
+  process?: ServiceProcess,
+  timeoutMs = 30_000,
+): Promise<void> {
   try {
     await waitForServing(address, {
       timeoutMs,
       alive: () => {
-        if (process && process.child.exitCode !== null) throw new Error(`${process.name} exited with ${process.child.exitCode}`);
+        if (process && process.child.exitCode !== null)
+          throw new Error(`${process.name} exited with ${process.child.exitCode}`);
       },
     });
   } catch (error) {
-    throw new Error(`${(error as Error).message}${process ? `:\n${process.output().slice(-4000)}` : ''}`);
+    throw new Error(
+      `${(error as Error).message}${process ? `:\n${process.output().slice(-4000)}` : ''}`,
+    );
   }
 }
