@@ -246,16 +246,27 @@ export class GrpcServer {
         ctx.user = await this.options.resolveUser(token, ctx);
         ctx.bearerToken = token;
       }
-      const controller = new AbortController();
-      call.once('cancelled', () => controller.abort());
-      const deadline = call.getDeadline();
-      const timeout =
-        deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-      const timer = Number.isFinite(timeout)
-        ? setTimeout(() => controller.abort(), Math.max(0, timeout))
-        : undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let controller: AbortController | undefined;
+      // Built on first use: most unary handlers never look at it, and the hot paths pay nothing.
+      const signal = () => {
+        if (controller) return controller.signal;
+        const abort = new AbortController();
+        controller = abort;
+        call.once('cancelled', () => abort.abort());
+        const deadline = call.getDeadline();
+        const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+        if (Number.isFinite(remaining)) timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
+        return abort.signal;
+      };
       try {
-        return await body({ ctx, metadata, signal: controller.signal });
+        return await body({
+          ctx,
+          metadata,
+          get signal() {
+            return signal();
+          },
+        });
       } finally {
         if (timer) clearTimeout(timer);
       }
