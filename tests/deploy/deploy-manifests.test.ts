@@ -63,8 +63,8 @@ describe('deploy/docker/Dockerfile', () => {
   });
 
   it('builds with the scripts the repository has and runs as a non-root user', () => {
-    expect(dockerfile).toContain('node scripts/generate.mjs');
-    expect(dockerfile).toContain('node scripts/build.mjs');
+    expect(dockerfile).toContain('bash scripts/package.sh ${SERVICE} /out');
+    expect(existsSync(join(ROOT, 'scripts', 'package.sh'))).toBe(true);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/CMD \["node", "--enable-source-maps", "dist\/main.js"\]/);
   });

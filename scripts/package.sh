@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Production tree of one service: generated code, the esbuild bundle (dist/main.js, worker.js,
+# migrate.js, cli.js) and its production dependencies, flat (hoisted), in OUT.
+# Usage: bash scripts/package.sh <user-service|session-service|authz-service> <out-dir>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+service=${1:?service name}
+out=${2:?output directory}
+[ -d "services/$service" ] || { echo "package: no services/$service" >&2; exit 2; }
+export PRISMA_HIDE_UPDATE_MESSAGE=1
+[ -f libs/proto/descriptor.binpb ] || node scripts/generate.mjs
+node scripts/build.mjs "services/$service"
+rm -rf "$out"
+pnpm=(pnpm); command -v pnpm >/dev/null || pnpm=(npx -y pnpm@10)
+"${pnpm[@]}" --filter "@warden/$service" deploy --prod --legacy --config.node-linker=hoisted "$out" >/dev/null
+rm -rf "$out/src" "$out/test"
+echo "package: $service in $out"
