@@ -5,7 +5,7 @@ import { authzv1, descriptorSetPath } from '@warden/proto';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
-import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { buildAuthzApp } from './app.js';
 import { connectNatsOrExit, openRuntime, SERVICE_NAME } from './runtime.js';
 
@@ -15,7 +15,7 @@ const { nc } = await connectNatsOrExit(runtime, 'server');
 
 const app = buildAuthzApp({
   repository: new PrismaAuthzRepository(prisma),
-  idempotencyStore: new PrismaIdempotencyStore(prisma),
+  idempotencyStore: new PgIdempotencyStore(pool),
   logger,
 });
 // Subscribe before loading, so nothing committed meanwhile is missed.

@@ -11,7 +11,7 @@ import {
 import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
-import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { systemClock } from './app.js';
 import { GiveDefaultRoles } from './application/commands/give-default-roles.js';
 import { RemoveSubject } from './application/commands/remove-subject.js';
@@ -57,7 +57,7 @@ const sweeping = every(config.worker.expiry_sweep_interval, 'expiry sweep', logg
   const removed = await sweeper.sweep();
   if (removed > 0) logger.info({ removed }, 'lapsed role assignments removed');
 });
-const idempotency = new PrismaIdempotencyStore(prisma);
+const idempotency = new PgIdempotencyStore(pool);
 const retention = every(config.worker.retention_interval, 'retention', logger, async () => {
   const now = Date.now();
   await prunePublishedOutbox(pool, new Date(now - config.worker.outbox_retention));

@@ -1,5 +1,5 @@
 import { createAuthzChecker } from '@warden/authz-client';
-import { createPool } from '@warden/db';
+import { createPool, PgIdempotencyStore } from '@warden/db';
 import { connectNats } from '@warden/events';
 import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
@@ -11,7 +11,6 @@ import {
   NO_BREACH_CHECK,
 } from './adapters/http/breached-password-client.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
-import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
 import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
     users: new PrismaUserRepository(prisma),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(prisma),
-    idempotencyStore: new PrismaIdempotencyStore(prisma),
+    idempotencyStore: new PgIdempotencyStore(pool),
     hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing)),
     breaches: breachCheck.enabled
       ? new BreachedPasswordClient({

@@ -18,7 +18,7 @@ import {
 } from '../src/adapters/crypto/argon2-password-hasher.js';
 import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.js';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
-import { PrismaIdempotencyStore } from '../src/adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
     users: new PrismaUserRepository(prisma),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(prisma),
-    idempotencyStore: new PrismaIdempotencyStore(prisma),
+    idempotencyStore: new PgIdempotencyStore(db.pool),
     // The production parameters: this test is about what lands in the database.
     hasher: await Argon2PasswordHasher.create(STANDARD_ARGON2),
     breaches: NO_BREACH_CHECK,

@@ -1,7 +1,7 @@
 import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
-import { PrismaIdempotencyStore } from '../src/adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
@@ -28,7 +28,7 @@ describeUserStoreContract('prisma', async () => {
     users: new PrismaUserRepository(prisma),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(prisma),
-    idempotency: new PrismaIdempotencyStore(prisma),
+    idempotency: new PgIdempotencyStore(db.pool),
     recordedEvents: async () => {
       const { rows } = await db.pool.query<{ type: string; user_id: string }>(
         `SELECT type, headers->>'ce-subject' AS user_id FROM outbox ORDER BY create_time, id`,

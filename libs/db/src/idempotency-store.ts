@@ -1,0 +1,65 @@
+import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from '@warden/bus';
+import type pg from 'pg';
+
+/**
+ * The bus's request_id records in `idempotency_keys` (each service's schema has the table; the DDL
+ * below is what its migration creates). A claim is one atomic insert-or-take-over-if-expired.
+ */
+export const IDEMPOTENCY_DDL = `CREATE TABLE "idempotency_keys" (
+    "key_hash" TEXT NOT NULL,
+    "fingerprint" TEXT NOT NULL,
+    "response" BYTEA,
+    "create_time" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "idempotency_keys_pkey" PRIMARY KEY ("key_hash")
+);
+CREATE INDEX "idempotency_keys_create_time_idx" ON "idempotency_keys"("create_time");`;
+
+type Row = { key_hash: string; fingerprint: string; response: Buffer | null; create_time: Date };
+
+export class PgIdempotencyStore implements IdempotencyStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async claim(record: { keyHash: string; fingerprint: string; now: Date }, ttlMs: number): Promise<ClaimResult> {
+    const expiredBefore = new Date(record.now.getTime() - ttlMs);
+    // A record released between our insert and our read leaves nothing to read: claim again.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const inserted = await this.pool.query(
+        `INSERT INTO idempotency_keys (key_hash, fingerprint, response, create_time)
+         VALUES ($1, $2, NULL, $3)
+         ON CONFLICT (key_hash) DO UPDATE
+           SET fingerprint = EXCLUDED.fingerprint, response = NULL, create_time = EXCLUDED.create_time
+           WHERE idempotency_keys.create_time <= $4`,
+        [record.keyHash, record.fingerprint, record.now, expiredBefore],
+      );
+      if (inserted.rowCount === 1) return { claimed: true };
+      const { rows } = await this.pool.query<Row>(
+        'SELECT key_hash, fingerprint, response, create_time FROM idempotency_keys WHERE key_hash = $1',
+        [record.keyHash],
+      );
+      if (rows[0]) return { claimed: false, existing: toRecord(rows[0]) };
+    }
+    throw new Error('idempotency key is being claimed and released concurrently');
+  }
+
+  async complete(keyHash: string, response: Uint8Array): Promise<void> {
+    await this.pool.query('UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1', [keyHash, Buffer.from(response)]);
+  }
+
+  async release(keyHash: string): Promise<void> {
+    await this.pool.query('DELETE FROM idempotency_keys WHERE key_hash = $1', [keyHash]);
+  }
+
+  /** Drops records created before `before` (workers keep the table to the replay window). */
+  async prune(before: Date): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM idempotency_keys WHERE create_time < $1', [before]);
+    return rowCount ?? 0;
+  }
+}
+
+const toRecord = (row: Row): IdempotencyRecord => ({
+  keyHash: row.key_hash,
+  fingerprint: row.fingerprint,
+  response: row.response === null ? null : new Uint8Array(row.response),
+  createTime: row.create_time,
+});
