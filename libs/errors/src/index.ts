@@ -24,6 +24,8 @@ export interface FieldViolation {
 export interface AppErrorOptions {
   violations?: FieldViolation[];
   metadata?: Record<string, string>;
+  /** When the caller may try again (google.rpc.RetryInfo), e.g. after a lockout. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -31,6 +33,7 @@ export class AppError extends Error {
   override name = 'AppError';
   readonly violations: FieldViolation[];
   readonly metadata: Record<string, string>;
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     readonly kind: ErrorKind,
@@ -42,6 +45,7 @@ export class AppError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.violations = options.violations ?? [];
     this.metadata = options.metadata ?? {};
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -22,6 +22,7 @@ const KINDS = new Map<status, ErrorKind>(
 
 const ERROR_INFO_TYPE = 'type.googleapis.com/google.rpc.ErrorInfo';
 const BAD_REQUEST_TYPE = 'type.googleapis.com/google.rpc.BadRequest';
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 export const ERROR_DOMAIN = 'warden.dev';
 const DETAILS_KEY = 'grpc-status-details-bin';
 
@@ -59,6 +60,14 @@ export function toStatus(error: AppError): Partial<StatusObject> {
       ),
     });
   }
+  if (error.retryAfterMs !== undefined) {
+    const seconds = Math.floor(error.retryAfterMs / 1000);
+    const nanos = Math.round((error.retryAfterMs % 1000) * 1_000_000);
+    details.push({
+      typeUrl: RETRY_INFO_TYPE,
+      value: Buffer.from(rpcDetails.RetryInfo.encode({ retryDelay: { seconds, nanos } }).finish()),
+    });
+  }
   const metadata = new Metadata();
   metadata.set(
     DETAILS_KEY,
@@ -86,6 +95,7 @@ export function fromServiceError(error: ServiceError | Error): AppError {
   let reason: string = kind;
   let metadata: Record<string, string> = {};
   const violations: Array<{ field: string; description: string }> = [];
+  let retryAfterMs: number | undefined;
   const raw = serviceError.metadata?.get(DETAILS_KEY)[0];
   if (raw instanceof Buffer) {
     try {
@@ -94,6 +104,9 @@ export function fromServiceError(error: ServiceError | Error): AppError {
           const info = rpcDetails.ErrorInfo.decode(any.value);
           reason = info.reason;
           metadata = info.metadata;
+        } else if (any.typeUrl === RETRY_INFO_TYPE) {
+          const delay = rpcDetails.RetryInfo.decode(any.value).retryDelay;
+          if (delay) retryAfterMs = delay.seconds * 1000 + Math.round(delay.nanos / 1_000_000);
         } else if (any.typeUrl === BAD_REQUEST_TYPE) {
           for (const v of rpcDetails.BadRequest.decode(any.value).fieldViolations) {
             violations.push({ field: v.field, description: v.description });
@@ -107,6 +120,7 @@ export function fromServiceError(error: ServiceError | Error): AppError {
   return new AppError(kind, reason, serviceError.details || serviceError.message, {
     violations,
     metadata,
+    retryAfterMs,
     cause: error,
   });
 }

@@ -18,6 +18,7 @@ export const accountLocked = (retryAfterMs: number): AppError => {
     `too many failed attempts; retry in ${seconds} s`,
     {
       metadata: { retry_after_seconds: String(seconds) },
+      retryAfterMs,
     },
   );
 };
