@@ -175,7 +175,7 @@ async function waitForDurables(durables: string[]): Promise<void> {
         for (const durable of durables) await jsm.consumers.info('WARDEN_USER', durable);
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 100, what: `durable consumers ${durables.join(', ')}` },
+      { timeoutMs: 120_000, intervalMs: 100, what: `durable consumers ${durables.join(', ')}` },
     ),
   );
 }
