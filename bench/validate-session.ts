@@ -3,7 +3,12 @@
 // Target: session-service >= 0.8 x the no-op's requests/s and p99 <= 3 x its p99.
 //   npx tsx bench/validate-session.ts [--concurrency 64] [--seconds 4] [--rounds 3]
 import { parseArgs } from 'node:util';
-import { benchClient, startKitNoopServer, startNoopServer, startSessionServer } from '../services/session-service/test/support/bench-kit.js';
+import {
+  benchClient,
+  startKitNoopServer,
+  startNoopServer,
+  startSessionServer,
+} from '../services/session-service/test/support/bench-kit.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,17 +44,22 @@ async function drive(address: string, token: string, ms: number): Promise<Result
   const elapsed = (performance.now() - began) / 1000;
   client.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
 }
 
-const format = (r: Result) => `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
-const median = (results: Result[], key: keyof Result) => results.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(results.length / 2)]!;
+const format = (r: Result) =>
+  `${r.rps.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
+const median = (results: Result[], key: keyof Result) =>
+  results.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(results.length / 2)]!;
 
 const noop = await startNoopServer();
 const kit = await startKitNoopServer();
 const session = await startSessionServer();
-console.log(`ValidateSession: ${concurrency} concurrent callers, ${seconds}s per run, ${rounds} alternating rounds`);
+console.log(
+  `ValidateSession: ${concurrency} concurrent callers, ${seconds}s per run, ${rounds} alternating rounds`,
+);
 await drive(noop.address, session.token, 1_000);
 await drive(kit.address, session.token, 1_000);
 await drive(session.address, session.token, 1_000);
@@ -65,15 +75,23 @@ for (let round = 1; round <= rounds; round++) {
   console.log(`round ${round}  kit no-op       ${format(k)}`);
   console.log(`round ${round}  session-service ${format(s)}`);
 }
-const summary = (list: Result[]): Result => ({ rps: median(list, 'rps'), p50: median(list, 'p50'), p99: median(list, 'p99') });
+const summary = (list: Result[]): Result => ({
+  rps: median(list, 'rps'),
+  p50: median(list, 'p50'),
+  p99: median(list, 'p99'),
+});
 const [n, k, s] = [summary(results.noop), summary(results.kit), summary(results.session)];
 const rpsRatio = s.rps / n.rps;
 const p99Ratio = s.p99 / n.p99;
 console.log(`\nmedian of ${rounds} rounds`);
 console.log(`no-op            ${format(n)}`);
-console.log(`kit no-op        ${format(k)}   (server kit around a constant: ${(k.rps / n.rps).toFixed(2)} x)`);
+console.log(
+  `kit no-op        ${format(k)}   (server kit around a constant: ${(k.rps / n.rps).toFixed(2)} x)`,
+);
 console.log(`session-service  ${format(s)}`);
-console.log(`ratio ${rpsRatio.toFixed(2)} x the no-op's requests/s (target >= 0.8); p99 ${p99Ratio.toFixed(2)} x (target <= 3)`);
+console.log(
+  `ratio ${rpsRatio.toFixed(2)} x the no-op's requests/s (target >= 0.8); p99 ${p99Ratio.toFixed(2)} x (target <= 3)`,
+);
 
 await session.stop();
 await kit.stop();

@@ -20,7 +20,11 @@ export interface RevocationFeed {
  * Follows session events with a plain NATS subscription, so every process hears every event (a
  * JetStream durable would split them between replicas). A disconnect is reported as a gap.
  */
-export function followRevocations(nc: NatsConnection, handlers: RevocationHandlers, logger: Logger): RevocationFeed {
+export function followRevocations(
+  nc: NatsConnection,
+  handlers: RevocationHandlers,
+  logger: Logger,
+): RevocationFeed {
   const subscription = nc.subscribe(SESSION_EVENTS_SUBJECT, {
     callback: (error, msg) => {
       if (error) {

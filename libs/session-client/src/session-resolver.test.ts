@@ -18,7 +18,12 @@ class FakeSessionService {
   readonly ended = new Set<string>();
   calls = 0;
 
-  add(token: string, sessionId: string, userId: string, idleExpireTime = new Date(Date.now() + HOUR)): void {
+  add(
+    token: string,
+    sessionId: string,
+    userId: string,
+    idleExpireTime = new Date(Date.now() + HOUR),
+  ): void {
     this.sessions.set(token, {
       id: sessionId,
       userId,
@@ -37,8 +42,10 @@ class FakeSessionService {
       validateSession: async (request: sessionv1.ValidateSessionRequest) => {
         this.calls++;
         const session = this.sessions.get(request.token);
-        if (!session) throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'session not found');
-        if (this.ended.has(session.id)) throw new AppError('UNAUTHENTICATED', 'SESSION_ENDED', 'session ended');
+        if (!session)
+          throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'session not found');
+        if (this.ended.has(session.id))
+          throw new AppError('UNAUTHENTICATED', 'SESSION_ENDED', 'session ended');
         return { session };
       },
       startSession: unused,
@@ -87,7 +94,11 @@ class FakeNats {
   }
 
   ended(sessionId: string): void {
-    const data = sessionEventsV1.SessionEnded.encode({ sessionId, userId: 'u', endReason: 1 }).finish();
+    const data = sessionEventsV1.SessionEnded.encode({
+      sessionId,
+      userId: 'u',
+      endReason: 1,
+    }).finish();
     this.callback?.(null, { subject: 'warden.session.v1.ended', data });
   }
 
@@ -128,13 +139,24 @@ describe('createSessionResolver', () => {
     fake.ended.clear();
     fake.calls = 0;
     nats = new FakeNats();
-    resolver = createSessionResolver({ address, serviceKey: KEY, logger, nc: nats as unknown as NatsConnection });
+    resolver = createSessionResolver({
+      address,
+      serviceKey: KEY,
+      logger,
+      nc: nats as unknown as NatsConnection,
+    });
   });
 
   it('resolves a token to its user and session, then answers from the cache', async () => {
     fake.add('wst_alice', 's-alice', 'u-alice');
-    expect(await resolver.resolve('wst_alice', ctx)).toEqual({ userId: 'u-alice', sessionId: 's-alice' });
-    expect(await resolver.resolve('wst_alice', ctx)).toEqual({ userId: 'u-alice', sessionId: 's-alice' });
+    expect(await resolver.resolve('wst_alice', ctx)).toEqual({
+      userId: 'u-alice',
+      sessionId: 's-alice',
+    });
+    expect(await resolver.resolve('wst_alice', ctx)).toEqual({
+      userId: 'u-alice',
+      sessionId: 's-alice',
+    });
     expect(fake.calls).toBe(1);
   });
 
@@ -145,15 +167,25 @@ describe('createSessionResolver', () => {
   });
 
   it('passes the refusal reason through as UNAUTHENTICATED', async () => {
-    await expect(resolver.resolve('wst_unknown', ctx)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    await expect(resolver.resolve('wst_unknown', ctx)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_NOT_FOUND',
+    });
     fake.add('wst_gone', 's-gone', 'u-gone');
     fake.ended.add('s-gone');
-    await expect(resolver.resolve('wst_gone', ctx)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_ENDED' });
+    await expect(resolver.resolve('wst_gone', ctx)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_ENDED',
+    });
   });
 
   it('refuses what cannot be a token without asking', async () => {
-    await expect(resolver.resolve('not-a-token', ctx)).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
-    await expect(resolver.resolve(`wst_${'a'.repeat(600)}`, ctx)).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    await expect(resolver.resolve('not-a-token', ctx)).rejects.toMatchObject({
+      reason: 'SESSION_NOT_FOUND',
+    });
+    await expect(resolver.resolve(`wst_${'a'.repeat(600)}`, ctx)).rejects.toMatchObject({
+      reason: 'SESSION_NOT_FOUND',
+    });
     expect(fake.calls).toBe(0);
   });
 
@@ -162,7 +194,9 @@ describe('createSessionResolver', () => {
     await resolver.resolve('wst_alice', ctx);
     fake.ended.add('s-alice');
     nats.ended('s-alice');
-    await expect(resolver.resolve('wst_alice', ctx)).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
+    await expect(resolver.resolve('wst_alice', ctx)).rejects.toMatchObject({
+      reason: 'SESSION_ENDED',
+    });
     expect(fake.calls).toBe(2);
   });
 
@@ -195,7 +229,13 @@ describe('createSessionResolver', () => {
   it('never caches past the session idle expiry', async () => {
     let now = Date.now();
     await resolver.close();
-    resolver = createSessionResolver({ address, serviceKey: KEY, logger, nc: nats as unknown as NatsConnection, now: () => now });
+    resolver = createSessionResolver({
+      address,
+      serviceKey: KEY,
+      logger,
+      nc: nats as unknown as NatsConnection,
+      now: () => now,
+    });
     fake.add('wst_alice', 's-alice', 'u-alice', new Date(now + 1_000));
     await resolver.resolve('wst_alice', ctx);
     now += 1_000;
@@ -213,8 +253,15 @@ describe('createSessionResolver', () => {
   });
 
   it('reports an unreachable session-service as UNAVAILABLE', async () => {
-    const lost = createSessionResolver({ address: '127.0.0.1:1', serviceKey: KEY, logger, deadlineMs: 500 });
-    await expect(lost.resolve('wst_alice', ctx)).rejects.toMatchObject({ kind: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/) });
+    const lost = createSessionResolver({
+      address: '127.0.0.1:1',
+      serviceKey: KEY,
+      logger,
+      deadlineMs: 500,
+    });
+    await expect(lost.resolve('wst_alice', ctx)).rejects.toMatchObject({
+      kind: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/),
+    });
     await lost.close();
   });
 });

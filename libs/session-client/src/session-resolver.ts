@@ -71,11 +71,20 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
 
   async function validate(key: string, token: string, ctx: CallContext): Promise<UserPrincipal> {
     const startedAt = revocations;
-    const { session } = await callUnary(client.validateSession, client, { token }, ctx, options.deadlineMs ?? 2_000);
+    const { session } = await callUnary(
+      client.validateSession,
+      client,
+      { token },
+      ctx,
+      options.deadlineMs ?? 2_000,
+    );
     if (!session) throw unauthenticated('SESSION_NOT_FOUND', 'session not found');
     const principal: UserPrincipal = { userId: session.userId, sessionId: session.id };
     if (caching && startedAt === revocations) {
-      const sessionEnds = Math.min(session.idleExpireTime?.getTime() ?? 0, session.expireTime?.getTime() ?? 0);
+      const sessionEnds = Math.min(
+        session.idleExpireTime?.getTime() ?? 0,
+        session.expireTime?.getTime() ?? 0,
+      );
       const expiresAt = Math.min(now() + ttlMs, sessionEnds);
       if (expiresAt > now()) cache.set(key, principal, expiresAt);
     }

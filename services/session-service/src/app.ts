@@ -1,4 +1,12 @@
-import { Bus, Idempotency, type CallContext, type IdempotencyStore, type PermissionChecker, type UseCaseObserver, type UserPrincipal } from '@warden/bus';
+import {
+  Bus,
+  Idempotency,
+  type CallContext,
+  type IdempotencyStore,
+  type PermissionChecker,
+  type UseCaseObserver,
+  type UserPrincipal,
+} from '@warden/bus';
 import type { Logger } from '@warden/logger';
 import { ActivityBuffer } from './application/activity-buffer.js';
 import { ActivityFlusher } from './application/activity-flusher.js';
@@ -7,7 +15,12 @@ import { EndUserSessionsHandler } from './application/commands/end-user-sessions
 import { RefreshSessionHandler } from './application/commands/refresh-session.js';
 import { StartSessionHandler } from './application/commands/start-session.js';
 import { ValidateSessionHandler } from './application/commands/validate-session.js';
-import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from './application/ports.js';
+import type {
+  Clock,
+  CredentialsVerifier,
+  IdGenerator,
+  SessionRepository,
+} from './application/ports.js';
 import { GetSessionHandler } from './application/queries/get-session.js';
 import { ListActiveSessionsHandler } from './application/queries/list-active-sessions.js';
 import { WatchSessionsHandler } from './application/queries/watch-sessions.js';
@@ -54,9 +67,22 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     idempotency: new Idempotency(deps.idempotencyStore, { now: () => clock.now() }),
     ...(deps.observe ? { observe: deps.observe } : {}),
   });
-  const validateSession = new ValidateSessionHandler({ sessions, clock, cache, activity, idleTimeoutMs: settings.idleTimeoutMs });
+  const validateSession = new ValidateSessionHandler({
+    sessions,
+    clock,
+    cache,
+    activity,
+    idleTimeoutMs: settings.idleTimeoutMs,
+  });
   const useCases: SessionUseCases<WatchedEvent> = {
-    startSession: new StartSessionHandler({ sessions, credentials: deps.credentials, clock, ids: deps.ids, cache, settings }),
+    startSession: new StartSessionHandler({
+      sessions,
+      credentials: deps.credentials,
+      clock,
+      ids: deps.ids,
+      cache,
+      settings,
+    }),
     validateSession,
     getSession: new GetSessionHandler({ sessions, clock, activity }),
     listActiveSessions: new ListActiveSessionsHandler({ sessions, clock }),
@@ -67,14 +93,21 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
       activity,
       settings,
       onReplay: (session) =>
-        logger.warn({ sessionId: session.id, userId: session.userId }, 'rotated-out session token presented again: session ended'),
+        logger.warn(
+          { sessionId: session.id, userId: session.userId },
+          'rotated-out session token presented again: session ended',
+        ),
     }),
     endSession: new EndSessionHandler({ sessions, clock, cache }),
     endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),
     watchSessions: new WatchSessionsHandler({ hub, allowedServices: deps.watch.allowedServices }),
   };
-  const flusher = new ActivityFlusher(activity, sessions, deps.lastSeenFlushIntervalMs, (error, pending) =>
-    logger.error({ err: error, pending }, 'writing session activity failed; will retry'),
+  const flusher = new ActivityFlusher(
+    activity,
+    sessions,
+    deps.lastSeenFlushIntervalMs,
+    (error, pending) =>
+      logger.error({ err: error, pending }, 'writing session activity failed; will retry'),
   );
   return {
     bus,

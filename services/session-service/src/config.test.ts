@@ -7,7 +7,13 @@ describe('session-service config', () => {
     expect(config.grpc.port).toBe(50052);
     expect(config.metrics.port).toBe(9452);
     expect(config.database.schema).toBe('session_service');
-    expect(config.session).toEqual({ absolute_ttl: 86_400_000, idle_timeout: 1_800_000, max_per_user: 10, token_bytes: 32, last_seen_flush_interval: 1_000 });
+    expect(config.session).toEqual({
+      absolute_ttl: 86_400_000,
+      idle_timeout: 1_800_000,
+      max_per_user: 10,
+      token_bytes: 32,
+      last_seen_flush_interval: 1_000,
+    });
     expect(config.watch.allowed_services).toEqual(['gateway']);
     expect(config.auth.service_keys.gateway).toBe('dev-key-gateway-000000000');
   });
@@ -27,7 +33,10 @@ describe('session-service config', () => {
 
   it.each([
     [{ WARDEN_SESSION_TOKEN_BYTES: '16' }, /session\.token_bytes.*WARDEN_SESSION_TOKEN_BYTES/],
-    [{ WARDEN_SESSION_IDLE_TIMEOUT: '48h' }, /session\.idle_timeout.*must not exceed session\.absolute_ttl/],
+    [
+      { WARDEN_SESSION_IDLE_TIMEOUT: '48h' },
+      /session\.idle_timeout.*must not exceed session\.absolute_ttl/,
+    ],
     [{ WARDEN_SESSION_ABSOLUTE_TTL: 'soon' }, /session\.absolute_ttl/],
     [{ WARDEN_SESSION_LAST_SEEN_FLUSH_INTERVAL: '1h' }, /session\.last_seen_flush_interval/],
     [{ WARDEN_SESSION_MAX_PER_USER: '0' }, /session\.max_per_user/],

@@ -36,16 +36,29 @@ export const configSchema = z
       last_seen_flush_interval: positive(10),
     }),
     cache: z.object({ max_entries: z.number().int().min(1).max(10_000_000), ttl: positive(100) }),
-    watch: z.object({ allowed_services: listOf(z.string().min(1)), queue_size: z.number().int().min(1).max(1_000_000) }),
+    watch: z.object({
+      allowed_services: listOf(z.string().min(1)),
+      queue_size: z.number().int().min(1).max(1_000_000),
+    }),
     sweeper: z.object({ interval: positive(100), batch_size: z.number().int().min(1).max(10_000) }),
-    events: z.object({ user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name') }),
+    events: z.object({
+      user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
+    }),
   })
   .superRefine((config, ctx) => {
     if (config.session.idle_timeout > config.session.absolute_ttl) {
-      ctx.addIssue({ code: 'custom', path: ['session', 'idle_timeout'], message: 'must not exceed session.absolute_ttl' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['session', 'idle_timeout'],
+        message: 'must not exceed session.absolute_ttl',
+      });
     }
     if (config.session.last_seen_flush_interval >= config.session.idle_timeout) {
-      ctx.addIssue({ code: 'custom', path: ['session', 'last_seen_flush_interval'], message: 'must be shorter than session.idle_timeout' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['session', 'last_seen_flush_interval'],
+        message: 'must be shorter than session.idle_timeout',
+      });
     }
   });
 
@@ -53,6 +66,9 @@ export type Config = z.infer<typeof configSchema>;
 
 export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
 
-export function loadSessionConfig(env: NodeJS.ProcessEnv = process.env, file = CONFIG_FILE): Config {
+export function loadSessionConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = CONFIG_FILE,
+): Config {
   return loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
 }

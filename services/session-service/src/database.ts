@@ -14,12 +14,21 @@ export interface Database {
 }
 
 /** The process's one pool (search_path = the service schema), migrated first when configured, and Prisma over it. */
-export async function openDatabase(config: Config, logger: Logger, role: string): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  role: string,
+): Promise<Database> {
   const { url, schema, pool_size: poolSize, migrate_on_start: migrateOnStart } = config.database;
   const pool = createPool({ url, schema, poolSize, applicationName: `session-service:${role}` });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
-  if (migrateOnStart) await migrate(pool, { schema, migrationsDir: MIGRATIONS_DIR, log: (message) => logger.info(message) });
+  if (migrateOnStart)
+    await migrate(pool, {
+      schema,
+      migrationsDir: MIGRATIONS_DIR,
+      log: (message) => logger.info(message),
+    });
   const prisma = createPrismaClient(pool, schema);
   return {
     pool,

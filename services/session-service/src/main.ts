@@ -76,19 +76,39 @@ try {
     rpcDuration: metrics.rpcDuration,
   });
   const port = await server.listen();
-  const metricsServer = await serveMetrics(metrics.registry, config.metrics.host, config.metrics.port);
+  const metricsServer = await serveMetrics(
+    metrics.registry,
+    config.metrics.host,
+    config.metrics.port,
+  );
   const metricsAddress = metricsServer.address();
-  logger.info({ port, metricsPort: typeof metricsAddress === 'object' ? metricsAddress?.port : undefined }, 'session-service serving');
+  logger.info(
+    { port, metricsPort: typeof metricsAddress === 'object' ? metricsAddress?.port : undefined },
+    'session-service serving',
+  );
 
   onShutdown(logger, [
-    ['end watch streams', async () => app.hub.failAll(new AppError('UNAVAILABLE', 'SHUTTING_DOWN', 'session-service is shutting down; reconnect'))],
+    [
+      'end watch streams',
+      async () =>
+        app.hub.failAll(
+          new AppError(
+            'UNAVAILABLE',
+            'SHUTTING_DOWN',
+            'session-service is shutting down; reconnect',
+          ),
+        ),
+    ],
     ['drain gRPC', () => server.shutdown(config.grpc.shutdown_grace)],
     ['flush session activity', () => app.flusher.stop()],
     ['stop session events', () => feed.stop()],
-    ['close clients', async () => {
-      credentials.close();
-      await authorizer.close();
-    }],
+    [
+      'close clients',
+      async () => {
+        credentials.close();
+        await authorizer.close();
+      },
+    ],
     ['close NATS', () => nc.drain()],
     ['close metrics', () => new Promise<void>((resolve) => metricsServer.close(() => resolve()))],
     ['close database', () => database.close()],

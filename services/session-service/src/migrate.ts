@@ -9,7 +9,11 @@ try {
   const { url, schema } = config.database;
   const pool = createPool({ url, schema, poolSize: 1, applicationName: 'session-service:migrate' });
   try {
-    const applied = await migrate(pool, { schema, migrationsDir: MIGRATIONS_DIR, log: (message) => console.error(message) });
+    const applied = await migrate(pool, {
+      schema,
+      migrationsDir: MIGRATIONS_DIR,
+      log: (message) => console.error(message),
+    });
     console.error(`session-service: ${applied.length} migration(s) applied to schema ${schema}`);
   } finally {
     await pool.end();

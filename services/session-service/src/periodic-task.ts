@@ -5,7 +5,12 @@ export interface PeriodicTask {
 }
 
 /** Runs `task` now and then every `intervalMs` after it finishes, logging failures; stop() waits for a run in progress. */
-export function every(name: string, intervalMs: number, task: () => Promise<unknown>, logger: Logger): PeriodicTask {
+export function every(
+  name: string,
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  logger: Logger,
+): PeriodicTask {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;

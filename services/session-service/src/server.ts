@@ -7,7 +7,11 @@ export type SessionServerOptions = Omit<ServerKitOptions, 'serviceName' | 'resol
 
 /** The gRPC server kit with SessionService on it; bearer tokens resolve through this app. */
 export function createSessionServer(app: SessionApp, options: SessionServerOptions): GrpcServer {
-  const server = new GrpcServer({ ...options, serviceName: 'session-service', resolveUser: app.resolveUser });
+  const server = new GrpcServer({
+    ...options,
+    serviceName: 'session-service',
+    resolveUser: app.resolveUser,
+  });
   server.addService(sessionv1.SessionServiceService, sessionServiceHandlers(app.bus, app.useCases));
   return server;
 }

@@ -1,4 +1,11 @@
-import { connectNats, ensureStream, OutboxRelay, prunePublishedOutbox, pruneProcessedEvents, STREAMS } from '@warden/events';
+import {
+  connectNats,
+  ensureStream,
+  OutboxRelay,
+  prunePublishedOutbox,
+  pruneProcessedEvents,
+  STREAMS,
+} from '@warden/events';
 import { failStartup, onShutdown } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';

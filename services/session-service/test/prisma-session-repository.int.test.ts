@@ -11,6 +11,8 @@ afterAll(() => db.drop());
 
 sessionRepositoryContract('prisma', async () => {
   // DELETE, not TRUNCATE: these tables are tiny here and TRUNCATE waits for an exclusive lock.
-  await db.pool.query('DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events');
+  await db.pool.query(
+    'DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events',
+  );
   return { sessions: new PrismaSessionRepository(db.prisma), events: () => outboxEvents(db) };
 });

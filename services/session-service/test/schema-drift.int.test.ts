@@ -16,12 +16,18 @@ describe('session-service migrations against prisma/schema.prisma', () => {
   it('produce exactly the schema Prisma describes', async () => {
     db = await testSchema('session_drift');
     await migrate(db.pool, { schema: db.schema, migrationsDir: MIGRATIONS_DIR });
-    await assertNoSchemaDrift({ pool: db.pool, schema: db.schema, prismaSchemaPath: PRISMA_SCHEMA_PATH });
+    await assertNoSchemaDrift({
+      pool: db.pool,
+      schema: db.schema,
+      prismaSchemaPath: PRISMA_SCHEMA_PATH,
+    });
   });
 
   it('carry the outbox tables of @warden/events verbatim', () => {
     const [first] = listMigrations(MIGRATIONS_DIR);
     expect(first?.sql).toContain(OUTBOX_DDL.trim());
-    expect(readFileSync(join(MIGRATIONS_DIR, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
+    expect(readFileSync(join(MIGRATIONS_DIR, 'migration_lock.toml'), 'utf8')).toContain(
+      'provider = "postgresql"',
+    );
   });
 });

@@ -21,7 +21,13 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
 
   beforeAll(async () => {
     app = testApp({ settings: { maxPerUser: 50 } });
-    server = createSessionServer(app, { logger: silentLogger, host: '127.0.0.1', port: 0, maxMessageBytes: 64 * 1024, serviceKeys: KEYS });
+    server = createSessionServer(app, {
+      logger: silentLogger,
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      serviceKeys: KEYS,
+    });
     address = `127.0.0.1:${await server.listen()}`;
     gateway = sessionClient(address);
   });
@@ -35,23 +41,39 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
     const userId = randomUUID();
     app.credentials.addUser(email, PASSWORD, userId);
     app.permissions.grant(userId, 'session.read:own', 'session.list:own', 'session.end:own');
-    const { session, token } = await gateway.startSession({ email, password: PASSWORD, client: { ipAddress: '198.51.100.4', userAgent: 'curl/8' }, requestId: '' });
+    const { session, token } = await gateway.startSession({
+      email,
+      password: PASSWORD,
+      client: { ipAddress: '198.51.100.4', userAgent: 'curl/8' },
+      requestId: '',
+    });
     return { userId, email, session: session!, token };
   }
 
   it('starts a session and validates its token', async () => {
     const { userId, session, token } = await signUp();
-    expect(session).toMatchObject({ userId, status: SessionStatus.SESSION_STATUS_ACTIVE, client: { ipAddress: '198.51.100.4', userAgent: 'curl/8' } });
+    expect(session).toMatchObject({
+      userId,
+      status: SessionStatus.SESSION_STATUS_ACTIVE,
+      client: { ipAddress: '198.51.100.4', userAgent: 'curl/8' },
+    });
     expect(session.expireTime).toEqual(new Date(T0.getTime() + 24 * HOUR));
     app.clock.advance(MINUTE);
     const { session: validated } = await gateway.validateSession({ token });
-    expect(validated).toMatchObject({ id: session.id, lastSeenTime: app.clock.now(), idleExpireTime: new Date(app.clock.now().getTime() + 30 * MINUTE) });
+    expect(validated).toMatchObject({
+      id: session.id,
+      lastSeenTime: app.clock.now(),
+      idleExpireTime: new Date(app.clock.now().getTime() + 30 * MINUTE),
+    });
   });
 
   it('refuses a token past its idle or absolute expiry with the sweeper stopped', async () => {
     const idle = await signUp();
     app.clock.advance(30 * MINUTE);
-    await expect(gateway.validateSession({ token: idle.token })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' });
+    await expect(gateway.validateSession({ token: idle.token })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_EXPIRED',
+    });
 
     app.clock.set(T0);
     const busy = await signUp();
@@ -60,27 +82,58 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
       await gateway.validateSession({ token: busy.token });
     }
     app.clock.set(new Date(T0.getTime() + 24 * HOUR));
-    await expect(gateway.validateSession({ token: busy.token })).rejects.toMatchObject({ reason: 'SESSION_EXPIRED' });
-    await expect(gateway.getSession({ sessionId: busy.session.id }, bearer(busy.token))).rejects.toMatchObject({ reason: 'SESSION_EXPIRED' });
+    await expect(gateway.validateSession({ token: busy.token })).rejects.toMatchObject({
+      reason: 'SESSION_EXPIRED',
+    });
+    await expect(
+      gateway.getSession({ sessionId: busy.session.id }, bearer(busy.token)),
+    ).rejects.toMatchObject({ reason: 'SESSION_EXPIRED' });
   });
 
   it('maps every refusal to its code and reason', async () => {
     const { email, token } = await signUp();
-    await expect(gateway.startSession({ email, password: 'wrong password', requestId: '' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
-    await expect(gateway.startSession({ email: 'nobody@example.com', password: PASSWORD, requestId: '' })).rejects.toMatchObject({ reason: 'INVALID_CREDENTIALS' });
-    await expect(gateway.validateSession({ token: 'wst_nope' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
-    await expect(gateway.startSession({ email: '', password: '', client: { ipAddress: 'nope', userAgent: '' }, requestId: '' })).rejects.toMatchObject({
+    await expect(
+      gateway.startSession({ email, password: 'wrong password', requestId: '' }),
+    ).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    await expect(
+      gateway.startSession({ email: 'nobody@example.com', password: PASSWORD, requestId: '' }),
+    ).rejects.toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+    await expect(gateway.validateSession({ token: 'wst_nope' })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_NOT_FOUND',
+    });
+    await expect(
+      gateway.startSession({
+        email: '',
+        password: '',
+        client: { ipAddress: 'nope', userAgent: '' },
+        requestId: '',
+      }),
+    ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       violations: [{ field: 'email' }, { field: 'password' }, { field: 'client.ip_address' }],
     });
-    await expect(gateway.getSession({ sessionId: 'not-a-uuid' }, bearer(token))).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
-    await expect(gateway.listActiveSessions({ userId: randomUUID(), pageSize: 0, pageToken: '' }, bearer(token))).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
-    await expect(gateway.getSession({ sessionId: randomUUID() })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'USER_TOKEN_REQUIRED' });
+    await expect(
+      gateway.getSession({ sessionId: 'not-a-uuid' }, bearer(token)),
+    ).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
+    await expect(
+      gateway.listActiveSessions(
+        { userId: randomUUID(), pageSize: 0, pageToken: '' },
+        bearer(token),
+      ),
+    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    await expect(gateway.getSession({ sessionId: randomUUID() })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'USER_TOKEN_REQUIRED',
+    });
   });
 
   it('refuses callers without a known service identity', async () => {
     const stranger = sessionClient(address, 'not-a-real-service-key');
-    await expect(stranger.validateSession({ token: 'wst_x' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SERVICE_IDENTITY_REQUIRED' });
+    await expect(stranger.validateSession({ token: 'wst_x' })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SERVICE_IDENTITY_REQUIRED',
+    });
     stranger.close();
   });
 
@@ -105,24 +158,48 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
   it('resolves a bearer token into the user principal, so :own grants work', async () => {
     const alice = await signUp();
     const bob = await signUp();
-    await expect(gateway.getSession({ sessionId: alice.session.id }, bearer(alice.token))).resolves.toMatchObject({ session: { id: alice.session.id } });
-    await expect(gateway.getSession({ sessionId: alice.session.id }, bearer(bob.token))).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
-    await expect(gateway.getSession({ sessionId: alice.session.id }, bearer('wst_forged'))).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    await expect(
+      gateway.getSession({ sessionId: alice.session.id }, bearer(alice.token)),
+    ).resolves.toMatchObject({ session: { id: alice.session.id } });
+    await expect(
+      gateway.getSession({ sessionId: alice.session.id }, bearer(bob.token)),
+    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    await expect(
+      gateway.getSession({ sessionId: alice.session.id }, bearer('wst_forged')),
+    ).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
   });
 
   it('refreshes, lists, ends one and ends the rest', async () => {
     const { userId, token } = await signUp();
-    const { session: second } = await gateway.startSession({ email: (await signUpAgain(userId)).email, password: PASSWORD, requestId: '' });
+    const { session: second } = await gateway.startSession({
+      email: (await signUpAgain(userId)).email,
+      password: PASSWORD,
+      requestId: '',
+    });
     const refreshed = await gateway.refreshSession({ token });
-    await expect(gateway.validateSession({ token })).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
+    await expect(gateway.validateSession({ token })).rejects.toMatchObject({
+      reason: 'SESSION_NOT_FOUND',
+    });
     const auth = bearer(refreshed.token);
-    const { sessions } = await gateway.listActiveSessions({ userId, pageSize: 10, pageToken: '' }, auth);
+    const { sessions } = await gateway.listActiveSessions(
+      { userId, pageSize: 10, pageToken: '' },
+      auth,
+    );
     expect(sessions.map((s) => s.id).sort()).toEqual([refreshed.session!.id, second!.id].sort());
     const { session: ended } = await gateway.endSession({ sessionId: second!.id }, auth);
-    expect(ended).toMatchObject({ status: SessionStatus.SESSION_STATUS_ENDED, endReason: SessionEndReason.SESSION_END_REASON_LOGOUT });
-    await expect(gateway.endUserSessions({ userId, exceptSessionId: refreshed.session!.id }, auth)).resolves.toEqual({ endedCount: 0 });
-    await expect(gateway.endUserSessions({ userId, exceptSessionId: '' }, auth)).resolves.toEqual({ endedCount: 1 });
-    await expect(gateway.validateSession({ token: refreshed.token })).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
+    expect(ended).toMatchObject({
+      status: SessionStatus.SESSION_STATUS_ENDED,
+      endReason: SessionEndReason.SESSION_END_REASON_LOGOUT,
+    });
+    await expect(
+      gateway.endUserSessions({ userId, exceptSessionId: refreshed.session!.id }, auth),
+    ).resolves.toEqual({ endedCount: 0 });
+    await expect(gateway.endUserSessions({ userId, exceptSessionId: '' }, auth)).resolves.toEqual({
+      endedCount: 1,
+    });
+    await expect(gateway.validateSession({ token: refreshed.token })).rejects.toMatchObject({
+      reason: 'SESSION_ENDED',
+    });
 
     async function signUpAgain(id: string) {
       const email = `${randomUUID()}@example.com`;
@@ -136,16 +213,28 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
     const request = { email, password: PASSWORD, requestId: randomUUID() };
     const first = await gateway.startSession(request);
     await expect(gateway.startSession(request)).resolves.toEqual(first);
-    await expect(gateway.startSession({ ...request, password: 'other password' })).rejects.toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
+    await expect(
+      gateway.startSession({ ...request, password: 'other password' }),
+    ).rejects.toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
   });
 
   describe('WatchSessions', () => {
-    const eventFor = (userId: string, type = SessionEventType.SESSION_EVENT_TYPE_ENDED, padding = '') => ({
+    const eventFor = (
+      userId: string,
+      type = SessionEventType.SESSION_EVENT_TYPE_ENDED,
+      padding = '',
+    ) => ({
       userId,
       event: {
         eventId: randomUUID(),
         type,
-        session: { id: randomUUID(), userId, status: SessionStatus.SESSION_STATUS_ENDED, endReason: 0, client: { ipAddress: '', userAgent: padding } },
+        session: {
+          id: randomUUID(),
+          userId,
+          status: SessionStatus.SESSION_STATUS_ENDED,
+          endReason: 0,
+          client: { ipAddress: '', userAgent: padding },
+        },
         eventTime: new Date(),
       },
     });
@@ -158,7 +247,11 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
       const mine = eventFor(alice);
       app.hub.publish(mine);
       await waitFor(() => watcher.events.length === 1, { what: 'the event' });
-      expect(watcher.events[0]).toMatchObject({ eventId: mine.event.eventId, type: SessionEventType.SESSION_EVENT_TYPE_ENDED, session: { userId: alice } });
+      expect(watcher.events[0]).toMatchObject({
+        eventId: mine.event.eventId,
+        type: SessionEventType.SESSION_EVENT_TYPE_ENDED,
+        session: { userId: alice },
+      });
       watcher.cancel();
       await watcher.ended;
       await waitFor(() => app.hub.watchers === 0, { what: 'the server to release the watcher' });
@@ -175,7 +268,9 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
       watcher.stream.pause();
       const padding = 'p'.repeat(4_000);
       for (let i = 0; i < 5_000 && app.hub.watchers > 0; i++) {
-        app.hub.publish(eventFor(randomUUID(), SessionEventType.SESSION_EVENT_TYPE_STARTED, padding));
+        app.hub.publish(
+          eventFor(randomUUID(), SessionEventType.SESSION_EVENT_TYPE_STARTED, padding),
+        );
         await new Promise((resolve) => setImmediate(resolve));
       }
       expect(app.hub.watchers).toBe(0);

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import { ensureStream, newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
@@ -11,7 +16,7 @@ import { userEventsConsumer } from '../src/adapters/nats/user-events-consumer.js
 import { EndSessionsForUserEventHandler } from '../src/application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from '../src/application/commands/expire-sessions.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
-import { sessionClient, watch } from './support/grpc.js';
+import { bearer, sessionClient, watch } from './support/grpc.js';
 import { aServiceContext, aStartSessionCommand, MINUTE } from './support/mothers.js';
 import { startReplica, type Replica } from './support/replica.js';
 import { silentLogger } from './support/test-app.js';
@@ -38,7 +43,10 @@ beforeAll(async () => {
   await ensureStream(jsm, STREAMS.user);
   relay = new OutboxRelay({ pool: db.pool, js, logger: silentLogger, idlePollMs: 100 });
   relay.start();
-  [a, b] = await Promise.all([startReplica(db, nc, { credentials, permissions }), startReplica(db, nc, { credentials, permissions })]);
+  [a, b] = await Promise.all([
+    startReplica(db, nc, { credentials, permissions }),
+    startReplica(db, nc, { credentials, permissions }),
+  ]);
 });
 
 afterAll(async () => {
@@ -51,7 +59,11 @@ afterAll(async () => {
 async function signIn(replica: Replica, userId = randomUUID()) {
   const email = `${randomUUID()}@example.com`;
   credentials.addUser(email, PASSWORD, userId);
-  const started = await replica.bus.run(replica.useCases.startSession, aStartSessionCommand({ email, password: PASSWORD }), ctx);
+  const started = await replica.bus.run(
+    replica.useCases.startSession,
+    aStartSessionCommand({ email, password: PASSWORD }),
+    ctx,
+  );
   return { userId, ...started };
 }
 
@@ -62,12 +74,17 @@ describe('session-service on Postgres and NATS', () => {
     expect(b.cache.lookup(session.tokenHash, Date.now())).toBeDefined();
     permissions.grant('service:admin-tool', 'session.end');
     const endedAt = Date.now();
-    await a.bus.run(a.useCases.endSession, { sessionId: session.id }, aServiceContext('admin-tool'));
+    await a.bus.run(
+      a.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('admin-tool'),
+    );
     await waitFor(
-      () => b.bus.run(b.useCases.validateSession, { token }, ctx).then(
-        () => false,
-        (error: { reason?: string }) => error.reason === 'SESSION_ENDED',
-      ),
+      () =>
+        b.bus.run(b.useCases.validateSession, { token }, ctx).then(
+          () => false,
+          (error: { reason?: string }) => error.reason === 'SESSION_ENDED',
+        ),
       { timeoutMs: 1_000, what: 'replica b to refuse the ended session' },
     );
     expect(Date.now() - endedAt).toBeLessThan(1_000);
@@ -78,7 +95,11 @@ describe('session-service on Postgres and NATS', () => {
     await b.bus.run(b.useCases.validateSession, { token }, ctx);
     await a.bus.run(a.useCases.refreshSession, { token }, ctx);
     await waitFor(
-      () => b.bus.run(b.useCases.validateSession, { token }, ctx).then(() => false, (error: { reason?: string }) => error.reason === 'SESSION_NOT_FOUND'),
+      () =>
+        b.bus.run(b.useCases.validateSession, { token }, ctx).then(
+          () => false,
+          (error: { reason?: string }) => error.reason === 'SESSION_NOT_FOUND',
+        ),
       { timeoutMs: 1_000, what: 'replica b to refuse the rotated-out token' },
     );
   });
@@ -86,9 +107,14 @@ describe('session-service on Postgres and NATS', () => {
   it('writes validations back in batches, so the other replica sees the slid idle expiry', async () => {
     const { session, token } = await signIn(a);
     const validated = await a.bus.run(a.useCases.validateSession, { token }, ctx);
-    await waitFor(async () => (await b.sessions.findById(session.id))!.lastSeenTime.getTime() === validated.lastSeenTime.getTime(), {
-      what: 'the activity flush',
-    });
+    await waitFor(
+      async () =>
+        (await b.sessions.findById(session.id))!.lastSeenTime.getTime() ===
+        validated.lastSeenTime.getTime(),
+      {
+        what: 'the activity flush',
+      },
+    );
   });
 
   it('streams the events of every replica to a WatchSessions watcher on any replica', async () => {
@@ -97,13 +123,27 @@ describe('session-service on Postgres and NATS', () => {
     await waitFor(() => b.hub.watchers === 1, { what: 'the watcher' });
     const { session } = await signIn(a, userId);
     permissions.grant(userId, 'session.end:own');
-    await a.bus.run(a.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId, sessionId: session.id }));
+    await a.bus.run(
+      a.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('gateway', { userId, sessionId: session.id }),
+    );
     await waitFor(() => watcher.events.length >= 2, { what: 'started and ended events' });
     expect(watcher.events.map((e) => [e.type, e.session!.id, e.session!.status])).toEqual([
-      [sessionv1.SessionEventType.SESSION_EVENT_TYPE_STARTED, session.id, sessionv1.SessionStatus.SESSION_STATUS_ACTIVE],
-      [sessionv1.SessionEventType.SESSION_EVENT_TYPE_ENDED, session.id, sessionv1.SessionStatus.SESSION_STATUS_ENDED],
+      [
+        sessionv1.SessionEventType.SESSION_EVENT_TYPE_STARTED,
+        session.id,
+        sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
+      ],
+      [
+        sessionv1.SessionEventType.SESSION_EVENT_TYPE_ENDED,
+        session.id,
+        sessionv1.SessionStatus.SESSION_STATUS_ENDED,
+      ],
     ]);
-    expect(watcher.events[1]!.session!.endReason).toBe(sessionv1.SessionEndReason.SESSION_END_REASON_LOGOUT);
+    expect(watcher.events[1]!.session!.endReason).toBe(
+      sessionv1.SessionEndReason.SESSION_END_REASON_LOGOUT,
+    );
     expect(watcher.events[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
     watcher.cancel();
     await watcher.ended;
@@ -114,16 +154,25 @@ describe('session-service on Postgres and NATS', () => {
     const userId = randomUUID();
     const started = [await signIn(a, userId), await signIn(a, userId), await signIn(a, userId)];
     await b.bus.run(b.useCases.validateSession, { token: started[0]!.token }, ctx);
-    const sweepers = [1, 2, 3].map(() => new ExpireSessionsHandler({ sessions: a.sessions, clock, batchSize: 1, idleGraceMs: 0 }));
+    const sweepers = [1, 2, 3].map(
+      () =>
+        new ExpireSessionsHandler({ sessions: a.sessions, clock, batchSize: 1, idleGraceMs: 0 }),
+    );
     await Promise.all(sweepers.map((s) => s.execute()));
     for (const { session } of started) {
-      expect(await a.sessions.findById(session.id)).toMatchObject({ status: 'EXPIRED', endReason: 'ABSOLUTE_TIMEOUT' });
+      expect(await a.sessions.findById(session.id)).toMatchObject({
+        status: 'EXPIRED',
+        endReason: 'ABSOLUTE_TIMEOUT',
+      });
     }
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM outbox WHERE subject = 'warden.session.v1.expired' AND headers->>'ce-subject' = ANY($1)`, [
-      started.map((s) => s.session.id),
-    ]);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE subject = 'warden.session.v1.expired' AND headers->>'ce-subject' = ANY($1)`,
+      [started.map((s) => s.session.id)],
+    );
     expect(rows[0].n).toBe(3);
-    await waitFor(() => b.cache.lookup(started[0]!.session.tokenHash, Date.now()) === undefined, { what: 'the expired event to drop the cache entry' });
+    await waitFor(() => b.cache.lookup(started[0]!.session.tokenHash, Date.now()) === undefined, {
+      what: 'the expired event to drop the cache entry',
+    });
   });
 
   describe('user events', () => {
@@ -135,7 +184,10 @@ describe('session-service on Postgres and NATS', () => {
         js,
         jsm,
         durable,
-        handler: new EndSessionsForUserEventHandler({ sessions: a.sessions, clock: { now: () => new Date() } }),
+        handler: new EndSessionsForUserEventHandler({
+          sessions: a.sessions,
+          clock: { now: () => new Date() },
+        }),
         logger: silentLogger,
       });
       await consumer.start();
@@ -145,7 +197,11 @@ describe('session-service on Postgres and NATS', () => {
       await jsm.consumers.delete(STREAMS.user.name, durable).catch(() => undefined);
     });
 
-    const publish = async (type: string, payload: Uint8Array, event = newEvent({ type, source: 'user-service', payload })) => {
+    const publish = async (
+      type: string,
+      payload: Uint8Array,
+      event = newEvent({ type, source: 'user-service', payload }),
+    ) => {
       await js.publish(type, payload, { msgID: randomUUID(), headers: toNatsHeaders(event) });
       return event;
     };
@@ -154,28 +210,59 @@ describe('session-service on Postgres and NATS', () => {
       const userId = randomUUID();
       const mine = [await signIn(a, userId), await signIn(a, userId)];
       await b.bus.run(b.useCases.validateSession, { token: mine[0]!.token }, ctx);
-      const payload = userEventsV1.UserDisabled.encode({ userId, reason: 'test', occurTime: new Date() }).finish();
+      const payload = userEventsV1.UserDisabled.encode({
+        userId,
+        reason: 'test',
+        occurTime: new Date(),
+      }).finish();
       const event = await publish('warden.user.v1.disabled', payload);
       await publish('warden.user.v1.disabled', payload, event);
       await waitFor(
-        () => b.bus.run(b.useCases.validateSession, { token: mine[0]!.token }, ctx).then(() => false, (error: { reason?: string }) => error.reason === 'SESSION_ENDED'),
+        () =>
+          b.bus.run(b.useCases.validateSession, { token: mine[0]!.token }, ctx).then(
+            () => false,
+            (error: { reason?: string }) => error.reason === 'SESSION_ENDED',
+          ),
         { timeoutMs: 10_000, what: 'the sessions to end' },
       );
-      for (const { session } of mine) expect(await a.sessions.findById(session.id)).toMatchObject({ status: 'ENDED', endReason: 'USER_DISABLED' });
-      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1 AND event_id = $2', [durable, event.id]);
+      for (const { session } of mine)
+        expect(await a.sessions.findById(session.id)).toMatchObject({
+          status: 'ENDED',
+          endReason: 'USER_DISABLED',
+        });
+      const { rows } = await db.pool.query(
+        'SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1 AND event_id = $2',
+        [durable, event.id],
+      );
       expect(rows[0].n).toBe(1);
     });
 
     it('a password change ends the other sessions, a deletion all of them', async () => {
       const userId = randomUUID();
       const [keep, other] = [await signIn(a, userId), await signIn(a, userId)];
-      await publish('warden.user.v1.password_changed', userEventsV1.UserPasswordChanged.encode({ userId, exceptSessionId: keep.session.id }).finish());
-      await waitFor(async () => (await a.sessions.findById(other.session.id))!.status === 'ENDED', { timeoutMs: 10_000, what: 'the other session to end' });
-      expect(await a.sessions.findById(other.session.id)).toMatchObject({ endReason: 'PASSWORD_CHANGED' });
+      await publish(
+        'warden.user.v1.password_changed',
+        userEventsV1.UserPasswordChanged.encode({
+          userId,
+          exceptSessionId: keep.session.id,
+        }).finish(),
+      );
+      await waitFor(async () => (await a.sessions.findById(other.session.id))!.status === 'ENDED', {
+        timeoutMs: 10_000,
+        what: 'the other session to end',
+      });
+      expect(await a.sessions.findById(other.session.id)).toMatchObject({
+        endReason: 'PASSWORD_CHANGED',
+      });
       expect((await a.sessions.findById(keep.session.id))!.status).toBe('ACTIVE');
       await publish('warden.user.v1.deleted', userEventsV1.UserDeleted.encode({ userId }).finish());
-      await waitFor(async () => (await a.sessions.findById(keep.session.id))!.status === 'ENDED', { timeoutMs: 10_000, what: 'the kept session to end' });
-      expect(await a.sessions.findById(keep.session.id)).toMatchObject({ endReason: 'USER_DELETED' });
+      await waitFor(async () => (await a.sessions.findById(keep.session.id))!.status === 'ENDED', {
+        timeoutMs: 10_000,
+        what: 'the kept session to end',
+      });
+      expect(await a.sessions.findById(keep.session.id)).toMatchObject({
+        endReason: 'USER_DELETED',
+      });
     });
   });
 
@@ -183,9 +270,14 @@ describe('session-service on Postgres and NATS', () => {
     const { userId, token, session } = await signIn(a);
     permissions.grant(userId, 'session.list:own', 'session.read:own');
     const client = sessionClient(b.address);
-    const { sessions } = await client.listActiveSessions({ userId, pageSize: 0, pageToken: '' }, { bearerToken: token });
+    const { sessions } = await client.listActiveSessions(
+      { userId, pageSize: 0, pageToken: '' },
+      bearer(token),
+    );
     expect(sessions.map((s) => s.id)).toEqual([session.id]);
-    await expect(client.getSession({ sessionId: session.id }, { bearerToken: token })).resolves.toMatchObject({ session: { id: session.id } });
+    await expect(
+      client.getSession({ sessionId: session.id }, bearer(token)),
+    ).resolves.toMatchObject({ session: { id: session.id } });
     client.close();
   });
 });

@@ -27,6 +27,7 @@ export class ActivityBuffer {
 
   /** Puts back a batch that could not be written, unless newer activity arrived meanwhile. */
   restore(batch: readonly Activity[]): void {
-    for (const activity of batch) this.record(activity.sessionId, activity.lastSeenTime, activity.idleExpireTime);
+    for (const activity of batch)
+      this.record(activity.sessionId, activity.lastSeenTime, activity.idleExpireTime);
   }
 }

@@ -24,7 +24,10 @@ describe('ActivityFlusher', () => {
     buffer.record(session.id, at(MINUTE), at(31 * MINUTE));
     expect(buffer.size).toBe(1);
     await flusher.flush();
-    expect(sessions.sessions.get(session.id)).toMatchObject({ lastSeenTime: at(2 * MINUTE), idleExpireTime: at(32 * MINUTE) });
+    expect(sessions.sessions.get(session.id)).toMatchObject({
+      lastSeenTime: at(2 * MINUTE),
+      idleExpireTime: at(32 * MINUTE),
+    });
     expect(buffer.size).toBe(0);
   });
 

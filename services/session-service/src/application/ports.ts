@@ -18,7 +18,11 @@ export type UserStatus = 'ACTIVE' | 'DISABLED';
  * RESOURCE_EXHAUSTED/ACCOUNT_LOCKED or UNAVAILABLE; a disabled user's right password succeeds.
  */
 export interface CredentialsVerifier {
-  verify(email: string, password: string, ctx: CallContext): Promise<{ userId: string; status: UserStatus }>;
+  verify(
+    email: string,
+    password: string,
+    ctx: CallContext,
+  ): Promise<{ userId: string; status: UserStatus }>;
 }
 
 /** Keyset position in a newest-first listing. */
@@ -61,7 +65,11 @@ export interface SessionRepository {
    * Locks the session, applies `change`, saves its result; returns the session as saved (or as
    * found when `change` returns nothing), undefined when there is no such session.
    */
-  update(id: string, change: (session: Session) => SessionChange | undefined, options?: WriteOptions): Promise<Session | undefined>;
+  update(
+    id: string,
+    change: (session: Session) => SessionChange | undefined,
+    options?: WriteOptions,
+  ): Promise<Session | undefined>;
   /**
    * Locks the user's sessions with status ACTIVE (serializing concurrent calls for one user), then
    * saves the changes `decide` returns (new sessions included). With `inbox`, does nothing and
@@ -78,5 +86,10 @@ export interface SessionRepository {
    * Claims up to `limit` ACTIVE sessions past their absolute expiry at `now` or idle since
    * before `idleCutoff`, skipping rows other sweepers hold, and saves what `expire` makes of them.
    */
-  expireDue(now: Date, idleCutoff: Date, limit: number, expire: (session: Session) => SessionChange | undefined): Promise<SessionChange[]>;
+  expireDue(
+    now: Date,
+    idleCutoff: Date,
+    limit: number,
+    expire: (session: Session) => SessionChange | undefined,
+  ): Promise<SessionChange[]>;
 }

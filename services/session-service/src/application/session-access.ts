@@ -14,7 +14,11 @@ export class SessionResource<I extends { sessionId: string }> {
 
   readonly resolve = async (input: I): Promise<ResourceRef> => {
     const session = await this.load(input);
-    return { type: 'session', id: input.sessionId, ...(session ? { ownerId: session.userId } : {}) };
+    return {
+      type: 'session',
+      id: input.sessionId,
+      ...(session ? { ownerId: session.userId } : {}),
+    };
   };
 
   load(input: I): Promise<Session | undefined> {

@@ -26,7 +26,8 @@ export class SessionCache {
     private readonly maxEntries: number,
     private readonly ttlMs: number,
   ) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`cache size must be a positive integer, got ${maxEntries}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`cache size must be a positive integer, got ${maxEntries}`);
   }
 
   get size(): number {
@@ -49,14 +50,16 @@ export class SessionCache {
   put(session: Session, nowMs: number, generation = this.generation): void {
     if (!this.trusted || generation !== this.generation) return;
     const previousHash = this.hashBySession.get(session.id);
-    if (previousHash !== undefined && previousHash !== session.tokenHash) this.entries.delete(previousHash);
+    if (previousHash !== undefined && previousHash !== session.tokenHash)
+      this.entries.delete(previousHash);
     this.entries.delete(session.tokenHash);
     this.entries.set(session.tokenHash, { session, loadedAt: nowMs });
     this.hashBySession.set(session.id, session.tokenHash);
     if (this.entries.size > this.maxEntries) {
       const [oldestHash, oldest] = this.entries.entries().next().value!;
       this.entries.delete(oldestHash);
-      if (this.hashBySession.get(oldest.session.id) === oldestHash) this.hashBySession.delete(oldest.session.id);
+      if (this.hashBySession.get(oldest.session.id) === oldestHash)
+        this.hashBySession.delete(oldest.session.id);
     }
   }
 

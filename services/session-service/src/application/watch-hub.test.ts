@@ -13,7 +13,9 @@ describe('WatchHub', () => {
     hub.publish(event('bob', 2));
     hub.publish(event('alice', 3));
     const signal = new AbortController().signal;
-    expect([await all.next(signal), await all.next(signal), await all.next(signal)].map((e) => e?.n)).toEqual([1, 2, 3]);
+    expect(
+      [await all.next(signal), await all.next(signal), await all.next(signal)].map((e) => e?.n),
+    ).toEqual([1, 2, 3]);
     expect([await alice.next(signal), await alice.next(signal)].map((e) => e?.n)).toEqual([1, 3]);
   });
 

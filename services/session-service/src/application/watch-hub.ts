@@ -41,7 +41,13 @@ export class WatchSubscription<T extends Watchable> {
       return;
     }
     if (this.queue.length >= this.capacity) {
-      this.fail(new AppError('RESOURCE_EXHAUSTED', 'WATCH_TOO_SLOW', `the watcher fell ${this.capacity} events behind; reconnect and re-validate`));
+      this.fail(
+        new AppError(
+          'RESOURCE_EXHAUSTED',
+          'WATCH_TOO_SLOW',
+          `the watcher fell ${this.capacity} events behind; reconnect and re-validate`,
+        ),
+      );
       return;
     }
     this.queue.push(event);
@@ -95,7 +101,9 @@ export class WatchHub<T extends Watchable> {
   }
 
   subscribe(userId: string | undefined): WatchSubscription<T> {
-    const subscription = new WatchSubscription<T>(userId, this.capacity, (s) => this.subscriptions.delete(s));
+    const subscription = new WatchSubscription<T>(userId, this.capacity, (s) =>
+      this.subscriptions.delete(s),
+    );
     this.subscriptions.add(subscription);
     return subscription;
   }

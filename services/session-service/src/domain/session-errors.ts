@@ -1,7 +1,8 @@
 import { AppError, notFound, unauthenticated } from '@warden/errors';
 
 /** A token that names no session (unknown, malformed, or replaced by a refresh). */
-export const tokenNotFound = (): AppError => unauthenticated('SESSION_NOT_FOUND', 'no session has this token');
+export const tokenNotFound = (): AppError =>
+  unauthenticated('SESSION_NOT_FOUND', 'no session has this token');
 
 export const sessionNotFound = (sessionId: string): AppError =>
   notFound('SESSION_NOT_FOUND', `session ${sessionId} does not exist`, { session_id: sessionId });

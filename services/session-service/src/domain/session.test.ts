@@ -14,7 +14,13 @@ describe('a new session', () => {
       now: T0,
       lifetimes: someSettings({ absoluteTtlMs: 24 * HOUR, idleTimeoutMs: 30 * MINUTE }),
     });
-    expect(session).toMatchObject({ status: 'ACTIVE', createTime: T0, lastSeenTime: T0, endTime: null, endReason: null });
+    expect(session).toMatchObject({
+      status: 'ACTIVE',
+      createTime: T0,
+      lastSeenTime: T0,
+      endTime: null,
+      endReason: null,
+    });
     expect(session.expireTime).toEqual(at(24 * HOUR));
     expect(session.idleExpireTime).toEqual(at(30 * MINUTE));
   });
@@ -35,13 +41,21 @@ describe('a new session', () => {
 describe('asOf', () => {
   it('reads a session past its idle expiry as expired at that instant', () => {
     const session = aSession();
-    expect(asOf(session, at(30 * MINUTE))).toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT', endTime: session.idleExpireTime });
+    expect(asOf(session, at(30 * MINUTE))).toMatchObject({
+      status: 'EXPIRED',
+      endReason: 'IDLE_TIMEOUT',
+      endTime: session.idleExpireTime,
+    });
     expect(asOf(session, at(30 * MINUTE - 1)).status).toBe('ACTIVE');
   });
 
   it('prefers the absolute expiry when both have passed', () => {
     const session = aSession();
-    expect(asOf(session, at(25 * HOUR))).toMatchObject({ status: 'EXPIRED', endReason: 'ABSOLUTE_TIMEOUT', endTime: session.expireTime });
+    expect(asOf(session, at(25 * HOUR))).toMatchObject({
+      status: 'EXPIRED',
+      endReason: 'ABSOLUTE_TIMEOUT',
+      endTime: session.expireTime,
+    });
   });
 
   it('leaves an ended session as it is', () => {
@@ -54,8 +68,12 @@ describe('assertUsable', () => {
   it('refuses ended and expired sessions with their reasons', () => {
     const session = aSession();
     expect(() => assertUsable(session, at(MINUTE))).not.toThrow();
-    expect(() => assertUsable(end(session, 'ADMIN', at(MINUTE))!, at(MINUTE))).toThrow(expect.objectContaining({ kind: 'UNAUTHENTICATED', reason: 'SESSION_ENDED' }));
-    expect(() => assertUsable(session, at(31 * MINUTE))).toThrow(expect.objectContaining({ kind: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' }));
+    expect(() => assertUsable(end(session, 'ADMIN', at(MINUTE))!, at(MINUTE))).toThrow(
+      expect.objectContaining({ kind: 'UNAUTHENTICATED', reason: 'SESSION_ENDED' }),
+    );
+    expect(() => assertUsable(session, at(31 * MINUTE))).toThrow(
+      expect.objectContaining({ kind: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' }),
+    );
   });
 });
 
@@ -65,13 +83,19 @@ describe('touch and rotate', () => {
     const touched = touch(session, at(20 * MINUTE), 30 * MINUTE);
     expect(touched.lastSeenTime).toEqual(at(20 * MINUTE));
     expect(touched.idleExpireTime).toEqual(at(50 * MINUTE));
-    expect(touch(session, at(24 * HOUR - MINUTE), 30 * MINUTE).idleExpireTime).toEqual(session.expireTime);
+    expect(touch(session, at(24 * HOUR - MINUTE), 30 * MINUTE).idleExpireTime).toEqual(
+      session.expireTime,
+    );
   });
 
   it('rotate replaces the token hash and keeps the absolute expiry', () => {
     const session = aSession();
     const rotated = rotate(session, 'new-hash', at(MINUTE), 30 * MINUTE);
-    expect(rotated).toMatchObject({ tokenHash: 'new-hash', expireTime: session.expireTime, lastSeenTime: at(MINUTE) });
+    expect(rotated).toMatchObject({
+      tokenHash: 'new-hash',
+      expireTime: session.expireTime,
+      lastSeenTime: at(MINUTE),
+    });
   });
 });
 
@@ -88,7 +112,11 @@ describe('end and expire', () => {
 
   it('expire records the expiry reached, and nothing for a live or stopped session', () => {
     const session = aSession();
-    expect(expire(session, at(HOUR))).toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT', endTime: session.idleExpireTime });
+    expect(expire(session, at(HOUR))).toMatchObject({
+      status: 'EXPIRED',
+      endReason: 'IDLE_TIMEOUT',
+      endTime: session.idleExpireTime,
+    });
     expect(expire(session, at(MINUTE))).toBeUndefined();
     expect(expire(end(session, 'LOGOUT', at(MINUTE))!, at(HOUR))).toBeUndefined();
   });

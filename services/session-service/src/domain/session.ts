@@ -74,30 +74,51 @@ export function asOf(session: Session, now: Date): Session {
   if (session.status !== 'ACTIVE') return session;
   const at = now.getTime();
   if (at >= session.expireTime.getTime()) {
-    return { ...session, status: 'EXPIRED', endReason: 'ABSOLUTE_TIMEOUT', endTime: session.expireTime };
+    return {
+      ...session,
+      status: 'EXPIRED',
+      endReason: 'ABSOLUTE_TIMEOUT',
+      endTime: session.expireTime,
+    };
   }
   if (at >= session.idleExpireTime.getTime()) {
-    return { ...session, status: 'EXPIRED', endReason: 'IDLE_TIMEOUT', endTime: session.idleExpireTime };
+    return {
+      ...session,
+      status: 'EXPIRED',
+      endReason: 'IDLE_TIMEOUT',
+      endTime: session.idleExpireTime,
+    };
   }
   return session;
 }
 
-export const isActiveAt = (session: Session, now: Date): boolean => asOf(session, now).status === 'ACTIVE';
+export const isActiveAt = (session: Session, now: Date): boolean =>
+  asOf(session, now).status === 'ACTIVE';
 
 /** Refuses a token whose session is not active at `now`, with the reason the proto names. */
 export function assertUsable(session: Session, now: Date): void {
   const current = asOf(session, now);
   if (current.status === 'ENDED') throw unauthenticated('SESSION_ENDED', 'the session has ended');
-  if (current.status === 'EXPIRED') throw unauthenticated('SESSION_EXPIRED', 'the session has expired');
+  if (current.status === 'EXPIRED')
+    throw unauthenticated('SESSION_EXPIRED', 'the session has expired');
 }
 
 /** Activity at `now`: last seen moves forward and the idle expiry slides. */
 export function touch(session: Session, now: Date, idleTimeoutMs: number): Session {
-  return { ...session, lastSeenTime: now, idleExpireTime: slidIdleExpiry(now, session.expireTime, idleTimeoutMs) };
+  return {
+    ...session,
+    lastSeenTime: now,
+    idleExpireTime: slidIdleExpiry(now, session.expireTime, idleTimeoutMs),
+  };
 }
 
 /** A new token for the same session; counts as activity. */
-export function rotate(session: Session, tokenHash: string, now: Date, idleTimeoutMs: number): Session {
+export function rotate(
+  session: Session,
+  tokenHash: string,
+  now: Date,
+  idleTimeoutMs: number,
+): Session {
   return { ...touch(session, now, idleTimeoutMs), tokenHash };
 }
 

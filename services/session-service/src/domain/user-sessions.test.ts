@@ -17,7 +17,9 @@ describe('makeRoomForOneMore', () => {
   it('ends the oldest sessions so that one more fits', () => {
     const changes = makeRoomForOneMore(sessions, now, 2);
     expect(changes.map((c) => c.session.createTime)).toEqual([at(MINUTE), at(2 * MINUTE)]);
-    expect(changes.every((c) => c.event === 'ended' && c.session.endReason === 'REPLACED_BY_LIMIT')).toBe(true);
+    expect(
+      changes.every((c) => c.event === 'ended' && c.session.endReason === 'REPLACED_BY_LIMIT'),
+    ).toBe(true);
   });
 
   it('does not count sessions that already stopped', () => {
@@ -36,6 +38,8 @@ describe('endAllExcept', () => {
   });
 
   it('ends all when nothing is kept', () => {
-    expect(endAllExcept([aSession(), aSession()], undefined, 'USER_DISABLED', at(MINUTE))).toHaveLength(2);
+    expect(
+      endAllExcept([aSession(), aSession()], undefined, 'USER_DISABLED', at(MINUTE)),
+    ).toHaveLength(2);
   });
 });

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { AllowAllChecker } from '@warden/bus';
 import { createPool, migrate } from '@warden/db';
 import { callUnary, createClient, createMetrics, GrpcServer } from '@warden/grpc';
@@ -30,20 +36,37 @@ export async function startNoopServer(): Promise<BenchTarget> {
   const response = constantResponse();
   const handlers: UntypedServiceImplementation = {};
   for (const name of Object.keys(sessionv1.SessionServiceService)) handlers[name] = () => undefined;
-  handlers.validateSession = (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(null, response);
+  handlers.validateSession = (
+    _call: ServerUnaryCall<unknown, unknown>,
+    callback: sendUnaryData<unknown>,
+  ) => callback(null, response);
   server.addService(sessionv1.SessionServiceService, handlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
-  return { address: `127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
+  return {
+    address: `127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
 }
 
 /** The server kit (identity, trace, metrics, error mapping) around a constant answer: what the kit itself costs. */
 export async function startKitNoopServer(): Promise<BenchTarget> {
-  const server = new GrpcServer({ serviceName: 'kit-noop', logger, host: '127.0.0.1', port: 0, maxMessageBytes: 65_536, serviceKeys: KEYS, rpcDuration: createMetrics('kit-noop').rpcDuration });
+  const server = new GrpcServer({
+    serviceName: 'kit-noop',
+    logger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 65_536,
+    serviceKeys: KEYS,
+    rpcDuration: createMetrics('kit-noop').rpcDuration,
+  });
   const response = constantResponse();
   const handlers: Record<string, () => Promise<unknown>> = {};
-  for (const name of Object.keys(sessionv1.SessionServiceService)) handlers[name] = async () => response;
+  for (const name of Object.keys(sessionv1.SessionServiceService))
+    handlers[name] = async () => response;
   server.addService(sessionv1.SessionServiceService, handlers as never);
   const address = `127.0.0.1:${await server.listen()}`;
   return { address, stop: () => server.shutdown(1_000) };
@@ -52,7 +75,16 @@ export async function startKitNoopServer(): Promise<BenchTarget> {
 function constantResponse(): sessionv1.ValidateSessionResponse {
   const now = new Date();
   return sessionv1.ValidateSessionResponse.fromPartial({
-    session: { id: randomUUID(), userId: randomUUID(), status: 1, createTime: now, expireTime: now, idleExpireTime: now, lastSeenTime: now, client: { ipAddress: '127.0.0.1', userAgent: 'bench' } },
+    session: {
+      id: randomUUID(),
+      userId: randomUUID(),
+      status: 1,
+      createTime: now,
+      expireTime: now,
+      idleExpireTime: now,
+      lastSeenTime: now,
+      client: { ipAddress: '127.0.0.1', userAgent: 'bench' },
+    },
   });
 }
 
@@ -62,10 +94,19 @@ function constantResponse(): sessionv1.ValidateSessionResponse {
  */
 export async function startSessionServer(): Promise<BenchTarget & { token: string }> {
   const schema = uniqueName('bench_session');
-  const pool = createPool({ url: TEST_DATABASE_URL, schema, poolSize: 10, applicationName: 'bench' });
+  const pool = createPool({
+    url: TEST_DATABASE_URL,
+    schema,
+    poolSize: 10,
+    applicationName: 'bench',
+  });
   await migrate(pool, { schema, migrationsDir: MIGRATIONS_DIR });
   const prisma = createPrismaClient(pool, schema);
-  const credentials = new FakeCredentialsVerifier().addUser('bench@example.com', 'bench password', randomUUID());
+  const credentials = new FakeCredentialsVerifier().addUser(
+    'bench@example.com',
+    'bench password',
+    randomUUID(),
+  );
   const app = createSessionApp({
     sessions: new PrismaSessionRepository(prisma),
     credentials,
@@ -90,7 +131,11 @@ export async function startSessionServer(): Promise<BenchTarget & { token: strin
   });
   const address = `127.0.0.1:${await server.listen()}`;
   const client = benchClient(address);
-  const { token } = await callUnary(client.raw.startSession, client.raw, { email: 'bench@example.com', password: 'bench password', requestId: '' });
+  const { token } = await callUnary(client.raw.startSession, client.raw, {
+    email: 'bench@example.com',
+    password: 'bench password',
+    requestId: '',
+  });
   await client.validate(token);
   client.close();
   return {

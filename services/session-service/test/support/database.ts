@@ -23,9 +23,14 @@ export async function migratedSchema(prefix = 'session'): Promise<MigratedSchema
 }
 
 /** The outbox as (kind, session id), oldest first. */
-export async function outboxEvents(schema: TestSchema): Promise<Array<{ kind: string; sessionId: string }>> {
+export async function outboxEvents(
+  schema: TestSchema,
+): Promise<Array<{ kind: string; sessionId: string }>> {
   const { rows } = await schema.pool.query<{ subject: string; headers: Record<string, string> }>(
     'SELECT subject, headers FROM outbox ORDER BY create_time, id',
   );
-  return rows.map((r) => ({ kind: r.subject.slice('warden.session.v1.'.length), sessionId: r.headers['ce-subject']! }));
+  return rows.map((r) => ({
+    kind: r.subject.slice('warden.session.v1.'.length),
+    sessionId: r.headers['ce-subject']!,
+  }));
 }

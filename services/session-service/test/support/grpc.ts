@@ -10,24 +10,39 @@ export const KEYS = {
   gateway: 'dev-key-gateway-000000000',
 };
 
-type Ctx = Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>;
+type Ctx = Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>;
 
 /** A typed SessionService client with promise methods, as a calling service would use it. */
 export function sessionClient(address: string, serviceKey: string = KEYS.gateway) {
-  const client = createClient(sessionv1.SessionServiceClient, { address, serviceKey, maxAttempts: 2 });
+  const client = createClient(sessionv1.SessionServiceClient, {
+    address,
+    serviceKey,
+    maxAttempts: 2,
+  });
   const call =
     <Req, Res>(method: Parameters<typeof callUnary<Req, Res>>[0]) =>
     (request: Req, ctx?: Ctx) =>
       callUnary<Req, Res>(method, client, request, ctx);
   return {
     raw: client,
-    startSession: call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(client.startSession),
-    validateSession: call<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse>(client.validateSession),
+    startSession: call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+      client.startSession,
+    ),
+    validateSession: call<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse>(
+      client.validateSession,
+    ),
     getSession: call<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse>(client.getSession),
-    listActiveSessions: call<sessionv1.ListActiveSessionsRequest, sessionv1.ListActiveSessionsResponse>(client.listActiveSessions),
-    refreshSession: call<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse>(client.refreshSession),
+    listActiveSessions: call<
+      sessionv1.ListActiveSessionsRequest,
+      sessionv1.ListActiveSessionsResponse
+    >(client.listActiveSessions),
+    refreshSession: call<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse>(
+      client.refreshSession,
+    ),
     endSession: call<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse>(client.endSession),
-    endUserSessions: call<sessionv1.EndUserSessionsRequest, sessionv1.EndUserSessionsResponse>(client.endUserSessions),
+    endUserSessions: call<sessionv1.EndUserSessionsRequest, sessionv1.EndUserSessionsResponse>(
+      client.endUserSessions,
+    ),
     close: () => client.close(),
   };
 }

@@ -23,7 +23,9 @@ let tokens = 0;
 /** A well-formed token (not random: tests compare them). */
 export const aToken = (): string => `wst_${String(++tokens).padStart(43, 'A')}`;
 
-export function aSession(overrides: Partial<Session> & { token?: string; now?: Date } = {}): Session {
+export function aSession(
+  overrides: Partial<Session> & { token?: string; now?: Date } = {},
+): Session {
   const { token, now, ...fields } = overrides;
   const base = newSession({
     id: randomUUID(),
@@ -46,7 +48,10 @@ export function aStartSessionCommand(overrides: Partial<StartSession> = {}): Sta
   };
 }
 
-export function aServiceContext(service = 'gateway', user?: { userId: string; sessionId?: string }): CallContext {
+export function aServiceContext(
+  service = 'gateway',
+  user?: { userId: string; sessionId?: string },
+): CallContext {
   return {
     service: { name: service },
     requestId: randomUUID(),

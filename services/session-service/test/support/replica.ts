@@ -3,7 +3,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import type { GrpcServer } from '@warden/grpc';
 import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
-import { followSessionEvents, type SessionEventFeed } from '../../src/adapters/nats/session-event-feed.js';
+import {
+  followSessionEvents,
+  type SessionEventFeed,
+} from '../../src/adapters/nats/session-event-feed.js';
 import { PrismaIdempotencyStore } from '../../src/adapters/prisma/prisma-idempotency-store.js';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import type { Clock } from '../../src/application/ports.js';
@@ -25,7 +28,12 @@ export interface Replica extends SessionApp {
 export async function startReplica(
   db: MigratedSchema,
   nc: NatsConnection,
-  deps: { credentials: FakeCredentialsVerifier; permissions: TablePermissionChecker; clock?: Clock; settings?: Partial<SessionSettings> },
+  deps: {
+    credentials: FakeCredentialsVerifier;
+    permissions: TablePermissionChecker;
+    clock?: Clock;
+    settings?: Partial<SessionSettings>;
+  },
 ): Promise<Replica> {
   const sessions = new PrismaSessionRepository(db.prisma);
   const app = createSessionApp({
@@ -44,7 +52,13 @@ export async function startReplica(
   const feed: SessionEventFeed = followSessionEvents(nc, app.cache, app.hub, silentLogger);
   await nc.flush();
   app.flusher.start();
-  const server: GrpcServer = createSessionServer(app, { logger: silentLogger, host: '127.0.0.1', port: 0, maxMessageBytes: 65_536, serviceKeys: KEYS });
+  const server: GrpcServer = createSessionServer(app, {
+    logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 65_536,
+    serviceKeys: KEYS,
+  });
   const address = `127.0.0.1:${await server.listen()}`;
   return {
     ...app,

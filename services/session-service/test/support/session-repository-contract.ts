@@ -16,11 +16,15 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 const started = (session: Session): SessionChange => ({ session, event: 'started' });
 
 /** One contract, run against the memory and the Prisma adapter. */
-export function sessionRepositoryContract(name: string, fixture: () => Promise<RepositoryFixture>): void {
+export function sessionRepositoryContract(
+  name: string,
+  fixture: () => Promise<RepositoryFixture>,
+): void {
   describe(`SessionRepository contract: ${name}`, () => {
     async function withSessions(...list: Session[]) {
       const f = await fixture();
-      for (const session of list) await f.sessions.updateUserSessions(session.userId, () => [started(session)]);
+      for (const session of list)
+        await f.sessions.updateUserSessions(session.userId, () => [started(session)]);
       return f;
     }
 
@@ -47,7 +51,9 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const { sessions, events } = await withSessions(session);
       expect(await sessions.update(session.id, () => undefined)).toEqual(session);
       const ended = end(session, 'LOGOUT', at(MINUTE))!;
-      expect(await sessions.update(session.id, () => ({ session: ended, event: 'ended' }))).toEqual(ended);
+      expect(await sessions.update(session.id, () => ({ session: ended, event: 'ended' }))).toEqual(
+        ended,
+      );
       expect(await sessions.findById(session.id)).toEqual(ended);
       expect((await events()).map((e) => e.kind)).toEqual(['started', 'ended']);
     });
@@ -68,7 +74,11 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const session = aSession();
       const { sessions } = await withSessions(session);
       const rotated = rotate(session, 'f'.repeat(64), at(MINUTE), 30 * MINUTE);
-      await sessions.update(session.id, () => ({ session: rotated, event: 'refreshed', rotatedTokenHash: session.tokenHash }));
+      await sessions.update(session.id, () => ({
+        session: rotated,
+        event: 'refreshed',
+        rotatedTokenHash: session.tokenHash,
+      }));
       expect(await sessions.findByTokenHash(session.tokenHash)).toBeUndefined();
       expect(await sessions.findByTokenHash('f'.repeat(64))).toEqual(rotated);
       expect(await sessions.findByRotatedTokenHash(session.tokenHash)).toEqual(rotated);
@@ -79,11 +89,17 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const list = [0, 1, 2, 3].map((m) => aSession({ userId, now: at(m * MINUTE) }));
       const other = aSession();
       const { sessions } = await withSessions(...list, other);
-      await sessions.update(list[1]!.id, (s) => ({ session: end(s, 'LOGOUT', at(5 * MINUTE))!, event: 'ended' }));
+      await sessions.update(list[1]!.id, (s) => ({
+        session: end(s, 'LOGOUT', at(5 * MINUTE))!,
+        event: 'ended',
+      }));
       const now = at(5 * MINUTE);
       const first = await sessions.listActive(userId, now, 2);
       expect(first.map((s) => s.id)).toEqual([list[3]!.id, list[2]!.id]);
-      const rest = await sessions.listActive(userId, now, 2, { createTime: first[1]!.createTime, id: first[1]!.id });
+      const rest = await sessions.listActive(userId, now, 2, {
+        createTime: first[1]!.createTime,
+        id: first[1]!.id,
+      });
       expect(rest.map((s) => s.id)).toEqual([list[0]!.id]);
       expect(await sessions.listActive(userId, at(31 * MINUTE), 10)).toHaveLength(2);
       expect(await sessions.listActive(userId, at(33 * MINUTE + 1), 10)).toHaveLength(0);
@@ -93,10 +109,16 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const userId = aUserId();
       const list = [aSession({ userId }), aSession({ userId }), aSession({ userId })];
       const { sessions } = await withSessions(...list);
-      const ids = list.map((s) => s.id).sort().reverse();
+      const ids = list
+        .map((s) => s.id)
+        .sort()
+        .reverse();
       const page = await sessions.listActive(userId, at(MINUTE), 2);
       expect(page.map((s) => s.id)).toEqual(ids.slice(0, 2));
-      const next = await sessions.listActive(userId, at(MINUTE), 2, { createTime: page[1]!.createTime, id: page[1]!.id });
+      const next = await sessions.listActive(userId, at(MINUTE), 2, {
+        createTime: page[1]!.createTime,
+        id: page[1]!.id,
+      });
       expect(next.map((s) => s.id)).toEqual(ids.slice(2));
     });
 
@@ -105,7 +127,10 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const { sessions } = await withSessions();
       const startOne = (minute: number) => {
         const session = aSession({ userId, now: at(minute) });
-        return sessions.updateUserSessions(userId, (active) => [...makeRoomForOneMore(active, at(minute), 2), started(session)]);
+        return sessions.updateUserSessions(userId, (active) => [
+          ...makeRoomForOneMore(active, at(minute), 2),
+          started(session),
+        ]);
       };
       await Promise.all([1, 2, 3, 4, 5].map(startOne));
       expect(await sessions.listActive(userId, at(MINUTE), 10)).toHaveLength(2);
@@ -115,7 +140,11 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       const session = aSession();
       const { sessions, events } = await withSessions(session);
       const inbox = { consumer: 'test-consumer', eventId: randomUUID() };
-      const endAll = (active: Session[]) => active.map((s) => ({ session: end(s, 'USER_DISABLED', at(MINUTE))!, event: 'ended' as const }));
+      const endAll = (active: Session[]) =>
+        active.map((s) => ({
+          session: end(s, 'USER_DISABLED', at(MINUTE))!,
+          event: 'ended' as const,
+        }));
       expect(await sessions.updateUserSessions(session.userId, endAll, { inbox })).toHaveLength(1);
       expect(await sessions.updateUserSessions(session.userId, endAll, { inbox })).toBeUndefined();
       expect((await events()).map((e) => e.kind)).toEqual(['started', 'ended']);
@@ -124,15 +153,27 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
     it('records activity forward only, and only on active sessions', async () => {
       const [live, stopped] = [aSession(), aSession()];
       const { sessions } = await withSessions(live, stopped);
-      await sessions.update(stopped.id, (s) => ({ session: end(s, 'LOGOUT', at(MINUTE))!, event: 'ended' }));
+      await sessions.update(stopped.id, (s) => ({
+        session: end(s, 'LOGOUT', at(MINUTE))!,
+        event: 'ended',
+      }));
       const later = touch(live, at(10 * MINUTE), 30 * MINUTE);
       await sessions.recordActivity([
-        { sessionId: live.id, lastSeenTime: later.lastSeenTime, idleExpireTime: later.idleExpireTime },
+        {
+          sessionId: live.id,
+          lastSeenTime: later.lastSeenTime,
+          idleExpireTime: later.idleExpireTime,
+        },
         { sessionId: stopped.id, lastSeenTime: at(10 * MINUTE), idleExpireTime: at(40 * MINUTE) },
         { sessionId: randomUUID(), lastSeenTime: at(10 * MINUTE), idleExpireTime: at(40 * MINUTE) },
       ]);
-      await sessions.recordActivity([{ sessionId: live.id, lastSeenTime: at(5 * MINUTE), idleExpireTime: at(35 * MINUTE) }]);
-      expect(await sessions.findById(live.id)).toMatchObject({ lastSeenTime: at(10 * MINUTE), idleExpireTime: at(40 * MINUTE) });
+      await sessions.recordActivity([
+        { sessionId: live.id, lastSeenTime: at(5 * MINUTE), idleExpireTime: at(35 * MINUTE) },
+      ]);
+      expect(await sessions.findById(live.id)).toMatchObject({
+        lastSeenTime: at(10 * MINUTE),
+        idleExpireTime: at(40 * MINUTE),
+      });
       expect((await sessions.findById(stopped.id))!.lastSeenTime).toEqual(T0);
     });
 
@@ -148,7 +189,11 @@ export function sessionRepositoryContract(name: string, fixture: () => Promise<R
       expect(await sessions.expireDue(now, now, 2, apply)).toHaveLength(2);
       expect(await sessions.expireDue(now, now, 2, apply)).toHaveLength(1);
       expect(await sessions.expireDue(now, now, 2, apply)).toHaveLength(0);
-      expect(await sessions.findById(idle.id)).toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT', endTime: idle.idleExpireTime });
+      expect(await sessions.findById(idle.id)).toMatchObject({
+        status: 'EXPIRED',
+        endReason: 'IDLE_TIMEOUT',
+        endTime: idle.idleExpireTime,
+      });
       expect((await sessions.findById(fresh.id))!.status).toBe('ACTIVE');
       expect((await events()).filter((e) => e.kind === 'expired')).toHaveLength(3);
     });

@@ -1,4 +1,17 @@
-import { freePort, startServiceProcess, TEST_DATABASE_URL, TEST_NATS_URL, testSchema, uniqueName, waitServing, type ServiceProcess, type TestSchema } from '@warden/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { STREAMS } from '@warden/events';
+import {
+  freePort,
+  startServiceProcess,
+  TEST_DATABASE_URL,
+  TEST_NATS_URL,
+  testSchema,
+  uniqueName,
+  waitServing,
+  type ServiceProcess,
+  type TestSchema,
+} from '@warden/testing';
 
 export interface Stack {
   user: string;
@@ -20,32 +33,102 @@ const host = (port: number) => `127.0.0.1:${port}`;
  * Postgres and NATS. session-service's sweeper runs once at start and then not for an hour, so
  * expiry is seen through validation alone.
  */
-export async function startStack(options: { adminEmail: string; maxFailures: number }): Promise<Stack> {
+export async function startStack(options: {
+  adminEmail: string;
+  maxFailures: number;
+}): Promise<Stack> {
+  const durables = { authz: uniqueName('authz_test'), session: uniqueName('session_test') };
   const schemas = {
     user: await testSchema('st_user'),
     authz: await testSchema('st_authz'),
     session: await testSchema('st_session'),
   };
-  const ports = { user: await freePort(), authz: await freePort(), a: await freePort(), b: await freePort(), c: await freePort() };
-  const common = { DATABASE_URL: TEST_DATABASE_URL, NATS_URL: TEST_NATS_URL, WARDEN_GRPC_HOST: '127.0.0.1', WARDEN_METRICS_HOST: '127.0.0.1' };
-  const addresses = { WARDEN_AUTHZ_ADDRESS: host(ports.authz), WARDEN_SESSION_ADDRESS: host(ports.a) };
-  const user = { ...common, ...addresses, WARDEN_DATABASE_SCHEMA: schemas.user.schema, WARDEN_PASSWORD_HASHING_PROFILE: 'test', WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024', WARDEN_PASSWORD_HASHING_ITERATIONS: '1', WARDEN_LOCKOUT_MAX_FAILURES: String(options.maxFailures) };
-  const authz = { ...common, ...addresses, WARDEN_DATABASE_SCHEMA: schemas.authz.schema, WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail, WARDEN_WORKER_USER_EVENTS_DURABLE: uniqueName('authz_test'), WARDEN_WORKER_METRICS_PORT: String(await freePort()) };
-  const session = { ...common, WARDEN_AUTHZ_ADDRESS: host(ports.authz), WARDEN_USER_SERVICE_ADDRESS: host(ports.user), WARDEN_DATABASE_SCHEMA: schemas.session.schema, WARDEN_EVENTS_USER_EVENTS_DURABLE: uniqueName('session_test'), WARDEN_SWEEPER_INTERVAL: '1h', WARDEN_METRICS_PORT: '0' };
-  const short = { ...session, WARDEN_SESSION_IDLE_TIMEOUT: '2s', WARDEN_SESSION_ABSOLUTE_TTL: '4s', WARDEN_SESSION_LAST_SEEN_FLUSH_INTERVAL: '200ms' };
+  const ports = {
+    user: await freePort(),
+    authz: await freePort(),
+    a: await freePort(),
+    b: await freePort(),
+    c: await freePort(),
+  };
+  const common = {
+    DATABASE_URL: TEST_DATABASE_URL,
+    NATS_URL: TEST_NATS_URL,
+    WARDEN_GRPC_HOST: '127.0.0.1',
+    WARDEN_METRICS_HOST: '127.0.0.1',
+  };
+  const addresses = {
+    WARDEN_AUTHZ_ADDRESS: host(ports.authz),
+    WARDEN_SESSION_ADDRESS: host(ports.a),
+  };
+  const user = {
+    ...common,
+    ...addresses,
+    WARDEN_DATABASE_SCHEMA: schemas.user.schema,
+    WARDEN_PASSWORD_HASHING_PROFILE: 'test',
+    WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024',
+    WARDEN_PASSWORD_HASHING_ITERATIONS: '1',
+    WARDEN_LOCKOUT_MAX_FAILURES: String(options.maxFailures),
+  };
+  const authz = {
+    ...common,
+    ...addresses,
+    WARDEN_DATABASE_SCHEMA: schemas.authz.schema,
+    WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail,
+    WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
+    WARDEN_WORKER_METRICS_PORT: String(await freePort()),
+  };
+  const session = {
+    ...common,
+    WARDEN_AUTHZ_ADDRESS: host(ports.authz),
+    WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
+    WARDEN_DATABASE_SCHEMA: schemas.session.schema,
+    WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
+    WARDEN_SWEEPER_INTERVAL: '1h',
+    WARDEN_METRICS_PORT: '0',
+  };
+  const short = {
+    ...session,
+    WARDEN_SESSION_IDLE_TIMEOUT: '2s',
+    WARDEN_SESSION_ABSOLUTE_TTL: '4s',
+    WARDEN_SESSION_LAST_SEEN_FLUSH_INTERVAL: '200ms',
+  };
   const processes = [
-    startServiceProcess('user-service', 'main.ts', { ...user, WARDEN_GRPC_PORT: String(ports.user), WARDEN_METRICS_PORT: String(await freePort()) }),
-    startServiceProcess('user-service', 'worker.ts', { ...user, WARDEN_METRICS_PORT: String(await freePort()) }),
-    startServiceProcess('authz-service', 'main.ts', { ...authz, WARDEN_GRPC_PORT: String(ports.authz), WARDEN_METRICS_PORT: String(await freePort()) }),
-    startServiceProcess('authz-service', 'worker.ts', { ...authz, WARDEN_METRICS_PORT: String(await freePort()) }),
-    startServiceProcess('session-service', 'main.ts', { ...session, WARDEN_GRPC_PORT: String(ports.a) }),
-    startServiceProcess('session-service', 'main.ts', { ...session, WARDEN_GRPC_PORT: String(ports.b) }),
-    startServiceProcess('session-service', 'main.ts', { ...short, WARDEN_GRPC_PORT: String(ports.c) }),
+    startServiceProcess('user-service', 'main.ts', {
+      ...user,
+      WARDEN_GRPC_PORT: String(ports.user),
+      WARDEN_METRICS_PORT: String(await freePort()),
+    }),
+    startServiceProcess('user-service', 'worker.ts', {
+      ...user,
+      WARDEN_METRICS_PORT: String(await freePort()),
+    }),
+    startServiceProcess('authz-service', 'main.ts', {
+      ...authz,
+      WARDEN_GRPC_PORT: String(ports.authz),
+      WARDEN_METRICS_PORT: String(await freePort()),
+    }),
+    startServiceProcess('authz-service', 'worker.ts', {
+      ...authz,
+      WARDEN_METRICS_PORT: String(await freePort()),
+    }),
+    startServiceProcess('session-service', 'main.ts', {
+      ...session,
+      WARDEN_GRPC_PORT: String(ports.a),
+    }),
+    startServiceProcess('session-service', 'main.ts', {
+      ...session,
+      WARDEN_GRPC_PORT: String(ports.b),
+    }),
+    startServiceProcess('session-service', 'main.ts', {
+      ...short,
+      WARDEN_GRPC_PORT: String(ports.c),
+    }),
     startServiceProcess('session-service', 'worker.ts', session),
   ];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop(5_000)));
     await Promise.all(Object.values(schemas).map((s) => s.drop()));
+    await deleteDurables(Object.values(durables));
   };
   try {
     await Promise.all([
@@ -59,5 +142,23 @@ export async function startStack(options: { adminEmail: string; maxFailures: num
     await stop();
     throw error;
   }
-  return { user: host(ports.user), authz: host(ports.authz), sessionA: host(ports.a), sessionB: host(ports.b), sessionShort: host(ports.c), schemas, processes, stop };
+  return {
+    user: host(ports.user),
+    authz: host(ports.authz),
+    sessionA: host(ports.a),
+    sessionB: host(ports.b),
+    sessionShort: host(ports.c),
+    schemas,
+    processes,
+    stop,
+  };
+}
+
+/** The test's durable consumers on WARDEN_USER, so they do not pile up on the shared server. */
+async function deleteDurables(names: string[]): Promise<void> {
+  const nc = await connect({ servers: TEST_NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  for (const name of names)
+    await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
+  await nc.close();
 }

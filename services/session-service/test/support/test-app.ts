@@ -18,7 +18,14 @@ export interface TestApp extends SessionApp {
 export const silentLogger = createLogger({ service: 'session-service-test', level: 'silent' });
 
 /** The real application over memory adapters, a fake user-service and a clock tests move. */
-export function testApp(overrides: { settings?: Partial<SessionSettings>; allowedWatchers?: string[]; queueSize?: number; cacheTtlMs?: number } = {}): TestApp {
+export function testApp(
+  overrides: {
+    settings?: Partial<SessionSettings>;
+    allowedWatchers?: string[];
+    queueSize?: number;
+    cacheTtlMs?: number;
+  } = {},
+): TestApp {
   const sessions = new MemorySessionRepository();
   const credentials = new FakeCredentialsVerifier();
   const permissions = new TablePermissionChecker();
@@ -32,7 +39,10 @@ export function testApp(overrides: { settings?: Partial<SessionSettings>; allowe
     ids: { newId: () => randomUUID() },
     settings: someSettings(overrides.settings),
     cache: { maxEntries: 1_000, ttlMs: overrides.cacheTtlMs ?? 10_000 },
-    watch: { allowedServices: overrides.allowedWatchers ?? ['gateway'], queueSize: overrides.queueSize ?? 16 },
+    watch: {
+      allowedServices: overrides.allowedWatchers ?? ['gateway'],
+      queueSize: overrides.queueSize ?? 16,
+    },
     lastSeenFlushIntervalMs: 1_000,
     logger: silentLogger,
   });

@@ -17,10 +17,23 @@ export class GrpcCredentialsVerifier implements CredentialsVerifier {
     this.deadlineMs = options.deadlineMs ?? 5_000;
   }
 
-  async verify(email: string, password: string, ctx: CallContext): Promise<{ userId: string; status: UserStatus }> {
+  async verify(
+    email: string,
+    password: string,
+    ctx: CallContext,
+  ): Promise<{ userId: string; status: UserStatus }> {
     try {
-      const response = await callUnary(this.client.verifyCredentials, this.client, { email, password }, forwarded(ctx), this.deadlineMs);
-      return { userId: response.userId, status: response.status === userv1.UserStatus.USER_STATUS_ACTIVE ? 'ACTIVE' : 'DISABLED' };
+      const response = await callUnary(
+        this.client.verifyCredentials,
+        this.client,
+        { email, password },
+        forwarded(ctx),
+        this.deadlineMs,
+      );
+      return {
+        userId: response.userId,
+        status: response.status === userv1.UserStatus.USER_STATUS_ACTIVE ? 'ACTIVE' : 'DISABLED',
+      };
     } catch (error) {
       throw asVerifyFailure(error);
     }
@@ -32,14 +45,27 @@ export class GrpcCredentialsVerifier implements CredentialsVerifier {
 }
 
 function asVerifyFailure(error: unknown): AppError {
-  if (!isAppError(error)) return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service could not be reached', { cause: error });
+  if (!isAppError(error))
+    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service could not be reached', {
+      cause: error,
+    });
   if (PASSED_THROUGH.has(error.reason) || error.kind === 'INVALID_ARGUMENT') return error;
   if (error.kind === 'UNAVAILABLE' || error.kind === 'DEADLINE_EXCEEDED') {
-    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable; retry', { cause: error });
+    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable; retry', {
+      cause: error,
+    });
   }
   // Our identity or wiring was refused: an internal fault, never "your credentials".
-  return new AppError('INTERNAL', 'INTERNAL', `user-service refused VerifyCredentials: ${error.kind}/${error.reason}`, { cause: error });
+  return new AppError(
+    'INTERNAL',
+    'INTERNAL',
+    `user-service refused VerifyCredentials: ${error.kind}/${error.reason}`,
+    { cause: error },
+  );
 }
 
 /** VerifyCredentials needs only our service identity: no user token goes along. */
-const forwarded = (ctx: CallContext) => ({ requestId: ctx.requestId, ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}) });
+const forwarded = (ctx: CallContext) => ({
+  requestId: ctx.requestId,
+  ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+});

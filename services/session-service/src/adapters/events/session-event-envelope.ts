@@ -11,7 +11,11 @@ export const SESSION_SUBJECT_PREFIX = 'warden.session.v1.';
 export const subjectOf = (kind: SessionEventKind): string => SESSION_SUBJECT_PREFIX + kind;
 
 /** A session change as the protobuf envelope the outbox stores and the relay publishes. */
-export function toEnvelope(kind: SessionEventKind, session: Session, traceparent?: string): EventEnvelope {
+export function toEnvelope(
+  kind: SessionEventKind,
+  session: Session,
+  traceparent?: string,
+): EventEnvelope {
   const { payload, time } = encodePayload(kind, session);
   return newEvent({
     type: subjectOf(kind),
@@ -51,9 +55,16 @@ function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Arra
     case 'ended':
     case 'expired': {
       const time = s.endTime ?? new Date();
-      const message = { sessionId: s.id, userId: s.userId, endReason: toProtoEndReason(s.endReason), occurTime: time };
+      const message = {
+        sessionId: s.id,
+        userId: s.userId,
+        endReason: toProtoEndReason(s.endReason),
+        occurTime: time,
+      };
       const payload =
-        kind === 'ended' ? sessionEventsV1.SessionEnded.encode(message).finish() : sessionEventsV1.SessionExpired.encode(message).finish();
+        kind === 'ended'
+          ? sessionEventsV1.SessionEnded.encode(message).finish()
+          : sessionEventsV1.SessionExpired.encode(message).finish();
       return { time, payload };
     }
   }

@@ -8,30 +8,66 @@ type Unary<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 
 /** The SessionService implementation: proto in, use case through the bus, proto out. */
 export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEvent>) {
-  const startSession: Unary<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse> = async (request, { ctx }) => {
-    const client = request.client && { ipAddress: request.client.ipAddress, userAgent: request.client.userAgent };
-    const started = await bus.run(use.startSession, { email: request.email, password: request.password, client, requestId: request.requestId }, ctx);
+  const startSession: Unary<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse> = async (
+    request,
+    { ctx },
+  ) => {
+    const client = request.client && {
+      ipAddress: request.client.ipAddress,
+      userAgent: request.client.userAgent,
+    };
+    const started = await bus.run(
+      use.startSession,
+      { email: request.email, password: request.password, client, requestId: request.requestId },
+      ctx,
+    );
     return { session: toProtoSession(started.session), token: started.token };
   };
-  const validateSession: Unary<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse> = async (request, { ctx }) => ({
+  const validateSession: Unary<
+    sessionv1.ValidateSessionRequest,
+    sessionv1.ValidateSessionResponse
+  > = async (request, { ctx }) => ({
     session: toProtoSession(await bus.run(use.validateSession, { token: request.token }, ctx)),
   });
-  const getSession: Unary<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse> = async (request, { ctx }) => ({
+  const getSession: Unary<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse> = async (
+    request,
+    { ctx },
+  ) => ({
     session: toProtoSession(await bus.run(use.getSession, { sessionId: request.sessionId }, ctx)),
   });
-  const listActiveSessions: Unary<sessionv1.ListActiveSessionsRequest, sessionv1.ListActiveSessionsResponse> = async (request, { ctx }) => {
-    const page = await bus.run(use.listActiveSessions, { userId: request.userId, pageSize: request.pageSize, pageToken: request.pageToken }, ctx);
+  const listActiveSessions: Unary<
+    sessionv1.ListActiveSessionsRequest,
+    sessionv1.ListActiveSessionsResponse
+  > = async (request, { ctx }) => {
+    const page = await bus.run(
+      use.listActiveSessions,
+      { userId: request.userId, pageSize: request.pageSize, pageToken: request.pageToken },
+      ctx,
+    );
     return { sessions: page.sessions.map(toProtoSession), nextPageToken: page.nextPageToken };
   };
-  const refreshSession: Unary<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse> = async (request, { ctx }) => {
+  const refreshSession: Unary<
+    sessionv1.RefreshSessionRequest,
+    sessionv1.RefreshSessionResponse
+  > = async (request, { ctx }) => {
     const refreshed = await bus.run(use.refreshSession, { token: request.token }, ctx);
     return { session: toProtoSession(refreshed.session), token: refreshed.token };
   };
-  const endSession: Unary<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse> = async (request, { ctx }) => ({
+  const endSession: Unary<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse> = async (
+    request,
+    { ctx },
+  ) => ({
     session: toProtoSession(await bus.run(use.endSession, { sessionId: request.sessionId }, ctx)),
   });
-  const endUserSessions: Unary<sessionv1.EndUserSessionsRequest, sessionv1.EndUserSessionsResponse> = async (request, { ctx }) => ({
-    endedCount: await bus.run(use.endUserSessions, { userId: request.userId, exceptSessionId: request.exceptSessionId }, ctx),
+  const endUserSessions: Unary<
+    sessionv1.EndUserSessionsRequest,
+    sessionv1.EndUserSessionsResponse
+  > = async (request, { ctx }) => ({
+    endedCount: await bus.run(
+      use.endUserSessions,
+      { userId: request.userId, exceptSessionId: request.exceptSessionId },
+      ctx,
+    ),
   });
   const watchSessions = async (
     request: sessionv1.WatchSessionsRequest,
@@ -50,5 +86,14 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
       subscription.close();
     }
   };
-  return { startSession, validateSession, getSession, listActiveSessions, refreshSession, endSession, endUserSessions, watchSessions };
+  return {
+    startSession,
+    validateSession,
+    getSession,
+    listActiveSessions,
+    refreshSession,
+    endSession,
+    endUserSessions,
+    watchSessions,
+  };
 }

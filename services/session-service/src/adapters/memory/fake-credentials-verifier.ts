@@ -31,12 +31,21 @@ export class FakeCredentialsVerifier implements CredentialsVerifier {
     if (account) account.status = status;
   }
 
-  async verify(email: string, password: string, ctx: CallContext): Promise<{ userId: string; status: UserStatus }> {
+  async verify(
+    email: string,
+    password: string,
+    ctx: CallContext,
+  ): Promise<{ userId: string; status: UserStatus }> {
     this.calls.push({ email, ctx });
-    if (this.unavailable) throw new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable');
+    if (this.unavailable)
+      throw new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable');
     const account = this.accounts.get(email);
     if (account && account.failures >= this.maxFailures) {
-      throw new AppError('RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED', 'too many failed sign-ins; try later');
+      throw new AppError(
+        'RESOURCE_EXHAUSTED',
+        'ACCOUNT_LOCKED',
+        'too many failed sign-ins; try later',
+      );
     }
     if (!account || account.password !== password) {
       if (account) account.failures++;

@@ -1,6 +1,12 @@
 import type { SessionChange, SessionEventKind } from '../../domain/session-events.js';
 import type { Session } from '../../domain/session.js';
-import type { Activity, InboxEntry, ListCursor, SessionRepository, WriteOptions } from '../../application/ports.js';
+import type {
+  Activity,
+  InboxEntry,
+  ListCursor,
+  SessionRepository,
+  WriteOptions,
+} from '../../application/ports.js';
 
 export interface RecordedEvent {
   kind: SessionEventKind;
@@ -25,7 +31,8 @@ export class MemorySessionRepository implements SessionRepository {
   }
 
   async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
-    for (const session of this.sessions.values()) if (session.tokenHash === tokenHash) return session;
+    for (const session of this.sessions.values())
+      if (session.tokenHash === tokenHash) return session;
     return undefined;
   }
 
@@ -34,15 +41,35 @@ export class MemorySessionRepository implements SessionRepository {
     return sessionId === undefined ? undefined : this.sessions.get(sessionId);
   }
 
-  async listActive(userId: string, now: Date, limit: number, after?: ListCursor): Promise<Session[]> {
+  async listActive(
+    userId: string,
+    now: Date,
+    limit: number,
+    after?: ListCursor,
+  ): Promise<Session[]> {
     return [...this.sessions.values()]
-      .filter((s) => s.userId === userId && s.status === 'ACTIVE' && s.expireTime > now && s.idleExpireTime > now)
-      .filter((s) => !after || s.createTime < after.createTime || (s.createTime.getTime() === after.createTime.getTime() && s.id < after.id))
+      .filter(
+        (s) =>
+          s.userId === userId &&
+          s.status === 'ACTIVE' &&
+          s.expireTime > now &&
+          s.idleExpireTime > now,
+      )
+      .filter(
+        (s) =>
+          !after ||
+          s.createTime < after.createTime ||
+          (s.createTime.getTime() === after.createTime.getTime() && s.id < after.id),
+      )
       .sort(newestFirst)
       .slice(0, limit);
   }
 
-  async update(id: string, change: (session: Session) => SessionChange | undefined, options?: WriteOptions): Promise<Session | undefined> {
+  async update(
+    id: string,
+    change: (session: Session) => SessionChange | undefined,
+    options?: WriteOptions,
+  ): Promise<Session | undefined> {
     const stored = this.sessions.get(id);
     if (!stored) return undefined;
     const result = change(stored);
@@ -61,7 +88,9 @@ export class MemorySessionRepository implements SessionRepository {
       if (this.processed.has(key)) return undefined;
       this.processed.add(key);
     }
-    const active = [...this.sessions.values()].filter((s) => s.userId === userId && s.status === 'ACTIVE');
+    const active = [...this.sessions.values()].filter(
+      (s) => s.userId === userId && s.status === 'ACTIVE',
+    );
     const changes = decide(active);
     this.apply(changes, options);
     return changes;
@@ -83,9 +112,16 @@ export class MemorySessionRepository implements SessionRepository {
     }
   }
 
-  async expireDue(now: Date, idleCutoff: Date, limit: number, expire: (session: Session) => SessionChange | undefined): Promise<SessionChange[]> {
+  async expireDue(
+    now: Date,
+    idleCutoff: Date,
+    limit: number,
+    expire: (session: Session) => SessionChange | undefined,
+  ): Promise<SessionChange[]> {
     const due = [...this.sessions.values()]
-      .filter((s) => s.status === 'ACTIVE' && (s.idleExpireTime <= idleCutoff || s.expireTime <= now))
+      .filter(
+        (s) => s.status === 'ACTIVE' && (s.idleExpireTime <= idleCutoff || s.expireTime <= now),
+      )
       .slice(0, limit);
     const changes = due.map(expire).filter((c): c is SessionChange => c !== undefined);
     this.apply(changes);
@@ -100,9 +136,14 @@ export class MemorySessionRepository implements SessionRepository {
   private apply(changes: readonly SessionChange[], options?: WriteOptions): void {
     for (const change of changes) {
       this.sessions.set(change.session.id, change.session);
-      if (change.rotatedTokenHash) this.rotatedTokens.set(change.rotatedTokenHash, change.session.id);
+      if (change.rotatedTokenHash)
+        this.rotatedTokens.set(change.rotatedTokenHash, change.session.id);
       if (change.event) {
-        this.events.push({ kind: change.event, session: change.session, ...(options?.traceparent ? { traceparent: options.traceparent } : {}) });
+        this.events.push({
+          kind: change.event,
+          session: change.session,
+          ...(options?.traceparent ? { traceparent: options.traceparent } : {}),
+        });
       }
     }
   }

@@ -20,7 +20,12 @@ const { SessionStatus: Status, SessionEventType: EventType } = sessionv1;
  * events go out to WatchSessions streams. While NATS is disconnected events may be missed, so the
  * cache is bypassed and watchers are cut off with UNAVAILABLE (they reconnect and re-validate).
  */
-export function followSessionEvents(nc: NatsConnection, cache: SessionCache, hub: WatchHub<WatchedEvent>, logger: Logger): SessionEventFeed {
+export function followSessionEvents(
+  nc: NatsConnection,
+  cache: SessionCache,
+  hub: WatchHub<WatchedEvent>,
+  logger: Logger,
+): SessionEventFeed {
   const subscription = nc.subscribe(`${SESSION_SUBJECT_PREFIX}>`, {
     callback: (error, msg) => {
       if (error) {
@@ -29,7 +34,8 @@ export function followSessionEvents(nc: NatsConnection, cache: SessionCache, hub
       }
       const watched = decode(msg, logger);
       if (!watched) return;
-      if (watched.event.type !== EventType.SESSION_EVENT_TYPE_STARTED) cache.dropSession(watched.event.session!.id);
+      if (watched.event.type !== EventType.SESSION_EVENT_TYPE_STARTED)
+        cache.dropSession(watched.event.session!.id);
       hub.publish(watched);
     },
   });
@@ -40,7 +46,13 @@ export function followSessionEvents(nc: NatsConnection, cache: SessionCache, hub
       if (status.type === 'disconnect') {
         logger.warn('lost NATS: session cache bypassed and watchers cut off until it reconnects');
         cache.setTrusted(false);
-        hub.failAll(new AppError('UNAVAILABLE', 'EVENT_FEED_LOST', 'session events are interrupted; reconnect and re-validate'));
+        hub.failAll(
+          new AppError(
+            'UNAVAILABLE',
+            'EVENT_FEED_LOST',
+            'session events are interrupted; reconnect and re-validate',
+          ),
+        );
       } else if (status.type === 'reconnect') {
         cache.setTrusted(true);
       }
@@ -61,42 +73,82 @@ function decode(msg: Msg, logger: Logger): WatchedEvent | undefined {
     envelope = fromNatsMessage(msg);
     const session = sessionOf(msg.subject.slice(SESSION_SUBJECT_PREFIX.length), envelope.payload);
     if (!session) return undefined;
-    return { userId: session.session.userId, event: { eventId: envelope.id, type: session.type, session: session.session, eventTime: envelope.time } };
+    return {
+      userId: session.session.userId,
+      event: {
+        eventId: envelope.id,
+        type: session.type,
+        session: session.session,
+        eventTime: envelope.time,
+      },
+    };
   } catch (error) {
     logger.warn({ err: error, subject: msg.subject }, 'undecodable session event ignored');
     return undefined;
   }
 }
 
-function sessionOf(kind: string, payload: Uint8Array): { type: sessionv1.SessionEventType; session: sessionv1.Session } | undefined {
+function sessionOf(
+  kind: string,
+  payload: Uint8Array,
+): { type: sessionv1.SessionEventType; session: sessionv1.Session } | undefined {
   const base = { endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED };
   switch (kind) {
     case 'started': {
       const e = sessionEventsV1.SessionStarted.decode(payload);
       return {
         type: EventType.SESSION_EVENT_TYPE_STARTED,
-        session: { ...base, id: e.sessionId, userId: e.userId, status: Status.SESSION_STATUS_ACTIVE, createTime: e.occurTime, expireTime: e.expireTime, idleExpireTime: e.idleExpireTime, client: e.client },
+        session: {
+          ...base,
+          id: e.sessionId,
+          userId: e.userId,
+          status: Status.SESSION_STATUS_ACTIVE,
+          createTime: e.occurTime,
+          expireTime: e.expireTime,
+          idleExpireTime: e.idleExpireTime,
+          client: e.client,
+        },
       };
     }
     case 'refreshed': {
       const e = sessionEventsV1.SessionRefreshed.decode(payload);
       return {
         type: EventType.SESSION_EVENT_TYPE_REFRESHED,
-        session: { ...base, id: e.sessionId, userId: e.userId, status: Status.SESSION_STATUS_ACTIVE, expireTime: e.expireTime, idleExpireTime: e.idleExpireTime, lastSeenTime: e.occurTime },
+        session: {
+          ...base,
+          id: e.sessionId,
+          userId: e.userId,
+          status: Status.SESSION_STATUS_ACTIVE,
+          expireTime: e.expireTime,
+          idleExpireTime: e.idleExpireTime,
+          lastSeenTime: e.occurTime,
+        },
       };
     }
     case 'ended': {
       const e = sessionEventsV1.SessionEnded.decode(payload);
       return {
         type: EventType.SESSION_EVENT_TYPE_ENDED,
-        session: { id: e.sessionId, userId: e.userId, status: Status.SESSION_STATUS_ENDED, endTime: e.occurTime, endReason: e.endReason },
+        session: {
+          id: e.sessionId,
+          userId: e.userId,
+          status: Status.SESSION_STATUS_ENDED,
+          endTime: e.occurTime,
+          endReason: e.endReason,
+        },
       };
     }
     case 'expired': {
       const e = sessionEventsV1.SessionExpired.decode(payload);
       return {
         type: EventType.SESSION_EVENT_TYPE_EXPIRED,
-        session: { id: e.sessionId, userId: e.userId, status: Status.SESSION_STATUS_EXPIRED, endTime: e.occurTime, endReason: e.endReason },
+        session: {
+          id: e.sessionId,
+          userId: e.userId,
+          status: Status.SESSION_STATUS_EXPIRED,
+          endTime: e.occurTime,
+          endReason: e.endReason,
+        },
       };
     }
     default:

@@ -2,7 +2,10 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { DurableConsumer, STREAMS, type EventEnvelope } from '@warden/events';
 import type { Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
-import type { EndSessionsForUserEvent, EndSessionsForUserEventHandler } from '../../application/commands/end-sessions-for-user-event.js';
+import type {
+  EndSessionsForUserEvent,
+  EndSessionsForUserEventHandler,
+} from '../../application/commands/end-sessions-for-user-event.js';
 import { isUuid } from '../../domain/session-id.js';
 
 const USER_SUBJECTS = 'warden.user.v1.>';
@@ -32,30 +35,56 @@ export function userEventsConsumer(options: {
         command = toCommand(event, durable);
       } catch (error) {
         // Redelivering an undecodable payload would fail the same way for ever.
-        logger.error({ err: error, eventId: event.id, type: event.type }, 'undecodable user event skipped');
+        logger.error(
+          { err: error, eventId: event.id, type: event.type },
+          'undecodable user event skipped',
+        );
         return;
       }
       if (!command) return;
       if (!isUuid(command.userId)) {
-        logger.warn({ eventId: event.id, type: event.type }, 'user event without a valid user id ignored');
+        logger.warn(
+          { eventId: event.id, type: event.type },
+          'user event without a valid user id ignored',
+        );
         return;
       }
       const ended = await handler.execute(command);
-      if (ended !== undefined) logger.info({ eventId: event.id, type: event.type, userId: command.userId, ended }, 'ended sessions for user event');
+      if (ended)
+        logger.info(
+          { eventId: event.id, type: event.type, userId: command.userId, ended },
+          'ended sessions for user event',
+        );
     },
   });
 }
 
 function toCommand(event: EventEnvelope, consumer: string): EndSessionsForUserEvent | undefined {
-  const common = { inbox: { consumer, eventId: event.id }, ...(event.traceparent ? { traceparent: event.traceparent } : {}) };
+  const common = {
+    inbox: { consumer, eventId: event.id },
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+  };
   switch (event.type) {
     case 'warden.user.v1.disabled':
-      return { ...common, userId: userEventsV1.UserDisabled.decode(event.payload).userId, reason: 'USER_DISABLED' };
+      return {
+        ...common,
+        userId: userEventsV1.UserDisabled.decode(event.payload).userId,
+        reason: 'USER_DISABLED',
+      };
     case 'warden.user.v1.deleted':
-      return { ...common, userId: userEventsV1.UserDeleted.decode(event.payload).userId, reason: 'USER_DELETED' };
+      return {
+        ...common,
+        userId: userEventsV1.UserDeleted.decode(event.payload).userId,
+        reason: 'USER_DELETED',
+      };
     case 'warden.user.v1.password_changed': {
       const changed = userEventsV1.UserPasswordChanged.decode(event.payload);
-      return { ...common, userId: changed.userId, reason: 'PASSWORD_CHANGED', ...(changed.exceptSessionId ? { exceptSessionId: changed.exceptSessionId } : {}) };
+      return {
+        ...common,
+        userId: changed.userId,
+        reason: 'PASSWORD_CHANGED',
+        ...(changed.exceptSessionId ? { exceptSessionId: changed.exceptSessionId } : {}),
+      };
     }
     default:
       return undefined;

@@ -1,5 +1,11 @@
 import { processOnce } from '@warden/events';
-import type { Activity, InboxEntry, ListCursor, SessionRepository, WriteOptions } from '../../application/ports.js';
+import type {
+  Activity,
+  InboxEntry,
+  ListCursor,
+  SessionRepository,
+  WriteOptions,
+} from '../../application/ports.js';
 import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
@@ -25,11 +31,19 @@ export class PrismaSessionRepository implements SessionRepository {
   }
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
-    const row = await this.prisma.rotatedToken.findUnique({ where: { tokenHash }, include: { session: true } });
+    const row = await this.prisma.rotatedToken.findUnique({
+      where: { tokenHash },
+      include: { session: true },
+    });
     return row ? toSession(row.session) : undefined;
   }
 
-  async listActive(userId: string, now: Date, limit: number, after?: ListCursor): Promise<Session[]> {
+  async listActive(
+    userId: string,
+    now: Date,
+    limit: number,
+    after?: ListCursor,
+  ): Promise<Session[]> {
     if (!isUuid(userId)) return [];
     const rows = await this.prisma.session.findMany({
       where: {
@@ -38,7 +52,12 @@ export class PrismaSessionRepository implements SessionRepository {
         expireTime: { gt: now },
         idleExpireTime: { gt: now },
         ...(after && isUuid(after.id)
-          ? { OR: [{ createTime: { lt: after.createTime } }, { createTime: after.createTime, id: { lt: after.id } }] }
+          ? {
+              OR: [
+                { createTime: { lt: after.createTime } },
+                { createTime: after.createTime, id: { lt: after.id } },
+              ],
+            }
           : {}),
       },
       orderBy: [{ createTime: 'desc' }, { id: 'desc' }],
@@ -47,12 +66,18 @@ export class PrismaSessionRepository implements SessionRepository {
     return rows.map(toSession);
   }
 
-  async update(id: string, change: (session: Session) => SessionChange | undefined, options?: WriteOptions): Promise<Session | undefined> {
+  async update(
+    id: string,
+    change: (session: Session) => SessionChange | undefined,
+    options?: WriteOptions,
+  ): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
     return this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM sessions WHERE id = ${id}::uuid FOR UPDATE`;
+      const [row] = await tx.$queryRaw<
+        Array<{ id: string }>
+      >`SELECT id FROM sessions WHERE id = ${id}::uuid FOR UPDATE`;
       if (!row) return undefined;
-      const stored = toSession((await tx.session.findUniqueOrThrow({ where: { id } })));
+      const stored = toSession(await tx.session.findUniqueOrThrow({ where: { id } }));
       const result = change(stored);
       if (!result) return stored;
       await saveChanges(tx, [result], options?.traceparent);
@@ -108,7 +133,12 @@ export class PrismaSessionRepository implements SessionRepository {
         AND s.id IN (SELECT id FROM sessions WHERE id = ANY(${ids}::uuid[]) AND status = 'ACTIVE' FOR UPDATE SKIP LOCKED)`;
   }
 
-  async expireDue(now: Date, idleCutoff: Date, limit: number, expire: (session: Session) => SessionChange | undefined): Promise<SessionChange[]> {
+  async expireDue(
+    now: Date,
+    idleCutoff: Date,
+    limit: number,
+    expire: (session: Session) => SessionChange | undefined,
+  ): Promise<SessionChange[]> {
     return this.prisma.$transaction(async (tx) => {
       const due = await tx.$queryRaw<Array<{ id: string }>>`
         SELECT id FROM sessions
@@ -118,7 +148,9 @@ export class PrismaSessionRepository implements SessionRepository {
         FOR UPDATE SKIP LOCKED`;
       if (due.length === 0) return [];
       const rows = await tx.session.findMany({ where: { id: { in: due.map((d) => d.id) } } });
-      const changes = rows.map((row) => expire(toSession(row))).filter((c): c is SessionChange => c !== undefined);
+      const changes = rows
+        .map((row) => expire(toSession(row)))
+        .filter((c): c is SessionChange => c !== undefined);
       await saveChanges(tx, changes);
       return changes;
     });

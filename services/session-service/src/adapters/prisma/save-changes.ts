@@ -8,7 +8,11 @@ import { toRow } from './session-rows.js';
  * Writes changes and their outbox rows with the caller's transaction: new sessions in one insert,
  * changed ones in one UPDATE ... FROM unnest, rotated-out token hashes, then the events.
  */
-export async function saveChanges(tx: TransactionClient, changes: readonly SessionChange[], traceparent?: string): Promise<void> {
+export async function saveChanges(
+  tx: TransactionClient,
+  changes: readonly SessionChange[],
+  traceparent?: string,
+): Promise<void> {
   if (changes.length === 0) return;
   const created = changes.filter((c) => c.event === 'started').map((c) => toRow(c.session));
   const updated = changes.filter((c) => c.event !== 'started').map((c) => c.session);
@@ -36,7 +40,11 @@ export async function saveChanges(tx: TransactionClient, changes: readonly Sessi
   const rotated = changes.filter((c) => c.rotatedTokenHash !== undefined);
   if (rotated.length > 0) {
     await tx.rotatedToken.createMany({
-      data: rotated.map((c) => ({ tokenHash: c.rotatedTokenHash!, sessionId: c.session.id, rotateTime: c.session.lastSeenTime })),
+      data: rotated.map((c) => ({
+        tokenHash: c.rotatedTokenHash!,
+        sessionId: c.session.id,
+        rotateTime: c.session.lastSeenTime,
+      })),
     });
   }
   const events = changes.filter((c) => c.event !== undefined);

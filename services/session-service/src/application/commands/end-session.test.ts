@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aServiceContext, aStartSessionCommand, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import {
+  aServiceContext,
+  aStartSessionCommand,
+  aUserId,
+  HOUR,
+  MINUTE,
+  T0,
+} from '../../../test/support/mothers.js';
 import { testApp } from '../../../test/support/test-app.js';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -8,7 +15,11 @@ async function signedIn() {
   const app = testApp();
   const userId = aUserId();
   app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
-  const started = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), aServiceContext('gateway'));
+  const started = await app.bus.run(
+    app.useCases.startSession,
+    aStartSessionCommand(),
+    aServiceContext('gateway'),
+  );
   return { app, userId, ...started };
 }
 
@@ -17,7 +28,11 @@ describe('EndSession', () => {
     const { app, userId, session } = await signedIn();
     app.permissions.grant(userId, 'session.end:own');
     app.clock.advance(MINUTE);
-    const ended = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId }));
+    const ended = await app.bus.run(
+      app.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('gateway', { userId }),
+    );
     expect(ended).toMatchObject({ status: 'ENDED', endReason: 'LOGOUT', endTime: at(MINUTE) });
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
   });
@@ -26,7 +41,11 @@ describe('EndSession', () => {
     const { app, session } = await signedIn();
     const admin = aUserId();
     app.permissions.grant(admin, 'session.end');
-    const ended = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId: admin }));
+    const ended = await app.bus.run(
+      app.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('gateway', { userId: admin }),
+    );
     expect(ended.endReason).toBe('ADMIN');
   });
 
@@ -34,15 +53,27 @@ describe('EndSession', () => {
     const { app, userId, session } = await signedIn();
     const stranger = aUserId();
     app.permissions.grant(stranger, 'session.end:own');
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId: stranger }))).rejects.toMatchObject({
+    await expect(
+      app.bus.run(
+        app.useCases.endSession,
+        { sessionId: session.id },
+        aServiceContext('gateway', { userId: stranger }),
+      ),
+    ).rejects.toMatchObject({
       kind: 'PERMISSION_DENIED',
     });
-    expect(app.permissions.asked.at(-1)).toEqual({ subjectId: stranger, permission: 'session.end', resource: { type: 'session', id: session.id, ownerId: userId } });
+    expect(app.permissions.asked.at(-1)).toEqual({
+      subjectId: stranger,
+      permission: 'session.end',
+      resource: { type: 'session', id: session.id, ownerId: userId },
+    });
   });
 
   it('asks for a user token when the calling service itself may not', async () => {
     const { app, session } = await signedIn();
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway'))).rejects.toMatchObject({
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway')),
+    ).rejects.toMatchObject({
       kind: 'UNAUTHENTICATED',
       reason: 'USER_TOKEN_REQUIRED',
     });
@@ -54,12 +85,20 @@ describe('EndSession', () => {
     const ctx = aServiceContext('admin-tool');
     const first = await app.bus.run(app.useCases.endSession, { sessionId: session.id }, ctx);
     app.clock.advance(MINUTE);
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: session.id }, ctx)).resolves.toEqual(first);
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: session.id }, ctx),
+    ).resolves.toEqual(first);
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
 
-    const other = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), aServiceContext('gateway'));
+    const other = await app.bus.run(
+      app.useCases.startSession,
+      aStartSessionCommand(),
+      aServiceContext('gateway'),
+    );
     app.clock.advance(HOUR);
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: other.session.id }, ctx)).resolves.toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT' });
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: other.session.id }, ctx),
+    ).resolves.toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT' });
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
   });
 
@@ -67,11 +106,17 @@ describe('EndSession', () => {
     const { app } = await signedIn();
     app.permissions.grant('service:admin-tool', 'session.end');
     const ctx = aServiceContext('admin-tool');
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: aUserId() }, ctx)).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'SESSION_NOT_FOUND' });
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: 'not-a-uuid' }, ctx)).rejects.toMatchObject({
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: aUserId() }, ctx),
+    ).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'SESSION_NOT_FOUND' });
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: 'not-a-uuid' }, ctx),
+    ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       violations: [{ field: 'session_id', description: 'must be a UUID' }],
     });
-    await expect(app.bus.run(app.useCases.endSession, { sessionId: '' }, ctx)).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
+    await expect(
+      app.bus.run(app.useCases.endSession, { sessionId: '' }, ctx),
+    ).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
   });
 });

@@ -16,10 +16,16 @@ export class EndSessionHandler implements UseCase<EndSession, Session> {
   readonly access: Access<EndSession>;
   private readonly resource: SessionResource<EndSession>;
 
-  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache }) {
+  constructor(
+    private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache },
+  ) {
     requireDeps('EndSessionHandler', deps);
     this.resource = new SessionResource(deps.sessions);
-    this.access = { kind: 'permission', permission: 'session.end', resource: this.resource.resolve };
+    this.access = {
+      kind: 'permission',
+      permission: 'session.end',
+      resource: this.resource.resolve,
+    };
   }
 
   async execute(cmd: EndSession, ctx: CallContext): Promise<Session> {

@@ -23,7 +23,9 @@ export class EndUserSessionsHandler implements UseCase<EndUserSessions, number> 
     },
   };
 
-  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache }) {
+  constructor(
+    private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache },
+  ) {
     requireDeps('EndUserSessionsHandler', deps);
   }
 
@@ -43,4 +45,7 @@ export class EndUserSessionsHandler implements UseCase<EndUserSessions, number> 
 }
 
 const validate = (cmd: EndUserSessions): void =>
-  requireIds({ user_id: { value: cmd.userId }, except_session_id: { value: cmd.exceptSessionId, optional: true } });
+  requireIds({
+    user_id: { value: cmd.userId },
+    except_session_id: { value: cmd.exceptSessionId, optional: true },
+  });

@@ -11,7 +11,8 @@ function setup(batchSize = 10) {
   const sessions = new MemorySessionRepository();
   const clock = new FixedClock(T0);
   const sweeper = new ExpireSessionsHandler({ sessions, clock, batchSize, idleGraceMs: 2_000 });
-  const add = (...list: ReturnType<typeof aSession>[]) => list.forEach((s) => sessions.sessions.set(s.id, s));
+  const add = (...list: ReturnType<typeof aSession>[]) =>
+    list.forEach((s) => sessions.sessions.set(s.id, s));
   return { sessions, clock, sweeper, add };
 }
 
@@ -24,10 +25,23 @@ describe('ExpireSessions (the sweeper)', () => {
     add(idle, old, live);
     clock.set(at(31 * MINUTE));
     await expect(sweeper.execute()).resolves.toBe(2);
-    expect(sessions.sessions.get(idle.id)).toMatchObject({ status: 'EXPIRED', endReason: 'IDLE_TIMEOUT', endTime: at(30 * MINUTE) });
-    expect(sessions.sessions.get(old.id)).toMatchObject({ status: 'EXPIRED', endReason: 'ABSOLUTE_TIMEOUT', endTime: old.expireTime });
+    expect(sessions.sessions.get(idle.id)).toMatchObject({
+      status: 'EXPIRED',
+      endReason: 'IDLE_TIMEOUT',
+      endTime: at(30 * MINUTE),
+    });
+    expect(sessions.sessions.get(old.id)).toMatchObject({
+      status: 'EXPIRED',
+      endReason: 'ABSOLUTE_TIMEOUT',
+      endTime: old.expireTime,
+    });
     expect(sessions.sessions.get(live.id)!.status).toBe('ACTIVE');
-    expect(sessions.eventsOf('expired').map((s) => s.id).sort()).toEqual([idle.id, old.id].sort());
+    expect(
+      sessions
+        .eventsOf('expired')
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([idle.id, old.id].sort());
   });
 
   it('leaves a just-idle session for the grace period a replica may still be writing activity in', async () => {
@@ -43,7 +57,14 @@ describe('ExpireSessions (the sweeper)', () => {
 
   it('works through more sessions than one batch and skips ended ones', async () => {
     const { sessions, clock, sweeper, add } = setup(2);
-    add(aSession(), aSession(), aSession(), aSession(), aSession(), end(aSession(), 'LOGOUT', at(MINUTE))!);
+    add(
+      aSession(),
+      aSession(),
+      aSession(),
+      aSession(),
+      aSession(),
+      end(aSession(), 'LOGOUT', at(MINUTE))!,
+    );
     clock.set(at(HOUR));
     await expect(sweeper.execute()).resolves.toBe(5);
     await expect(sweeper.execute()).resolves.toBe(0);

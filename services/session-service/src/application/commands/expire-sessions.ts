@@ -8,7 +8,14 @@ import { requireDeps } from '../require-deps.js';
  * written yet; validation refuses them from the expiry instant regardless.
  */
 export class ExpireSessionsHandler {
-  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock; batchSize: number; idleGraceMs: number }) {
+  constructor(
+    private readonly deps: {
+      sessions: SessionRepository;
+      clock: Clock;
+      batchSize: number;
+      idleGraceMs: number;
+    },
+  ) {
     requireDeps('ExpireSessionsHandler', deps);
   }
 
@@ -18,10 +25,15 @@ export class ExpireSessionsHandler {
     let total = 0;
     for (let batch = 0; batch < maxBatches; batch++) {
       const now = clock.now();
-      const changes = await sessions.expireDue(now, new Date(now.getTime() - idleGraceMs), batchSize, (session) => {
-        const expired = expire(session, now);
-        return expired && { session: expired, event: 'expired' };
-      });
+      const changes = await sessions.expireDue(
+        now,
+        new Date(now.getTime() - idleGraceMs),
+        batchSize,
+        (session) => {
+          const expired = expire(session, now);
+          return expired && { session: expired, event: 'expired' };
+        },
+      );
       total += changes.length;
       if (changes.length < batchSize) break;
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aServiceContext, aStartSessionCommand, aToken, aUserId, MINUTE, T0 } from '../../../test/support/mothers.js';
+import {
+  aServiceContext,
+  aStartSessionCommand,
+  aToken,
+  aUserId,
+  MINUTE,
+  T0,
+} from '../../../test/support/mothers.js';
 import { testApp } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
 
@@ -24,7 +31,12 @@ describe('RefreshSession', () => {
     app.clock.advance(10 * MINUTE);
     const refreshed = await refresh(token);
     expect(refreshed.token).not.toBe(token);
-    expect(refreshed.session).toMatchObject({ id: session.id, lastSeenTime: at(10 * MINUTE), idleExpireTime: at(40 * MINUTE), expireTime: session.expireTime });
+    expect(refreshed.session).toMatchObject({
+      id: session.id,
+      lastSeenTime: at(10 * MINUTE),
+      idleExpireTime: at(40 * MINUTE),
+      expireTime: session.expireTime,
+    });
     expect(app.sessions.sessions.get(session.id)!.tokenHash).toBe(hashToken(refreshed.token));
     expect(app.sessions.eventsOf('refreshed').map((s) => s.id)).toEqual([session.id]);
   });
@@ -33,7 +45,10 @@ describe('RefreshSession', () => {
     const { token, refresh, validate } = await signedIn();
     await validate(token);
     const refreshed = await refresh(token);
-    await expect(validate(token)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    await expect(validate(token)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_NOT_FOUND',
+    });
     await expect(validate(refreshed.token)).resolves.toMatchObject({ status: 'ACTIVE' });
   });
 
@@ -41,7 +56,10 @@ describe('RefreshSession', () => {
     const { app, session, token, refresh, validate } = await signedIn();
     const refreshed = await refresh(token);
     await expect(refresh(token)).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
-    expect(app.sessions.sessions.get(session.id)).toMatchObject({ status: 'ENDED', endReason: 'ADMIN' });
+    expect(app.sessions.sessions.get(session.id)).toMatchObject({
+      status: 'ENDED',
+      endReason: 'ADMIN',
+    });
     expect(app.sessions.eventsOf('ended').map((s) => s.id)).toEqual([session.id]);
     await expect(validate(refreshed.token)).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
   });
@@ -55,17 +73,30 @@ describe('RefreshSession', () => {
 
   it('refuses unknown, malformed and expired tokens with their reasons', async () => {
     const { app, token, refresh } = await signedIn();
-    await expect(refresh(aToken())).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    await expect(refresh(aToken())).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_NOT_FOUND',
+    });
     await expect(refresh('garbage')).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
     app.clock.advance(31 * MINUTE);
-    await expect(refresh(token)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' });
+    await expect(refresh(token)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_EXPIRED',
+    });
   });
 
   it('refuses the token of an ended session with SESSION_ENDED', async () => {
     const { app, session, token, refresh } = await signedIn();
     app.permissions.grant(session.userId, 'session.end:own');
-    await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('gateway', { userId: session.userId }));
-    await expect(refresh(token)).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_ENDED' });
+    await app.bus.run(
+      app.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('gateway', { userId: session.userId }),
+    );
+    await expect(refresh(token)).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_ENDED',
+    });
   });
 
   it('counts activity this replica has not written yet when deciding whether the session idled out', async () => {

@@ -60,7 +60,11 @@ export class RefreshSessionHandler implements UseCase<RefreshSession, SessionWit
         if (stored.tokenHash !== oldHash) throw tokenNotFound();
         const live = withLatestActivity(stored, seenHere, activity.peek(stored.id));
         assertUsable(live, now);
-        return { session: rotate(live, hash, now, settings.idleTimeoutMs), event: 'refreshed', rotatedTokenHash: oldHash };
+        return {
+          session: rotate(live, hash, now, settings.idleTimeoutMs),
+          event: 'refreshed',
+          rotatedTokenHash: oldHash,
+        };
       },
       { traceparent: ctx.traceparent },
     );

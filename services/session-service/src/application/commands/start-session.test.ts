@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aServiceContext, aStartSessionCommand, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import {
+  aServiceContext,
+  aStartSessionCommand,
+  aUserId,
+  HOUR,
+  MINUTE,
+  T0,
+} from '../../../test/support/mothers.js';
 import { testApp } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
 
@@ -9,7 +16,12 @@ function appWithAda(settings = {}) {
   const app = testApp({ settings });
   const userId = aUserId();
   app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
-  return { app, userId, start: (overrides = {}) => app.bus.run(app.useCases.startSession, aStartSessionCommand(overrides), ctx) };
+  return {
+    app,
+    userId,
+    start: (overrides = {}) =>
+      app.bus.run(app.useCases.startSession, aStartSessionCommand(overrides), ctx),
+  };
 }
 
 describe('StartSession', () => {
@@ -17,7 +29,13 @@ describe('StartSession', () => {
     const { app, userId, start } = appWithAda();
     const { session, token } = await start();
     expect(token).toMatch(/^wst_[A-Za-z0-9_-]{43}$/);
-    expect(session).toMatchObject({ userId, status: 'ACTIVE', createTime: T0, lastSeenTime: T0, endReason: null });
+    expect(session).toMatchObject({
+      userId,
+      status: 'ACTIVE',
+      createTime: T0,
+      lastSeenTime: T0,
+      endReason: null,
+    });
     expect(session.expireTime).toEqual(new Date(T0.getTime() + 24 * HOUR));
     expect(session.idleExpireTime).toEqual(new Date(T0.getTime() + 30 * MINUTE));
     const stored = app.sessions.sessions.get(session.id)!;
@@ -28,7 +46,10 @@ describe('StartSession', () => {
 
   it('normalizes the email and records the client, cutting a long user agent to 512 characters', async () => {
     const { app, start } = appWithAda();
-    const { session } = await start({ email: '  ADA@Example.com ', client: { ipAddress: '2001:db8::1', userAgent: 'x'.repeat(600) } });
+    const { session } = await start({
+      email: '  ADA@Example.com ',
+      client: { ipAddress: '2001:db8::1', userAgent: 'x'.repeat(600) },
+    });
     expect(app.credentials.calls.at(-1)!.email).toBe('ada@example.com');
     expect(session.client).toEqual({ ipAddress: '2001:db8::1', userAgent: 'x'.repeat(512) });
   });
@@ -41,7 +62,12 @@ describe('StartSession', () => {
 
   it('reports every bad field at once as INVALID_ARGUMENT', async () => {
     const { app, start } = appWithAda();
-    const failure = start({ email: ' ', password: '', client: { ipAddress: '999.1.1.1', userAgent: '' }, requestId: 'r'.repeat(129) });
+    const failure = start({
+      email: ' ',
+      password: '',
+      client: { ipAddress: '999.1.1.1', userAgent: '' },
+      requestId: 'r'.repeat(129),
+    });
     await expect(failure).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       violations: [
@@ -56,22 +82,40 @@ describe('StartSession', () => {
 
   it('refuses an overlong email or password without asking user-service', async () => {
     const { start } = appWithAda();
-    await expect(start({ email: `${'a'.repeat(320)}@x.io` })).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT', violations: [{ field: 'email' }] });
-    await expect(start({ password: 'p'.repeat(1025) })).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT', violations: [{ field: 'password' }] });
+    await expect(start({ email: `${'a'.repeat(320)}@x.io` })).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+      violations: [{ field: 'email' }],
+    });
+    await expect(start({ password: 'p'.repeat(1025) })).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+      violations: [{ field: 'password' }],
+    });
   });
 
   it('passes user-service refusals through: wrong password, unknown email, lockout', async () => {
     const { start } = appWithAda();
-    await expect(start({ password: 'wrong password' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
-    await expect(start({ email: 'nobody@example.com' })).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    await expect(start({ password: 'wrong password' })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'INVALID_CREDENTIALS',
+    });
+    await expect(start({ email: 'nobody@example.com' })).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'INVALID_CREDENTIALS',
+    });
     for (let i = 0; i < 4; i++) await start({ password: 'wrong password' }).catch(() => undefined);
-    await expect(start()).rejects.toMatchObject({ kind: 'RESOURCE_EXHAUSTED', reason: 'ACCOUNT_LOCKED' });
+    await expect(start()).rejects.toMatchObject({
+      kind: 'RESOURCE_EXHAUSTED',
+      reason: 'ACCOUNT_LOCKED',
+    });
   });
 
   it('refuses a disabled user with ACCOUNT_DISABLED', async () => {
     const { app, start } = appWithAda();
     app.credentials.setStatus('ada@example.com', 'DISABLED');
-    await expect(start()).rejects.toMatchObject({ kind: 'PERMISSION_DENIED', reason: 'ACCOUNT_DISABLED' });
+    await expect(start()).rejects.toMatchObject({
+      kind: 'PERMISSION_DENIED',
+      reason: 'ACCOUNT_DISABLED',
+    });
     expect(app.sessions.sessions.size).toBe(0);
   });
 
@@ -89,11 +133,16 @@ describe('StartSession', () => {
     const second = await start();
     app.clock.advance(MINUTE);
     const third = await start();
-    expect(app.sessions.sessions.get(first.session.id)).toMatchObject({ status: 'ENDED', endReason: 'REPLACED_BY_LIMIT' });
+    expect(app.sessions.sessions.get(first.session.id)).toMatchObject({
+      status: 'ENDED',
+      endReason: 'REPLACED_BY_LIMIT',
+    });
     expect(app.sessions.sessions.get(second.session.id)!.status).toBe('ACTIVE');
     expect(app.sessions.sessions.get(third.session.id)!.status).toBe('ACTIVE');
     expect(app.sessions.eventsOf('ended').map((s) => s.id)).toEqual([first.session.id]);
-    await expect(app.bus.run(app.useCases.validateSession, { token: first.token }, ctx)).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
+    await expect(
+      app.bus.run(app.useCases.validateSession, { token: first.token }, ctx),
+    ).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
   });
 
   describe('with a request_id', () => {
@@ -109,7 +158,9 @@ describe('StartSession', () => {
     it('refuses the same key for a different request with IDEMPOTENCY_KEY_REUSED', async () => {
       const { start } = appWithAda();
       await start({ requestId: 'req-1' });
-      await expect(start({ requestId: 'req-1', client: { ipAddress: '10.0.0.1', userAgent: 'other' } })).rejects.toMatchObject({
+      await expect(
+        start({ requestId: 'req-1', client: { ipAddress: '10.0.0.1', userAgent: 'other' } }),
+      ).rejects.toMatchObject({
         kind: 'ALREADY_EXISTS',
         reason: 'IDEMPOTENCY_KEY_REUSED',
       });
@@ -120,7 +171,9 @@ describe('StartSession', () => {
       app.credentials.unavailable = true;
       await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
       app.credentials.unavailable = false;
-      await expect(start({ requestId: 'req-1' })).resolves.toMatchObject({ session: { status: 'ACTIVE' } });
+      await expect(start({ requestId: 'req-1' })).resolves.toMatchObject({
+        session: { status: 'ACTIVE' },
+      });
     });
   });
 });

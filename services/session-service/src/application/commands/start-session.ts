@@ -7,7 +7,11 @@ import { newSession, type ClientInfo } from '../../domain/session.js';
 import { makeRoomForOneMore } from '../../domain/user-sessions.js';
 import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { decodeSessionWithToken, encodeSessionWithToken, type SessionWithToken } from '../session-codec.js';
+import {
+  decodeSessionWithToken,
+  encodeSessionWithToken,
+  type SessionWithToken,
+} from '../session-codec.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
 
@@ -54,13 +58,24 @@ export class StartSessionHandler implements UseCase<StartSession, SessionWithTok
     if (user.status !== 'ACTIVE') throw accountDisabled();
     const { token, hash } = issueToken(settings.tokenBytes);
     const now = clock.now();
-    const session = newSession({ id: ids.newId(), userId: user.userId, tokenHash: hash, client: clientOf(cmd), now, lifetimes: settings });
+    const session = newSession({
+      id: ids.newId(),
+      userId: user.userId,
+      tokenHash: hash,
+      client: clientOf(cmd),
+      now,
+      lifetimes: settings,
+    });
     const changes = await sessions.updateUserSessions(
       user.userId,
-      (active) => [...makeRoomForOneMore(active, now, settings.maxPerUser), { session, event: 'started' }],
+      (active) => [
+        ...makeRoomForOneMore(active, now, settings.maxPerUser),
+        { session, event: 'started' },
+      ],
       { traceparent: ctx.traceparent },
     );
-    for (const change of changes ?? []) if (change.session.id !== session.id) cache.dropSession(change.session.id);
+    for (const change of changes ?? [])
+      if (change.session.id !== session.id) cache.dropSession(change.session.id);
     cache.put(session, now.getTime());
     return { session, token };
   }
@@ -79,11 +94,15 @@ function validate(cmd: StartSession): void {
   const violations = new Violations();
   const email = normalizeEmail(cmd.email);
   if (email === '') violations.add('email', 'is required');
-  else if (email.length > MAX_EMAIL_LENGTH) violations.add('email', `must be at most ${MAX_EMAIL_LENGTH} characters`);
+  else if (email.length > MAX_EMAIL_LENGTH)
+    violations.add('email', `must be at most ${MAX_EMAIL_LENGTH} characters`);
   if (cmd.password === '') violations.add('password', 'is required');
-  else if (cmd.password.length > MAX_PASSWORD_LENGTH) violations.add('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  else if (cmd.password.length > MAX_PASSWORD_LENGTH)
+    violations.add('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);
   const ip = cmd.client?.ipAddress.trim() ?? '';
-  if (ip !== '' && isIP(ip) === 0) violations.add('client.ip_address', 'must be an IPv4 or IPv6 address');
-  if (cmd.requestId.length > MAX_REQUEST_ID_LENGTH) violations.add('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+  if (ip !== '' && isIP(ip) === 0)
+    violations.add('client.ip_address', 'must be an IPv4 or IPv6 address');
+  if (cmd.requestId.length > MAX_REQUEST_ID_LENGTH)
+    violations.add('request_id', `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
   violations.throwIfAny();
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { aServiceContext, aStartSessionCommand, aToken, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import {
+  aServiceContext,
+  aStartSessionCommand,
+  aToken,
+  aUserId,
+  HOUR,
+  MINUTE,
+  T0,
+} from '../../../test/support/mothers.js';
 import { testApp, type TestApp } from '../../../test/support/test-app.js';
 import { end } from '../../domain/session.js';
 
@@ -9,7 +17,8 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 async function signedIn(app: TestApp = testApp()) {
   app.credentials.addUser('ada@example.com', 'correct horse battery staple', aUserId());
   const started = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), ctx);
-  const validate = (token = started.token) => app.bus.run(app.useCases.validateSession, { token }, ctx);
+  const validate = (token = started.token) =>
+    app.bus.run(app.useCases.validateSession, { token }, ctx);
   return { app, ...started, validate };
 }
 
@@ -29,7 +38,12 @@ describe('ValidateSession', () => {
     const { app, session, validate } = await signedIn();
     app.clock.advance(10 * MINUTE);
     const validated = await validate();
-    expect(validated).toMatchObject({ id: session.id, status: 'ACTIVE', lastSeenTime: at(10 * MINUTE), idleExpireTime: at(40 * MINUTE) });
+    expect(validated).toMatchObject({
+      id: session.id,
+      status: 'ACTIVE',
+      lastSeenTime: at(10 * MINUTE),
+      idleExpireTime: at(40 * MINUTE),
+    });
   });
 
   it('answers from the cache without reading the database, and buffers the activity instead of writing it', async () => {
@@ -41,9 +55,15 @@ describe('ValidateSession', () => {
     }
     expect(lookups()).toBe(0);
     expect(app.sessions.sessions.get(session.id)!.lastSeenTime).toEqual(T0);
-    expect(app.activity.peek(session.id)).toMatchObject({ lastSeenTime: at(5_000), idleExpireTime: at(30 * MINUTE + 5_000) });
+    expect(app.activity.peek(session.id)).toMatchObject({
+      lastSeenTime: at(5_000),
+      idleExpireTime: at(30 * MINUTE + 5_000),
+    });
     await app.flusher.flush();
-    expect(app.sessions.sessions.get(session.id)).toMatchObject({ lastSeenTime: at(5_000), idleExpireTime: at(30 * MINUTE + 5_000) });
+    expect(app.sessions.sessions.get(session.id)).toMatchObject({
+      lastSeenTime: at(5_000),
+      idleExpireTime: at(30 * MINUTE + 5_000),
+    });
   });
 
   it('keeps a session alive as long as it is used within the idle timeout', async () => {
@@ -57,7 +77,10 @@ describe('ValidateSession', () => {
   it('refuses a session idle past its timeout, with the sweeper not run', async () => {
     const { app, validate } = await signedIn();
     app.clock.advance(30 * MINUTE);
-    await expect(validate()).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' });
+    await expect(validate()).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_EXPIRED',
+    });
   });
 
   it('refuses a session past its absolute expiry however active it was', async () => {
@@ -74,7 +97,9 @@ describe('ValidateSession', () => {
     const { app, session, validate } = await signedIn();
     await validate();
     app.clock.advance(29 * MINUTE);
-    await app.sessions.recordActivity([{ sessionId: session.id, lastSeenTime: at(29 * MINUTE), idleExpireTime: at(59 * MINUTE) }]);
+    await app.sessions.recordActivity([
+      { sessionId: session.id, lastSeenTime: at(29 * MINUTE), idleExpireTime: at(59 * MINUTE) },
+    ]);
     app.clock.advance(5 * MINUTE);
     await expect(validate()).resolves.toMatchObject({ idleExpireTime: at(64 * MINUTE) });
   });
@@ -93,7 +118,11 @@ describe('ValidateSession', () => {
     const { app, session, validate } = await signedIn();
     await validate();
     app.permissions.grant('service:admin-tool', 'session.end');
-    await app.bus.run(app.useCases.endSession, { sessionId: session.id }, aServiceContext('admin-tool'));
+    await app.bus.run(
+      app.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('admin-tool'),
+    );
     await expect(validate()).rejects.toMatchObject({ reason: 'SESSION_ENDED' });
 
     const other = await signedIn(app);
@@ -106,7 +135,10 @@ describe('ValidateSession', () => {
 
   it('refuses unknown and malformed tokens as SESSION_NOT_FOUND', async () => {
     const { validate } = await signedIn();
-    await expect(validate(aToken())).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SESSION_NOT_FOUND' });
+    await expect(validate(aToken())).rejects.toMatchObject({
+      kind: 'UNAUTHENTICATED',
+      reason: 'SESSION_NOT_FOUND',
+    });
     await expect(validate('')).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
     await expect(validate('Bearer wst_abc')).rejects.toMatchObject({ reason: 'SESSION_NOT_FOUND' });
   });

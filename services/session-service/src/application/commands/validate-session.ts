@@ -40,7 +40,8 @@ export class ValidateSessionHandler implements UseCase<ValidateSession, Session>
     const now = clock.now();
     const cached = cache.lookup(tokenHash, now.getTime());
     let session = cached?.session;
-    if (!session || !cached!.fresh || mayHaveSlidElsewhere(session, now)) session = await this.load(tokenHash, session, now);
+    if (!session || !cached!.fresh || mayHaveSlidElsewhere(session, now))
+      session = await this.load(tokenHash, session, now);
     assertUsable(session, now);
     const touched = touch(session, now, idleTimeoutMs);
     cache.refresh(touched);

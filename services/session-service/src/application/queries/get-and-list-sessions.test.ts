@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { aServiceContext, aStartSessionCommand, aUserId, HOUR, MINUTE } from '../../../test/support/mothers.js';
+import {
+  aServiceContext,
+  aStartSessionCommand,
+  aUserId,
+  HOUR,
+  MINUTE,
+} from '../../../test/support/mothers.js';
 import { testApp } from '../../../test/support/test-app.js';
 
 async function userWithSessions(count: number) {
@@ -8,7 +14,13 @@ async function userWithSessions(count: number) {
   app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
   const started = [];
   for (let i = 0; i < count; i++) {
-    started.push(await app.bus.run(app.useCases.startSession, aStartSessionCommand(), aServiceContext('gateway')));
+    started.push(
+      await app.bus.run(
+        app.useCases.startSession,
+        aStartSessionCommand(),
+        aServiceContext('gateway'),
+      ),
+    );
     app.clock.advance(1_000);
   }
   app.permissions.grant(userId, 'session.read:own', 'session.list:own');
@@ -20,7 +32,9 @@ describe('GetSession', () => {
     const { app, started, asUser } = await userWithSessions(1);
     const { session, token } = started[0]!;
     await app.bus.run(app.useCases.validateSession, { token }, aServiceContext());
-    await expect(app.bus.run(app.useCases.getSession, { sessionId: session.id }, asUser)).resolves.toMatchObject({
+    await expect(
+      app.bus.run(app.useCases.getSession, { sessionId: session.id }, asUser),
+    ).resolves.toMatchObject({
       id: session.id,
       status: 'ACTIVE',
       lastSeenTime: app.clock.now(),
@@ -30,7 +44,9 @@ describe('GetSession', () => {
   it('shows a session past its expiry as expired before the sweeper records it', async () => {
     const { app, started, asUser } = await userWithSessions(1);
     app.clock.advance(HOUR);
-    await expect(app.bus.run(app.useCases.getSession, { sessionId: started[0]!.session.id }, asUser)).resolves.toMatchObject({
+    await expect(
+      app.bus.run(app.useCases.getSession, { sessionId: started[0]!.session.id }, asUser),
+    ).resolves.toMatchObject({
       status: 'EXPIRED',
       endReason: 'IDLE_TIMEOUT',
     });
@@ -41,20 +57,27 @@ describe('GetSession', () => {
     const stranger = aUserId();
     app.permissions.grant(stranger, 'session.read:own');
     const asStranger = aServiceContext('gateway', { userId: stranger });
-    await expect(app.bus.run(app.useCases.getSession, { sessionId: started[0]!.session.id }, asStranger)).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    await expect(
+      app.bus.run(app.useCases.getSession, { sessionId: started[0]!.session.id }, asStranger),
+    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
     app.permissions.grant('service:admin-tool', 'session.read');
-    await expect(app.bus.run(app.useCases.getSession, { sessionId: aUserId() }, aServiceContext('admin-tool'))).rejects.toMatchObject({
+    await expect(
+      app.bus.run(app.useCases.getSession, { sessionId: aUserId() }, aServiceContext('admin-tool')),
+    ).rejects.toMatchObject({
       kind: 'NOT_FOUND',
       reason: 'SESSION_NOT_FOUND',
     });
-    await expect(app.bus.run(app.useCases.getSession, { sessionId: 'nope' }, asStranger)).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
+    await expect(
+      app.bus.run(app.useCases.getSession, { sessionId: 'nope' }, asStranger),
+    ).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
   });
 });
 
 describe('ListActiveSessions', () => {
   it('pages through active sessions newest first with an opaque token', async () => {
     const { app, userId, started, asUser } = await userWithSessions(5);
-    const list = (pageToken = '') => app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 2, pageToken }, asUser);
+    const list = (pageToken = '') =>
+      app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 2, pageToken }, asUser);
     const seen: string[] = [];
     let page = await list();
     seen.push(...page.sessions.map((s) => s.id));
@@ -70,17 +93,33 @@ describe('ListActiveSessions', () => {
     app.permissions.grant(userId, 'session.end:own');
     await app.bus.run(app.useCases.endSession, { sessionId: started[0]!.session.id }, asUser);
     app.clock.advance(29 * MINUTE);
-    await app.bus.run(app.useCases.validateSession, { token: started[2]!.token }, aServiceContext());
+    await app.bus.run(
+      app.useCases.validateSession,
+      { token: started[2]!.token },
+      aServiceContext(),
+    );
     await app.flusher.flush();
     app.clock.advance(MINUTE);
-    const page = await app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 0, pageToken: '' }, asUser);
+    const page = await app.bus.run(
+      app.useCases.listActiveSessions,
+      { userId, pageSize: 0, pageToken: '' },
+      asUser,
+    );
     expect(page.sessions.map((s) => s.id)).toEqual([started[2]!.session.id]);
   });
 
   it('treats page sizes above 500 as 500 and refuses negative ones', async () => {
     const { app, userId, asUser } = await userWithSessions(1);
-    await expect(app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 10_000, pageToken: '' }, asUser)).resolves.toMatchObject({ nextPageToken: '' });
-    await expect(app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: -1, pageToken: '' }, asUser)).rejects.toMatchObject({
+    await expect(
+      app.bus.run(
+        app.useCases.listActiveSessions,
+        { userId, pageSize: 10_000, pageToken: '' },
+        asUser,
+      ),
+    ).resolves.toMatchObject({ nextPageToken: '' });
+    await expect(
+      app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: -1, pageToken: '' }, asUser),
+    ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       violations: [{ field: 'page_size' }],
     });
@@ -88,19 +127,41 @@ describe('ListActiveSessions', () => {
 
   it('refuses a page token that is garbage or was issued for another user', async () => {
     const { app, userId, asUser } = await userWithSessions(3);
-    const first = await app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 1, pageToken: '' }, asUser);
+    const first = await app.bus.run(
+      app.useCases.listActiveSessions,
+      { userId, pageSize: 1, pageToken: '' },
+      asUser,
+    );
     app.permissions.grant('service:admin-tool', 'session.list');
     const admin = aServiceContext('admin-tool');
-    await expect(app.bus.run(app.useCases.listActiveSessions, { userId: aUserId(), pageSize: 1, pageToken: first.nextPageToken }, admin)).rejects.toMatchObject({
+    await expect(
+      app.bus.run(
+        app.useCases.listActiveSessions,
+        { userId: aUserId(), pageSize: 1, pageToken: first.nextPageToken },
+        admin,
+      ),
+    ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       reason: 'INVALID_PAGE_TOKEN',
     });
-    await expect(app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 1, pageToken: '%%%' }, admin)).rejects.toMatchObject({ reason: 'INVALID_PAGE_TOKEN' });
+    await expect(
+      app.bus.run(
+        app.useCases.listActiveSessions,
+        { userId, pageSize: 1, pageToken: '%%%' },
+        admin,
+      ),
+    ).rejects.toMatchObject({ reason: 'INVALID_PAGE_TOKEN' });
   });
 
   it('refuses to list another user’s sessions', async () => {
     const { app, asUser } = await userWithSessions(1);
-    await expect(app.bus.run(app.useCases.listActiveSessions, { userId: aUserId(), pageSize: 0, pageToken: '' }, asUser)).rejects.toMatchObject({
+    await expect(
+      app.bus.run(
+        app.useCases.listActiveSessions,
+        { userId: aUserId(), pageSize: 0, pageToken: '' },
+        asUser,
+      ),
+    ).rejects.toMatchObject({
       kind: 'PERMISSION_DENIED',
     });
   });

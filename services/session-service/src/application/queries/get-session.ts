@@ -16,15 +16,24 @@ export class GetSessionHandler implements UseCase<GetSession, Session> {
   readonly access: Access<GetSession>;
   private readonly resource: SessionResource<GetSession>;
 
-  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock; activity: ActivityBuffer }) {
+  constructor(
+    private readonly deps: { sessions: SessionRepository; clock: Clock; activity: ActivityBuffer },
+  ) {
     requireDeps('GetSessionHandler', deps);
     this.resource = new SessionResource(deps.sessions);
-    this.access = { kind: 'permission', permission: 'session.read', resource: this.resource.resolve };
+    this.access = {
+      kind: 'permission',
+      permission: 'session.read',
+      resource: this.resource.resolve,
+    };
   }
 
   async execute(query: GetSession): Promise<Session> {
     const stored = await this.resource.load(query);
     if (!stored) throw sessionNotFound(query.sessionId);
-    return asOf(withLatestActivity(stored, this.deps.activity.peek(stored.id)), this.deps.clock.now());
+    return asOf(
+      withLatestActivity(stored, this.deps.activity.peek(stored.id)),
+      this.deps.clock.now(),
+    );
   }
 }

@@ -40,7 +40,12 @@ export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, Se
     if (query.pageSize < 0) new Violations().add('page_size', 'must not be negative').throwIfAny();
     const after = decodePageToken(query.pageToken, query.userId);
     const pageSize = Math.min(query.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    const rows = await this.deps.sessions.listActive(query.userId, this.deps.clock.now(), pageSize + 1, after);
+    const rows = await this.deps.sessions.listActive(
+      query.userId,
+      this.deps.clock.now(),
+      pageSize + 1,
+      after,
+    );
     const sessions = rows.slice(0, pageSize);
     const last = sessions.at(-1);
     const nextPageToken = rows.length > pageSize && last ? encodePageToken(query.userId, last) : '';

@@ -9,7 +9,10 @@ export interface WatchSessions {
 }
 
 /** Subscribes a named service to this process's feed of session events. */
-export class WatchSessionsHandler<T extends Watchable> implements UseCase<WatchSessions, WatchSubscription<T>> {
+export class WatchSessionsHandler<T extends Watchable> implements UseCase<
+  WatchSessions,
+  WatchSubscription<T>
+> {
   readonly name = 'WatchSessions';
   readonly access: Access<WatchSessions>;
 
