@@ -90,7 +90,7 @@ describe('Bus authorization', () => {
     ).resolves.toBe('ok');
     const error = await rejection(bus.run(internal, undefined, aContext()));
     expect(error.kind).toBe('PERMISSION_DENIED');
-    expect(error.reason).toBe('SERVICE_NOT_ALLOWED');
+    expect(error.reason).toBe('PERMISSION_DENIED');
   });
 
   it('reports every run to the observer, failures included', async () => {

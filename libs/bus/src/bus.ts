@@ -45,10 +45,9 @@ export class Bus {
         return;
       case 'services':
         if (!access.names.includes(ctx.service.name)) {
-          throw permissionDenied(
-            `${useCase.name} is reserved for ${access.names.join(', ')}`,
-            'SERVICE_NOT_ALLOWED',
-          );
+          throw permissionDenied(`${useCase.name} is reserved for ${access.names.join(', ')}`, 'PERMISSION_DENIED', {
+            allowed_services: access.names.join(','),
+          });
         }
         return;
       case 'permission': {

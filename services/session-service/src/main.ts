@@ -6,7 +6,7 @@ import { descriptorSetPath } from '@warden/proto';
 import { createAuthzChecker } from '@warden/authz-client';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
-import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from './app.js';
 import { loadSessionConfig, type Config } from './config.js';
@@ -44,7 +44,7 @@ try {
     sessions: new PrismaSessionRepository(database.prisma),
     credentials,
     authorizer,
-    idempotencyStore: new PrismaIdempotencyStore(database.prisma),
+    idempotencyStore: new PgIdempotencyStore(database.pool),
     clock: { now: () => new Date() },
     ids: { newId: () => uuidv7() },
     settings: {

@@ -11,7 +11,7 @@ import { createLogger } from '@warden/logger';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
-import { PrismaIdempotencyStore } from './adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { loadSessionConfig, type Config } from './config.js';
 import { openDatabase } from './database.js';
@@ -65,7 +65,7 @@ try {
     },
     logger,
   );
-  const idempotency = new PrismaIdempotencyStore(database.prisma);
+  const idempotency = new PgIdempotencyStore(database.pool);
   const housekeeping = every(
     'prune old rows',
     HOUR,

@@ -363,7 +363,7 @@ describe('user-service over gRPC', () => {
       const error = await failure(
         rpc((c) => c.verifyCredentials, { email: 'verify@example.com', password: PASSWORD }),
       );
-      expect([error.kind, error.reason]).toEqual(['PERMISSION_DENIED', 'SERVICE_NOT_ALLOWED']);
+      expect([error.kind, error.reason]).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
     });
 
     it('locks after repeated failures with RESOURCE_EXHAUSTED ACCOUNT_LOCKED and the time left', async () => {

@@ -14,7 +14,7 @@ import { sessionv1 } from '@warden/proto';
 import { TEST_DATABASE_URL, uniqueName } from '@warden/testing';
 import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
 import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
-import { PrismaIdempotencyStore } from '../../src/adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from '../../src/app.js';
 import { MIGRATIONS_DIR } from '../../src/database.js';
@@ -111,7 +111,7 @@ export async function startSessionServer(): Promise<BenchTarget & { token: strin
     sessions: new PrismaSessionRepository(prisma),
     credentials,
     authorizer: new AllowAllChecker(),
-    idempotencyStore: new PrismaIdempotencyStore(prisma),
+    idempotencyStore: new PgIdempotencyStore(pool),
     clock: { now: () => new Date() },
     ids: { newId: () => randomUUID() },
     settings: someSettings(),

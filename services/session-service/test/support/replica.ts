@@ -7,7 +7,7 @@ import {
   followSessionEvents,
   type SessionEventFeed,
 } from '../../src/adapters/nats/session-event-feed.js';
-import { PrismaIdempotencyStore } from '../../src/adapters/prisma/prisma-idempotency-store.js';
+import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import type { Clock } from '../../src/application/ports.js';
 import type { SessionSettings } from '../../src/application/settings.js';
@@ -40,7 +40,7 @@ export async function startReplica(
     sessions,
     credentials: deps.credentials,
     authorizer: deps.permissions,
-    idempotencyStore: new PrismaIdempotencyStore(db.prisma),
+    idempotencyStore: new PgIdempotencyStore(db.pool),
     clock: deps.clock ?? { now: () => new Date() },
     ids: { newId: () => randomUUID() },
     settings: someSettings(deps.settings),

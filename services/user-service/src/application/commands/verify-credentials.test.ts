@@ -109,7 +109,7 @@ describe('VerifyCredentials', () => {
     await expectAppError(
       verify(app, { email: 'a@example.com', password: 'whatever1' }, aCallContext()),
       'PERMISSION_DENIED',
-      'SERVICE_NOT_ALLOWED',
+      'PERMISSION_DENIED',
     );
   });
 
