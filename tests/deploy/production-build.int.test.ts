@@ -23,7 +23,10 @@ afterAll(async () => {
 
 describe('production package of authz-service', () => {
   it('serves from node dist/main.js with only its production dependencies, and exits 0 on SIGTERM', async () => {
-    execFileSync('bash', ['scripts/package.sh', 'authz-service', out], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync('bash', ['scripts/package.sh', 'authz-service', out], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
     expect(existsSync(join(out, 'src'))).toBe(false);
     expect(existsSync(join(out, 'dist', 'migrate.js'))).toBe(true);
     const port = await freePort();
@@ -39,13 +42,20 @@ describe('production package of authz-service', () => {
       WARDEN_LOG_LEVEL: 'warn',
     };
     execFileSync('node', ['dist/migrate.js'], { cwd: out, env, stdio: 'pipe' });
-    const server = spawn('node', ['dist/main.js'], { cwd: out, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn('node', ['dist/main.js'], {
+      cwd: out,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     server.stdout.on('data', (chunk: Buffer) => (output += chunk));
     server.stderr.on('data', (chunk: Buffer) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
     try {
-      await waitForServing(`127.0.0.1:${port}`, { service: 'warden.authz.v1.AuthzService', timeoutMs: 30_000 });
+      await waitForServing(`127.0.0.1:${port}`, {
+        service: 'warden.authz.v1.AuthzService',
+        timeoutMs: 30_000,
+      });
     } catch (error) {
       server.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n${output}`);

@@ -82,6 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_GRPC_PORT: String(sessionPort),
       WARDEN_DATABASE_SCHEMA: schemas.session,
       WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
+      // The shared test stream holds other runs' events: a fresh stack starts at the present.
+      WARDEN_EVENTS_USER_EVENTS_START_FROM: 'new',
       WARDEN_SWEEPER_INTERVAL: '200ms',
       ...options.env?.session,
     },
@@ -90,6 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_GRPC_PORT: String(authzPort),
       WARDEN_DATABASE_SCHEMA: schemas.authz,
       WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
+      WARDEN_WORKER_USER_EVENTS_START_FROM: 'new',
       WARDEN_WORKER_METRICS_PORT: '0',
       WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: '200ms',
       WARDEN_AUTHZ_BOOTSTRAP_ADMINS: adminEmail,

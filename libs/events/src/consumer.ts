@@ -28,7 +28,18 @@ export type DurableConsumerOptions = {
   maxDeliver?: number;
   /** Messages pulled at a time. */
   batch?: number;
+  /**
+   * Events handled at once by this process. Delivery order is not kept anyway (a retried event
+   * comes back after later ones), so handlers already cope with any order; overlapping their
+   * database round trips is what lets one worker keep up with a burst.
+   */
+  concurrency?: number;
   maxRetryDelayMs?: number;
+  /**
+   * Where a durable that does not exist yet starts: `all` (the stream's whole retained history,
+   * right for a service's first deployment) or `new` (only events published from now on).
+   */
+  startFrom?: 'all' | 'new';
 };
 
 /** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
@@ -45,7 +56,9 @@ export class DurableConsumer {
       ackWaitMs: opts.ackWaitMs ?? 30_000,
       maxDeliver: opts.maxDeliver ?? -1,
       batch: opts.batch ?? 64,
+      concurrency: opts.concurrency ?? 16,
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 60_000,
+      startFrom: opts.startFrom ?? 'all',
     };
     this.log = opts.logger;
   }
@@ -77,9 +90,16 @@ export class DurableConsumer {
         this.watch(messages).catch((err: unknown) =>
           this.log.warn({ err }, 'consumer status watch ended'),
         );
-        for await (const msg of messages) {
-          await this.process(msg);
-          failures = 0;
+        const inFlight = new Set<Promise<void>>();
+        try {
+          for await (const msg of messages) {
+            const handled = this.process(msg).finally(() => inFlight.delete(handled));
+            inFlight.add(handled);
+            failures = 0;
+            if (inFlight.size >= this.opts.concurrency) await Promise.race(inFlight);
+          }
+        } finally {
+          await Promise.all(inFlight);
         }
       } catch (err) {
         if (!signal.aborted)
@@ -159,11 +179,14 @@ export class DurableConsumer {
       await jsm.consumers.add(stream, {
         durable_name: durable,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        deliver_policy: this.opts.startFrom === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
         filter_subject: filterSubject,
         ...tunable,
       });
-      this.log.info({ stream, durable, filterSubject }, 'created durable consumer');
+      this.log.info(
+        { stream, durable, filterSubject, startFrom: this.opts.startFrom },
+        'created durable consumer',
+      );
       return;
     }
     if (existing.config.filter_subject !== filterSubject) {

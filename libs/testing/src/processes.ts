@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { waitForServing } from '@warden/grpc';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /** A free loopback port: bind 0, read it, release it. */
 export async function freePort(): Promise<number> {
@@ -34,7 +35,9 @@ export function startServiceProcess(
   entry: string,
   env: Record<string, string>,
 ): ServiceProcess {
-  const child = spawn(TSX, [join('src', entry)], {
+  // node itself with tsx's loader (no tsx CLI wrapper): signals reach the service, and a SIGKILL
+  // leaves no orphan behind to keep consuming events after the test.
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join('src', entry)], {
     cwd: join(ROOT, 'services', service),
     env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

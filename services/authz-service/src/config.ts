@@ -36,6 +36,7 @@ export const configSchema = z.object({
   worker: z.object({
     metrics_port: z.number().int().min(0).max(65535),
     user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
+    user_events_start_from: z.enum(['all', 'new']),
     expiry_sweep_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),
     retention_interval: duration(),
     outbox_retention: duration(),

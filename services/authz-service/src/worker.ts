@@ -48,6 +48,7 @@ const consumer = createUserEventsConsumer({
   removeSubject: new RemoveSubject(systemClock),
   logger,
   durable: config.worker.user_events_durable,
+  startFrom: config.worker.user_events_start_from,
 });
 let stopping = false;
 void startWhenStreamExists().catch((error: unknown) => failStartup(SERVICE_NAME, error));

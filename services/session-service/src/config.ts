@@ -43,6 +43,7 @@ export const configSchema = z
     sweeper: z.object({ interval: positive(100), batch_size: z.number().int().min(1).max(10_000) }),
     events: z.object({
       user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
+      user_events_start_from: z.enum(['all', 'new']),
     }),
   })
   .superRefine((config, ctx) => {

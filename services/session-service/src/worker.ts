@@ -45,6 +45,7 @@ try {
     js,
     jsm,
     durable: config.events.user_events_durable,
+    startFrom: config.events.user_events_start_from,
     handler: new EndSessionsForUserEventHandler({ sessions, clock }),
     logger,
   });

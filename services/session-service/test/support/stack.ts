@@ -75,6 +75,7 @@ export async function startStack(options: {
     WARDEN_DATABASE_SCHEMA: schemas.authz.schema,
     WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail,
     WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
+    WARDEN_WORKER_USER_EVENTS_START_FROM: 'new',
     WARDEN_WORKER_METRICS_PORT: String(await freePort()),
   };
   const session = {
@@ -83,6 +84,7 @@ export async function startStack(options: {
     WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
     WARDEN_DATABASE_SCHEMA: schemas.session.schema,
     WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
+    WARDEN_EVENTS_USER_EVENTS_START_FROM: 'new',
     WARDEN_SWEEPER_INTERVAL: '1h',
     WARDEN_METRICS_PORT: '0',
   };

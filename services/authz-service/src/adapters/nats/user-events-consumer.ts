@@ -16,6 +16,7 @@ export interface UserEventsConsumerOptions {
   removeSubject: RemoveSubject;
   logger: Logger;
   durable: string;
+  startFrom?: 'all' | 'new';
   /** Defaults to WARDEN_USER on `warden.user.v1.>`; tests use streams of their own. */
   stream?: string;
   filterSubject?: string;
@@ -76,6 +77,7 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     handle,
     logger: options.logger,
     ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
+    ...(options.startFrom ? { startFrom: options.startFrom } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ export function userEventsConsumer(options: {
   js: JetStreamClient;
   jsm: JetStreamManager;
   durable: string;
+  startFrom?: 'all' | 'new';
   handler: EndSessionsForUserEventHandler;
   logger: Logger;
 }): DurableConsumer {
@@ -28,6 +29,7 @@ export function userEventsConsumer(options: {
     stream: STREAMS.user.name,
     durable,
     filterSubject: USER_SUBJECTS,
+    ...(options.startFrom ? { startFrom: options.startFrom } : {}),
     logger,
     handle: async (event) => {
       let command: EndSessionsForUserEvent | undefined;
