@@ -14,7 +14,10 @@ const targets = process.argv.slice(2).length
 /** Every npm dependency of the service and of the workspace libs stays external. */
 function externals(serviceDir) {
   const names = new Set();
+  const seen = new Set();
   const collect = (dir) => {
+    if (seen.has(dir)) return;
+    seen.add(dir);
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
       if (name.startsWith('@warden/')) collect(join(root, 'libs', name.slice('@warden/'.length)));

@@ -33,7 +33,8 @@ step format npx prettier --check --log-level warn .
 rm -f .warden/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.warden/vitest.json
 if [ -f .warden/vitest.json ]; then
-  read -r tp tf < <(node -e "const r=require('./.warden/vitest.json');console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites||0))")
+  # Failed tests, plus files that failed without a failing test (an import or hook error).
+  read -r tp tf < <(node -e "const r=require('./.warden/vitest.json');const broken=r.testResults.filter(f=>f.status==='failed'&&!f.assertionResults.some(a=>a.status==='failed')).length;console.log(r.numPassedTests, r.numFailedTests+broken)")
   passed=$((passed + tp)); failed=$((failed + tf))
   [ "$tp" -gt 0 ] || failed=$((failed + 1))
 else

@@ -5,7 +5,7 @@ import { createClient, fromServiceError } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startStack, type Stack } from '../support/stack.js';
+import { call, fullRequest, startStack, type Stack } from '../support/stack.js';
 
 /**
  * Every RPC of the three services x every kind of caller, generated from ONE table, over real gRPC
@@ -165,7 +165,7 @@ const TABLE: Row[] = [
     service: 'sessions',
     rpc: 'validateSession',
     expect: serviceOnly,
-    request: (t) => ({ token: t.token }),
+    request: async (t) => ({ token: (await signIn(t.email)).token }),
   },
   {
     service: 'sessions',
@@ -357,15 +357,15 @@ async function attempt(row: Row, caller: Caller): Promise<{ outcome: Outcome; de
       ? anonymousClients()
       : { users: stack.users, sessions: stack.sessions, authz: stack.authz };
   const client = clients[row.service];
+  const request = await row.request(target, caller);
   try {
-    const request = await row.request(target, caller);
-    if (row.stream)
+    if (row.stream) {
       await openStream(
         client as sessionv1.SessionServiceClient,
-        request as sessionv1.WatchSessionsRequest,
+        fullRequest<sessionv1.WatchSessionsRequest>(row.rpc, request),
         tokens[caller],
       );
-    else await call(client, row.rpc, request, tokens[caller]);
+    } else await call(client, row.rpc, request, tokens[caller]);
     return { outcome: 'allow', detail: 'OK' };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;

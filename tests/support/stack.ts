@@ -190,6 +190,29 @@ async function deleteDurables(durables: string[]): Promise<void> {
   });
 }
 
+type Normalizer = (partial: unknown) => unknown;
+
+/** ts-proto encoders expect every scalar field: fill the rest of a partial request with defaults. */
+const NORMALIZERS: Record<string, Normalizer> = Object.fromEntries(
+  (
+    [
+      [userv1, userv1.UserServiceService],
+      [sessionv1, sessionv1.SessionServiceService],
+      [authzv1, authzv1.AuthzServiceService],
+    ] as Array<[object, object]>
+  ).flatMap(([module, service]) =>
+    Object.keys(service).map((method) => {
+      const type = (module as Record<string, { fromPartial?: Normalizer }>)[
+        `${method[0]!.toUpperCase()}${method.slice(1)}Request`
+      ];
+      return [method, type?.fromPartial ?? ((partial: unknown) => partial)];
+    }),
+  ),
+);
+
+export const fullRequest = <Req>(method: string, partial: unknown): Req =>
+  (NORMALIZERS[method] ?? ((p: unknown) => p))(partial) as Req;
+
 /** Promise form of a unary call made by the gateway, optionally on behalf of a user's token. */
 export function call<Req, Res>(
   client: object,
@@ -203,7 +226,7 @@ export function call<Req, Res>(
   return callUnary(
     fn,
     client as never,
-    request,
+    fullRequest<Req>(method, request),
     token ? { bearerToken: token, requestId: uniqueName('req') } : undefined,
     10_000,
   );

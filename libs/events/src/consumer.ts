@@ -91,9 +91,21 @@ export class DurableConsumer {
           this.log.warn({ err }, 'consumer status watch ended'),
         );
         const inFlight = new Set<Promise<void>>();
+        // Events about one subject (ce-subject, e.g. a user id) run in arrival order; others overlap.
+        const lastOfSubject = new Map<string, Promise<void>>();
         try {
           for await (const msg of messages) {
-            const handled = this.process(msg).finally(() => inFlight.delete(handled));
+            const event = this.decode(msg);
+            if (!event) continue;
+            const key = event.subjectId ?? event.id;
+            const previous = lastOfSubject.get(key);
+            const handled: Promise<void> = (
+              previous ? previous.then(() => this.process(msg, event)) : this.process(msg, event)
+            ).finally(() => {
+              inFlight.delete(handled);
+              if (lastOfSubject.get(key) === handled) lastOfSubject.delete(key);
+            });
+            lastOfSubject.set(key, handled);
             inFlight.add(handled);
             failures = 0;
             if (inFlight.size >= this.opts.concurrency) await Promise.race(inFlight);
@@ -130,19 +142,21 @@ export class DurableConsumer {
     }
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    let event: EventEnvelope;
+  /** The envelope, or undefined for an undecodable message, which is terminated: it never improves. */
+  private decode(msg: JsMsg): EventEnvelope | undefined {
     try {
-      event = fromNatsMessage(msg);
+      return fromNatsMessage(msg);
     } catch (err) {
       this.log.error(
         { err, subject: msg.subject, seq: msg.seq },
         'undecodable event; terminating it',
       );
       msg.term();
-      return;
+      return undefined;
     }
+  }
 
+  private async process(msg: JsMsg, event: EventEnvelope): Promise<void> {
     try {
       await this.opts.handle(event);
       msg.ack();

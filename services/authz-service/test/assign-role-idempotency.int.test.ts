@@ -6,12 +6,10 @@ import { AssignRoleHandler } from '../src/application/commands/assign-role.js';
 import { NO_POLICY_LISTENER } from '../src/application/ports.js';
 import { systemClock } from '../src/app.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
-import { aServiceCall, aUserId, T0 } from './support/mothers.js';
+import { aServiceCall, aUserId } from './support/mothers.js';
 
 let db: MigratedSchema;
 let store: PgIdempotencyStore;
-const DAY = 24 * 3_600_000;
-const later = (ms: number) => new Date(T0.getTime() + ms);
 
 beforeAll(async () => {
   db = await migratedSchema();

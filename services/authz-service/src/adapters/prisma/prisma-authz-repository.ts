@@ -200,7 +200,10 @@ class PrismaTransaction implements AuthzTransaction {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       RETURNING subject_id, role, expire_time, create_time`;
-    return rows.map(fromRaw);
+    // DELETE ... RETURNING keeps no order: announce them earliest first, as the contract says.
+    return rows
+      .map(fromRaw)
+      .sort((x, y) => (x.expireTime?.getTime() ?? 0) - (y.expireTime?.getTime() ?? 0));
   }
 
   async markProcessed(consumer: string, eventId: string): Promise<boolean> {
