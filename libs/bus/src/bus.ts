@@ -45,9 +45,13 @@ export class Bus {
         return;
       case 'services':
         if (!access.names.includes(ctx.service.name)) {
-          throw permissionDenied(`${useCase.name} is reserved for ${access.names.join(', ')}`, 'PERMISSION_DENIED', {
-            allowed_services: access.names.join(','),
-          });
+          throw permissionDenied(
+            `${useCase.name} is reserved for ${access.names.join(', ')}`,
+            'PERMISSION_DENIED',
+            {
+              allowed_services: access.names.join(','),
+            },
+          );
         }
         return;
       case 'permission': {

@@ -21,7 +21,9 @@ afterAll(() => db?.drop());
 describe('PgIdempotencyStore', () => {
   it('claims a new key once, then shows the record to later claims', async () => {
     const keyHash = randomUUID();
-    expect(await store.claim({ keyHash, fingerprint: 'f1', now: T0 }, DAY)).toEqual({ claimed: true });
+    expect(await store.claim({ keyHash, fingerprint: 'f1', now: T0 }, DAY)).toEqual({
+      claimed: true,
+    });
     expect(await store.claim({ keyHash, fingerprint: 'f2', now: later(1) }, DAY)).toEqual({
       claimed: false,
       existing: { keyHash, fingerprint: 'f1', response: null, createTime: T0 },
@@ -40,13 +42,19 @@ describe('PgIdempotencyStore', () => {
     const released = randomUUID();
     await store.claim({ keyHash: released, fingerprint: 'f', now: T0 }, DAY);
     await store.release(released);
-    expect(await store.claim({ keyHash: released, fingerprint: 'g', now: later(1) }, DAY)).toEqual({ claimed: true });
+    expect(await store.claim({ keyHash: released, fingerprint: 'g', now: later(1) }, DAY)).toEqual({
+      claimed: true,
+    });
 
     const stale = randomUUID();
     await store.claim({ keyHash: stale, fingerprint: 'f', now: T0 }, DAY);
     await store.complete(stale, new Uint8Array([9]));
-    expect(await store.claim({ keyHash: stale, fingerprint: 'g', now: later(DAY) }, DAY)).toEqual({ claimed: true });
-    expect(await store.claim({ keyHash: stale, fingerprint: 'h', now: later(DAY + 1) }, DAY)).toMatchObject({
+    expect(await store.claim({ keyHash: stale, fingerprint: 'g', now: later(DAY) }, DAY)).toEqual({
+      claimed: true,
+    });
+    expect(
+      await store.claim({ keyHash: stale, fingerprint: 'h', now: later(DAY + 1) }, DAY),
+    ).toMatchObject({
       claimed: false,
       existing: { fingerprint: 'g', response: null },
     });
@@ -55,7 +63,9 @@ describe('PgIdempotencyStore', () => {
   it('lets exactly one of many concurrent claims of a key win', async () => {
     const keyHash = randomUUID();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.claim({ keyHash, fingerprint: `f${i}`, now: T0 }, DAY)),
+      Array.from({ length: 10 }, (_, i) =>
+        store.claim({ keyHash, fingerprint: `f${i}`, now: T0 }, DAY),
+      ),
     );
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
   });
@@ -64,7 +74,9 @@ describe('PgIdempotencyStore', () => {
     const old = randomUUID();
     await store.claim({ keyHash: old, fingerprint: 'f', now: new Date(Date.now() - 2 * DAY) }, DAY);
     expect(await store.prune(new Date(Date.now() - DAY))).toBeGreaterThanOrEqual(1);
-    expect(await store.claim({ keyHash: old, fingerprint: 'f', now: new Date() }, DAY)).toEqual({ claimed: true });
+    expect(await store.claim({ keyHash: old, fingerprint: 'f', now: new Date() }, DAY)).toEqual({
+      claimed: true,
+    });
   });
 
   it('makes a use case with a request_id answer the same twice over Postgres, running once', async () => {
@@ -80,7 +92,10 @@ describe('PgIdempotencyStore', () => {
       },
       execute: async () => ({ n: ++runs }),
     };
-    const bus = new Bus({ authorizer: new TablePermissionChecker(), idempotency: new Idempotency(store) });
+    const bus = new Bus({
+      authorizer: new TablePermissionChecker(),
+      idempotency: new Idempotency(store),
+    });
     const ctx = { service: { name: 'gateway' }, requestId: 'r' };
     const input = { requestId: randomUUID() };
     expect(await bus.run(create, input, ctx)).toEqual({ n: 1 });

@@ -20,7 +20,10 @@ type Row = { key_hash: string; fingerprint: string; response: Buffer | null; cre
 export class PgIdempotencyStore implements IdempotencyStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async claim(record: { keyHash: string; fingerprint: string; now: Date }, ttlMs: number): Promise<ClaimResult> {
+  async claim(
+    record: { keyHash: string; fingerprint: string; now: Date },
+    ttlMs: number,
+  ): Promise<ClaimResult> {
     const expiredBefore = new Date(record.now.getTime() - ttlMs);
     // A record released between our insert and our read leaves nothing to read: claim again.
     for (let attempt = 1; attempt <= 5; attempt++) {
@@ -43,7 +46,10 @@ export class PgIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(keyHash: string, response: Uint8Array): Promise<void> {
-    await this.pool.query('UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1', [keyHash, Buffer.from(response)]);
+    await this.pool.query('UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1', [
+      keyHash,
+      Buffer.from(response),
+    ]);
   }
 
   async release(keyHash: string): Promise<void> {
@@ -52,7 +58,10 @@ export class PgIdempotencyStore implements IdempotencyStore {
 
   /** Drops records created before `before` (workers keep the table to the replay window). */
   async prune(before: Date): Promise<number> {
-    const { rowCount } = await this.pool.query('DELETE FROM idempotency_keys WHERE create_time < $1', [before]);
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM idempotency_keys WHERE create_time < $1',
+      [before],
+    );
     return rowCount ?? 0;
   }
 }

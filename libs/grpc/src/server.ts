@@ -255,8 +255,10 @@ export class GrpcServer {
         controller = abort;
         call.once('cancelled', () => abort.abort());
         const deadline = call.getDeadline();
-        const remaining = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-        if (Number.isFinite(remaining)) timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
+        const remaining =
+          deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+        if (Number.isFinite(remaining))
+          timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
         return abort.signal;
       };
       try {

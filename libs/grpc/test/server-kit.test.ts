@@ -43,7 +43,9 @@ beforeAll(async () => {
       seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
       if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
       if (request.userId === 'locked') {
-        throw new AppError('RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED', 'locked', { retryAfterMs: 90_500 });
+        throw new AppError('RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED', 'locked', {
+          retryAfterMs: 90_500,
+        });
       }
       if (request.userId === 'bad')
         throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
@@ -127,8 +129,14 @@ describe('GrpcServer', () => {
 
   it('carries google.rpc.RetryInfo when the error says when to retry', async () => {
     const c = client();
-    const error = (await failure(callUnary(c.getUser, c, { userId: 'locked' }))) as unknown as AppError;
-    expect(error).toMatchObject({ kind: 'RESOURCE_EXHAUSTED', reason: 'ACCOUNT_LOCKED', retryAfterMs: 90_500 });
+    const error = (await failure(
+      callUnary(c.getUser, c, { userId: 'locked' }),
+    )) as unknown as AppError;
+    expect(error).toMatchObject({
+      kind: 'RESOURCE_EXHAUSTED',
+      reason: 'ACCOUNT_LOCKED',
+      retryAfterMs: 90_500,
+    });
   });
 
   it('hides unknown errors behind a bare INTERNAL', async () => {
