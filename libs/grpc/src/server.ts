@@ -96,10 +96,6 @@ export class GrpcServer {
     );
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
-    if (options.descriptorSetPath) {
-      const definitions = loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
-      new ReflectionService(definitions).addToServer(this.server);
-    }
   }
 
   /** Registers a generated `XServiceService` definition with typed handlers, keyed like it. */
@@ -124,6 +120,13 @@ export class GrpcServer {
   }
 
   async listen(): Promise<number> {
+    if (this.options.descriptorSetPath) {
+      // Reflection describes what this server serves, not every service in the shared descriptor set.
+      const definitions = loadFileDescriptorSetFromBuffer(
+        readFileSync(this.options.descriptorSetPath),
+      );
+      new ReflectionService(definitions, { services: this.serviceNames }).addToServer(this.server);
+    }
     const credentials = this.credentials();
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(

@@ -1,5 +1,8 @@
 import {
   credentials,
+  loadPackageDefinition,
+  type ChannelCredentials,
+  type ClientDuplexStream,
   makeGenericClientConstructor,
   Metadata,
   status,
@@ -14,6 +17,9 @@ import { createClient, callUnary } from '../src/client.js';
 import { GrpcServer } from '../src/server.js';
 import { fromServiceError } from '../src/status.js';
 import { waitForServing } from '../src/health-probe.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { loadSync } from '@grpc/proto-loader';
 
 const KEY = 'test-key-gateway-0000000';
 const definition = { getUser: userv1.UserServiceService.getUser };
@@ -189,3 +195,45 @@ describe('GrpcServer', () => {
     ).rejects.toThrow(/not SERVING/);
   });
 });
+
+describe('gRPC reflection', () => {
+  it('lists the services this server serves, for grpcurl and other reflection clients', async () => {
+    const reflectionProto = join(
+      dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')),
+      'build/proto/grpc/reflection/v1/reflection.proto',
+    );
+    const loaded = loadPackageDefinition(
+      loadSync(reflectionProto, { keepCase: true }),
+    ) as unknown as {
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              address: string,
+              creds: ChannelCredentials,
+            ) => Client & {
+              ServerReflectionInfo(): ClientDuplexStream<unknown, ReflectionResponse>;
+            };
+          };
+        };
+      };
+    };
+    const reflection = new loaded.grpc.reflection.v1.ServerReflection(
+      address,
+      credentials.createInsecure(),
+    );
+    const stream = reflection.ServerReflectionInfo();
+    const response = await new Promise<ReflectionResponse>((resolve, reject) => {
+      stream.on('data', resolve);
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    stream.end();
+    reflection.close();
+    expect(response.list_services_response?.service.map((s) => s.name)).toEqual([
+      'warden.user.v1.UserService',
+    ]);
+  });
+});
+
+type ReflectionResponse = { list_services_response?: { service: Array<{ name: string }> } };
