@@ -81,6 +81,28 @@ describe('register -> default role -> session -> permissions -> expiry -> disabl
     expect(report.count).toBe(50);
   });
 
+  it('makes a user who registered before being listed in bootstrap_admins an admin when the worker starts', async () => {
+    const late = await register(`late-admin-${stack.prefix}@example.com`);
+    await waitFor(async () => (await check(late.id, 'game.join')).allowed, {
+      timeoutMs: 15_000,
+      what: 'player role',
+    });
+    expect(
+      (await check(late.id, 'role.assign', { type: 'role', id: 'admin', ownerId: '' })).allowed,
+    ).toBe(false);
+    await stack.restartWorker('authz', {
+      WARDEN_AUTHZ_BOOTSTRAP_ADMINS: `${stack.adminEmail},LATE-ADMIN-${stack.prefix}@example.com`,
+    });
+    await waitFor(
+      async () =>
+        (await check(late.id, 'role.assign', { type: 'role', id: 'admin', ownerId: '' })).allowed,
+      {
+        timeoutMs: 60_000,
+        what: 'admin role for an existing bootstrap admin',
+      },
+    );
+  });
+
   it('lets a player join a game, lapses a time-limited role, and ends every session when the user is disabled', async () => {
     const admin = await register(stack.adminEmail);
     await waitFor(

@@ -24,6 +24,11 @@ export interface Stack {
   sessions: sessionv1.SessionServiceClient;
   authz: authzv1.AuthzServiceClient;
   processes: ServiceProcess[];
+  /** Replaces one service's worker with a new one started with `extraEnv` on top of its env. */
+  restartWorker(
+    service: 'user' | 'session' | 'authz',
+    extraEnv: Record<string, string>,
+  ): Promise<void>;
   /** Stops every process (SIGTERM), drops the schemas and the durable consumers. */
   stop(): Promise<void>;
 }
@@ -149,6 +154,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       serviceKey: GATEWAY_KEY,
     }),
     processes,
+    async restartWorker(service, extraEnv) {
+      const index = processes.findIndex((p) => p.name === `${service}-service/worker.ts`);
+      await processes[index]!.stop();
+      processes[index] = startServiceProcess(`${service}-service`, 'worker.ts', {
+        ...env[service],
+        WARDEN_DATABASE_MIGRATE_ON_START: 'false',
+        ...extraEnv,
+      });
+    },
     stop,
   };
 }

@@ -23,6 +23,7 @@ export const configSchema = z.object({
   auth: authSection,
   log: logSection,
   session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
+  user_service: z.object({ address: z.string().min(1) }),
   authz: z.object({
     default_role: roleName,
     bootstrap_admins: listOf(

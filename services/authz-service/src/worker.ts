@@ -15,6 +15,8 @@ import { PgIdempotencyStore } from '@warden/db';
 import { systemClock } from './app.js';
 import { GiveDefaultRoles } from './application/commands/give-default-roles.js';
 import { RemoveSubject } from './application/commands/remove-subject.js';
+import { PromoteExistingAdmins } from './application/commands/promote-existing-admins.js';
+import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { SweepLapsedAssignments } from './application/commands/sweep-lapsed-assignments.js';
 import { every } from './periodic.js';
 import { connectNatsOrExit, openRuntime, SERVICE_NAME } from './runtime.js';
@@ -53,6 +55,31 @@ const consumer = createUserEventsConsumer({
 let stopping = false;
 void startWhenStreamExists().catch((error: unknown) => failStartup(SERVICE_NAME, error));
 
+// Bootstrap admins who registered before being listed: asked of user-service in the background,
+// retried while it is not up yet; new registrations are handled by the consumer above.
+const userLookup = new GrpcUserLookup({
+  address: config.user_service.address,
+  serviceKey: config.auth.client_key,
+  deadlineMs: 5_000,
+});
+const promoting = (async () => {
+  const promote = new PromoteExistingAdmins(repository, userLookup, systemClock);
+  for (
+    let attempt = 1;
+    attempt <= 30 && !stopping && config.authz.bootstrap_admins.length > 0;
+    attempt++
+  ) {
+    try {
+      const promoted = await promote.run(config.authz.bootstrap_admins);
+      if (promoted.length > 0) logger.info({ promoted }, 'existing bootstrap admins made admin');
+      return;
+    } catch (error) {
+      logger.warn({ err: error, attempt }, 'cannot look up bootstrap admins yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 500 * attempt)));
+    }
+  }
+})();
+
 const sweeper = new SweepLapsedAssignments(repository, systemClock);
 const sweeping = every(config.worker.expiry_sweep_interval, 'expiry sweep', logger, async () => {
   const removed = await sweeper.sweep();
@@ -85,6 +112,13 @@ onShutdown(logger, [
     async () => {
       stopping = true;
       await consumer.stop();
+    },
+  ],
+  [
+    'stop promoting bootstrap admins',
+    async () => {
+      await promoting;
+      userLookup.close();
     },
   ],
   ['stop sweeping', () => sweeping.stop()],

@@ -1,0 +1,28 @@
+import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
+import { userv1 } from '@warden/proto';
+import type { UserLookup } from '../../application/commands/promote-existing-admins.js';
+
+/** UserLookup over user-service's ListUsers (email_prefix, then an exact match). */
+export class GrpcUserLookup implements UserLookup {
+  private readonly client: userv1.UserServiceClient;
+
+  constructor(private readonly options: ClientKitOptions) {
+    this.client = createClient(userv1.UserServiceClient, options);
+  }
+
+  async findUserIdByEmail(email: string): Promise<string | undefined> {
+    const request = userv1.ListUsersRequest.fromPartial({ emailPrefix: email, pageSize: 10 });
+    const { users } = await callUnary(
+      this.client.listUsers,
+      this.client,
+      request,
+      undefined,
+      this.options.deadlineMs,
+    );
+    return users.find((user) => user.email === email)?.id;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
