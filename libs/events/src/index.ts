@@ -19,6 +19,7 @@ export {
   OUTBOX_CHANNEL,
   toOutboxRow,
   insertOutbox,
+  outboxInsertStatement,
   type OutboxRow,
   type Queryable,
 } from './outbox-schema.js';

@@ -71,6 +71,35 @@ function arrayBufferBacked(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
     : new Uint8Array(bytes);
 }
 
+/**
+ * One parameterized INSERT of outbox rows, for a transaction that is not a pg client (Prisma:
+ * `tx.$executeRawUnsafe(sql, ...values)`). Prisma's createMany costs several times the CPU of
+ * this statement for the same row, and the outbox is written on every state change.
+ */
+export function outboxInsertStatement(envs: readonly EventEnvelope[]): {
+  sql: string;
+  values: unknown[];
+} {
+  if (envs.length === 0) throw new Error('outboxInsertStatement needs at least one event');
+  const values: unknown[] = [];
+  const tuples = envs.map(toOutboxRow).map((row) => {
+    const at = values.length;
+    values.push(
+      row.id,
+      row.subject,
+      row.type,
+      row.payload,
+      JSON.stringify(row.headers),
+      row.createTime,
+    );
+    return `($${at + 1}::uuid, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::timestamptz)`;
+  });
+  return {
+    sql: `INSERT INTO outbox (id, subject, type, payload, headers, create_time) VALUES ${tuples.join(', ')}`,
+    values,
+  };
+}
+
 /** Anything that runs a parameterized query: a pg Client, PoolClient or Pool. */
 export type Queryable = {
   query(text: string, values?: unknown[]): Promise<unknown>;

@@ -1,4 +1,4 @@
-import { toOutboxRow } from '@warden/events';
+import { outboxInsertStatement } from '@warden/events';
 import type {
   AssignmentFilter,
   AssignmentKey,
@@ -216,12 +216,10 @@ class PrismaTransaction implements AuthzTransaction {
 
   async record(events: readonly AuthzEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.tx.outboxEvent.createMany({
-      data: events.map((event) => {
-        const row = toOutboxRow(toEnvelope(event, this.traceparent));
-        return { ...row, payload: new Uint8Array(row.payload) };
-      }),
-    });
+    const insert = outboxInsertStatement(
+      events.map((event) => toEnvelope(event, this.traceparent)),
+    );
+    await this.tx.$executeRawUnsafe(insert.sql, ...insert.values);
   }
 }
 

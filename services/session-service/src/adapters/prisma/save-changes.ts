@@ -1,4 +1,4 @@
-import { toOutboxRow } from '@warden/events';
+import { outboxInsertStatement } from '@warden/events';
 import type { SessionChange } from '../../domain/session-events.js';
 import { toEnvelope } from '../events/session-event-envelope.js';
 import type { TransactionClient } from './prisma-client.js';
@@ -49,11 +49,9 @@ export async function saveChanges(
   }
   const events = changes.filter((c) => c.event !== undefined);
   if (events.length > 0) {
-    await tx.outboxEvent.createMany({
-      data: events.map((c) => {
-        const row = toOutboxRow(toEnvelope(c.event!, c.session, traceparent));
-        return { ...row, payload: Uint8Array.from(row.payload) };
-      }),
-    });
+    const insert = outboxInsertStatement(
+      events.map((c) => toEnvelope(c.event!, c.session, traceparent)),
+    );
+    await tx.$executeRawUnsafe(insert.sql, ...insert.values);
   }
 }

@@ -1,7 +1,7 @@
-import { toOutboxRow } from '@warden/events';
+import { outboxInsertStatement } from '@warden/events';
 import type { UserEvent } from '../../domain/user-events.js';
 import { toEnvelope } from '../events/user-event-envelope.js';
-import type { TransactionClient } from './prisma-client.js';
+import type { PrismaClient, TransactionClient } from './prisma-client.js';
 
 /** Outbox rows for `events`, written by the transaction that saves the state they describe. */
 export async function writeOutbox(
@@ -10,10 +10,15 @@ export async function writeOutbox(
   traceparent?: string,
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.outboxEvent.createMany({ data: events.map((event) => outboxData(event, traceparent)) });
+  await outboxStatement(tx, events, traceparent);
 }
 
-export function outboxData(event: UserEvent, traceparent?: string) {
-  const row = toOutboxRow(toEnvelope(event, traceparent));
-  return { ...row, payload: Uint8Array.from(row.payload) };
+/** The INSERT as a Prisma promise, so it can also join a batch `$transaction([...])`. */
+export function outboxStatement(
+  client: TransactionClient | PrismaClient,
+  events: readonly UserEvent[],
+  traceparent?: string,
+) {
+  const insert = outboxInsertStatement(events.map((event) => toEnvelope(event, traceparent)));
+  return client.$executeRawUnsafe(insert.sql, ...insert.values);
 }

@@ -2,7 +2,7 @@ import type { UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
 import { emailTaken, userNotFound } from '../../domain/user-errors.js';
-import { outboxData, writeOutbox } from './outbox.js';
+import { outboxStatement, writeOutbox } from './outbox.js';
 import { isUniqueViolation, type PrismaClient, type TransactionClient } from './prisma-client.js';
 
 export class PrismaUserRepository implements UserRepository {
@@ -10,12 +10,13 @@ export class PrismaUserRepository implements UserRepository {
 
   async add(change: Change, traceparent?: string): Promise<void> {
     try {
-      await this.prisma.$transaction([
-        this.prisma.user.create({ data: change.user }),
-        this.prisma.outboxEvent.createMany({
-          data: change.events.map((event) => outboxData(event, traceparent)),
-        }),
-      ]);
+      const create = this.prisma.user.create({ data: change.user });
+      if (change.events.length === 0) await create;
+      else
+        await this.prisma.$transaction([
+          create,
+          outboxStatement(this.prisma, change.events, traceparent),
+        ]);
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken();
       throw error;
