@@ -242,6 +242,6 @@ export function call<Req, Res>(
     client as never,
     fullRequest<Req>(method, request),
     token ? { bearerToken: token, requestId: uniqueName('req') } : undefined,
-    10_000,
+    20_000,
   );
 }

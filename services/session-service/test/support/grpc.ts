@@ -22,7 +22,8 @@ export function sessionClient(address: string, serviceKey: string = KEYS.gateway
   const call =
     <Req, Res>(method: Parameters<typeof callUnary<Req, Res>>[0]) =>
     (request: Req, ctx?: Ctx) =>
-      callUnary<Req, Res>(method, client, request, ctx);
+      // Generous: real processes on a 2-core CI machine, next to other suites' processes.
+      callUnary<Req, Res>(method, client, request, ctx, 20_000);
   return {
     raw: client,
     startSession: call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
