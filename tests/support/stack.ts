@@ -3,6 +3,7 @@ import { connect } from '@nats-io/transport-node';
 import { callUnary, createClient } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import {
+  ensureTestDatabase,
   freePort,
   startServiceProcess,
   TEST_DATABASE_URL,
@@ -43,6 +44,7 @@ export interface StackOptions {
  * isolated from other test files by their own schemas and durable consumer names.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  await ensureTestDatabase();
   const prefix = uniqueName('e2e');
   const adminEmail = `admin-${prefix}@example.com`;
   const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
