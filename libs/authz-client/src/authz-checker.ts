@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, type ErrorKind } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
@@ -11,7 +11,10 @@ export interface AuthzCheckerOptions {
   address: string;
   /** This service's key for authz-service (`x-warden-service-key`). */
   serviceKey: string;
-  /** When given, every `warden.authz.v1.>` event drops the whole cache (on every replica). */
+  /**
+   * When given, authz events keep the cache honest on every replica: `role_assigned` and
+   * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
+   */
   nc?: NatsConnection;
   logger: Logger;
   /** Decision lifetime, a safety net behind the events: default 5 s with `nc`, no caching without it. */
@@ -27,6 +30,11 @@ export interface AuthzCheckerOptions {
 export type AuthzChecker = PermissionChecker & { close(): Promise<void> };
 
 export const AUTHZ_EVENTS_SUBJECT = 'warden.authz.v1.>';
+/** Events that change what one subject (their ce-subject) may do, and nobody else. */
+const SUBJECT_SCOPED_EVENTS: ReadonlySet<string> = new Set([
+  'warden.authz.v1.role_assigned',
+  'warden.authz.v1.role_revoked',
+]);
 const DEFAULT_TTL_MS = 5_000;
 
 /** Answers from a dependency we could not get: the caller must fail, never allow or pretend to deny. */
@@ -61,9 +69,19 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     cache.clear();
     inFlight.clear();
   };
+  const dropSubject = (subjectId: string) => {
+    cache.clearSubject(subjectId);
+    const prefix = `${subjectId}\u0000`;
+    for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
+  };
+  const onEvent = (_error: unknown, message: Msg) => {
+    const subjectId = message.headers?.get('ce-subject');
+    if (subjectId && SUBJECT_SCOPED_EVENTS.has(message.subject)) dropSubject(subjectId);
+    else drop();
+  };
 
   if (options.nc) {
-    subscription = options.nc.subscribe(AUTHZ_EVENTS_SUBJECT, { callback: drop });
+    subscription = options.nc.subscribe(AUTHZ_EVENTS_SUBJECT, { callback: onEvent });
     statusWatch = watchConnection(options.nc, options.logger, (connected) => {
       cacheTrusted = connected;
       drop();
@@ -102,20 +120,21 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   return {
     async check(subjectId, permission, resource) {
       if (ttlMs <= 0) return ask(subjectId, permission, resource);
-      const key = decisionKey(subjectId, permission, resource);
-      const cached = cacheTrusted ? cache.get(key) : undefined;
+      const key = decisionKey(permission, resource);
+      const cached = cacheTrusted ? cache.get(subjectId, key) : undefined;
       if (cached) return cached;
-      const pending = inFlight.get(key);
+      const flightKey = `${subjectId}\u0000${key}`;
+      const pending = inFlight.get(flightKey);
       if (pending) return pending;
-      const generation = cache.generation;
+      const generation = cache.generation(subjectId);
       const lookup = ask(subjectId, permission, resource).then((decision) => {
-        if (cacheTrusted) cache.set(key, decision, generation);
+        if (cacheTrusted) cache.set(subjectId, key, decision, generation);
         return decision;
       });
       if (cacheTrusted) {
-        inFlight.set(key, lookup);
+        inFlight.set(flightKey, lookup);
         const forget = () => {
-          if (inFlight.get(key) === lookup) inFlight.delete(key);
+          if (inFlight.get(flightKey) === lookup) inFlight.delete(flightKey);
         };
         lookup.then(forget, forget);
       }

@@ -6,68 +6,112 @@ const allow = { allowed: true, reason: 'role player grants game.join' };
 function aCache(ttlMs = 5_000, maxEntries?: number) {
   const clock = { now: 0 };
   const cache = new DecisionCache({ ttlMs, maxEntries, now: () => clock.now });
-  return { cache, clock };
+  const put = (subject: string, key: string) =>
+    cache.set(subject, key, allow, cache.generation(subject));
+  return { cache, clock, put };
 }
 
 describe('DecisionCache', () => {
-  it('keys on subject, permission and every part of the resource', () => {
-    const base = decisionKey('u1', 'session.end', { type: 'session', id: 's1', ownerId: 'u1' });
-    expect(decisionKey('u2', 'session.end', { type: 'session', id: 's1', ownerId: 'u1' })).not.toBe(
+  it('keys on permission and every part of the resource', () => {
+    const base = decisionKey('session.end', { type: 'session', id: 's1', ownerId: 'u1' });
+    expect(decisionKey('session.read', { type: 'session', id: 's1', ownerId: 'u1' })).not.toBe(
       base,
     );
-    expect(
-      decisionKey('u1', 'session.read', { type: 'session', id: 's1', ownerId: 'u1' }),
-    ).not.toBe(base);
-    expect(decisionKey('u1', 'session.end', { type: 'user', id: 's1', ownerId: 'u1' })).not.toBe(
-      base,
-    );
-    expect(decisionKey('u1', 'session.end', { type: 'session', id: 's2', ownerId: 'u1' })).not.toBe(
-      base,
-    );
-    expect(decisionKey('u1', 'session.end', { type: 'session', id: 's1', ownerId: 'u2' })).not.toBe(
-      base,
-    );
-    expect(decisionKey('u1', 'session.end', { type: 'session', id: 's1' })).not.toBe(base);
+    expect(decisionKey('session.end', { type: 'user', id: 's1', ownerId: 'u1' })).not.toBe(base);
+    expect(decisionKey('session.end', { type: 'session', id: 's2', ownerId: 'u1' })).not.toBe(base);
+    expect(decisionKey('session.end', { type: 'session', id: 's1', ownerId: 'u2' })).not.toBe(base);
+    expect(decisionKey('session.end', { type: 'session', id: 's1' })).not.toBe(base);
+  });
+
+  it('keeps subjects apart', () => {
+    const { cache, put } = aCache();
+    put('u1', 'k');
+    expect(cache.get('u1', 'k')).toEqual(allow);
+    expect(cache.get('u2', 'k')).toBeUndefined();
   });
 
   it('returns a stored decision until its TTL passes', () => {
-    const { cache, clock } = aCache(5_000);
-    cache.set('k', allow, cache.generation);
+    const { cache, clock, put } = aCache(5_000);
+    put('u1', 'k');
     clock.now = 4_999;
-    expect(cache.get('k')).toEqual(allow);
+    expect(cache.get('u1', 'k')).toEqual(allow);
     clock.now = 5_000;
-    expect(cache.get('k')).toBeUndefined();
+    expect(cache.get('u1', 'k')).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 
   it('forgets everything on clear', () => {
-    const { cache } = aCache();
-    cache.set('a', allow, cache.generation);
-    cache.set('b', allow, cache.generation);
+    const { cache, put } = aCache();
+    put('u1', 'a');
+    put('u2', 'b');
     cache.clear();
-    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('u1', 'a')).toBeUndefined();
+    expect(cache.get('u2', 'b')).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('forgets one subject on clearSubject and keeps the others', () => {
+    const { cache, put } = aCache();
+    put('u1', 'a');
+    put('u1', 'b');
+    put('u2', 'a');
+    cache.clearSubject('u1');
+    expect(cache.get('u1', 'a')).toBeUndefined();
+    expect(cache.get('u1', 'b')).toBeUndefined();
+    expect(cache.get('u2', 'a')).toEqual(allow);
+    expect(cache.size).toBe(1);
   });
 
   it('refuses an answer fetched before a clear, so a racing lookup cannot restore a revoked grant', () => {
     const { cache } = aCache();
-    const before = cache.generation;
+    const before = cache.generation('u1');
     cache.clear();
-    cache.set('k', allow, before);
-    expect(cache.get('k')).toBeUndefined();
+    cache.set('u1', 'k', allow, before);
+    expect(cache.get('u1', 'k')).toBeUndefined();
+  });
+
+  it("refuses an answer fetched before its subject's clear, and takes other subjects' answers", () => {
+    const { cache } = aCache();
+    const u1 = cache.generation('u1');
+    const u2 = cache.generation('u2');
+    cache.clearSubject('u1');
+    cache.set('u1', 'k', allow, u1);
+    cache.set('u2', 'k', allow, u2);
+    expect(cache.get('u1', 'k')).toBeUndefined();
+    expect(cache.get('u2', 'k')).toEqual(allow);
+  });
+
+  it('refuses an answer fetched before a subject clear that a full clear then wiped', () => {
+    const { cache } = aCache();
+    cache.clearSubject('u1');
+    const stale = cache.generation('u1');
+    cache.clear();
+    cache.set('u1', 'k', allow, stale);
+    expect(cache.get('u1', 'k')).toBeUndefined();
   });
 
   it('stores nothing with a zero TTL', () => {
-    const { cache } = aCache(0);
-    cache.set('k', allow, cache.generation);
+    const { cache, put } = aCache(0);
+    put('u1', 'k');
     expect(cache.size).toBe(0);
   });
 
   it('starts over instead of growing past maxEntries', () => {
-    const { cache } = aCache(5_000, 2);
-    cache.set('a', allow, cache.generation);
-    cache.set('b', allow, cache.generation);
-    cache.set('c', allow, cache.generation);
+    const { cache, put } = aCache(5_000, 2);
+    put('u1', 'a');
+    put('u2', 'b');
+    put('u3', 'c');
     expect(cache.size).toBe(1);
-    expect(cache.get('c')).toEqual(allow);
+    expect(cache.get('u3', 'c')).toEqual(allow);
+  });
+
+  it('bounds the per-subject generations too', () => {
+    const { cache, put } = aCache(5_000, 2);
+    put('u9', 'k');
+    cache.clearSubject('u1');
+    cache.clearSubject('u2');
+    cache.clearSubject('u3'); // past the bound: everything goes, generations included
+    expect(cache.size).toBe(0);
+    expect(cache.generation('u1').subject).toBe(0);
   });
 });

@@ -8,52 +8,88 @@ export interface DecisionCacheOptions {
   now?: () => number;
 }
 
-export const decisionKey = (subjectId: string, permission: string, resource: ResourceRef): string =>
-  `${subjectId}\u0000${permission}\u0000${resource.type}\u0000${resource.id ?? ''}\u0000${resource.ownerId ?? ''}`;
+/** Within one subject's decisions. */
+export const decisionKey = (permission: string, resource: ResourceRef): string =>
+  `${permission}\u0000${resource.type}\u0000${resource.id ?? ''}\u0000${resource.ownerId ?? ''}`;
+
+/** Read before a lookup, handed back with its answer: tells whether a clear came in between. */
+export interface CacheGeneration {
+  readonly all: number;
+  readonly subject: number;
+}
+
+interface Entry {
+  decision: Decision;
+  expiresAt: number;
+}
 
 /**
- * Decisions by (subject, permission, resource), each kept for a short TTL. `clear()` bumps a
- * generation: an answer fetched before the clear is never stored after it, so a lookup racing a
- * revocation cannot put the stale decision back.
+ * Decisions by subject, then (permission, resource), each kept for a short TTL.
+ *
+ * `clear()` forgets everything (a role's grants changed: anyone may be affected); `clearSubject()`
+ * forgets one subject (it was given or lost a role). Both bump a generation, and an answer fetched
+ * before the bump is never stored after it, so a lookup racing a revocation cannot put the stale
+ * decision back.
  */
 export class DecisionCache {
-  private readonly entries = new Map<string, { decision: Decision; expiresAt: number }>();
+  private readonly subjects = new Map<string, Map<string, Entry>>();
+  /** Bumped per subject by clearSubject; reset (with everything else) by clear. */
+  private readonly subjectGenerations = new Map<string, number>();
   private readonly maxEntries: number;
   private readonly now: () => number;
-  private currentGeneration = 0;
+  private allGeneration = 0;
+  private entryCount = 0;
 
   constructor(private readonly options: DecisionCacheOptions) {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.now = options.now ?? (() => performance.now());
   }
 
-  get generation(): number {
-    return this.currentGeneration;
+  generation(subjectId: string): CacheGeneration {
+    return { all: this.allGeneration, subject: this.subjectGenerations.get(subjectId) ?? 0 };
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entryCount;
   }
 
-  get(key: string): Decision | undefined {
-    const entry = this.entries.get(key);
+  get(subjectId: string, key: string): Decision | undefined {
+    const entries = this.subjects.get(subjectId);
+    const entry = entries?.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
+      entries!.delete(key);
+      this.entryCount--;
+      if (entries!.size === 0) this.subjects.delete(subjectId);
       return undefined;
     }
     return entry.decision;
   }
 
-  /** Stores `decision` unless the cache was cleared since `generation` was read. */
-  set(key: string, decision: Decision, generation: number): void {
-    if (generation !== this.currentGeneration || this.options.ttlMs <= 0) return;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs });
+  /** Stores `decision` unless the subject (or everything) was cleared since `generation` was read. */
+  set(subjectId: string, key: string, decision: Decision, generation: CacheGeneration): void {
+    if (this.options.ttlMs <= 0) return;
+    const current = this.generation(subjectId);
+    if (generation.all !== current.all || generation.subject !== current.subject) return;
+    if (this.entryCount >= this.maxEntries) this.clear();
+    let entries = this.subjects.get(subjectId);
+    if (!entries) this.subjects.set(subjectId, (entries = new Map()));
+    if (!entries.has(key)) this.entryCount++;
+    entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs });
   }
 
   clear(): void {
-    this.currentGeneration++;
-    this.entries.clear();
+    this.allGeneration++;
+    this.subjects.clear();
+    this.subjectGenerations.clear();
+    this.entryCount = 0;
+  }
+
+  clearSubject(subjectId: string): void {
+    // Bounded like the entries: past the limit, forgetting everything is the safe way to shrink.
+    if (this.subjectGenerations.size >= this.maxEntries) return this.clear();
+    this.subjectGenerations.set(subjectId, (this.subjectGenerations.get(subjectId) ?? 0) + 1);
+    this.entryCount -= this.subjects.get(subjectId)?.size ?? 0;
+    this.subjects.delete(subjectId);
   }
 }

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
@@ -160,6 +160,47 @@ describe('createAuthzChecker', () => {
       return answer.allowed && answer;
     });
     expect(decision.reason).toBe('granted by fake');
+  });
+
+  it("drops only the subject's decisions on role_assigned and role_revoked", async () => {
+    const checker = aChecker({ nc });
+    const ask = (subject: string) => checker.check(subject, 'game.join', { type: 'game' });
+    await ask('u1');
+    await ask('u2');
+    expect(fake.asked).toHaveLength(2);
+
+    fake.grants.add('u1 game.join');
+    fake.grants.add('u2 game.join');
+    const about = headers();
+    about.set('ce-subject', 'u1');
+    nc.publish('warden.authz.v1.role_assigned', new Uint8Array(), { headers: about });
+    await nc.flush();
+
+    await waitFor(async () => (await ask('u1')).allowed);
+    // u2's cached denial stands: the event was not about u2 (its own event would drop it).
+    expect((await ask('u2')).allowed).toBe(false);
+    expect(fake.asked.filter((q) => q.subjectId === 'u2')).toHaveLength(1);
+
+    nc.publish('warden.authz.v1.role_revoked', new Uint8Array(), { headers: about });
+    fake.grants.delete('u1 game.join');
+    await nc.flush();
+    await waitFor(async () => !(await ask('u1')).allowed);
+  });
+
+  it('drops every decision when a role itself changes', async () => {
+    const checker = aChecker({ nc });
+    const ask = (subject: string) => checker.check(subject, 'game.join', { type: 'game' });
+    await ask('u1');
+    await ask('u2');
+
+    fake.grants.add('u1 game.join');
+    fake.grants.add('u2 game.join');
+    const about = headers();
+    about.set('ce-subject', 'player');
+    nc.publish('warden.authz.v1.role_updated', new Uint8Array(), { headers: about });
+    await nc.flush();
+
+    await waitFor(async () => (await ask('u1')).allowed && (await ask('u2')).allowed);
   });
 
   it('surfaces an unreachable authz-service as UNAVAILABLE, never as a decision', async () => {

@@ -37,11 +37,18 @@ export function startServiceProcess(
 ): ServiceProcess {
   // node itself with tsx's loader (no tsx CLI wrapper): signals reach the service, and a SIGKILL
   // leaves no orphan behind to keep consuming events after the test.
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, join('src', entry)], {
-    cwd: join(ROOT, 'services', service),
-    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // WARDEN_CPU_PROFILE_DIR=<dir>: each service process writes a V8 CPU profile there on exit.
+  const profile = process.env.WARDEN_CPU_PROFILE_DIR;
+  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profiling, '--import', TSX_LOADER, join('src', entry)],
+    {
+      cwd: join(ROOT, 'services', service),
+      env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);
