@@ -20,6 +20,8 @@ export {
   toOutboxRow,
   insertOutbox,
   outboxInsertStatement,
+  outboxColumns,
+  OUTBOX_UNNEST,
   type OutboxRow,
   type Queryable,
 } from './outbox-schema.js';

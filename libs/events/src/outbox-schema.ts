@@ -111,17 +111,30 @@ export async function insertOutbox(
   envs: readonly EventEnvelope[],
 ): Promise<void> {
   if (envs.length === 0) return;
-  const rows = envs.map(toOutboxRow);
   await client.query(
     `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::timestamptz[])`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.subject),
-      rows.map((r) => r.type),
-      rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)),
-      rows.map((r) => JSON.stringify(r.headers)),
-      rows.map((r) => r.createTime),
-    ],
+     SELECT * FROM ${OUTBOX_UNNEST(1)}`,
+    outboxColumns(envs),
   );
+}
+
+/**
+ * `unnest(...)` over the six arrays of {@link outboxColumns} bound from `$first` on, giving rows
+ * in the column order of `INSERT INTO outbox (id, subject, type, payload, headers, create_time)`;
+ * for a statement that writes the outbox along with other rows.
+ */
+export const OUTBOX_UNNEST = (first: number): string =>
+  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::bytea[], $${first + 4}::jsonb[], $${first + 5}::timestamptz[])`;
+
+/** The events as six column arrays, the parameters of {@link OUTBOX_UNNEST}. */
+export function outboxColumns(envs: readonly EventEnvelope[]): unknown[] {
+  const rows = envs.map(toOutboxRow);
+  return [
+    rows.map((r) => r.id),
+    rows.map((r) => r.subject),
+    rows.map((r) => r.type),
+    rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)),
+    rows.map((r) => JSON.stringify(r.headers)),
+    rows.map((r) => r.createTime),
+  ];
 }

@@ -43,7 +43,7 @@ if (values['expire-time'] !== undefined) {
 }
 
 const runtime = await openRuntime('cli');
-const repository = new PrismaAuthzRepository(runtime.prisma);
+const repository = new PrismaAuthzRepository(runtime.prisma, runtime.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {
   if (command === 'revoke-role') {

@@ -14,7 +14,7 @@ const { config, logger, pool, prisma } = runtime;
 const { nc } = await connectNatsOrExit(runtime, 'server');
 
 const app = buildAuthzApp({
-  repository: new PrismaAuthzRepository(prisma),
+  repository: new PrismaAuthzRepository(prisma, pool),
   idempotencyStore: new PgIdempotencyStore(pool),
   logger,
 });

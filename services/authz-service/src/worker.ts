@@ -26,7 +26,7 @@ const DAY_MS = 24 * 3_600_000;
 const runtime = await openRuntime('worker');
 const { config, logger, pool, prisma } = runtime;
 const { nc, js, jsm } = await connectNatsOrExit(runtime, 'worker');
-const repository = new PrismaAuthzRepository(prisma);
+const repository = new PrismaAuthzRepository(prisma, pool);
 
 if (!(await repository.findRole(config.authz.default_role))) {
   failStartup(

@@ -58,8 +58,27 @@ export interface TraceContext {
   traceparent?: string;
 }
 
+/** A durable consumer's record that it applied one event (the inbox key). */
+export interface EventReceipt {
+  consumer: string;
+  eventId: string;
+}
+
 export interface AuthzRepository extends PolicySource {
   transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T>;
+  /**
+   * Saves `assignments` (inserting, or replacing an existing one's times) and records `events`
+   * together with `receipt`, all or nothing, once per receipt: false, with nothing written, when
+   * the receipt is already there. A missing role is ROLE_NOT_FOUND with nothing written.
+   * The default-role consumer's write, made for every registration: adapters do it in one round
+   * trip where they can.
+   */
+  assignOnce(
+    receipt: EventReceipt,
+    assignments: readonly RoleAssignment[],
+    events: readonly AuthzEvent[],
+    trace?: TraceContext,
+  ): Promise<boolean>;
   findRole(name: string): Promise<Role | undefined>;
   /** Roles ordered by name, after `afterName` when given. */
   listRoles(page: { afterName?: string; limit: number }): Promise<Role[]>;

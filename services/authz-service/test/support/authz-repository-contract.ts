@@ -234,6 +234,68 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       expect(await repository.transaction((tx) => tx.markProcessed('c2', eventId))).toBe(true);
     });
 
+    it('assigns once per receipt: assignments, events and receipt together', async () => {
+      const { repository, outboxTypes } = await fresh();
+      const subjectId = aUserId();
+      const eventId = aUserId();
+      const wanted = [
+        { subjectId, role: 'player', createTime: T0 },
+        { subjectId, role: 'admin', createTime: T0 },
+      ];
+      const events = wanted.map((a) => assigned(a.subjectId, a.role));
+
+      expect(await repository.assignOnce({ consumer: 'c1', eventId }, wanted, events)).toBe(true);
+      expect(await repository.assignOnce({ consumer: 'c1', eventId }, wanted, events)).toBe(false);
+
+      expect((await repository.assignmentsOf(subjectId)).map((a) => a.role)).toEqual([
+        'admin',
+        'player',
+      ]);
+      expect(await outboxTypes()).toEqual([
+        'warden.authz.v1.role_assigned',
+        'warden.authz.v1.role_assigned',
+      ]);
+      expect(await repository.transaction((tx) => tx.markProcessed('c1', eventId))).toBe(false);
+      expect(await repository.transaction((tx) => tx.markProcessed('c2', eventId))).toBe(true);
+    });
+
+    it('assignOnce replaces the times of an assignment already held', async () => {
+      const { repository } = await fresh();
+      const subjectId = aUserId();
+      await repository.transaction((tx) =>
+        tx.saveAssignment({ subjectId, role: 'player', expireTime: at(5), createTime: T0 }),
+      );
+      const renewed = { subjectId, role: 'player', createTime: at(1) };
+      await repository.assignOnce({ consumer: 'c1', eventId: aUserId() }, [renewed], []);
+      expect(await repository.assignmentsOf(subjectId)).toEqual([renewed]);
+    });
+
+    it('assignOnce writes nothing, receipt included, when one of the roles is missing', async () => {
+      const { repository, outboxTypes } = await fresh();
+      const subjectId = aUserId();
+      const receipt = { consumer: 'c1', eventId: aUserId() };
+      const wanted = [
+        { subjectId, role: 'player', createTime: T0 },
+        { subjectId, role: 'ghost', createTime: T0 },
+      ];
+      await expect(
+        repository.assignOnce(
+          receipt,
+          wanted,
+          wanted.map((a) => assigned(a.subjectId, a.role)),
+        ),
+      ).rejects.toMatchObject({
+        kind: 'NOT_FOUND',
+        reason: 'ROLE_NOT_FOUND',
+        metadata: { role: 'ghost' },
+      });
+      expect(await repository.assignmentsOf(subjectId)).toEqual([]);
+      expect(await outboxTypes()).toEqual([]);
+      expect(
+        await repository.transaction((tx) => tx.markProcessed(receipt.consumer, receipt.eventId)),
+      ).toBe(true);
+    });
+
     it('commits state and events together', async () => {
       const { repository, outboxTypes } = await fresh();
       const subjectId = aUserId();

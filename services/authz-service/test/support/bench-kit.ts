@@ -86,7 +86,7 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
   const db = await testSchema('bench_authz', 4);
   await migrate(db.pool, { schema: db.schema, migrationsDir: MIGRATIONS_DIR });
   const prisma = createPrismaClient(db.pool, db.schema);
-  const repository = new PrismaAuthzRepository(prisma);
+  const repository = new PrismaAuthzRepository(prisma, db.pool);
   const now = new Date();
   const userIds = Array.from({ length: subjects }, () => uuid());
   await repository.transaction(async (tx) => {

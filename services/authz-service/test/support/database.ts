@@ -19,7 +19,7 @@ export async function migratedSchema(poolSize = 5): Promise<MigratedSchema> {
   return {
     ...schema,
     prisma,
-    repository: new PrismaAuthzRepository(prisma),
+    repository: new PrismaAuthzRepository(prisma, schema.pool),
     async outbox() {
       const { rows } = await schema.pool.query(
         'SELECT subject, headers, payload FROM outbox ORDER BY create_time, id',

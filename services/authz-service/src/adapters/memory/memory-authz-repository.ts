@@ -11,6 +11,7 @@ import type {
   AssignmentKey,
   AuthzRepository,
   AuthzTransaction,
+  EventReceipt,
   PolicySnapshot,
 } from '../../application/ports.js';
 
@@ -63,6 +64,19 @@ export class MemoryAuthzRepository implements AuthzRepository {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  assignOnce(
+    receipt: EventReceipt,
+    assignments: readonly RoleAssignment[],
+    events: readonly AuthzEvent[],
+  ): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      if (!(await tx.markProcessed(receipt.consumer, receipt.eventId))) return false;
+      for (const assignment of assignments) await tx.saveAssignment(assignment);
+      await tx.record(events);
+      return true;
+    });
   }
 
   async findRole(name: string): Promise<Role | undefined> {

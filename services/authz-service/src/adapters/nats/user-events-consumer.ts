@@ -6,7 +6,6 @@ import { userEventsV1 } from '@warden/proto';
 import type { GiveDefaultRoles } from '../../application/commands/give-default-roles.js';
 import type { RemoveSubject } from '../../application/commands/remove-subject.js';
 import type { AuthzRepository, AuthzTransaction } from '../../application/ports.js';
-import type { AuthzEvent } from '../../domain/index.js';
 
 export interface UserEventsConsumerOptions {
   js: JetStreamClient;
@@ -30,13 +29,14 @@ export interface UserEventsConsumerOptions {
  */
 export function createUserEventsConsumer(options: UserEventsConsumerOptions): DurableConsumer {
   const prefix = options.subjectPrefix ?? 'warden.user.v1.';
-  const once = (event: EventEnvelope, apply: (tx: AuthzTransaction) => Promise<AuthzEvent[]>) =>
+  const receipt = (event: EventEnvelope) => ({ consumer: options.durable, eventId: event.id });
+  const trace = (event: EventEnvelope) => ({ traceparent: event.traceparent });
+  const removeOnce = (event: EventEnvelope, userId: string) =>
     processOnce<AuthzTransaction>({
-      transaction: (fn) => options.repository.transaction(fn, { traceparent: event.traceparent }),
+      transaction: (fn) => options.repository.transaction(fn, trace(event)),
       markProcessed: (tx, consumer, eventId) => tx.markProcessed(consumer, eventId),
-      consumer: options.durable,
-      eventId: event.id,
-      apply: async (tx) => void (await apply(tx)),
+      ...receipt(event),
+      apply: async (tx) => void (await options.removeSubject.applyIn(tx, userId)),
     });
   const skip = (event: EventEnvelope, error: unknown) =>
     options.logger.error(
@@ -45,15 +45,21 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     );
 
   const handle = async (event: EventEnvelope): Promise<void> => {
-    let work: ((tx: AuthzTransaction) => Promise<AuthzEvent[]>) | undefined;
+    let work: (() => Promise<unknown>) | undefined;
     try {
       if (is(event.type, prefix, 'registered', 'UserRegistered')) {
         const user = userEventsV1.UserRegistered.decode(event.payload);
-        work = (tx) =>
-          options.giveDefaultRoles.applyIn(tx, { userId: user.userId, email: user.email });
+        const registered = { userId: user.userId, email: user.email };
+        work = () =>
+          options.giveDefaultRoles.apply(
+            options.repository,
+            receipt(event),
+            registered,
+            trace(event),
+          );
       } else if (is(event.type, prefix, 'deleted', 'UserDeleted')) {
         const user = userEventsV1.UserDeleted.decode(event.payload);
-        work = (tx) => options.removeSubject.applyIn(tx, user.userId);
+        work = () => removeOnce(event, user.userId);
       }
     } catch (error) {
       // An undecodable payload never gets better: let it go instead of retrying for ever.
@@ -61,7 +67,7 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     }
     if (!work) return;
     try {
-      await once(event, work);
+      await work();
     } catch (error) {
       if (isAppError(error) && error.kind === 'INVALID_ARGUMENT') return skip(event, error);
       throw error;

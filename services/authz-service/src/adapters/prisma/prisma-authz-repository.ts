@@ -1,9 +1,11 @@
-import { outboxInsertStatement } from '@warden/events';
+import { outboxColumns, outboxInsertStatement, OUTBOX_UNNEST } from '@warden/events';
+import type pg from 'pg';
 import type {
   AssignmentFilter,
   AssignmentKey,
   AuthzRepository,
   AuthzTransaction,
+  EventReceipt,
   PolicySnapshot,
   TraceContext,
 } from '../../application/ports.js';
@@ -59,9 +61,73 @@ const roleData = (role: Role) => ({
   updateTime: role.updateTime,
 });
 
-/** Roles, assignments, processed events and the outbox, each change in one Postgres transaction. */
+/**
+ * Every change in one statement: the receipt goes in only when no wanted role is missing, and the
+ * assignments and outbox rows only when the receipt went in, so a duplicate or a missing role
+ * writes nothing. A role deleted meanwhile fails the assignments' foreign key (23503).
+ */
+const ASSIGN_ONCE_SQL = `
+WITH wanted AS (
+  SELECT * FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+    AS w (subject_id, role, expire_time, create_time)
+), missing AS (
+  SELECT w.role FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.name = w.role)
+), receipt AS (
+  INSERT INTO processed_events (consumer, event_id, processed_time)
+  SELECT $1, $2, now() WHERE NOT EXISTS (SELECT 1 FROM missing)
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), assigned AS (
+  INSERT INTO role_assignments (subject_id, role, expire_time, create_time)
+  SELECT subject_id, role, expire_time, create_time FROM wanted WHERE EXISTS (SELECT 1 FROM receipt)
+  ON CONFLICT (subject_id, role)
+  DO UPDATE SET expire_time = EXCLUDED.expire_time, create_time = EXCLUDED.create_time
+  RETURNING 1
+), announced AS (
+  INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+  SELECT * FROM ${OUTBOX_UNNEST(7)} WHERE EXISTS (SELECT 1 FROM receipt)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM receipt)::int AS applied,
+       (SELECT count(*) FROM assigned)::int AS assigned,
+       (SELECT count(*) FROM announced)::int AS announced,
+       ARRAY(SELECT role FROM missing) AS missing`;
+
+/**
+ * Roles, assignments, processed events and the outbox, each change in one Postgres transaction,
+ * through Prisma; {@link assignOnce}, made for every registration, goes to pg as one statement.
+ */
 export class PrismaAuthzRepository implements AuthzRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  async assignOnce(
+    receipt: EventReceipt,
+    assignments: readonly RoleAssignment[],
+    events: readonly AuthzEvent[],
+    trace?: TraceContext,
+  ): Promise<boolean> {
+    let result: pg.QueryResult<{ applied: number; missing: string[] }>;
+    try {
+      result = await this.pool.query(ASSIGN_ONCE_SQL, [
+        receipt.consumer,
+        receipt.eventId,
+        assignments.map((a) => a.subjectId),
+        assignments.map((a) => a.role),
+        assignments.map((a) => a.expireTime ?? null),
+        assignments.map((a) => a.createTime),
+        ...outboxColumns(events.map((event) => toEnvelope(event, trace?.traceparent))),
+      ]);
+    } catch (error) {
+      const role = roleDeletedMeanwhile(error, assignments);
+      throw role === undefined ? error : roleNotFound(role);
+    }
+    const [row] = result.rows;
+    if (row!.missing.length > 0) throw roleNotFound(row!.missing[0]!);
+    return row!.applied === 1;
+  }
 
   transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T> {
     return this.prisma.$transaction((tx) => fn(new PrismaTransaction(tx, trace?.traceparent)), {
@@ -221,6 +287,16 @@ class PrismaTransaction implements AuthzTransaction {
     );
     await this.tx.$executeRawUnsafe(insert.sql, ...insert.values);
   }
+}
+
+/** A foreign-key failure on role_assignments: which role went between the check and the insert. */
+function roleDeletedMeanwhile(
+  error: unknown,
+  assignments: readonly RoleAssignment[],
+): string | undefined {
+  const { code, detail = '' } = error as { code?: string; detail?: string };
+  if (code !== '23503') return undefined;
+  return assignments.find((a) => detail.includes(`=(${a.role})`))?.role ?? assignments[0]?.role;
 }
 
 const fromRaw = (row: RawAssignmentRow): RoleAssignment =>

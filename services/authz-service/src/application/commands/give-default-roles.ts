@@ -1,7 +1,12 @@
 import { invalidArgument } from '@warden/errors';
-import { ADMIN_ROLE, isUserSubject, newAssignment, type AuthzEvent } from '../../domain/index.js';
-import type { AuthzTransaction, Clock } from '../ports.js';
-import { assignIn } from './assign-role.js';
+import {
+  ADMIN_ROLE,
+  isUserSubject,
+  newAssignment,
+  type AuthzEvent,
+  type RoleAssignment,
+} from '../../domain/index.js';
+import type { AuthzRepository, Clock, EventReceipt, TraceContext } from '../ports.js';
 
 export interface UserRegistered {
   userId: string;
@@ -26,8 +31,27 @@ export class GiveDefaultRoles {
     this.admins = new Set(roles.bootstrapAdmins.map(normalizeEmail));
   }
 
-  /** Runs inside the consumer's transaction, which also records the event as processed. */
-  async applyIn(tx: AuthzTransaction, user: UserRegistered): Promise<AuthzEvent[]> {
+  /**
+   * Gives the roles once per `receipt` (the consumed event): the assignments, their `role_assigned`
+   * events and the receipt commit together. Returns the events, or none when the receipt was
+   * already there. ROLE_NOT_FOUND (nothing written) when a configured role has been deleted.
+   */
+  async apply(
+    repository: AuthzRepository,
+    receipt: EventReceipt,
+    user: UserRegistered,
+    trace?: TraceContext,
+  ): Promise<AuthzEvent[]> {
+    const assignments = this.assignmentsFor(user);
+    const events: AuthzEvent[] = assignments.map((assignment) => ({
+      type: 'role_assigned',
+      assignment,
+      occurTime: assignment.createTime,
+    }));
+    return (await repository.assignOnce(receipt, assignments, events, trace)) ? events : [];
+  }
+
+  private assignmentsFor(user: UserRegistered): RoleAssignment[] {
     if (!isUserSubject(user.userId)) {
       throw invalidArgument([{ field: 'user_id', description: `not a user id: ${user.userId}` }]);
     }
@@ -35,10 +59,7 @@ export class GiveDefaultRoles {
     const roles = [this.roles.defaultRole];
     if (this.admins.has(normalizeEmail(user.email)) && !roles.includes(ADMIN_ROLE))
       roles.push(ADMIN_ROLE);
-    const events: AuthzEvent[] = [];
-    for (const role of roles)
-      events.push(...(await assignIn(tx, newAssignment({ subjectId: user.userId, role }, now))));
-    return events;
+    return roles.map((role) => newAssignment({ subjectId: user.userId, role }, now));
   }
 }
 

@@ -6,6 +6,8 @@ import { GiveDefaultRoles } from './give-default-roles.js';
 import { RemoveSubject } from './remove-subject.js';
 import { SweepLapsedAssignments } from './sweep-lapsed-assignments.js';
 
+const receipt = (eventId: string) => ({ consumer: 'authz-user-events', eventId });
+
 function setUp(bootstrapAdmins: string[] = []) {
   const clock = new FakeClock();
   const repository = new MemoryAuthzRepository();
@@ -17,17 +19,43 @@ describe('GiveDefaultRoles', () => {
   it('gives a new user the default role', async () => {
     const { repository, give } = setUp();
     const userId = aUserId();
-    const events = await repository.transaction((tx) =>
-      give.applyIn(tx, { userId, email: 'ann@example.com' }),
-    );
+    const events = await give.apply(repository, receipt('e1'), {
+      userId,
+      email: 'ann@example.com',
+    });
     expect(events.map((e) => e.type)).toEqual(['role_assigned']);
     expect((await repository.assignmentsOf(userId)).map((a) => a.role)).toEqual(['player']);
+    expect(repository.outbox).toEqual(events);
+  });
+
+  it('gives nothing twice for the same event', async () => {
+    const { repository, give } = setUp();
+    const userId = aUserId();
+    await give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' });
+    const again = await give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' });
+    expect(again).toEqual([]);
+    expect(repository.outbox).toHaveLength(1);
+  });
+
+  it('writes nothing, not even the receipt, when the default role is gone', async () => {
+    const { clock, repository } = setUp();
+    const give = new GiveDefaultRoles(clock, { defaultRole: 'vanished', bootstrapAdmins: [] });
+    const userId = aUserId();
+    await expect(
+      give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' }),
+    ).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'ROLE_NOT_FOUND' });
+    expect(await repository.assignmentsOf(userId)).toEqual([]);
+    expect(repository.outbox).toEqual([]);
+    const player = new GiveDefaultRoles(clock, { defaultRole: 'player', bootstrapAdmins: [] });
+    expect(await player.apply(repository, receipt('e1'), { userId, email: 'a@b.c' })).toHaveLength(
+      1,
+    );
   });
 
   it('also makes a bootstrap admin an admin, whatever the email case', async () => {
     const { repository, give } = setUp(['Root@Example.com']);
     const userId = aUserId();
-    await repository.transaction((tx) => give.applyIn(tx, { userId, email: ' root@EXAMPLE.com' }));
+    await give.apply(repository, receipt('e1'), { userId, email: ' root@EXAMPLE.com' });
     expect((await repository.assignmentsOf(userId)).map((a) => a.role)).toEqual([
       'admin',
       'player',
@@ -37,7 +65,7 @@ describe('GiveDefaultRoles', () => {
   it('refuses a user id that is not one', async () => {
     const { repository, give } = setUp();
     await expect(
-      repository.transaction((tx) => give.applyIn(tx, { userId: 'nope', email: 'a@b.c' })),
+      give.apply(repository, receipt('e1'), { userId: 'nope', email: 'a@b.c' }),
     ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
     });
