@@ -61,7 +61,7 @@ export async function startUserService(
   try {
     await migrateUserSchema(db.pool, db.schema);
     const prisma = createUserPrisma(db.pool, db.schema);
-    const users = new PrismaUserRepository(prisma);
+    const users = new PrismaUserRepository(prisma, db.pool);
     const app = buildApp({
       users,
       directory: new PrismaUserDirectory(prisma),

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   });
   const breachCheck = config.password.breach_check;
   const app = buildApp({
-    users: new PrismaUserRepository(prisma),
+    users: new PrismaUserRepository(prisma, pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(prisma),
     idempotencyStore: new PgIdempotencyStore(pool),

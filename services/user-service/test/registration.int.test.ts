@@ -41,7 +41,7 @@ beforeAll(async () => {
   await migrateUserSchema(db.pool, db.schema);
   prisma = createPrismaClient(db.pool, db.schema);
   app = buildApp({
-    users: new PrismaUserRepository(prisma),
+    users: new PrismaUserRepository(prisma, db.pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(prisma),
     idempotencyStore: new PgIdempotencyStore(db.pool),
@@ -106,6 +106,12 @@ describe('registration against Postgres and NATS', () => {
       `SELECT 1 FROM outbox WHERE type = 'warden.user.v1.registered' AND headers->>'ce-subject' IN (SELECT id::text FROM users WHERE email = 'race@example.com')`,
     );
     expect(rows).toHaveLength(1);
+    // The loser wrote no event either: every registered event names a user that exists.
+    const orphans = await db.pool.query(
+      `SELECT 1 FROM outbox o WHERE type = 'warden.user.v1.registered'
+       AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id::text = o.headers->>'ce-subject')`,
+    );
+    expect(orphans.rows).toHaveLength(0);
   });
 
   it('puts exactly one warden.user.v1.registered message per registration on WARDEN_USER, Nats-Msg-Id = event id', async () => {
