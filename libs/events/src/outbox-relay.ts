@@ -1,10 +1,9 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import { backoffDelay, sleep } from './backoff.js';
 import { recordToNatsHeaders } from './envelope.js';
 import type { Logger } from './logger.js';
 import { OutboxListener } from './outbox-listener.js';
-import { withTransaction } from './pg-transaction.js';
 import { Wakeup } from './wakeup.js';
 
 export type OutboxRelayOptions = {
@@ -107,17 +106,28 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Two round trips per batch: BEGIN with the claim, then the marks with COMMIT, each as one
+   * simple-protocol query (no parameters: the batch size is ours, the ids are read from the uuid
+   * column). Relaying costs a database round trip per write syscall, and it runs for every event.
+   */
   private async relayBatch(): Promise<BatchOutcome> {
-    const outcome = await withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<PendingRow>(
-        `SELECT id, subject, payload, headers, attempts FROM outbox
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const [, claim] = (await client.query(
+        `BEGIN;
+         SELECT id, subject, payload, headers, attempts FROM outbox
          WHERE published_time IS NULL
          ORDER BY create_time, id
-         LIMIT $1
+         LIMIT ${this.batchSize}
          FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
-      );
-      if (rows.length === 0) return { claimed: 0, published: 0, failed: 0 };
+      )) as unknown as [QueryResult, QueryResult<PendingRow>];
+      const rows = claim.rows;
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return { claimed: 0, published: 0, failed: 0 };
+      }
 
       const results = await Promise.allSettled(rows.map((row) => this.publish(row)));
       const publishedIds: string[] = [];
@@ -128,22 +138,29 @@ export class OutboxRelay {
         else failures.push({ row, reason: result.reason });
       });
 
-      if (publishedIds.length > 0) {
-        await client.query('UPDATE outbox SET published_time = now() WHERE id = ANY($1::uuid[])', [
-          publishedIds,
-        ]);
-      }
-      if (failures.length > 0) {
-        await client.query('UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])', [
-          failures.map((f) => f.row.id),
-        ]);
-        this.logFailures(failures);
-      }
+      const statements: string[] = [];
+      if (publishedIds.length > 0)
+        statements.push(
+          `UPDATE outbox SET published_time = now() WHERE id IN (${uuidList(publishedIds)})`,
+        );
+      if (failures.length > 0)
+        statements.push(
+          `UPDATE outbox SET attempts = attempts + 1 WHERE id IN (${uuidList(failures.map((f) => f.row.id))})`,
+        );
+      await client.query([...statements, 'COMMIT'].join(';\n'));
+      if (failures.length > 0) this.logFailures(failures);
+      this.published += publishedIds.length;
+      this.failed += failures.length;
       return { claimed: rows.length, published: publishedIds.length, failed: failures.length };
-    });
-    this.published += outcome.published;
-    this.failed += outcome.failed;
-    return outcome;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        // A connection that cannot roll back must not go back into the pool.
+        broken = rollbackErr;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   private publish(row: PendingRow): Promise<PubAck> {
@@ -167,4 +184,16 @@ export class OutboxRelay {
       'outbox events not published; will retry',
     );
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Quoted literals for `IN (...)`; anything but a UUID is refused rather than put in SQL. */
+function uuidList(ids: readonly string[]): string {
+  return ids
+    .map((id) => {
+      if (!UUID.test(id)) throw new Error(`outbox id is not a UUID: ${JSON.stringify(id)}`);
+      return `'${id}'`;
+    })
+    .join(', ');
 }
