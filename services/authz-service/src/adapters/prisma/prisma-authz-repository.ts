@@ -95,7 +95,8 @@ SELECT (SELECT count(*) FROM receipt)::int AS applied,
 
 /**
  * Roles, assignments, processed events and the outbox, each change in one Postgres transaction,
- * through Prisma; {@link assignOnce}, made for every registration, goes to pg as one statement.
+ * through Prisma. The two paths taken for every registration go to pg directly: {@link assignOnce}
+ * (the default role, one statement) and {@link assignmentsOf} (each replica's re-read).
  */
 export class PrismaAuthzRepository implements AuthzRepository {
   constructor(
@@ -186,12 +187,14 @@ export class PrismaAuthzRepository implements AuthzRepository {
     return (await this.prisma.role.findMany()).map(toRole);
   }
 
+  /** Read by every replica on every assignment event, so straight from pg. */
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
-    const rows = await this.prisma.roleAssignment.findMany({
-      where: { subjectId },
-      orderBy: { roleName: 'asc' },
-    });
-    return rows.map(toAssignment);
+    const { rows } = await this.pool.query<RawAssignmentRow>(
+      `SELECT subject_id, role, expire_time, create_time FROM role_assignments
+       WHERE subject_id = $1 ORDER BY role`,
+      [subjectId],
+    );
+    return rows.map(fromRaw);
   }
 }
 
