@@ -12,6 +12,8 @@ export interface Percentiles {
 
 export interface LatencyReport extends Percentiles {
   count: number;
+  /** CheckPermission calls made per user until one allowed (the measurement's own load). */
+  checksPerUser: number;
   /**
    * Where the time goes, each from the RegisterUser response: `warden.user.v1.registered` seen on
    * NATS (user outbox relayed), `warden.authz.v1.role_assigned` seen (authz consumer committed and
@@ -52,6 +54,7 @@ export async function measureRegistrationToRole(
     const delays: number[] = [];
     const userEventDelays: number[] = [];
     const roleEventDelays: number[] = [];
+    let checks = 0;
     const runs: Array<Promise<void>> = [];
     for (let i = 0; i < count; i++) {
       runs.push(
@@ -90,6 +93,7 @@ export async function measureRegistrationToRole(
               permission: 'game.join',
               resource: { type: 'game', id: 'g', ownerId: '' },
             });
+            checks++;
             if (check.allowed) break;
             if (attempt > 2000)
               throw new Error(
@@ -109,6 +113,7 @@ export async function measureRegistrationToRole(
     const total = percentiles(delays);
     return {
       count: delays.length,
+      checksPerUser: checks / delays.length,
       ...total,
       stages: {
         userEvent: percentiles(userEventDelays),

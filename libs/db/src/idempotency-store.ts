@@ -27,14 +27,16 @@ export class PgIdempotencyStore implements IdempotencyStore {
     const expiredBefore = new Date(record.now.getTime() - ttlMs);
     // A record released between our insert and our read leaves nothing to read: claim again.
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const inserted = await this.pool.query(
-        `INSERT INTO idempotency_keys (key_hash, fingerprint, response, create_time)
+      // Named: prepared once per connection, as this runs for every command with a request id.
+      const inserted = await this.pool.query({
+        name: 'warden-idempotency-claim',
+        text: `INSERT INTO idempotency_keys (key_hash, fingerprint, response, create_time)
          VALUES ($1, $2, NULL, $3)
          ON CONFLICT (key_hash) DO UPDATE
            SET fingerprint = EXCLUDED.fingerprint, response = NULL, create_time = EXCLUDED.create_time
            WHERE idempotency_keys.create_time <= $4`,
-        [record.keyHash, record.fingerprint, record.now, expiredBefore],
-      );
+        values: [record.keyHash, record.fingerprint, record.now, expiredBefore],
+      });
       if (inserted.rowCount === 1) return { claimed: true };
       const { rows } = await this.pool.query<Row>(
         'SELECT key_hash, fingerprint, response, create_time FROM idempotency_keys WHERE key_hash = $1',
@@ -46,10 +48,11 @@ export class PgIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(keyHash: string, response: Uint8Array): Promise<void> {
-    await this.pool.query('UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1', [
-      keyHash,
-      Buffer.from(response),
-    ]);
+    await this.pool.query({
+      name: 'warden-idempotency-complete',
+      text: 'UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1',
+      values: [keyHash, Buffer.from(response)],
+    });
   }
 
   async release(keyHash: string): Promise<void> {

@@ -112,15 +112,19 @@ export class PrismaAuthzRepository implements AuthzRepository {
   ): Promise<boolean> {
     let result: pg.QueryResult<{ applied: number; missing: string[] }>;
     try {
-      result = await this.pool.query(ASSIGN_ONCE_SQL, [
-        receipt.consumer,
-        receipt.eventId,
-        assignments.map((a) => a.subjectId),
-        assignments.map((a) => a.role),
-        assignments.map((a) => a.expireTime ?? null),
-        assignments.map((a) => a.createTime),
-        ...outboxColumns(events.map((event) => toEnvelope(event, trace?.traceparent))),
-      ]);
+      result = await this.pool.query({
+        name: 'warden-assign-once', // prepared once per connection
+        text: ASSIGN_ONCE_SQL,
+        values: [
+          receipt.consumer,
+          receipt.eventId,
+          assignments.map((a) => a.subjectId),
+          assignments.map((a) => a.role),
+          assignments.map((a) => a.expireTime ?? null),
+          assignments.map((a) => a.createTime),
+          ...outboxColumns(events.map((event) => toEnvelope(event, trace?.traceparent))),
+        ],
+      });
     } catch (error) {
       const role = roleDeletedMeanwhile(error, assignments);
       throw role === undefined ? error : roleNotFound(role);
@@ -189,11 +193,12 @@ export class PrismaAuthzRepository implements AuthzRepository {
 
   /** Read by every replica on every assignment event, so straight from pg. */
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
-    const { rows } = await this.pool.query<RawAssignmentRow>(
-      `SELECT subject_id, role, expire_time, create_time FROM role_assignments
+    const { rows } = await this.pool.query<RawAssignmentRow>({
+      name: 'warden-assignments-of',
+      text: `SELECT subject_id, role, expire_time, create_time FROM role_assignments
        WHERE subject_id = $1 ORDER BY role`,
-      [subjectId],
-    );
+      values: [subjectId],
+    });
     return rows.map(fromRaw);
   }
 }

@@ -31,16 +31,20 @@ export class PrismaUserRepository implements UserRepository {
   async add(change: Change, traceparent?: string): Promise<void> {
     const { user } = change;
     try {
-      await this.pool.query(ADD_USER_SQL, [
-        user.id,
-        user.email,
-        user.displayName,
-        user.passwordHash,
-        user.status,
-        user.createTime,
-        user.updateTime,
-        ...outboxColumns(change.events.map((event) => toEnvelope(event, traceparent))),
-      ]);
+      await this.pool.query({
+        name: 'warden-add-user', // prepared once per connection
+        text: ADD_USER_SQL,
+        values: [
+          user.id,
+          user.email,
+          user.displayName,
+          user.passwordHash,
+          user.status,
+          user.createTime,
+          user.updateTime,
+          ...outboxColumns(change.events.map((event) => toEnvelope(event, traceparent))),
+        ],
+      });
     } catch (error) {
       // 23505: unique_violation, on the email (the id is a fresh UUIDv7).
       if ((error as { code?: string }).code === '23505') throw emailTaken();
