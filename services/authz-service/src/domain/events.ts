@@ -10,3 +10,10 @@ export type AuthzEvent =
   | { type: 'role_created'; role: Role; occurTime: Date }
   | { type: 'role_updated'; role: Role; changed: readonly RoleField[]; occurTime: Date }
   | { type: 'role_deleted'; name: string; occurTime: Date };
+
+/** The event of giving `assignment`, dated by it. */
+export const roleAssigned = (assignment: RoleAssignment): AuthzEvent => ({
+  type: 'role_assigned',
+  assignment,
+  occurTime: assignment.createTime,
+});

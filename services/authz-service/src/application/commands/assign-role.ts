@@ -2,6 +2,7 @@ import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus'
 import { Violations } from '@warden/errors';
 import {
   newAssignment,
+  roleAssigned,
   roleNotFound,
   type AuthzEvent,
   type RoleAssignment,
@@ -24,9 +25,7 @@ export async function assignIn(
 ): Promise<AuthzEvent[]> {
   if (!(await tx.findRole(assignment.role))) throw roleNotFound(assignment.role);
   await tx.saveAssignment(assignment);
-  const events: AuthzEvent[] = [
-    { type: 'role_assigned', assignment, occurTime: assignment.createTime },
-  ];
+  const events: AuthzEvent[] = [roleAssigned(assignment)];
   await tx.record(events);
   return events;
 }

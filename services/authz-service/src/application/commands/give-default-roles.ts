@@ -3,6 +3,7 @@ import {
   ADMIN_ROLE,
   isUserSubject,
   newAssignment,
+  roleAssigned,
   type AuthzEvent,
   type RoleAssignment,
 } from '../../domain/index.js';
@@ -43,11 +44,7 @@ export class GiveDefaultRoles {
     trace?: TraceContext,
   ): Promise<AuthzEvent[]> {
     const assignments = this.assignmentsFor(user);
-    const events: AuthzEvent[] = assignments.map((assignment) => ({
-      type: 'role_assigned',
-      assignment,
-      occurTime: assignment.createTime,
-    }));
+    const events = assignments.map(roleAssigned);
     return (await repository.assignOnce(receipt, assignments, events, trace)) ? events : [];
   }
 
