@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { measureRegistrationToRole } from '../tests/support/registration-latency.js';
-import { startStack } from '../tests/support/stack.js';
+import { STANDARD_HASHING_ENV, startStack } from '../tests/support/stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,13 +21,8 @@ const count = Math.round(rate * Number(values.seconds));
 
 if (values.hashing !== 'test' && values.hashing !== 'standard')
   throw new Error(`--hashing is test or standard, not ${values.hashing}`);
-const standardHashing = {
-  WARDEN_PASSWORD_HASHING_PROFILE: 'standard',
-  WARDEN_PASSWORD_HASHING_MEMORY_KIB: '19456',
-  WARDEN_PASSWORD_HASHING_ITERATIONS: '2',
-};
 const stack = await startStack(
-  values.hashing === 'standard' ? { env: { user: standardHashing } } : {},
+  values.hashing === 'standard' ? { env: { user: STANDARD_HASHING_ENV } } : {},
 );
 try {
   await measureRegistrationToRole(stack, 20, 10); // warm-up: JIT, pools, consumers

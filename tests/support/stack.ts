@@ -34,6 +34,13 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** user-service's production argon2id parameters (the stack defaults to cheap test ones). */
+export const STANDARD_HASHING_ENV = {
+  WARDEN_PASSWORD_HASHING_PROFILE: 'standard',
+  WARDEN_PASSWORD_HASHING_MEMORY_KIB: '19456',
+  WARDEN_PASSWORD_HASHING_ITERATIONS: '2',
+};
+
 export interface StackOptions {
   /** Extra environment per service, e.g. short session lifetimes. */
   env?: Partial<Record<'user' | 'session' | 'authz', Record<string, string>>>;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +30,12 @@ export interface ServiceProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `services/<service>/src/<entry>` under tsx with the given environment. */
+/**
+ * Starts `services/<service>/src/<entry>` under tsx with the given environment. With
+ * WARDEN_STACK_PACKAGES=<dir>, it runs the production tree instead, as the image does:
+ * `node dist/<entry>.js` in `<dir>/<service>`, made by `bash scripts/package.sh <service> <dir>/<service>`.
+ * Memory is measured that way: tsx's loader and transpiler alone cost each process tens of MB.
+ */
 export function startServiceProcess(
   service: string,
   entry: string,
@@ -40,15 +46,20 @@ export function startServiceProcess(
   // WARDEN_CPU_PROFILE_DIR=<dir>: each service process writes a V8 CPU profile there on exit.
   const profile = process.env.WARDEN_CPU_PROFILE_DIR;
   const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const child = spawn(
-    process.execPath,
-    [...profiling, '--import', TSX_LOADER, join('src', entry)],
-    {
-      cwd: join(ROOT, 'services', service),
-      env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const packages = process.env.WARDEN_STACK_PACKAGES;
+  const program = packages
+    ? [join('dist', entry.replace(/\.ts$/, '.js'))]
+    : ['--import', TSX_LOADER, join('src', entry)];
+  const cwd = packages ? join(packages, service) : join(ROOT, 'services', service);
+  if (!existsSync(join(cwd, program.at(-1)!)))
+    throw new Error(
+      `no ${join(cwd, program.at(-1)!)} (WARDEN_STACK_PACKAGES: see scripts/package.sh)`,
+    );
+  const child = spawn(process.execPath, [...profiling, ...program], {
+    cwd,
+    env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);
