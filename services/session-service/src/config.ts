@@ -40,7 +40,11 @@ export const configSchema = z
       allowed_services: listOf(z.string().min(1)),
       queue_size: z.number().int().min(1).max(1_000_000),
     }),
-    sweeper: z.object({ interval: positive(100), batch_size: z.number().int().min(1).max(10_000) }),
+    sweeper: z.object({
+      interval: positive(100),
+      batch_size: z.number().int().min(1).max(10_000),
+      retention: positive(60_000),
+    }),
     events: z.object({
       user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
       user_events_start_from: z.enum(['all', 'new']),

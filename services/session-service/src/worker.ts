@@ -10,6 +10,7 @@ import { failStartup, onShutdown } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
+import { PurgeEndedSessionsHandler } from './application/commands/purge-ended-sessions.js';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
@@ -67,6 +68,12 @@ try {
     logger,
   );
   const idempotency = new PgIdempotencyStore(database.pool);
+  const purgeEndedSessions = new PurgeEndedSessionsHandler({
+    sessions,
+    clock,
+    retentionMs: config.sweeper.retention,
+    batchSize: config.sweeper.batch_size,
+  });
   const housekeeping = every(
     'prune old rows',
     HOUR,
@@ -75,6 +82,8 @@ try {
       await idempotency.prune(new Date(now - DAY));
       await prunePublishedOutbox(database.pool, new Date(now - DAY));
       await pruneProcessedEvents(database.pool, new Date(now - 14 * DAY));
+      const purged = await purgeEndedSessions.execute();
+      if (purged > 0) logger.info({ purged }, 'ended sessions purged');
     },
     logger,
   );

@@ -92,4 +92,9 @@ export interface SessionRepository {
     limit: number,
     expire: (session: Session) => SessionChange | undefined,
   ): Promise<SessionChange[]>;
+  /**
+   * Deletes up to `limit` sessions that ended (any status but ACTIVE) before `endedBefore`, with
+   * their rotated tokens, skipping rows another worker holds; returns how many it deleted.
+   */
+  purgeEnded(endedBefore: Date, limit: number): Promise<number>;
 }

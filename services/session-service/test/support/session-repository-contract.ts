@@ -197,5 +197,43 @@ export function sessionRepositoryContract(
       expect((await sessions.findById(fresh.id))!.status).toBe('ACTIVE');
       expect((await events()).filter((e) => e.kind === 'expired')).toHaveLength(3);
     });
+
+    it('purges sessions that ended before the cutoff, with their rotated tokens, in batches', async () => {
+      const refreshed = aSession();
+      const loggedOut = aSession();
+      const expired = aSession();
+      const recent = aSession({ now: at(3 * HOUR - MINUTE) });
+      const active = aSession();
+      const f = await withSessions(refreshed, loggedOut, expired, recent, active);
+      const { sessions } = f;
+      const rotated = rotate(refreshed, 'e'.repeat(64), at(MINUTE), 30 * MINUTE);
+      await sessions.update(refreshed.id, () => ({
+        session: rotated,
+        event: 'refreshed',
+        rotatedTokenHash: refreshed.tokenHash,
+      }));
+      const endAt = (session: Session, ms: number) =>
+        sessions.update(session.id, (s) => ({
+          session: end(s, 'LOGOUT', at(ms))!,
+          event: 'ended',
+        }));
+      await endAt(refreshed, 2 * MINUTE);
+      await endAt(loggedOut, 3 * MINUTE);
+      await sessions.expireDue(at(HOUR), at(HOUR), 10, (s) =>
+        s.id === expired.id ? { session: expire(s, at(HOUR))!, event: 'expired' } : undefined,
+      );
+      await endAt(recent, 3 * HOUR);
+
+      const cutoff = at(2 * HOUR);
+      expect(await sessions.purgeEnded(cutoff, 2)).toBe(2); // the two that ended first
+      expect(await sessions.findById(refreshed.id)).toBeUndefined();
+      expect(await sessions.findByRotatedTokenHash(refreshed.tokenHash)).toBeUndefined();
+      expect(await sessions.findById(loggedOut.id)).toBeUndefined();
+      expect(await sessions.purgeEnded(cutoff, 2)).toBe(1);
+      expect(await sessions.findById(expired.id)).toBeUndefined();
+      expect(await sessions.purgeEnded(cutoff, 2)).toBe(0);
+      expect((await sessions.findById(recent.id))!.status).toBe('ENDED');
+      expect((await sessions.findById(active.id))!.status).toBe('ACTIVE');
+    });
   });
 }

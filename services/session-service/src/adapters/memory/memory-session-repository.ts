@@ -128,6 +128,18 @@ export class MemorySessionRepository implements SessionRepository {
     return changes;
   }
 
+  async purgeEnded(endedBefore: Date, limit: number): Promise<number> {
+    const old = [...this.sessions.values()]
+      .filter((s) => s.status !== 'ACTIVE' && s.endTime !== null && s.endTime < endedBefore)
+      .sort((a, b) => a.endTime!.getTime() - b.endTime!.getTime())
+      .slice(0, limit);
+    const gone = new Set(old.map((s) => s.id));
+    for (const id of gone) this.sessions.delete(id);
+    for (const [tokenHash, sessionId] of this.rotatedTokens)
+      if (gone.has(sessionId)) this.rotatedTokens.delete(tokenHash);
+    return gone.size;
+  }
+
   /** Test helper: the events of one kind, in order. */
   eventsOf(kind: SessionEventKind): Session[] {
     return this.events.filter((e) => e.kind === kind).map((e) => e.session);

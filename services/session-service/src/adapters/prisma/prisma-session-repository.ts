@@ -155,4 +155,15 @@ export class PrismaSessionRepository implements SessionRepository {
       return changes;
     });
   }
+
+  async purgeEnded(endedBefore: Date, limit: number): Promise<number> {
+    // Rotated tokens go with their session (ON DELETE CASCADE).
+    return this.prisma.$executeRaw`
+      DELETE FROM sessions WHERE id IN (
+        SELECT id FROM sessions
+        WHERE status <> 'ACTIVE' AND end_time < ${endedBefore}
+        ORDER BY end_time
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)`;
+  }
 }
