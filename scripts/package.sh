@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Production tree of one service: generated code, the esbuild bundle (dist/main.js, worker.js,
-# migrate.js, cli.js) and its production dependencies, flat (hoisted), in OUT.
+# migrate.js, cli.js) and its production dependencies, flat (hoisted), in OUT, less any package
+# nothing it runs can reach (scripts/prune-production-tree.mjs).
 # Usage: bash scripts/package.sh <user-service|session-service|authz-service> <out-dir>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,5 @@ rm -rf "$out"
 pnpm=(pnpm); command -v pnpm >/dev/null || pnpm=(npx -y pnpm@10)
 "${pnpm[@]}" --filter "@warden/$service" deploy --prod --legacy --config.node-linker=hoisted "$out" >/dev/null
 rm -rf "$out/src" "$out/test"
+node scripts/prune-production-tree.mjs "$out"
 echo "package: $service in $out"

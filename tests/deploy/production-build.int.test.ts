@@ -29,6 +29,10 @@ describe('production package of authz-service', () => {
     });
     expect(existsSync(join(out, 'src'))).toBe(false);
     expect(existsSync(join(out, 'dist', 'migrate.js'))).toBe(true);
+    // Dev tools the workspace root has are not shipped (they once were, as optional peers).
+    expect(existsSync(join(out, 'node_modules', 'prisma'))).toBe(false);
+    expect(existsSync(join(out, 'node_modules', 'typescript'))).toBe(false);
+    expect(existsSync(join(out, 'node_modules', '@prisma', 'client'))).toBe(true);
     const port = await freePort();
     const env = {
       ...process.env,
