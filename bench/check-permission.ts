@@ -4,7 +4,6 @@
 // the verdict compares medians. "kit no-op" is the server kit around an empty handler: the part of
 // the gap that is the shared kit's (identity, request id, trace, metrics), not authz's.
 //   npx tsx bench/check-permission.ts [--concurrency 32] [--seconds 2] [--rounds 7] [--subjects 10000]
-import { parseArgs } from 'node:util';
 import {
   benchClient,
   startAuthzServer,
@@ -13,19 +12,14 @@ import {
   type CheckRequest,
   type Running,
 } from '../services/authz-service/test/support/bench-kit.js';
-import { alternate, summary, verdict, type Target } from './lib/closed-loop.js';
+import { closedLoopArgs, compare, summary, type Target } from './lib/closed-loop.js';
 
-const { values } = parseArgs({
-  options: {
-    concurrency: { type: 'string', default: '32' },
-    seconds: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '7' },
-    subjects: { type: 'string', default: '10000' },
-  },
+const { run, values } = closedLoopArgs({
+  concurrency: '32',
+  seconds: '2',
+  rounds: '7',
+  subjects: '10000',
 });
-const concurrency = Number(values.concurrency);
-const runMs = Number(values.seconds) * 1_000;
-const rounds = Number(values.rounds);
 
 const authz = await startAuthzServer(Number(values.subjects));
 const servers: Array<[string, Running]> = [
@@ -50,7 +44,7 @@ const requests: CheckRequest[] = authz.userIds.slice(0, 2000).flatMap((userId, i
 ]);
 
 console.log(
-  `CheckPermission, warm: ${concurrency} concurrent callers, ${rounds} alternating rounds of ${runMs / 1000}s, ${values.subjects} subjects`,
+  `CheckPermission, warm: ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s, ${values.subjects} subjects`,
 );
 const clients = servers.map(([, server]) => benchClient(server.address));
 let next = 0;
@@ -58,21 +52,13 @@ const targets: Target[] = servers.map(([name], i) => ({
   name,
   op: () => clients[i]!.check(requests[next++ % requests.length]!),
 }));
-const results = await alternate({
+const { results, met } = await compare({
+  ...run,
   targets,
-  concurrency,
-  runMs,
-  rounds,
-  warmupMs: 1_000,
   unit: 'req',
-});
-const { met } = verdict({
   what: 'authz-service',
   limitName: "the no-op's requests/s",
-  targets,
-  results,
   target: 0.85,
-  unit: 'req',
 });
 console.log(
   `p99 = ${(summary(results[2]!).p99 / summary(results[0]!).p99).toFixed(2)} x the no-op's p99`,

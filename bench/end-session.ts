@@ -9,7 +9,6 @@
 // the verdict compares medians. Target: >= 0.5 x.
 //   npx tsx bench/end-session.ts [--concurrency 32] [--seconds 4] [--rounds 3]
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { createPool } from '../libs/db/src/index.js';
 import { toOutboxRow } from '../libs/events/src/index.js';
 import { TEST_DATABASE_URL } from '../libs/testing/src/index.js';
@@ -18,7 +17,7 @@ import { toEnvelope } from '../services/session-service/src/adapters/events/sess
 import { toRow } from '../services/session-service/src/adapters/prisma/session-rows.js';
 import { issueToken } from '../services/session-service/src/domain/session-token.js';
 import { end, newSession, type Session } from '../services/session-service/src/domain/session.js';
-import { alternate, machine, verdict, type Target } from './lib/closed-loop.js';
+import { closedLoopArgs, compare, machine, type Target } from './lib/closed-loop.js';
 import {
   gatewayClients,
   POOL_SIZE,
@@ -26,16 +25,7 @@ import {
   startSessionService,
 } from './lib/services.js';
 
-const { values } = parseArgs({
-  options: {
-    concurrency: { type: 'string', default: '32' },
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
-const concurrency = Number(values.concurrency);
-const runMs = Number(values.seconds) * 1_000;
-const rounds = Number(values.rounds);
+const { run } = closedLoopArgs({ concurrency: '32', seconds: '4', rounds: '3' });
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 const service = await startSessionService({ credentials: new FakeCredentialsVerifier() });
@@ -82,7 +72,7 @@ function sizer() {
       if (lastMs) rate = Math.max(rate, (done * 1_000) / lastMs);
       done = 0;
       lastMs = ms;
-      return Math.ceil(((rate || 3_000) * ms * 2) / 1_000) + concurrency;
+      return Math.ceil(((rate || 3_000) * ms * 2) / 1_000) + run.concurrency;
     },
     done() {
       done++;
@@ -173,31 +163,26 @@ const serviceTarget: Target = {
 try {
   const targets = [rawTarget, serviceTarget];
   console.log(
-    `EndSession vs raw Postgres two-statement transactions: ${concurrency} concurrent callers, pool size ${POOL_SIZE}, ${rounds} alternating rounds of ${runMs / 1000}s`,
+    `EndSession vs raw Postgres two-statement transactions: ${run.concurrency} concurrent callers, pool size ${POOL_SIZE}, ${run.rounds} alternating rounds of ${run.runMs / 1000}s`,
   );
   console.log(`machine: ${machine()}`);
-  const results = await alternate({
+  const { met } = await compare({
+    ...run,
     targets,
-    concurrency,
-    runMs,
-    rounds,
-    warmupMs: 1_000,
     unit: 'op',
-  });
-  if (ranOut) console.log(`WARNING: a run ran out of seeded sessions (${ranOut} callers stopped)`);
-  const { rows } = await service.db.pool.query<{ status: string; n: string }>(
-    'SELECT status, count(*) AS n FROM sessions GROUP BY status ORDER BY status',
-  );
-  console.log(
-    `(sessions in schema ${service.db.schema}: ${rows.map((r) => `${r.status} ${r.n}`).join(', ')})`,
-  );
-  const { met } = verdict({
     what: 'EndSession',
     limitName: 'raw two-statement transactions/s',
-    targets,
-    results,
     target: 0.5,
-    unit: 'op',
+    async afterRounds() {
+      if (ranOut)
+        console.log(`WARNING: a run ran out of seeded sessions (${ranOut} callers stopped)`);
+      const { rows } = await service.db.pool.query<{ status: string; n: string }>(
+        'SELECT status, count(*) AS n FROM sessions GROUP BY status ORDER BY status',
+      );
+      console.log(
+        `(sessions in schema ${service.db.schema}: ${rows.map((r) => `${r.status} ${r.n}`).join(', ')})`,
+      );
+    },
   });
   process.exitCode = met && !ranOut ? 0 : 1;
 } finally {

@@ -6,21 +6,11 @@
 // The stubbed run is user-service with a constant instead of argon2 (on a schema of its own):
 // what a registration costs besides the hash, on the same CPUs the hash needs. Target: >= 0.8 x.
 //   npx tsx bench/register-user.ts [--concurrency 16] [--seconds 4] [--rounds 3]
-import { parseArgs } from 'node:util';
 import { rawHash } from './lib/argon2.js';
-import { alternate, machine, verdict, type Target } from './lib/closed-loop.js';
+import { closedLoopArgs, compare, machine, type Target } from './lib/closed-loop.js';
 import { gatewayClients, startUserService } from './lib/services.js';
 
-const { values } = parseArgs({
-  options: {
-    concurrency: { type: 'string', default: '16' },
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
-const concurrency = Number(values.concurrency);
-const runMs = Number(values.seconds) * 1_000;
-const rounds = Number(values.rounds);
+const { run } = closedLoopArgs({ concurrency: '16', seconds: '4', rounds: '3' });
 const PASSWORD = 'bench password 0123';
 
 const STUB_HASH = await rawHash(PASSWORD);
@@ -56,26 +46,20 @@ try {
     },
   ];
   console.log(
-    `RegisterUser vs raw argon2id hashes (m=19456,t=2,p=1): ${concurrency} concurrent callers, ${rounds} alternating rounds of ${runMs / 1000}s`,
+    `RegisterUser vs raw argon2id hashes (m=19456,t=2,p=1): ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s`,
   );
   console.log(`machine: ${machine()}`);
-  const results = await alternate({
+  const { met } = await compare({
+    ...run,
     targets,
-    concurrency,
-    runMs,
-    rounds,
-    warmupMs: 1_000,
     unit: 'op',
-  });
-  const { rows } = await user.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM users');
-  console.log(`(${rows[0]!.n} users registered in schema ${user.db.schema})`);
-  const { met } = verdict({
     what: 'RegisterUser',
     limitName: 'raw argon2id hashes/s',
-    targets,
-    results,
     target: 0.8,
-    unit: 'op',
+    async afterRounds() {
+      const { rows } = await user.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM users');
+      console.log(`(${rows[0]!.n} users registered in schema ${user.db.schema})`);
+    },
   });
   process.exitCode = met ? 0 : 1;
 } finally {

@@ -9,11 +9,10 @@
 // compares medians. The stubbed pair answers VerifyCredentials without argon2: what a sign-in costs
 // besides the verification, on the same CPUs the verification needs. Target: >= 0.8 x.
 //   npx tsx bench/start-session.ts [--concurrency 16] [--seconds 4] [--rounds 3] [--users 256]
-import { parseArgs } from 'node:util';
 import { uuidv7 } from '../libs/events/src/index.js';
 import { registerUser } from '../services/user-service/src/domain/user.js';
 import { rawHash, rawVerify } from './lib/argon2.js';
-import { alternate, machine, verdict, type Target } from './lib/closed-loop.js';
+import { closedLoopArgs, compare, machine, type Target } from './lib/closed-loop.js';
 import {
   gatewayClients,
   startSessionService,
@@ -22,17 +21,12 @@ import {
   type UserService,
 } from './lib/services.js';
 
-const { values } = parseArgs({
-  options: {
-    concurrency: { type: 'string', default: '16' },
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
-    users: { type: 'string', default: '256' },
-  },
+const { run, values } = closedLoopArgs({
+  concurrency: '16',
+  seconds: '4',
+  rounds: '3',
+  users: '256',
 });
-const concurrency = Number(values.concurrency);
-const runMs = Number(values.seconds) * 1_000;
-const rounds = Number(values.rounds);
 const userCount = Number(values.users);
 const PASSWORD = 'bench password 0123';
 const HASH = await rawHash(PASSWORD);
@@ -85,26 +79,22 @@ try {
     { name: 'StartSession', op: signIn(client) },
   ];
   console.log(
-    `StartSession vs raw argon2id verifies (m=19456,t=2,p=1): ${concurrency} concurrent callers, ${rounds} alternating rounds of ${runMs / 1000}s, ${userCount} users`,
+    `StartSession vs raw argon2id verifies (m=19456,t=2,p=1): ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s, ${userCount} users`,
   );
   console.log(`machine: ${machine()}`);
-  const results = await alternate({
+  const { met } = await compare({
+    ...run,
     targets,
-    concurrency,
-    runMs,
-    rounds,
-    warmupMs: 1_000,
     unit: 'op',
-  });
-  const { rows } = await session.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM sessions');
-  console.log(`(${rows[0]!.n} sessions started in schema ${session.db.schema})`);
-  const { met } = verdict({
     what: 'StartSession',
     limitName: 'raw argon2id verifies/s',
-    targets,
-    results,
     target: 0.8,
-    unit: 'op',
+    async afterRounds() {
+      const { rows } = await session.db.pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM sessions',
+      );
+      console.log(`(${rows[0]!.n} sessions started in schema ${session.db.schema})`);
+    },
   });
   process.exitCode = met ? 0 : 1;
 } finally {

@@ -3,22 +3,15 @@
 // "kit no-op" is the server kit around a constant answer: the shared kit's part of the gap.
 // Target: session-service >= 0.8 x the no-op's requests/s and p99 <= 3 x its p99.
 //   npx tsx bench/validate-session.ts [--concurrency 64] [--seconds 4] [--rounds 3]
-import { parseArgs } from 'node:util';
 import {
   benchClient,
   startKitNoopServer,
   startNoopServer,
   startSessionServer,
 } from '../services/session-service/test/support/bench-kit.js';
-import { alternate, summary, verdict, type Target } from './lib/closed-loop.js';
+import { closedLoopArgs, compare, summary, type Target } from './lib/closed-loop.js';
 
-const { values } = parseArgs({
-  options: {
-    concurrency: { type: 'string', default: '64' },
-    seconds: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
+const { run, values } = closedLoopArgs({ concurrency: '64', seconds: '4', rounds: '3' });
 
 const servers = [await startNoopServer(), await startKitNoopServer(), await startSessionServer()];
 const token = (servers[2] as Awaited<ReturnType<typeof startSessionServer>>).token;
@@ -31,21 +24,13 @@ const targets: Target[] = ['no-op', 'kit no-op', 'session-service'].map((name, i
 console.log(
   `ValidateSession: ${values.concurrency} concurrent callers, ${values.seconds}s per run, ${values.rounds} alternating rounds`,
 );
-const results = await alternate({
+const { results, met } = await compare({
+  ...run,
   targets,
-  concurrency: Number(values.concurrency),
-  runMs: Number(values.seconds) * 1_000,
-  rounds: Number(values.rounds),
-  warmupMs: 1_000,
   unit: 'req',
-});
-const { met } = verdict({
   what: 'session-service',
   limitName: "the no-op's requests/s",
-  targets,
-  results,
   target: 0.8,
-  unit: 'req',
 });
 const p99Ratio = summary(results[2]!).p99 / summary(results[0]!).p99;
 console.log(`p99 = ${p99Ratio.toFixed(2)} x the no-op's p99 (target <= 3)`);

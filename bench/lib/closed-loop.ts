@@ -1,8 +1,45 @@
-// Driving and statistics shared by bench/register-user.ts, start-session.ts and end-session.ts:
-// closed-loop callers for a bounded time, rounds that alternate between the service and its
+// Driving and statistics shared by the closed-loop benchmarks (bench/register-user.ts,
+// start-session.ts, end-session.ts, check-permission.ts, validate-session.ts): their common
+// options, closed-loop callers for a bounded time, rounds that alternate between the service and its
 // physical limit (so load from elsewhere on the machine hits both alike), medians, a verdict line.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+
+/** How the rounds are run: every closed-loop bench takes these from its command line. */
+export interface RunOptions {
+  concurrency: number;
+  runMs: number;
+  rounds: number;
+}
+
+type CommonOption = 'concurrency' | 'seconds' | 'rounds';
+
+/**
+ * A closed-loop bench's command line: --concurrency, --seconds and --rounds, which every one takes
+ * (each with defaults of its own), and the script's own options. `values` holds them all as given
+ * (strings, as the scripts print them); `run` the common three as alternate() takes them.
+ */
+export function closedLoopArgs<Name extends string>(
+  defaults: Record<CommonOption | Name, string>,
+): { run: RunOptions; values: Record<CommonOption | Name, string> } {
+  const options = Object.fromEntries(
+    Object.entries<string>(defaults).map(([name, value]) => [
+      name,
+      { type: 'string' as const, default: value },
+    ]),
+  );
+  // Every option has a string default, so every value is a string.
+  const values = parseArgs({ options }).values as Record<CommonOption | Name, string>;
+  return {
+    run: {
+      concurrency: Number(values.concurrency),
+      runMs: Number(values.seconds) * 1_000,
+      rounds: Number(values.rounds),
+    },
+    values,
+  };
+}
 
 export interface Result {
   /** Completed operations per second (errors excluded). */
@@ -204,4 +241,24 @@ export function verdict(options: {
     `${options.what} = ${ratio.toFixed(2)} x ${options.limitName} (target >= ${options.target}): ${met ? 'MET' : clean ? 'NOT MET' : 'INVALID (errors)'}   [${machine()}]`,
   );
   return { ratio, met };
+}
+
+/**
+ * The comparison every closed-loop bench makes once its targets are up: a one-second warm-up and
+ * `rounds` alternating rounds (see alternate), then `afterRounds` for what the script reports about
+ * the runs (e.g. the rows the service wrote), then the medians and the verdict (see verdict).
+ */
+export async function compare(
+  options: RunOptions & {
+    targets: Target[];
+    unit: string;
+    what: string;
+    limitName: string;
+    target: number;
+    afterRounds?: () => Promise<void>;
+  },
+): Promise<{ results: Result[][]; ratio: number; met: boolean }> {
+  const results = await alternate({ ...options, warmupMs: 1_000 });
+  await options.afterRounds?.();
+  return { results, ...verdict({ ...options, results }) };
 }

@@ -42,6 +42,16 @@ export const POOL_SIZE = 10;
 const MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 const logger = createLogger({ service: 'bench', level: 'silent' });
 
+/** The server kit's options as main.ts passes them, but on an ephemeral loopback port. */
+const loopbackKit = (service: string) => ({
+  logger,
+  host: '127.0.0.1',
+  port: 0,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  serviceKeys: KEYS,
+  rpcDuration: createMetrics(service).rpcDuration,
+});
+
 export interface UserService {
   address: string;
   db: TestSchema;
@@ -71,15 +81,7 @@ export async function startUserService(
       breaches: NO_BREACH_CHECK,
       authorizer: new AllowAllChecker(),
     });
-    const server: GrpcServer = createUserServer({
-      app,
-      logger,
-      host: '127.0.0.1',
-      port: 0,
-      maxMessageBytes: MAX_MESSAGE_BYTES,
-      serviceKeys: KEYS,
-      rpcDuration: createMetrics('user-service').rpcDuration,
-    });
+    const server: GrpcServer = createUserServer({ app, ...loopbackKit('user-service') });
     const address = `127.0.0.1:${await server.listen()}`;
     return {
       address,
@@ -143,14 +145,7 @@ export async function startSessionService(
       logger,
     });
     app.flusher.start();
-    const server = createSessionServer(app, {
-      logger,
-      host: '127.0.0.1',
-      port: 0,
-      maxMessageBytes: MAX_MESSAGE_BYTES,
-      serviceKeys: KEYS,
-      rpcDuration: createMetrics('session-service').rpcDuration,
-    });
+    const server = createSessionServer(app, loopbackKit('session-service'));
     const address = `127.0.0.1:${await server.listen()}`;
     return {
       address,

@@ -51,17 +51,25 @@ const SERVICE_KEYS = {
   'session-service': 'bench-key-session-service-0',
 };
 
-/** The server kit (identity, request id, trace, metrics) around a CheckPermission that answers at once. */
-export async function startKitNoopServer(): Promise<Running> {
-  const server = new GrpcServer({
-    serviceName: 'kit-noop',
+/**
+ * The server kit as both the kit no-op and the real service run it: alike, so that the gap between
+ * them is authz's own work, not a difference in the kit's settings.
+ */
+function kitServer(serviceName: string): GrpcServer {
+  return new GrpcServer({
+    serviceName,
     logger: silentLogger,
     host: '127.0.0.1',
     port: 0,
     maxMessageBytes: 1 << 20,
     serviceKeys: SERVICE_KEYS,
-    rpcDuration: createMetrics('kit-noop').rpcDuration,
+    rpcDuration: createMetrics(serviceName).rpcDuration,
   });
+}
+
+/** The server kit (identity, request id, trace, metrics) around a CheckPermission that answers at once. */
+export async function startKitNoopServer(): Promise<Running> {
+  const server = kitServer('kit-noop');
   const answer: authzv1.CheckPermissionResponse = { allowed: true, reason: 'no-op' };
   const unused = async () => {
     throw new Error('not benchmarked');
@@ -107,15 +115,7 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
   });
   const app = buildAuthzApp({ repository, logger: silentLogger });
   await app.sync.loadAll();
-  const server = new GrpcServer({
-    serviceName: 'authz-service',
-    logger: silentLogger,
-    host: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: 1 << 20,
-    serviceKeys: SERVICE_KEYS,
-    rpcDuration: createMetrics('authz-service').rpcDuration,
-  });
+  const server = kitServer('authz-service');
   server.addService(authzv1.AuthzServiceService, app.grpc);
   const port = await server.listen();
   return {

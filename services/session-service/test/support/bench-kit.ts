@@ -25,6 +25,19 @@ import { someSettings } from './mothers.js';
 /** Pieces of bench/validate-session.ts that need the service's dependencies. */
 const logger = createLogger({ service: 'bench', level: 'silent' });
 
+/**
+ * The server kit's options for both the kit no-op and the real service: alike, so that the gap
+ * between them is the service's own work, not a difference in the kit's settings.
+ */
+const kitOptions = (metricsName: string) => ({
+  logger,
+  host: '127.0.0.1',
+  port: 0,
+  maxMessageBytes: 65_536,
+  serviceKeys: KEYS,
+  rpcDuration: createMetrics(metricsName).rpcDuration,
+});
+
 export interface BenchTarget {
   address: string;
   stop(): Promise<void>;
@@ -54,15 +67,7 @@ export async function startNoopServer(): Promise<BenchTarget> {
 
 /** The server kit (identity, trace, metrics, error mapping) around a constant answer: what the kit itself costs. */
 export async function startKitNoopServer(): Promise<BenchTarget> {
-  const server = new GrpcServer({
-    serviceName: 'kit-noop',
-    logger,
-    host: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: 65_536,
-    serviceKeys: KEYS,
-    rpcDuration: createMetrics('kit-noop').rpcDuration,
-  });
+  const server = new GrpcServer({ serviceName: 'kit-noop', ...kitOptions('kit-noop') });
   const response = constantResponse();
   const handlers: Record<string, () => Promise<unknown>> = {};
   for (const name of Object.keys(sessionv1.SessionServiceService))
@@ -121,14 +126,7 @@ export async function startSessionServer(): Promise<BenchTarget & { token: strin
     logger,
   });
   app.flusher.start();
-  const server = createSessionServer(app, {
-    logger,
-    host: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: 65_536,
-    serviceKeys: KEYS,
-    rpcDuration: createMetrics('session-service').rpcDuration,
-  });
+  const server = createSessionServer(app, kitOptions('session-service'));
   const address = `127.0.0.1:${await server.listen()}`;
   const client = benchClient(address);
   const { token } = await callUnary(client.raw.startSession, client.raw, {
