@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '@warden/errors';
-import { authzv1, sessionv1, userv1 } from '@warden/proto';
+import { type authzv1, sessionv1 } from '@warden/proto';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bootstrapAdmin,
+  check as checkAs,
+  register as registerUser,
+  signIn as signInAs,
+} from '../support/flows.js';
 import { measureRegistrationToRole } from '../support/registration-latency.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
@@ -15,46 +21,10 @@ beforeAll(async () => {
 
 afterAll(() => stack?.stop(), 60_000);
 
-const PASSWORD = 'correct horse battery';
-
-async function register(email: string): Promise<userv1.User> {
-  const response = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
-    stack.users,
-    'registerUser',
-    {
-      email,
-      password: PASSWORD,
-      displayName: email.split('@')[0]!,
-      requestId: randomUUID(),
-    },
-  );
-  return response.user!;
-}
-
-async function signIn(email: string): Promise<{ session: sessionv1.Session; token: string }> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-    stack.sessions,
-    'startSession',
-    {
-      email,
-      password: PASSWORD,
-      client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-      requestId: randomUUID(),
-    },
-  );
-  return { session: response.session!, token: response.token };
-}
-
-const check = (
-  subjectId: string,
-  permission: string,
-  resource: authzv1.Resource = { type: 'game', id: 'g1', ownerId: '' },
-) =>
-  call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(
-    stack.authz,
-    'checkPermission',
-    { subjectId, permission, resource },
-  );
+const register = (email: string) => registerUser(stack, email);
+const signIn = (email: string) => signInAs(stack, email);
+const check = (subjectId: string, permission: string, resource?: authzv1.Resource) =>
+  checkAs(stack, subjectId, permission, resource);
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
   try {
@@ -104,16 +74,7 @@ describe('register -> default role -> session -> permissions -> expiry -> disabl
   });
 
   it('lets a player join a game, lapses a time-limited role, and ends every session when the user is disabled', async () => {
-    const admin = await register(stack.adminEmail);
-    await waitFor(
-      async () =>
-        (await check(admin.id, 'role.assign', { type: 'role', id: 'admin', ownerId: '' })).allowed,
-      {
-        timeoutMs: 15_000,
-        what: 'bootstrap admin',
-      },
-    );
-    const adminSession = await signIn(stack.adminEmail);
+    const adminSession = await bootstrapAdmin(stack);
 
     const email = `flow-${stack.prefix}@example.com`;
     const user = await register(email);

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { authzv1, sessionv1, userv1 } from '@warden/proto';
+import { waitFor } from '@warden/testing';
+import { call, type Stack } from './stack.js';
+
+// What a user of the stack does, over real gRPC: shared by the end-to-end suite and the benchmarks.
+
+export const PASSWORD = 'correct horse battery';
+
+export async function register(stack: Stack, email: string): Promise<userv1.User> {
+  const response = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
+    stack.users,
+    'registerUser',
+    { email, password: PASSWORD, displayName: email.split('@')[0]!, requestId: randomUUID() },
+  );
+  return response.user!;
+}
+
+export async function signIn(
+  stack: Stack,
+  email: string,
+): Promise<{ session: sessionv1.Session; token: string }> {
+  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+    stack.sessions,
+    'startSession',
+    {
+      email,
+      password: PASSWORD,
+      client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+      requestId: randomUUID(),
+    },
+  );
+  return { session: response.session!, token: response.token };
+}
+
+/** CheckPermission as the gateway asks it. */
+export const check = (
+  stack: Stack,
+  subjectId: string,
+  permission: string,
+  resource: authzv1.Resource = { type: 'game', id: 'g1', ownerId: '' },
+) =>
+  call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(
+    stack.authz,
+    'checkPermission',
+    { subjectId, permission, resource },
+  );
+
+const ASSIGN_ADMIN: authzv1.Resource = { type: 'role', id: 'admin', ownerId: '' };
+
+/** Registers the stack's bootstrap admin, waits for the admin role, and signs in. */
+export async function bootstrapAdmin(
+  stack: Stack,
+): Promise<{ user: userv1.User; session: sessionv1.Session; token: string }> {
+  const user = await register(stack, stack.adminEmail);
+  await waitFor(async () => (await check(stack, user.id, 'role.assign', ASSIGN_ADMIN)).allowed, {
+    timeoutMs: 15_000,
+    what: 'bootstrap admin',
+  });
+  return { user, ...(await signIn(stack, stack.adminEmail)) };
+}
