@@ -10,7 +10,7 @@
 //   npx tsx bench/revocation-propagation.ts [--trials 30]
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { AppError } from '@warden/errors';
+import type { AppError } from '../libs/errors/src/index.js';
 import { bootstrapAdmin, check, register, signIn } from '../tests/support/flows.js';
 import { call, startStack } from '../tests/support/stack.js';
 

@@ -41,7 +41,7 @@ try {
   });
   const metrics = createMetrics(SERVICE);
   const app = createSessionApp({
-    sessions: new PrismaSessionRepository(database.prisma),
+    sessions: new PrismaSessionRepository(database.prisma, database.pool),
     credentials,
     authorizer,
     idempotencyStore: new PgIdempotencyStore(database.pool),

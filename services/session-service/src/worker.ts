@@ -39,7 +39,7 @@ try {
   await ensureStream(jsm, STREAMS.user);
 
   const clock = { now: () => new Date() };
-  const sessions = new PrismaSessionRepository(database.prisma);
+  const sessions = new PrismaSessionRepository(database.prisma, database.pool);
   const relay = new OutboxRelay({ pool: database.pool, js, logger });
   relay.start();
   const consumer = userEventsConsumer({

@@ -14,5 +14,8 @@ sessionRepositoryContract('prisma', async () => {
   await db.pool.query(
     'DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events',
   );
-  return { sessions: new PrismaSessionRepository(db.prisma), events: () => outboxEvents(db) };
+  return {
+    sessions: new PrismaSessionRepository(db.prisma, db.pool),
+    events: () => outboxEvents(db),
+  };
 });

@@ -1,4 +1,5 @@
-import { processOnce } from '@warden/events';
+import { pgInbox, processOnce, withTransaction } from '@warden/events';
+import type pg from 'pg';
 import type {
   Activity,
   InboxEntry,
@@ -9,25 +10,42 @@ import type {
 import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
-import type { PrismaClient, TransactionClient } from './prisma-client.js';
-import { saveChanges } from './save-changes.js';
+import type { PrismaClient } from './prisma-client.js';
+import { fromRow, saveChanges, SESSION_COLUMNS, type SessionRow } from './save-changes.js';
 import { toSession } from './session-rows.js';
 
 /** Advisory lock namespace (first key) for "one writer per user's session set". */
 const USER_SESSIONS_LOCK = 0x5e55;
 
+/**
+ * Sessions in Postgres. The schema is Prisma's, and so are the listing queries; the lookups by id
+ * and token and the commands' writes (a locking read, then {@link saveChanges}' one statement, in a
+ * pg transaction on the same pool) go straight to pg as prepared statements: through Prisma's
+ * interactive transaction, EndSession cost twice the CPU (bench/end-session.ts).
+ */
 export class PrismaSessionRepository implements SessionRepository {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: pg.Pool,
+  ) {}
 
   async findById(id: string): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.prisma.session.findUnique({ where: { id } });
-    return row ? toSession(row) : undefined;
+    return this.findOne('warden-session-by-id', 'id = $1', id);
   }
 
   async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
-    const row = await this.prisma.session.findUnique({ where: { tokenHash } });
-    return row ? toSession(row) : undefined;
+    return this.findOne('warden-session-by-token', 'token_hash = $1', tokenHash);
+  }
+
+  /** The lookups every command and validation makes, as prepared statements on pg. */
+  private async findOne(name: string, where: string, value: string): Promise<Session | undefined> {
+    const { rows } = await this.pool.query<SessionRow>({
+      name,
+      text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where}`,
+      values: [value],
+    });
+    return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
@@ -72,15 +90,17 @@ export class PrismaSessionRepository implements SessionRepository {
     options?: WriteOptions,
   ): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
-    return this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<
-        Array<{ id: string }>
-      >`SELECT id FROM sessions WHERE id = ${id}::uuid FOR UPDATE`;
-      if (!row) return undefined;
-      const stored = toSession(await tx.session.findUniqueOrThrow({ where: { id } }));
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<SessionRow>({
+        name: 'warden-session-lock',
+        text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE`,
+        values: [id],
+      });
+      if (!rows[0]) return undefined;
+      const stored = fromRow(rows[0]);
       const result = change(stored);
       if (!result) return stored;
-      await saveChanges(tx, [result], options?.traceparent);
+      await saveChanges(client, [result], options?.traceparent);
       return result.session;
     });
   }
@@ -90,26 +110,30 @@ export class PrismaSessionRepository implements SessionRepository {
     decide: (active: Session[]) => SessionChange[],
     options: WriteOptions & { inbox?: InboxEntry } = {},
   ): Promise<SessionChange[] | undefined> {
-    const apply = async (tx: TransactionClient): Promise<SessionChange[]> => {
+    const apply = async (client: pg.PoolClient): Promise<SessionChange[]> => {
       if (!isUuid(userId)) return [];
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${USER_SESSIONS_LOCK}::int, hashtext(${userId}))`;
-      const rows = await tx.session.findMany({ where: { userId, status: 'ACTIVE' } });
-      const changes = decide(rows.map(toSession));
-      await saveChanges(tx, changes, options.traceparent);
+      await client.query({
+        name: 'warden-user-sessions-lock',
+        text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2))',
+        values: [USER_SESSIONS_LOCK, userId],
+      });
+      const { rows } = await client.query<SessionRow>({
+        name: 'warden-user-sessions-active',
+        text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND status = 'ACTIVE'`,
+        values: [userId],
+      });
+      const changes = decide(rows.map(fromRow));
+      await saveChanges(client, changes, options.traceparent);
       return changes;
     };
-    if (!options.inbox) return this.prisma.$transaction(apply);
+    if (!options.inbox) return withTransaction(this.pool, apply);
     let changes: SessionChange[] = [];
-    const applied = await processOnce<TransactionClient>({
-      transaction: (fn) => this.prisma.$transaction(fn),
-      markProcessed: async (tx, consumer, eventId) =>
-        (await tx.$executeRaw`
-          INSERT INTO processed_events (consumer, event_id, processed_time) VALUES (${consumer}, ${eventId}, now())
-          ON CONFLICT DO NOTHING`) === 1,
+    const applied = await processOnce({
+      ...pgInbox(this.pool),
       consumer: options.inbox.consumer,
       eventId: options.inbox.eventId,
-      apply: async (tx) => {
-        changes = await apply(tx);
+      apply: async (client) => {
+        changes = await apply(client);
       },
     });
     return applied ? changes : undefined;
@@ -139,19 +163,20 @@ export class PrismaSessionRepository implements SessionRepository {
     limit: number,
     expire: (session: Session) => SessionChange | undefined,
   ): Promise<SessionChange[]> {
-    return this.prisma.$transaction(async (tx) => {
-      const due = await tx.$queryRaw<Array<{ id: string }>>`
-        SELECT id FROM sessions
-        WHERE status = 'ACTIVE' AND (idle_expire_time <= ${idleCutoff} OR expire_time <= ${now})
-        ORDER BY idle_expire_time
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED`;
-      if (due.length === 0) return [];
-      const rows = await tx.session.findMany({ where: { id: { in: due.map((d) => d.id) } } });
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<SessionRow>({
+        name: 'warden-sessions-due',
+        text: `SELECT ${SESSION_COLUMNS} FROM sessions
+               WHERE status = 'ACTIVE' AND (idle_expire_time <= $1 OR expire_time <= $2)
+               ORDER BY idle_expire_time
+               LIMIT $3
+               FOR UPDATE SKIP LOCKED`,
+        values: [idleCutoff, now, limit],
+      });
       const changes = rows
-        .map((row) => expire(toSession(row)))
+        .map((row) => expire(fromRow(row)))
         .filter((c): c is SessionChange => c !== undefined);
-      await saveChanges(tx, changes);
+      await saveChanges(client, changes);
       return changes;
     });
   }
