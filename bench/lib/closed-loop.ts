@@ -2,7 +2,9 @@
 // start-session.ts, end-session.ts, check-permission.ts, validate-session.ts): their common
 // options, closed-loop callers for a bounded time, rounds that alternate between the service and its
 // physical limit (so load from elsewhere on the machine hits both alike), medians, a verdict line.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector/promises';
+import { join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
@@ -205,7 +207,9 @@ export async function alternate(options: {
   for (let round = 1; round <= rounds; round++) {
     for (const [index, target] of targets.entries()) {
       await target.prepare?.(runMs);
+      const stopProfile = await profileIf(target.name, round);
       const result = await drive(concurrency, runMs, (i) => target.op(i));
+      await stopProfile();
       results[index]!.push(result);
       console.log(`round ${round}  ${target.name.padEnd(width)}  ${format(result, unit)}`);
       if (result.firstError) console.log(`          first error: ${result.firstError}`);
@@ -215,6 +219,28 @@ export async function alternate(options: {
     console.log(`round ${round}  ratio ${(service.rps / limit.rps).toFixed(2)} x   (${machine()})`);
   }
   return results;
+}
+
+/**
+ * WARDEN_BENCH_PROFILE=<dir>: a V8 CPU profile of this process for each timed run alone (no
+ * seeding, no warm-up), written as <dir>/<target>-round<N>.cpuprofile, for chrome://inspect or
+ * any .cpuprofile reader. WARDEN_BENCH_PROFILE_TARGET narrows it to targets containing that text.
+ */
+async function profileIf(name: string, round: number): Promise<() => Promise<void>> {
+  const dir = process.env.WARDEN_BENCH_PROFILE;
+  const only = process.env.WARDEN_BENCH_PROFILE_TARGET;
+  if (!dir || (only && !name.includes(only))) return async () => undefined;
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '-')}-round${round}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /** Medians of every target, then the verdict: the service's median over the limit's, against the target. */

@@ -1,18 +1,21 @@
-import type { ResourceRef } from '@warden/bus';
+import type { CallContext, ResourceRef } from '@warden/bus';
 import type { Session } from '../domain/session.js';
 import { requireIds } from './input.js';
 import type { SessionRepository } from './ports.js';
 
 /**
  * The resource of a permission on one session (owner = its user, so `:own` grants work), with
- * the session read once for both the check and the handler.
+ * the session read once for both the check and the handler. A caller acting on the session its
+ * own token belongs to (logout) needs no read: a session's owner never changes.
  */
 export class SessionResource<I extends { sessionId: string }> {
   private readonly loaded = new WeakMap<I, Promise<Session | undefined>>();
 
   constructor(private readonly sessions: SessionRepository) {}
 
-  readonly resolve = async (input: I): Promise<ResourceRef> => {
+  readonly resolve = async (input: I, ctx?: CallContext): Promise<ResourceRef> => {
+    if (ctx?.user?.sessionId !== undefined && ctx.user.sessionId === input.sessionId)
+      return { type: 'session', id: input.sessionId, ownerId: ctx.user.userId };
     const session = await this.load(input);
     return {
       type: 'session',

@@ -198,6 +198,28 @@ export function sessionRepositoryContract(
       expect((await events()).filter((e) => e.kind === 'expired')).toHaveLength(3);
     });
 
+    it('applies concurrent changes to one session one after another, losing none', async () => {
+      const session = aSession();
+      const { sessions, events } = await withSessions(session);
+      const hashes = ['1', '2', '3', '4', '5', '6'].map((digit) => digit.repeat(64));
+      await Promise.all(
+        hashes.map((hash, i) =>
+          sessions.update(session.id, (stored) => ({
+            session: rotate(stored, hash, at(MINUTE + i), 30 * MINUTE),
+            event: 'refreshed',
+            rotatedTokenHash: stored.tokenHash,
+          })),
+        ),
+      );
+      // Each refresh replaced the token the one before it left: every token but the last is a
+      // rotated one of this session (a lost update would have rotated one token twice).
+      const final = (await sessions.findById(session.id))!;
+      expect(hashes).toContain(final.tokenHash);
+      for (const hash of [session.tokenHash, ...hashes].filter((h) => h !== final.tokenHash))
+        expect((await sessions.findByRotatedTokenHash(hash))?.id).toBe(session.id);
+      expect((await events()).filter((e) => e.kind === 'refreshed')).toHaveLength(6);
+    });
+
     it('purges sessions that ended before the cutoff, with their rotated tokens, in batches', async () => {
       const refreshed = aSession();
       const loggedOut = aSession();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   aServiceContext,
   aStartSessionCommand,
@@ -35,6 +35,33 @@ describe('EndSession', () => {
     );
     expect(ended).toMatchObject({ status: 'ENDED', endReason: 'LOGOUT', endTime: at(MINUTE) });
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
+  });
+
+  it("logs out the session of the caller's own token without reading it before the write", async () => {
+    const { app, userId, session } = await signedIn();
+    app.permissions.grant(userId, 'session.end:own');
+    const findById = vi.spyOn(app.sessions, 'findById');
+    const ended = await app.bus.run(
+      app.useCases.endSession,
+      { sessionId: session.id },
+      aServiceContext('gateway', { userId, sessionId: session.id }),
+    );
+    expect(ended.endReason).toBe('LOGOUT');
+    expect(findById).not.toHaveBeenCalled();
+  });
+
+  it("does not take a token's user as the owner of a different session", async () => {
+    const { app, session } = await signedIn();
+    const stranger = aUserId();
+    app.permissions.grant(stranger, 'session.end:own');
+    await expect(
+      app.bus.run(
+        app.useCases.endSession,
+        { sessionId: session.id },
+        aServiceContext('gateway', { userId: stranger, sessionId: aUserId() }),
+      ),
+    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    expect(app.sessions.sessions.get(session.id)!.status).toBe('ACTIVE');
   });
 
   it('records ADMIN when someone else ends it', async () => {

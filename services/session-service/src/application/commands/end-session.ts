@@ -2,6 +2,7 @@ import type { Access, CallContext, UseCase } from '@warden/bus';
 import { sessionNotFound } from '../../domain/session-errors.js';
 import { asOf, end, type Session } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
+import { requireIds } from '../input.js';
 import { requireDeps } from '../require-deps.js';
 import { SessionResource } from '../session-access.js';
 import type { SessionCache } from '../session-cache.js';
@@ -30,7 +31,8 @@ export class EndSessionHandler implements UseCase<EndSession, Session> {
 
   async execute(cmd: EndSession, ctx: CallContext): Promise<Session> {
     const { sessions, clock, cache } = this.deps;
-    await this.resource.load(cmd);
+    // The locking read in update() is the one that counts (the session may end meanwhile).
+    requireIds({ session_id: { value: cmd.sessionId } });
     const now = clock.now();
     const saved = await sessions.update(
       cmd.sessionId,
