@@ -1,5 +1,6 @@
-import { pgInbox, processOnce, withTransaction } from '@warden/events';
+import { pgInbox, processOnce, withTransaction, withTransactionFrom } from '@warden/events';
 import type pg from 'pg';
+import type { QueryResult } from 'pg';
 import type {
   Activity,
   InboxEntry,
@@ -90,19 +91,20 @@ export class PrismaSessionRepository implements SessionRepository {
     options?: WriteOptions,
   ): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
-    return withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<SessionRow>({
-        name: 'warden-session-lock',
-        text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1 FOR UPDATE`,
-        values: [id],
-      });
-      if (!rows[0]) return undefined;
-      const stored = fromRow(rows[0]);
-      const result = change(stored);
-      if (!result) return stored;
-      await saveChanges(client, [result], options?.traceparent);
-      return result.session;
-    });
+    // The id passed isUuid, so it may be inlined: BEGIN and the locking read are one round trip.
+    const lock = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = '${id}' FOR UPDATE`;
+    return withTransactionFrom<SessionRow, Session | undefined>(
+      this.pool,
+      lock,
+      async (client, rows) => {
+        if (!rows[0]) return undefined;
+        const stored = fromRow(rows[0]);
+        const result = change(stored);
+        if (!result) return stored;
+        await saveChanges(client, [result], options?.traceparent);
+        return result.session;
+      },
+    );
   }
 
   async updateUserSessions(
@@ -110,30 +112,25 @@ export class PrismaSessionRepository implements SessionRepository {
     decide: (active: Session[]) => SessionChange[],
     options: WriteOptions & { inbox?: InboxEntry } = {},
   ): Promise<SessionChange[] | undefined> {
-    const apply = async (client: pg.PoolClient): Promise<SessionChange[]> => {
-      if (!isUuid(userId)) return [];
-      await client.query({
-        name: 'warden-user-sessions-lock',
-        text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2))',
-        values: [USER_SESSIONS_LOCK, userId],
-      });
-      const { rows } = await client.query<SessionRow>({
-        name: 'warden-user-sessions-active',
-        text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND status = 'ACTIVE'`,
-        values: [userId],
-      });
-      const changes = decide(rows.map(fromRow));
+    if (!isUuid(userId)) return [];
+    // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
+    const lockAndRead = `SELECT pg_advisory_xact_lock(${USER_SESSIONS_LOCK}, hashtext('${userId}'));
+      SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = '${userId}' AND status = 'ACTIVE'`;
+    const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
+      const changes = decide(active.map(fromRow));
       await saveChanges(client, changes, options.traceparent);
       return changes;
     };
-    if (!options.inbox) return withTransaction(this.pool, apply);
+    if (!options.inbox) return withTransactionFrom(this.pool, lockAndRead, decideAndSave);
     let changes: SessionChange[] = [];
     const applied = await processOnce({
       ...pgInbox(this.pool),
       consumer: options.inbox.consumer,
       eventId: options.inbox.eventId,
       apply: async (client) => {
-        changes = await apply(client);
+        // Two statements in one simple query: pg answers with one result each.
+        const results = (await client.query(lockAndRead)) as unknown as QueryResult<SessionRow>[];
+        changes = await decideAndSave(client, results.at(-1)!.rows);
       },
     });
     return applied ? changes : undefined;
