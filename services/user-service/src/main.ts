@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const app = buildApp({
     users: new PrismaUserRepository(prisma, pool),
     directory: new PrismaUserDirectory(prisma),
-    loginFailures: new PrismaLoginFailureStore(prisma),
+    loginFailures: new PrismaLoginFailureStore(prisma, pool),
     idempotencyStore: new PgIdempotencyStore(pool),
     hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing)),
     breaches: breachCheck.enabled

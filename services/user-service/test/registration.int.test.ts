@@ -43,7 +43,7 @@ beforeAll(async () => {
   app = buildApp({
     users: new PrismaUserRepository(prisma, db.pool),
     directory: new PrismaUserDirectory(prisma),
-    loginFailures: new PrismaLoginFailureStore(prisma),
+    loginFailures: new PrismaLoginFailureStore(prisma, db.pool),
     idempotencyStore: new PgIdempotencyStore(db.pool),
     // The production parameters: this test is about what lands in the database.
     hasher: await Argon2PasswordHasher.create(STANDARD_ARGON2),

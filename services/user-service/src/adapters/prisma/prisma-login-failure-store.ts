@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { LoginFailureStore } from '../../application/ports.js';
 import type { LoginFailures } from '../../domain/login-failures.js';
 import type { LoginFailure } from './generated/client.js';
@@ -10,12 +11,21 @@ type Row = {
   locked_until_time: Date | null;
 };
 
+/** Lockout state per email. get(), asked on every sign-in, is a prepared statement on pg. */
 export class PrismaLoginFailureStore implements LoginFailureStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly pool: pg.Pool,
+  ) {}
 
   async get(email: string): Promise<LoginFailures | undefined> {
-    const row = await this.prisma.loginFailure.findUnique({ where: { email } });
-    return row ? fromModel(row) : undefined;
+    const { rows } = await this.pool.query<Row>({
+      name: 'warden-login-failures-get',
+      text: `SELECT email, failure_count, window_start_time, locked_until_time
+             FROM login_failures WHERE email = $1`,
+      values: [email],
+    });
+    return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
   async update(

@@ -4,6 +4,7 @@ import type { UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
 import { emailTaken, userNotFound } from '../../domain/user-errors.js';
+import { isUserId } from '../../domain/user-id.js';
 import { toEnvelope } from '../events/user-event-envelope.js';
 import { writeOutbox } from './outbox.js';
 import type { PrismaClient, TransactionClient } from './prisma-client.js';
@@ -18,9 +19,20 @@ WITH created AS (
 INSERT INTO outbox (id, subject, type, payload, headers, create_time)
 SELECT * FROM ${OUTBOX_UNNEST(8)} WHERE EXISTS (SELECT 1 FROM created)`;
 
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string;
+  status: User['status'];
+  create_time: Date;
+  update_time: Date;
+}
+
 /**
- * Users through Prisma. {@link add}, made for every registration, goes to pg as one statement
- * (one round trip instead of Prisma's BEGIN, two INSERTs and COMMIT).
+ * Users through Prisma. What every registration and sign-in does goes to pg as prepared
+ * statements: {@link add} as one statement (one round trip instead of Prisma's BEGIN, two INSERTs
+ * and COMMIT), and the lookups by id and email.
  */
 export class PrismaUserRepository implements UserRepository {
   constructor(
@@ -53,11 +65,34 @@ export class PrismaUserRepository implements UserRepository {
   }
 
   async get(id: string): Promise<User | undefined> {
-    return (await this.prisma.user.findUnique({ where: { id } })) ?? undefined;
+    if (!isUserId(id)) return undefined; // the column is uuid: pg would refuse the text
+    return this.findOne('warden-user-by-id', 'id = $1', id);
   }
 
   async findByEmail(email: string): Promise<User | undefined> {
-    return (await this.prisma.user.findUnique({ where: { email } })) ?? undefined;
+    return this.findOne('warden-user-by-email', 'email = $1', email);
+  }
+
+  /** The lookups of every sign-in and read, as prepared statements on pg. */
+  private async findOne(name: string, where: string, value: string): Promise<User | undefined> {
+    const { rows } = await this.pool.query<UserRow>({
+      name,
+      text: `SELECT id, email, display_name, password_hash, status, create_time, update_time
+             FROM users WHERE ${where}`,
+      values: [value],
+    });
+    const row = rows[0];
+    return (
+      row && {
+        id: row.id,
+        email: row.email,
+        displayName: row.display_name,
+        passwordHash: row.password_hash,
+        status: row.status,
+        createTime: row.create_time,
+        updateTime: row.update_time,
+      }
+    );
   }
 
   async update(id: string, decide: (user: User) => Change, traceparent?: string): Promise<User> {
