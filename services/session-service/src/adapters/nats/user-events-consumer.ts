@@ -13,6 +13,8 @@ const USER_SUBJECTS = 'warden.user.v1.>';
 /**
  * user-service's lifecycle events, shared by the workers through one durable consumer: a
  * disabled or deleted user, or a changed password, ends that user's sessions, once per event.
+ * Disabling and password changes end only sessions started by the event's time (a late event
+ * must not end a session signed in to afterwards); a deletion ends every one.
  */
 export function userEventsConsumer(options: {
   js: JetStreamClient;
@@ -72,6 +74,7 @@ function toCommand(event: EventEnvelope, consumer: string): EndSessionsForUserEv
         ...common,
         userId: userEventsV1.UserDisabled.decode(event.payload).userId,
         reason: 'USER_DISABLED',
+        occurredAt: event.time,
       };
     case 'warden.user.v1.deleted':
       return {
@@ -85,6 +88,7 @@ function toCommand(event: EventEnvelope, consumer: string): EndSessionsForUserEv
         ...common,
         userId: changed.userId,
         reason: 'PASSWORD_CHANGED',
+        occurredAt: event.time,
         ...(changed.exceptSessionId ? { exceptSessionId: changed.exceptSessionId } : {}),
       };
     }

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { aSession, aUserId, MINUTE, T0 } from '../../../test/support/mothers.js';
 import { FixedClock } from '../../adapters/memory/fixed-clock.js';
 import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
-import { EndSessionsForUserEventHandler } from './end-sessions-for-user-event.js';
+import {
+  CLOCK_SKEW_ALLOWANCE_MS,
+  EndSessionsForUserEventHandler,
+} from './end-sessions-for-user-event.js';
 
 function setup() {
   const sessions = new MemorySessionRepository();
@@ -54,6 +57,67 @@ describe('EndSessionsForUserEvent', () => {
     expect(sessions.sessions.get(own[1]!.id)).toMatchObject({
       status: 'ENDED',
       endReason: 'PASSWORD_CHANGED',
+    });
+  });
+
+  describe('an event applied late (after an outage)', () => {
+    // The event happened at T0 + 1 min; it is applied at T0 + 10 min.
+    const occurredAt = new Date(T0.getTime() + MINUTE);
+    function lateSetup() {
+      const sessions = new MemorySessionRepository();
+      const userId = aUserId();
+      const before = aSession({ userId, now: T0 });
+      const withinSkew = aSession({ userId, now: new Date(occurredAt.getTime() + 20_000) });
+      const after = aSession({ userId, now: new Date(T0.getTime() + 5 * MINUTE) });
+      for (const s of [before, withinSkew, after]) sessions.sessions.set(s.id, s);
+      const clock = new FixedClock(new Date(T0.getTime() + 10 * MINUTE));
+      return {
+        sessions,
+        userId,
+        before,
+        withinSkew,
+        after,
+        handler: new EndSessionsForUserEventHandler({ sessions, clock }),
+      };
+    }
+    const statusOf = (sessions: MemorySessionRepository, id: string) =>
+      sessions.sessions.get(id)!.status;
+
+    it('a password change spares a session signed in to after it', async () => {
+      const { sessions, userId, before, withinSkew, after, handler } = lateSetup();
+      await handler.execute({
+        userId,
+        reason: 'PASSWORD_CHANGED',
+        occurredAt,
+        inbox: { consumer: 'c', eventId: 'late-1' },
+      });
+      expect(statusOf(sessions, before.id)).toBe('ENDED');
+      // Within the clock-skew allowance the event's service may have been behind: ended.
+      expect(statusOf(sessions, withinSkew.id)).toBe('ENDED');
+      expect(statusOf(sessions, after.id)).toBe('ACTIVE');
+      expect(CLOCK_SKEW_ALLOWANCE_MS).toBeGreaterThan(20_000);
+    });
+
+    it('disabling spares a session of a user enabled again and signed in since', async () => {
+      const { sessions, userId, before, after, handler } = lateSetup();
+      await handler.execute({
+        userId,
+        reason: 'USER_DISABLED',
+        occurredAt,
+        inbox: { consumer: 'c', eventId: 'late-2' },
+      });
+      expect(statusOf(sessions, before.id)).toBe('ENDED');
+      expect(statusOf(sessions, after.id)).toBe('ACTIVE');
+    });
+
+    it('a deletion (no occurredAt) ends every session, however recent', async () => {
+      const { sessions, userId, before, withinSkew, after, handler } = lateSetup();
+      await handler.execute({
+        userId,
+        reason: 'USER_DELETED',
+        inbox: { consumer: 'c', eventId: 'late-3' },
+      });
+      for (const s of [before, withinSkew, after]) expect(statusOf(sessions, s.id)).toBe('ENDED');
     });
   });
 });

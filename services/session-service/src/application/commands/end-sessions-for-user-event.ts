@@ -1,4 +1,4 @@
-import type { EndReason } from '../../domain/session.js';
+import type { EndReason, Session } from '../../domain/session.js';
 import { endAllExcept } from '../../domain/user-sessions.js';
 import type { Clock, InboxEntry, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
@@ -8,10 +8,22 @@ export interface EndSessionsForUserEvent {
   userId: string;
   reason: Extract<EndReason, 'USER_DISABLED' | 'USER_DELETED' | 'PASSWORD_CHANGED'>;
   exceptSessionId?: string;
+  /**
+   * When the change happened (the event's time). Given, sessions started after it (plus
+   * {@link CLOCK_SKEW_ALLOWANCE_MS}) are left alone: an event applied late, after an outage, must
+   * not end the session a user signed in to with the new password, or after being enabled again.
+   */
+  occurredAt?: Date;
   /** The event being applied: its effect happens once however often it is delivered. */
   inbox: InboxEntry;
   traceparent?: string;
 }
+
+/**
+ * How much later than the event's time a session may have started and still be ended by it: the
+ * two times come from different services' clocks, and erring towards ending is the safe side.
+ */
+export const CLOCK_SKEW_ALLOWANCE_MS = 30_000;
 
 /** Internal: run by the user-event consumer, not exposed over gRPC, so no authorization. */
 export class EndSessionsForUserEventHandler {
@@ -24,9 +36,16 @@ export class EndSessionsForUserEventHandler {
     const now = this.deps.clock.now();
     const changes = await this.deps.sessions.updateUserSessions(
       cmd.userId,
-      (active) => endAllExcept(active, cmd.exceptSessionId, cmd.reason, now),
+      (active) =>
+        endAllExcept(startedBy(active, cmd.occurredAt), cmd.exceptSessionId, cmd.reason, now),
       { inbox: cmd.inbox, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) },
     );
     return changes?.length;
   }
+}
+
+function startedBy(active: readonly Session[], occurredAt: Date | undefined): readonly Session[] {
+  if (!occurredAt) return active;
+  const latest = occurredAt.getTime() + CLOCK_SKEW_ALLOWANCE_MS;
+  return active.filter((session) => session.createTime.getTime() <= latest);
 }
