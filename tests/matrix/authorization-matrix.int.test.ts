@@ -5,6 +5,7 @@ import { createClient, fromServiceError } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, register, signIn as signInAs } from '../support/flows.js';
 import { call, fullRequest, startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -43,7 +44,6 @@ interface Fixture {
   sessionId: string;
 }
 
-const PASSWORD = 'correct horse battery';
 const A = 'allow';
 const D = 'deny';
 /** Only a service identity is needed: any caller with a valid key and no bad token passes. */
@@ -296,31 +296,13 @@ const TABLE: Row[] = [
 ];
 
 async function newUser(email = `${uniqueName('u')}@example.com`): Promise<Fixture> {
-  const { user } = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
-    stack.users,
-    'registerUser',
-    {
-      email,
-      password: PASSWORD,
-      displayName: 'M',
-      requestId: randomUUID(),
-    },
-  );
-  return { userId: user!.id, email, ...(await signIn(email)) };
+  const user = await register(stack, email);
+  return { userId: user.id, email, ...(await signIn(email)) };
 }
 
 async function signIn(email: string): Promise<{ token: string; sessionId: string }> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-    stack.sessions,
-    'startSession',
-    {
-      email,
-      password: PASSWORD,
-      client: { ipAddress: '127.0.0.1', userAgent: 'matrix' },
-      requestId: randomUUID(),
-    },
-  );
-  return { token: response.token, sessionId: response.session!.id };
+  const { token, session } = await signInAs(stack, email);
+  return { token, sessionId: session.id };
 }
 
 async function newRole(): Promise<string> {

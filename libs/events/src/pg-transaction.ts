@@ -1,26 +1,8 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 
 /** Runs `fn` in one transaction on one pooled connection; rolls back when it throws. */
-export async function withTransaction<T>(
-  pool: Pool,
-  fn: (client: PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-      // A connection that cannot roll back must not go back into the pool.
-      broken = rollbackErr;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+export function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'BEGIN', (client) => fn(client));
 }
 
 /**
@@ -29,16 +11,26 @@ export async function withTransaction<T>(
  * may only inline values the caller validated (a uuid checked by isUuid, a number); `fn` gets the
  * rows of its last statement.
  */
-export async function withTransactionFrom<R extends QueryResultRow, T>(
+export function withTransactionFrom<R extends QueryResultRow, T>(
   pool: Pool,
   first: string,
   fn: (client: PoolClient, rows: R[]) => Promise<T>,
 ): Promise<T> {
+  return inTransaction(pool, `BEGIN;\n${first}`, (client, begun) =>
+    // Several statements in one simple query: pg answers with one result each.
+    fn(client, (begun as unknown as QueryResult<R>[]).at(-1)!.rows),
+  );
+}
+
+async function inTransaction<T>(
+  pool: Pool,
+  begin: string,
+  fn: (client: PoolClient, begun: QueryResult) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    const results = (await client.query(`BEGIN;\n${first}`)) as unknown as QueryResult<R>[];
-    const result = await fn(client, results.at(-1)!.rows);
+    const result = await fn(client, await client.query(begin));
     await client.query('COMMIT');
     return result;
   } catch (err) {
