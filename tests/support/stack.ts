@@ -14,6 +14,7 @@ import {
   type ServiceProcess,
 } from '@warden/testing';
 import pg from 'pg';
+import { userEventDurables } from '../../services/session-service/src/adapters/nats/user-events-consumer.js';
 
 export const GATEWAY_KEY = 'dev-key-gateway-000000000';
 
@@ -69,6 +70,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     session: `${prefix}_session_user_events`,
     authz: `${prefix}_authz_user_events`,
   };
+  // session-service's workers consume on one durable per user event they act on.
+  const allDurables = [durables.authz, ...userEventDurables(durables.session)];
   const common = {
     DATABASE_URL: TEST_DATABASE_URL,
     NATS_URL: TEST_NATS_URL,
@@ -117,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await dropSchemas(Object.values(schemas));
-    await deleteDurables(Object.values(durables));
+    await deleteDurables(allDurables);
   };
   try {
     // Migrations first, one process per service, so servers and workers do not race to apply them.
@@ -141,7 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       waitServing(addresses.session, processes[2]),
       waitServing(addresses.authz, processes[4]),
     ]);
-    await waitForDurables(Object.values(durables));
+    await waitForDurables(allDurables);
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AckPolicy,
   jetstream,
   jetstreamManager,
   type JetStreamClient,
@@ -7,12 +8,16 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
+import { createLogger } from '@warden/logger';
 import { ensureStream, newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
 import { sessionv1, userEventsV1 } from '@warden/proto';
 import { TEST_NATS_URL, uniqueName, waitFor } from '@warden/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeCredentialsVerifier } from '../src/adapters/memory/fake-credentials-verifier.js';
-import { userEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
+import {
+  userEventDurables,
+  userEventsConsumer,
+} from '../src/adapters/nats/user-events-consumer.js';
 import { EndSessionsForUserEventHandler } from '../src/application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from '../src/application/commands/expire-sessions.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
@@ -194,7 +199,8 @@ describe('session-service on Postgres and NATS', () => {
     });
     afterAll(async () => {
       await consumer.stop();
-      await jsm.consumers.delete(STREAMS.user.name, durable).catch(() => undefined);
+      for (const name of userEventDurables(durable))
+        await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
     });
 
     const publish = async (
@@ -263,6 +269,62 @@ describe('session-service on Postgres and NATS', () => {
       expect(await a.sessions.findById(keep.session.id)).toMatchObject({
         endReason: 'USER_DELETED',
       });
+    });
+
+    it('points at the single durable older versions used, so operators can remove it', async () => {
+      const base = uniqueName('session_test_legacy');
+      await jsm.consumers.add(STREAMS.user.name, {
+        durable_name: base,
+        filter_subject: 'warden.user.v1.>',
+        ack_policy: AckPolicy.Explicit,
+      });
+      const logger = createLogger({ service: 'session-service-test', level: 'silent' });
+      const warn = vi.spyOn(logger, 'warn');
+      const legacy = userEventsConsumer({
+        js,
+        jsm,
+        durable: base,
+        handler: new EndSessionsForUserEventHandler({
+          sessions: a.sessions,
+          clock: { now: () => new Date() },
+        }),
+        logger,
+      });
+      try {
+        await legacy.start();
+        expect(warn).toHaveBeenCalledWith(
+          { stream: STREAMS.user.name, durable: base },
+          expect.stringMatching(/older version/),
+        );
+      } finally {
+        await legacy.stop();
+        for (const name of [base, ...userEventDurables(base)])
+          await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
+      }
+    });
+
+    it('is never handed the user events it does not act on (one durable per subject)', async () => {
+      const filters = await Promise.all(
+        userEventDurables(durable).map(
+          async (name) => (await jsm.consumers.info(STREAMS.user.name, name)).config.filter_subject,
+        ),
+      );
+      expect(filters.sort()).toEqual([
+        'warden.user.v1.deleted',
+        'warden.user.v1.disabled',
+        'warden.user.v1.password_changed',
+      ]);
+      // NATS applies the filters: a registration is never delivered, a deletion still is.
+      const userId = randomUUID();
+      const session = await signIn(a, userId);
+      await publish('warden.user.v1.deleted', userEventsV1.UserDeleted.encode({ userId }).finish());
+      await waitFor(
+        async () => (await a.sessions.findById(session.session.id))!.status === 'ENDED',
+        {
+          timeoutMs: 10_000,
+          what: 'the deletion to be applied',
+        },
+      );
     });
   });
 

@@ -12,6 +12,7 @@ import {
   type ServiceProcess,
   type TestSchema,
 } from '@warden/testing';
+import { userEventDurables } from '../../src/adapters/nats/user-events-consumer.js';
 
 export interface Stack {
   user: string;
@@ -130,7 +131,7 @@ export async function startStack(options: {
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop(5_000)));
     await Promise.all(Object.values(schemas).map((s) => s.drop()));
-    await deleteDurables(Object.values(durables));
+    await deleteDurables([durables.authz, ...userEventDurables(durables.session)]);
   };
   try {
     await Promise.all([

@@ -8,13 +8,33 @@ import type {
 } from '../../application/commands/end-sessions-for-user-event.js';
 import { isUuid } from '../../domain/session-id.js';
 
-const USER_SUBJECTS = 'warden.user.v1.>';
+/**
+ * The user events that end sessions, each on a durable of its own (`<durable>-<suffix>`):
+ * nats-server 2.9 gives a consumer one filter subject, and one consumer on `warden.user.v1.>`
+ * had every registration and profile change delivered here only to be acknowledged unread.
+ */
+const SUBJECTS = {
+  disabled: 'warden.user.v1.disabled',
+  deleted: 'warden.user.v1.deleted',
+  'password-changed': 'warden.user.v1.password_changed',
+} as const;
+
+/** The durable consumers the workers share, named after the configured `durable`. */
+export const userEventDurables = (durable: string): string[] =>
+  Object.keys(SUBJECTS).map((suffix) => `${durable}-${suffix}`);
+
+export interface UserEventsConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /**
- * user-service's lifecycle events, shared by the workers through one durable consumer: a
- * disabled or deleted user, or a changed password, ends that user's sessions, once per event.
- * Disabling and password changes end only sessions started by the event's time (a late event
- * must not end a session signed in to afterwards); a deletion ends every one.
+ * user-service's lifecycle events, shared by the workers through durable consumers: a disabled or
+ * deleted user, or a changed password, ends that user's sessions, once per event (the inbox key is
+ * `durable` itself, the same for the three consumers and for the single consumer of older
+ * versions, so an event one of them applied is not applied again). Disabling and password changes
+ * end only sessions started by the event's time (a late event must not end a session signed in to
+ * afterwards); a deletion ends every one.
  */
 export function userEventsConsumer(options: {
   js: JetStreamClient;
@@ -23,44 +43,71 @@ export function userEventsConsumer(options: {
   startFrom?: 'all' | 'new';
   handler: EndSessionsForUserEventHandler;
   logger: Logger;
-}): DurableConsumer {
+}): UserEventsConsumer {
   const { handler, logger, durable } = options;
-  return new DurableConsumer({
-    js: options.js,
-    jsm: options.jsm,
-    stream: STREAMS.user.name,
-    durable,
-    filterSubject: USER_SUBJECTS,
-    ...(options.startFrom ? { startFrom: options.startFrom } : {}),
-    logger,
-    handle: async (event) => {
-      let command: EndSessionsForUserEvent | undefined;
-      try {
-        command = toCommand(event, durable);
-      } catch (error) {
-        // Redelivering an undecodable payload would fail the same way for ever.
-        logger.error(
-          { err: error, eventId: event.id, type: event.type },
-          'undecodable user event skipped',
-        );
-        return;
-      }
-      if (!command) return;
-      if (!isUuid(command.userId)) {
-        logger.warn(
-          { eventId: event.id, type: event.type },
-          'user event without a valid user id ignored',
-        );
-        return;
-      }
-      const ended = await handler.execute(command);
-      if (ended)
-        logger.info(
-          { eventId: event.id, type: event.type, userId: command.userId, ended },
-          'ended sessions for user event',
-        );
+  const handle = async (event: EventEnvelope) => {
+    let command: EndSessionsForUserEvent | undefined;
+    try {
+      command = toCommand(event, durable);
+    } catch (error) {
+      // Redelivering an undecodable payload would fail the same way for ever.
+      logger.error(
+        { err: error, eventId: event.id, type: event.type },
+        'undecodable user event skipped',
+      );
+      return;
+    }
+    if (!command) return;
+    if (!isUuid(command.userId)) {
+      logger.warn(
+        { eventId: event.id, type: event.type },
+        'user event without a valid user id ignored',
+      );
+      return;
+    }
+    const ended = await handler.execute(command);
+    if (ended)
+      logger.info(
+        { eventId: event.id, type: event.type, userId: command.userId, ended },
+        'ended sessions for user event',
+      );
+  };
+  const consumers = Object.entries(SUBJECTS).map(
+    ([suffix, subject]) =>
+      new DurableConsumer({
+        js: options.js,
+        jsm: options.jsm,
+        stream: STREAMS.user.name,
+        durable: `${durable}-${suffix}`,
+        filterSubject: subject,
+        ...(options.startFrom ? { startFrom: options.startFrom } : {}),
+        logger,
+        handle,
+      }),
+  );
+  return {
+    async start() {
+      await Promise.all(consumers.map((consumer) => consumer.start()));
+      await warnAboutLegacyDurable(options.jsm, durable, logger);
     },
-  });
+    async stop() {
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+    },
+  };
+}
+
+/** Older versions used one durable named `durable` itself; it no longer receives acks. */
+async function warnAboutLegacyDurable(
+  jsm: JetStreamManager,
+  durable: string,
+  logger: Logger,
+): Promise<void> {
+  const legacy = await jsm.consumers.info(STREAMS.user.name, durable).catch(() => undefined);
+  if (legacy)
+    logger.warn(
+      { stream: STREAMS.user.name, durable },
+      'durable consumer of an older version found: delete it once no older worker runs (nats consumer rm)',
+    );
 }
 
 function toCommand(event: EventEnvelope, consumer: string): EndSessionsForUserEvent | undefined {
