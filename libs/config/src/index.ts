@@ -7,5 +7,6 @@ export {
   natsSection,
   authSection,
   logSection,
+  telemetrySection,
   COMMON_ALIASES,
 } from './sections.js';

@@ -48,5 +48,17 @@ export const logSection = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
 });
 
-/** Environment names that need no WARDEN_ prefix. */
-export const COMMON_ALIASES = { DATABASE_URL: 'database.url', NATS_URL: 'nats.url' };
+export const telemetrySection = z.object({
+  /** OTLP/HTTP collector base URL (spans go to <url>/v1/traces); empty: no spans are exported. */
+  otlp_endpoint: z.union([
+    z.literal(''),
+    z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL, or empty to export nothing'),
+  ]),
+});
+
+/** Environment names that need no WARDEN_ prefix (the OpenTelemetry one included). */
+export const COMMON_ALIASES = {
+  DATABASE_URL: 'database.url',
+  NATS_URL: 'nats.url',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'telemetry.otlp_endpoint',
+};

@@ -40,6 +40,18 @@ export type DurableConsumerOptions = {
    * right for a service's first deployment) or `new` (only events published from now on).
    */
   startFrom?: 'all' | 'new';
+  /** Told of every event handled, successfully or not (e.g. to record a consumer span). */
+  observe?: (handled: HandledEvent) => void;
+};
+
+export type HandledEvent = {
+  event: EventEnvelope;
+  durable: string;
+  /** Epoch milliseconds, with fractions. */
+  startMs: number;
+  endMs: number;
+  /** What the handler threw; the event will be redelivered (or given up on). */
+  error?: unknown;
 };
 
 /** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
@@ -59,6 +71,7 @@ export class DurableConsumer {
       concurrency: opts.concurrency ?? 16,
       maxRetryDelayMs: opts.maxRetryDelayMs ?? 60_000,
       startFrom: opts.startFrom ?? 'all',
+      observe: opts.observe ?? (() => undefined),
     };
     this.log = opts.logger;
   }
@@ -157,10 +170,21 @@ export class DurableConsumer {
   }
 
   private async process(msg: JsMsg, event: EventEnvelope): Promise<void> {
+    const startMs = performance.timeOrigin + performance.now();
+    const observe = (error?: unknown) =>
+      this.opts.observe({
+        event,
+        durable: this.opts.durable,
+        startMs,
+        endMs: performance.timeOrigin + performance.now(),
+        ...(error === undefined ? {} : { error }),
+      });
     try {
       await this.opts.handle(event);
       msg.ack();
+      observe();
     } catch (err) {
+      observe(err);
       const deliveries = msg.info.deliveryCount;
       const context = {
         err,

@@ -34,7 +34,7 @@ export {
   type EnsureStreamOptions,
   type NatsClients,
 } from './streams.js';
-export { DurableConsumer, type DurableConsumerOptions } from './consumer.js';
+export { DurableConsumer, type DurableConsumerOptions, type HandledEvent } from './consumer.js';
 export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
 export { subscribeEphemeral, type EphemeralSubscription } from './ephemeral.js';
 export { withTransaction, withTransactionFrom } from './pg-transaction.js';

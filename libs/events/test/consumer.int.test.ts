@@ -1,6 +1,10 @@
 import { headers } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DurableConsumer, type DurableConsumerOptions } from '../src/consumer.js';
+import {
+  DurableConsumer,
+  type DurableConsumerOptions,
+  type HandledEvent,
+} from '../src/consumer.js';
 import { toNatsHeaders, type EventEnvelope } from '../src/envelope.js';
 import { subscribeEphemeral } from '../src/ephemeral.js';
 import {
@@ -92,14 +96,17 @@ describe('DurableConsumer', () => {
   it('redelivers an event whose handling failed, after a delay', async () => {
     const logger = new RecordingLogger();
     const calls: number[] = [];
+    const observed: HandledEvent[] = [];
     await startConsumer({
       logger,
       handle: async () => {
         calls.push(Date.now());
         if (calls.length === 1) throw new Error('database hiccup');
       },
+      observe: (handled) => observed.push(handled),
     });
-    await publish(anEvent(stream));
+    const event = anEvent(stream);
+    await publish(event);
 
     await eventually(
       async () => calls.length,
@@ -108,6 +115,14 @@ describe('DurableConsumer', () => {
     expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(400);
     expect(logger.messages('warn')).toContain('event handling failed; will retry');
     await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.num_pending === 0);
+    // Both deliveries were reported (a consumer span each): the failure with its error.
+    expect(
+      observed.map((h) => [h.event.id, h.durable, (h.error as Error | undefined)?.message]),
+    ).toEqual([
+      [event.id, 'events_test', 'database hiccup'],
+      [event.id, 'events_test', undefined],
+    ]);
+    expect(observed[0]!.endMs).toBeGreaterThanOrEqual(observed[0]!.startMs);
   });
 
   it('gives an event up after maxDeliver failed deliveries', async () => {

@@ -15,7 +15,7 @@ import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError } from '@warden/errors';
-import { withLogContext, type Logger } from '@warden/logger';
+import { tracer, withLogContext, type Logger } from '@warden/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
@@ -180,14 +180,15 @@ export class GrpcServer {
   private wrapUnary(path: string, handler: UnaryHandler<unknown, unknown>) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const started = performance.now();
-      void this.run(path, call, call.request, async (info) => handler(call.request, info)).then(
+      const trace: CallTrace = {};
+      void this.run(path, call, trace, async (info) => handler(call.request, info)).then(
         (response) => {
-          this.observe(path, started, status.OK);
+          this.observe(path, started, status.OK, trace);
           callback(null, response);
         },
         (error: unknown) => {
           const failure = this.failure(path, error);
-          this.observe(path, started, failure.code ?? status.INTERNAL);
+          this.observe(path, started, failure.code ?? status.INTERNAL, trace, failure.details);
           callback(failure as never, null);
         },
       );
@@ -204,15 +205,16 @@ export class GrpcServer {
           if (call.write(message)) resolve();
           else call.once('drain', () => resolve());
         });
-      void this.run(path, call, call.request, (info) => handler(call.request, info, send)).then(
+      const trace: CallTrace = {};
+      void this.run(path, call, trace, (info) => handler(call.request, info, send)).then(
         () => {
-          this.observe(path, started, status.OK);
+          this.observe(path, started, status.OK, trace);
           call.end();
         },
         (error: unknown) => {
           if (call.cancelled) return;
           const failure = this.failure(path, error);
-          this.observe(path, started, failure.code ?? status.INTERNAL);
+          this.observe(path, started, failure.code ?? status.INTERNAL, trace, failure.details);
           call.emit('error', failure);
         },
       );
@@ -222,12 +224,14 @@ export class GrpcServer {
   private async run<T>(
     path: string,
     call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
-    request: unknown,
+    trace: CallTrace,
     body: (info: CallInfo) => Promise<T>,
   ): Promise<T> {
-    const metadata = call.metadata;
+    const { metadata, request } = call;
     const requestId = firstString(metadata, 'x-request-id')?.slice(0, 128) ?? randomUUID();
-    const traceparent = ensureTraceparent(firstString(metadata, 'traceparent'));
+    trace.parent = firstString(metadata, 'traceparent');
+    const traceparent = ensureTraceparent(trace.parent);
+    trace.traceparent = traceparent;
     return withLogContext({ requestId, traceId: traceIdOf(traceparent) }, async () => {
       if (isDecodeFailure(request)) {
         throw new AppError(
@@ -292,13 +296,55 @@ export class GrpcServer {
     return internalStatus();
   }
 
-  private observe(path: string, started: number, code: status): void {
+  private observe(
+    path: string,
+    started: number,
+    code: status,
+    trace: CallTrace,
+    message?: string,
+  ): void {
+    const ended = performance.now();
     this.options.rpcDuration?.observe(
       { method: path, code: status[code] ?? String(code) },
-      (performance.now() - started) / 1000,
+      (ended - started) / 1000,
     );
+    const spans = tracer();
+    if (spans.enabled && trace.traceparent) {
+      const [service, method] = path.slice(1).split('/');
+      spans.record({
+        name: path.slice(1),
+        kind: 'server',
+        traceparent: trace.traceparent,
+        ...(trace.parent ? { parent: trace.parent } : {}),
+        startMs: performance.timeOrigin + started,
+        endMs: performance.timeOrigin + ended,
+        // OpenTelemetry's rule for servers: only these codes are the server's own failure.
+        ...(SERVER_FAULTS.has(code) ? { error: message ?? status[code] } : {}),
+        attributes: {
+          'rpc.system': 'grpc',
+          'rpc.service': service ?? '',
+          'rpc.method': method ?? '',
+          'rpc.grpc.status_code': code,
+        },
+      });
+    }
   }
 }
+
+/** The trace context of one call: what the caller sent, and this server span's own. */
+interface CallTrace {
+  parent?: string;
+  traceparent?: string;
+}
+
+const SERVER_FAULTS = new Set<status>([
+  status.UNKNOWN,
+  status.DEADLINE_EXCEEDED,
+  status.UNIMPLEMENTED,
+  status.INTERNAL,
+  status.UNAVAILABLE,
+  status.DATA_LOSS,
+]);
 
 /** grpc-js answers INTERNAL when a deserializer throws; ours never throws, the handler answers INVALID_ARGUMENT. */
 function safeDeserializer(deserialize: (bytes: Buffer) => unknown) {

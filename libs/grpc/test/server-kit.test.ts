@@ -10,7 +10,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { AppError, invalidArgument } from '@warden/errors';
-import { createLogger } from '@warden/logger';
+import { createLogger, NO_TRACING, setTracer, type SpanRecord } from '@warden/logger';
 import { descriptorSetPath, userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, callUnary } from '../src/client.js';
@@ -143,6 +143,49 @@ describe('GrpcServer', () => {
       reason: 'ACCOUNT_LOCKED',
       retryAfterMs: 90_500,
     });
+  });
+
+  it("records a server span per call, as a child of the caller's traceparent, when tracing is on", async () => {
+    const spans: SpanRecord[] = [];
+    const previous = setTracer({
+      ...NO_TRACING,
+      enabled: true,
+      record: (span) => spans.push(span),
+    });
+    try {
+      const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const metadata = new Metadata();
+      metadata.set('x-warden-service-key', KEY);
+      metadata.set('traceparent', parent);
+      await withMetadata(metadata, 'u9');
+      const c = client();
+      await failure(callUnary(c.getUser, c, { userId: 'bad' }));
+      await failure(callUnary(c.getUser, c, { userId: 'boom' }));
+    } finally {
+      setTracer(previous);
+    }
+    expect(spans).toHaveLength(3);
+    const [ok, clientFault, serverFault] = spans;
+    expect(ok).toMatchObject({
+      name: 'warden.user.v1.UserService/GetUser',
+      kind: 'server',
+      parent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      attributes: {
+        'rpc.system': 'grpc',
+        'rpc.service': 'warden.user.v1.UserService',
+        'rpc.method': 'GetUser',
+        'rpc.grpc.status_code': status.OK,
+      },
+    });
+    // Same trace, a span of its own, and a duration.
+    expect(ok!.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(ok!.traceparent).not.toBe(ok!.parent);
+    expect(ok!.endMs).toBeGreaterThanOrEqual(ok!.startMs);
+    expect(ok!.error).toBeUndefined();
+    // A client error is not the server's failure; an unknown one is, without its details.
+    expect(clientFault!.attributes!['rpc.grpc.status_code']).toBe(status.INVALID_ARGUMENT);
+    expect(clientFault!.error).toBeUndefined();
+    expect(serverFault!.error).toBe('internal error');
   });
 
   it('hides unknown errors behind a bare INTERNAL', async () => {

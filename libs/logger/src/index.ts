@@ -60,3 +60,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   };
   return options.destination ? pino(config, options.destination) : pino(config);
 }
+
+export {
+  NO_TRACING,
+  OtlpHttpTracer,
+  recordConsumerSpan,
+  setTracer,
+  startTracing,
+  tracer,
+  type OtlpOptions,
+  type SpanKind,
+  type SpanRecord,
+  type Tracer,
+} from './tracing.js';

@@ -8,6 +8,7 @@ import {
   listOf,
   loadConfig,
   logSection,
+  telemetrySection,
   metricsSection,
   natsSection,
 } from '@warden/config';
@@ -22,6 +23,7 @@ export const configSchema = z.object({
   nats: natsSection,
   auth: authSection,
   log: logSection,
+  telemetry: telemetrySection,
   session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
   user_service: z.object({ address: z.string().min(1) }),
   authz: z.object({

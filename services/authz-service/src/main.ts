@@ -78,6 +78,7 @@ onShutdown(logger, [
   ['drain NATS', () => nc.drain()],
   ['disconnect Prisma', () => prisma.$disconnect()],
   ['close database pool', () => pool.end()],
+  ['flush spans', () => runtime.spans.shutdown()],
 ]);
 
 function clientTls() {

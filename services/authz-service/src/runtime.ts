@@ -1,7 +1,7 @@
 import { createPool, migrate } from '@warden/db';
 import { connectNats, type NatsClients } from '@warden/events';
 import { failStartup } from '@warden/grpc';
-import { createLogger, type Logger } from '@warden/logger';
+import { createLogger, startTracing, type Logger, type Tracer } from '@warden/logger';
 import type pg from 'pg';
 import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 import { loadAuthzConfig, MIGRATIONS_DIR, type AuthzConfig } from './config.js';
@@ -12,6 +12,8 @@ export const SERVICE_NAME = 'authz-service';
 export interface Runtime {
   config: AuthzConfig;
   logger: Logger;
+  /** Where spans go (NO_TRACING unless telemetry.otlp_endpoint is set); flush it on shutdown. */
+  spans: Tracer;
   pool: pg.Pool;
   prisma: PrismaClient;
 }
@@ -31,6 +33,11 @@ export async function openRuntime(
   const config = loadConfigOrExit();
   const logger = createLogger({ service: SERVICE_NAME, level: config.log.level }).child({
     process: role,
+  });
+  const spans = startTracing({
+    endpoint: config.telemetry.otlp_endpoint,
+    serviceName: SERVICE_NAME,
+    logger,
   });
   const pool = createPool({
     url: config.database.url,
@@ -56,7 +63,13 @@ export async function openRuntime(
       new Error(`database ${redact(config.database.url)}: ${(error as Error).message}`),
     );
   }
-  return { config, logger, pool, prisma: createPrismaClient(pool, config.database.schema) };
+  return {
+    config,
+    logger,
+    spans,
+    pool,
+    prisma: createPrismaClient(pool, config.database.schema),
+  };
 }
 
 export async function connectNatsOrExit(runtime: Runtime, role: string): Promise<NatsClients> {

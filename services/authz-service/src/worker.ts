@@ -138,6 +138,7 @@ onShutdown(logger, [
   ['drain NATS', () => nc.drain()],
   ['disconnect Prisma', () => prisma.$disconnect()],
   ['close database pool', () => pool.end()],
+  ['flush spans', () => runtime.spans.shutdown()],
 ]);
 
 /** WARDEN_USER belongs to user-service's worker; until it exists, wait for it rather than exit. */

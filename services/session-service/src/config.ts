@@ -8,6 +8,7 @@ import {
   listOf,
   loadConfig,
   logSection,
+  telemetrySection,
   metricsSection,
   natsSection,
 } from '@warden/config';
@@ -26,6 +27,7 @@ export const configSchema = z
     nats: natsSection,
     auth: authSection,
     log: logSection,
+    telemetry: telemetrySection,
     user_service: z.object({ address, deadline: positive(10) }),
     authz: z.object({ address, cache_ttl: duration() }),
     session: z.object({

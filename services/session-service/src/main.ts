@@ -1,7 +1,7 @@
 import { uuidv7, connectNats } from '@warden/events';
 import { AppError } from '@warden/errors';
 import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
-import { createLogger } from '@warden/logger';
+import { createLogger, startTracing } from '@warden/logger';
 import { descriptorSetPath } from '@warden/proto';
 import { createAuthzChecker } from '@warden/authz-client';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
@@ -23,6 +23,11 @@ try {
 }
 
 const logger = createLogger({ service: SERVICE, level: config.log.level });
+const spans = startTracing({
+  endpoint: config.telemetry.otlp_endpoint,
+  serviceName: SERVICE,
+  logger,
+});
 
 try {
   const database = await openDatabase(config, logger, 'server');
@@ -112,6 +117,7 @@ try {
     ['close NATS', () => nc.drain()],
     ['close metrics', () => new Promise<void>((resolve) => metricsServer.close(() => resolve()))],
     ['close database', () => database.close()],
+    ['flush spans', () => spans.shutdown()],
   ]);
 } catch (error) {
   failStartup(SERVICE, error);

@@ -7,7 +7,7 @@ import {
   STREAMS,
 } from '@warden/events';
 import { failStartup, onShutdown } from '@warden/grpc';
-import { createLogger } from '@warden/logger';
+import { createLogger, startTracing } from '@warden/logger';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
 import { PurgeEndedSessionsHandler } from './application/commands/purge-ended-sessions.js';
@@ -30,6 +30,11 @@ try {
 }
 
 const logger = createLogger({ service: SERVICE, level: config.log.level });
+const spans = startTracing({
+  endpoint: config.telemetry.otlp_endpoint,
+  serviceName: SERVICE,
+  logger,
+});
 
 try {
   const database = await openDatabase(config, logger, 'worker');
@@ -96,6 +101,7 @@ try {
     ['flush outbox', () => relay.stop()],
     ['close NATS', () => nc.drain()],
     ['close database', () => database.close()],
+    ['flush spans', () => spans.shutdown()],
   ]);
 } catch (error) {
   failStartup(SERVICE, error);

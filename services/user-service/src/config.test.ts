@@ -52,4 +52,21 @@ describe('user-service config', () => {
       /lockout\.max_failures.*WARDEN_LOCKOUT_MAX_FAILURES/,
     );
   });
+
+  it("exports no spans by default; takes a collector from WARDEN_ or OpenTelemetry's variable", () => {
+    expect(loadUserConfig({}).telemetry.otlp_endpoint).toBe('');
+    expect(
+      loadUserConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).telemetry
+        .otlp_endpoint,
+    ).toBe('http://otel-collector:4318');
+    expect(
+      loadUserConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+        WARDEN_TELEMETRY_OTLP_ENDPOINT: 'https://b:4318',
+      }).telemetry.otlp_endpoint,
+    ).toBe('https://b:4318');
+    expect(() => loadUserConfig({ WARDEN_TELEMETRY_OTLP_ENDPOINT: 'otel:4318' })).toThrow(
+      /telemetry\.otlp_endpoint/,
+    );
+  });
 });

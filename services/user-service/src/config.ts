@@ -7,6 +7,7 @@ import {
   grpcSection,
   loadConfig,
   logSection,
+  telemetrySection,
   metricsSection,
   natsSection,
 } from '@warden/config';
@@ -41,6 +42,7 @@ export const configSchema = z.object({
   nats: natsSection,
   auth: authSection,
   log: logSection,
+  telemetry: telemetrySection,
   authz: clientSection,
   session: clientSection,
   password: z.object({

@@ -2,7 +2,7 @@ import { createAuthzChecker } from '@warden/authz-client';
 import { createPool, PgIdempotencyStore } from '@warden/db';
 import { connectNats } from '@warden/events';
 import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
-import { createLogger } from '@warden/logger';
+import { createLogger, startTracing } from '@warden/logger';
 import { createSessionResolver } from '@warden/session-client';
 import { buildApp } from './app.js';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
@@ -21,6 +21,11 @@ import { createUserServer, SERVICE_NAME } from './server.js';
 async function main(): Promise<void> {
   const config = loadUserConfig();
   const logger = createLogger({ service: SERVICE_NAME, level: config.log.level });
+  const spans = startTracing({
+    endpoint: config.telemetry.otlp_endpoint,
+    serviceName: SERVICE_NAME,
+    logger,
+  });
   const { database } = config;
   const pool = createPool({
     url: database.url,
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
       ['nats', () => nc.drain()],
       ['prisma', () => prisma.$disconnect()],
       ['database pool', () => pool.end()],
+      ['spans', () => spans.shutdown()],
     ],
     grpc.shutdown_grace + 5_000,
   );

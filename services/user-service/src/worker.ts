@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from '@warden/db';
 import { connectNats, ensureStream, OutboxRelay, STREAMS } from '@warden/events';
 import { failStartup, onShutdown } from '@warden/grpc';
-import { createLogger, type Logger } from '@warden/logger';
+import { createLogger, startTracing, type Logger } from '@warden/logger';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { Sweeper } from './adapters/prisma/sweeper.js';
 import { loadUserConfig } from './config.js';
@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   const config = loadUserConfig();
   const logger = createLogger({ service: SERVICE_NAME, level: config.log.level }).child({
     role: 'worker',
+  });
+  const spans = startTracing({
+    endpoint: config.telemetry.otlp_endpoint,
+    serviceName: SERVICE_NAME,
+    logger,
   });
   const { database } = config;
   const pool = createPool({
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
     ['nats', () => nc.drain()],
     ['prisma', () => prisma.$disconnect()],
     ['database pool', () => pool.end()],
+    ['spans', () => spans.shutdown()],
   ]);
 }
 

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { isAppError } from '@warden/errors';
 import { DurableConsumer, processOnce, STREAMS, type EventEnvelope } from '@warden/events';
-import type { Logger } from '@warden/logger';
+import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type { GiveDefaultRoles } from '../../application/commands/give-default-roles.js';
 import type { RemoveSubject } from '../../application/commands/remove-subject.js';
@@ -82,6 +82,7 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     filterSubject: options.filterSubject ?? STREAMS.user.subjects[0],
     handle,
     logger: options.logger,
+    observe: recordConsumerSpan,
     ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),
     ...(options.startFrom ? { startFrom: options.startFrom } : {}),
   });

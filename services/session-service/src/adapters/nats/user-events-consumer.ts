@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { DurableConsumer, STREAMS, type EventEnvelope } from '@warden/events';
-import type { Logger } from '@warden/logger';
+import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type {
   EndSessionsForUserEvent,
@@ -83,6 +83,7 @@ export function userEventsConsumer(options: {
         ...(options.startFrom ? { startFrom: options.startFrom } : {}),
         logger,
         handle,
+        observe: recordConsumerSpan,
       }),
   );
   return {
