@@ -156,6 +156,30 @@ describe('OTLP/HTTP span export', () => {
     await expect(unreachable.shutdown()).resolves.toBeUndefined();
   });
 
+  it('gives a hanging collector a bounded time at shutdown, then drops the rest with a warning', async () => {
+    const hanging = createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const log = logger();
+    const otlp = new OtlpHttpTracer({
+      endpoint: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`,
+      serviceName: 's',
+      logger: log,
+      maxBatch: 1,
+      flushIntervalMs: 60_000,
+      timeoutMs: 10_000,
+    });
+    for (let i = 0; i < 5; i++) otlp.record(aSpan());
+    const started = Date.now();
+    await otlp.shutdown(300);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(log.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'shutting down' }),
+      'spans not exported',
+    );
+    hanging.closeAllConnections();
+    await new Promise<void>((resolve) => hanging.close(() => resolve()));
+  });
+
   it('leaves a parent of another trace out, and ignores a malformed traceparent', async () => {
     const otlp = new OtlpHttpTracer({
       endpoint: 'http://127.0.0.1:9',

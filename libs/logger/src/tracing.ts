@@ -29,7 +29,7 @@ export interface Tracer {
   record(span: SpanRecord): void;
   /** Sends what is queued; resolves once the collector answered or gave up. */
   flush(): Promise<void>;
-  /** Flushes, then stops the timer. */
+  /** Stops the timer and flushes what is queued (within a bounded time). */
   shutdown(): Promise<void>;
 }
 
@@ -121,9 +121,23 @@ export class OtlpHttpTracer implements Tracer {
     if (this.queue.length >= this.options.maxBatch) await this.flush();
   }
 
-  async shutdown(): Promise<void> {
+  /** Sends what is left for at most `withinMs` (a hanging collector must not hold up exit). */
+  async shutdown(withinMs = 5_000): Promise<void> {
     clearInterval(this.timer);
-    while (this.queue.length > 0 || this.sending) await this.flush();
+    const drained = (async () => {
+      while (this.queue.length > 0 || this.sending) await this.flush();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), withinMs))),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      this.lastWarning = 0;
+      this.warn('shutting down', this.queue.length);
+      this.queue = [];
+    }
   }
 
   private async send(batch: SpanRecord[]): Promise<void> {
