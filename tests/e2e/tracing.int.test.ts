@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../support/flows.js';
+import { register, signIn } from '../support/flows.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 // OpenTelemetry across gRPC and NATS, over real processes: every service exports its spans
 // (OTLP/HTTP JSON) to a stand-in collector, and one registration makes one trace that crosses
-// from user-service's RPC, through the outbox and NATS, into authz-service's worker.
+// from user-service's RPC, through the outbox and NATS, into authz-service's worker; a sign-in's
+// trace crosses from session-service into user-service over gRPC.
 
 interface Span {
   traceId: string;
@@ -74,5 +75,31 @@ describe('traces', () => {
     expect(consumed.kind).toBe(5); // CONSUMER
     expect(consumed.parentSpanId).toBe(rpc.spanId);
     expect(user.id).toBeTruthy();
+  });
+
+  it('follow a sign-in from session-service into user-service over gRPC', async () => {
+    const email = `traced-signin-${stack.prefix}@example.com`;
+    await register(stack, email);
+    await signIn(stack, email);
+    const start = await waitFor(
+      () =>
+        spans.find(
+          (s) =>
+            s.service === 'session-service' &&
+            s.name === 'warden.session.v1.SessionService/StartSession',
+        ),
+      { timeoutMs: 15_000, what: 'the StartSession server span' },
+    );
+    const verify = await waitFor(
+      () =>
+        spans.find(
+          (s) =>
+            s.service === 'user-service' &&
+            s.name === 'warden.user.v1.UserService/VerifyCredentials' &&
+            s.traceId === start.traceId,
+        ),
+      { timeoutMs: 15_000, what: `VerifyCredentials in trace ${start.traceId}` },
+    );
+    expect(verify.parentSpanId).toBe(start.spanId);
   });
 });
