@@ -171,14 +171,20 @@ export class DurableConsumer {
 
   private async process(msg: JsMsg, event: EventEnvelope): Promise<void> {
     const startMs = performance.timeOrigin + performance.now();
-    const observe = (error?: unknown) =>
-      this.opts.observe({
-        event,
-        durable: this.opts.durable,
-        startMs,
-        endMs: performance.timeOrigin + performance.now(),
-        ...(error === undefined ? {} : { error }),
-      });
+    const observe = (error?: unknown) => {
+      try {
+        this.opts.observe({
+          event,
+          durable: this.opts.durable,
+          startMs,
+          endMs: performance.timeOrigin + performance.now(),
+          ...(error === undefined ? {} : { error }),
+        });
+      } catch (hookError) {
+        // Observing is a side line: it must not turn a handled event into a retried one.
+        this.log.warn({ err: hookError, eventId: event.id }, 'consumer observe hook failed');
+      }
+    };
     try {
       await this.opts.handle(event);
       msg.ack();
