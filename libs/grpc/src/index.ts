@@ -11,6 +11,6 @@ export { createClient, callUnary, outgoingMetadata, type ClientKitOptions } from
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';
 export { createMetrics, serveMetrics, type Metrics } from './metrics.js';
-export { ensureTraceparent, traceIdOf } from './trace.js';
+export { ensureTraceparent, traceIdOf } from '@warden/logger';
 export { onShutdown, failStartup } from './lifecycle.js';
 export { waitForServing } from './health-probe.js';

@@ -15,12 +15,11 @@ import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError } from '@warden/errors';
-import { tracer, withLogContext, type Logger } from '@warden/logger';
+import { ensureTraceparent, traceIdOf, tracer, withLogContext, type Logger } from '@warden/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
 import { internalStatus, isClientKind, toStatus } from './status.js';
-import { traceIdOf, ensureTraceparent } from './trace.js';
 
 /** What a handler gets besides its request. */
 export interface CallInfo {

@@ -61,6 +61,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   return options.destination ? pino(config, options.destination) : pino(config);
 }
 
+export { ensureTraceparent, traceIdOf } from './trace-context.js';
 export {
   NO_TRACING,
   OtlpHttpTracer,

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { ensureTraceparent, TRACEPARENT } from './trace-context.js';
 
 /**
  * Spans, exported over OTLP/HTTP (JSON) to an OpenTelemetry collector (or Jaeger, Tempo, ...).
@@ -73,7 +73,6 @@ export function startTracing(options: OtlpOptions): Tracer {
   return otlp;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
 const STATUS_OK = 1;
 const STATUS_ERROR = 2;
@@ -229,7 +228,7 @@ export function recordConsumerSpan(handled: {
   spans.record({
     name: `${event.type} process`,
     kind: 'consumer',
-    traceparent: childOf(event.traceparent),
+    traceparent: ensureTraceparent(event.traceparent),
     ...(event.traceparent ? { parent: event.traceparent } : {}),
     startMs: handled.startMs,
     endMs: handled.endMs,
@@ -244,10 +243,4 @@ export function recordConsumerSpan(handled: {
       'messaging.consumer.group.name': handled.durable,
     },
   });
-}
-
-/** A new span in the trace of `parent` (a new trace when there is none or it is malformed). */
-function childOf(parent: string | undefined): string {
-  const traceId = (parent && TRACEPARENT.exec(parent)?.[1]) || randomBytes(16).toString('hex');
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
 }

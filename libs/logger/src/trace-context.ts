@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+/** W3C traceparent: version 00, trace id, parent (span) id, flags. */
+export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 // One randomFillSync per 4 KiB instead of one per call: two fresh ids per RPC were a measurable
 // share of the hot path (ValidateSession, CheckPermission).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ensureTraceparent, traceIdOf } from './trace.js';
+import { ensureTraceparent, traceIdOf } from './trace-context.js';
 
 describe('trace context', () => {
   it('keeps the caller trace id and starts a new span id', () => {
