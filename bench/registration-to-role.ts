@@ -6,7 +6,10 @@
 // stack's cheap parameters, which isolates the event path the target is about.
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { measureRegistrationToRole } from '../tests/support/registration-latency.js';
+import {
+  formatPercentiles,
+  measureRegistrationToRole,
+} from '../tests/support/registration-latency.js';
 import { STANDARD_HASHING_ENV, startStack } from '../tests/support/stack.js';
 
 const { values } = parseArgs({
@@ -33,18 +36,16 @@ try {
   const spent = stack.processes.map((p, i) => cpuMs(p.child.pid!) - before[i]!);
   const infraAfter = infraCpuMs();
   const { user, system } = process.cpuUsage(self);
-  const fmt = (p: { p50: number; p99: number; max: number }) =>
-    `p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   max ${p.max.toFixed(1)} ms`;
   console.log(
     `registration -> default role at ${rate}/s, n=${report.count}, ${values.hashing} argon2id parameters`,
   );
   console.log(
-    `  ${fmt(report)}   (${report.checksPerUser.toFixed(1)} CheckPermission calls per user)`,
+    `  ${formatPercentiles(report)}   (${report.checksPerUser.toFixed(1)} CheckPermission calls per user)`,
   );
   console.log('  stages, each from the RegisterUser response:');
-  console.log(`    registered on NATS     ${fmt(report.stages.userEvent)}`);
-  console.log(`    role_assigned on NATS  ${fmt(report.stages.roleEvent)}`);
-  console.log(`    CheckPermission allows ${fmt(report.stages.visible)}`);
+  console.log(`    registered on NATS     ${formatPercentiles(report.stages.userEvent)}`);
+  console.log(`    role_assigned on NATS  ${formatPercentiles(report.stages.roleEvent)}`);
+  console.log(`    CheckPermission allows ${formatPercentiles(report.stages.visible)}`);
   console.log('  CPU per registration (user + system), by process:');
   stack.processes.forEach((p, i) =>
     console.log(`    ${p.name.padEnd(28)} ${(spent[i]! / report.count).toFixed(2)} ms`),

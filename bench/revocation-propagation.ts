@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { AppError } from '../libs/errors/src/index.js';
 import { bootstrapAdmin, check, register, signIn } from '../tests/support/flows.js';
+import { formatPercentiles, percentiles } from '../tests/support/registration-latency.js';
 import { call, startStack } from '../tests/support/stack.js';
 
 const TARGET_MS = 1_000;
@@ -64,10 +65,7 @@ try {
     worst.push(Math.max(...seen));
   }
 
-  const fmt = (values: number[]) => {
-    const p = percentiles(values);
-    return `p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   max ${p.max.toFixed(1)} ms`;
-  };
+  const fmt = (values: number[]) => formatPercentiles(percentiles(values));
   console.log(`RevokeRole -> denied everywhere, ${trials} trials (polled every ${POLL_MS} ms)`);
   for (const name of names) console.log(`  ${name.padEnd(16)} ${fmt(delays[name]!)}`);
   console.log(`  ${'all three'.padEnd(16)} ${fmt(worst)}`);
@@ -96,10 +94,4 @@ async function until(probe: () => Promise<boolean>, want: boolean, what: string)
     if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-}
-
-function percentiles(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
 }

@@ -128,8 +128,12 @@ export async function measureRegistrationToRole(
   }
 }
 
-function percentiles(values: number[]): Percentiles {
+export function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
 }
+
+/** `p50 … ms   p99 … ms   max … ms`, as the benchmarks print latencies. */
+export const formatPercentiles = (p: Percentiles): string =>
+  `p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   max ${p.max.toFixed(1)} ms`;

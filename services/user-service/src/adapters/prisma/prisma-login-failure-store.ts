@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { LoginFailureStore } from '../../application/ports.js';
 import type { LoginFailures } from '../../domain/login-failures.js';
-import type { LoginFailure } from './generated/client.js';
 import { isUniqueViolation, type PrismaClient } from './prisma-client.js';
 
 type Row = {
@@ -67,17 +66,9 @@ export class PrismaLoginFailureStore implements LoginFailureStore {
   }
 }
 
-const fromModel = (row: LoginFailure): LoginFailures => ({
+const fromRow = (row: Row): LoginFailures => ({
   email: row.email,
-  failureCount: row.failureCount,
-  windowStartTime: row.windowStartTime,
-  ...(row.lockedUntilTime ? { lockedUntilTime: row.lockedUntilTime } : {}),
+  failureCount: row.failure_count,
+  windowStartTime: row.window_start_time,
+  ...(row.locked_until_time ? { lockedUntilTime: row.locked_until_time } : {}),
 });
-
-const fromRow = (row: Row): LoginFailures =>
-  fromModel({
-    email: row.email,
-    failureCount: row.failure_count,
-    windowStartTime: row.window_start_time,
-    lockedUntilTime: row.locked_until_time,
-  });
