@@ -16,10 +16,16 @@ export function withTransactionFrom<R extends QueryResultRow, T>(
   first: string,
   fn: (client: PoolClient, rows: R[]) => Promise<T>,
 ): Promise<T> {
-  return inTransaction(pool, `BEGIN;\n${first}`, (client, begun) =>
-    // Several statements in one simple query: pg answers with one result each.
-    fn(client, (begun as unknown as QueryResult<R>[]).at(-1)!.rows),
-  );
+  return inTransaction(pool, `BEGIN;\n${first}`, (client, begun) => fn(client, lastRows<R>(begun)));
+}
+
+/**
+ * The rows of the last statement of a simple query holding several (pg answers with one result
+ * per statement, typed as if it were one).
+ */
+export function lastRows<R extends QueryResultRow>(result: QueryResult): R[] {
+  const results = result as unknown as QueryResult<R> | QueryResult<R>[];
+  return Array.isArray(results) ? results.at(-1)!.rows : results.rows;
 }
 
 async function inTransaction<T>(

@@ -1,6 +1,11 @@
-import { pgInbox, processOnce, withTransaction, withTransactionFrom } from '@warden/events';
+import {
+  lastRows,
+  pgInbox,
+  processOnce,
+  withTransaction,
+  withTransactionFrom,
+} from '@warden/events';
 import type pg from 'pg';
-import type { QueryResult } from 'pg';
 import type {
   Activity,
   InboxEntry,
@@ -128,9 +133,10 @@ export class PrismaSessionRepository implements SessionRepository {
       consumer: options.inbox.consumer,
       eventId: options.inbox.eventId,
       apply: async (client) => {
-        // Two statements in one simple query: pg answers with one result each.
-        const results = (await client.query(lockAndRead)) as unknown as QueryResult<SessionRow>[];
-        changes = await decideAndSave(client, results.at(-1)!.rows);
+        changes = await decideAndSave(
+          client,
+          lastRows<SessionRow>(await client.query(lockAndRead)),
+        );
       },
     });
     return applied ? changes : undefined;
