@@ -150,6 +150,8 @@ describe('session-service on Postgres and NATS', () => {
       sessionv1.SessionEndReason.SESSION_END_REASON_LOGOUT,
     );
     expect(watcher.events[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    // The started event carries no client data (personal data stays out of the stream).
+    expect(watcher.events[0]!.session!.client).toBeUndefined();
     watcher.cancel();
     await watcher.ended;
   });

@@ -1,7 +1,10 @@
-/** What happened to a user; the outbox adapter turns each into a `warden.user.v1.<type>` message. */
+/**
+ * What happened to a user; the outbox adapter turns each into a `warden.user.v1.<type>` message.
+ * Ids and field names only: the stream keeps events after DeleteUser erased the person.
+ */
 export type UserEvent =
-  | { type: 'registered'; userId: string; email: string; displayName: string; occurTime: Date }
-  | { type: 'updated'; userId: string; displayName: string; updateMask: string[]; occurTime: Date }
+  | { type: 'registered'; userId: string; occurTime: Date }
+  | { type: 'updated'; userId: string; updateMask: string[]; occurTime: Date }
   | { type: 'password_changed'; userId: string; exceptSessionId: string; occurTime: Date }
   | { type: 'disabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'enabled'; userId: string; reason: string; occurTime: Date }

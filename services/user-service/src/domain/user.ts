@@ -44,15 +44,7 @@ export function registerUser(input: {
   };
   return {
     user,
-    events: [
-      {
-        type: 'registered',
-        userId: user.id,
-        email: user.email,
-        displayName: user.displayName,
-        occurTime: input.now,
-      },
-    ],
+    events: [{ type: 'registered', userId: user.id, occurTime: input.now }],
   };
 }
 
@@ -64,7 +56,6 @@ export function renameUser(user: User, displayName: string, now: Date): Change {
       {
         type: 'updated',
         userId: user.id,
-        displayName,
         updateMask: ['display_name'],
         occurTime: now,
       },

@@ -35,7 +35,9 @@ function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Arra
         payload: sessionEventsV1.SessionStarted.encode({
           sessionId: s.id,
           userId: s.userId,
-          client: s.client,
+          // Deprecated, always empty: IP and user agent are personal data, and the stream
+          // keeps events after the user is erased.
+          client: undefined,
           expireTime: s.expireTime,
           idleExpireTime: s.idleExpireTime,
           occurTime: s.createTime,

@@ -106,7 +106,6 @@ function sessionOf(
           createTime: e.occurTime,
           expireTime: e.expireTime,
           idleExpireTime: e.idleExpireTime,
-          client: e.client,
         },
       };
     }

@@ -10,13 +10,7 @@ const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('user event envelope', () => {
   it('puts a registration on warden.user.v1.registered with a protobuf payload and CloudEvents headers', () => {
-    const event: UserEvent = {
-      type: 'registered',
-      userId,
-      email: 'a@x.io',
-      displayName: 'A',
-      occurTime,
-    };
+    const event: UserEvent = { type: 'registered', userId, occurTime };
     const envelope = toEnvelope(event, traceparent);
     expect(envelope).toMatchObject({
       type: 'warden.user.v1.registered',
@@ -26,10 +20,11 @@ describe('user event envelope', () => {
       traceparent,
     });
     expect(isUuid(envelope.id)).toBe(true);
+    // The deprecated personal-data fields stay empty: events carry ids only.
     expect(userEventsV1.UserRegistered.decode(envelope.payload)).toEqual({
       userId,
-      email: 'a@x.io',
-      displayName: 'A',
+      email: '',
+      displayName: '',
       occurTime,
     });
     expect(cloudEventHeaders(envelope)).toMatchObject({
@@ -41,7 +36,7 @@ describe('user event envelope', () => {
 
   it.each([
     [
-      { type: 'updated', userId, displayName: 'B', updateMask: ['display_name'], occurTime },
+      { type: 'updated', userId, updateMask: ['display_name'], occurTime },
       userEventsV1.UserUpdated,
     ],
     [
@@ -55,7 +50,9 @@ describe('user event envelope', () => {
     const envelope = toEnvelope(event as UserEvent);
     expect(envelope.type).toBe(`warden.user.v1.${event.type}`);
     const { type: _type, ...fields } = event;
-    expect(message.decode(envelope.payload)).toEqual(fields);
+    const decoded: object = message.decode(envelope.payload);
+    // UserUpdated's deprecated display_name decodes as its empty default.
+    expect(decoded).toEqual(event.type === 'updated' ? { ...fields, displayName: '' } : fields);
     expect(envelope).not.toHaveProperty('traceparent');
   });
 });

@@ -22,16 +22,17 @@ export function toEnvelope(event: UserEvent, traceparent?: string): EventEnvelop
 function encodePayload(event: UserEvent): Uint8Array {
   switch (event.type) {
     case 'registered':
+      // email and display_name: deprecated, always empty (events outlive erasure).
       return userEventsV1.UserRegistered.encode({
         userId: event.userId,
-        email: event.email,
-        displayName: event.displayName,
+        email: '',
+        displayName: '',
         occurTime: event.occurTime,
       }).finish();
     case 'updated':
       return userEventsV1.UserUpdated.encode({
         userId: event.userId,
-        displayName: event.displayName,
+        displayName: '',
         updateMask: event.updateMask,
         occurTime: event.occurTime,
       }).finish();

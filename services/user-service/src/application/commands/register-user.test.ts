@@ -30,8 +30,6 @@ describe('RegisterUser', () => {
         event: {
           type: 'registered',
           userId: user.id,
-          email: 'ada@example.com',
-          displayName: 'Ada',
           occurTime: app.clock.now(),
         },
         traceparent: ctx.traceparent,

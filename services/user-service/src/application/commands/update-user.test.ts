@@ -23,7 +23,6 @@ describe('UpdateUser', () => {
       {
         type: 'updated',
         userId: user.id,
-        displayName: 'New Name',
         updateMask: ['display_name'],
         occurTime: app.clock.now(),
       },
