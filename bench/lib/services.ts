@@ -75,7 +75,7 @@ export async function startUserService(
     const app = buildApp({
       users,
       directory: new PrismaUserDirectory(prisma),
-      loginFailures: new PrismaLoginFailureStore(prisma, db.pool),
+      loginFailures: new PrismaLoginFailureStore(db.pool),
       idempotencyStore: new PgIdempotencyStore(db.pool),
       hasher: options.hasher ?? (await Argon2PasswordHasher.create(STANDARD_ARGON2)),
       breaches: NO_BREACH_CHECK,

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const app = buildApp({
     users: new PrismaUserRepository(prisma, pool),
     directory: new PrismaUserDirectory(prisma),
-    loginFailures: new PrismaLoginFailureStore(prisma, pool),
+    loginFailures: new PrismaLoginFailureStore(pool),
     idempotencyStore: new PgIdempotencyStore(pool),
     hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing)),
     breaches: breachCheck.enabled

@@ -27,7 +27,7 @@ describeUserStoreContract('prisma', async () => {
   return {
     users: new PrismaUserRepository(prisma, db.pool),
     directory: new PrismaUserDirectory(prisma),
-    loginFailures: new PrismaLoginFailureStore(prisma, db.pool),
+    loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotency: new PgIdempotencyStore(db.pool),
     recordedEvents: async () => {
       const { rows } = await db.pool.query<{ type: string; user_id: string }>(

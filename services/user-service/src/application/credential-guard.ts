@@ -1,5 +1,5 @@
 import { accountLocked, invalidCredentials } from '../domain/user-errors.js';
-import { lockRemainingMs, recordFailure, type LockoutPolicy } from '../domain/login-failures.js';
+import type { LockoutPolicy } from '../domain/login-failures.js';
 import type { Clock, LoginFailureStore, PasswordHasher } from './ports.js';
 import { requireDeps } from './require-deps.js';
 
@@ -23,13 +23,12 @@ export class CredentialGuard {
   /** Throws ACCOUNT_LOCKED or INVALID_CREDENTIALS; a success forgets earlier failures. */
   async check(email: string, password: string, passwordHash: string | undefined): Promise<void> {
     const { failures, hasher, clock, policy } = this.deps;
-    const current = await failures.get(email);
-    const lockedMs = lockRemainingMs(current, clock.now());
-    if (lockedMs > 0) throw accountLocked(lockedMs);
-    if (!(await hasher.verify(password, passwordHash))) {
-      await failures.update(email, (latest) => recordFailure(latest, email, clock.now(), policy));
-      throw invalidCredentials();
+    // The slot is taken before argon2 runs: concurrent guesses past the limit never reach it.
+    const slot = await failures.takeSlot(email, clock.now(), policy);
+    if (!slot.taken) {
+      throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
     }
-    if (current) await failures.clear(email);
+    if (!(await hasher.verify(password, passwordHash))) throw invalidCredentials();
+    await failures.clear(email);
   }
 }

@@ -1,6 +1,6 @@
 import type { Change, User, UserStatus, UserView } from '../domain/user.js';
 import type { UserEvent } from '../domain/user-events.js';
-import type { LoginFailures } from '../domain/login-failures.js';
+import type { FailureSlot, LockoutPolicy, LoginFailures } from '../domain/login-failures.js';
 
 /**
  * Write side of users. Each method is one transaction: state and the events' outbox rows are
@@ -38,11 +38,12 @@ export interface UserDirectory {
 
 export interface LoginFailureStore {
   get(email: string): Promise<LoginFailures | undefined>;
-  /** Applies `next` to the current record under a lock, so concurrent failures all count. */
-  update(
-    email: string,
-    next: (current: LoginFailures | undefined) => LoginFailures,
-  ): Promise<LoginFailures>;
+  /**
+   * `takeFailureSlot` as one atomic step per email: of any number of concurrent attempts, at most
+   * `policy.maxFailures` are given a slot in a window.
+   */
+  takeSlot(email: string, now: Date, policy: LockoutPolicy): Promise<FailureSlot>;
+  /** Forgets the email's failures (a success). */
   clear(email: string): Promise<void>;
 }
 

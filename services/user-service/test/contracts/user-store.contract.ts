@@ -6,7 +6,7 @@ import type {
   UserDirectory,
   UserRepository,
 } from '../../src/application/ports.js';
-import { recordFailure } from '../../src/domain/login-failures.js';
+import { type FailureSlot } from '../../src/domain/login-failures.js';
 import { disableUser, registerUser, renameUser, toView, type User } from '../../src/domain/user.js';
 import { aUser } from '../support/mothers.js';
 
@@ -129,9 +129,8 @@ export function describeUserStoreContract(
       it('removes the user and the login failures of their email, with the event', async () => {
         const { user } = registered();
         await store.users.add({ user, events: [] });
-        await store.loginFailures.update(user.email, (c) =>
-          recordFailure(c, user.email, now, policy),
-        );
+        await store.loginFailures.takeSlot(user.email, now, policy);
+        expect(await store.loginFailures.get(user.email)).toBeDefined();
         await store.users.remove(user.id, (u) => ({
           type: 'deleted',
           userId: u.id,
@@ -197,40 +196,99 @@ export function describeUserStoreContract(
     });
 
     describe('LoginFailureStore', () => {
-      it('creates, updates from the current record, and clears', async () => {
+      const at = (ms: number) => new Date(now.getTime() + ms);
+      const take = (email: string, ms: number, p = policy) =>
+        store.loginFailures.takeSlot(email, at(ms), p);
+
+      it('counts a slot per attempt in the window, and forgets them on clear', async () => {
         expect(await store.loginFailures.get('x@example.com')).toBeUndefined();
-        await store.loginFailures.update('x@example.com', (c) =>
-          recordFailure(c, 'x@example.com', now, policy),
+        expect(await take('x@example.com', 0)).toEqual({
+          taken: true,
+          failures: { email: 'x@example.com', failureCount: 1, windowStartTime: now },
+        });
+        const second = await take('x@example.com', 1_000);
+        expect(second).toEqual({
+          taken: true,
+          failures: { email: 'x@example.com', failureCount: 2, windowStartTime: now },
+        });
+        expect(await store.loginFailures.get('x@example.com')).toEqual(
+          second.taken && second.failures,
         );
-        const second = await store.loginFailures.update('x@example.com', (c) =>
-          recordFailure(c, 'x@example.com', now, policy),
-        );
-        expect(second).toEqual({ email: 'x@example.com', failureCount: 2, windowStartTime: now });
-        expect(await store.loginFailures.get('x@example.com')).toEqual(second);
         await store.loginFailures.clear('x@example.com');
         expect(await store.loginFailures.get('x@example.com')).toBeUndefined();
+        expect(await take('x@example.com', 2_000)).toMatchObject({
+          taken: true,
+          failures: { failureCount: 1, windowStartTime: at(2_000) },
+        });
       });
 
-      it('keeps the lock time', async () => {
-        const locked = {
-          email: 'l@example.com',
-          failureCount: 5,
-          windowStartTime: now,
-          lockedUntilTime: new Date(now.getTime() + 60_000),
-        };
-        await store.loginFailures.update('l@example.com', () => locked);
-        expect(await store.loginFailures.get('l@example.com')).toEqual(locked);
-      });
-
-      it('counts every one of concurrent failures', async () => {
-        await Promise.all(
-          Array.from({ length: 6 }, () =>
-            store.loginFailures.update('c@example.com', (c) =>
-              recordFailure(c, 'c@example.com', now, { ...policy, maxFailures: 100 }),
-            ),
-          ),
+      it('marks the last slot locked, then refuses until the window ends', async () => {
+        for (let i = 0; i < policy.maxFailures - 1; i++) await take('l@example.com', i);
+        const lockedUntilTime = at(policy.windowMs);
+        expect(await take('l@example.com', 10)).toEqual({
+          taken: true,
+          failures: {
+            email: 'l@example.com',
+            failureCount: policy.maxFailures,
+            windowStartTime: now,
+            lockedUntilTime,
+          },
+        });
+        expect(await take('l@example.com', 20)).toEqual({ taken: false, lockedUntilTime });
+        expect(await take('l@example.com', policy.windowMs - 1)).toEqual({
+          taken: false,
+          lockedUntilTime,
+        });
+        expect((await store.loginFailures.get('l@example.com'))?.failureCount).toBe(
+          policy.maxFailures,
         );
-        expect((await store.loginFailures.get('c@example.com'))?.failureCount).toBe(6);
+      });
+
+      it('opens a new window once the last one has passed, locked or not', async () => {
+        await take('w@example.com', 0);
+        expect(await take('w@example.com', policy.windowMs)).toEqual({
+          taken: true,
+          failures: {
+            email: 'w@example.com',
+            failureCount: 1,
+            windowStartTime: at(policy.windowMs),
+          },
+        });
+        for (let i = 0; i < policy.maxFailures; i++) await take('v@example.com', i);
+        expect(await take('v@example.com', policy.windowMs + 5)).toMatchObject({
+          taken: true,
+          failures: { failureCount: 1, windowStartTime: at(policy.windowMs + 5) },
+        });
+        expect(await store.loginFailures.get('v@example.com')).not.toHaveProperty(
+          'lockedUntilTime',
+        );
+      });
+
+      it('locks with the first slot when one failure is the limit', async () => {
+        const one = { ...policy, maxFailures: 1 };
+        expect(await take('o@example.com', 0, one)).toMatchObject({
+          taken: true,
+          failures: { failureCount: 1, lockedUntilTime: at(policy.windowMs) },
+        });
+        expect(await take('o@example.com', 1, one)).toEqual({
+          taken: false,
+          lockedUntilTime: at(policy.windowMs),
+        });
+      });
+
+      it('gives at most maxFailures of 40 concurrent attempts a slot, each its own count', async () => {
+        const slots: FailureSlot[] = await Promise.all(
+          Array.from({ length: 40 }, () => take('c@example.com', 0)),
+        );
+        const counts = slots.flatMap((s) => (s.taken ? [s.failures.failureCount] : []));
+        expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+        expect(slots.filter((s) => !s.taken)).toHaveLength(35);
+        expect((await store.loginFailures.get('c@example.com'))?.failureCount).toBe(5);
+      });
+
+      it('keeps emails apart', async () => {
+        for (let i = 0; i < policy.maxFailures; i++) await take('a@example.com', i);
+        expect(await take('b@example.com', 0)).toMatchObject({ taken: true });
       });
     });
 

@@ -15,8 +15,18 @@ export class FakePasswordHasher implements PasswordHasher {
     return fakeHashOf(password);
   }
 
+  private nextFailure: Error | undefined;
+
+  /** The next verify throws `error` (a hasher that could not run), after counting itself. */
+  failNext(error: Error): void {
+    this.nextFailure = error;
+  }
+
   async verify(password: string, hash: string | undefined): Promise<boolean> {
     this.verifications++;
+    const failure = this.nextFailure;
+    this.nextFailure = undefined;
+    if (failure) throw failure;
     if (hash === undefined) {
       this.dummyVerifications++;
       return false;

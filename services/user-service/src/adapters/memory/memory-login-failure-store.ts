@@ -1,5 +1,10 @@
 import type { LoginFailureStore } from '../../application/ports.js';
-import type { LoginFailures } from '../../domain/login-failures.js';
+import {
+  takeFailureSlot,
+  type FailureSlot,
+  type LockoutPolicy,
+  type LoginFailures,
+} from '../../domain/login-failures.js';
 
 export class MemoryLoginFailureStore implements LoginFailureStore {
   readonly records = new Map<string, LoginFailures>();
@@ -8,13 +13,11 @@ export class MemoryLoginFailureStore implements LoginFailureStore {
     return this.records.get(email);
   }
 
-  async update(
-    email: string,
-    next: (current: LoginFailures | undefined) => LoginFailures,
-  ): Promise<LoginFailures> {
-    const updated = next(this.records.get(email));
-    this.records.set(email, updated);
-    return updated;
+  // Read and write happen in one synchronous step, so concurrent callers cannot interleave.
+  async takeSlot(email: string, now: Date, policy: LockoutPolicy): Promise<FailureSlot> {
+    const slot = takeFailureSlot(this.records.get(email), email, now, policy);
+    if (slot.taken) this.records.set(email, slot.failures);
+    return slot;
   }
 
   async clear(email: string): Promise<void> {

@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type { LoginFailureStore } from '../../application/ports.js';
-import type { LoginFailures } from '../../domain/login-failures.js';
-import { isUniqueViolation, type PrismaClient } from './prisma-client.js';
+import type { FailureSlot, LockoutPolicy, LoginFailures } from '../../domain/login-failures.js';
 
 type Row = {
   email: string;
@@ -10,12 +9,32 @@ type Row = {
   locked_until_time: Date | null;
 };
 
-/** Lockout state per email. get(), asked on every sign-in, is a prepared statement on pg. */
+/**
+ * `takeFailureSlot` in one statement: the upsert locks the email's row, so concurrent attempts
+ * queue on it and each sees the count the previous one left. When the window is full the WHERE
+ * leaves the row as it is and nothing is returned.
+ */
+const TAKE_SLOT = `
+  INSERT INTO login_failures AS f (email, failure_count, window_start_time, locked_until_time)
+  VALUES ($1, 1, $2, CASE WHEN $3::int <= 1 THEN $2::timestamptz + $4::float8 * interval '1 millisecond' END)
+  ON CONFLICT (email) DO UPDATE SET
+    failure_count = CASE WHEN f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
+                         THEN 1 ELSE f.failure_count + 1 END,
+    window_start_time = CASE WHEN f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
+                             THEN $2 ELSE f.window_start_time END,
+    locked_until_time = CASE
+      WHEN f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
+        THEN CASE WHEN $3::int <= 1 THEN $2::timestamptz + $4::float8 * interval '1 millisecond' END
+      WHEN f.failure_count + 1 >= $3::int
+        THEN f.window_start_time + $4::float8 * interval '1 millisecond'
+      END
+    WHERE f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
+       OR f.failure_count < $3::int
+  RETURNING email, failure_count, window_start_time, locked_until_time`;
+
+/** Lockout state per email. Both statements on the sign-in path are prepared once per connection. */
 export class PrismaLoginFailureStore implements LoginFailureStore {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   async get(email: string): Promise<LoginFailures | undefined> {
     const { rows } = await this.pool.query<Row>({
@@ -27,41 +46,31 @@ export class PrismaLoginFailureStore implements LoginFailureStore {
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 
-  async update(
-    email: string,
-    next: (current: LoginFailures | undefined) => LoginFailures,
-  ): Promise<LoginFailures> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.updateOnce(email, next);
-      } catch (error) {
-        // Two first failures raced to insert: the loser retries and now finds the row to lock.
-        if (!isUniqueViolation(error) || attempt >= 3) throw error;
+  async takeSlot(email: string, now: Date, policy: LockoutPolicy): Promise<FailureSlot> {
+    // A refused slot reads the lock's end; a success or the sweeper may delete the row in between.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { rows } = await this.pool.query<Row>({
+        name: 'warden-login-failures-take-slot',
+        text: TAKE_SLOT,
+        values: [email, now, policy.maxFailures, policy.windowMs],
+      });
+      if (rows[0]) return { taken: true, failures: fromRow(rows[0]) };
+      const current = await this.get(email);
+      if (current) {
+        return {
+          taken: false,
+          lockedUntilTime: new Date(current.windowStartTime.getTime() + policy.windowMs),
+        };
       }
     }
+    throw new Error('login failures of one email are being taken and cleared concurrently');
   }
 
   async clear(email: string): Promise<void> {
-    await this.prisma.loginFailure.deleteMany({ where: { email } });
-  }
-
-  private updateOnce(
-    email: string,
-    next: (current: LoginFailures | undefined) => LoginFailures,
-  ): Promise<LoginFailures> {
-    return this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<Row[]>`
-        SELECT email, failure_count, window_start_time, locked_until_time
-        FROM login_failures WHERE email = ${email} FOR UPDATE`;
-      const updated = next(row ? fromRow(row) : undefined);
-      const data = {
-        failureCount: updated.failureCount,
-        windowStartTime: updated.windowStartTime,
-        lockedUntilTime: updated.lockedUntilTime ?? null,
-      };
-      if (row) await tx.loginFailure.update({ where: { email }, data });
-      else await tx.loginFailure.create({ data: { email, ...data } });
-      return updated;
+    await this.pool.query({
+      name: 'warden-login-failures-clear',
+      text: 'DELETE FROM login_failures WHERE email = $1',
+      values: [email],
     });
   }
 }

@@ -2,17 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { aCallContext, aUser } from '../../../test/support/mothers.js';
 import { expectAppError } from '../../../test/support/expect-app-error.js';
 import { aTestApp } from '../../../test/support/test-app.js';
+import { DEFAULT_LOCKOUT } from '../../domain/login-failures.js';
 
 describe('DeleteUser', () => {
   it('erases the user and their login failures, announces it, and frees the email', async () => {
     const app = aTestApp();
     const user = aUser();
     await app.given(user);
-    await app.loginFailures.update(user.email, () => ({
-      email: user.email,
-      failureCount: 1,
-      windowStartTime: app.clock.now(),
-    }));
+    await app.loginFailures.takeSlot(user.email, app.clock.now(), DEFAULT_LOCKOUT);
+    expect(await app.loginFailures.get(user.email)).toBeDefined();
 
     await app.bus.run(app.useCases.deleteUser, { userId: user.id }, aCallContext());
 

@@ -1,3 +1,4 @@
+import type { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import {
   aCallContext,
@@ -102,6 +103,57 @@ describe('VerifyCredentials', () => {
       'UNAUTHENTICATED',
       'INVALID_CREDENTIALS',
     );
+  });
+
+  it('lets no more than maxFailures of concurrent guesses reach the password check', async () => {
+    const app = aTestApp({ lockout: { maxFailures: 3, windowMs: 60_000 } });
+    const user = aUser();
+    await app.given(user);
+    const guesses = Array.from({ length: 12 }, (_, i) =>
+      i === 9 ? CORRECT_PASSWORD : `wrong ${i}`,
+    );
+    const outcomes = await Promise.all(
+      guesses.map((password) =>
+        verify(app, { email: user.email, password }).then(
+          () => 'VERIFIED',
+          (error: unknown) => (error as AppError).reason,
+        ),
+      ),
+    );
+    expect(app.hasher.verifications).toBe(3);
+    expect(outcomes.slice(0, 3)).toEqual(Array(3).fill('INVALID_CREDENTIALS'));
+    expect(outcomes.slice(3)).toEqual(Array(9).fill('ACCOUNT_LOCKED'));
+    await expectAppError(
+      verify(app, { email: user.email, password: CORRECT_PASSWORD }),
+      'RESOURCE_EXHAUSTED',
+      'ACCOUNT_LOCKED',
+    );
+    expect(app.hasher.verifications).toBe(3);
+  });
+
+  it('takes slots for concurrent guesses at an unknown email the same way', async () => {
+    const app = aTestApp({ lockout: { maxFailures: 3, windowMs: 60_000 } });
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        verify(app, { email: 'ghost@example.com', password: 'guess guess' }).catch(
+          (error: unknown) => (error as AppError).reason,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'INVALID_CREDENTIALS')).toHaveLength(3);
+    expect(outcomes.filter((o) => o === 'ACCOUNT_LOCKED')).toHaveLength(5);
+    expect(app.hasher.dummyVerifications).toBe(3);
+  });
+
+  it('counts the slot of a check that failed to run, and keeps it', async () => {
+    const app = aTestApp({ lockout: { maxFailures: 2, windowMs: 60_000 } });
+    const user = aUser();
+    await app.given(user);
+    app.hasher.failNext(new Error('thread pool gone'));
+    await expect(verify(app, { email: user.email, password: CORRECT_PASSWORD })).rejects.toThrow(
+      'thread pool gone',
+    );
+    expect((await app.loginFailures.get(user.email))?.failureCount).toBe(1);
   });
 
   it('is for session-service only', async () => {
