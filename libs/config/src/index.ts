@@ -1,4 +1,11 @@
-export { loadConfig, ConfigError, envNameFor, type LoadConfigOptions } from './load-config.js';
+export {
+  loadConfig,
+  ConfigError,
+  envNameFor,
+  NON_CONFIG_VARIABLES,
+  type LoadConfigOptions,
+} from './load-config.js';
+export { DEV_KEY_PREFIX, MIN_PRODUCTION_KEY_LENGTH } from './service-keys.js';
 export { duration, listOf } from './types.js';
 export {
   grpcSection,
@@ -9,4 +16,5 @@ export {
   logSection,
   telemetrySection,
   COMMON_ALIASES,
+  SHARED_VARIABLES,
 } from './sections.js';

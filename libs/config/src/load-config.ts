@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { SHARED_VARIABLES } from './sections.js';
+import { applyWholeServiceKeys, checkProductionKeys, SERVICE_KEYS_PATH } from './service-keys.js';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
+
+/**
+ * WARDEN_* variables that configure tooling rather than a service (the config file's path, test,
+ * benchmark and stack harnesses, profiling); every other WARDEN_* name must be a config key.
+ */
+export const NON_CONFIG_VARIABLES: { names: readonly string[]; prefixes: readonly string[] } = {
+  names: ['WARDEN_CONFIG_FILE', 'WARDEN_CPU_PROFILE_DIR'],
+  prefixes: ['WARDEN_TEST_', 'WARDEN_BENCH_', 'WARDEN_STACK_'],
+};
 
 export interface LoadConfigOptions<S extends z.ZodType> {
   schema: S;
@@ -24,7 +34,8 @@ export function envNameFor(path: string): string {
 
 /**
  * Defaults from YAML, then WARDEN_* overrides for every key the YAML declares, validated once.
- * A bad value throws ONE ConfigError naming the key and the variable that set it.
+ * A bad value throws ONE ConfigError naming the key and the variable that set it; so does a
+ * WARDEN_* variable that sets nothing (a typo must not leave a default silently in place).
  */
 export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): z.infer<S> {
   const env = options.env ?? process.env;
@@ -34,8 +45,18 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   } catch (error) {
     throw new ConfigError(`config: cannot read ${options.file}: ${(error as Error).message}`);
   }
+  const known = new Set<string>([envNameFor(SERVICE_KEYS_PATH), ...SHARED_VARIABLES]);
+  collectNames(defaults, '', known);
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith('WARDEN_') && !known.has(name) && !isNonConfig(name))
+    .sort();
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `config: unknown variable ${unknown.join(', ')} (not a key of ${options.file})`,
+    );
   const sources = new Map<string, string>();
   const merged = applyEnv(defaults, '', env, sources);
+  applyWholeServiceKeys(merged, env, sources, envNameFor);
   for (const [name, path] of Object.entries(options.aliases ?? {})) {
     const raw = env[name];
     if (raw !== undefined && raw !== '' && env[envNameFor(path)] === undefined) {
@@ -47,10 +68,35 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.join('.');
-    const from = sources.get(path) ? ` (from ${sources.get(path)})` : ` (set ${envNameFor(path)})`;
+    const source = sourceOf(sources, issue.path.map(String));
+    const from = source ? ` (from ${source})` : ` (set ${envNameFor(path)})`;
     throw new ConfigError(`config: ${path || '<root>'}${from}: ${issue.message}`);
   }
+  checkProductionKeys(result.data as Parameters<typeof checkProductionKeys>[0], env, sources);
   return result.data;
+}
+
+/** Who set `path`, or the map it belongs to (a key given whole by WARDEN_AUTH_SERVICE_KEYS). */
+function sourceOf(sources: Map<string, string>, path: string[]): string | undefined {
+  for (let length = path.length; length > 0; length--) {
+    const source = sources.get(path.slice(0, length).join('.'));
+    if (source) return source;
+  }
+  return undefined;
+}
+
+const isNonConfig = (name: string): boolean =>
+  NON_CONFIG_VARIABLES.names.includes(name) ||
+  NON_CONFIG_VARIABLES.prefixes.some((prefix) => name.startsWith(prefix));
+
+/** The WARDEN_* name of every leaf key the YAML declares. */
+function collectNames(node: Tree, prefix: string, into: Set<string>): void {
+  for (const [key, value] of Object.entries(node)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      collectNames(value as Tree, path, into);
+    else into.add(envNameFor(path));
+  }
 }
 
 function applyEnv(

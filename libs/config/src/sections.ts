@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './types.js';
+import { duration, listOf } from './types.js';
 
 /** Config sections every service shares; each service adds its own beside them. */
 export const grpcSection = z.object({
@@ -11,12 +11,22 @@ export const grpcSection = z.object({
     .min(1024)
     .max(64 * 1024 * 1024),
   shutdown_grace: duration(),
-  tls: z.object({
-    enabled: z.boolean(),
-    cert_file: z.string(),
-    key_file: z.string(),
-    ca_file: z.string(),
-  }),
+  /** Plaintext port serving only grpc.health.v1 (kubelet probes cannot present a certificate); 0: off. */
+  health_port: z.number().int().min(0).max(65535),
+  tls: z
+    .object({
+      enabled: z.boolean(),
+      cert_file: z.string(),
+      key_file: z.string(),
+      ca_file: z.string(),
+    })
+    .superRefine((tls, ctx) => {
+      if (!tls.enabled) return;
+      // Without a CA no client certificate is verified, so no caller could be identified.
+      for (const key of ['cert_file', 'key_file', 'ca_file'] as const)
+        if (tls[key].trim() === '')
+          ctx.addIssue({ code: 'custom', path: [key], message: 'required when tls.enabled' });
+    }),
 });
 
 export const metricsSection = z.object({
@@ -30,19 +40,79 @@ export const databaseSection = z.object({
   pool_size: z.number().int().min(1).max(200),
 });
 
-export const natsSection = z.object({
-  url: z.string().min(1),
-});
+export const natsSection = z
+  .object({
+    url: z.string().min(1),
+    /** This service's NATS user; the server's permissions decide what it may publish. */
+    user: z.string(),
+    password: z.string(),
+    /** A .creds file (user JWT and nkey seed), instead of user and password. */
+    credentials_file: z.string(),
+    tls: z.object({
+      enabled: z.boolean(),
+      ca_file: z.string(),
+      cert_file: z.string(),
+      key_file: z.string(),
+    }),
+  })
+  .superRefine((nats, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if (nats.user !== '' && nats.password === '')
+      issue(['password'], 'required when nats.user is set');
+    if (nats.password !== '' && nats.user === '')
+      issue(['user'], 'required when nats.password is set');
+    if (nats.credentials_file !== '' && nats.user !== '')
+      issue(['credentials_file'], 'give nats.credentials_file or nats.user, not both');
+    const { tls } = nats;
+    if ((tls.cert_file === '') !== (tls.key_file === ''))
+      issue(
+        ['tls', tls.cert_file === '' ? 'cert_file' : 'key_file'],
+        'cert_file and key_file go together',
+      );
+    if (!tls.enabled && (tls.ca_file || tls.cert_file || tls.key_file))
+      issue(['tls', 'enabled'], 'TLS files are set but nats.tls.enabled is false');
+  });
+
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service name (lower-case letters, digits, -)');
 
 export const authSection = z.object({
-  /** Keys this service accepts in x-warden-service-key, by calling service name. */
-  service_keys: z.record(
-    z.string(),
-    z.string().min(16, 'service keys need at least 16 characters'),
-  ),
-  /** This service's own key, sent when it calls the others. */
+  /** Keys this service accepts in x-warden-service-key, by calling service name (TLS off). */
+  service_keys: z
+    .record(serviceName, z.string().min(16, 'service keys need at least 16 characters'))
+    .superRefine((keys, ctx) => {
+      // One key, one caller: a shared key would make the identity depend on map order.
+      const owner = new Map<string, string>();
+      for (const [caller, key] of Object.entries(keys)) {
+        const first = owner.get(key);
+        if (first)
+          ctx.addIssue({
+            code: 'custom',
+            path: [caller],
+            message: `same key as ${first}; every caller needs its own`,
+          });
+        else owner.set(key, caller);
+      }
+    }),
+  /** A YAML/JSON file holding the whole service_keys map (a mounted Secret); '' for none. */
+  service_keys_file: z.string(),
+  /** This service's own key, sent when it calls the others (TLS off). */
   client_key: z.string(),
+  /** With mTLS: the client certificate CNs accepted as calling services; any other is refused. */
+  allowed_services: listOf(serviceName),
 });
+
+/**
+ * Peer addresses set once for a whole deployment (one ConfigMap, one compose anchor): a service
+ * that does not call that peer accepts and ignores its variable.
+ */
+export const SHARED_VARIABLES = [
+  'WARDEN_USER_SERVICE_ADDRESS',
+  'WARDEN_SESSION_ADDRESS',
+  'WARDEN_AUTHZ_ADDRESS',
+] as const;
 
 export const logSection = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
