@@ -11,7 +11,14 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import {
+  connect,
+  credsAuthenticator,
+  nanos,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
 import type { Logger } from './logger.js';
 
 export type StreamSpec = { name: string; subjects: string[] };
@@ -74,18 +81,96 @@ async function streamExists(jsm: JetStreamManager, name: string): Promise<boolea
 
 export type NatsClients = { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager };
 
-/** Connects for good: reconnects forever and logs each disconnect and reconnect. */
-export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsClients> {
-  const nc = await connect({
-    servers: url.split(',').map((s) => s.trim()),
+/** The `nats` section of a service's config. */
+export type NatsSettings = {
+  url: string;
+  user?: string;
+  password?: string;
+  credentials_file?: string;
+  tls?: { enabled: boolean; ca_file: string; cert_file: string; key_file: string };
+};
+
+/** The inbox prefix of a NATS user: the server lets each user subscribe only to its own. */
+export const inboxPrefixOf = (user: string): string => `_INBOX.${user}`;
+
+/** nats.js options for these settings: credentials, TLS and a per-user inbox prefix. */
+export function natsConnectOptions(settings: NatsSettings, name: string): NodeConnectionOptions {
+  const options: NodeConnectionOptions = {
+    servers: settings.url.split(',').map((s) => s.trim()),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
-  });
+  };
+  if (settings.user) {
+    options.user = settings.user;
+    options.pass = settings.password ?? '';
+    options.inboxPrefix = inboxPrefixOf(settings.user);
+  }
+  const credentials = settings.credentials_file;
+  // Read at every (re)connect, so a rotated file is picked up without a restart.
+  if (credentials) options.authenticator = credsAuthenticator(() => readFileSync(credentials));
+  const tls = settings.tls;
+  if (tls?.enabled) {
+    options.tls = {
+      ...(tls.ca_file ? { caFile: tls.ca_file } : {}),
+      ...(tls.cert_file ? { certFile: tls.cert_file, keyFile: tls.key_file } : {}),
+    };
+  }
+  return options;
+}
+
+/** Connects for good: reconnects forever and logs each disconnect and reconnect. */
+export async function connectNats(
+  settings: NatsSettings,
+  name: string,
+  logger: Logger,
+): Promise<NatsClients> {
+  const nc = await connect(natsConnectOptions(settings, name));
   logStatus(nc, logger).catch((err: unknown) => logger.warn({ err }, 'NATS status stream ended'));
-  logger.info({ server: nc.getServer(), name }, 'connected to NATS');
+  logger.info(
+    { server: nc.getServer(), name, user: settings.user || undefined },
+    'connected to NATS',
+  );
   const jsm = await jetstreamManager(nc);
   return { nc, js: jetstream(nc), jsm };
+}
+
+/**
+ * Waits until `name` exists: streams belong to the provisioning step (`ops`), which a service may
+ * start before. Logs once while waiting; `signal` ends the wait early.
+ */
+export async function awaitStream(
+  jsm: JetStreamManager,
+  name: string,
+  logger: Logger,
+  { intervalMs = 1000, signal }: { intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<StreamInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await jsm.streams.info(name);
+    } catch (err) {
+      const missing =
+        err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+      if (!missing || signal?.aborted) throw err;
+      if (attempt === 1)
+        logger.warn(
+          { stream: name },
+          'stream missing; waiting for it to be provisioned (scripts/provision-nats.ts, as ops)',
+        );
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+/** Creates or updates warden's three streams; run with the `ops` credentials. */
+export async function provisionStreams(
+  jsm: JetStreamManager,
+  { replicas = 1 }: { replicas?: number } = {},
+): Promise<StreamInfo[]> {
+  const infos: StreamInfo[] = [];
+  for (const spec of Object.values(STREAMS))
+    infos.push(await ensureStream(jsm, { ...spec, replicas }));
+  return infos;
 }
 
 async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {

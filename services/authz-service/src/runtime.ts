@@ -74,7 +74,7 @@ export async function openRuntime(
 
 export async function connectNatsOrExit(runtime: Runtime, role: string): Promise<NatsClients> {
   try {
-    return await connectNats(runtime.config.nats.url, `${SERVICE_NAME}:${role}`, runtime.logger);
+    return await connectNats(runtime.config.nats, `${SERVICE_NAME}:${role}`, runtime.logger);
   } catch (error) {
     return failStartup(
       SERVICE_NAME,

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import {
-  ensureStream,
+  awaitStream,
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
@@ -34,7 +34,9 @@ if (!(await repository.findRole(config.authz.default_role))) {
     new Error(`authz.default_role: role ${config.authz.default_role} does not exist`),
   );
 }
-await ensureStream(jsm, STREAMS.authz).catch((error: unknown) => failStartup(SERVICE_NAME, error));
+await awaitStream(jsm, STREAMS.authz.name, logger).catch((error: unknown) =>
+  failStartup(SERVICE_NAME, error),
+);
 
 const relay = new OutboxRelay({ pool, js, logger });
 relay.start();

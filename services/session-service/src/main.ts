@@ -31,7 +31,7 @@ const spans = startTracing({
 
 try {
   const database = await openDatabase(config, logger, 'server');
-  const { nc } = await connectNats(config.nats.url, SERVICE, logger);
+  const { nc } = await connectNats(config.nats, SERVICE, logger);
   const authorizer = createAuthzChecker({
     address: config.authz.address,
     serviceKey: config.auth.client_key,

@@ -1,6 +1,6 @@
 import {
+  awaitStream,
   connectNats,
-  ensureStream,
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
@@ -38,10 +38,10 @@ const spans = startTracing({
 
 try {
   const database = await openDatabase(config, logger, 'worker');
-  const { nc, js, jsm } = await connectNats(config.nats.url, SERVICE, logger);
-  await ensureStream(jsm, STREAMS.session);
-  // The consumer needs user-service's stream; creating it here too lets either worker start first.
-  await ensureStream(jsm, STREAMS.user);
+  const { nc, js, jsm } = await connectNats(config.nats, SERVICE, logger);
+  // Streams are provisioned by ops (a service may not configure them); wait for both.
+  await awaitStream(jsm, STREAMS.session.name, logger);
+  await awaitStream(jsm, STREAMS.user.name, logger);
 
   const clock = { now: () => new Date() };
   const sessions = new PrismaSessionRepository(database.prisma, database.pool);

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     await migrateUserSchema(pool, database.schema, (line) => logger.info(line));
   }
   const prisma = createPrismaClient(pool, database.schema);
-  const { nc } = await connectNats(config.nats.url, SERVICE_NAME, logger);
+  const { nc } = await connectNats(config.nats, SERVICE_NAME, logger);
   const clientOptions = { serviceKey: config.auth.client_key, nc, logger };
   const authorizer = createAuthzChecker({
     ...clientOptions,

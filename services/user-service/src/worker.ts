@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool } from '@warden/db';
-import { connectNats, ensureStream, OutboxRelay, STREAMS } from '@warden/events';
+import { awaitStream, connectNats, OutboxRelay, STREAMS } from '@warden/events';
 import { failStartup, onShutdown } from '@warden/grpc';
 import { createLogger, startTracing, type Logger } from '@warden/logger';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   if (database.migrate_on_start)
     await migrateUserSchema(pool, database.schema, (line) => logger.info(line));
   const prisma = createPrismaClient(pool, database.schema);
-  const { nc, js, jsm } = await connectNats(config.nats.url, `${SERVICE_NAME}-worker`, logger);
-  await ensureStream(jsm, STREAMS.user);
+  const { nc, js, jsm } = await connectNats(config.nats, `${SERVICE_NAME}-worker`, logger);
+  await awaitStream(jsm, STREAMS.user.name, logger);
 
   const relay = new OutboxRelay({ pool, js, logger });
   relay.start();
