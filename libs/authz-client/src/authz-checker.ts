@@ -9,8 +9,8 @@ import { DecisionCache, decisionKey } from './decision-cache.js';
 export interface AuthzCheckerOptions {
   /** authz-service's gRPC address, `host:port`. */
   address: string;
-  /** This service's key for authz-service (`x-warden-service-key`). */
-  serviceKey: string;
+  /** This service's key for authz-service (`x-warden-service-key`); none with mTLS. */
+  serviceKey?: string;
   /**
    * When given, authz events keep the cache honest on every replica: `role_assigned` and
    * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
@@ -53,7 +53,7 @@ const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
 export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   const client = createClient(authzv1.AuthzServiceClient, {
     address: options.address,
-    serviceKey: options.serviceKey,
+    ...(options.serviceKey ? { serviceKey: options.serviceKey } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const ttlMs = options.cacheTtlMs ?? (options.nc ? DEFAULT_TTL_MS : 0);
@@ -151,25 +151,19 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
 
 function asCheckFailure(error: unknown, permission: string): AppError {
   const kind = error instanceof AppError ? error.kind : 'UNAVAILABLE';
-  const detail = error instanceof Error ? error.message : String(error);
+  // The caller learns that authorization could not be decided; which address failed, and how, is logged.
   if (UNAVAILABLE_KINDS.has(kind)) {
-    return new AppError(
-      'UNAVAILABLE',
-      'AUTHZ_UNAVAILABLE',
-      `cannot check ${permission}: authz-service unavailable (${detail})`,
-      {
-        cause: error,
-      },
-    );
+    return new AppError('UNAVAILABLE', 'AUTHZ_UNAVAILABLE', 'authorization service unavailable', {
+      cause: error,
+    });
   }
   // authz refused the question itself (bad key, malformed permission): our bug, not the caller's.
+  const detail = error instanceof Error ? error.message : String(error);
   return new AppError(
     'INTERNAL',
     'AUTHZ_CHECK_REJECTED',
     `authz-service rejected the check of ${permission}: ${detail}`,
-    {
-      cause: error,
-    },
+    { cause: error },
   );
 }
 

@@ -64,6 +64,30 @@ export function createClient<C extends Client>(
   });
 }
 
+/** What `clientOptions` reads of a service's config: its TLS files and its own key. */
+export interface ClientSecurityConfig {
+  grpc: { tls: { enabled: boolean; ca_file: string; cert_file: string; key_file: string } };
+  auth: { client_key: string };
+}
+
+/**
+ * The one way a service builds an outbound client: with grpc.tls on, TLS with this service's
+ * certificate as the client certificate (and no key sent); otherwise its key.
+ */
+export function clientOptions(
+  config: ClientSecurityConfig,
+  address: string,
+  extra: Pick<ClientKitOptions, 'deadlineMs' | 'maxAttempts'> = {},
+): ClientKitOptions {
+  const { tls } = config.grpc;
+  if (!tls.enabled) return { address, serviceKey: config.auth.client_key, ...extra };
+  return {
+    address,
+    tls: { enabled: true, caFile: tls.ca_file, certFile: tls.cert_file, keyFile: tls.key_file },
+    ...extra,
+  };
+}
+
 function channelCredentials(tls: ClientKitOptions['tls']): ChannelCredentials {
   if (!tls?.enabled) return grpcCredentials.createInsecure();
   return grpcCredentials.createSsl(
@@ -94,12 +118,12 @@ export function outgoingMetadata(
   return metadata;
 }
 
-type UnaryMethod<Req, Res> = (
+type UnaryMethod<Req, Res> = ((
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,
   callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
+) => unknown) & { path?: string };
 
 /** Promise form of a generated unary method; failures come back as AppError with their reason. */
 export function callUnary<Req, Res>(
@@ -115,7 +139,11 @@ export function callUnary<Req, Res>(
       request,
       outgoingMetadata(ctx),
       { deadline: Date.now() + deadlineMs },
-      (error, response) => (error ? reject(fromServiceError(error)) : resolve(response)),
+      (error, response) =>
+        error ? reject(fromServiceError(error, calleeOf(method))) : resolve(response),
     );
   });
 }
+
+/** `/warden.authz.v1.AuthzService/CheckPermission` -> `warden.authz.v1.AuthzService`. */
+const calleeOf = (method: { path?: string }): string => method.path?.split('/')[1] || 'dependency';

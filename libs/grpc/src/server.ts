@@ -19,7 +19,7 @@ import { ensureTraceparent, traceIdOf, tracer, withLogContext, type Logger } fro
 import { HealthImplementation } from 'grpc-health-check';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
-import { internalStatus, isClientKind, toStatus } from './status.js';
+import { describeCause, internalStatus, isClientKind, toStatus } from './status.js';
 
 /** What a handler gets besides its request. */
 export interface CallInfo {
@@ -52,6 +52,10 @@ export interface ServerKitOptions {
   maxMessageBytes: number;
   serviceKeys: Record<string, string>;
   tls?: TlsConfig;
+  /** With TLS: the client certificate CNs accepted as calling services. */
+  allowedServices?: readonly string[];
+  /** A plaintext port serving only grpc.health.v1 (kubelet probes); 0 or absent: none. */
+  healthPort?: number;
   /** A descriptor set (buf build -o) for grpc.reflection.v1. */
   descriptorSetPath?: string;
   /** Turns `authorization: Bearer <token>` into a user principal (through ValidateSession). */
@@ -79,6 +83,8 @@ export class GrpcServer {
   readonly server: Server;
   readonly health: HealthImplementation;
   private readonly authenticator: ServiceAuthenticator;
+  private healthServer: Server | undefined;
+  private boundHealthPort = 0;
   private readonly serviceNames: string[] = [];
   private boundPort = 0;
 
@@ -92,6 +98,7 @@ export class GrpcServer {
     this.authenticator = new ServiceAuthenticator(
       options.serviceKeys,
       options.tls?.enabled ?? false,
+      options.allowedServices,
     );
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
@@ -134,12 +141,32 @@ export class GrpcServer {
         (error, port) => (error ? reject(error) : resolve(port)),
       ),
     );
+    if (this.options.healthPort) await this.listenHealth(this.options.healthPort);
     this.setServing(true);
     return this.boundPort;
   }
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The plaintext health port actually bound (0 when there is none). */
+  get healthPort(): number {
+    return this.boundHealthPort;
+  }
+
+  /** Only grpc.health.v1, sharing the statuses of the main server: nothing else is reachable here. */
+  private async listenHealth(port: number): Promise<void> {
+    const server = new Server({ 'grpc.max_receive_message_length': 1024 });
+    this.health.addToServer(server);
+    this.boundHealthPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        `${this.options.host}:${port}`,
+        ServerCredentials.createInsecure(),
+        (error, bound) => (error ? reject(error) : resolve(bound)),
+      ),
+    );
+    this.healthServer = server;
   }
 
   setServing(serving: boolean): void {
@@ -151,6 +178,7 @@ export class GrpcServer {
   /** Stop accepting, let in-flight calls finish for up to `graceMs`, then cut the rest. */
   async shutdown(graceMs = 10_000): Promise<void> {
     this.setServing(false);
+    this.healthServer?.forceShutdown();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -236,7 +264,8 @@ export class GrpcServer {
         throw new AppError(
           'INVALID_ARGUMENT',
           'MALFORMED_REQUEST',
-          `request could not be decoded: ${request[DECODE_FAILED]}`,
+          'request could not be decoded',
+          { cause: request[DECODE_FAILED] },
         );
       }
       const service = this.authenticator.identify(call, metadata);
@@ -285,9 +314,12 @@ export class GrpcServer {
     const logger = this.options.logger;
     if (isAppError(error)) {
       if (error.kind === 'INTERNAL') logger.error({ err: error, method: path }, 'rpc failed');
-      else if (isClientKind(error.kind))
-        logger.debug({ method: path, reason: error.reason }, error.message);
-      else logger.warn({ method: path, reason: error.reason }, error.message);
+      else {
+        // The cause (a dependency's address and errno, authz's reasoning) is for the log alone.
+        const fields = { method: path, reason: error.reason, cause: describeCause(error.cause) };
+        if (isClientKind(error.kind)) logger.debug(fields, error.message);
+        else logger.warn(fields, error.message);
+      }
       return toStatus(error);
     }
     // Unknown errors are logged once, here, and reach the caller as a bare INTERNAL.
@@ -328,6 +360,33 @@ export class GrpcServer {
       });
     }
   }
+}
+
+/** What `serverSecurity` reads of a service's config. */
+export interface ServerSecurityConfig {
+  grpc: {
+    health_port: number;
+    tls: { enabled: boolean; cert_file: string; key_file: string; ca_file: string };
+  };
+  auth: { service_keys: Record<string, string>; allowed_services: readonly string[] };
+}
+
+/** The server kit's identity options from a service's config, the same for every server. */
+export function serverSecurity(
+  config: ServerSecurityConfig,
+): Pick<ServerKitOptions, 'serviceKeys' | 'tls' | 'allowedServices' | 'healthPort'> {
+  const { tls } = config.grpc;
+  return {
+    serviceKeys: config.auth.service_keys,
+    tls: {
+      enabled: tls.enabled,
+      certFile: tls.cert_file,
+      keyFile: tls.key_file,
+      caFile: tls.ca_file,
+    },
+    allowedServices: config.auth.allowed_services,
+    healthPort: config.grpc.health_port,
+  };
 }
 
 /** The trace context of one call: what the caller sent, and this server span's own. */

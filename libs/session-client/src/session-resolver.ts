@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext, UserPrincipal } from '@warden/bus';
-import { unauthenticated } from '@warden/errors';
+import { AppError, isAppError, unauthenticated, type ErrorKind } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { sessionv1 } from '@warden/proto';
@@ -11,8 +11,8 @@ import { followRevocations, type RevocationFeed } from './revocations.js';
 export interface SessionResolverOptions {
   /** session-service, e.g. `127.0.0.1:50052`. */
   address: string;
-  /** This service's key for session-service (`x-warden-service-key`). */
-  serviceKey: string;
+  /** This service's key for session-service (`x-warden-service-key`); none with mTLS. */
+  serviceKey?: string;
   /** When given, cached sessions are dropped on their ended/expired/refreshed events; without it nothing is cached. */
   nc?: NatsConnection;
   logger: Logger;
@@ -38,7 +38,7 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
   const now = options.now ?? Date.now;
   const client = createClient(sessionv1.SessionServiceClient, {
     address: options.address,
-    serviceKey: options.serviceKey,
+    ...(options.serviceKey ? { serviceKey: options.serviceKey } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const cache = new PrincipalCache(options.maxEntries ?? 10_000);
@@ -77,7 +77,9 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
       { token },
       ctx,
       options.deadlineMs ?? 2_000,
-    );
+    ).catch((error: unknown) => {
+      throw asResolveFailure(error);
+    });
     if (!session) throw unauthenticated('SESSION_NOT_FOUND', 'session not found');
     const principal: UserPrincipal = { userId: session.userId, sessionId: session.id };
     if (caching && startedAt === revocations) {
@@ -113,4 +115,43 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
       client.close();
     },
   };
+}
+
+/** What session-service may tell a caller about their own token; anything else is not theirs to see. */
+const TOKEN_REASONS: ReadonlySet<string> = new Set([
+  'SESSION_NOT_FOUND',
+  'SESSION_ENDED',
+  'SESSION_EXPIRED',
+  'ACCOUNT_DISABLED',
+]);
+
+/** session-service could not answer: the caller must fail, never pass as anyone. */
+const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'ABORTED',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+]);
+
+function asResolveFailure(error: unknown): AppError {
+  if (isAppError(error) && TOKEN_REASONS.has(error.reason)) return error;
+  const kind = isAppError(error) ? error.kind : 'UNAVAILABLE';
+  // Which address failed, and how, is for the log; the caller gets one generic answer.
+  if (UNAVAILABLE_KINDS.has(kind)) {
+    return new AppError(
+      'UNAVAILABLE',
+      'SESSION_SERVICE_UNAVAILABLE',
+      'session service unavailable',
+      { cause: error },
+    );
+  }
+  // session-service refused the question itself (our key, our wiring): our bug, not the caller's.
+  const detail = error instanceof Error ? error.message : String(error);
+  return new AppError(
+    'INTERNAL',
+    'SESSION_CHECK_REJECTED',
+    `session-service rejected ValidateSession: ${detail}`,
+    { cause: error },
+  );
 }

@@ -1,6 +1,14 @@
 // authz-service gRPC server: answers checks from the in-memory policy model, kept current by events.
 import type { Server } from 'node:http';
-import { createMetrics, failStartup, GrpcServer, onShutdown, serveMetrics } from '@warden/grpc';
+import {
+  clientOptions,
+  createMetrics,
+  failStartup,
+  GrpcServer,
+  onShutdown,
+  serverSecurity,
+  serveMetrics,
+} from '@warden/grpc';
 import { authzv1, descriptorSetPath } from '@warden/proto';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
@@ -29,12 +37,10 @@ const reload = setInterval(() => {
 reload.unref();
 
 const sessions = createSessionResolver({
-  address: config.session.address,
-  serviceKey: config.auth.client_key,
+  ...clientOptions(config, config.session.address),
   nc,
   logger,
   cacheTtlMs: config.session.cache_ttl,
-  ...(config.grpc.tls.enabled ? { tls: clientTls() } : {}),
 });
 const metrics = createMetrics(SERVICE_NAME);
 const server = new GrpcServer({
@@ -43,13 +49,7 @@ const server = new GrpcServer({
   host: config.grpc.host,
   port: config.grpc.port,
   maxMessageBytes: config.grpc.max_message_bytes,
-  serviceKeys: config.auth.service_keys,
-  tls: {
-    enabled: config.grpc.tls.enabled,
-    certFile: config.grpc.tls.cert_file,
-    keyFile: config.grpc.tls.key_file,
-    caFile: config.grpc.tls.ca_file,
-  },
+  ...serverSecurity(config),
   descriptorSetPath,
   resolveUser: (token, ctx) => sessions.resolve(token, ctx),
   rpcDuration: metrics.rpcDuration,
@@ -80,12 +80,3 @@ onShutdown(logger, [
   ['close database pool', () => pool.end()],
   ['flush spans', () => runtime.spans.shutdown()],
 ]);
-
-function clientTls() {
-  return {
-    enabled: true,
-    caFile: config.grpc.tls.ca_file,
-    certFile: config.grpc.tls.cert_file,
-    keyFile: config.grpc.tls.key_file,
-  };
-}

@@ -8,7 +8,7 @@ import {
   pruneProcessedEvents,
   STREAMS,
 } from '@warden/events';
-import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import { clientOptions, createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { PgIdempotencyStore } from '@warden/db';
@@ -16,6 +16,7 @@ import { systemClock } from './app.js';
 import { GiveDefaultRoles } from './application/commands/give-default-roles.js';
 import { RemoveSubject } from './application/commands/remove-subject.js';
 import { PromoteExistingAdmins } from './application/commands/promote-existing-admins.js';
+import { BootstrapAdmins, bootstrapEntries } from './application/bootstrap-admins.js';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { SweepLapsedAssignments } from './application/commands/sweep-lapsed-assignments.js';
 import { every } from './periodic.js';
@@ -41,14 +42,26 @@ await awaitStream(jsm, STREAMS.authz.name, logger).catch((error: unknown) =>
 const relay = new OutboxRelay({ pool, js, logger });
 relay.start();
 
+// Bootstrap admins: registered events carry no email, so user-service is asked (only while an
+// email entry is ungranted); existing users are promoted in the background below.
+const userLookup = new GrpcUserLookup(
+  clientOptions(config, config.user_service.address, { deadlineMs: 5_000 }),
+);
+const bootstrap = new BootstrapAdmins(
+  bootstrapEntries(config.authz.bootstrap_admins),
+  repository,
+  userLookup,
+);
+
 const consumer = createUserEventsConsumer({
   js,
   jsm,
   repository,
-  giveDefaultRoles: new GiveDefaultRoles(systemClock, {
-    defaultRole: config.authz.default_role,
-    bootstrapAdmins: config.authz.bootstrap_admins,
-  }),
+  giveDefaultRoles: new GiveDefaultRoles(
+    systemClock,
+    { defaultRole: config.authz.default_role },
+    bootstrap,
+  ),
   removeSubject: new RemoveSubject(systemClock),
   logger,
   durable: config.worker.user_events_durable,
@@ -57,22 +70,13 @@ const consumer = createUserEventsConsumer({
 let stopping = false;
 void startWhenStreamExists().catch((error: unknown) => failStartup(SERVICE_NAME, error));
 
-// Bootstrap admins who registered before being listed: asked of user-service in the background,
-// retried while it is not up yet; new registrations are handled by the consumer above.
-const userLookup = new GrpcUserLookup({
-  address: config.user_service.address,
-  serviceKey: config.auth.client_key,
-  deadlineMs: 5_000,
-});
+// Bootstrap admins who registered before being listed (or are listed by id): asked of user-service
+// in the background, retried while it is not up yet; new registrations go through the consumer.
 const promoting = (async () => {
-  const promote = new PromoteExistingAdmins(repository, userLookup, systemClock);
-  for (
-    let attempt = 1;
-    attempt <= 30 && !stopping && config.authz.bootstrap_admins.length > 0;
-    attempt++
-  ) {
+  const promote = new PromoteExistingAdmins(repository, userLookup, bootstrap, systemClock);
+  for (let attempt = 1; attempt <= 30 && !stopping && bootstrap.entries.length > 0; attempt++) {
     try {
-      const promoted = await promote.run(config.authz.bootstrap_admins);
+      const promoted = await promote.run();
       if (promoted.length > 0) logger.info({ promoted }, 'existing bootstrap admins made admin');
       return;
     } catch (error) {

@@ -1,6 +1,13 @@
 import { uuidv7, connectNats } from '@warden/events';
 import { AppError } from '@warden/errors';
-import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import {
+  clientOptions,
+  createMetrics,
+  failStartup,
+  onShutdown,
+  serverSecurity,
+  serveMetrics,
+} from '@warden/grpc';
 import { createLogger, startTracing } from '@warden/logger';
 import { descriptorSetPath } from '@warden/proto';
 import { createAuthzChecker } from '@warden/authz-client';
@@ -33,17 +40,16 @@ try {
   const database = await openDatabase(config, logger, 'server');
   const { nc } = await connectNats(config.nats, SERVICE, logger);
   const authorizer = createAuthzChecker({
-    address: config.authz.address,
-    serviceKey: config.auth.client_key,
+    ...clientOptions(config, config.authz.address),
     nc,
     logger,
     cacheTtlMs: config.authz.cache_ttl,
   });
-  const credentials = new GrpcCredentialsVerifier({
-    address: config.user_service.address,
-    serviceKey: config.auth.client_key,
-    deadlineMs: config.user_service.deadline,
-  });
+  const credentials = new GrpcCredentialsVerifier(
+    clientOptions(config, config.user_service.address, {
+      deadlineMs: config.user_service.deadline,
+    }),
+  );
   const metrics = createMetrics(SERVICE);
   const app = createSessionApp({
     sessions: new PrismaSessionRepository(database.prisma, database.pool),
@@ -70,13 +76,7 @@ try {
     host: config.grpc.host,
     port: config.grpc.port,
     maxMessageBytes: config.grpc.max_message_bytes,
-    serviceKeys: config.auth.service_keys,
-    tls: {
-      enabled: config.grpc.tls.enabled,
-      certFile: config.grpc.tls.cert_file,
-      keyFile: config.grpc.tls.key_file,
-      caFile: config.grpc.tls.ca_file,
-    },
+    ...serverSecurity(config),
     descriptorSetPath,
     rpcDuration: metrics.rpcDuration,
   });

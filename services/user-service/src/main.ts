@@ -1,7 +1,15 @@
 import { createAuthzChecker } from '@warden/authz-client';
 import { createPool, PgIdempotencyStore } from '@warden/db';
 import { connectNats } from '@warden/events';
-import { createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import {
+  clientOptions,
+  createMetrics,
+  failStartup,
+  onShutdown,
+  registerCounter,
+  serverSecurity,
+  serveMetrics,
+} from '@warden/grpc';
 import { createLogger, startTracing } from '@warden/logger';
 import { createSessionResolver } from '@warden/session-client';
 import { buildApp } from './app.js';
@@ -38,24 +46,34 @@ async function main(): Promise<void> {
   }
   const prisma = createPrismaClient(pool, database.schema);
   const { nc } = await connectNats(config.nats, SERVICE_NAME, logger);
-  const clientOptions = { serviceKey: config.auth.client_key, nc, logger };
   const authorizer = createAuthzChecker({
-    ...clientOptions,
-    address: config.authz.address,
+    ...clientOptions(config, config.authz.address),
+    nc,
+    logger,
     cacheTtlMs: config.authz.cache_ttl,
   });
   const sessions = createSessionResolver({
-    ...clientOptions,
-    address: config.session.address,
+    ...clientOptions(config, config.session.address),
+    nc,
+    logger,
     cacheTtlMs: config.session.cache_ttl,
   });
+  const metrics = createMetrics(SERVICE_NAME);
+  const passwordChecks = registerCounter(
+    metrics.registry,
+    'warden_password_verifications_total',
+    'argon2id verifications run, by result; lockout keeps it at max_failures per email and window',
+    ['result'],
+  );
   const breachCheck = config.password.breach_check;
   const app = buildApp({
     users: new PrismaUserRepository(prisma, pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(pool),
     idempotencyStore: new PgIdempotencyStore(pool),
-    hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing)),
+    hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing), (matched) =>
+      passwordChecks.inc({ result: matched ? 'match' : 'mismatch' }),
+    ),
     breaches: breachCheck.enabled
       ? new BreachedPasswordClient({
           baseUrl: breachCheck.base_url,
@@ -67,7 +85,6 @@ async function main(): Promise<void> {
     lockout: { maxFailures: config.lockout.max_failures, windowMs: config.lockout.window },
     idempotencyTtlMs: config.idempotency.ttl,
   });
-  const metrics = createMetrics(SERVICE_NAME);
   const { grpc } = config;
   const server = createUserServer({
     app,
@@ -75,13 +92,7 @@ async function main(): Promise<void> {
     host: grpc.host,
     port: grpc.port,
     maxMessageBytes: grpc.max_message_bytes,
-    serviceKeys: config.auth.service_keys,
-    tls: {
-      enabled: grpc.tls.enabled,
-      certFile: grpc.tls.cert_file,
-      keyFile: grpc.tls.key_file,
-      caFile: grpc.tls.ca_file,
-    },
+    ...serverSecurity(config),
     resolveUser: (token, ctx) => sessions.resolve(token, ctx),
     rpcDuration: metrics.rpcDuration,
   });

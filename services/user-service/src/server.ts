@@ -1,19 +1,20 @@
 import type { CallContext, UserPrincipal } from '@warden/bus';
-import { GrpcServer, type ServerKitOptions, type TlsConfig } from '@warden/grpc';
+import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { descriptorSetPath, userv1 } from '@warden/proto';
 import type { UserApp } from './app.js';
 
 export const SERVICE_NAME = 'user-service';
 
-export interface UserServerOptions {
+export interface UserServerOptions extends Pick<
+  ServerKitOptions,
+  'serviceKeys' | 'tls' | 'allowedServices' | 'healthPort'
+> {
   app: UserApp;
   logger: Logger;
   host: string;
   port: number;
   maxMessageBytes: number;
-  serviceKeys: Record<string, string>;
-  tls?: TlsConfig;
   resolveUser?: (token: string, ctx: CallContext) => Promise<UserPrincipal>;
   rpcDuration?: ServerKitOptions['rpcDuration'];
 }
