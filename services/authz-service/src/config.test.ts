@@ -17,20 +17,25 @@ describe('authz-service config', () => {
     ]);
   });
 
-  it('takes overrides from the environment, normalizing bootstrap admin emails', () => {
+  it('takes overrides from the environment, normalizing bootstrap admin emails and user ids', () => {
     const config = loadAuthzConfig({
-      WARDEN_AUTHZ_BOOTSTRAP_ADMINS: 'Ops@Example.com, root@example.com',
+      WARDEN_AUTHZ_BOOTSTRAP_ADMINS:
+        'Ops@Example.com, root@example.com, 0190C7A6-1E1B-7C3D-9F00-0123456789AB',
       WARDEN_AUTHZ_DEFAULT_ROLE: 'guest',
       DATABASE_URL: 'postgres://db.internal/warden',
     });
-    expect(config.authz.bootstrap_admins).toEqual(['ops@example.com', 'root@example.com']);
+    expect(config.authz.bootstrap_admins).toEqual([
+      'ops@example.com',
+      'root@example.com',
+      '0190c7a6-1e1b-7c3d-9f00-0123456789ab',
+    ]);
     expect(config.authz.default_role).toBe('guest');
     expect(config.database.url).toBe('postgres://db.internal/warden');
   });
 
   it('refuses a bad value, naming the key and the variable', () => {
     expect(() => loadAuthzConfig({ WARDEN_AUTHZ_BOOTSTRAP_ADMINS: 'not-an-email' })).toThrow(
-      /authz\.bootstrap_admins.*WARDEN_AUTHZ_BOOTSTRAP_ADMINS/,
+      /authz\.bootstrap_admins.*WARDEN_AUTHZ_BOOTSTRAP_ADMINS.*email or a user id/s,
     );
     expect(() => loadAuthzConfig({ WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: 'often' })).toThrow(
       /worker\.expiry_sweep_interval/,

@@ -14,6 +14,7 @@ import {
 } from '@warden/config';
 import { z } from 'zod';
 
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
 
 export const configSchema = z.object({
@@ -31,8 +32,11 @@ export const configSchema = z.object({
     bootstrap_admins: listOf(
       z
         .string()
-        .email()
-        .transform((email) => email.trim().toLowerCase()),
+        .transform((entry) => entry.trim().toLowerCase())
+        .refine(
+          (entry) => USER_ID.test(entry) || z.string().email().safeParse(entry).success,
+          'must be an email or a user id',
+        ),
     ),
     model_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
   }),

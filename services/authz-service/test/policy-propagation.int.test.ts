@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ensureStream, OutboxRelay, STREAMS, type DurableConsumer } from '@warden/events';
+import { OutboxRelay, type DurableConsumer } from '@warden/events';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,7 +18,9 @@ import { aUserEventsStream, connectTestNats, publish, type TestNats } from './su
 // Two server replicas (two in-process models on one schema), a relay and the user-events consumer:
 // what one replica or the worker commits, the other replica learns through NATS.
 let db: MigratedSchema;
+// authz-service's own NATS user relays and hears policy events; ops owns the test user stream.
 let nats: TestNats;
+let ops: TestNats;
 let relay: OutboxRelay;
 let replicaA: AuthzApp;
 let replicaB: AuthzApp;
@@ -37,8 +39,8 @@ async function aReplica(): Promise<AuthzApp> {
 
 beforeAll(async () => {
   db = await migratedSchema(8);
-  nats = await connectTestNats();
-  await ensureStream(nats.jsm, STREAMS.authz);
+  nats = await connectTestNats('authz-service');
+  ops = await connectTestNats('ops');
   await db.repository.transaction((tx) =>
     tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, new Date())),
   );
@@ -46,14 +48,11 @@ beforeAll(async () => {
   replicaB = await aReplica();
   relay = new OutboxRelay({ pool: db.pool, js: nats.js, logger: silentLogger });
   relay.start();
-  userStream = await aUserEventsStream(nats.jsm);
+  userStream = await aUserEventsStream(ops.jsm);
   consumer = createUserEventsConsumer({
-    ...nats,
+    ...ops,
     repository: db.repository,
-    giveDefaultRoles: new GiveDefaultRoles(systemClock, {
-      defaultRole: 'player',
-      bootstrapAdmins: [],
-    }),
+    giveDefaultRoles: new GiveDefaultRoles(systemClock, { defaultRole: 'player' }),
     removeSubject: new RemoveSubject(systemClock),
     logger: silentLogger,
     durable: userStream.durable,
@@ -70,6 +69,7 @@ afterAll(async () => {
   await relay?.stop();
   await Promise.all(subscriptions.map((s) => s.stop()));
   await nats?.nc.close();
+  await ops?.nc.close();
   await db?.drop();
 });
 
@@ -127,7 +127,7 @@ describe('policy changes reach every replica through events', () => {
 
   it('a registration: the worker gives the default role, both replicas see it', async () => {
     const userId = aUserId();
-    await publish(nats.js, userStream.registered(userId));
+    await publish(ops.js, userStream.registered(userId));
     await waitFor(
       () => allowedOnB(userId, 'game.join') && replicaA.model.decide(userId, 'game.join').allowed,
       {

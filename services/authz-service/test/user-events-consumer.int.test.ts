@@ -3,9 +3,11 @@ import { waitFor } from '@warden/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
 import { systemClock } from '../src/app.js';
+import { BootstrapAdmins, bootstrapEntries } from '../src/application/bootstrap-admins.js';
 import { GiveDefaultRoles } from '../src/application/commands/give-default-roles.js';
 import { RemoveSubject } from '../src/application/commands/remove-subject.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
+import { FakeUserLookup } from './support/fake-user-lookup.js';
 import { aUserId, silentLogger } from './support/mothers.js';
 import { aUserEventsStream, connectTestNats, publish, type TestNats } from './support/nats.js';
 
@@ -14,6 +16,7 @@ let nats: TestNats;
 let stream: Awaited<ReturnType<typeof aUserEventsStream>>;
 let consumer: DurableConsumer;
 let replica: DurableConsumer | undefined;
+let users: FakeUserLookup;
 
 beforeAll(async () => {
   db = await migratedSchema();
@@ -29,10 +32,11 @@ const aConsumer = () =>
   createUserEventsConsumer({
     ...nats,
     repository: db.repository,
-    giveDefaultRoles: new GiveDefaultRoles(systemClock, {
-      defaultRole: 'player',
-      bootstrapAdmins: ['boss@example.com'],
-    }),
+    giveDefaultRoles: new GiveDefaultRoles(
+      systemClock,
+      { defaultRole: 'player' },
+      new BootstrapAdmins(bootstrapEntries(['boss@example.com']), db.repository, users),
+    ),
     removeSubject: new RemoveSubject(systemClock),
     logger: silentLogger,
     durable: stream.durable,
@@ -43,6 +47,8 @@ const aConsumer = () =>
   });
 
 beforeEach(async () => {
+  users = new FakeUserLookup();
+  await db.pool.query('DELETE FROM bootstrap_grants');
   stream = await aUserEventsStream(nats.jsm);
   consumer = aConsumer();
   await consumer.start();
@@ -90,11 +96,32 @@ describe('user events consumer', () => {
     expect(await outboxAbout(userId)).toEqual(['warden.authz.v1.role_assigned']);
   });
 
-  it('makes a bootstrap admin an admin as it registers', async () => {
+  it('makes a bootstrap admin an admin as it registers, asking user-service for the email, once', async () => {
     const userId = aUserId();
-    await publish(nats.js, stream.registered(userId, 'Boss@Example.com'));
+    users.set('boss@example.com', userId);
+    await publish(nats.js, stream.registered(userId));
     await waitFor(async () => (await rolesOf(userId)).length === 2, { what: 'two roles' });
     expect(await rolesOf(userId)).toEqual(['admin', 'player']);
+    expect(users.asked).toEqual([`user:${userId}`]);
+    const { rows } = await db.pool.query('SELECT entry, subject_id FROM bootstrap_grants');
+    expect(rows).toEqual([{ entry: expect.stringMatching(/^email-sha256:/), subject_id: userId }]);
+    // The same email registered again (the first user deleted) gets only the default role.
+    users.set('boss@example.com', undefined);
+    const again = aUserId();
+    users.set('boss@example.com', again);
+    await publish(nats.js, stream.registered(again));
+    await waitFor(async () => (await rolesOf(again)).length === 1, { what: 'the default role' });
+    await waitFor(consumerIdle, { what: 'nothing left pending' });
+    expect(await rolesOf(again)).toEqual(['player']);
+  });
+
+  it('ignores an email in the event: only what user-service says counts', async () => {
+    const userId = aUserId();
+    users.set('someone@example.com', userId);
+    await publish(nats.js, stream.registered(userId, 'boss@example.com'));
+    await waitFor(async () => (await rolesOf(userId)).length === 1, { what: 'the default role' });
+    await waitFor(consumerIdle, { what: 'nothing left pending' });
+    expect(await rolesOf(userId)).toEqual(['player']);
   });
 
   it("removes a deleted user's assignments, announcing each", async () => {

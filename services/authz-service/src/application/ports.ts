@@ -27,8 +27,18 @@ export interface AuthzTransaction {
   takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]>;
   /** Records that `consumer` applied `eventId`; false when it already had. */
   markProcessed(consumer: string, eventId: string): Promise<boolean>;
+  /** Records that a bootstrap-admin entry was granted; false when it had been already (by anyone). */
+  claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean>;
   /** Writes events to the outbox, published after commit. */
   record(events: readonly AuthzEvent[]): Promise<void>;
+}
+
+/** One `authz.bootstrap_admins` entry, granted once: kept after a revocation or the user's deletion. */
+export interface BootstrapGrant {
+  /** The entry's key (`user:<id>`, or `email-sha256:<hex>` so no email is stored). */
+  entry: string;
+  subjectId: string;
+  grantTime: Date;
 }
 
 export interface AssignmentFilter {
@@ -80,6 +90,8 @@ export interface AuthzRepository extends PolicySource {
     trace?: TraceContext,
   ): Promise<boolean>;
   findRole(name: string): Promise<Role | undefined>;
+  /** The bootstrap-admin entries granted so far (their keys). */
+  bootstrapGrants(): Promise<string[]>;
   /** Roles ordered by name, after `afterName` when given. */
   listRoles(page: { afterName?: string; limit: number }): Promise<Role[]>;
   /** Unexpired assignments ordered by subject_id, then role. */

@@ -19,6 +19,27 @@ const assigned = (subjectId: string, role: string): AuthzEvent => ({
 /** What every AuthzRepository must do; run against the memory and the Prisma adapter. */
 export function authzRepositoryContract(name: string, fresh: () => Promise<ContractSubject>): void {
   describe(`${name} repository contract`, () => {
+    it('records each bootstrap grant once, whoever claims it, and lists the keys', async () => {
+      const { repository } = await fresh();
+      const first = aUserId();
+      const grant = { entry: `user:${first}`, subjectId: first, grantTime: T0 };
+      expect(await repository.bootstrapGrants()).toEqual([]);
+      expect(await repository.transaction((tx) => tx.claimBootstrapGrant(grant))).toBe(true);
+      const again = { entry: grant.entry, subjectId: aUserId(), grantTime: at(1) };
+      expect(await repository.transaction((tx) => tx.claimBootstrapGrant(again))).toBe(false);
+      await expect(
+        repository.transaction(async (tx) => {
+          await tx.claimBootstrapGrant({
+            entry: 'email-sha256:ab',
+            subjectId: first,
+            grantTime: T0,
+          });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await repository.bootstrapGrants()).toEqual([grant.entry]);
+    });
+
     it('starts with the built-in roles', async () => {
       const { repository } = await fresh();
       const roles = await repository.listRoles({ limit: 10 });

@@ -32,15 +32,16 @@ export async function aUserEventsStream(jsm: JetStreamManager) {
     prefix,
     filterSubject: `${prefix}>`,
     durable: `authz_test_${hex}`,
-    registered: (userId: string, email = `${userId}@example.com`): EventEnvelope =>
+    /** `legacyEmail`: what events carried before v1.1 (now always empty, and never read). */
+    registered: (userId: string, legacyEmail = ''): EventEnvelope =>
       newEvent({
         type: `${prefix}registered`,
         source: 'user-service',
         subjectId: userId,
         payload: userEventsV1.UserRegistered.encode({
           userId,
-          email,
-          displayName: 'Test',
+          email: legacyEmail,
+          displayName: '',
           occurTime: new Date(),
         }).finish(),
       }),

@@ -1,8 +1,9 @@
+import { isAppError } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
-import type { UserLookup } from '../../application/commands/promote-existing-admins.js';
+import type { UserLookup } from '../../application/bootstrap-admins.js';
 
-/** UserLookup over user-service's ListUsers (email_prefix, then an exact match). */
+/** UserLookup over user-service's ListUsers (email_prefix, then an exact match) and GetUser. */
 export class GrpcUserLookup implements UserLookup {
   private readonly client: userv1.UserServiceClient;
 
@@ -20,6 +21,23 @@ export class GrpcUserLookup implements UserLookup {
       this.options.deadlineMs,
     );
     return users.find((user) => user.email === email)?.id;
+  }
+
+  async emailOf(userId: string): Promise<string | undefined> {
+    try {
+      const { user } = await callUnary(
+        this.client.getUser,
+        this.client,
+        userv1.GetUserRequest.fromPartial({ userId }),
+        undefined,
+        this.options.deadlineMs,
+      );
+      return user?.email;
+    } catch (error) {
+      // Deleted before its registration was applied: no user, so no bootstrap grant.
+      if (isAppError(error) && error.kind === 'NOT_FOUND') return undefined;
+      throw error;
+    }
   }
 
   close(): void {

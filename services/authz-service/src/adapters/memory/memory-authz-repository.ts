@@ -11,6 +11,7 @@ import type {
   AssignmentKey,
   AuthzRepository,
   AuthzTransaction,
+  BootstrapGrant,
   EventReceipt,
   PolicySnapshot,
 } from '../../application/ports.js';
@@ -19,6 +20,7 @@ interface State {
   roles: Map<string, Role>;
   assignments: Map<string, RoleAssignment>;
   processed: Set<string>;
+  bootstrapGrants: Map<string, BootstrapGrant>;
   outbox: AuthzEvent[];
 }
 
@@ -41,6 +43,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
       roles: new Map(roles.map((r) => [r.name, r])),
       assignments: new Map(),
       processed: new Set(),
+      bootstrapGrants: new Map(),
       outbox: [],
     };
   }
@@ -56,6 +59,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
         roles: new Map(this.state.roles),
         assignments: new Map(this.state.assignments),
         processed: new Set(this.state.processed),
+        bootstrapGrants: new Map(this.state.bootstrapGrants),
         outbox: [...this.state.outbox],
       };
       const result = await fn(new MemoryTransaction(draft));
@@ -81,6 +85,10 @@ export class MemoryAuthzRepository implements AuthzRepository {
 
   async findRole(name: string): Promise<Role | undefined> {
     return this.state.roles.get(name);
+  }
+
+  async bootstrapGrants(): Promise<string[]> {
+    return [...this.state.bootstrapGrants.keys()].sort();
   }
 
   async listRoles(page: { afterName?: string; limit: number }): Promise<Role[]> {
@@ -184,6 +192,12 @@ class MemoryTransaction implements AuthzTransaction {
     const key = `${consumer}\u0000${eventId}`;
     if (this.state.processed.has(key)) return false;
     this.state.processed.add(key);
+    return true;
+  }
+
+  async claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean> {
+    if (this.state.bootstrapGrants.has(grant.entry)) return false;
+    this.state.bootstrapGrants.set(grant.entry, grant);
     return true;
   }
 

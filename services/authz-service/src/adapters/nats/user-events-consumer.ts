@@ -4,6 +4,7 @@ import { DurableConsumer, processOnce, STREAMS, type EventEnvelope } from '@ward
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type { GiveDefaultRoles } from '../../application/commands/give-default-roles.js';
+import { ADMIN_ROLE } from '../../domain/index.js';
 import type { RemoveSubject } from '../../application/commands/remove-subject.js';
 import type { AuthzRepository, AuthzTransaction } from '../../application/ports.js';
 
@@ -48,15 +49,17 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     let work: (() => Promise<unknown>) | undefined;
     try {
       if (is(event.type, prefix, 'registered', 'UserRegistered')) {
-        const user = userEventsV1.UserRegistered.decode(event.payload);
-        const registered = { userId: user.userId, email: user.email };
-        work = () =>
-          options.giveDefaultRoles.apply(
+        const { userId } = userEventsV1.UserRegistered.decode(event.payload);
+        work = async () => {
+          const given = await options.giveDefaultRoles.apply(
             options.repository,
             receipt(event),
-            registered,
+            { userId },
             trace(event),
           );
+          if (given.some((e) => e.type === 'role_assigned' && e.assignment.role === ADMIN_ROLE))
+            options.logger.info({ userId, eventId: event.id }, 'bootstrap admin granted');
+        };
       } else if (is(event.type, prefix, 'deleted', 'UserDeleted')) {
         const user = userEventsV1.UserDeleted.decode(event.payload);
         work = () => removeOnce(event, user.userId);

@@ -5,6 +5,7 @@ import type {
   AssignmentKey,
   AuthzRepository,
   AuthzTransaction,
+  BootstrapGrant,
   EventReceipt,
   PolicySnapshot,
   TraceContext,
@@ -146,6 +147,14 @@ export class PrismaAuthzRepository implements AuthzRepository {
     return row ? toRole(row) : undefined;
   }
 
+  async bootstrapGrants(): Promise<string[]> {
+    const rows = await this.prisma.bootstrapGrant.findMany({
+      select: { entry: true },
+      orderBy: { entry: 'asc' },
+    });
+    return rows.map((row) => row.entry);
+  }
+
   async listRoles(page: { afterName?: string; limit: number }): Promise<Role[]> {
     const rows = await this.prisma.role.findMany({
       where: page.afterName === undefined ? {} : { name: { gt: page.afterName } },
@@ -283,6 +292,14 @@ class PrismaTransaction implements AuthzTransaction {
   async markProcessed(consumer: string, eventId: string): Promise<boolean> {
     const { count } = await this.tx.processedEvent.createMany({
       data: [{ consumer, eventId, processedTime: new Date() }],
+      skipDuplicates: true,
+    });
+    return count === 1;
+  }
+
+  async claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean> {
+    const { count } = await this.tx.bootstrapGrant.createMany({
+      data: [grant],
       skipDuplicates: true,
     });
     return count === 1;

@@ -5,37 +5,36 @@ import {
   newAssignment,
   roleAssigned,
   type AuthzEvent,
-  type RoleAssignment,
 } from '../../domain/index.js';
+import type { BootstrapAdmins } from '../bootstrap-admins.js';
 import type { AuthzRepository, Clock, EventReceipt, TraceContext } from '../ports.js';
+import { assignIn } from './assign-role.js';
 
 export interface UserRegistered {
   userId: string;
-  email: string;
 }
 
 export interface DefaultRoles {
   /** Every new user gets it (`authz.default_role`). */
   defaultRole: string;
-  /** Users registering with one of these emails also get `admin` (normalized: trimmed, lower-case). */
-  bootstrapAdmins: readonly string[];
 }
 
-/** On `warden.user.v1.registered`: the default role, and admin for a bootstrap email. */
+/**
+ * On `warden.user.v1.registered`: the default role, and admin when the user matches a
+ * `bootstrap_admins` entry not granted before (each entry grants once, recorded with the role).
+ */
 export class GiveDefaultRoles {
-  private readonly admins: ReadonlySet<string>;
-
   constructor(
     private readonly clock: Clock,
     private readonly roles: DefaultRoles,
-  ) {
-    this.admins = new Set(roles.bootstrapAdmins.map(normalizeEmail));
-  }
+    private readonly bootstrap?: BootstrapAdmins,
+  ) {}
 
   /**
    * Gives the roles once per `receipt` (the consumed event): the assignments, their `role_assigned`
-   * events and the receipt commit together. Returns the events, or none when the receipt was
-   * already there. ROLE_NOT_FOUND (nothing written) when a configured role has been deleted.
+   * events, a bootstrap grant's record and the receipt commit together. Returns the events, or none
+   * when the receipt was already there. ROLE_NOT_FOUND (nothing written) when a configured role has
+   * been deleted; a failed user lookup throws, so the event is retried.
    */
   async apply(
     repository: AuthzRepository,
@@ -43,21 +42,27 @@ export class GiveDefaultRoles {
     user: UserRegistered,
     trace?: TraceContext,
   ): Promise<AuthzEvent[]> {
-    const assignments = this.assignmentsFor(user);
-    const events = assignments.map(roleAssigned);
-    return (await repository.assignOnce(receipt, assignments, events, trace)) ? events : [];
-  }
-
-  private assignmentsFor(user: UserRegistered): RoleAssignment[] {
     if (!isUserSubject(user.userId)) {
       throw invalidArgument([{ field: 'user_id', description: `not a user id: ${user.userId}` }]);
     }
+    const entry = await this.bootstrap?.entryFor(user.userId);
     const now = this.clock.now();
-    const roles = [this.roles.defaultRole];
-    if (this.admins.has(normalizeEmail(user.email)) && !roles.includes(ADMIN_ROLE))
-      roles.push(ADMIN_ROLE);
-    return roles.map((role) => newAssignment({ subjectId: user.userId, role }, now));
+    const base = newAssignment({ subjectId: user.userId, role: this.roles.defaultRole }, now);
+    if (entry === undefined) {
+      const events = [roleAssigned(base)];
+      return (await repository.assignOnce(receipt, [base], events, trace)) ? events : [];
+    }
+    const events = await repository.transaction(async (tx) => {
+      if (!(await tx.markProcessed(receipt.consumer, receipt.eventId))) return [];
+      const given = await assignIn(tx, base);
+      const grant = { entry, subjectId: user.userId, grantTime: now };
+      if ((await tx.claimBootstrapGrant(grant)) && base.role !== ADMIN_ROLE)
+        given.push(
+          ...(await assignIn(tx, newAssignment({ subjectId: user.userId, role: ADMIN_ROLE }, now))),
+        );
+      return given;
+    }, trace);
+    this.bootstrap?.markGranted(entry);
+    return events;
   }
 }
-
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();

@@ -2,71 +2,133 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAuthzRepository } from '../../adapters/memory/memory-authz-repository.js';
 import { FakeClock, aUserId } from '../../../test/support/mothers.js';
 import { newAssignment } from '../../domain/index.js';
+import { FakeUserLookup } from '../../../test/support/fake-user-lookup.js';
+import { BootstrapAdmins, bootstrapEntries } from '../bootstrap-admins.js';
 import { GiveDefaultRoles } from './give-default-roles.js';
 import { RemoveSubject } from './remove-subject.js';
 import { SweepLapsedAssignments } from './sweep-lapsed-assignments.js';
 
 const receipt = (eventId: string) => ({ consumer: 'authz-user-events', eventId });
 
-function setUp(bootstrapAdmins: string[] = []) {
+function setUp(bootstrapAdmins: string[] = [], users: Record<string, string> = {}) {
   const clock = new FakeClock();
   const repository = new MemoryAuthzRepository();
-  const give = new GiveDefaultRoles(clock, { defaultRole: 'player', bootstrapAdmins });
-  return { clock, repository, give };
+  const lookup = new FakeUserLookup(users);
+  const bootstrap = new BootstrapAdmins(bootstrapEntries(bootstrapAdmins), repository, lookup);
+  const give = new GiveDefaultRoles(clock, { defaultRole: 'player' }, bootstrap);
+  return { clock, repository, give, lookup, bootstrap };
 }
+const rolesOf = async (repository: MemoryAuthzRepository, userId: string) =>
+  (await repository.assignmentsOf(userId)).map((a) => a.role);
 
 describe('GiveDefaultRoles', () => {
-  it('gives a new user the default role', async () => {
-    const { repository, give } = setUp();
+  it('gives a new user the default role, asking user-service nothing without bootstrap admins', async () => {
+    const { repository, give, lookup } = setUp();
     const userId = aUserId();
-    const events = await give.apply(repository, receipt('e1'), {
-      userId,
-      email: 'ann@example.com',
-    });
+    const events = await give.apply(repository, receipt('e1'), { userId });
     expect(events.map((e) => e.type)).toEqual(['role_assigned']);
-    expect((await repository.assignmentsOf(userId)).map((a) => a.role)).toEqual(['player']);
+    expect(await rolesOf(repository, userId)).toEqual(['player']);
     expect(repository.outbox).toEqual(events);
+    expect(lookup.asked).toEqual([]);
   });
 
   it('gives nothing twice for the same event', async () => {
     const { repository, give } = setUp();
     const userId = aUserId();
-    await give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' });
-    const again = await give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' });
+    await give.apply(repository, receipt('e1'), { userId });
+    const again = await give.apply(repository, receipt('e1'), { userId });
     expect(again).toEqual([]);
     expect(repository.outbox).toHaveLength(1);
   });
 
   it('writes nothing, not even the receipt, when the default role is gone', async () => {
     const { clock, repository } = setUp();
-    const give = new GiveDefaultRoles(clock, { defaultRole: 'vanished', bootstrapAdmins: [] });
+    const give = new GiveDefaultRoles(clock, { defaultRole: 'vanished' });
     const userId = aUserId();
-    await expect(
-      give.apply(repository, receipt('e1'), { userId, email: 'ann@example.com' }),
-    ).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'ROLE_NOT_FOUND' });
+    await expect(give.apply(repository, receipt('e1'), { userId })).rejects.toMatchObject({
+      kind: 'NOT_FOUND',
+      reason: 'ROLE_NOT_FOUND',
+    });
     expect(await repository.assignmentsOf(userId)).toEqual([]);
     expect(repository.outbox).toEqual([]);
-    const player = new GiveDefaultRoles(clock, { defaultRole: 'player', bootstrapAdmins: [] });
-    expect(await player.apply(repository, receipt('e1'), { userId, email: 'a@b.c' })).toHaveLength(
-      1,
-    );
+    const player = new GiveDefaultRoles(clock, { defaultRole: 'player' });
+    expect(await player.apply(repository, receipt('e1'), { userId })).toHaveLength(1);
   });
 
-  it('also makes a bootstrap admin an admin, whatever the email case', async () => {
-    const { repository, give } = setUp(['Root@Example.com']);
+  it('makes a bootstrap admin (email asked of user-service, any case) an admin, and records the grant', async () => {
     const userId = aUserId();
-    await give.apply(repository, receipt('e1'), { userId, email: ' root@EXAMPLE.com' });
-    expect((await repository.assignmentsOf(userId)).map((a) => a.role)).toEqual([
-      'admin',
-      'player',
-    ]);
+    const { repository, give, lookup } = setUp(['Root@Example.com'], {
+      'root@example.com': userId,
+    });
+    const events = await give.apply(repository, receipt('e1'), { userId });
+    expect(events.map((e) => e.type)).toEqual(['role_assigned', 'role_assigned']);
+    expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
+    expect(lookup.asked).toEqual([`user:${userId}`]);
+    const [grant] = await repository.bootstrapGrants();
+    expect(grant).toMatch(/^email-sha256:[0-9a-f]{64}$/);
+    expect(grant).not.toContain('root');
+  });
+
+  it('grants a bootstrap email once: a deleted and re-registered address gets only the default role, unasked', async () => {
+    const first = aUserId();
+    const { repository, give, lookup } = setUp(['root@example.com'], {
+      'root@example.com': first,
+    });
+    await give.apply(repository, receipt('e1'), { userId: first });
+    lookup.set('root@example.com', undefined);
+    const second = aUserId();
+    lookup.set('root@example.com', second);
+    await give.apply(repository, receipt('e2'), { userId: second });
+    expect(await rolesOf(repository, second)).toEqual(['player']);
+    // Every entry is granted now: later registrations cost no lookup.
+    expect(lookup.asked).toEqual([`user:${first}`]);
+  });
+
+  it('grants a bootstrap user id on its registration, without a lookup, once', async () => {
+    const userId = aUserId();
+    const { repository, give, lookup } = setUp([userId.toUpperCase()]);
+    await give.apply(repository, receipt('e1'), { userId });
+    expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
+    expect(await repository.bootstrapGrants()).toEqual([`user:${userId}`]);
+    expect(lookup.asked).toEqual([]);
+  });
+
+  it('does not grant when the claim was lost to another worker (the record decides)', async () => {
+    const userId = aUserId();
+    const other = aUserId();
+    const { repository, give, bootstrap } = setUp([userId]);
+    expect(await bootstrap.ungranted()).toHaveLength(1); // this worker has not seen the grant
+    await repository.transaction((tx) =>
+      tx.claimBootstrapGrant({ entry: `user:${userId}`, subjectId: other, grantTime: new Date() }),
+    );
+    await give.apply(repository, receipt('e1'), { userId });
+    expect(await rolesOf(repository, userId)).toEqual(['player']);
+  });
+
+  it('gives only the default role to a user whose email is not listed, or who is gone already', async () => {
+    const listed = aUserId();
+    const { repository, give } = setUp(['root@example.com'], { 'ann@example.com': listed });
+    await give.apply(repository, receipt('e1'), { userId: listed });
+    const gone = aUserId();
+    await give.apply(repository, receipt('e2'), { userId: gone });
+    expect(await rolesOf(repository, listed)).toEqual(['player']);
+    expect(await rolesOf(repository, gone)).toEqual(['player']);
+    expect(await repository.bootstrapGrants()).toEqual([]);
+  });
+
+  it('lets a failed lookup surface with nothing written, so the event is retried', async () => {
+    const { repository, give, lookup } = setUp(['root@example.com']);
+    lookup.failure = new Error('user-service unavailable');
+    const userId = aUserId();
+    await expect(give.apply(repository, receipt('e1'), { userId })).rejects.toThrow(/unavailable/);
+    expect(await repository.assignmentsOf(userId)).toEqual([]);
+    lookup.failure = undefined;
+    expect(await give.apply(repository, receipt('e1'), { userId })).toHaveLength(1);
   });
 
   it('refuses a user id that is not one', async () => {
     const { repository, give } = setUp();
-    await expect(
-      give.apply(repository, receipt('e1'), { userId: 'nope', email: 'a@b.c' }),
-    ).rejects.toMatchObject({
+    await expect(give.apply(repository, receipt('e1'), { userId: 'nope' })).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
     });
   });

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { isUserSubject } from '../domain/index.js';
+import type { AuthzRepository } from './ports.js';
+
+/** user-service, asked as this service: events carry no emails, so the bootstrap grant asks. */
+export interface UserLookup {
+  /** The id of the user with this exact (normalized) email; undefined if none. */
+  findUserIdByEmail(email: string): Promise<string | undefined>;
+  /** The user's normalized email; undefined when there is no such user (any more). */
+  emailOf(userId: string): Promise<string | undefined>;
+}
+
+/** One `authz.bootstrap_admins` entry, with the key its grant is recorded under. */
+export type BootstrapEntry = { key: string } & (
+  { kind: 'user'; userId: string } | { kind: 'email'; email: string }
+);
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/** User ids as themselves; emails hashed, so the grant record holds no address. */
+export function bootstrapEntries(list: readonly string[]): BootstrapEntry[] {
+  const entries = new Map<string, BootstrapEntry>();
+  for (const raw of list) {
+    const value = normalizeEmail(raw);
+    const entry: BootstrapEntry = isUserSubject(value)
+      ? { kind: 'user', userId: value, key: `user:${value}` }
+      : {
+          kind: 'email',
+          email: value,
+          key: `email-sha256:${createHash('sha256').update(value).digest('hex')}`,
+        };
+    entries.set(entry.key, entry);
+  }
+  return [...entries.values()];
+}
+
+/**
+ * Which not-yet-granted bootstrap entry a user matches. A grant is recorded once and never
+ * undone, so the granted keys are remembered here: once every entry is granted, a registration
+ * costs no lookup at all, and without entries it never did.
+ */
+export class BootstrapAdmins {
+  private granted: Set<string> | undefined;
+
+  constructor(
+    readonly entries: readonly BootstrapEntry[],
+    private readonly repository: Pick<AuthzRepository, 'bootstrapGrants'>,
+    private readonly users: UserLookup,
+  ) {}
+
+  /** The key of the ungranted entry naming this user (by id, else by email), if any. */
+  async entryFor(userId: string): Promise<string | undefined> {
+    if (this.entries.length === 0) return undefined;
+    const open = await this.ungranted();
+    const byId = open.find((entry) => entry.kind === 'user' && entry.userId === userId);
+    if (byId) return byId.key;
+    const byEmail = open.filter((entry) => entry.kind === 'email');
+    if (byEmail.length === 0) return undefined;
+    const email = await this.users.emailOf(userId);
+    if (email === undefined) return undefined;
+    const normalized = normalizeEmail(email);
+    return byEmail.find((entry) => entry.kind === 'email' && entry.email === normalized)?.key;
+  }
+
+  /** The entries not granted yet, as far as this process knows (the claim decides for sure). */
+  async ungranted(): Promise<BootstrapEntry[]> {
+    if (this.entries.length === 0) return [];
+    this.granted ??= new Set(await this.repository.bootstrapGrants());
+    const granted = this.granted;
+    return this.entries.filter((entry) => !granted.has(entry.key));
+  }
+
+  /** After a claim, won or lost: the entry is granted from now on. */
+  markGranted(key: string): void {
+    this.granted?.add(key);
+  }
+}
