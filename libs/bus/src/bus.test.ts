@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@warden/errors';
 import { Bus } from './bus.js';
-import type { CallContext } from './context.js';
+import type { CallContext, PermissionChecker } from './context.js';
 import { Idempotency } from './idempotency.js';
 import { MemoryIdempotencyStore } from './memory-idempotency-store.js';
 import { TablePermissionChecker } from './testing-checkers.js';
@@ -56,6 +56,33 @@ describe('Bus authorization', () => {
     expect(error.kind).toBe('PERMISSION_DENIED');
     expect(error.metadata.permission).toBe('user.read');
     expect(useCase.calls).toBe(0);
+  });
+
+  it("refuses another owner's resource and a missing one alike, keeping authz's reason for the log", async () => {
+    // Like authz-service: the reason says whether the resource named an owner.
+    const authorizer: PermissionChecker = {
+      check: async (_subject, _permission, resource) => ({
+        allowed: false,
+        reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
+      }),
+    };
+    const bus = new Bus({ authorizer });
+    const resource = (input: { ownerId?: string }) => ({
+      type: 'session',
+      id: 's9',
+      ...(input.ownerId ? { ownerId: input.ownerId } : {}),
+    });
+    const getSession: UseCase<{ ownerId?: string }, string> = {
+      name: 'GetSession',
+      access: { kind: 'permission', permission: 'session.read', resource },
+      execute: async () => 'never',
+    };
+    const theirs = await rejection(bus.run(getSession, { ownerId: OTHER }, aContext()));
+    const missing = await rejection(bus.run(getSession, {}, aContext()));
+    const visible = (e: AppError) => [e.kind, e.reason, e.message, e.metadata, e.violations];
+    expect(visible(theirs)).toEqual(visible(missing));
+    expect(theirs.message).toBe('missing permission session.read');
+    expect([theirs.cause, missing.cause]).toEqual(['owned by someone else', 'names no owner']);
   });
 
   it('asks for a user token when a bare service lacks the permission', async () => {

@@ -1,4 +1,4 @@
-import { permissionDenied, unauthenticated } from '@warden/errors';
+import { AppError, permissionDenied, unauthenticated } from '@warden/errors';
 import { subjectOf, type CallContext, type PermissionChecker } from './context.js';
 import type { Idempotency } from './idempotency.js';
 import type { UseCase } from './use-case.js';
@@ -70,12 +70,13 @@ export class Bus {
             `${useCase.name} needs a user session (authorization: Bearer <token>)`,
           );
         }
-        throw permissionDenied(
-          `missing permission ${access.permission}: ${decision.reason}`,
+        // AIP-211: permission is decided before existence and the refusal names only the
+        // permission, so another user's resource and a missing one read alike; why goes to the log.
+        throw new AppError(
           'PERMISSION_DENIED',
-          {
-            permission: access.permission,
-          },
+          'PERMISSION_DENIED',
+          `missing permission ${access.permission}`,
+          { metadata: { permission: access.permission }, cause: decision.reason },
         );
       }
     }

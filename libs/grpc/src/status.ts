@@ -33,6 +33,9 @@ export const isClientKind = (kind: ErrorKind): boolean =>
 /** AppError -> status with google.rpc.Status (ErrorInfo, BadRequest) in grpc-status-details-bin. */
 export function toStatus(error: AppError): Partial<StatusObject> {
   const code = CODES[error.kind];
+  // An INTERNAL error's message and metadata describe our fault for the log; the caller gets its reason.
+  const message = error.kind === 'INTERNAL' ? INTERNAL_MESSAGE : error.message;
+  const metadata = error.kind === 'INTERNAL' ? {} : error.metadata;
   const details = [
     {
       typeUrl: ERROR_INFO_TYPE,
@@ -40,7 +43,7 @@ export function toStatus(error: AppError): Partial<StatusObject> {
         rpcDetails.ErrorInfo.encode({
           reason: error.reason,
           domain: ERROR_DOMAIN,
-          metadata: error.metadata,
+          metadata,
         }).finish(),
       ),
     },
@@ -68,31 +71,60 @@ export function toStatus(error: AppError): Partial<StatusObject> {
       value: Buffer.from(rpcDetails.RetryInfo.encode({ retryDelay: { seconds, nanos } }).finish()),
     });
   }
-  const metadata = new Metadata();
-  metadata.set(
+  const trailers = new Metadata();
+  trailers.set(
     DETAILS_KEY,
     Buffer.from(
-      rpcStatus.Status.encode(
-        rpcStatus.Status.fromPartial({ code, message: error.message, details }),
-      ).finish(),
+      rpcStatus.Status.encode(rpcStatus.Status.fromPartial({ code, message, details })).finish(),
     ),
   );
-  return { code, details: error.message, metadata };
+  return { code, details: message, metadata: trailers };
+}
+
+const INTERNAL_MESSAGE = 'internal error';
+
+/** An error's cause chain as one line for the log (`a <- b <- c`), or undefined when it has none. */
+export function describeCause(cause: unknown): string | undefined {
+  const parts: string[] = [];
+  for (let next = cause; next !== undefined && next !== null && parts.length < 5;) {
+    if (next instanceof Error) {
+      parts.push(next.message);
+      next = next.cause;
+    } else {
+      parts.push(String(next));
+      break;
+    }
+  }
+  return parts.length > 0 ? parts.join(' <- ') : undefined;
 }
 
 /** What a caller sees for anything that is not an AppError: no stack, no SQL. */
 export const internalStatus = (): Partial<StatusObject> =>
-  toStatus(new AppError('INTERNAL', 'INTERNAL', 'internal error'));
+  toStatus(new AppError('INTERNAL', 'INTERNAL', INTERNAL_MESSAGE));
 
-/** Client side: a gRPC error back into an AppError with its reason and field violations. */
-export function fromServiceError(error: ServiceError | Error): AppError {
+/** What a caller may read of a failure we did not produce ourselves: no address, errno or peer text. */
+const GENERIC_MESSAGES: Partial<Record<ErrorKind, string>> = {
+  UNAVAILABLE: 'unavailable',
+  DEADLINE_EXCEEDED: 'did not answer in time',
+  ABORTED: 'call cancelled',
+};
+
+/**
+ * Client side: a gRPC error back into an AppError with its reason and field violations. Only a
+ * warden server's status (its ErrorInfo in our domain) keeps its message; a transport failure or a
+ * foreign peer gets a generic one naming `dependency`, and the original stays as `cause` for logs.
+ */
+export function fromServiceError(error: ServiceError | Error, dependency = 'dependency'): AppError {
   const serviceError = error as ServiceError;
   if (typeof serviceError.code !== 'number')
-    return new AppError('UNAVAILABLE', 'UNAVAILABLE', error.message, { cause: error });
+    return new AppError('UNAVAILABLE', 'UNAVAILABLE', `${dependency} unavailable`, {
+      cause: error,
+    });
   const kind =
     KINDS.get(serviceError.code) ??
     (serviceError.code === status.CANCELLED ? 'ABORTED' : 'INTERNAL');
   let reason: string = kind;
+  let fromWarden = false;
   let metadata: Record<string, string> = {};
   const violations: Array<{ field: string; description: string }> = [];
   let retryAfterMs: number | undefined;
@@ -104,6 +136,7 @@ export function fromServiceError(error: ServiceError | Error): AppError {
           const info = rpcDetails.ErrorInfo.decode(any.value);
           reason = info.reason;
           metadata = info.metadata;
+          fromWarden = info.domain === ERROR_DOMAIN;
         } else if (any.typeUrl === RETRY_INFO_TYPE) {
           const delay = rpcDetails.RetryInfo.decode(any.value).retryDelay;
           if (delay) retryAfterMs = delay.seconds * 1000 + Math.round(delay.nanos / 1_000_000);
@@ -117,7 +150,11 @@ export function fromServiceError(error: ServiceError | Error): AppError {
       // Details are advisory: a peer that sends garbage still yields its code.
     }
   }
-  return new AppError(kind, reason, serviceError.details || serviceError.message, {
+  if (!fromWarden)
+    return new AppError(kind, kind, `${dependency} ${GENERIC_MESSAGES[kind] ?? 'failed'}`, {
+      cause: error,
+    });
+  return new AppError(kind, reason, serviceError.details || kind, {
     violations,
     metadata,
     retryAfterMs,
