@@ -17,6 +17,7 @@ class FakeSessionService {
   readonly sessions = new Map<string, sessionv1.Session>();
   readonly ended = new Set<string>();
   calls = 0;
+  failWith: AppError | undefined;
 
   add(
     token: string,
@@ -41,6 +42,7 @@ class FakeSessionService {
     return {
       validateSession: async (request: sessionv1.ValidateSessionRequest) => {
         this.calls++;
+        if (this.failWith) throw this.failWith;
         const session = this.sessions.get(request.token);
         if (!session)
           throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'session not found');
@@ -259,9 +261,33 @@ describe('createSessionResolver', () => {
       logger,
       deadlineMs: 500,
     });
-    await expect(lost.resolve('wst_alice', ctx)).rejects.toMatchObject({
-      kind: expect.stringMatching(/UNAVAILABLE|DEADLINE_EXCEEDED/),
-    });
+    const error = (await lost.resolve('wst_alice', ctx).catch((e) => e)) as AppError;
     await lost.close();
+    // Generic for the caller, whatever grpc-js said; the address stays in the cause, for the log.
+    expect([error.kind, error.reason, error.message]).toEqual([
+      'UNAVAILABLE',
+      'SESSION_SERVICE_UNAVAILABLE',
+      'session service unavailable',
+    ]);
+    expect(error.metadata).toEqual({});
+    expect(String((error.cause as Error).cause)).toMatch(/127\.0\.0\.1:1/);
+  });
+
+  it('reports a session-service failure as UNAVAILABLE, not as its message', async () => {
+    fake.failWith = new AppError('INTERNAL', 'DB_DOWN', 'pg at 10.0.0.5:5432 refused');
+    const error = (await resolver.resolve('wst_alice', ctx).catch((e) => e)) as AppError;
+    fake.failWith = undefined;
+    expect([error.kind, error.reason, error.message]).toEqual([
+      'UNAVAILABLE',
+      'SESSION_SERVICE_UNAVAILABLE',
+      'session service unavailable',
+    ]);
+  });
+
+  it("reports a refused service key as our own misconfiguration (INTERNAL), not the user's token", async () => {
+    const misconfigured = createSessionResolver({ address, serviceKey: 'wrong-key', logger });
+    const error = (await misconfigured.resolve('wst_alice', ctx).catch((e) => e)) as AppError;
+    await misconfigured.close();
+    expect([error.kind, error.reason]).toEqual(['INTERNAL', 'SESSION_CHECK_REJECTED']);
   });
 });
