@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForServing } from '@warden/grpc';
-import { freePort, TEST_DATABASE_URL, TEST_NATS_URL, uniqueName } from '@warden/testing';
+import { freePort, natsEnv, TEST_DATABASE_URL, uniqueName } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -38,7 +38,7 @@ describe('production package of authz-service', () => {
       ...process.env,
       NODE_ENV: 'production',
       DATABASE_URL: TEST_DATABASE_URL,
-      NATS_URL: TEST_NATS_URL,
+      ...natsEnv('authz-service'),
       WARDEN_DATABASE_SCHEMA: schema,
       WARDEN_GRPC_HOST: '127.0.0.1',
       WARDEN_GRPC_PORT: String(port),

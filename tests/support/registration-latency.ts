@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { authzEventsV1, userEventsV1, type authzv1, type userv1 } from '@warden/proto';
-import { TEST_NATS_URL } from '@warden/testing';
+import { natsConnectOptions } from '@warden/testing';
 import { call, type Stack } from './stack.js';
 
 export interface Percentiles {
@@ -32,7 +32,7 @@ export async function measureRegistrationToRole(
   count: number,
   perSecond: number,
 ): Promise<LatencyReport> {
-  const nc = await connect({ servers: TEST_NATS_URL });
+  const nc = await connect(natsConnectOptions('ops'));
   const announced = new Map<string, number>();
   const userEvents = new Map<string, number>();
   const waiting = new Map<string, () => void>();

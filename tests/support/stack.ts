@@ -4,10 +4,12 @@ import { callUnary, createClient } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import {
   ensureTestDatabase,
+  ensureTestNats,
   freePort,
+  natsConnectOptions,
+  natsEnv,
   startServiceProcess,
   TEST_DATABASE_URL,
-  TEST_NATS_URL,
   uniqueName,
   waitFor,
   waitServing,
@@ -53,6 +55,8 @@ export interface StackOptions {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await ensureTestDatabase();
+  // Under vitest the run's nats-server; a benchmark gets one of its own.
+  await ensureTestNats();
   const prefix = uniqueName('e2e');
   const adminEmail = `admin-${prefix}@example.com`;
   const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
@@ -74,7 +78,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const allDurables = [durables.authz, ...userEventDurables(durables.session)];
   const common = {
     DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
     WARDEN_GRPC_HOST: '127.0.0.1',
     WARDEN_METRICS_HOST: '127.0.0.1',
     WARDEN_METRICS_PORT: '0',
@@ -86,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = {
     user: {
       ...common,
+      ...natsEnv('user-service'),
       WARDEN_GRPC_PORT: String(userPort),
       WARDEN_DATABASE_SCHEMA: schemas.user,
       WARDEN_PASSWORD_HASHING_PROFILE: 'test',
@@ -96,6 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     session: {
       ...common,
+      ...natsEnv('session-service'),
       WARDEN_GRPC_PORT: String(sessionPort),
       WARDEN_DATABASE_SCHEMA: schemas.session,
       WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
@@ -106,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     authz: {
       ...common,
+      ...natsEnv('authz-service'),
       WARDEN_GRPC_PORT: String(authzPort),
       WARDEN_DATABASE_SCHEMA: schemas.authz,
       WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
@@ -189,7 +195,7 @@ async function dropSchemas(schemas: string[]): Promise<void> {
 async function withJsm<T>(
   fn: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>,
 ): Promise<T> {
-  const nc = await connect({ servers: TEST_NATS_URL });
+  const nc = await connect(natsConnectOptions('ops'));
   try {
     return await fn(await jetstreamManager(nc));
   } finally {

@@ -2,7 +2,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
-import { TEST_NATS_URL, uniqueName, waitFor } from '@warden/testing';
+import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthzChecker, type AuthzChecker } from '../src/index.js';
 
@@ -73,7 +73,8 @@ beforeAll(async () => {
     listRoles: unimplemented,
   });
   address = `127.0.0.1:${await server.listen()}`;
-  nc = await connect({ servers: TEST_NATS_URL });
+  // authz-service's own credentials: only it may publish the authz events the checker hears.
+  nc = await connect(natsConnectOptions('authz-service'));
 });
 
 afterEach(async () => {

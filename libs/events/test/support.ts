@@ -1,17 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { newEvent, type EventEnvelope } from '../src/envelope.js';
 import type { Logger } from '../src/logger.js';
 import { OUTBOX_DDL } from '../src/outbox-schema.js';
-import { ensureStream } from '../src/streams.js';
+import { ensureStream, inboxPrefixOf } from '../src/streams.js';
 
 // The same variables and defaults as @warden/testing (its global setup creates the database).
 export const DATABASE_URL =
   process.env.WARDEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/warden_test';
 export const NATS_URL = process.env.WARDEN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+/** The harness's `ops` user (test streams are ops's to create); none on an open nats-server. */
+export const NATS_USER = process.env.WARDEN_TEST_NATS_PASSWORDS ? 'ops' : '';
+export const NATS_PASSWORD = process.env.WARDEN_TEST_NATS_PASSWORDS
+  ? (JSON.parse(process.env.WARDEN_TEST_NATS_PASSWORDS) as Record<string, string>).ops!
+  : '';
+
+/** Options for `connect()` as the harness's ops user. */
+export function natsOptions(): NodeConnectionOptions {
+  if (!NATS_USER) return { servers: NATS_URL };
+  return {
+    servers: NATS_URL,
+    user: NATS_USER,
+    pass: NATS_PASSWORD,
+    inboxPrefix: inboxPrefixOf(NATS_USER),
+  };
+}
 
 export function randomSuffix(): string {
   return randomBytes(4).toString('hex');
@@ -54,7 +70,7 @@ export function poolFor(schema: string): pg.Pool {
 export type TestNats = { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager };
 
 export async function connectTestNats(): Promise<TestNats> {
-  const nc = await connect({ servers: NATS_URL });
+  const nc = await connect(natsOptions());
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
 

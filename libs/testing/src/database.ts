@@ -4,7 +4,6 @@ import { uniqueName } from './names.js';
 
 export const TEST_DATABASE_URL =
   process.env.WARDEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/warden_test';
-export const TEST_NATS_URL = process.env.WARDEN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 let ensured: Promise<void> | undefined;
 

@@ -1,17 +1,20 @@
-import { connect } from 'node:net';
-import { ensureTestDatabase, TEST_NATS_URL } from './database.js';
+import { ensureTestDatabase } from './database.js';
+import {
+  exportNatsEnv,
+  NATS_PASSWORDS_VARIABLE,
+  NATS_URL_VARIABLE,
+  startWardenNats,
+} from './nats.js';
 
-/** Runs once per test run: the real Postgres and nats-server must answer; the test database exists. */
-export default async function globalSetup(): Promise<void> {
+/**
+ * Runs once per test run: the real Postgres must answer and the test database exist; a nats-server
+ * with warden's users and permissions is started for the run (or, when WARDEN_TEST_NATS_URL and
+ * WARDEN_TEST_NATS_PASSWORDS are given, that one is used) and stopped at the end.
+ */
+export default async function globalSetup(): Promise<(() => Promise<void>) | void> {
   await ensureTestDatabase();
-  const nats = new URL(TEST_NATS_URL.replace(/^nats:/, 'http:'));
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect(Number(nats.port || 4222), nats.hostname, () => {
-      socket.end();
-      resolve();
-    });
-    socket.on('error', (error) =>
-      reject(new Error(`nats-server is not reachable at ${nats.host}: ${error.message}`)),
-    );
-  });
+  if (process.env[NATS_URL_VARIABLE] && process.env[NATS_PASSWORDS_VARIABLE]) return;
+  const nats = await startWardenNats();
+  exportNatsEnv(nats);
+  return () => nats.stop();
 }

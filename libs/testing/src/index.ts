@@ -1,11 +1,17 @@
-export {
-  ensureTestDatabase,
-  TEST_DATABASE_URL,
-  TEST_NATS_URL,
-  testSchema,
-  type TestSchema,
-} from './database.js';
+export { ensureTestDatabase, TEST_DATABASE_URL, testSchema, type TestSchema } from './database.js';
 export { uniqueName } from './names.js';
 export { waitFor } from './wait-for.js';
 export { assertNoSchemaDrift, findSchemaDrift, type SchemaDriftOptions } from './schema-drift.js';
 export { freePort, startServiceProcess, waitServing, type ServiceProcess } from './processes.js';
+export {
+  ensureTestNats,
+  natsConnectOptions,
+  natsEnv,
+  NATS_USERS,
+  passwordVariableOf,
+  startWardenNats,
+  testNatsUrl,
+  type NatsService,
+  type NatsUser,
+  type WardenNats,
+} from './nats.js';

@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createSessionResolver } from '@warden/session-client';
 import { callUnary, createClient } from '@warden/grpc';
 import { sessionv1, userv1 } from '@warden/proto';
-import { TEST_NATS_URL, waitFor } from '@warden/testing';
+import { natsConnectOptions, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, KEYS, sessionClient, watch, type SessionClient } from './support/grpc.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -74,7 +74,8 @@ beforeAll(async () => {
     sessionClient(stack.sessionB),
     sessionClient(stack.sessionShort),
   ];
-  nc = await connect({ servers: TEST_NATS_URL });
+  // The session resolver below stands in for user-service, so it hears events as that user.
+  nc = await connect(natsConnectOptions('user-service'));
 }, 90_000);
 
 afterAll(async () => {

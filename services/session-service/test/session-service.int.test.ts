@@ -9,9 +9,9 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import { createLogger } from '@warden/logger';
-import { ensureStream, newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
+import { newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
 import { sessionv1, userEventsV1 } from '@warden/proto';
-import { TEST_NATS_URL, uniqueName, waitFor } from '@warden/testing';
+import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeCredentialsVerifier } from '../src/adapters/memory/fake-credentials-verifier.js';
 import {
@@ -30,9 +30,14 @@ const PASSWORD = 'correct horse battery staple';
 const ctx = aServiceContext('gateway');
 
 let db: MigratedSchema;
+// The replicas connect as session-service; user events come from user-service's NATS user, and
+// ops removes the test's durables (no service may delete one).
 let nc: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
+let userNc: NatsConnection;
+let opsNc: NatsConnection;
+let opsJsm: JetStreamManager;
 let relay: OutboxRelay;
 let a: Replica;
 let b: Replica;
@@ -41,11 +46,12 @@ const permissions = new TablePermissionChecker();
 
 beforeAll(async () => {
   db = await migratedSchema('session_int');
-  nc = await connect({ servers: TEST_NATS_URL });
+  nc = await connect(natsConnectOptions('session-service'));
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, STREAMS.session);
-  await ensureStream(jsm, STREAMS.user);
+  userNc = await connect(natsConnectOptions('user-service'));
+  opsNc = await connect(natsConnectOptions('ops'));
+  opsJsm = await jetstreamManager(opsNc);
   relay = new OutboxRelay({ pool: db.pool, js, logger: silentLogger, idlePollMs: 100 });
   relay.start();
   [a, b] = await Promise.all([
@@ -58,6 +64,8 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await relay?.stop();
   await nc?.drain();
+  await userNc?.drain();
+  await opsNc?.drain();
   await db?.drop();
 });
 
@@ -202,7 +210,7 @@ describe('session-service on Postgres and NATS', () => {
     afterAll(async () => {
       await consumer.stop();
       for (const name of userEventDurables(durable))
-        await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
+        await opsJsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
     });
 
     const publish = async (
@@ -210,7 +218,10 @@ describe('session-service on Postgres and NATS', () => {
       payload: Uint8Array,
       event = newEvent({ type, source: 'user-service', payload }),
     ) => {
-      await js.publish(type, payload, { msgID: randomUUID(), headers: toNatsHeaders(event) });
+      await jetstream(userNc).publish(type, payload, {
+        msgID: randomUUID(),
+        headers: toNatsHeaders(event),
+      });
       return event;
     };
 
@@ -301,7 +312,7 @@ describe('session-service on Postgres and NATS', () => {
       } finally {
         await legacy.stop();
         for (const name of [base, ...userEventDurables(base)])
-          await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
+          await opsJsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
       }
     });
 

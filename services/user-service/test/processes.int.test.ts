@@ -6,8 +6,9 @@ import { userv1 } from '@warden/proto';
 import {
   freePort,
   startServiceProcess,
+  natsConnectOptions,
+  natsEnv,
   TEST_DATABASE_URL,
-  TEST_NATS_URL,
   testSchema,
   waitFor,
   waitServing,
@@ -26,11 +27,11 @@ let metricsPort: number;
 
 beforeAll(async () => {
   db = await testSchema('user_proc');
-  nc = await connect({ servers: TEST_NATS_URL });
+  nc = await connect(natsConnectOptions('ops'));
   [grpcPort, metricsPort] = [await freePort(), await freePort()];
   const env = {
     DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
+    ...natsEnv('user-service'),
     WARDEN_DATABASE_SCHEMA: db.schema,
     WARDEN_GRPC_HOST: '127.0.0.1',
     WARDEN_GRPC_PORT: String(grpcPort),

@@ -6,10 +6,10 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AllowAllChecker } from '@warden/bus';
-import { ensureStream, fromNatsMessage, MSG_ID_HEADER, OutboxRelay, STREAMS } from '@warden/events';
+import { fromNatsMessage, MSG_ID_HEADER, OutboxRelay, STREAMS } from '@warden/events';
 import { createLogger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
-import { TEST_NATS_URL, testSchema, type TestSchema } from '@warden/testing';
+import { natsConnectOptions, testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type UserApp } from '../src/app.js';
 import {
@@ -32,7 +32,9 @@ const PASSWORD = 'integration password 1';
 let db: TestSchema;
 let prisma: PrismaClient;
 let app: UserApp;
+// The relay publishes as user-service; the test reads the stream back as ops.
 let nc: NatsConnection;
+let userNc: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 
@@ -50,14 +52,15 @@ beforeAll(async () => {
     breaches: NO_BREACH_CHECK,
     authorizer: new AllowAllChecker(),
   });
-  nc = await connect({ servers: TEST_NATS_URL });
+  nc = await connect(natsConnectOptions('ops'));
+  userNc = await connect(natsConnectOptions('user-service'));
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, STREAMS.user);
 });
 
 afterAll(async () => {
   await nc?.drain();
+  await userNc?.drain();
   await prisma?.$disconnect();
   await db?.drop();
 });
@@ -124,7 +127,7 @@ describe('registration against Postgres and NATS', () => {
     expect(rows).toHaveLength(1);
     const eventId = rows[0]!.id;
 
-    const relay = new OutboxRelay({ pool: db.pool, js, logger, listen: false });
+    const relay = new OutboxRelay({ pool: db.pool, js: jetstream(userNc), logger, listen: false });
     while ((await relay.relayOnce()) > 0);
     // A relay that crashed after publishing, before marking, publishes again: JetStream drops the copy.
     await db.pool.query('UPDATE outbox SET published_time = NULL WHERE id = $1', [eventId]);

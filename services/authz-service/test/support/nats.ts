@@ -8,7 +8,7 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStream, newEvent, toNatsHeaders, type EventEnvelope } from '@warden/events';
 import { userEventsV1 } from '@warden/proto';
-import { TEST_NATS_URL } from '@warden/testing';
+import { natsConnectOptions, type NatsUser } from '@warden/testing';
 
 export interface TestNats {
   nc: NatsConnection;
@@ -16,8 +16,9 @@ export interface TestNats {
   jsm: JetStreamManager;
 }
 
-export async function connectTestNats(): Promise<TestNats> {
-  const nc = await connect({ servers: TEST_NATS_URL });
+/** `ops` makes and drops test streams; a service's user publishes and consumes as that service. */
+export async function connectTestNats(user: NatsUser = 'ops'): Promise<TestNats> {
+  const nc = await connect(natsConnectOptions(user));
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
 

@@ -4,8 +4,9 @@ import { STREAMS } from '@warden/events';
 import {
   freePort,
   startServiceProcess,
+  natsConnectOptions,
+  natsEnv,
   TEST_DATABASE_URL,
-  TEST_NATS_URL,
   testSchema,
   uniqueName,
   waitServing,
@@ -53,7 +54,6 @@ export async function startStack(options: {
   };
   const common = {
     DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
     WARDEN_GRPC_HOST: '127.0.0.1',
     WARDEN_METRICS_HOST: '127.0.0.1',
   };
@@ -63,6 +63,7 @@ export async function startStack(options: {
   };
   const user = {
     ...common,
+    ...natsEnv('user-service'),
     ...addresses,
     WARDEN_DATABASE_SCHEMA: schemas.user.schema,
     WARDEN_PASSWORD_HASHING_PROFILE: 'test',
@@ -72,6 +73,7 @@ export async function startStack(options: {
   };
   const authz = {
     ...common,
+    ...natsEnv('authz-service'),
     ...addresses,
     WARDEN_DATABASE_SCHEMA: schemas.authz.schema,
     WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail,
@@ -81,6 +83,7 @@ export async function startStack(options: {
   };
   const session = {
     ...common,
+    ...natsEnv('session-service'),
     WARDEN_AUTHZ_ADDRESS: host(ports.authz),
     WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
     WARDEN_DATABASE_SCHEMA: schemas.session.schema,
@@ -159,7 +162,7 @@ export async function startStack(options: {
 
 /** The test's durable consumers on WARDEN_USER, so they do not pile up on the shared server. */
 async function deleteDurables(names: string[]): Promise<void> {
-  const nc = await connect({ servers: TEST_NATS_URL });
+  const nc = await connect(natsConnectOptions('ops'));
   const jsm = await jetstreamManager(nc);
   for (const name of names)
     await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);

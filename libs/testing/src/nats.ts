@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { inboxPrefixOf, provisionStreams } from '@warden/events';
+import { freePort } from './processes.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The nats-server config every warden deployment uses (it includes warden-auth.conf). */
+export const NATS_SERVER_CONFIG = join(ROOT, 'deploy', 'nats', 'nats-server.conf');
+
+export const NATS_USERS = ['user-service', 'session-service', 'authz-service', 'ops'] as const;
+export type NatsUser = (typeof NATS_USERS)[number];
+export type NatsService = Exclude<NatsUser, 'ops'>;
+
+/** Where forked test workers find the harness's nats-server and its users' passwords. */
+export const NATS_URL_VARIABLE = 'WARDEN_TEST_NATS_URL';
+export const NATS_PASSWORDS_VARIABLE = 'WARDEN_TEST_NATS_PASSWORDS';
+
+/** The variable nats-server reads a user's password from (`$NATS_PASSWORD_USER_SERVICE`, ...). */
+export const passwordVariableOf = (user: NatsUser): string =>
+  `NATS_PASSWORD_${user.replace(/-/g, '_').toUpperCase()}`;
+
+export interface WardenNats {
+  url: string;
+  passwords: Record<NatsUser, string>;
+  /** Everything the server logged, for assertions on permission violations. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function natsServerBinary(): string {
+  for (const candidate of [process.env.WARDEN_TEST_NATS_SERVER, '/usr/sbin/nats-server'])
+    if (candidate && existsSync(candidate)) return candidate;
+  return 'nats-server';
+}
+
+/**
+ * Starts nats-server with JetStream (a temporary store), warden's users and permissions and fresh
+ * random passwords, on a free loopback port; the three streams are provisioned as `ops`.
+ */
+export async function startWardenNats(): Promise<WardenNats> {
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'warden-nats-'));
+  const passwords = Object.fromEntries(
+    NATS_USERS.map((user) => [user, randomBytes(18).toString('base64url')]),
+  ) as Record<NatsUser, string>;
+  const env = Object.fromEntries(NATS_USERS.map((u) => [passwordVariableOf(u), passwords[u]]));
+  const child: ChildProcess = spawn(
+    natsServerBinary(),
+    ['-c', NATS_SERVER_CONFIG, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-500_000);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (error) =>
+      reject(new Error(`cannot start nats-server (scripts/ensure-infra.sh installs it): ${error}`)),
+    ),
+  );
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(storeDir, { recursive: true, force: true });
+  };
+  const url = `nats://127.0.0.1:${port}`;
+  try {
+    await Promise.race([waitForPort(port, () => child.exitCode !== null), spawnFailed]);
+    const nc = await connect({ ...connectOptionsFor(url, 'ops', passwords.ops), name: 'harness' });
+    try {
+      await provisionStreams(await jetstreamManager(nc));
+    } finally {
+      await nc.close();
+    }
+  } catch (error) {
+    await stop();
+    throw new Error(`warden nats-server did not start: ${(error as Error).message}\n${output}`);
+  }
+  return { url, passwords, output: () => output, stop };
+}
+
+async function waitForPort(port: number, dead: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (dead()) throw new Error('nats-server exited');
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connectTcp(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing answers on 127.0.0.1:${port} after 10 s`);
+}
+
+function connectOptionsFor(url: string, user: NatsUser, password: string): NodeConnectionOptions {
+  return { servers: url, user, pass: password, inboxPrefix: inboxPrefixOf(user) };
+}
+
+/** Makes this process's harness variables point at `nats` (forked test workers inherit them). */
+export function exportNatsEnv(nats: Pick<WardenNats, 'url' | 'passwords'>): void {
+  process.env[NATS_URL_VARIABLE] = nats.url;
+  process.env[NATS_PASSWORDS_VARIABLE] = JSON.stringify(nats.passwords);
+}
+
+let started: Promise<void> | undefined;
+
+/**
+ * The harness's nats-server: the one the test run's global setup started, or, in a process run
+ * outside it (a benchmark, a script), one started now for this process and stopped at its exit.
+ */
+export function ensureTestNats(): Promise<void> {
+  if (process.env[NATS_URL_VARIABLE] && process.env[NATS_PASSWORDS_VARIABLE])
+    return Promise.resolve();
+  started ??= startWardenNats().then((nats) => {
+    exportNatsEnv(nats);
+    process.once('exit', () => void nats.stop());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => void nats.stop().then(() => process.exit(130)));
+  });
+  started.catch(() => (started = undefined));
+  return started;
+}
+
+function harness(): { url: string; passwords: Record<NatsUser, string> } {
+  const url = process.env[NATS_URL_VARIABLE];
+  const passwords = process.env[NATS_PASSWORDS_VARIABLE];
+  if (!url || !passwords)
+    throw new Error(
+      `${NATS_URL_VARIABLE}/${NATS_PASSWORDS_VARIABLE} are not set: run under vitest (its global setup starts nats-server) or await ensureTestNats() first`,
+    );
+  return { url, passwords: JSON.parse(passwords) as Record<NatsUser, string> };
+}
+
+/** The harness nats-server's URL. */
+export function testNatsUrl(): string {
+  return harness().url;
+}
+
+/** Options for `connect()` as one of warden's NATS users (`ops` for harness chores). */
+export function natsConnectOptions(user: NatsUser): NodeConnectionOptions {
+  const { url, passwords } = harness();
+  return { ...connectOptionsFor(url, user, passwords[user]), name: `test:${user}` };
+}
+
+/** The environment a spawned service process needs to connect as itself. */
+export function natsEnv(service: NatsService): Record<string, string> {
+  const { url, passwords } = harness();
+  return { NATS_URL: url, WARDEN_NATS_USER: service, WARDEN_NATS_PASSWORD: passwords[service] };
+}
