@@ -14,6 +14,8 @@ import {
   waitFor,
   waitServing,
   type ServiceProcess,
+  type TestCertificate,
+  type TestPki,
 } from '@warden/testing';
 import pg from 'pg';
 import { userEventDurables } from '../../services/session-service/src/adapters/nats/user-events-consumer.js';
@@ -24,6 +26,10 @@ export interface Stack {
   prefix: string;
   adminEmail: string;
   addresses: { user: string; session: string; authz: string };
+  /** Where each server answers grpc.health.v1 in plaintext (with `tls`); else its gRPC address. */
+  healthAddresses: { user: string; session: string; authz: string };
+  /** With `tls`: the certificate (CN=gateway) the stack's clients present. */
+  gatewayCertificate?: TestCertificate;
   users: userv1.UserServiceClient;
   sessions: sessionv1.SessionServiceClient;
   authz: authzv1.AuthzServiceClient;
@@ -47,6 +53,8 @@ export const STANDARD_HASHING_ENV = {
 export interface StackOptions {
   /** Extra environment per service, e.g. short session lifetimes. */
   env?: Partial<Record<'user' | 'session' | 'authz', Record<string, string>>>;
+  /** mTLS between every process: each service gets a certificate (CN = its name) from this CA. */
+  tls?: TestPki;
 }
 
 /**
@@ -70,6 +78,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     session: `${prefix}_session`,
     authz: `${prefix}_authz`,
   };
+  const healthPorts = options.tls
+    ? [await freePort(), await freePort(), await freePort()]
+    : [userPort, sessionPort, authzPort];
+  const healthAddresses = {
+    user: `127.0.0.1:${healthPorts[0]}`,
+    session: `127.0.0.1:${healthPorts[1]}`,
+    authz: `127.0.0.1:${healthPorts[2]}`,
+  };
+  const tlsEnv = (service: string, healthPort: number): Record<string, string> => {
+    if (!options.tls) return {};
+    const certificate = options.tls.issue(`${service}-service`);
+    return {
+      WARDEN_GRPC_TLS_ENABLED: 'true',
+      WARDEN_GRPC_TLS_CERT_FILE: certificate.certFile,
+      WARDEN_GRPC_TLS_KEY_FILE: certificate.keyFile,
+      WARDEN_GRPC_TLS_CA_FILE: certificate.caFile,
+      WARDEN_GRPC_HEALTH_PORT: String(healthPort),
+    };
+  };
+  const gatewayCertificate = options.tls?.issue('gateway');
   const durables = {
     session: `${prefix}_session_user_events`,
     authz: `${prefix}_authz_user_events`,
@@ -96,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024',
       WARDEN_PASSWORD_HASHING_ITERATIONS: '1',
       WARDEN_WORKER_SWEEP_INTERVAL: '1s',
+      ...tlsEnv('user', healthPorts[0]!),
       ...options.env?.user,
     },
     session: {
@@ -107,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The shared test stream holds other runs' events: a fresh stack starts at the present.
       WARDEN_EVENTS_USER_EVENTS_START_FROM: 'new',
       WARDEN_SWEEPER_INTERVAL: '200ms',
+      ...tlsEnv('session', healthPorts[1]!),
       ...options.env?.session,
     },
     authz: {
@@ -119,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_WORKER_METRICS_PORT: '0',
       WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: '200ms',
       WARDEN_AUTHZ_BOOTSTRAP_ADMINS: adminEmail,
+      ...tlsEnv('authz', healthPorts[2]!),
       ...options.env?.authz,
     },
   };
@@ -146,31 +177,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       processes.push(startServiceProcess(`${service}-service`, 'worker.ts', quiet));
     }
     await Promise.all([
-      waitServing(addresses.user, processes[0]),
-      waitServing(addresses.session, processes[2]),
-      waitServing(addresses.authz, processes[4]),
+      waitServing(healthAddresses.user, processes[0]),
+      waitServing(healthAddresses.session, processes[2]),
+      waitServing(healthAddresses.authz, processes[4]),
     ]);
     await waitForDurables(allDurables);
   } catch (error) {
     await stop();
     throw error;
   }
+  // The gateway's side of the same rule: its certificate with TLS, its key without.
+  const gateway = gatewayCertificate
+    ? { tls: { enabled: true, ...gatewayCertificate } }
+    : { serviceKey: GATEWAY_KEY };
   return {
     prefix,
     adminEmail,
     addresses,
-    users: createClient(userv1.UserServiceClient, {
-      address: addresses.user,
-      serviceKey: GATEWAY_KEY,
-    }),
+    healthAddresses,
+    ...(gatewayCertificate ? { gatewayCertificate } : {}),
+    users: createClient(userv1.UserServiceClient, { address: addresses.user, ...gateway }),
     sessions: createClient(sessionv1.SessionServiceClient, {
       address: addresses.session,
-      serviceKey: GATEWAY_KEY,
+      ...gateway,
     }),
-    authz: createClient(authzv1.AuthzServiceClient, {
-      address: addresses.authz,
-      serviceKey: GATEWAY_KEY,
-    }),
+    authz: createClient(authzv1.AuthzServiceClient, { address: addresses.authz, ...gateway }),
     processes,
     async restartWorker(service, extraEnv) {
       const index = processes.findIndex((p) => p.name === `${service}-service/worker.ts`);

@@ -15,3 +15,4 @@ export {
   type NatsUser,
   type WardenNats,
 } from './nats.js';
+export { createTestPki, type TestCertificate, type TestPki } from './pki.js';
