@@ -32,7 +32,8 @@ export interface IdempotencyStore {
     record: { keyHash: string; fingerprint: string; now: Date },
     ttlMs: number,
   ): Promise<ClaimResult>;
-  complete(keyHash: string, response: Uint8Array): Promise<void>;
+  /** `ownerId`: the user the response is about, so erasing the user can delete the record. */
+  complete(keyHash: string, response: Uint8Array, ownerId?: string): Promise<void>;
   release(keyHash: string): Promise<void>;
 }
 
@@ -100,7 +101,11 @@ export class Idempotency {
       await this.store.release(keyHash);
       throw error;
     }
-    await this.store.complete(keyHash, seal(key, keyHash, spec.encode(output)));
+    await this.store.complete(
+      keyHash,
+      seal(key, keyHash, spec.encode(output)),
+      spec.owner?.(input, output),
+    );
     return output;
   }
 }

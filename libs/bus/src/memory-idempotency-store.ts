@@ -2,6 +2,8 @@ import type { ClaimResult, IdempotencyRecord, IdempotencyStore } from './idempot
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly records = new Map<string, IdempotencyRecord>();
+  /** keyHash -> the user a completed record's response is about. */
+  readonly owners = new Map<string, string>();
 
   async claim(
     record: { keyHash: string; fingerprint: string; now: Date },
@@ -11,6 +13,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (existing && record.now.getTime() - existing.createTime.getTime() < ttlMs) {
       return { claimed: false, existing };
     }
+    this.owners.delete(record.keyHash);
     this.records.set(record.keyHash, {
       keyHash: record.keyHash,
       fingerprint: record.fingerprint,
@@ -20,12 +23,22 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return { claimed: true };
   }
 
-  async complete(keyHash: string, response: Uint8Array): Promise<void> {
+  async complete(keyHash: string, response: Uint8Array, ownerId?: string): Promise<void> {
     const existing = this.records.get(keyHash);
-    if (existing) existing.response = response;
+    if (!existing) return;
+    existing.response = response;
+    if (ownerId !== undefined) this.owners.set(keyHash, ownerId);
   }
 
   async release(keyHash: string): Promise<void> {
     this.records.delete(keyHash);
+    this.owners.delete(keyHash);
+  }
+
+  /** Deletes the records whose response is about `ownerId` (erasure); returns how many. */
+  async forgetOwner(ownerId: string): Promise<number> {
+    const mine = [...this.owners].filter(([, owner]) => owner === ownerId);
+    for (const [keyHash] of mine) await this.release(keyHash);
+    return mine.length;
   }
 }

@@ -23,6 +23,8 @@ export interface IdempotencySpec<I, O> {
   fingerprint(input: I): string;
   encode(output: O): Uint8Array;
   decode(bytes: Uint8Array): O;
+  /** The user whose personal data the stored response holds: erasing that user deletes the record. */
+  owner?(input: I, output: O): string | undefined;
 }
 
 /** One command or query: a name, its access rule, optional idempotency, and its handler. */

@@ -79,6 +79,35 @@ describe('PgIdempotencyStore', () => {
     });
   });
 
+  it("records the owner of a response, so erasing that user deletes only that user's records", async () => {
+    const owner = randomUUID();
+    const mine = [randomUUID(), randomUUID()];
+    const other = randomUUID();
+    for (const keyHash of [...mine, other])
+      await store.claim({ keyHash, fingerprint: 'f', now: T0 }, DAY);
+    for (const keyHash of mine) await store.complete(keyHash, new Uint8Array([1]), owner);
+    await store.complete(other, new Uint8Array([2]), randomUUID());
+    expect(await store.forgetOwner(owner)).toBe(2);
+    const { rows } = await db.pool.query(
+      'SELECT key_hash FROM idempotency_keys WHERE key_hash = ANY($1)',
+      [[...mine, other]],
+    );
+    expect(rows).toEqual([{ key_hash: other }]);
+  });
+
+  it('drops the owner when an expired record is taken over', async () => {
+    const keyHash = randomUUID();
+    const owner = randomUUID();
+    await store.claim({ keyHash, fingerprint: 'f', now: T0 }, DAY);
+    await store.complete(keyHash, new Uint8Array([1]), owner);
+    await store.claim({ keyHash, fingerprint: 'g', now: later(DAY) }, DAY);
+    const { rows } = await db.pool.query(
+      'SELECT owner_id FROM idempotency_keys WHERE key_hash = $1',
+      [keyHash],
+    );
+    expect(rows).toEqual([{ owner_id: null }]);
+  });
+
   it('makes a use case with a request_id answer the same twice over Postgres, running once', async () => {
     let runs = 0;
     const create: UseCase<{ requestId: string }, { n: number }> = {

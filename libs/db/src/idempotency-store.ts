@@ -10,10 +10,15 @@ export const IDEMPOTENCY_DDL = `CREATE TABLE "idempotency_keys" (
     "fingerprint" TEXT NOT NULL,
     "response" BYTEA,
     "create_time" TIMESTAMPTZ(3) NOT NULL,
+    "owner_id" TEXT,
 
     CONSTRAINT "idempotency_keys_pkey" PRIMARY KEY ("key_hash")
 );
-CREATE INDEX "idempotency_keys_create_time_idx" ON "idempotency_keys"("create_time");`;
+CREATE INDEX "idempotency_keys_create_time_idx" ON "idempotency_keys"("create_time");
+CREATE INDEX "idempotency_keys_owner_id_idx" ON "idempotency_keys"("owner_id");`;
+
+/** Erasure: the records whose response is about a user, deleted in the transaction erasing them. */
+export const FORGET_IDEMPOTENCY_OWNER_SQL = 'DELETE FROM idempotency_keys WHERE owner_id = $1';
 
 type Row = { key_hash: string; fingerprint: string; response: Buffer | null; create_time: Date };
 
@@ -33,7 +38,8 @@ export class PgIdempotencyStore implements IdempotencyStore {
         text: `INSERT INTO idempotency_keys (key_hash, fingerprint, response, create_time)
          VALUES ($1, $2, NULL, $3)
          ON CONFLICT (key_hash) DO UPDATE
-           SET fingerprint = EXCLUDED.fingerprint, response = NULL, create_time = EXCLUDED.create_time
+           SET fingerprint = EXCLUDED.fingerprint, response = NULL, owner_id = NULL,
+               create_time = EXCLUDED.create_time
            WHERE idempotency_keys.create_time <= $4`,
         values: [record.keyHash, record.fingerprint, record.now, expiredBefore],
       });
@@ -47,12 +53,18 @@ export class PgIdempotencyStore implements IdempotencyStore {
     throw new Error('idempotency key is being claimed and released concurrently');
   }
 
-  async complete(keyHash: string, response: Uint8Array): Promise<void> {
+  async complete(keyHash: string, response: Uint8Array, ownerId?: string): Promise<void> {
     await this.pool.query({
       name: 'warden-idempotency-complete',
-      text: 'UPDATE idempotency_keys SET response = $2 WHERE key_hash = $1',
-      values: [keyHash, Buffer.from(response)],
+      text: 'UPDATE idempotency_keys SET response = $2, owner_id = $3 WHERE key_hash = $1',
+      values: [keyHash, Buffer.from(response), ownerId ?? null],
     });
+  }
+
+  /** Deletes the records whose response is about `ownerId` (erasure); returns how many. */
+  async forgetOwner(ownerId: string): Promise<number> {
+    const { rowCount } = await this.pool.query(FORGET_IDEMPOTENCY_OWNER_SQL, [ownerId]);
+    return rowCount ?? 0;
   }
 
   async release(keyHash: string): Promise<void> {

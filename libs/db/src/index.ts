@@ -1,3 +1,7 @@
 export { createPool, type DatabaseConfig } from './pool.js';
 export { migrate, listMigrations, type MigrateOptions, type Migration } from './migrate.js';
-export { PgIdempotencyStore, IDEMPOTENCY_DDL } from './idempotency-store.js';
+export {
+  PgIdempotencyStore,
+  IDEMPOTENCY_DDL,
+  FORGET_IDEMPOTENCY_OWNER_SQL,
+} from './idempotency-store.js';
