@@ -1,4 +1,5 @@
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import type { AppError } from '@warden/errors';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
@@ -212,10 +213,17 @@ describe('createAuthzChecker', () => {
       deadlineMs: 300,
     });
     checkers.push(checker);
-    await expect(checker.check('u1', 'game.join', { type: 'game' })).rejects.toMatchObject({
-      kind: 'UNAVAILABLE',
-      reason: 'AUTHZ_UNAVAILABLE',
-    });
+    const error = (await checker
+      .check('u1', 'game.join', { type: 'game' })
+      .catch((e) => e)) as AppError;
+    // One generic answer for the caller; the address and errno stay in the cause, for the log.
+    expect([error.kind, error.reason, error.message]).toEqual([
+      'UNAVAILABLE',
+      'AUTHZ_UNAVAILABLE',
+      'authorization service unavailable',
+    ]);
+    expect(error.metadata).toEqual({});
+    expect((error.cause as AppError).kind).toMatch(/^(UNAVAILABLE|DEADLINE_EXCEEDED)$/);
   });
 
   it('surfaces an authz-service failure as UNAVAILABLE and does not cache it', async () => {
@@ -223,6 +231,7 @@ describe('createAuthzChecker', () => {
     fake.failing = true;
     await expect(checker.check('u1', 'game.join', { type: 'game' })).rejects.toMatchObject({
       kind: 'UNAVAILABLE',
+      message: 'authorization service unavailable',
     });
     fake.failing = false;
     fake.grants.add('u1 game.join');
