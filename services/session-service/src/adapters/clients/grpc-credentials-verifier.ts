@@ -1,5 +1,5 @@
 import type { CallContext } from '@warden/bus';
-import { AppError, isAppError } from '@warden/errors';
+import { AppError, isAppError, type ErrorKind } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { CredentialsVerifier, UserStatus } from '../../application/ports.js';
@@ -45,24 +45,29 @@ export class GrpcCredentialsVerifier implements CredentialsVerifier {
 }
 
 function asVerifyFailure(error: unknown): AppError {
-  if (!isAppError(error))
-    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service could not be reached', {
-      cause: error,
-    });
-  if (PASSED_THROUGH.has(error.reason) || error.kind === 'INVALID_ARGUMENT') return error;
-  if (error.kind === 'UNAVAILABLE' || error.kind === 'DEADLINE_EXCEEDED') {
-    return new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable; retry', {
+  if (isAppError(error) && (PASSED_THROUGH.has(error.reason) || error.kind === 'INVALID_ARGUMENT'))
+    return error;
+  const kind = isAppError(error) ? error.kind : 'UNAVAILABLE';
+  // Which address failed, and how, is for the log; the caller gets one generic answer.
+  if (UNAVAILABLE_KINDS.has(kind)) {
+    return new AppError('UNAVAILABLE', 'USER_SERVICE_UNAVAILABLE', 'user service unavailable', {
       cause: error,
     });
   }
   // Our identity or wiring was refused: an internal fault, never "your credentials".
-  return new AppError(
-    'INTERNAL',
-    'INTERNAL',
-    `user-service refused VerifyCredentials: ${error.kind}/${error.reason}`,
-    { cause: error },
-  );
+  const detail = isAppError(error) ? `${error.kind}/${error.reason}` : String(error);
+  return new AppError('INTERNAL', 'INTERNAL', `user-service refused VerifyCredentials: ${detail}`, {
+    cause: error,
+  });
 }
+
+/** user-service could not answer (down, slow, or failed itself): the caller may retry. */
+const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'ABORTED',
+  'INTERNAL',
+]);
 
 /** VerifyCredentials needs only our service identity: no user token goes along. */
 const forwarded = (ctx: CallContext) => ({
