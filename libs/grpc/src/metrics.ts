@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -18,6 +18,16 @@ export function createMetrics(service: string): Metrics {
     registers: [registry],
   });
   return { registry, rpcDuration };
+}
+
+/** A counter on a service's registry, so adapters can count without importing prom-client. */
+export function registerCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
 /** Prometheus text on GET /metrics. Port 0 picks a free port (tests). */

@@ -23,6 +23,16 @@ describe('Argon2PasswordHasher', () => {
     expect(await hasher.verify('wrong horse battery', hash)).toBe(false);
   });
 
+  it('tells the observer of every verification and its outcome, dummy ones included', async () => {
+    const seen: boolean[] = [];
+    const hasher = await Argon2PasswordHasher.create(CHEAP, (matched) => seen.push(matched));
+    const hash = await hasher.hash('correct horse battery');
+    await hasher.verify('correct horse battery', hash);
+    await hasher.verify('wrong horse battery', hash);
+    await hasher.verify('anything at all', undefined);
+    expect(seen).toEqual([true, false, false]);
+  });
+
   it('returns false without a hash (after a dummy verification) and for a hash that does not parse', async () => {
     const hasher = await Argon2PasswordHasher.create(CHEAP);
     expect(await hasher.verify('anything at all', undefined)).toBe(false);

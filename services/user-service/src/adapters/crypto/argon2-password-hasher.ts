@@ -24,10 +24,17 @@ export class Argon2PasswordHasher implements PasswordHasher {
   private constructor(
     private readonly options: Options,
     private readonly dummyHash: string,
+    private readonly observe: (matched: boolean) => void,
   ) {}
 
-  /** Makes the dummy hash with the same parameters, so a missing user costs a real verification. */
-  static async create(params: Argon2Params): Promise<Argon2PasswordHasher> {
+  /**
+   * Makes the dummy hash with the same parameters, so a missing user costs a real verification.
+   * `observe` hears every verification that ran argon2 (a metric: the rate of password checks).
+   */
+  static async create(
+    params: Argon2Params,
+    observe: (matched: boolean) => void = () => undefined,
+  ): Promise<Argon2PasswordHasher> {
     const options: Options = {
       algorithm: ARGON2ID,
       memoryCost: params.memoryKib,
@@ -37,6 +44,7 @@ export class Argon2PasswordHasher implements PasswordHasher {
     return new Argon2PasswordHasher(
       options,
       await hash(randomBytes(32).toString('base64url'), options),
+      observe,
     );
   }
 
@@ -45,6 +53,15 @@ export class Argon2PasswordHasher implements PasswordHasher {
   }
 
   async verify(password: string, passwordHash: string | undefined): Promise<boolean> {
+    const matched = await this.verifyAgainst(password, passwordHash);
+    this.observe(matched);
+    return matched;
+  }
+
+  private async verifyAgainst(
+    password: string,
+    passwordHash: string | undefined,
+  ): Promise<boolean> {
     if (passwordHash === undefined) {
       await verify(this.dummyHash, password);
       return false;
