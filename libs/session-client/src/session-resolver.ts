@@ -122,7 +122,6 @@ const TOKEN_REASONS: ReadonlySet<string> = new Set([
   'SESSION_NOT_FOUND',
   'SESSION_ENDED',
   'SESSION_EXPIRED',
-  'ACCOUNT_DISABLED',
 ]);
 
 /** session-service could not answer: the caller must fail, never pass as anyone. */
