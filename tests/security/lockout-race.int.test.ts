@@ -115,7 +115,6 @@ describe('attack 3: racing the lockout', () => {
     const outcomes = reasons(await race(`nobody-${randomUUID()}@example.com`));
 
     const checks = (await argon2Checks()) - before;
-    console.log('DEBUG', JSON.stringify(outcomes));
     expect(checks).toBe(MAX_FAILURES);
     expect(count(outcomes, 'INVALID_CREDENTIALS')).toBe(checks);
     expect(count(outcomes, 'ACCOUNT_LOCKED')).toBe(GUESSES - checks);
