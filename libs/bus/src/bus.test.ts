@@ -202,7 +202,8 @@ describe('Bus idempotency', () => {
     const flaky: UseCase<Register, string> = {
       ...register(),
       idempotency: {
-        ...register().idempotency!,
+        key: register().idempotency!.key,
+        fingerprint: register().idempotency!.fingerprint,
         encode: (o) => new TextEncoder().encode(o),
         decode: (b) => new TextDecoder().decode(b),
       },

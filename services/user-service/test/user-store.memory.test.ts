@@ -5,12 +5,13 @@ import { describeUserStoreContract } from './contracts/user-store.contract.js';
 
 describeUserStoreContract('memory', async () => {
   const loginFailures = new MemoryLoginFailureStore();
-  const users = new MemoryUserRepository(loginFailures);
+  const idempotency = new MemoryIdempotencyStore();
+  const users = new MemoryUserRepository(loginFailures, idempotency);
   return {
     users,
     directory: users,
     loginFailures,
-    idempotency: new MemoryIdempotencyStore(),
+    idempotency,
     recordedEvents: async () =>
       users.outbox.map(({ event }) => ({ type: event.type, userId: event.userId })),
   };

@@ -13,7 +13,10 @@ export interface UserRepository {
   findByEmail(email: string): Promise<User | undefined>;
   /** Loads the user locked, applies `decide`, saves its result. NOT_FOUND when there is no such user. */
   update(id: string, decide: (user: User) => Change, traceparent?: string): Promise<User>;
-  /** Erases the user and the login failures of their email. NOT_FOUND when there is no such user. */
+  /**
+   * Erases the user, the login failures of their email, the personal data in their outbox rows and
+   * the idempotent responses about them. NOT_FOUND when there is no such user.
+   */
   remove(id: string, decide: (user: User) => UserEvent, traceparent?: string): Promise<void>;
 }
 

@@ -140,6 +140,27 @@ export function describeUserStoreContract(
         expect(await store.loginFailures.get(user.email)).toBeUndefined();
         expect(await store.recordedEvents()).toEqual([{ type: 'deleted', userId: user.id }]);
       });
+
+      it('deletes the idempotent responses about the removed user, and only theirs', async () => {
+        const { user } = registered();
+        await store.users.add({ user, events: [] });
+        const ttl = 60_000;
+        for (const keyHash of ['mine', 'theirs'])
+          await store.idempotency.claim({ keyHash, fingerprint: 'f', now }, ttl);
+        await store.idempotency.complete('mine', new Uint8Array([1]), user.id);
+        await store.idempotency.complete('theirs', new Uint8Array([2]), aUser().id);
+        await store.users.remove(user.id, (u) => ({
+          type: 'deleted',
+          userId: u.id,
+          occurTime: now,
+        }));
+        expect(
+          await store.idempotency.claim({ keyHash: 'mine', fingerprint: 'f', now }, ttl),
+        ).toEqual({ claimed: true });
+        expect(
+          await store.idempotency.claim({ keyHash: 'theirs', fingerprint: 'f', now }, ttl),
+        ).toMatchObject({ claimed: false });
+      });
     });
 
     describe('UserDirectory', () => {

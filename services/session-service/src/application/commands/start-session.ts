@@ -36,6 +36,8 @@ export class StartSessionHandler implements UseCase<StartSession, SessionWithTok
     fingerprint: (cmd) => JSON.stringify([normalizeEmail(cmd.email), cmd.password, clientOf(cmd)]),
     encode: encodeSessionWithToken,
     decode: decodeSessionWithToken,
+    // The response holds the client's IP and user agent: the user's deletion deletes the record.
+    owner: (_cmd, started) => started.session.userId,
   };
 
   constructor(

@@ -61,3 +61,24 @@ function encodePayload(event: UserEvent): Uint8Array {
       }).finish();
   }
 }
+
+/**
+ * An outbox payload written before v1.1 without the personal data it carried (email, display
+ * name); undefined when there is nothing to take out. Run on the user's rows as they are erased.
+ */
+export function redactPayload(type: string, payload: Uint8Array): Uint8Array | undefined {
+  switch (type) {
+    case 'warden.user.v1.registered': {
+      const event = userEventsV1.UserRegistered.decode(payload);
+      if (!event.email && !event.displayName) return undefined;
+      return userEventsV1.UserRegistered.encode({ ...event, email: '', displayName: '' }).finish();
+    }
+    case 'warden.user.v1.updated': {
+      const event = userEventsV1.UserUpdated.decode(payload);
+      if (!event.displayName) return undefined;
+      return userEventsV1.UserUpdated.encode({ ...event, displayName: '' }).finish();
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,3 +1,4 @@
+import type { MemoryIdempotencyStore } from '@warden/bus';
 import type {
   UserCursor,
   UserDirectory,
@@ -19,7 +20,10 @@ export class MemoryUserRepository implements UserRepository, UserDirectory {
   readonly outbox: RecordedEvent[] = [];
   private readonly users = new Map<string, User>();
 
-  constructor(private readonly loginFailures?: MemoryLoginFailureStore) {}
+  constructor(
+    private readonly loginFailures?: MemoryLoginFailureStore,
+    private readonly idempotency?: MemoryIdempotencyStore,
+  ) {}
 
   eventsOfType<T extends UserEvent['type']>(type: T): Array<Extract<UserEvent, { type: T }>> {
     return this.outbox
@@ -53,6 +57,7 @@ export class MemoryUserRepository implements UserRepository, UserDirectory {
     const event = decide(user);
     this.users.delete(id);
     await this.loginFailures?.clear(user.email);
+    await this.idempotency?.forgetOwner(id);
     this.record([event], traceparent);
   }
 

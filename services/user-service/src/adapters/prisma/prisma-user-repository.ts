@@ -6,6 +6,7 @@ import type { UserEvent } from '../../domain/user-events.js';
 import { emailTaken, userNotFound } from '../../domain/user-errors.js';
 import { isUserId } from '../../domain/user-id.js';
 import { toEnvelope } from '../events/user-event-envelope.js';
+import { eraseUserTraces } from './erase-user-traces.js';
 import { writeOutbox } from './outbox.js';
 import type { PrismaClient, TransactionClient } from './prisma-client.js';
 
@@ -117,6 +118,7 @@ export class PrismaUserRepository implements UserRepository {
       const event = decide(user);
       await tx.user.delete({ where: { id } });
       await tx.loginFailure.deleteMany({ where: { email: user.email } });
+      await eraseUserTraces(tx, id);
       await writeOutbox(tx, [event], traceparent);
     });
   }

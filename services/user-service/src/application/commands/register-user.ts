@@ -38,6 +38,7 @@ export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
       ]),
     encode: encodeUserView,
     decode: decodeUserView,
+    owner: (_cmd, user) => user.id, // the response holds the email: DeleteUser deletes the record
   };
 
   constructor(
