@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,16 @@ describe('production package of authz-service', () => {
       WARDEN_GRPC_PORT: String(port),
       WARDEN_METRICS_PORT: '0',
       WARDEN_LOG_LEVEL: 'warn',
+      // Production refuses the dev keys of config.yaml: the keys come whole from the environment.
+      WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(
+        Object.fromEntries(
+          ['user-service', 'session-service', 'gateway'].map((caller) => [
+            caller,
+            randomBytes(24).toString('base64url'),
+          ]),
+        ),
+      ),
+      WARDEN_AUTH_CLIENT_KEY: randomBytes(24).toString('base64url'),
     };
     execFileSync('node', ['dist/migrate.js'], { cwd: out, env, stdio: 'pipe' });
     const server = spawn('node', ['dist/main.js'], {
