@@ -11,6 +11,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { backoffDelay, sleep } from './backoff.js';
 import { fromNatsMessage, type EventEnvelope } from './envelope.js';
+import { EventSourceCheck, type RejectedEventsCounter } from './event-source.js';
 import type { Logger } from './logger.js';
 
 export type DurableConsumerOptions = {
@@ -42,6 +43,13 @@ export type DurableConsumerOptions = {
   startFrom?: 'all' | 'new';
   /** Told of every event handled, successfully or not (e.g. to record a consumer span). */
   observe?: (handled: HandledEvent) => void;
+  /**
+   * The ce-source every event must carry; by default the service owning the filter's context
+   * (`warden.user.v1.*`: user-service). Others are dropped unhandled, logged and counted.
+   */
+  source?: string;
+  /** Counts the dropped ones (`warden_events_rejected_total`). */
+  rejected?: RejectedEventsCounter;
 };
 
 export type HandledEvent = {
@@ -56,13 +64,20 @@ export type HandledEvent = {
 
 /** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
 export class DurableConsumer {
-  private readonly opts: Required<DurableConsumerOptions>;
+  private readonly opts: Required<Omit<DurableConsumerOptions, 'source' | 'rejected'>>;
   private readonly log: Logger;
+  private readonly sources: EventSourceCheck;
   private stopping = new AbortController();
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(opts: DurableConsumerOptions) {
+  constructor({ source, rejected, ...opts }: DurableConsumerOptions) {
+    this.sources = new EventSourceCheck({
+      subscription: opts.filterSubject,
+      logger: opts.logger,
+      ...(source === undefined ? {} : { expectedSource: source }),
+      ...(rejected === undefined ? {} : { rejected }),
+    });
     this.opts = {
       ...opts,
       ackWaitMs: opts.ackWaitMs ?? 30_000,
@@ -110,6 +125,11 @@ export class DurableConsumer {
           for await (const msg of messages) {
             const event = this.decode(msg);
             if (!event) continue;
+            // Terminated, not retried: a forged source never becomes a real one.
+            if (!this.sources.admits(msg.subject, event)) {
+              msg.term();
+              continue;
+            }
             const key = event.subjectId ?? event.id;
             const previous = lastOfSubject.get(key);
             const handled: Promise<void> = (

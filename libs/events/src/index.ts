@@ -39,6 +39,14 @@ export {
   type EnsureStreamOptions,
   type NatsClients,
 } from './streams.js';
+export {
+  CONTEXT_OWNERS,
+  EventSourceCheck,
+  ownerOf,
+  REJECTED_EVENTS_METRIC,
+  type EventSourceCheckOptions,
+  type RejectedEventsCounter,
+} from './event-source.js';
 export { DurableConsumer, type DurableConsumerOptions, type HandledEvent } from './consumer.js';
 export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
 export { subscribeEphemeral, type EphemeralSubscription } from './ephemeral.js';

@@ -14,6 +14,7 @@ import {
   eventually,
   randomSuffix,
   RecordingLogger,
+  TEST_SOURCE,
   type TestNats,
   type TestStream,
 } from './support.js';
@@ -55,6 +56,7 @@ async function startConsumer(
     stream: stream.name,
     durable: 'events_test',
     filterSubject: `${stream.prefix}.>`,
+    source: TEST_SOURCE,
     logger: new RecordingLogger(),
     ackWaitMs: 2_000,
     ...overrides,
@@ -91,6 +93,51 @@ describe('DurableConsumer', () => {
     // Past the ack wait: a terminated message must not come back.
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await consumerInfo()).num_redelivered).toBe(0);
+  });
+
+  it('drops an event whose source does not own the subject: never handled, logged once, counted, terminated', async () => {
+    const logger = new RecordingLogger();
+    const handled: EventEnvelope[] = [];
+    const counted: Array<Record<string, string>> = [];
+    await startConsumer({
+      logger,
+      handle: async (e) => void handled.push(e),
+      rejected: { inc: (labels) => void counted.push(labels) },
+    });
+
+    const forged = anEvent(stream, { source: 'session-service' });
+    const good = anEvent(stream);
+    await publish(forged);
+    await publish(good);
+
+    // Nothing left pending: the forged event was settled for good, not left to redeliver.
+    await eventually(consumerInfo, (i) => i.num_ack_pending === 0 && i.delivered.stream_seq === 2);
+    expect(handled.map((e) => e.id)).toEqual([good.id]);
+    expect(counted).toEqual([
+      { subject: `${stream.prefix}.>`, source: 'session-service', reason: 'source_not_owner' },
+    ]);
+    expect(logger.messages('warn')).toEqual(['event dropped: its source does not own the subject']);
+    expect(logger.entries.find((e) => e.level === 'warn')!.obj).toMatchObject({
+      eventId: forged.id,
+      source: 'session-service',
+      expectedSource: TEST_SOURCE,
+    });
+    expect((await consumerInfo()).num_redelivered).toBe(0);
+  });
+
+  it('refuses to start without knowing which source owns a subject outside warden contexts', () => {
+    expect(
+      () =>
+        new DurableConsumer({
+          js: nats.js,
+          jsm: nats.jsm,
+          stream: stream.name,
+          durable: 'events_test',
+          filterSubject: `${stream.prefix}.>`,
+          logger: new RecordingLogger(),
+          handle: async () => {},
+        }),
+    ).toThrow(/no service owns/);
   });
 
   it('redelivers an event whose handling failed, after a delay', async () => {
@@ -194,6 +241,7 @@ describe('DurableConsumer', () => {
       stream: stream.name,
       durable: 'events_test',
       filterSubject: stream.subject('something_else'),
+      source: TEST_SOURCE,
       logger: new RecordingLogger(),
       handle: async () => {},
     });
@@ -208,7 +256,9 @@ describe('subscribeEphemeral', () => {
     const received: string[][] = [[], []];
     const subscriptions = await Promise.all(
       received.map((into) =>
-        subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger),
+        subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger, {
+          source: TEST_SOURCE,
+        }),
       ),
     );
 
@@ -224,5 +274,34 @@ describe('subscribeEphemeral', () => {
     );
     expect(received).toEqual([later.map((e) => e.id), later.map((e) => e.id)]);
     await Promise.all(subscriptions.map((s) => s.stop()));
+  });
+
+  it('drops, logs and counts an event whose source does not own the subject', async () => {
+    const logger = new RecordingLogger();
+    const received: string[] = [];
+    const counted: Array<Record<string, string>> = [];
+    const subscription = await subscribeEphemeral(
+      nats.nc,
+      `${stream.prefix}.>`,
+      (e) => void received.push(e.id),
+      logger,
+      { source: TEST_SOURCE, rejected: { inc: (labels) => void counted.push(labels) } },
+    );
+    const forged = anEvent(stream, { source: 'authz-service' });
+    const good = anEvent(stream);
+    await publish(forged);
+    await publish(good);
+
+    // Delivery is in order: once the good one is in, the forged one was judged.
+    await eventually(
+      async () => received.length,
+      (n) => n === 1,
+    );
+    expect(received).toEqual([good.id]);
+    expect(counted).toEqual([
+      { subject: `${stream.prefix}.>`, source: 'authz-service', reason: 'source_not_owner' },
+    ]);
+    expect(logger.messages('warn')).toEqual(['event dropped: its source does not own the subject']);
+    await subscription.stop();
   });
 });

@@ -74,6 +74,9 @@ export async function connectTestNats(): Promise<TestNats> {
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }
 
+/** The ce-source of test events; test streams are no warden context, so consumers are told it. */
+export const TEST_SOURCE = 'events-test';
+
 export type TestStream = { name: string; prefix: string; subject(event: string): string };
 
 /** A stream of its own (`T_<random>` on `t<random>.>`) so test files never collide. */
@@ -91,7 +94,7 @@ export function anEvent(
 ): EventEnvelope {
   return newEvent({
     type: stream.subject('thing_happened'),
-    source: 'events-test',
+    source: TEST_SOURCE,
     payload: new Uint8Array(randomBytes(16)),
     ...overrides,
   });
