@@ -1,0 +1,197 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Metadata, status } from '@grpc/grpc-js';
+import { createLogger } from '@warden/logger';
+import { userv1 } from '@warden/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The openssl test CA lives in @warden/testing, which itself depends on this package.
+import { createTestPki, type TestPki } from '../../testing/src/pki.js';
+import {
+  callUnary,
+  clientOptions,
+  createClient,
+  type ClientSecurityConfig,
+} from '../src/client.js';
+import { waitForServing } from '../src/health-probe.js';
+import { ServiceAuthenticator } from '../src/identity.js';
+import { GrpcServer, serverSecurity, type ServerSecurityConfig } from '../src/server.js';
+
+const silent = createLogger({ service: 'test', level: 'silent' });
+const definition = { getUser: userv1.UserServiceService.getUser };
+const callers: string[] = [];
+
+let pki: TestPki;
+let server: GrpcServer;
+let address: string;
+let healthAddress: string;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A service's config as the loader returns it, with this service's certificate. */
+function serviceConfig(
+  name: string,
+  tlsEnabled = true,
+): ServerSecurityConfig & ClientSecurityConfig {
+  const certificate = pki.issue(name);
+  return {
+    grpc: {
+      health_port: 0,
+      tls: {
+        enabled: tlsEnabled,
+        cert_file: certificate.certFile,
+        key_file: certificate.keyFile,
+        ca_file: certificate.caFile,
+      },
+    },
+    auth: {
+      service_keys: { gateway: 'gateway-key-long-enough-000' },
+      client_key: `${name}-key-long-enough-000`,
+      allowed_services: ['gateway', 'session-service'],
+    },
+  };
+}
+
+beforeAll(async () => {
+  pki = createTestPki();
+  const config = serviceConfig('user-service');
+  config.grpc.health_port = await freePort();
+  server = new GrpcServer({
+    serviceName: 'user-service',
+    logger: silent,
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 64 * 1024,
+    ...serverSecurity(config),
+  });
+  server.addService(definition, {
+    getUser: async (request, call) => {
+      callers.push(call.ctx.service.name);
+      return { user: { id: request.userId, email: 'a@x.io', displayName: 'A', status: 1 } };
+    },
+  });
+  address = `127.0.0.1:${await server.listen()}`;
+  healthAddress = `127.0.0.1:${server.healthPort}`;
+});
+
+afterAll(async () => {
+  await server?.shutdown(1000);
+  pki?.remove();
+});
+
+const getUser = (options: ReturnType<typeof clientOptions>) => {
+  const client = createClient(userv1.UserServiceClient, options);
+  return callUnary(client.getUser, client, { userId: 'u-1' }).finally(() => client.close());
+};
+
+describe('clientOptions', () => {
+  it('carries TLS with the service certificate, and no key, when grpc.tls is on', () => {
+    const config = serviceConfig('session-service');
+    expect(clientOptions(config, 'h:1', { deadlineMs: 5 })).toEqual({
+      address: 'h:1',
+      tls: {
+        enabled: true,
+        caFile: config.grpc.tls.ca_file,
+        certFile: config.grpc.tls.cert_file,
+        keyFile: config.grpc.tls.key_file,
+      },
+      deadlineMs: 5,
+    });
+  });
+
+  it('carries the service key when grpc.tls is off', () => {
+    expect(clientOptions(serviceConfig('session-service', false), 'h:1')).toEqual({
+      address: 'h:1',
+      serviceKey: 'session-service-key-long-enough-000',
+    });
+  });
+});
+
+describe('a server with mTLS', () => {
+  it('takes a listed CN as the calling service', async () => {
+    const response = await getUser(clientOptions(serviceConfig('session-service'), address));
+    expect(response.user?.id).toBe('u-1');
+    expect(callers.at(-1)).toBe('session-service');
+  });
+
+  it('refuses a CA-signed certificate whose CN is not in allowed_services', async () => {
+    const before = callers.length;
+    await expect(
+      getUser(clientOptions(serviceConfig('authz-service'), address)),
+    ).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'SERVICE_IDENTITY_REQUIRED' });
+    expect(callers.length).toBe(before);
+  });
+
+  it('refuses a plaintext caller even with a valid key', async () => {
+    await expect(
+      getUser({ address, serviceKey: 'gateway-key-long-enough-000', maxAttempts: 2 }),
+    ).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
+  });
+
+  it('answers grpc.health.v1 on the plaintext health port, and serves nothing else there', async () => {
+    await waitForServing(healthAddress, {
+      service: 'warden.user.v1.UserService',
+      timeoutMs: 5_000,
+    });
+    const client = createClient(userv1.UserServiceClient, { address: healthAddress });
+    const code = await new Promise<number | undefined>((resolve) =>
+      client.getUser({ userId: 'u-1' }, new Metadata(), (error) => resolve(error?.code)),
+    );
+    client.close();
+    expect(code).toBe(status.UNIMPLEMENTED);
+  });
+});
+
+describe('ServiceAuthenticator', () => {
+  it('refuses to be built for mTLS with no allowed service', () => {
+    expect(() => new ServiceAuthenticator({}, true, [])).toThrow(/auth\.allowed_services/);
+  });
+});
+
+describe('composition roots', () => {
+  // Every outbound client of every server and worker goes through clientOptions, so none can
+  // dial plaintext while grpc.tls is on (4 of 5 once did).
+  const ROOT = join(import.meta.dirname, '..', '..', '..');
+  const CLIENT_CALL =
+    /(createAuthzChecker|createSessionResolver|createClient|new Grpc[A-Za-z]+)\(/g;
+
+  it('build every outbound client from clientOptions(config, address)', () => {
+    let found = 0;
+    for (const service of readdirSync(join(ROOT, 'services'))) {
+      for (const file of ['main.ts', 'worker.ts']) {
+        let source: string;
+        try {
+          source = readFileSync(join(ROOT, 'services', service, 'src', file), 'utf8');
+        } catch {
+          continue;
+        }
+        for (const match of source.matchAll(CLIENT_CALL)) {
+          const args = balanced(source, match.index + match[0].length - 1);
+          if (args.startsWith('(GrpcServer') || match[1] === 'new GrpcServer') continue;
+          found++;
+          expect(args, `${service}/src/${file}: ${match[1]}`).toContain('clientOptions(config');
+        }
+      }
+    }
+    expect(found).toBeGreaterThanOrEqual(6);
+  });
+});
+
+/** The parenthesised argument list starting at `open`. */
+function balanced(source: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    if (source[i] === '(') depth++;
+    else if (source[i] === ')' && --depth === 0) return source.slice(open, i + 1);
+  }
+  return source.slice(open);
+}
