@@ -1,6 +1,10 @@
-import { afterAll, beforeAll } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { PgIdempotencyStore } from '@warden/db';
+import { sessionEventsV1 } from '@warden/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaSessionRepository } from '../src/adapters/prisma/prisma-session-repository.js';
 import { migratedSchema, outboxEvents, type MigratedSchema } from './support/database.js';
+import { aSession } from './support/mothers.js';
 import { sessionRepositoryContract } from './support/session-repository-contract.js';
 
 let db: MigratedSchema;
@@ -18,4 +22,62 @@ sessionRepositoryContract('prisma', async () => {
     sessions: new PrismaSessionRepository(db.prisma, db.pool),
     events: () => outboxEvents(db),
   };
+});
+
+describe('erasing a deleted user over Postgres', () => {
+  it("redacts their sessions' started rows (written before v1.1) and drops their idempotent responses, in the same transaction", async () => {
+    await db.pool.query('DELETE FROM outbox; DELETE FROM idempotency_keys');
+    const repository = new PrismaSessionRepository(db.prisma, db.pool);
+    const userId = randomUUID();
+    const client = { ipAddress: '198.51.100.99', userAgent: 'Erasable/9.9' };
+    const [mine, theirs] = [aSession({ userId, client }), aSession({ client })];
+    for (const session of [mine, theirs])
+      await repository.updateUserSessions(session.userId, () => [{ session, event: 'started' }]);
+    // What versions before v1.1 put in the payload: the client data.
+    for (const session of [mine, theirs])
+      await db.pool.query(`UPDATE outbox SET payload = $2 WHERE headers->>'ce-subject' = $1`, [
+        session.id,
+        Buffer.from(
+          sessionEventsV1.SessionStarted.encode({
+            sessionId: session.id,
+            userId: session.userId,
+            client,
+          }).finish(),
+        ),
+      ]);
+    const idempotency = new PgIdempotencyStore(db.pool);
+    for (const [keyHash, owner] of [
+      ['mine', userId],
+      ['theirs', theirs.userId],
+    ] as const) {
+      await idempotency.claim({ keyHash, fingerprint: 'f', now: new Date() }, 60_000);
+      await idempotency.complete(keyHash, Buffer.from(client.userAgent), owner);
+    }
+
+    await repository.updateUserSessions(userId, () => [], {
+      inbox: { consumer: 'erasure-test', eventId: randomUUID() },
+      eraseUser: true,
+    });
+
+    const started = async (sessionId: string) => {
+      const { rows } = await db.pool.query<{ payload: Buffer }>(
+        `SELECT payload FROM outbox WHERE type = 'warden.session.v1.started' AND headers->>'ce-subject' = $1`,
+        [sessionId],
+      );
+      return sessionEventsV1.SessionStarted.decode(rows[0]!.payload);
+    };
+    expect(await started(mine.id)).toMatchObject({ sessionId: mine.id, userId });
+    expect((await started(mine.id)).client).toBeUndefined();
+    expect((await started(theirs.id)).client).toEqual(client);
+    const { rows } = await db.pool.query('SELECT key_hash FROM idempotency_keys ORDER BY key_hash');
+    expect(rows).toEqual([{ key_hash: 'theirs' }]);
+    const dump = await db.pool.query(
+      `SELECT t::text AS row FROM sessions t WHERE user_id = $1
+       UNION ALL SELECT t::text FROM outbox t WHERE headers->>'ce-subject' = $2`,
+      [userId, mine.id],
+    );
+    const text = dump.rows.map((r) => r.row).join('\n');
+    expect(text).not.toContain(client.ipAddress);
+    expect(text).not.toContain(Buffer.from(client.userAgent).toString('hex'));
+  });
 });

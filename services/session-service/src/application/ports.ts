@@ -73,12 +73,15 @@ export interface SessionRepository {
   /**
    * Locks the user's sessions with status ACTIVE (serializing concurrent calls for one user), then
    * saves the changes `decide` returns (new sessions included). With `inbox`, does nothing and
-   * returns undefined when that event was applied before.
+   * returns undefined when that event was applied before. With `eraseUser` (the user was
+   * deleted), also erases in the same transaction the client data (IP, user agent) of every
+   * session of the user whatever its status, that data in their outbox rows, and the idempotent
+   * responses about the user.
    */
   updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry },
+    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean },
   ): Promise<SessionChange[] | undefined>;
   /** Moves last-seen and idle expiry forward (never back) on sessions still ACTIVE. */
   recordActivity(batch: readonly Activity[]): Promise<void>;

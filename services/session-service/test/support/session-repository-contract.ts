@@ -150,6 +150,29 @@ export function sessionRepositoryContract(
       expect((await events()).map((e) => e.kind)).toEqual(['started', 'ended']);
     });
 
+    it("with eraseUser, blanks the client data of all the user's sessions, whatever their status, and only theirs", async () => {
+      const userId = aUserId();
+      const [live, stopped, other] = [aSession({ userId }), aSession({ userId }), aSession()];
+      const { sessions } = await withSessions(live, stopped, other);
+      await sessions.update(stopped.id, (s) => ({
+        session: end(s, 'LOGOUT', at(MINUTE))!,
+        event: 'ended',
+      }));
+      const endAll = (active: Session[]) =>
+        active.map((s) => ({
+          session: end(s, 'USER_DELETED', at(MINUTE))!,
+          event: 'ended' as const,
+        }));
+      const inbox = { consumer: 'test-consumer', eventId: randomUUID() };
+      expect(
+        await sessions.updateUserSessions(userId, endAll, { inbox, eraseUser: true }),
+      ).toHaveLength(1);
+      const blank = { ipAddress: '', userAgent: '' };
+      expect(await sessions.findById(live.id)).toMatchObject({ status: 'ENDED', client: blank });
+      expect(await sessions.findById(stopped.id)).toMatchObject({ status: 'ENDED', client: blank });
+      expect((await sessions.findById(other.id))!.client).toEqual(other.client);
+    });
+
     it('records activity forward only, and only on active sessions', async () => {
       const [live, stopped] = [aSession(), aSession()];
       const { sessions } = await withSessions(live, stopped);

@@ -71,3 +71,10 @@ function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Arra
     }
   }
 }
+
+/** A `started` payload written before v1.1 without its client data; undefined when it has none. */
+export function redactStartedPayload(payload: Uint8Array): Uint8Array | undefined {
+  const event = sessionEventsV1.SessionStarted.decode(payload);
+  if (!event.client) return undefined;
+  return sessionEventsV1.SessionStarted.encode({ ...event, client: undefined }).finish();
+}

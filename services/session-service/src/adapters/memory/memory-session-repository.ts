@@ -81,7 +81,7 @@ export class MemorySessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry },
+    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean },
   ): Promise<SessionChange[] | undefined> {
     if (options?.inbox) {
       const key = `${options.inbox.consumer}\n${options.inbox.eventId}`;
@@ -93,6 +93,11 @@ export class MemorySessionRepository implements SessionRepository {
     );
     const changes = decide(active);
     this.apply(changes, options);
+    if (options?.eraseUser) {
+      for (const session of this.sessions.values())
+        if (session.userId === userId)
+          this.sessions.set(session.id, { ...session, client: { ipAddress: '', userAgent: '' } });
+    }
     return changes;
   }
 

@@ -17,6 +17,7 @@ import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
 import type { PrismaClient } from './prisma-client.js';
+import { eraseUserData } from './erase-user-data.js';
 import { fromRow, saveChanges, SESSION_COLUMNS, type SessionRow } from './save-changes.js';
 import { toSession } from './session-rows.js';
 
@@ -115,7 +116,7 @@ export class PrismaSessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options: WriteOptions & { inbox?: InboxEntry } = {},
+    options: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean } = {},
   ): Promise<SessionChange[] | undefined> {
     if (!isUuid(userId)) return [];
     // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
@@ -124,6 +125,7 @@ export class PrismaSessionRepository implements SessionRepository {
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
       const changes = decide(active.map(fromRow));
       await saveChanges(client, changes, options.traceparent);
+      if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
     };
     if (!options.inbox) return withTransactionFrom(this.pool, lockAndRead, decideAndSave);

@@ -33,6 +33,26 @@ describe('EndSessionsForUserEvent', () => {
     ]);
   });
 
+  it("erases the client data of all the user's sessions on deletion, not on the other reasons", async () => {
+    const { sessions, userId, own, handler } = setup();
+    const other = aSession();
+    sessions.sessions.set(other.id, other);
+    await handler.execute({
+      userId,
+      reason: 'USER_DISABLED',
+      inbox: { consumer: 'c', eventId: 'e0' },
+    });
+    expect(sessions.sessions.get(own[0]!.id)!.client).toEqual(own[0]!.client);
+    await handler.execute({
+      userId,
+      reason: 'USER_DELETED',
+      inbox: { consumer: 'c', eventId: 'e1' },
+    });
+    for (const session of own)
+      expect(sessions.sessions.get(session.id)!.client).toEqual({ ipAddress: '', userAgent: '' });
+    expect(sessions.sessions.get(other.id)!.client).toEqual(other.client);
+  });
+
   it('applies an event once however often it is delivered', async () => {
     const { sessions, userId, handler } = setup();
     const command = {

@@ -38,7 +38,12 @@ export class EndSessionsForUserEventHandler {
       cmd.userId,
       (active) =>
         endAllExcept(startedBy(active, cmd.occurredAt), cmd.exceptSessionId, cmd.reason, now),
-      { inbox: cmd.inbox, ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}) },
+      {
+        inbox: cmd.inbox,
+        // A deleted user's personal data goes with them (DESIGN 3b), not 30 days later.
+        eraseUser: cmd.reason === 'USER_DELETED',
+        ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}),
+      },
     );
     return changes?.length;
   }
