@@ -230,7 +230,14 @@ describe('a dependency that is down is UNAVAILABLE with a generic message; the c
       { errorInfo: { reason, domain: 'warden.dev', metadata: {} } },
     ]);
     expect(refused.message).toBe(refused.status.message);
-    expect(JSON.stringify(refused)).not.toMatch(TRANSPORT_TEXT);
+    const { 'grpc-status-details-bin': _encoded, ...plainTrailers } = refused.trailers;
+    const readable = [
+      refused.message,
+      refused.status.message,
+      JSON.stringify(refused.status.details),
+      ...Object.values(plainTrailers),
+    ];
+    for (const text of readable) expect(text).not.toMatch(TRANSPORT_TEXT);
   };
 
   it('authz-service stopped: user- and session-service answer AUTHZ_UNAVAILABLE, and log the cause', async () => {
