@@ -1,20 +1,14 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-} from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AppError, alreadyExists } from '@warden/errors';
 import type { CallContext } from './context.js';
+import { IdempotencyKeyring } from './idempotency-keys.js';
 import type { IdempotencySpec } from './use-case.js';
 
 /**
  * Idempotency keys (request_id). The store never sees a raw key, a raw fingerprint or a plain
- * response: rows are addressed by sha256(caller, operation, key), the fingerprint is an HMAC keyed
- * by the raw key, and the response is AES-GCM encrypted with a key derived from the raw key. So a
- * stored StartSession response cannot yield a usable token to someone who reads the database.
+ * response: rows are addressed by sha256(caller, operation, key); the fingerprint and the
+ * encrypted response are keyed by the server secret (see IdempotencyKeyring), so a database dump,
+ * even with request ids, yields neither a token nor a way to test a password.
  */
 export interface IdempotencyRecord {
   keyHash: string;
@@ -42,6 +36,8 @@ export interface IdempotencyOptions {
   /** A pending record older than this was left by a crashed request and may be taken over. */
   pendingTimeoutMs?: number;
   now?: () => Date;
+  /** Keys of the records; without it a random secret of this instance (tests, one-process dev). */
+  keyring?: IdempotencyKeyring;
 }
 
 const DAY_MS = 24 * 3_600_000;
@@ -50,6 +46,7 @@ export class Idempotency {
   private readonly ttlMs: number;
   private readonly pendingTimeoutMs: number;
   private readonly now: () => Date;
+  private readonly keyring: IdempotencyKeyring;
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -58,6 +55,7 @@ export class Idempotency {
     this.ttlMs = options.ttlMs ?? DAY_MS;
     this.pendingTimeoutMs = options.pendingTimeoutMs ?? 30_000;
     this.now = options.now ?? (() => new Date());
+    this.keyring = options.keyring ?? IdempotencyKeyring.random();
   }
 
   async run<I, O>(
@@ -66,33 +64,40 @@ export class Idempotency {
     input: I,
     ctx: CallContext,
     execute: () => Promise<O>,
+    attempt = 1,
   ): Promise<O> {
     const key = spec.key(input);
     if (!key) return execute();
     const keyHash = createHash('sha256')
       .update(`${ctx.service.name}\n${operation}\n${key}`)
       .digest('hex');
-    const fingerprint = createHmac('sha256', key).update(spec.fingerprint(input)).digest('hex');
+    const material = spec.fingerprint(input);
+    const keys = this.keyring.current;
     const now = this.now();
-    const claim = await this.store.claim({ keyHash, fingerprint, now }, this.ttlMs);
+    const claim = await this.store.claim(
+      { keyHash, fingerprint: keys.fingerprint(keyHash, material), now },
+      this.ttlMs,
+    );
     if (!claim.claimed) {
       const existing = claim.existing;
-      if (existing.fingerprint !== fingerprint) {
+      const writer = this.keyring.writerOf(existing.fingerprint);
+      if (writer && !writer.matches(existing.fingerprint, keyHash, material)) {
         throw alreadyExists(
           'IDEMPOTENCY_KEY_REUSED',
           'request_id was already used for a different request',
         );
       }
-      if (existing.response) return spec.decode(open(key, keyHash, existing.response));
-      if (now.getTime() - existing.createTime.getTime() < this.pendingTimeoutMs) {
-        throw new AppError(
-          'ABORTED',
-          'REQUEST_IN_PROGRESS',
-          'a request with this request_id is still running; retry',
-        );
+      const response =
+        writer && existing.response ? writer.open(key, keyHash, existing.response) : undefined;
+      if (response) return spec.decode(response);
+      const pending = existing.response === null;
+      if (pending && now.getTime() - existing.createTime.getTime() < this.pendingTimeoutMs) {
+        throw inProgress();
       }
+      // Left by a crashed request, or unreadable (old scheme, a secret no longer held): as absent.
+      if (attempt >= 3) throw inProgress();
       await this.store.release(keyHash);
-      return this.run(operation, spec, input, ctx, execute);
+      return this.run(operation, spec, input, ctx, execute, attempt + 1);
     }
     let output: O;
     try {
@@ -103,27 +108,16 @@ export class Idempotency {
     }
     await this.store.complete(
       keyHash,
-      seal(key, keyHash, spec.encode(output)),
+      keys.seal(key, keyHash, spec.encode(output)),
       spec.owner?.(input, output),
     );
     return output;
   }
 }
 
-function keyFor(rawKey: string, keyHash: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', rawKey, keyHash, 'warden-idempotency-response', 32));
-}
-
-function seal(rawKey: string, keyHash: string, plain: Uint8Array): Uint8Array {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keyFor(rawKey, keyHash), iv);
-  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]);
-}
-
-function open(rawKey: string, keyHash: string, sealed: Uint8Array): Uint8Array {
-  const buffer = Buffer.from(sealed);
-  const decipher = createDecipheriv('aes-256-gcm', keyFor(rawKey, keyHash), buffer.subarray(0, 12));
-  decipher.setAuthTag(buffer.subarray(12, 28));
-  return Buffer.concat([decipher.update(buffer.subarray(28)), decipher.final()]);
-}
+const inProgress = () =>
+  new AppError(
+    'ABORTED',
+    'REQUEST_IN_PROGRESS',
+    'a request with this request_id is still running; retry',
+  );

@@ -7,5 +7,11 @@ export {
   type IdempotencyRecord,
   type ClaimResult,
 } from './idempotency.js';
+export {
+  IdempotencyKeyring,
+  idempotencyKeyring,
+  MIN_IDEMPOTENCY_SECRET_LENGTH,
+  type RecordKeys,
+} from './idempotency-keys.js';
 export { MemoryIdempotencyStore } from './memory-idempotency-store.js';
 export { AllowAllChecker, TablePermissionChecker } from './testing-checkers.js';

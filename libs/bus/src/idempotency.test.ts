@@ -1,0 +1,279 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
+import { AppError } from '@warden/errors';
+import { describe, expect, it } from 'vitest';
+import type { CallContext } from './context.js';
+import { Idempotency } from './idempotency.js';
+import {
+  IdempotencyKeyring,
+  idempotencyKeyring,
+  MIN_IDEMPOTENCY_SECRET_LENGTH,
+} from './idempotency-keys.js';
+import { MemoryIdempotencyStore } from './memory-idempotency-store.js';
+import type { IdempotencySpec } from './use-case.js';
+
+const SECRET = 'a-server-secret-of-44-characters-0123456789=';
+const NEXT_SECRET = 'the-next-server-secret-of-44-characters-012=';
+const ctx: CallContext = { service: { name: 'gateway' }, requestId: 'r1' };
+const now = new Date('2026-05-01T10:00:00.000Z');
+
+type SignIn = { email: string; password: string; requestId: string };
+const SPEC: IdempotencySpec<SignIn, string> = {
+  key: (input) => input.requestId,
+  fingerprint: (input) => `${input.email}\n${input.password}`,
+  encode: (output) => new TextEncoder().encode(output),
+  decode: (bytes) => new TextDecoder().decode(bytes),
+};
+const signIn = (overrides: Partial<SignIn> = {}): SignIn => ({
+  email: 'ada@example.com',
+  password: 'correct horse battery',
+  requestId: 'req-1',
+  ...overrides,
+});
+
+/** An Idempotency over `store` and a counter of how often the operation really ran. */
+function anIdempotency(store: MemoryIdempotencyStore, keyring?: IdempotencyKeyring) {
+  const idempotency = new Idempotency(store, { now: () => now, ...(keyring ? { keyring } : {}) });
+  let runs = 0;
+  return {
+    get runs() {
+      return runs;
+    },
+    run: (input: SignIn) =>
+      idempotency.run('StartSession', SPEC, input, ctx, async () => `token-${++runs}`),
+  };
+}
+
+const keyHashOf = (requestId: string) =>
+  createHash('sha256').update(`gateway\nStartSession\n${requestId}`).digest('hex');
+
+/** The scheme before the server secret: everything derived from the request id alone. */
+const oldScheme = {
+  fingerprint: (requestId: string, input: string) =>
+    createHmac('sha256', requestId).update(input).digest('hex'),
+  key: (requestId: string, keyHash: string) =>
+    Buffer.from(hkdfSync('sha256', requestId, keyHash, 'warden-idempotency-response', 32)),
+  seal(requestId: string, keyHash: string, plain: string): Uint8Array {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key(requestId, keyHash), iv);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  },
+  open(requestId: string, keyHash: string, sealed: Uint8Array): string {
+    const buffer = Buffer.from(sealed);
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      this.key(requestId, keyHash),
+      buffer.subarray(0, 12),
+    );
+    decipher.setAuthTag(buffer.subarray(12, 28));
+    return Buffer.concat([decipher.update(buffer.subarray(28)), decipher.final()]).toString();
+  },
+};
+
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error as AppError,
+  );
+
+describe('Idempotency records under a server secret', () => {
+  it('replays the first response for the same request id and request', async () => {
+    const store = new MemoryIdempotencyStore();
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.runs).toBe(1);
+  });
+
+  it('refuses the same request id with a different password as ALREADY_EXISTS', async () => {
+    const service = anIdempotency(new MemoryIdempotencyStore(), new IdempotencyKeyring(SECRET));
+    await service.run(signIn());
+    const error = await failure(service.run(signIn({ password: 'another password' })));
+    expect(error).toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('stores a record the request id alone neither opens nor lets test a password', async () => {
+    const store = new MemoryIdempotencyStore();
+    await anIdempotency(store, new IdempotencyKeyring(SECRET)).run(signIn());
+    const [record] = [...store.records.values()];
+    const keyHash = keyHashOf('req-1');
+    expect(record!.keyHash).toBe(keyHash);
+    expect(record!.fingerprint).toMatch(/^v2\.[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
+    expect(record!.fingerprint).not.toContain(
+      oldScheme.fingerprint('req-1', 'ada@example.com\ncorrect horse battery'),
+    );
+    expect(() => oldScheme.open('req-1', keyHash, record!.response!)).toThrow();
+    expect(Buffer.from(record!.response!).toString('latin1')).not.toContain('token-1');
+  });
+
+  it('gives the same request under two request ids unrelated fingerprints', async () => {
+    const store = new MemoryIdempotencyStore();
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    await service.run(signIn({ requestId: 'req-1' }));
+    await service.run(signIn({ requestId: 'req-2' }));
+    const [a, b] = [...store.records.values()].map((r) => r.fingerprint.split('.')[2]);
+    expect(a).not.toBe(b);
+  });
+
+  it('reads records of a previous secret after a rotation, refusing a different request', async () => {
+    const store = new MemoryIdempotencyStore();
+    await anIdempotency(store, new IdempotencyKeyring(SECRET)).run(signIn());
+    const rotated = anIdempotency(store, new IdempotencyKeyring(NEXT_SECRET, [SECRET]));
+    expect(await rotated.run(signIn())).toBe('token-1');
+    expect(rotated.runs).toBe(0);
+    expect(await failure(rotated.run(signIn({ password: 'other password' })))).toMatchObject({
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
+  it('treats a record of a secret it does not hold as absent: runs again and overwrites it', async () => {
+    const store = new MemoryIdempotencyStore();
+    await anIdempotency(store, new IdempotencyKeyring(SECRET)).run(signIn());
+    const other = anIdempotency(store, new IdempotencyKeyring(NEXT_SECRET));
+    expect(await other.run(signIn({ password: 'anything else' }))).toBe('token-1');
+    expect(other.runs).toBe(1);
+    expect(await other.run(signIn({ password: 'anything else' }))).toBe('token-1');
+    expect(other.runs).toBe(1);
+  });
+
+  it('treats a record written under the old request-id scheme as absent, never INTERNAL', async () => {
+    const store = new MemoryIdempotencyStore();
+    const keyHash = keyHashOf('req-1');
+    const fingerprint = oldScheme.fingerprint('req-1', 'ada@example.com\ncorrect horse battery');
+    await store.claim({ keyHash, fingerprint, now: new Date(now.getTime() - 60_000) }, 86_400_000);
+    await store.complete(keyHash, oldScheme.seal('req-1', keyHash, 'old-token'));
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(store.records.get(keyHash)!.fingerprint).toMatch(/^v2\./);
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.runs).toBe(1);
+  });
+
+  it('runs again when a stored response was tampered with, never INTERNAL', async () => {
+    const store = new MemoryIdempotencyStore();
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    await service.run(signIn());
+    const record = store.records.get(keyHashOf('req-1'))!;
+    const tampered = Buffer.from(record.response!);
+    tampered[tampered.length - 1]! ^= 1;
+    record.response = tampered;
+    expect(await service.run(signIn())).toBe('token-2');
+  });
+
+  it('does not replay a record copied to another request id', async () => {
+    const store = new MemoryIdempotencyStore();
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    await service.run(signIn({ requestId: 'req-1' }));
+    await service.run(signIn({ requestId: 'req-2' }));
+    const first = store.records.get(keyHashOf('req-1'))!;
+    const second = store.records.get(keyHashOf('req-2'))!;
+    second.response = first.response;
+    second.fingerprint = first.fingerprint;
+    // The fingerprint binds the record's address: the moved one is a different request.
+    expect(await failure(service.run(signIn({ requestId: 'req-2' })))).toMatchObject({
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
+  it('answers REQUEST_IN_PROGRESS for a fresh pending record it cannot read', async () => {
+    const store = new MemoryIdempotencyStore();
+    await store.claim({ keyHash: keyHashOf('req-1'), fingerprint: 'f'.repeat(64), now }, 60_000);
+    const service = anIdempotency(store, new IdempotencyKeyring(SECRET));
+    expect(await failure(service.run(signIn()))).toMatchObject({
+      kind: 'ABORTED',
+      reason: 'REQUEST_IN_PROGRESS',
+    });
+    expect(service.runs).toBe(0);
+  });
+
+  it('without a keyring uses a random secret of the instance: replays within it only', async () => {
+    const store = new MemoryIdempotencyStore();
+    const first = anIdempotency(store);
+    expect(await first.run(signIn())).toBe('token-1');
+    expect(await first.run(signIn())).toBe('token-1');
+    const restarted = anIdempotency(store);
+    expect(await restarted.run(signIn())).toBe('token-1');
+    expect(restarted.runs).toBe(1);
+  });
+});
+
+describe('idempotencyKeyring from config', () => {
+  const config = (secret: string, previous: string[] = []) => ({
+    secret,
+    previous_secrets: previous,
+  });
+  const production = { production: true, warn: () => undefined };
+
+  it('refuses an empty or short secret in production, naming the setting, not the value', () => {
+    expect(() => idempotencyKeyring(config(''), production)).toThrow(
+      /^config: idempotency\.secret \(set WARDEN_IDEMPOTENCY_SECRET\): NODE_ENV=production needs a secret of at least 32 characters, it is empty$/,
+    );
+    const short = 'x'.repeat(MIN_IDEMPOTENCY_SECRET_LENGTH - 1);
+    const error = (() => {
+      try {
+        idempotencyKeyring(config(short), production);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(error.message).toMatch(/it is shorter$/);
+    expect(error.message).not.toContain(short);
+  });
+
+  it('refuses a short previous secret in production', () => {
+    expect(() => idempotencyKeyring(config(SECRET, [NEXT_SECRET, 'short']), production)).toThrow(
+      /^config: idempotency\.previous_secrets\[1\] \(set WARDEN_IDEMPOTENCY_PREVIOUS_SECRETS\)/,
+    );
+  });
+
+  it('keys records with the configured secret and reads the previous ones', async () => {
+    const store = new MemoryIdempotencyStore();
+    await anIdempotency(store, idempotencyKeyring(config(SECRET), production)).run(signIn());
+    const rotated = idempotencyKeyring(config(NEXT_SECRET, [SECRET]), production);
+    const service = anIdempotency(store, rotated);
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.runs).toBe(0);
+  });
+
+  it('outside production, an empty secret is a random one, said once', async () => {
+    const warnings: string[] = [];
+    const keyring = idempotencyKeyring(config('  '), {
+      production: false,
+      warn: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual([expect.stringMatching(/idempotency\.secret is empty: a random/)]);
+    const store = new MemoryIdempotencyStore();
+    expect(await anIdempotency(store, keyring).run(signIn())).toBe('token-1');
+    const other = anIdempotency(
+      store,
+      idempotencyKeyring(config(''), { production: false, warn: () => undefined }),
+    );
+    expect(await other.run(signIn())).toBe('token-1');
+    expect(other.runs).toBe(1);
+  });
+
+  it('outside production, a short secret is used as given', async () => {
+    const warnings: string[] = [];
+    const store = new MemoryIdempotencyStore();
+    const dev = () =>
+      idempotencyKeyring(config('dev-secret'), {
+        production: false,
+        warn: (m) => warnings.push(m),
+      });
+    await anIdempotency(store, dev()).run(signIn());
+    const again = anIdempotency(store, dev());
+    expect(await again.run(signIn())).toBe('token-1');
+    expect(again.runs).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+});
