@@ -36,6 +36,15 @@ export const REDACT_PATHS = [
   '*["x-warden-service-key"]',
   'headers.authorization',
   'metadata.authorization',
+  // Personal data: a log outlives DeleteUser's erasure, so ids only (DESIGN 3b).
+  'email',
+  'displayName',
+  'ipAddress',
+  'userAgent',
+  '*.email',
+  '*.displayName',
+  '*.ipAddress',
+  '*.userAgent',
 ];
 
 export interface CreateLoggerOptions {
