@@ -136,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The shared test stream holds other runs' events: a fresh stack starts at the present.
       WARDEN_EVENTS_USER_EVENTS_START_FROM: 'new',
       WARDEN_SWEEPER_INTERVAL: '200ms',
+      WARDEN_WORKER_METRICS_PORT: '0',
       ...tlsEnv('session', healthPorts[1]!),
       ...options.env?.session,
     },

@@ -6,9 +6,17 @@ import {
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
+  REJECTED_EVENTS_METRIC,
   STREAMS,
 } from '@warden/events';
-import { clientOptions, createMetrics, failStartup, onShutdown, serveMetrics } from '@warden/grpc';
+import {
+  clientOptions,
+  createMetrics,
+  failStartup,
+  onShutdown,
+  registerCounter,
+  serveMetrics,
+} from '@warden/grpc';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { PgIdempotencyStore } from '@warden/db';
@@ -53,6 +61,7 @@ const bootstrap = new BootstrapAdmins(
   userLookup,
 );
 
+const metrics = createMetrics(`${SERVICE_NAME}-worker`);
 const consumer = createUserEventsConsumer({
   js,
   jsm,
@@ -66,6 +75,12 @@ const consumer = createUserEventsConsumer({
   logger,
   durable: config.worker.user_events_durable,
   startFrom: config.worker.user_events_start_from,
+  rejected: registerCounter(
+    metrics.registry,
+    REJECTED_EVENTS_METRIC.name,
+    REJECTED_EVENTS_METRIC.help,
+    REJECTED_EVENTS_METRIC.labelNames,
+  ),
 });
 let stopping = false;
 void startWhenStreamExists().catch((error: unknown) => failStartup(SERVICE_NAME, error));
@@ -99,7 +114,6 @@ const retention = every(config.worker.retention_interval, 'retention', logger, a
   await idempotency.prune(new Date(now - DAY_MS));
 });
 
-const metrics = createMetrics(`${SERVICE_NAME}-worker`);
 let metricsServer: Server | undefined;
 try {
   metricsServer = await serveMetrics(

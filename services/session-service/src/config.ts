@@ -51,6 +51,7 @@ export const configSchema = z
       user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
       user_events_start_from: z.enum(['all', 'new']),
     }),
+    worker: z.object({ metrics_port: z.number().int().min(0).max(65535) }),
   })
   .superRefine((config, ctx) => {
     if (config.session.idle_timeout > config.session.absolute_ttl) {

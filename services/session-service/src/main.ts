@@ -1,10 +1,11 @@
-import { uuidv7, connectNats } from '@warden/events';
+import { uuidv7, connectNats, REJECTED_EVENTS_METRIC } from '@warden/events';
 import { AppError } from '@warden/errors';
 import {
   clientOptions,
   createMetrics,
   failStartup,
   onShutdown,
+  registerCounter,
   serverSecurity,
   serveMetrics,
 } from '@warden/grpc';
@@ -69,7 +70,18 @@ try {
     lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
     logger,
   });
-  const feed = followSessionEvents(nc, app.cache, app.hub, logger);
+  const feed = followSessionEvents(
+    nc,
+    app.cache,
+    app.hub,
+    logger,
+    registerCounter(
+      metrics.registry,
+      REJECTED_EVENTS_METRIC.name,
+      REJECTED_EVENTS_METRIC.help,
+      REJECTED_EVENTS_METRIC.labelNames,
+    ),
+  );
   app.flusher.start();
   const server = createSessionServer(app, {
     logger,

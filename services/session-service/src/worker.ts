@@ -4,9 +4,16 @@ import {
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
+  REJECTED_EVENTS_METRIC,
   STREAMS,
 } from '@warden/events';
-import { failStartup, onShutdown } from '@warden/grpc';
+import {
+  createMetrics,
+  failStartup,
+  onShutdown,
+  registerCounter,
+  serveMetrics,
+} from '@warden/grpc';
 import { createLogger, startTracing } from '@warden/logger';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
@@ -47,6 +54,7 @@ try {
   const sessions = new PrismaSessionRepository(database.prisma, database.pool);
   const relay = new OutboxRelay({ pool: database.pool, js, logger });
   relay.start();
+  const metrics = createMetrics(`${SERVICE}-worker`);
   const consumer = userEventsConsumer({
     js,
     jsm,
@@ -54,6 +62,12 @@ try {
     startFrom: config.events.user_events_start_from,
     handler: new EndSessionsForUserEventHandler({ sessions, clock }),
     logger,
+    rejected: registerCounter(
+      metrics.registry,
+      REJECTED_EVENTS_METRIC.name,
+      REJECTED_EVENTS_METRIC.help,
+      REJECTED_EVENTS_METRIC.labelNames,
+    ),
   });
   await consumer.start();
   const expireSessions = new ExpireSessionsHandler({
@@ -92,6 +106,11 @@ try {
     },
     logger,
   );
+  const metricsServer = await serveMetrics(
+    metrics.registry,
+    config.metrics.host,
+    config.worker.metrics_port,
+  );
   logger.info({ durable: config.events.user_events_durable }, 'session-service worker running');
 
   onShutdown(logger, [
@@ -100,6 +119,7 @@ try {
     ['stop user events', () => consumer.stop()],
     ['flush outbox', () => relay.stop()],
     ['close NATS', () => nc.drain()],
+    ['stop metrics', () => new Promise<void>((resolve) => metricsServer.close(() => resolve()))],
     ['close database', () => database.close()],
     ['flush spans', () => spans.shutdown()],
   ]);

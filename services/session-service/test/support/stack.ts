@@ -129,7 +129,10 @@ export async function startStack(options: {
       ...short,
       WARDEN_GRPC_PORT: String(ports.c),
     }),
-    startServiceProcess('session-service', 'worker.ts', session),
+    startServiceProcess('session-service', 'worker.ts', {
+      ...session,
+      WARDEN_WORKER_METRICS_PORT: '0',
+    }),
   ];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop(5_000)));

@@ -1,6 +1,12 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { isAppError } from '@warden/errors';
-import { DurableConsumer, processOnce, STREAMS, type EventEnvelope } from '@warden/events';
+import {
+  DurableConsumer,
+  processOnce,
+  STREAMS,
+  type EventEnvelope,
+  type RejectedEventsCounter,
+} from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type { GiveDefaultRoles } from '../../application/commands/give-default-roles.js';
@@ -22,6 +28,8 @@ export interface UserEventsConsumerOptions {
   filterSubject?: string;
   subjectPrefix?: string;
   ackWaitMs?: number;
+  /** Counts events dropped because user-service did not send them. */
+  rejected?: RejectedEventsCounter;
 }
 
 /**
@@ -84,6 +92,9 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     durable: options.durable,
     filterSubject: options.filterSubject ?? STREAMS.user.subjects[0],
     handle,
+    // Test streams use other subjects: the source is named rather than read off the subject.
+    source: 'user-service',
+    ...(options.rejected ? { rejected: options.rejected } : {}),
     logger: options.logger,
     observe: recordConsumerSpan,
     ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),

@@ -1,6 +1,11 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { AppError } from '@warden/errors';
-import { fromNatsMessage, type EventEnvelope } from '@warden/events';
+import {
+  EventSourceCheck,
+  fromNatsMessage,
+  type EventEnvelope,
+  type RejectedEventsCounter,
+} from '@warden/events';
 import type { Logger } from '@warden/logger';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import type { SessionCache } from '../../application/session-cache.js';
@@ -19,20 +24,28 @@ const { SessionStatus: Status, SessionEventType: EventType } = sessionv1;
  * would split them between replicas): cached sessions drop on ended/expired/refreshed, and the
  * events go out to WatchSessions streams. While NATS is disconnected events may be missed, so the
  * cache is bypassed and watchers are cut off with UNAVAILABLE (they reconnect and re-validate).
+ * An event session-service did not send is dropped, logged and counted (`rejected`).
  */
 export function followSessionEvents(
   nc: NatsConnection,
   cache: SessionCache,
   hub: WatchHub<WatchedEvent>,
   logger: Logger,
+  rejected?: RejectedEventsCounter,
 ): SessionEventFeed {
-  const subscription = nc.subscribe(`${SESSION_SUBJECT_PREFIX}>`, {
+  const subject = `${SESSION_SUBJECT_PREFIX}>`;
+  const sources = new EventSourceCheck({
+    subscription: subject,
+    logger,
+    ...(rejected ? { rejected } : {}),
+  });
+  const subscription = nc.subscribe(subject, {
     callback: (error, msg) => {
       if (error) {
         logger.warn({ err: error }, 'session event subscription error');
         return;
       }
-      const watched = decode(msg, logger);
+      const watched = decode(msg, logger, sources);
       if (!watched) return;
       if (watched.event.type !== EventType.SESSION_EVENT_TYPE_STARTED)
         cache.dropSession(watched.event.session!.id);
@@ -67,10 +80,11 @@ export function followSessionEvents(
   };
 }
 
-function decode(msg: Msg, logger: Logger): WatchedEvent | undefined {
+function decode(msg: Msg, logger: Logger, sources: EventSourceCheck): WatchedEvent | undefined {
   let envelope: EventEnvelope;
   try {
     envelope = fromNatsMessage(msg);
+    if (!sources.admits(msg.subject, envelope)) return undefined;
     const session = sessionOf(msg.subject.slice(SESSION_SUBJECT_PREFIX.length), envelope.payload);
     if (!session) return undefined;
     return {

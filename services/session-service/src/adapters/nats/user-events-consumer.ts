@@ -1,5 +1,10 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { DurableConsumer, STREAMS, type EventEnvelope } from '@warden/events';
+import {
+  DurableConsumer,
+  STREAMS,
+  type EventEnvelope,
+  type RejectedEventsCounter,
+} from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type {
@@ -43,6 +48,8 @@ export function userEventsConsumer(options: {
   startFrom?: 'all' | 'new';
   handler: EndSessionsForUserEventHandler;
   logger: Logger;
+  /** Counts events dropped because user-service did not send them. */
+  rejected?: RejectedEventsCounter;
 }): UserEventsConsumer {
   const { handler, logger, durable } = options;
   const handle = async (event: EventEnvelope) => {
@@ -84,6 +91,7 @@ export function userEventsConsumer(options: {
         logger,
         handle,
         observe: recordConsumerSpan,
+        ...(options.rejected ? { rejected: options.rejected } : {}),
       }),
   );
   return {
