@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,42 +23,85 @@ describe('deploy environments pass each service config validation', () => {
       services: Record<string, { environment?: Record<string, string> }>;
     };
     for (const [service, load] of Object.entries(LOADERS)) {
-      const env = compose.services[service]!.environment!;
+      // What the image sets (deploy/docker/Dockerfile), then what compose gives.
+      const env = { NODE_ENV: 'production', ...compose.services[service]!.environment! };
+      expect(env.NODE_ENV, service).toBe('development');
       expect(() => load(env), service).not.toThrow();
     }
   });
 
-  it('the Kubernetes ConfigMap with each Deployment env', () => {
+  it('the Kubernetes ConfigMap, Secrets and mounted files of every Deployment and Job', () => {
     const rendered = execFileSync(
       'kubectl',
       ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')],
-      {
-        encoding: 'utf8',
-      },
+      { encoding: 'utf8' },
     );
-    const objects = parseAllDocuments(rendered).map((d) => d.toJS());
-    const common = objects.find(
-      (o) => o.kind === 'ConfigMap' && o.metadata.name === 'warden-common',
-    ).data as Record<string, string>;
+    const objects = parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject);
+    const secretData = (name: string): Record<string, string> =>
+      Object.fromEntries(
+        Object.entries(
+          objects.find((o) => o.kind === 'Secret' && o.metadata.name === name)?.data ?? {},
+        ).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+      );
+    const configMap = (name: string): Record<string, string> =>
+      objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)?.data ?? {};
+    const files = mkdtempSync(join(tmpdir(), 'warden-mounts-'));
+    let checked = 0;
     for (const [service, load] of Object.entries(LOADERS)) {
-      const deployment = objects.find(
-        (o) => o.kind === 'Deployment' && o.metadata.name === service,
+      const workloads = objects.filter(
+        (o) =>
+          (o.kind === 'Deployment' || o.kind === 'Job') &&
+          o.metadata.labels?.['app.kubernetes.io/name'] === service,
       );
-      const secret = objects.find(
-        (o) => o.kind === 'Secret' && o.metadata.name.startsWith(`warden-${service}`),
-      );
-      const secretEnv = Object.fromEntries(
-        Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [
-          k,
-          Buffer.from(v, 'base64').toString(),
-        ]),
-      );
-      const env = Object.fromEntries(
-        (
-          deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>
-        ).map((e) => [e.name, e.value]),
-      );
-      expect(() => load({ ...common, ...secretEnv, ...env }), service).not.toThrow();
+      expect(workloads.map((o) => o.kind).sort(), service).toEqual([
+        'Deployment',
+        'Deployment',
+        'Job',
+      ]);
+      for (const workload of workloads) {
+        const pod = workload.spec!.template.spec;
+        const container = pod.containers[0]!;
+        const env: Record<string, string> = {};
+        for (const source of container.envFrom ?? []) {
+          if (source.configMapRef) Object.assign(env, configMap(source.configMapRef.name));
+          if (source.secretRef) Object.assign(env, secretData(source.secretRef.name));
+        }
+        for (const variable of container.env ?? []) env[variable.name] = variable.value;
+        // Mounted Secrets become real files, and the variables naming them point there.
+        for (const mount of container.volumeMounts ?? []) {
+          const volume = pod.volumes!.find((v) => v.name === mount.name)!;
+          const dir = join(files, workload.metadata.name, mount.name);
+          mkdirSync(dir, { recursive: true });
+          for (const [file, text] of Object.entries(secretData(volume.secret!.secretName)))
+            writeFileSync(join(dir, file), text);
+          for (const [name, value] of Object.entries(env))
+            if (value.startsWith(`${mount.mountPath}/`))
+              env[name] = join(dir, value.slice(mount.mountPath.length + 1));
+        }
+        const where = `${workload.kind} ${workload.metadata.name}`;
+        expect(env.NODE_ENV, where).toBe('production');
+        expect(() => load(env), where).not.toThrow();
+        checked++;
+      }
     }
+    expect(checked).toBe(9);
   });
 });
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  spec?: {
+    template: {
+      spec: {
+        containers: Array<{
+          env?: Array<{ name: string; value: string }>;
+          envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+          volumeMounts?: Array<{ name: string; mountPath: string }>;
+        }>;
+        volumes?: Array<{ name: string; secret?: { secretName: string } }>;
+      };
+    };
+  };
+}

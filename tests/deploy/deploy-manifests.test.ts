@@ -108,6 +108,45 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     }
   });
 
+  it('runs mTLS in production: probes on the plaintext health port, certificates and keys from Secrets', () => {
+    const common = named('ConfigMap', 'warden-common') as unknown as {
+      data: Record<string, string>;
+    };
+    expect(common.data.NODE_ENV).toBe('production');
+    expect(common.data.WARDEN_GRPC_TLS_ENABLED).toBe('true');
+    expect(common.data.WARDEN_AUTH_ALLOWED_SERVICES!.split(',')).toEqual(
+      SERVICES.concat('gateway'),
+    );
+    for (const service of SERVICES) {
+      const pod = (
+        named('Deployment', service) as unknown as {
+          spec: { template: { spec: PodSpec } };
+        }
+      ).spec.template.spec;
+      const container = pod.containers[0]!;
+      const healthPort = Number(
+        container.env.find((e) => e.name === 'WARDEN_GRPC_HEALTH_PORT')?.value,
+      );
+      expect(healthPort, service).toBeGreaterThan(0);
+      for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const)
+        expect(container[probe].grpc.port, `${service} ${probe}`).toBe(healthPort);
+      const secrets = pod.volumes.map((v) => v.secret.secretName);
+      expect(
+        secrets.some((name) => name.startsWith(`warden-${service}-tls`)),
+        service,
+      ).toBe(true);
+      expect(secrets.some((name) => name.startsWith(`warden-${service}-service-keys`))).toBe(true);
+      const certificate = named('Certificate', service) as unknown as {
+        spec: { commonName: string; secretName: string; usages: string[] };
+      };
+      expect(certificate.spec.commonName).toBe(service);
+      expect(certificate.spec.secretName).toBe(`warden-${service}-tls`);
+      expect(certificate.spec.usages).toEqual(
+        expect.arrayContaining(['server auth', 'client auth']),
+      );
+    }
+  });
+
   it('runs a 3-node NATS JetStream cluster', () => {
     const nats = named('StatefulSet', 'nats') as unknown as { spec: { replicas: number } };
     expect(nats.spec.replicas).toBe(3);
@@ -116,3 +155,13 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     expect(config.data['nats.conf']).toMatch(/nats-route:\/\/nats-2\.nats:6222/);
   });
 });
+
+interface PodSpec {
+  containers: Array<{
+    env: Array<{ name: string; value: string }>;
+    readinessProbe: { grpc: { port: number } };
+    livenessProbe: { grpc: { port: number } };
+    startupProbe: { grpc: { port: number } };
+  }>;
+  volumes: Array<{ secret: { secretName: string } }>;
+}
