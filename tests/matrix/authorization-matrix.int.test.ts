@@ -448,6 +448,11 @@ beforeAll(async () => {
   tokens.disabled = disabled.token;
 
   const ended = await newUser();
+  // Logging out needs the player role's session.end:own, granted when authz hears the registration.
+  await waitFor(() => hasPermission(ended.userId, 'game.join'), {
+    timeoutMs: 15_000,
+    what: 'ended user default role',
+  });
   await call(stack.sessions, 'endSession', { sessionId: ended.sessionId }, ended.token);
   tokens.ended = ended.token;
   tokens.service = undefined;
