@@ -55,6 +55,8 @@ describe('production package of authz-service', () => {
         ),
       ),
       WARDEN_AUTH_CLIENT_KEY: randomBytes(24).toString('base64url'),
+      // Production also refuses to start without its idempotency secret.
+      WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
     };
     execFileSync('node', ['dist/migrate.js'], { cwd: out, env, stdio: 'pipe' });
     const server = spawn('node', ['dist/main.js'], {

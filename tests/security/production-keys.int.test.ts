@@ -149,6 +149,8 @@ describe('a production user-service with its keys from the environment or a file
       WARDEN_METRICS_HOST: '127.0.0.1',
       WARDEN_METRICS_PORT: '0',
       WARDEN_AUTH_CLIENT_KEY: OWN_KEY,
+      // Production also refuses to start without its idempotency secret.
+      WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
       ...keys,
     });
     started.push(process);

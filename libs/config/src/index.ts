@@ -15,6 +15,7 @@ export {
   authSection,
   logSection,
   telemetrySection,
+  idempotencySection,
   COMMON_ALIASES,
   SHARED_VARIABLES,
 } from './sections.js';

@@ -78,22 +78,27 @@ const serviceName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a service name (lower-case letters, digits, -)');
 
+const serviceKey = z.string().min(16, 'service keys need at least 16 characters');
+
 export const authSection = z.object({
   /** Keys this service accepts in x-warden-service-key, by calling service name (TLS off). */
+  /** A caller may have a list of keys while one is rotated: the new one is added, then the old dropped. */
   service_keys: z
-    .record(serviceName, z.string().min(16, 'service keys need at least 16 characters'))
+    .record(serviceName, z.union([serviceKey, z.array(serviceKey).min(1).max(4)]))
     .superRefine((keys, ctx) => {
       // One key, one caller: a shared key would make the identity depend on map order.
       const owner = new Map<string, string>();
-      for (const [caller, key] of Object.entries(keys)) {
-        const first = owner.get(key);
-        if (first)
-          ctx.addIssue({
-            code: 'custom',
-            path: [caller],
-            message: `same key as ${first}; every caller needs its own`,
-          });
-        else owner.set(key, caller);
+      for (const [caller, value] of Object.entries(keys)) {
+        for (const key of typeof value === 'string' ? [value] : value) {
+          const first = owner.get(key);
+          if (first && first !== caller)
+            ctx.addIssue({
+              code: 'custom',
+              path: [caller],
+              message: `same key as ${first}; every caller needs its own`,
+            });
+          else owner.set(key, caller);
+        }
       }
     }),
   /** A YAML/JSON file holding the whole service_keys map (a mounted Secret); '' for none. */
@@ -113,6 +118,16 @@ export const SHARED_VARIABLES = [
   'WARDEN_SESSION_ADDRESS',
   'WARDEN_AUTHZ_ADDRESS',
 ] as const;
+
+/**
+ * The server secret that keys idempotency records (encryption and fingerprint), so a database dump
+ * yields no token and no password test. Production refuses an empty or short one at start.
+ */
+export const idempotencySection = z.object({
+  secret: z.string(),
+  /** Earlier secrets, still accepted to read records written before a rotation. */
+  previous_secrets: listOf(z.string().min(1)),
+});
 
 export const logSection = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),

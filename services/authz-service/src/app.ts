@@ -2,6 +2,7 @@ import {
   Bus,
   Idempotency,
   MemoryIdempotencyStore,
+  type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
 } from '@warden/bus';
@@ -18,6 +19,8 @@ export interface AuthzAppDeps {
   repository: AuthzRepository;
   logger: Logger;
   idempotencyStore?: IdempotencyStore;
+  /** Keys of idempotency records (idempotency.secret); tests get a random one. */
+  idempotencyKeyring?: IdempotencyKeyring;
   clock?: Clock;
   /** Tests may swap the bus's authorizer; by default it is this process's own policy model. */
   authorizer?: PermissionChecker;
@@ -35,7 +38,10 @@ export function buildAuthzApp(deps: AuthzAppDeps) {
   );
   const bus = new Bus({
     authorizer: deps.authorizer ?? model,
-    idempotency: new Idempotency(deps.idempotencyStore ?? new MemoryIdempotencyStore()),
+    idempotency: new Idempotency(
+      deps.idempotencyStore ?? new MemoryIdempotencyStore(),
+      deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {},
+    ),
   });
   const useCases = buildUseCases(deps.repository, model, sync, clock);
   return { model, sync, bus, useCases, grpc: authzGrpcHandlers(bus, useCases) };

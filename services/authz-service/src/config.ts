@@ -5,6 +5,7 @@ import {
   databaseSection,
   duration,
   grpcSection,
+  idempotencySection,
   listOf,
   loadConfig,
   logSection,
@@ -25,6 +26,7 @@ export const configSchema = z.object({
   auth: authSection,
   log: logSection,
   telemetry: telemetrySection,
+  idempotency: idempotencySection,
   session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
   user_service: z.object({ address: z.string().min(1) }),
   authz: z.object({

@@ -9,6 +9,7 @@ import {
   serverSecurity,
   serveMetrics,
 } from '@warden/grpc';
+import { idempotencyKeyring, type IdempotencyKeyring } from '@warden/bus';
 import { authzv1, descriptorSetPath } from '@warden/proto';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
@@ -19,11 +20,22 @@ import { connectNatsOrExit, openRuntime, SERVICE_NAME } from './runtime.js';
 
 const runtime = await openRuntime('server');
 const { config, logger, pool, prisma } = runtime;
+let idempotencyKeys: IdempotencyKeyring;
+try {
+  // Production must bring its own secret.
+  idempotencyKeys = idempotencyKeyring(config.idempotency, {
+    production: process.env.NODE_ENV === 'production',
+    warn: (message) => logger.warn(message),
+  });
+} catch (error) {
+  failStartup(SERVICE_NAME, error);
+}
 const { nc } = await connectNatsOrExit(runtime, 'server');
 
 const app = buildAuthzApp({
   repository: new PrismaAuthzRepository(prisma, pool),
   idempotencyStore: new PgIdempotencyStore(pool),
+  idempotencyKeyring: idempotencyKeys,
   logger,
 });
 // Subscribe before loading, so nothing committed meanwhile is missed.

@@ -2,6 +2,7 @@ import {
   Bus,
   Idempotency,
   type CallContext,
+  type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
   type UseCaseObserver,
@@ -35,6 +36,8 @@ export interface SessionAppDeps {
   credentials: CredentialsVerifier;
   authorizer: PermissionChecker;
   idempotencyStore: IdempotencyStore;
+  /** Keys of idempotency records (idempotency.secret); tests get a random one. */
+  idempotencyKeyring?: IdempotencyKeyring;
   clock: Clock;
   ids: IdGenerator;
   settings: SessionSettings;
@@ -64,7 +67,10 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
   const hub = new WatchHub<WatchedEvent>(deps.watch.queueSize);
   const bus = new Bus({
     authorizer: deps.authorizer,
-    idempotency: new Idempotency(deps.idempotencyStore, { now: () => clock.now() }),
+    idempotency: new Idempotency(deps.idempotencyStore, {
+      now: () => clock.now(),
+      ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
+    }),
     ...(deps.observe ? { observe: deps.observe } : {}),
   });
   const validateSession = new ValidateSessionHandler({

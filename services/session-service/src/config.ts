@@ -5,6 +5,7 @@ import {
   databaseSection,
   duration,
   grpcSection,
+  idempotencySection,
   listOf,
   loadConfig,
   logSection,
@@ -28,6 +29,7 @@ export const configSchema = z
     auth: authSection,
     log: logSection,
     telemetry: telemetrySection,
+    idempotency: idempotencySection,
     user_service: z.object({ address, deadline: positive(10) }),
     authz: z.object({ address, cache_ttl: duration() }),
     session: z.object({

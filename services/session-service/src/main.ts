@@ -12,6 +12,7 @@ import {
 import { createLogger, startTracing } from '@warden/logger';
 import { descriptorSetPath } from '@warden/proto';
 import { createAuthzChecker } from '@warden/authz-client';
+import { idempotencyKeyring } from '@warden/bus';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
 import { PgIdempotencyStore } from '@warden/db';
@@ -38,6 +39,11 @@ const spans = startTracing({
 });
 
 try {
+  // Refused before anything is opened: production must bring its own secret.
+  const idempotencyKeys = idempotencyKeyring(config.idempotency, {
+    production: process.env.NODE_ENV === 'production',
+    warn: (message) => logger.warn(message),
+  });
   const database = await openDatabase(config, logger, 'server');
   const { nc } = await connectNats(config.nats, SERVICE, logger);
   const authorizer = createAuthzChecker({
@@ -57,6 +63,7 @@ try {
     credentials,
     authorizer,
     idempotencyStore: new PgIdempotencyStore(database.pool),
+    idempotencyKeyring: idempotencyKeys,
     clock: { now: () => new Date() },
     ids: { newId: () => uuidv7() },
     settings: {

@@ -1,6 +1,7 @@
 import {
   Bus,
   Idempotency,
+  type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
   type UseCaseObserver,
@@ -41,6 +42,8 @@ export interface AppDeps {
   authorizer: PermissionChecker;
   lockout?: LockoutPolicy;
   idempotencyTtlMs?: number;
+  /** Keys of idempotency records (idempotency.secret); tests get a random one. */
+  idempotencyKeyring?: IdempotencyKeyring;
   clock?: Clock;
   ids?: IdGenerator;
   observe?: UseCaseObserver;
@@ -81,6 +84,7 @@ export function buildApp(deps: AppDeps): UserApp {
   const idempotency = new Idempotency(deps.idempotencyStore, {
     ...(deps.idempotencyTtlMs === undefined ? {} : { ttlMs: deps.idempotencyTtlMs }),
     now: () => clock.now(),
+    ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
   });
   const bus = new Bus({
     authorizer: deps.authorizer,

@@ -15,7 +15,7 @@ describe('user-service config', () => {
     });
     expect(config.password.breach_check.enabled).toBe(false);
     expect(config.lockout).toEqual({ max_failures: 5, window: 15 * 60_000 });
-    expect(config.idempotency.ttl).toBe(24 * 3_600_000);
+    expect(config.idempotency).toEqual({ ttl: 24 * 3_600_000, secret: '', previous_secrets: [] });
     expect(Object.keys(config.auth.service_keys).sort()).toEqual([
       'authz-service',
       'gateway',
@@ -33,6 +33,20 @@ describe('user-service config', () => {
     expect(config.grpc.port).toBe(6000);
     expect(config.database.url).toBe('postgres://db/x');
     expect(config.lockout.window).toBe(300_000);
+  });
+
+  it('takes the idempotency secret and the previous ones (a JSON list or comma-separated) from env', () => {
+    const secret = 's'.repeat(44);
+    expect(
+      loadUserConfig({
+        WARDEN_IDEMPOTENCY_SECRET: secret,
+        WARDEN_IDEMPOTENCY_PREVIOUS_SECRETS: `["${'a'.repeat(44)}", "${'b'.repeat(44)}"]`,
+      }).idempotency,
+    ).toMatchObject({ secret, previous_secrets: ['a'.repeat(44), 'b'.repeat(44)] });
+    expect(
+      loadUserConfig({ WARDEN_IDEMPOTENCY_PREVIOUS_SECRETS: 'old-one, older-one' }).idempotency
+        .previous_secrets,
+    ).toEqual(['old-one', 'older-one']);
   });
 
   it('refuses argon2 parameters below the standard unless the profile is test', () => {

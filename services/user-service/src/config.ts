@@ -5,6 +5,7 @@ import {
   databaseSection,
   duration,
   grpcSection,
+  idempotencySection,
   loadConfig,
   logSection,
   telemetrySection,
@@ -50,7 +51,7 @@ export const configSchema = z.object({
     breach_check: z.object({ enabled: z.boolean(), base_url: z.url(), timeout: duration() }),
   }),
   lockout: z.object({ max_failures: z.number().int().min(1).max(1000), window: duration() }),
-  idempotency: z.object({ ttl: duration() }),
+  idempotency: idempotencySection.extend({ ttl: duration() }),
   worker: z.object({ sweep_interval: duration(), outbox_retention: duration() }),
 });
 

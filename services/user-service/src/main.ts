@@ -1,4 +1,5 @@
 import { createAuthzChecker } from '@warden/authz-client';
+import { idempotencyKeyring } from '@warden/bus';
 import { createPool, PgIdempotencyStore } from '@warden/db';
 import { connectNats } from '@warden/events';
 import {
@@ -29,6 +30,11 @@ import { createUserServer, SERVICE_NAME } from './server.js';
 async function main(): Promise<void> {
   const config = loadUserConfig();
   const logger = createLogger({ service: SERVICE_NAME, level: config.log.level });
+  // Refused before anything is opened: production must bring its own secret.
+  const idempotencyKeys = idempotencyKeyring(config.idempotency, {
+    production: process.env.NODE_ENV === 'production',
+    warn: (message) => logger.warn(message),
+  });
   const spans = startTracing({
     endpoint: config.telemetry.otlp_endpoint,
     serviceName: SERVICE_NAME,
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
     authorizer,
     lockout: { maxFailures: config.lockout.max_failures, windowMs: config.lockout.window },
     idempotencyTtlMs: config.idempotency.ttl,
+    idempotencyKeyring: idempotencyKeys,
   });
   const { grpc } = config;
   const server = createUserServer({
