@@ -77,6 +77,8 @@ export async function startStack(options: {
     ...addresses,
     WARDEN_DATABASE_SCHEMA: schemas.authz.schema,
     WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail,
+    // The worker asks user-service for a bootstrap admin's email.
+    WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
     WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
     WARDEN_WORKER_USER_EVENTS_START_FROM: 'new',
     WARDEN_WORKER_METRICS_PORT: String(await freePort()),
