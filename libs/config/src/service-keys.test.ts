@@ -155,6 +155,28 @@ describe('auth.service_keys given whole', () => {
     );
   });
 
+  it('takes a list of keys for a caller whose key is being rotated', () => {
+    const next = 'gw-next-0a1b2c3d4e5f60718293a4b5';
+    const keys = { ...STRONG, gateway: [STRONG.gateway, next] };
+    expect(load({ WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(keys) }).auth.service_keys).toEqual(
+      keys,
+    );
+    const file = keysFile('rotating.yaml', `gateway:\n  - ${STRONG.gateway}\n  - ${next}\n`);
+    expect(load({ WARDEN_AUTH_SERVICE_KEYS_FILE: file }).auth.service_keys.gateway).toEqual([
+      STRONG.gateway,
+      next,
+    ]);
+    expect(() =>
+      load({
+        NODE_ENV: 'production',
+        WARDEN_AUTH_CLIENT_KEY: CLIENT,
+        WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({
+          gateway: [STRONG.gateway, 'dev-key-gateway-000000000'],
+        }),
+      }),
+    ).toThrow(/refuses the key of gateway \(a public dev-key-\* key\)$/);
+  });
+
   it('refuses two callers sharing one key, naming them', () => {
     expect(() =>
       load({

@@ -73,15 +73,18 @@ function parseKeyMap(parse: () => unknown, origin: string, format: string): Tree
     value = undefined;
   }
   const isMap = value !== null && typeof value === 'object' && !Array.isArray(value);
-  if (!isMap || Object.values(value as Tree).some((key) => typeof key !== 'string'))
+  const isKeys = (keys: unknown) =>
+    typeof keys === 'string' ||
+    (Array.isArray(keys) && keys.every((key) => typeof key === 'string'));
+  if (!isMap || !Object.values(value as Tree).every(isKeys))
     throw new ConfigError(
-      `config: ${SERVICE_KEYS_PATH} (from ${origin}): must be ${format} mapping each calling service's name to its key`,
+      `config: ${SERVICE_KEYS_PATH} (from ${origin}): must be ${format} mapping each calling service's name to its key (or a list of keys)`,
     );
   return value as Tree;
 }
 
 interface AuthLike {
-  service_keys: Record<string, string>;
+  service_keys: Record<string, string | readonly string[]>;
   client_key: string;
 }
 
@@ -104,7 +107,10 @@ export function checkProductionKeys(
 ): void {
   if (env.NODE_ENV !== 'production' || !config.auth || config.grpc?.tls?.enabled) return;
   const refused = Object.entries(config.auth.service_keys)
-    .map(([caller, key]) => [caller, weakness(key)] as const)
+    .flatMap(([caller, keys]) =>
+      (typeof keys === 'string' ? [keys] : keys).map((key) => [caller, key]),
+    )
+    .map(([caller, key]) => [caller, weakness(key!)] as const)
     .filter(([, why]) => why !== undefined)
     .map(([caller, why]) => `${caller} (${why})`);
   if (refused.length > 0) {

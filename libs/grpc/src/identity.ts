@@ -16,11 +16,13 @@ export class ServiceAuthenticator {
   private readonly allowed: ReadonlySet<string>;
 
   constructor(
-    serviceKeys: Record<string, string>,
+    serviceKeys: Record<string, string | readonly string[]>,
     private readonly mtls = false,
     allowedServices: readonly string[] = [],
   ) {
-    this.keys = Object.entries(serviceKeys).map(([name, key]) => ({ name, digest: digest(key) }));
+    this.keys = Object.entries(serviceKeys).flatMap(([name, keys]) =>
+      (typeof keys === 'string' ? [keys] : keys).map((key) => ({ name, digest: digest(key) })),
+    );
     this.allowed = new Set(allowedServices);
     if (mtls && this.allowed.size === 0)
       throw new Error('mTLS needs auth.allowed_services: no certificate would be accepted');

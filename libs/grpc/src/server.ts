@@ -50,7 +50,8 @@ export interface ServerKitOptions {
   host: string;
   port: number;
   maxMessageBytes: number;
-  serviceKeys: Record<string, string>;
+  /** Keys accepted in x-warden-service-key by calling service (several while one is rotated). */
+  serviceKeys: Record<string, string | readonly string[]>;
   tls?: TlsConfig;
   /** With TLS: the client certificate CNs accepted as calling services. */
   allowedServices?: readonly string[];
@@ -368,7 +369,10 @@ export interface ServerSecurityConfig {
     health_port: number;
     tls: { enabled: boolean; cert_file: string; key_file: string; ca_file: string };
   };
-  auth: { service_keys: Record<string, string>; allowed_services: readonly string[] };
+  auth: {
+    service_keys: Record<string, string | readonly string[]>;
+    allowed_services: readonly string[];
+  };
 }
 
 /** The server kit's identity options from a service's config, the same for every server. */

@@ -152,6 +152,26 @@ describe('a server with mTLS', () => {
 });
 
 describe('ServiceAuthenticator', () => {
+  it('accepts each of the keys a caller has while one is rotated, and nothing else', () => {
+    const authenticator = new ServiceAuthenticator({
+      gateway: ['gateway-old-key-000000000000', 'gateway-new-key-000000000000'],
+      'session-service': 'session-key-0000000000000000',
+    });
+    const withKey = (key: string) => {
+      const metadata = new Metadata();
+      metadata.set('x-warden-service-key', key);
+      return metadata;
+    };
+    expect(authenticator.identify({}, withKey('gateway-old-key-000000000000'))).toBe('gateway');
+    expect(authenticator.identify({}, withKey('gateway-new-key-000000000000'))).toBe('gateway');
+    expect(authenticator.identify({}, withKey('session-key-0000000000000000'))).toBe(
+      'session-service',
+    );
+    expect(() => authenticator.identify({}, withKey('gateway-other-key-0000000000'))).toThrow(
+      /x-warden-service-key/,
+    );
+  });
+
   it('refuses to be built for mTLS with no allowed service', () => {
     expect(() => new ServiceAuthenticator({}, true, [])).toThrow(/auth\.allowed_services/);
   });
