@@ -1,3 +1,4 @@
+import type { AppError } from '@warden/errors';
 import { describe, expect, it, vi } from 'vitest';
 import {
   aServiceContext,
@@ -24,6 +25,39 @@ async function signedIn() {
 }
 
 describe('EndSession', () => {
+  it("refuses a stranger alike for someone else's session and an unknown id, after the same reads", async () => {
+    const { app, session } = await signedIn();
+    const stranger = aUserId();
+    // Like authz-service, whose reason says whether the resource named an owner.
+    const check = vi
+      .spyOn(app.permissions, 'check')
+      .mockImplementation(async (_subject, _permission, resource) => ({
+        allowed: false,
+        reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
+      }));
+    const findById = vi.spyOn(app.sessions, 'findById');
+    const attempt = async (sessionId: string) => {
+      findById.mockClear();
+      check.mockClear();
+      const error = (await app.bus
+        .run(
+          app.useCases.endSession,
+          { sessionId },
+          aServiceContext('gateway', { userId: stranger }),
+        )
+        .catch((e: unknown) => e)) as AppError;
+      return {
+        seen: [error.kind, error.reason, error.message, error.metadata],
+        work: [findById.mock.calls.length, check.mock.calls.length],
+      };
+    };
+    const theirs = await attempt(session.id);
+    const unknown = await attempt(aUserId());
+    expect(theirs.seen[0]).toBe('PERMISSION_DENIED');
+    expect(unknown).toEqual(theirs);
+    expect(theirs.work).toEqual([1, 1]);
+  });
+
   it('lets the owner log out (reason LOGOUT) with session.end:own', async () => {
     const { app, userId, session } = await signedIn();
     app.permissions.grant(userId, 'session.end:own');

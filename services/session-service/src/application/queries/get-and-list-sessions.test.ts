@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import type { AppError } from '@warden/errors';
+import { describe, expect, it, vi } from 'vitest';
 import {
   aServiceContext,
   aStartSessionCommand,
@@ -28,6 +29,39 @@ async function userWithSessions(count: number) {
 }
 
 describe('GetSession', () => {
+  it("refuses a stranger alike for someone else's session and an unknown id, after the same reads", async () => {
+    const { app, started } = await userWithSessions(1);
+    const stranger = aUserId();
+    // Like authz-service, whose reason says whether the resource named an owner.
+    const check = vi
+      .spyOn(app.permissions, 'check')
+      .mockImplementation(async (_subject, _permission, resource) => ({
+        allowed: false,
+        reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
+      }));
+    const findById = vi.spyOn(app.sessions, 'findById');
+    const attempt = async (sessionId: string) => {
+      findById.mockClear();
+      check.mockClear();
+      const error = (await app.bus
+        .run(
+          app.useCases.getSession,
+          { sessionId },
+          aServiceContext('gateway', { userId: stranger }),
+        )
+        .catch((e: unknown) => e)) as AppError;
+      return {
+        seen: [error.kind, error.reason, error.message, error.metadata],
+        work: [findById.mock.calls.length, check.mock.calls.length],
+      };
+    };
+    const theirs = await attempt(started[0]!.session.id);
+    const unknown = await attempt(aUserId());
+    expect(theirs.seen[0]).toBe('PERMISSION_DENIED');
+    expect(unknown).toEqual(theirs);
+    expect(theirs.work).toEqual([1, 1]);
+  });
+
   it('returns the caller’s own session, with the activity seen here', async () => {
     const { app, started, asUser } = await userWithSessions(1);
     const { session, token } = started[0]!;
