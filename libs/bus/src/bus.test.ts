@@ -118,6 +118,10 @@ describe('Bus authorization', () => {
     const error = await rejection(bus.run(internal, undefined, aContext()));
     expect(error.kind).toBe('PERMISSION_DENIED');
     expect(error.reason).toBe('PERMISSION_DENIED');
+    // Who may call it stays in the log: the refused caller learns no service names.
+    expect(error.message).toBe('VerifyCredentials is reserved for other services');
+    expect(error.metadata).toEqual({});
+    expect(error.cause).toBe('allowed: session-service; caller: gateway');
   });
 
   it('reports every run to the observer, failures included', async () => {

@@ -1,4 +1,4 @@
-import { AppError, permissionDenied, unauthenticated } from '@warden/errors';
+import { AppError, unauthenticated } from '@warden/errors';
 import { subjectOf, type CallContext, type PermissionChecker } from './context.js';
 import type { Idempotency } from './idempotency.js';
 import type { UseCase } from './use-case.js';
@@ -45,12 +45,12 @@ export class Bus {
         return;
       case 'services':
         if (!access.names.includes(ctx.service.name)) {
-          throw permissionDenied(
-            `${useCase.name} is reserved for ${access.names.join(', ')}`,
+          // Which services may call it is deployment detail: the log has it, the caller does not.
+          throw new AppError(
             'PERMISSION_DENIED',
-            {
-              allowed_services: access.names.join(','),
-            },
+            'PERMISSION_DENIED',
+            `${useCase.name} is reserved for other services`,
+            { cause: `allowed: ${access.names.join(', ')}; caller: ${ctx.service.name}` },
           );
         }
         return;
