@@ -41,10 +41,11 @@ beforeAll(async () => {
   const unused = async (): Promise<never> => {
     throw new AppError('FAILED_PRECONDITION', 'NOT_IN_FAKE', 'not part of this fake');
   };
-  const handlers = Object.fromEntries(
-    Object.keys(userv1.UserServiceService).map((name) => [name, unused]),
-  ) as unknown as Handlers<typeof userv1.UserServiceService>;
-  handlers.verifyCredentials = async (request) => ANSWERS[request.email]!();
+  const handlers = {
+    ...Object.fromEntries(Object.keys(userv1.UserServiceService).map((name) => [name, unused])),
+    verifyCredentials: async (request: userv1.VerifyCredentialsRequest) =>
+      ANSWERS[request.email]!(),
+  } as unknown as Handlers<typeof userv1.UserServiceService>;
   server.addService(userv1.UserServiceService, handlers);
   address = `127.0.0.1:${await server.listen()}`;
 });
