@@ -24,6 +24,25 @@ describe('@warden/db migrate on the user-service migrations', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('deletes the idempotency records of the request-id-only scheme at deploy, keeping keyed ones', async () => {
+    db = await testSchema('user_migrate');
+    await migrateUserSchema(db.pool, db.schema);
+    const record = (keyHash: string, fingerprint: string) =>
+      db!.pool.query(
+        `INSERT INTO idempotency_keys (key_hash, fingerprint, response, create_time)
+         VALUES ($1, $2, '\\x00'::bytea, now())`,
+        [keyHash, fingerprint],
+      );
+    await record('old', 'a'.repeat(64));
+    await record('keyed', `v2.0123456789ab.${'b'.repeat(43)}`);
+    const name = '20261130070000_idempotency_server_secret';
+    await db.pool.query('DELETE FROM _prisma_migrations WHERE migration_name = $1', [name]);
+
+    expect(await migrateUserSchema(db.pool, db.schema)).toEqual([name]);
+    const { rows } = await db.pool.query('SELECT key_hash FROM idempotency_keys');
+    expect(rows).toEqual([{ key_hash: 'keyed' }]);
+  });
+
   it('records each migration like prisma migrate deploy: checksum = sha256 of the file, finished', async () => {
     db = await testSchema('user_migrate');
     await migrateUserSchema(db.pool, db.schema);
