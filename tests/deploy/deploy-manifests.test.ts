@@ -147,6 +147,27 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     }
   });
 
+  it('gives every server its idempotency secret from its Secret, long enough for production', () => {
+    for (const service of SERVICES) {
+      const container = (
+        named('Deployment', service) as unknown as {
+          spec: {
+            template: {
+              spec: { containers: Array<{ envFrom: Array<{ secretRef?: { name: string } }> }> };
+            };
+          };
+        }
+      ).spec.template.spec.containers[0]!;
+      const secretName = container.envFrom.find((e) => e.secretRef)?.secretRef?.name ?? '';
+      expect(secretName, service).toMatch(new RegExp(`^warden-${service}-[a-z0-9]+$`));
+      const secret = objects.find(
+        (o) => o.kind === 'Secret' && o.metadata.name === secretName,
+      ) as unknown as { data: Record<string, string> };
+      const value = Buffer.from(secret.data.WARDEN_IDEMPOTENCY_SECRET ?? '', 'base64').toString();
+      expect(value.length, service).toBeGreaterThanOrEqual(32);
+    }
+  });
+
   it('runs a 3-node NATS JetStream cluster', () => {
     const nats = named('StatefulSet', 'nats') as unknown as { spec: { replicas: number } };
     expect(nats.spec.replicas).toBe(3);
