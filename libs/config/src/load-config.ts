@@ -3,7 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { SHARED_VARIABLES } from './sections.js';
-import { applyWholeServiceKeys, checkProductionKeys, SERVICE_KEYS_PATH } from './service-keys.js';
+import {
+  applyWholeServiceKeys,
+  checkAllowedServices,
+  checkProductionKeys,
+  SERVICE_KEYS_PATH,
+} from './service-keys.js';
 
 export { ConfigError };
 
@@ -72,6 +77,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
     const from = source ? ` (from ${source})` : ` (set ${envNameFor(path)})`;
     throw new ConfigError(`config: ${path || '<root>'}${from}: ${issue.message}`);
   }
+  checkAllowedServices(result.data as Parameters<typeof checkAllowedServices>[0]);
   checkProductionKeys(result.data as Parameters<typeof checkProductionKeys>[0], env, sources);
   return result.data;
 }

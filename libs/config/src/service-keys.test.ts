@@ -264,6 +264,20 @@ describe('NODE_ENV=production', () => {
 });
 
 describe('grpc.tls', () => {
+  it('needs at least one allowed service, or no caller could be identified', () => {
+    expect(() =>
+      load({
+        WARDEN_GRPC_TLS_ENABLED: 'true',
+        WARDEN_GRPC_TLS_CERT_FILE: '/c',
+        WARDEN_GRPC_TLS_KEY_FILE: '/k',
+        WARDEN_GRPC_TLS_CA_FILE: '/ca',
+        WARDEN_AUTH_ALLOWED_SERVICES: '',
+      }),
+    ).toThrow(
+      /auth\.allowed_services \(set WARDEN_AUTH_ALLOWED_SERVICES\): required when grpc\.tls\.enabled/,
+    );
+  });
+
   it('needs a certificate, its key and the CA when enabled', () => {
     expect(() =>
       load({

@@ -100,6 +100,17 @@ function weakness(key: string): string | undefined {
  * With NODE_ENV=production a service must not accept (or present) a dev or short key. Keys are
  * used only while grpc.tls is off: with mTLS the certificate is the identity and keys are ignored.
  */
+/** With mTLS the allowed CNs are the only callers: an empty list would refuse every one of them. */
+export function checkAllowedServices(config: {
+  auth?: { allowed_services?: readonly string[] };
+  grpc?: { tls?: { enabled?: boolean } };
+}): void {
+  if (config.grpc?.tls?.enabled && config.auth && (config.auth.allowed_services ?? []).length === 0)
+    throw new ConfigError(
+      'config: auth.allowed_services (set WARDEN_AUTH_ALLOWED_SERVICES): required when grpc.tls.enabled',
+    );
+}
+
 export function checkProductionKeys(
   config: { auth?: AuthLike; grpc?: { tls?: { enabled?: boolean } } },
   env: NodeJS.ProcessEnv,
