@@ -50,7 +50,9 @@ const schemas = () => ['user', 'session', 'authz'].map((s) => `${stack.prefix}_$
 
 beforeAll(async () => {
   startedAt = new Date();
-  stack = await startStack();
+  // Every process logs at info, so the search of their output covers what production logs.
+  const info = { WARDEN_LOG_LEVEL: 'info' };
+  stack = await startStack({ env: { user: info, session: info, authz: info } });
   db = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
 }, 180_000);
 

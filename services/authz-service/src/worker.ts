@@ -93,6 +93,11 @@ const promoting = (async () => {
     try {
       const promoted = await promote.run();
       if (promoted.length > 0) logger.info({ promoted }, 'existing bootstrap admins made admin');
+      const open = (await bootstrap.ungranted()).length;
+      logger.info(
+        { entries: bootstrap.entries.length, ungranted: open },
+        'bootstrap admins checked',
+      );
       return;
     } catch (error) {
       logger.warn({ err: error, attempt }, 'cannot look up bootstrap admins yet; retrying');
