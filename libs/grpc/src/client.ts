@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   credentials as grpcCredentials,
+  experimental,
   InterceptingCall,
   Metadata,
   type CallOptions,
@@ -13,13 +14,14 @@ import {
 } from '@grpc/grpc-js';
 import type { CallContext } from '@warden/bus';
 import { SERVICE_KEY_HEADER } from './identity.js';
+import { TLS_RELOAD_INTERVAL_MS, type TlsConfig } from './server.js';
 import { fromServiceError } from './status.js';
 
 export interface ClientKitOptions {
   address: string;
   /** This service's key for the callee (`x-warden-service-key`), when TLS is off. */
   serviceKey?: string;
-  tls?: { enabled: boolean; caFile?: string; certFile?: string; keyFile?: string };
+  tls?: TlsConfig;
   deadlineMs?: number;
   maxAttempts?: number;
 }
@@ -90,11 +92,18 @@ export function clientOptions(
 
 function channelCredentials(tls: ClientKitOptions['tls']): ChannelCredentials {
   if (!tls?.enabled) return grpcCredentials.createInsecure();
-  return grpcCredentials.createSsl(
-    tls.caFile ? readFileSync(tls.caFile) : null,
-    tls.keyFile ? readFileSync(tls.keyFile) : null,
-    tls.certFile ? readFileSync(tls.certFile) : null,
-  );
+  if (!tls.caFile) return grpcCredentials.createSsl(null, null, null);
+  const identity = Boolean(tls.certFile && tls.keyFile);
+  // Read once here so a missing file fails at construction, not at the first call.
+  for (const file of [tls.caFile, ...(identity ? [tls.certFile!, tls.keyFile!] : [])])
+    readFileSync(file);
+  // Re-read while running, so a renewed certificate or CA applies to new connections.
+  const files = new experimental.FileWatcherCertificateProvider({
+    caCertificateFile: tls.caFile,
+    ...(identity ? { certificateFile: tls.certFile, privateKeyFile: tls.keyFile } : {}),
+    refreshIntervalMs: tls.reloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS,
+  });
+  return experimental.createCertificateProviderChannelCredentials(files, identity ? files : null);
 }
 
 function serviceKeyInterceptor(key: string): Interceptor {

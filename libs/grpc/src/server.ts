@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  experimental,
   Server,
   ServerCredentials,
   status,
@@ -42,7 +43,12 @@ export interface TlsConfig {
   certFile?: string;
   keyFile?: string;
   caFile?: string;
+  /** How often the files are re-read, so a renewed certificate applies without a restart. */
+  reloadIntervalMs?: number;
 }
+
+/** cert-manager renews well ahead of expiry: a minute's delay in noticing costs nothing. */
+export const TLS_RELOAD_INTERVAL_MS = 60_000;
 
 export interface ServerKitOptions {
   serviceName: string;
@@ -195,14 +201,17 @@ export class GrpcServer {
   private credentials(): ServerCredentials {
     const tls = this.options.tls;
     if (!tls?.enabled) return ServerCredentials.createInsecure();
-    if (!tls.certFile || !tls.keyFile)
-      throw new Error('tls.enabled needs tls.cert_file and tls.key_file');
-    const ca = tls.caFile ? readFileSync(tls.caFile) : null;
-    return ServerCredentials.createSsl(
-      ca,
-      [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
-      ca !== null,
-    );
+    if (!tls.certFile || !tls.keyFile || !tls.caFile)
+      throw new Error('tls.enabled needs tls.cert_file, tls.key_file and tls.ca_file');
+    // Read once here so a missing or unreadable file stops the start instead of every handshake.
+    for (const file of [tls.certFile, tls.keyFile, tls.caFile]) readFileSync(file);
+    const files = new experimental.FileWatcherCertificateProvider({
+      certificateFile: tls.certFile,
+      privateKeyFile: tls.keyFile,
+      caCertificateFile: tls.caFile,
+      refreshIntervalMs: tls.reloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS,
+    });
+    return experimental.createCertificateProviderServerCredentials(files, files, true);
   }
 
   private wrapUnary(path: string, handler: UnaryHandler<unknown, unknown>) {

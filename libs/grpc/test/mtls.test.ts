@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { createLogger } from '@warden/logger';
@@ -150,6 +151,81 @@ describe('a server with mTLS', () => {
     expect(code).toBe(status.UNIMPLEMENTED);
   });
 });
+
+describe('certificate renewal', () => {
+  it('applies a renewed CA bundle and server certificate without a restart', async () => {
+    const next = createTestPki('next-ca');
+    const dir = mkdtempSync(join(tmpdir(), 'warden-renewal-'));
+    const current = pki.issue('user-service');
+    const files = {
+      certFile: join(dir, 'tls.crt'),
+      keyFile: join(dir, 'tls.key'),
+      caFile: join(dir, 'ca.crt'),
+    };
+    // Like a Secret volume: the new content appears at once (rename), never half written.
+    const put = (file: string, text: string) => {
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+    };
+    put(files.certFile, readFileSync(current.certFile, 'utf8'));
+    put(files.keyFile, readFileSync(current.keyFile, 'utf8'));
+    put(files.caFile, readFileSync(current.caFile, 'utf8'));
+    const renewing = new GrpcServer({
+      serviceName: 'user-service',
+      logger: silent,
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      serviceKeys: {},
+      tls: { enabled: true, ...files, reloadIntervalMs: 100 },
+      allowedServices: ['gateway'],
+    });
+    renewing.addService(definition, {
+      getUser: async (request) => ({
+        user: { id: request.userId, email: '', displayName: '', status: 1 },
+      }),
+    });
+    const target = `127.0.0.1:${await renewing.listen()}`;
+    try {
+      const fromNextCa = next.issue('gateway');
+      const caller = (caFile: string) =>
+        getUser({ address: target, tls: { enabled: true, ...fromNextCa, caFile }, maxAttempts: 2 });
+      await expect(caller(pki.caFile)).rejects.toMatchObject({ kind: 'UNAVAILABLE' });
+      // The new CA joins the bundle: callers with its certificates get in.
+      put(files.caFile, readFileSync(pki.caFile, 'utf8') + readFileSync(next.caFile, 'utf8'));
+      await waitFor(() =>
+        caller(pki.caFile).then(
+          () => true,
+          () => false,
+        ),
+      );
+      // The server's own certificate is renewed from the new CA: callers trusting only it get in.
+      const renewed = next.issue('user-service');
+      put(files.keyFile, readFileSync(renewed.keyFile, 'utf8'));
+      put(files.certFile, readFileSync(renewed.certFile, 'utf8'));
+      await waitFor(() =>
+        caller(next.caFile).then(
+          () => true,
+          () => false,
+        ),
+      );
+      expect((await caller(next.caFile)).user?.id).toBe('u-1');
+    } finally {
+      await renewing.shutdown(1000);
+      next.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Polls `check` until it is true, for at most ten seconds. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('not reached within 10 s');
+}
 
 describe('ServiceAuthenticator', () => {
   it('accepts each of the keys a caller has while one is rotated, and nothing else', () => {
