@@ -19,7 +19,9 @@ const LOADERS: Record<string, (env: NodeJS.ProcessEnv) => unknown> = {
 
 describe('deploy environments pass each service config validation', () => {
   it('docker-compose.yml', () => {
-    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
+      merge: true,
+    }) as {
       services: Record<string, { environment?: Record<string, string> }>;
     };
     for (const [service, load] of Object.entries(LOADERS)) {
