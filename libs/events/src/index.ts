@@ -28,6 +28,7 @@ export {
 export { OutboxRelay, type OutboxRelayOptions, type BatchOutcome } from './outbox-relay.js';
 export {
   STREAMS,
+  STREAM_DEFAULTS,
   ensureStream,
   connectNats,
   natsConnectOptions,

@@ -40,8 +40,11 @@ export type EnsureStreamOptions = {
   replicas?: number;
 };
 
-const TWO_MINUTES = 2 * 60 * 1000;
-const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000;
+/** Retention and dedupe window of warden's streams (deploy/nats/provision-streams.sh says the same). */
+export const STREAM_DEFAULTS = {
+  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  duplicateWindowMs: 2 * 60 * 1000,
+} as const;
 
 /** Creates the stream, or updates it to this configuration when it exists. */
 export async function ensureStream(
@@ -53,8 +56,8 @@ export async function ensureStream(
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: nanos(opts.maxAgeMs ?? SEVEN_DAYS),
-    duplicate_window: nanos(opts.duplicateWindowMs ?? TWO_MINUTES),
+    max_age: nanos(opts.maxAgeMs ?? STREAM_DEFAULTS.maxAgeMs),
+    duplicate_window: nanos(opts.duplicateWindowMs ?? STREAM_DEFAULTS.duplicateWindowMs),
     num_replicas: opts.replicas ?? 1,
   } satisfies Partial<StreamConfig>;
 
