@@ -1,5 +1,5 @@
 import { testSchema, type TestSchema } from '@warden/testing';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
@@ -39,4 +39,23 @@ describeUserStoreContract('prisma', async () => {
       }));
     },
   };
+});
+
+describe('PrismaLoginFailureStore', () => {
+  it('commits its bookkeeping asynchronously for that transaction only, never for the connection', async () => {
+    const one = await testSchema('user_store_one', 1);
+    try {
+      await migrateUserSchema(one.pool, one.schema);
+      const store = new PrismaLoginFailureStore(one.pool);
+      await store.takeSlot('a@example.com', new Date(), { maxFailures: 5, windowMs: 60_000 });
+      await store.clear('a@example.com');
+      const { rows } = await one.pool.query<{ synchronous_commit: string }>(
+        'SHOW synchronous_commit',
+      );
+      expect(rows).toEqual([{ synchronous_commit: 'on' }]);
+      expect(await store.get('a@example.com')).toBeUndefined();
+    } finally {
+      await one.drop();
+    }
+  });
 });

@@ -10,13 +10,20 @@ type Row = {
 };
 
 /**
+ * Lockout bookkeeping commits asynchronously (no WAL flush wait, ~5 ms less per sign-in): a
+ * Postgres crash may forget the last fraction of a second of counts, never break their atomicity.
+ */
+const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+
+/**
  * `takeFailureSlot` in one statement: the upsert locks the email's row, so concurrent attempts
  * queue on it and each sees the count the previous one left. When the window is full the WHERE
  * leaves the row as it is and nothing is returned.
  */
 const TAKE_SLOT = `
   INSERT INTO login_failures AS f (email, failure_count, window_start_time, locked_until_time)
-  VALUES ($1, 1, $2, CASE WHEN $3::int <= 1 THEN $2::timestamptz + $4::float8 * interval '1 millisecond' END)
+  SELECT $1, 1, $2, CASE WHEN $3::int <= 1 THEN $2::timestamptz + $4::float8 * interval '1 millisecond' END
+  FROM ${ASYNC_COMMIT}
   ON CONFLICT (email) DO UPDATE SET
     failure_count = CASE WHEN f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
                          THEN 1 ELSE f.failure_count + 1 END,
@@ -31,6 +38,8 @@ const TAKE_SLOT = `
     WHERE f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
        OR f.failure_count < $3::int
   RETURNING email, failure_count, window_start_time, locked_until_time`;
+
+const CLEAR = `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE email = $1`;
 
 /** Lockout state per email. Both statements on the sign-in path are prepared once per connection. */
 export class PrismaLoginFailureStore implements LoginFailureStore {
@@ -69,7 +78,7 @@ export class PrismaLoginFailureStore implements LoginFailureStore {
   async clear(email: string): Promise<void> {
     await this.pool.query({
       name: 'warden-login-failures-clear',
-      text: 'DELETE FROM login_failures WHERE email = $1',
+      text: CLEAR,
       values: [email],
     });
   }
