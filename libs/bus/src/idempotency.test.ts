@@ -9,7 +9,7 @@ import {
 import { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import type { CallContext } from './context.js';
-import { Idempotency } from './idempotency.js';
+import { Idempotency, type IdempotencyStore } from './idempotency.js';
 import {
   IdempotencyKeyring,
   idempotencyKeyring,
@@ -193,6 +193,38 @@ describe('Idempotency records under a server secret', () => {
       reason: 'REQUEST_IN_PROGRESS',
     });
     expect(service.runs).toBe(0);
+  });
+
+  it('gives up with REQUEST_IN_PROGRESS when unreadable records keep reappearing', async () => {
+    const released: string[] = [];
+    const contended: IdempotencyStore = {
+      // Another writer, under a secret this one does not hold, wins every claim.
+      claim: async (record) => ({
+        claimed: false,
+        existing: {
+          keyHash: record.keyHash,
+          fingerprint: 'v2.ffffffffffff.other-writer',
+          response: new Uint8Array([2, 1, 2, 3]),
+          createTime: now,
+        },
+      }),
+      complete: async () => undefined,
+      release: async (keyHash) => {
+        released.push(keyHash);
+      },
+    };
+    const idempotency = new Idempotency(contended, { keyring: new IdempotencyKeyring(SECRET) });
+    let runs = 0;
+    const error = await failure(
+      idempotency.run('StartSession', SPEC, signIn(), ctx, async () => `token-${++runs}`),
+    );
+    expect(error).toMatchObject({ kind: 'ABORTED', reason: 'REQUEST_IN_PROGRESS' });
+    expect(runs).toBe(0);
+    expect(released).toEqual([keyHashOf('req-1'), keyHashOf('req-1')]);
+  });
+
+  it('refuses to build a keyring on an empty secret', () => {
+    expect(() => new IdempotencyKeyring('')).toThrow('an idempotency secret cannot be empty');
   });
 
   it('without a keyring uses a random secret of the instance: replays within it only', async () => {
