@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure Postgres (127.0.0.1:5432) and nats-server with JetStream (127.0.0.1:4222) answer,
-# starting (or, as root, installing) them when they do not. Used by the test and stack commands.
+# Makes sure Postgres (127.0.0.1:5432) answers, starting (or, as root, installing) it when it does
+# not, and that the nats-server binary is there (installed as root when missing): the tests and
+# the stack start their own nats-server with warden's users and permissions (deploy/nats), never
+# an open one. Used by the test and stack commands.
 set -euo pipefail
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -28,12 +30,6 @@ if [ -z "${DATABASE_URL:-}" ] && ! port_open 5432; then
   wait_port 5432 postgres
 fi
 
-if [ -z "${NATS_URL:-}" ] && ! port_open 4222; then
-  command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || apt_install nats-server
-  nats=$(command -v nats-server || echo /usr/sbin/nats-server)
-  mkdir -p /tmp/warden-nats
-  start-stop-daemon --start --oknodo --background --exec "$nats" -- \
-    -a 127.0.0.1 -p 4222 -js -sd /tmp/warden-nats -l /tmp/warden-nats/nats.log 2>/dev/null ||
-    ( "$nats" -a 127.0.0.1 -p 4222 -js -sd /tmp/warden-nats -l /tmp/warden-nats/nats.log & )
-  wait_port 4222 nats-server
+if [ -z "${NATS_URL:-}" ] && ! command -v nats-server >/dev/null && [ ! -x /usr/sbin/nats-server ]; then
+  apt_install nats-server
 fi

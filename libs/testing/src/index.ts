@@ -14,5 +14,6 @@ export {
   type NatsService,
   type NatsUser,
   type WardenNats,
+  type WardenNatsOptions,
 } from './nats.js';
 export { createTestPki, type TestCertificate, type TestPki } from './pki.js';

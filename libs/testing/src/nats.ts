@@ -39,20 +39,30 @@ function natsServerBinary(): string {
   return 'nats-server';
 }
 
+export interface WardenNatsOptions {
+  /** JetStream's store, kept at stop; by default a temporary directory, removed at stop. */
+  storeDir?: string;
+  /** Where the server's log also goes (appended). */
+  logFile?: string;
+}
+
 /**
- * Starts nats-server with JetStream (a temporary store), warden's users and permissions and fresh
- * random passwords, on a free loopback port; the three streams are provisioned as `ops`.
+ * Starts nats-server with JetStream, warden's users and permissions and fresh random passwords,
+ * on a free loopback port; the three streams are provisioned as `ops`.
  */
-export async function startWardenNats(): Promise<WardenNats> {
+export async function startWardenNats(options: WardenNatsOptions = {}): Promise<WardenNats> {
   const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), 'warden-nats-'));
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'warden-nats-'));
   const passwords = Object.fromEntries(
     NATS_USERS.map((user) => [user, randomBytes(18).toString('base64url')]),
   ) as Record<NatsUser, string>;
   const env = Object.fromEntries(NATS_USERS.map((u) => [passwordVariableOf(u), passwords[u]]));
   const child: ChildProcess = spawn(
     natsServerBinary(),
-    ['-c', NATS_SERVER_CONFIG, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    [
+      ...['-c', NATS_SERVER_CONFIG, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+      ...(options.logFile ? ['-l', options.logFile] : []),
+    ],
     { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -74,7 +84,7 @@ export async function startWardenNats(): Promise<WardenNats> {
       await exited;
       clearTimeout(timer);
     }
-    rmSync(storeDir, { recursive: true, force: true });
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
   };
   const url = `nats://127.0.0.1:${port}`;
   try {
