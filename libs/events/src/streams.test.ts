@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nkeys } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { natsConnectOptions } from './streams.js';
+
+const TLS_OFF = { enabled: false, ca_file: '', cert_file: '', key_file: '' };
+
+/** A .creds file as `nsc` writes it: the user JWT, then the user's nkey seed. */
+function credsFile(path: string, jwt: string, seed: Uint8Array): void {
+  writeFileSync(
+    path,
+    [
+      '-----BEGIN NATS USER JWT-----',
+      jwt,
+      '------END NATS USER JWT------',
+      '',
+      '-----BEGIN USER NKEY SEED-----',
+      new TextDecoder().decode(seed),
+      '------END USER NKEY SEED------',
+      '',
+    ].join('\n'),
+  );
+}
+
+describe('natsConnectOptions', () => {
+  it('connects anonymously only when no credentials are configured', () => {
+    const options = natsConnectOptions(
+      { url: 'nats://a:4222, nats://b:4222', user: '', password: '', tls: TLS_OFF },
+      'svc',
+    );
+    expect(options.servers).toEqual(['nats://a:4222', 'nats://b:4222']);
+    expect(options).not.toHaveProperty('user');
+    expect(options).not.toHaveProperty('authenticator');
+    expect(options).not.toHaveProperty('tls');
+    expect(options).not.toHaveProperty('inboxPrefix');
+  });
+
+  it('sends the user and password, and takes replies on that user’s own inbox prefix', () => {
+    const options = natsConnectOptions(
+      { url: 'nats://a:4222', user: 'session-service', password: 'pw', tls: TLS_OFF },
+      'session-service',
+    );
+    expect(options).toMatchObject({
+      user: 'session-service',
+      pass: 'pw',
+      inboxPrefix: '_INBOX.session-service',
+      name: 'session-service',
+      maxReconnectAttempts: -1,
+    });
+  });
+
+  it('signs with a creds file, read again at each connect so a rotated file is used', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'warden-creds-')), 'user.creds');
+    const first = nkeys.createUser();
+    credsFile(file, 'eyJ0eXAiOiJKV1QifQ.first.sig', first.getSeed());
+    const options = natsConnectOptions({ url: 'nats://a:4222', credentials_file: file }, 'svc');
+    const nonce = 'a-server-nonce';
+    const signed = options.authenticator as (nonce?: string) => Record<string, string>;
+    const auth = signed(nonce);
+    expect(auth.jwt).toBe('eyJ0eXAiOiJKV1QifQ.first.sig');
+    expect(auth.nkey).toBe(first.getPublicKey());
+    expect(first.verify(new TextEncoder().encode(nonce), decodeSig(auth.sig!))).toBe(true);
+
+    const rotated = nkeys.createUser();
+    credsFile(file, 'eyJ0eXAiOiJKV1QifQ.second.sig', rotated.getSeed());
+    expect(signed(nonce)).toMatchObject({
+      jwt: 'eyJ0eXAiOiJKV1QifQ.second.sig',
+      nkey: rotated.getPublicKey(),
+    });
+  });
+
+  it('requires TLS with the configured CA and client certificate when enabled', () => {
+    const options = natsConnectOptions(
+      {
+        url: 'tls://a:4222',
+        user: 'user-service',
+        password: 'pw',
+        tls: { enabled: true, ca_file: '/ca.pem', cert_file: '/c.pem', key_file: '/k.pem' },
+      },
+      'svc',
+    );
+    expect(options.tls).toEqual({ caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/k.pem' });
+    const systemCas = natsConnectOptions(
+      { url: 'tls://a:4222', tls: { ...TLS_OFF, enabled: true } },
+      'svc',
+    );
+    expect(systemCas.tls).toEqual({});
+  });
+});
+
+/** nats.js sends the nonce signature base64url-encoded. */
+const decodeSig = (sig: string): Uint8Array => new Uint8Array(Buffer.from(sig, 'base64url'));
