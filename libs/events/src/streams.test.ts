@@ -57,7 +57,7 @@ describe('natsConnectOptions', () => {
     credsFile(file, 'eyJ0eXAiOiJKV1QifQ.first.sig', first.getSeed());
     const options = natsConnectOptions({ url: 'nats://a:4222', credentials_file: file }, 'svc');
     const nonce = 'a-server-nonce';
-    const signed = options.authenticator as (nonce?: string) => Record<string, string>;
+    const signed = options.authenticator as unknown as (nonce?: string) => Record<string, string>;
     const auth = signed(nonce);
     expect(auth.jwt).toBe('eyJ0eXAiOiJKV1QifQ.first.sig');
     expect(auth.nkey).toBe(first.getPublicKey());
