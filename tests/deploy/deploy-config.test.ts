@@ -32,6 +32,15 @@ describe('deploy environments pass each service config validation', () => {
     }
   });
 
+  it('docker-compose.yml publishes every port on loopback only (the dev keys are public)', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
+      merge: true,
+    }) as { services: Record<string, { ports?: string[] }> };
+    const published = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+    expect(published.length).toBeGreaterThanOrEqual(6);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
   it('the Kubernetes ConfigMap, Secrets and mounted files of every Deployment and Job', () => {
     const rendered = execFileSync(
       'kubectl',
