@@ -1,15 +1,8 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import type { CallContext } from './context.js';
-import { Idempotency, type IdempotencyStore } from './idempotency.js';
+import { Idempotency, recordAddress, type IdempotencyStore } from './idempotency.js';
 import {
   IdempotencyKeyring,
   idempotencyKeyring,
@@ -26,7 +19,7 @@ const now = new Date('2026-05-01T10:00:00.000Z');
 type SignIn = { email: string; password: string; requestId: string };
 const SPEC: IdempotencySpec<SignIn, string> = {
   key: (input) => input.requestId,
-  fingerprint: (input) => `${input.email}\n${input.password}`,
+  fingerprint: (input) => input.email,
   encode: (output) => new TextEncoder().encode(output),
   decode: (bytes) => new TextDecoder().decode(bytes),
 };
@@ -51,7 +44,7 @@ function anIdempotency(store: MemoryIdempotencyStore, keyring?: IdempotencyKeyri
 }
 
 const keyHashOf = (requestId: string) =>
-  createHash('sha256').update(`gateway\nStartSession\n${requestId}`).digest('hex');
+  recordAddress('gateway', 'StartSession', 'service', requestId);
 
 /** The scheme before the server secret: everything derived from the request id alone. */
 const oldScheme = {
@@ -94,10 +87,10 @@ describe('Idempotency records under a server secret', () => {
     expect(service.runs).toBe(1);
   });
 
-  it('refuses the same request id with a different password as ALREADY_EXISTS', async () => {
+  it('refuses the same request id with a different request as ALREADY_EXISTS', async () => {
     const service = anIdempotency(new MemoryIdempotencyStore(), new IdempotencyKeyring(SECRET));
     await service.run(signIn());
-    const error = await failure(service.run(signIn({ password: 'another password' })));
+    const error = await failure(service.run(signIn({ email: 'eve@example.com' })));
     expect(error).toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
   });
 
@@ -130,7 +123,7 @@ describe('Idempotency records under a server secret', () => {
     const rotated = anIdempotency(store, new IdempotencyKeyring(NEXT_SECRET, [SECRET]));
     expect(await rotated.run(signIn())).toBe('token-1');
     expect(rotated.runs).toBe(0);
-    expect(await failure(rotated.run(signIn({ password: 'other password' })))).toMatchObject({
+    expect(await failure(rotated.run(signIn({ email: 'eve@example.com' })))).toMatchObject({
       reason: 'IDEMPOTENCY_KEY_REUSED',
     });
   });
@@ -139,9 +132,9 @@ describe('Idempotency records under a server secret', () => {
     const store = new MemoryIdempotencyStore();
     await anIdempotency(store, new IdempotencyKeyring(SECRET)).run(signIn());
     const other = anIdempotency(store, new IdempotencyKeyring(NEXT_SECRET));
-    expect(await other.run(signIn({ password: 'anything else' }))).toBe('token-1');
+    expect(await other.run(signIn({ email: 'eve@example.com' }))).toBe('token-1');
     expect(other.runs).toBe(1);
-    expect(await other.run(signIn({ password: 'anything else' }))).toBe('token-1');
+    expect(await other.run(signIn({ email: 'eve@example.com' }))).toBe('token-1');
     expect(other.runs).toBe(1);
   });
 
@@ -235,6 +228,159 @@ describe('Idempotency records under a server secret', () => {
     const restarted = anIdempotency(store);
     expect(await restarted.run(signIn())).toBe('token-1');
     expect(restarted.runs).toBe(1);
+  });
+});
+
+describe('Idempotency scoped to the calling service and principal', () => {
+  const asUser = (userId: string, service = 'gateway'): CallContext => ({
+    service: { name: service },
+    user: { userId, sessionId: `s-${userId}` },
+    requestId: 'r',
+  });
+
+  function counted(store = new MemoryIdempotencyStore()) {
+    const idempotency = new Idempotency(store, { now: () => now });
+    let runs = 0;
+    return {
+      store,
+      run: (callCtx: CallContext, input = signIn(), options = {}) =>
+        idempotency.run('Op', SPEC, input, callCtx, async () => `out-${++runs}`, options),
+      get runs() {
+        return runs;
+      },
+    };
+  }
+
+  it("gives each user their own record: B's reuse of A's request id neither reads nor blocks A", async () => {
+    const service = counted();
+    expect(await service.run(asUser('alice'))).toBe('out-1');
+    // Bob, with Alice's request id and even a different request, runs his own.
+    expect(await service.run(asUser('bob'), signIn({ email: 'bob@example.com' }))).toBe('out-2');
+    expect(await service.run(asUser('alice'))).toBe('out-1');
+    expect(await service.run(asUser('bob'), signIn({ email: 'bob@example.com' }))).toBe('out-2');
+    expect(service.runs).toBe(2);
+    expect([...service.store.records.keys()].sort()).toEqual(
+      [
+        recordAddress('gateway', 'Op', 'user:alice', 'req-1'),
+        recordAddress('gateway', 'Op', 'user:bob', 'req-1'),
+      ].sort(),
+    );
+  });
+
+  it('keeps the same principal apart across calling services, and a user apart from the service', async () => {
+    const service = counted();
+    expect(await service.run(asUser('alice', 'gateway'))).toBe('out-1');
+    expect(await service.run(asUser('alice', 'admin-console'))).toBe('out-2');
+    expect(await service.run(ctx)).toBe('out-3');
+    expect(await service.run({ ...ctx, service: { name: 'admin-console' } })).toBe('out-4');
+    expect(await service.run(asUser('alice', 'gateway'))).toBe('out-1');
+    expect(service.runs).toBe(4);
+  });
+
+  it("takes the spec's principal, and a handler's explicit one over it", async () => {
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency(store, { now: () => now });
+    const byEmail: IdempotencySpec<SignIn, string> = {
+      ...SPEC,
+      principal: (input) => `email:${input.email}`,
+    };
+    await idempotency.run('Op', byEmail, signIn(), ctx, async () => 'a');
+    await idempotency.run('Op', byEmail, signIn(), ctx, async () => 'b', { principal: 'user:u1' });
+    expect([...store.records.keys()]).toEqual([
+      recordAddress('gateway', 'Op', 'email:ada@example.com', 'req-1'),
+      recordAddress('gateway', 'Op', 'user:u1', 'req-1'),
+    ]);
+  });
+
+  it('addresses records unambiguously whatever the principal and request id hold', () => {
+    expect(recordAddress('s', 'Op', 'a', 'b\nc')).not.toBe(recordAddress('s', 'Op', 'a\nb', 'c'));
+    expect(recordAddress('s', 'Op', 'a","b', 'c')).not.toBe(recordAddress('s', 'Op', 'a', 'b","c'));
+    expect(recordAddress('s', 'Op', 'p', 'k')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('Idempotency of a request carrying a credential (spec.prove)', () => {
+  /** A spec whose requests carry a password, proven by `prove` (the fingerprint holds none). */
+  function provenService(prove: (input: SignIn) => Promise<boolean>) {
+    const proofs: SignIn[] = [];
+    const spec: IdempotencySpec<SignIn, string> = {
+      ...SPEC,
+      prove: async (input) => {
+        proofs.push(input);
+        return prove(input);
+      },
+    };
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency(store, {
+      now: () => now,
+      keyring: new IdempotencyKeyring(SECRET),
+    });
+    let runs = 0;
+    return {
+      store,
+      proofs,
+      run: (input: SignIn) =>
+        idempotency.run('Op', spec, input, ctx, async () => `token-${++runs}`),
+      get runs() {
+        return runs;
+      },
+    };
+  }
+  const rightPassword = async (input: SignIn) => input.password === 'correct horse battery';
+
+  it('proves nothing on a fresh request, and proves the credential before replaying', async () => {
+    const service = provenService(rightPassword);
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.proofs).toHaveLength(0);
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.proofs).toHaveLength(1);
+    expect(service.runs).toBe(1);
+  });
+
+  it('answers a wrong credential IDEMPOTENCY_KEY_REUSED, never the stored response', async () => {
+    const service = provenService(rightPassword);
+    await service.run(signIn());
+    const error = await failure(service.run(signIn({ password: 'a guess' })));
+    expect(error).toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(service.proofs.map((p) => p.password)).toEqual(['a guess']);
+    expect(service.runs).toBe(1);
+  });
+
+  it('proves the credential before telling a different request apart', async () => {
+    const service = provenService(rightPassword);
+    await service.run(signIn());
+    // Even a mismatch costs a proof: the refusal says nothing the credential check did not.
+    const error = await failure(service.run(signIn({ email: 'eve@example.com' })));
+    expect(error).toMatchObject({ reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(service.proofs).toHaveLength(1);
+  });
+
+  it("passes the proof's own refusal on (a lockout), leaving the record in place", async () => {
+    const locked = new AppError('RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED', 'too many failures');
+    let lockedOut = false;
+    const service = provenService(async (input) => {
+      if (lockedOut) throw locked;
+      return rightPassword(input);
+    });
+    await service.run(signIn());
+    lockedOut = true;
+    expect(await failure(service.run(signIn()))).toBe(locked);
+    lockedOut = false;
+    expect(await service.run(signIn())).toBe('token-1');
+    expect(service.store.records.size).toBe(1);
+  });
+
+  it('does not prove against a pending record: the request is in progress', async () => {
+    const service = provenService(rightPassword);
+    const keyHash = recordAddress('gateway', 'Op', 'service', 'req-1');
+    const fingerprint = new IdempotencyKeyring(SECRET).current.fingerprint(
+      keyHash,
+      'ada@example.com',
+    );
+    await service.store.claim({ keyHash, fingerprint, now }, 60_000);
+    expect(await failure(service.run(signIn()))).toMatchObject({ reason: 'REQUEST_IN_PROGRESS' });
+    expect(service.proofs).toHaveLength(0);
+    expect(service.runs).toBe(0);
   });
 });
 

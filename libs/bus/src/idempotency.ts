@@ -6,7 +6,7 @@ import type { IdempotencySpec } from './use-case.js';
 
 /**
  * Idempotency keys (request_id). The store never sees a raw key, a raw fingerprint or a plain
- * response: rows are addressed by sha256(caller, operation, key); the fingerprint and the
+ * response: rows are addressed by sha256(caller, operation, principal, key); the fingerprint and the
  * encrypted response are keyed by the server secret (see IdempotencyKeyring), so a database dump,
  * even with request ids, yields neither a token nor a way to test a password.
  */
@@ -58,19 +58,34 @@ export class Idempotency {
     this.keyring = options.keyring ?? IdempotencyKeyring.random();
   }
 
-  async run<I, O>(
+  /**
+   * Runs `execute` once per (calling service, operation, principal, request_id). `principal`
+   * overrides the spec's, for a handler that learns it by verifying a credential first.
+   */
+  run<I, O>(
     operation: string,
     spec: IdempotencySpec<I, O>,
     input: I,
     ctx: CallContext,
     execute: () => Promise<O>,
-    attempt = 1,
+    options: { principal?: string } = {},
   ): Promise<O> {
     const key = spec.key(input);
     if (!key) return execute();
-    const keyHash = createHash('sha256')
-      .update(`${ctx.service.name}\n${operation}\n${key}`)
-      .digest('hex');
+    const principal = options.principal ?? spec.principal?.(input, ctx) ?? principalOf(ctx);
+    return this.attempt(
+      { spec, input, ctx, execute, key },
+      recordAddress(ctx.service.name, operation, principal, key),
+      1,
+    );
+  }
+
+  private async attempt<I, O>(
+    request: Request<I, O>,
+    keyHash: string,
+    attempt: number,
+  ): Promise<O> {
+    const { spec, input, ctx, execute, key } = request;
     const material = spec.fingerprint(input);
     const keys = this.keyring.current;
     const now = this.now();
@@ -81,23 +96,20 @@ export class Idempotency {
     if (!claim.claimed) {
       const existing = claim.existing;
       const writer = this.keyring.writerOf(existing.fingerprint);
-      if (writer && !writer.matches(existing.fingerprint, keyHash, material)) {
-        throw alreadyExists(
-          'IDEMPOTENCY_KEY_REUSED',
-          'request_id was already used for a different request',
-        );
-      }
+      const pending = existing.response === null;
+      // A credential is proven at full cost before a stored record answers, match or mismatch.
+      if (writer && !pending && spec.prove && !(await spec.prove(input, ctx))) throw keyReused();
+      if (writer && !writer.matches(existing.fingerprint, keyHash, material)) throw keyReused();
       const response =
         writer && existing.response ? writer.open(key, keyHash, existing.response) : undefined;
       if (response) return spec.decode(response);
-      const pending = existing.response === null;
       if (pending && now.getTime() - existing.createTime.getTime() < this.pendingTimeoutMs) {
         throw inProgress();
       }
       // Left by a crashed request, or unreadable (old scheme, a secret no longer held): as absent.
       if (attempt >= 3) throw inProgress();
       await this.store.release(keyHash);
-      return this.run(operation, spec, input, ctx, execute, attempt + 1);
+      return this.attempt(request, keyHash, attempt + 1);
     }
     let output: O;
     try {
@@ -114,6 +126,35 @@ export class Idempotency {
     return output;
   }
 }
+
+interface Request<I, O> {
+  spec: IdempotencySpec<I, O>;
+  input: I;
+  ctx: CallContext;
+  execute: () => Promise<O>;
+  key: string;
+}
+
+/** The default principal of a request id: the call's user, else the calling service itself. */
+export const principalOf = (ctx: CallContext): string =>
+  ctx.user ? `user:${ctx.user.userId}` : 'service';
+
+/**
+ * A record's address: sha256 over (calling service, operation, principal, request id), encoded
+ * unambiguously, so two principals never share a record whatever their request ids hold.
+ */
+export const recordAddress = (
+  service: string,
+  operation: string,
+  principal: string,
+  requestId: string,
+): string =>
+  createHash('sha256')
+    .update(JSON.stringify(['v2', service, operation, principal, requestId]))
+    .digest('hex');
+
+const keyReused = () =>
+  alreadyExists('IDEMPOTENCY_KEY_REUSED', 'request_id was already used for a different request');
 
 const inProgress = () =>
   new AppError(

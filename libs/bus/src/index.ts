@@ -3,6 +3,8 @@ export * from './use-case.js';
 export { Bus, type BusDeps, type UseCaseObserver } from './bus.js';
 export {
   Idempotency,
+  principalOf as idempotencyPrincipalOf,
+  recordAddress as idempotencyRecordAddress,
   type IdempotencyStore,
   type IdempotencyRecord,
   type ClaimResult,

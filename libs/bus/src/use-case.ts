@@ -19,8 +19,21 @@ export type Access<I> =
 export interface IdempotencySpec<I, O> {
   /** The caller's request_id, if it sent one. */
   key(input: I): string | undefined;
-  /** Everything that makes two requests "the same"; may include secrets (it is keyed, never stored raw). */
+  /**
+   * Whose request_id it is: records live per calling service and principal, so one principal can
+   * neither read nor block another's. Default: the call's user, else the calling service alone.
+   */
+  principal?(input: I, ctx: CallContext): string;
+  /**
+   * Everything that makes two requests "the same". Never a secret (password, token): a mismatch
+   * answers ALREADY_EXISTS at no cost, which would make it a guessing oracle; see `prove`.
+   */
   fingerprint(input: I): string;
+  /**
+   * For a request carrying a credential: proves it at the normal cost (argon2, lockout) before a
+   * completed record answers at all; false answers IDEMPOTENCY_KEY_REUSED, an error is passed on.
+   */
+  prove?(input: I, ctx: CallContext): Promise<boolean>;
   encode(output: O): Uint8Array;
   decode(bytes: Uint8Array): O;
   /** The user whose personal data the stored response holds: erasing that user deletes the record. */
