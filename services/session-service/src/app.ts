@@ -65,12 +65,13 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
   const cache = new SessionCache(deps.cache.maxEntries, deps.cache.ttlMs);
   const activity = new ActivityBuffer();
   const hub = new WatchHub<WatchedEvent>(deps.watch.queueSize);
+  const idempotency = new Idempotency(deps.idempotencyStore, {
+    now: () => clock.now(),
+    ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
+  });
   const bus = new Bus({
     authorizer: deps.authorizer,
-    idempotency: new Idempotency(deps.idempotencyStore, {
-      now: () => clock.now(),
-      ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
-    }),
+    idempotency,
     ...(deps.observe ? { observe: deps.observe } : {}),
   });
   const validateSession = new ValidateSessionHandler({
@@ -88,6 +89,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
       ids: deps.ids,
       cache,
       settings,
+      idempotency,
     }),
     validateSession,
     getSession: new GetSessionHandler({ sessions, clock, activity }),

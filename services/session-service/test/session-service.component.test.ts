@@ -213,8 +213,12 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
     const request = { email, password: PASSWORD, requestId: randomUUID() };
     const first = await gateway.startSession(request);
     await expect(gateway.startSession(request)).resolves.toEqual(first);
+    // The password is verified before the record is looked up: a wrong one is a wrong password.
     await expect(
       gateway.startSession({ ...request, password: 'other password' }),
+    ).rejects.toMatchObject({ kind: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    await expect(
+      gateway.startSession({ ...request, client: { ipAddress: '192.0.2.1', userAgent: 'other' } }),
     ).rejects.toMatchObject({ kind: 'ALREADY_EXISTS', reason: 'IDEMPOTENCY_KEY_REUSED' });
   });
 

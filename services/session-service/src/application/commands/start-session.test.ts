@@ -152,7 +152,68 @@ describe('StartSession', () => {
       const again = await start({ requestId: 'req-1' });
       expect(again).toEqual(first);
       expect(app.sessions.sessions.size).toBe(1);
-      expect(app.credentials.calls).toHaveLength(1);
+      // Each replay proves the password again: verified before the record is looked up.
+      expect(app.credentials.calls).toHaveLength(2);
+    });
+
+    it('refuses a replay with a wrong password as a fresh sign-in would, counting it', async () => {
+      const { app, start } = appWithAda();
+      await start({ requestId: 'req-1' });
+      const guess = start({ requestId: 'req-1', password: 'a guess' });
+      await expect(guess).rejects.toMatchObject({
+        kind: 'UNAUTHENTICATED',
+        reason: 'INVALID_CREDENTIALS',
+      });
+      for (let i = 0; i < 4; i++)
+        await expect(start({ requestId: 'req-1', password: `guess ${i}` })).rejects.toMatchObject({
+          reason: 'INVALID_CREDENTIALS',
+        });
+      // Locked: not even the right password gets the stored token back.
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({
+        kind: 'RESOURCE_EXHAUSTED',
+        reason: 'ACCOUNT_LOCKED',
+      });
+      expect(app.sessions.sessions.size).toBe(1);
+    });
+
+    it("keeps another user's use of the same request_id apart: it neither reads nor blocks", async () => {
+      const { app, start } = appWithAda();
+      const bobId = aUserId();
+      app.credentials.addUser('bob@example.com', 'bob password 123', bobId);
+      const ada = await start({ requestId: 'shared' });
+      const bob = await start({
+        requestId: 'shared',
+        email: 'bob@example.com',
+        password: 'bob password 123',
+      });
+      expect(bob.session.userId).toBe(bobId);
+      expect(bob.token).not.toBe(ada.token);
+      expect(await start({ requestId: 'shared' })).toEqual(ada);
+      expect(app.sessions.sessions.size).toBe(2);
+    });
+
+    it('keeps the request_ids of two calling services apart', async () => {
+      const { app } = appWithAda();
+      const as = (service: string) =>
+        app.bus.run(
+          app.useCases.startSession,
+          aStartSessionCommand({ requestId: 'req-1' }),
+          aServiceContext(service),
+        );
+      const viaGateway = await as('gateway');
+      const viaConsole = await as('admin-console');
+      expect(viaConsole.session.id).not.toBe(viaGateway.session.id);
+      expect(await as('gateway')).toEqual(viaGateway);
+    });
+
+    it('refuses a replay once the account is disabled, returning no stored token', async () => {
+      const { app, start } = appWithAda();
+      await start({ requestId: 'req-1' });
+      app.credentials.setStatus('ada@example.com', 'DISABLED');
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({
+        kind: 'PERMISSION_DENIED',
+        reason: 'ACCOUNT_DISABLED',
+      });
     });
 
     it('refuses the same key for a different request with IDEMPOTENCY_KEY_REUSED', async () => {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import type { Access, CallContext, Idempotency, IdempotencySpec, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { accountDisabled } from '../../domain/session-errors.js';
 import { issueToken } from '../../domain/session-token.js';
@@ -28,17 +28,24 @@ const MAX_PASSWORD_LENGTH = 1024;
 const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_USER_AGENT_LENGTH = 512;
 
+/**
+ * request_id replays of StartSession. Not the bus's (which would look the record up before the
+ * password is checked): the handler verifies the credentials first, then looks the record up
+ * under the verified user, so a replay is no cheaper a password test than a sign-in and hands a
+ * stored token only to whoever proved the password. The fingerprint holds no password.
+ */
+export const START_SESSION_REPLAY: IdempotencySpec<StartSession, SessionWithToken> = {
+  key: (cmd) => cmd.requestId || undefined,
+  fingerprint: (cmd) => JSON.stringify([normalizeEmail(cmd.email), clientOf(cmd)]),
+  encode: encodeSessionWithToken,
+  decode: decodeSessionWithToken,
+  // The response holds the client's IP and user agent: the user's deletion deletes the record.
+  owner: (_cmd, started) => started.session.userId,
+};
+
 export class StartSessionHandler implements UseCase<StartSession, SessionWithToken> {
   readonly name = 'StartSession';
   readonly access: Access<StartSession> = { kind: 'service' };
-  readonly idempotency: IdempotencySpec<StartSession, SessionWithToken> = {
-    key: (cmd) => cmd.requestId || undefined,
-    fingerprint: (cmd) => JSON.stringify([normalizeEmail(cmd.email), cmd.password, clientOf(cmd)]),
-    encode: encodeSessionWithToken,
-    decode: decodeSessionWithToken,
-    // The response holds the client's IP and user agent: the user's deletion deletes the record.
-    owner: (_cmd, started) => started.session.userId,
-  };
 
   constructor(
     private readonly deps: {
@@ -48,28 +55,44 @@ export class StartSessionHandler implements UseCase<StartSession, SessionWithTok
       ids: IdGenerator;
       cache: SessionCache;
       settings: SessionSettings;
+      idempotency: Idempotency;
     },
   ) {
     requireDeps('StartSessionHandler', deps);
   }
 
   async execute(cmd: StartSession, ctx: CallContext): Promise<SessionWithToken> {
-    const { sessions, credentials, clock, ids, cache, settings } = this.deps;
     validate(cmd);
-    const user = await credentials.verify(normalizeEmail(cmd.email), cmd.password, ctx);
+    const user = await this.deps.credentials.verify(normalizeEmail(cmd.email), cmd.password, ctx);
     if (user.status !== 'ACTIVE') throw accountDisabled();
+    return this.deps.idempotency.run(
+      this.name,
+      START_SESSION_REPLAY,
+      cmd,
+      ctx,
+      () => this.start(cmd, user.userId, ctx),
+      { principal: `user:${user.userId}` },
+    );
+  }
+
+  private async start(
+    cmd: StartSession,
+    userId: string,
+    ctx: CallContext,
+  ): Promise<SessionWithToken> {
+    const { sessions, clock, ids, cache, settings } = this.deps;
     const { token, hash } = issueToken(settings.tokenBytes);
     const now = clock.now();
     const session = newSession({
       id: ids.newId(),
-      userId: user.userId,
+      userId,
       tokenHash: hash,
       client: clientOf(cmd),
       now,
       lifetimes: settings,
     });
     const changes = await sessions.updateUserSessions(
-      user.userId,
+      userId,
       (active) => [
         ...makeRoomForOneMore(active, now, settings.maxPerUser),
         { session, event: 'started' },
