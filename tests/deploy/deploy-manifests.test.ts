@@ -114,6 +114,8 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     };
     expect(common.data.NODE_ENV).toBe('production');
     expect(common.data.WARDEN_GRPC_TLS_ENABLED).toBe('true');
+    expect(common.data.WARDEN_GRPC_REFLECTION).toBe('false');
+    expect(common.data.WARDEN_GRPC_ALLOW_INSECURE).toBeUndefined();
     expect(common.data.WARDEN_AUTH_ALLOWED_SERVICES!.split(',')).toEqual(
       SERVICES.concat('gateway'),
     );

@@ -57,6 +57,8 @@ describe('production package of authz-service', () => {
       WARDEN_AUTH_CLIENT_KEY: randomBytes(24).toString('base64url'),
       // Production also refuses to start without its idempotency secret.
       WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
+      // Plaintext gRPC on loopback, as behind a mesh that does the mTLS.
+      WARDEN_GRPC_ALLOW_INSECURE: 'true',
     };
     execFileSync('node', ['dist/migrate.js'], { cwd: out, env, stdio: 'pipe' });
     const server = spawn('node', ['dist/main.js'], {

@@ -177,6 +177,7 @@ describe('a production service without its idempotency secret', () => {
     WARDEN_METRICS_PORT: '0',
     WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({ gateway: randomBytes(24).toString('base64url') }),
     WARDEN_AUTH_CLIENT_KEY: randomBytes(24).toString('base64url'),
+    WARDEN_GRPC_ALLOW_INSECURE: 'true',
   });
 
   async function exitOf(service: string, env: Record<string, string>) {

@@ -122,6 +122,28 @@ describe('a production service refuses to start', () => {
     );
   });
 
+  it('with strong keys but plaintext gRPC, unless grpc.allow_insecure (a mesh does the mTLS)', async () => {
+    const strong = {
+      WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(KEYS),
+      WARDEN_AUTH_CLIENT_KEY: OWN_KEY,
+      WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
+    };
+    const runs = await Promise.all(
+      SERVICES.flatMap((service) =>
+        ['main.ts', 'worker.ts'].map(async (entry) => ({
+          where: `${service}/${entry}`,
+          ...(await refusedStart(service, entry, strong)),
+        })),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code, run.where).toBe(1);
+      expect(run.output, run.where).toContain(
+        ': cannot start: config: grpc.tls.enabled (set WARDEN_GRPC_TLS_ENABLED): NODE_ENV=production refuses plaintext gRPC; turn on mTLS, or set WARDEN_GRPC_ALLOW_INSECURE=true only behind a mesh that does mTLS',
+      );
+    }
+  });
+
   it('with an unknown WARDEN_* variable, naming it', async () => {
     const { code, output } = await refusedStart('authz-service', 'main.ts', {
       WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(KEYS),
@@ -151,6 +173,8 @@ describe('a production user-service with its keys from the environment or a file
       WARDEN_AUTH_CLIENT_KEY: OWN_KEY,
       // Production also refuses to start without its idempotency secret.
       WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
+      // Plaintext gRPC on loopback, as behind a mesh that does the mTLS.
+      WARDEN_GRPC_ALLOW_INSECURE: 'true',
       ...keys,
     });
     started.push(process);

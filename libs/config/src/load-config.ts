@@ -7,6 +7,7 @@ import {
   applyWholeServiceKeys,
   checkAllowedServices,
   checkProductionKeys,
+  checkProductionTransport,
   SERVICE_KEYS_PATH,
 } from './service-keys.js';
 
@@ -79,6 +80,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   }
   checkAllowedServices(result.data as Parameters<typeof checkAllowedServices>[0]);
   checkProductionKeys(result.data as Parameters<typeof checkProductionKeys>[0], env, sources);
+  checkProductionTransport(result.data as Parameters<typeof checkProductionTransport>[0], env);
   return result.data;
 }
 

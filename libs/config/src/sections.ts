@@ -13,6 +13,10 @@ export const grpcSection = z.object({
   shutdown_grace: duration(),
   /** Plaintext port serving only grpc.health.v1 (kubelet probes cannot present a certificate); 0: off. */
   health_port: z.number().int().min(0).max(65535),
+  /** Serve grpc.reflection (to callers with a service identity, like every RPC). */
+  reflection: z.boolean(),
+  /** NODE_ENV=production without grpc.tls: allowed only with this, behind a mesh that does mTLS. */
+  allow_insecure: z.boolean(),
   tls: z
     .object({
       enabled: z.boolean(),

@@ -29,6 +29,8 @@ function configFile(): string {
       '  max_message_bytes: 65536',
       '  shutdown_grace: 1s',
       '  health_port: 0',
+      '  reflection: true',
+      '  allow_insecure: false',
       '  tls:',
       '    enabled: false',
       "    cert_file: ''",
@@ -232,18 +234,34 @@ describe('NODE_ENV=production', () => {
     );
   });
 
-  it('starts with strong keys from the env or a keys file', () => {
+  it('starts with strong keys from the env or a keys file (plaintext allowed behind a mesh)', () => {
     const file = keysFile('keys.yaml', JSON.stringify(STRONG));
+    const mesh = { WARDEN_GRPC_ALLOW_INSECURE: 'true', WARDEN_AUTH_CLIENT_KEY: CLIENT };
     expect(
-      production({
-        WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(STRONG),
-        WARDEN_AUTH_CLIENT_KEY: CLIENT,
-      }).auth.service_keys,
+      production({ WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(STRONG), ...mesh }).auth.service_keys,
     ).toEqual(STRONG);
-    expect(
-      production({ WARDEN_AUTH_SERVICE_KEYS_FILE: file, WARDEN_AUTH_CLIENT_KEY: CLIENT }).auth
-        .service_keys,
-    ).toEqual(STRONG);
+    expect(production({ WARDEN_AUTH_SERVICE_KEYS_FILE: file, ...mesh }).auth.service_keys).toEqual(
+      STRONG,
+    );
+  });
+
+  it('refuses plaintext gRPC unless grpc.allow_insecure says a mesh does mTLS', () => {
+    const strong = {
+      WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(STRONG),
+      WARDEN_AUTH_CLIENT_KEY: CLIENT,
+    };
+    for (const env of [strong, { ...strong, WARDEN_GRPC_ALLOW_INSECURE: 'false' }])
+      expect(() => production(env)).toThrow(
+        'config: grpc.tls.enabled (set WARDEN_GRPC_TLS_ENABLED): NODE_ENV=production refuses plaintext gRPC; turn on mTLS, or set WARDEN_GRPC_ALLOW_INSECURE=true only behind a mesh that does mTLS',
+      );
+    expect(production({ ...strong, WARDEN_GRPC_ALLOW_INSECURE: 'true' }).grpc.allow_insecure).toBe(
+      true,
+    );
+    // Weak keys stay refused behind a mesh too, and first: they are the worse mistake.
+    expect(() => production({ WARDEN_GRPC_ALLOW_INSECURE: 'true' })).toThrow(
+      /auth\.service_keys: NODE_ENV=production refuses the key of gateway/,
+    );
+    expect(load({ NODE_ENV: 'development' }).grpc.allow_insecure).toBe(false);
   });
 
   it('does not judge keys that mTLS leaves unused', () => {

@@ -138,3 +138,18 @@ export function checkProductionKeys(
     );
   }
 }
+
+/**
+ * With NODE_ENV=production, gRPC in plaintext (service keys and bearer tokens readable on the wire)
+ * needs an explicit grpc.allow_insecure: only behind a mesh that does mTLS (Istio, Linkerd).
+ */
+export function checkProductionTransport(
+  config: { grpc?: { allow_insecure?: boolean; tls?: { enabled?: boolean } } },
+  env: NodeJS.ProcessEnv,
+): void {
+  if (env.NODE_ENV !== 'production' || !config.grpc) return;
+  if (config.grpc.tls?.enabled || config.grpc.allow_insecure) return;
+  throw new ConfigError(
+    'config: grpc.tls.enabled (set WARDEN_GRPC_TLS_ENABLED): NODE_ENV=production refuses plaintext gRPC; turn on mTLS, or set WARDEN_GRPC_ALLOW_INSECURE=true only behind a mesh that does mTLS',
+  );
+}

@@ -6,6 +6,7 @@ import {
   ServerCredentials,
   status,
   type Metadata,
+  type ServerDuplexStream,
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceDefinition,
@@ -65,6 +66,8 @@ export interface ServerKitOptions {
   healthPort?: number;
   /** A descriptor set (buf build -o) for grpc.reflection.v1. */
   descriptorSetPath?: string;
+  /** Serve grpc.reflection (to identified callers only); false: not at all. Default true. */
+  reflection?: boolean;
   /** Turns `authorization: Bearer <token>` into a user principal (through ValidateSession). */
   resolveUser?: (token: string, ctx: CallContext) => Promise<UserPrincipal>;
   rpcDuration?: Histogram<'method' | 'code'>;
@@ -133,12 +136,14 @@ export class GrpcServer {
   }
 
   async listen(): Promise<number> {
-    if (this.options.descriptorSetPath) {
+    if (this.options.descriptorSetPath && this.options.reflection !== false) {
       // Reflection describes what this server serves, not every service in the shared descriptor set.
       const definitions = loadFileDescriptorSetFromBuffer(
         readFileSync(this.options.descriptorSetPath),
       );
-      new ReflectionService(definitions, { services: this.serviceNames }).addToServer(this.server);
+      new ReflectionService(definitions, { services: this.serviceNames }).addToServer(
+        this.identifiedOnly(),
+      );
     }
     const credentials = this.credentials();
     this.boundPort = await new Promise<number>((resolve, reject) =>
@@ -174,6 +179,30 @@ export class GrpcServer {
       ),
     );
     this.healthServer = server;
+  }
+
+  /** A view of the server whose services answer only callers with a service identity. */
+  private identifiedOnly(): Server {
+    const addService = (
+      definition: ServiceDefinition,
+      implementation: UntypedServiceImplementation,
+    ): void => {
+      const guarded: UntypedServiceImplementation = {};
+      for (const [key, handler] of Object.entries(implementation)) {
+        const path = definition[key]?.path ?? key;
+        guarded[key] = (call: ServerDuplexStream<unknown, unknown>) => {
+          try {
+            this.authenticator.identify(call, call.metadata);
+          } catch (error) {
+            call.emit('error', this.failure(path, error));
+            return;
+          }
+          (handler as (call: ServerDuplexStream<unknown, unknown>) => void)(call);
+        };
+      }
+      this.server.addService(definition, guarded);
+    };
+    return { addService } as unknown as Server;
   }
 
   setServing(serving: boolean): void {
@@ -376,6 +405,7 @@ export class GrpcServer {
 export interface ServerSecurityConfig {
   grpc: {
     health_port: number;
+    reflection?: boolean;
     tls: { enabled: boolean; cert_file: string; key_file: string; ca_file: string };
   };
   auth: {
@@ -387,7 +417,7 @@ export interface ServerSecurityConfig {
 /** The server kit's identity options from a service's config, the same for every server. */
 export function serverSecurity(
   config: ServerSecurityConfig,
-): Pick<ServerKitOptions, 'serviceKeys' | 'tls' | 'allowedServices' | 'healthPort'> {
+): Pick<ServerKitOptions, 'serviceKeys' | 'tls' | 'allowedServices' | 'healthPort' | 'reflection'> {
   const { tls } = config.grpc;
   return {
     serviceKeys: config.auth.service_keys,
@@ -399,6 +429,7 @@ export function serverSecurity(
     },
     allowedServices: config.auth.allowed_services,
     healthPort: config.grpc.health_port,
+    reflection: config.grpc.reflection ?? true,
   };
 }
 

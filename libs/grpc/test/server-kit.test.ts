@@ -240,7 +240,10 @@ describe('GrpcServer', () => {
 });
 
 describe('gRPC reflection', () => {
-  it('lists the services this server serves, for grpcurl and other reflection clients', async () => {
+  type ReflectionClient = Client & {
+    ServerReflectionInfo(metadata?: Metadata): ClientDuplexStream<unknown, ReflectionResponse>;
+  };
+  function reflectionClient(target: string): ReflectionClient {
     const reflectionProto = join(
       dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')),
       'build/proto/grpc/reflection/v1/reflection.proto',
@@ -251,31 +254,74 @@ describe('gRPC reflection', () => {
       grpc: {
         reflection: {
           v1: {
-            ServerReflection: new (
-              address: string,
-              creds: ChannelCredentials,
-            ) => Client & {
-              ServerReflectionInfo(): ClientDuplexStream<unknown, ReflectionResponse>;
-            };
+            ServerReflection: new (address: string, creds: ChannelCredentials) => ReflectionClient;
           };
         };
       };
     };
-    const reflection = new loaded.grpc.reflection.v1.ServerReflection(
-      address,
-      credentials.createInsecure(),
-    );
-    const stream = reflection.ServerReflectionInfo();
-    const response = await new Promise<ReflectionResponse>((resolve, reject) => {
-      stream.on('data', resolve);
-      stream.on('error', reject);
-      stream.write({ list_services: '' });
-    });
-    stream.end();
-    reflection.close();
+    return new loaded.grpc.reflection.v1.ServerReflection(target, credentials.createInsecure());
+  }
+
+  /** One list_services exchange; the refusal, if any, as the error. */
+  async function listServices(target: string, metadata: Metadata): Promise<ReflectionResponse> {
+    const reflection = reflectionClient(target);
+    const stream = reflection.ServerReflectionInfo(metadata);
+    try {
+      return await new Promise<ReflectionResponse>((resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+        stream.write({ list_services: '' });
+      });
+    } finally {
+      stream.end();
+      reflection.close();
+    }
+  }
+
+  const withKey = (key: string) => {
+    const metadata = new Metadata();
+    metadata.set('x-warden-service-key', key);
+    return metadata;
+  };
+
+  it('lists the services this server serves to an identified caller', async () => {
+    const response = await listServices(address, withKey(KEY));
     expect(response.list_services_response?.service.map((s) => s.name)).toEqual([
       'warden.user.v1.UserService',
     ]);
+  });
+
+  it('refuses a caller without a service identity, like every other RPC', async () => {
+    for (const metadata of [new Metadata(), withKey('not-a-key-of-this-server-0')]) {
+      const error = (await listServices(address, metadata).catch(
+        (caught: unknown) => caught,
+      )) as ServiceError;
+      expect(error.code).toBe(status.UNAUTHENTICATED);
+      expect(fromServiceError(error).reason).toBe('SERVICE_IDENTITY_REQUIRED');
+    }
+  });
+
+  it('is not served at all with reflection off', async () => {
+    const off = new GrpcServer({
+      serviceName: 'test',
+      logger: silent,
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      serviceKeys: { gateway: KEY },
+      descriptorSetPath,
+      reflection: false,
+    });
+    off.addService(definition, { getUser: async () => ({}) });
+    const target = `127.0.0.1:${await off.listen()}`;
+    try {
+      const error = (await listServices(target, withKey(KEY)).catch(
+        (caught: unknown) => caught,
+      )) as ServiceError;
+      expect(error.code).toBe(status.UNIMPLEMENTED);
+    } finally {
+      await off.shutdown(1000);
+    }
   });
 });
 
