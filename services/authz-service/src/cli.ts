@@ -10,6 +10,7 @@ import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository
 import { systemClock } from './app.js';
 import { AssignRoleHandler } from './application/commands/assign-role.js';
 import { RevokeRoleHandler } from './application/commands/revoke-role.js';
+import { OPERATOR_HOLDS_EVERYTHING } from './application/delegation.js';
 import { NO_POLICY_LISTENER } from './application/ports.js';
 import { ADMIN_ROLE } from './domain/index.js';
 import { openRuntime } from './runtime.js';
@@ -57,6 +58,7 @@ try {
       repository,
       systemClock,
       NO_POLICY_LISTENER,
+      OPERATOR_HOLDS_EVERYTHING,
     ).execute({ subjectId, role, ...(expireTime ? { expireTime } : {}) }, ctx);
     const until = assignment.expireTime ? ` until ${assignment.expireTime.toISOString()}` : '';
     process.stdout.write(`assigned ${assignment.role} to ${assignment.subjectId}${until}\n`);

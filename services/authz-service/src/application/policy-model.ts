@@ -7,14 +7,14 @@ import {
   type ResourceRef,
   type RoleAssignment,
 } from '../domain/index.js';
-import type { Clock } from './ports.js';
+import type { Clock, GrantsHeld } from './ports.js';
 
 /**
  * The in-memory policy every check is answered from: the role catalogue (permissions flattened
  * over inheritance) and each subject's assignments. A warm check touches no database; PolicySync
  * keeps it current from the database and authz events.
  */
-export class PolicyModel implements PermissionChecker {
+export class PolicyModel implements PermissionChecker, GrantsHeld {
   private catalogue = new RoleCatalogue([]);
   private readonly bySubject = new Map<string, readonly RoleAssignment[]>();
 
@@ -42,6 +42,10 @@ export class PolicyModel implements PermissionChecker {
 
   access(subjectId: string): { roles: string[]; permissions: string[] } {
     return effectiveAccess(this.catalogue, this.bySubject.get(subjectId), this.clock.now());
+  }
+
+  grantsHeldBy(subjectId: string): readonly string[] {
+    return this.access(subjectId).permissions;
   }
 
   assignmentsOf(subjectId: string): readonly RoleAssignment[] {

@@ -23,6 +23,8 @@ export interface AuthzTransaction {
   saveAssignment(assignment: RoleAssignment): Promise<void>;
   deleteAssignment(key: AssignmentKey): Promise<boolean>;
   deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
+  /** Whether any subject holds one of `roles` at `now` (lapsed assignments do not count). */
+  hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean>;
   /** Removes up to `limit` assignments lapsed at `now`, skipping rows another sweeper holds. */
   takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]>;
   /** Records that `consumer` applied `eventId`; false when it already had. */
@@ -96,6 +98,11 @@ export interface AuthzRepository extends PolicySource {
   listRoles(page: { afterName?: string; limit: number }): Promise<Role[]>;
   /** Unexpired assignments ordered by subject_id, then role. */
   listAssignments(filter: AssignmentFilter): Promise<RoleAssignment[]>;
+}
+
+/** Every grant a subject holds now, after inheritance, as written (`*`, `user.*`, `x.y:own`). */
+export interface GrantsHeld {
+  grantsHeldBy(subjectId: string): readonly string[];
 }
 
 /** Told about committed events, so this process's policy model need not wait for NATS. */

@@ -20,3 +20,16 @@ export const roleInUse = (name: string, inheritedBy: readonly string[]): AppErro
     `role ${name} is inherited by ${inheritedBy.join(', ')}; remove it from them first`,
     { role: name },
   );
+
+/** The caller would hand out grants it does not hold; which ones goes to the log only. */
+export const escalationDenied = (what: string, notHeld: readonly string[]): AppError =>
+  new AppError('PERMISSION_DENIED', 'ESCALATION_DENIED', `${what} grants more than you hold`, {
+    cause: `not held by the caller: ${notHeld.join(', ')}`,
+  });
+
+export const lastAdmin = (role: string): AppError =>
+  failedPrecondition(
+    'LAST_ADMIN',
+    `revoking ${role} would leave no one holding *; give it to another subject first`,
+    { role },
+  );

@@ -136,6 +136,27 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       ).toBe(false);
     });
 
+    it('tells whether anyone holds one of some roles, lapsed assignments left out', async () => {
+      const { repository } = await fresh();
+      const role = `keeper-${aUserId().slice(0, 8)}`;
+      await repository.transaction((tx) => tx.insertRole(aRole({ name: role })));
+      const holds = (now: Date) =>
+        repository.transaction((tx) => tx.hasActiveHolder([role, 'no-such-role'], now));
+      expect(await holds(T0)).toBe(false);
+      await repository.transaction(async (tx) => {
+        await tx.saveAssignment({
+          subjectId: aUserId(),
+          role,
+          expireTime: at(100),
+          createTime: T0,
+        });
+        await tx.saveAssignment({ subjectId: aUserId(), role: 'guest', createTime: T0 });
+      });
+      expect(await holds(at(99))).toBe(true);
+      expect(await holds(at(100))).toBe(false);
+      expect(await repository.transaction((tx) => tx.hasActiveHolder([], T0))).toBe(false);
+    });
+
     it("deletes all of a subject's assignments and returns them by role", async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();

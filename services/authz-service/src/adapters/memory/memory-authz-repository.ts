@@ -179,6 +179,12 @@ class MemoryTransaction implements AuthzTransaction {
     return removed;
   }
 
+  async hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean> {
+    return [...this.state.assignments.values()].some(
+      (a) => roles.includes(a.role) && isActive(a, now),
+    );
+  }
+
   async takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]> {
     const lapsed = [...this.state.assignments.values()]
       .filter((a) => !isActive(a, now))

@@ -274,6 +274,14 @@ class PrismaTransaction implements AuthzTransaction {
     return rows.map(fromRaw).sort((a, b) => (a.role < b.role ? -1 : 1));
   }
 
+  async hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean> {
+    const holder = await this.tx.roleAssignment.findFirst({
+      where: { roleName: { in: [...roles] }, ...unexpired(now) },
+      select: { subjectId: true },
+    });
+    return holder !== null;
+  }
+
   async takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]> {
     const rows = await this.tx.$queryRaw<RawAssignmentRow[]>`
       DELETE FROM role_assignments WHERE (subject_id, role) IN (

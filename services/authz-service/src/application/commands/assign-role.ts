@@ -3,13 +3,21 @@ import { Violations } from '@warden/errors';
 import {
   newAssignment,
   roleAssigned,
+  RoleCatalogue,
   roleNotFound,
   type AuthzEvent,
   type RoleAssignment,
 } from '../../domain/index.js';
 import { assignmentCodec } from '../codecs.js';
+import { assertMayHandOut } from '../delegation.js';
 import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';
-import type { AuthzRepository, AuthzTransaction, Clock, PolicyChangeListener } from '../ports.js';
+import type {
+  AuthzRepository,
+  AuthzTransaction,
+  Clock,
+  GrantsHeld,
+  PolicyChangeListener,
+} from '../ports.js';
 
 export interface AssignRole {
   subjectId: string;
@@ -48,6 +56,7 @@ export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
     private readonly repository: AuthzRepository,
     private readonly clock: Clock,
     private readonly listener: PolicyChangeListener,
+    private readonly held: GrantsHeld,
   ) {}
 
   async execute(input: AssignRole, ctx: CallContext): Promise<RoleAssignment> {
@@ -57,7 +66,13 @@ export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
     const assignment = newAssignment(input, this.clock.now());
-    const events = await this.repository.transaction((tx) => assignIn(tx, assignment), ctx);
+    const events = await this.repository.transaction(async (tx) => {
+      // The role's grants after inheritance, read in the transaction that assigns it.
+      const grants = new RoleCatalogue(await tx.roles()).grantsOf(assignment.role);
+      if (!grants) throw roleNotFound(assignment.role);
+      assertMayHandOut(this.held, ctx, grants.grants, `role ${assignment.role}`);
+      return assignIn(tx, assignment);
+    }, ctx);
     await this.listener.committed(events);
     return assignment;
   }

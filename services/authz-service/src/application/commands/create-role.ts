@@ -8,8 +8,9 @@ import {
   type Role,
 } from '../../domain/index.js';
 import { roleCodec } from '../codecs.js';
+import { assertMayHandOut } from '../delegation.js';
 import { checkRequestId, requireRoleName } from '../fields.js';
-import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
 export interface CreateRole {
   name: string;
@@ -37,6 +38,7 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
     private readonly repository: AuthzRepository,
     private readonly clock: Clock,
     private readonly listener: PolicyChangeListener,
+    private readonly held: GrantsHeld,
   ) {}
 
   async execute(input: CreateRole, ctx: CallContext): Promise<Role> {
@@ -50,6 +52,15 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
       const catalogue = new RoleCatalogue(await tx.roles());
       if (catalogue.has(role.name)) throw roleAlreadyExists(role.name);
       catalogue.assertInheritable(role);
+      assertMayHandOut(
+        this.held,
+        ctx,
+        [
+          ...role.permissions,
+          ...role.inherits.flatMap((parent) => catalogue.grantsOf(parent)!.grants),
+        ],
+        `role ${role.name}`,
+      );
       await tx.insertRole(role);
       const created: AuthzEvent[] = [{ type: 'role_created', role, occurTime: role.createTime }];
       await tx.record(created);

@@ -1,6 +1,12 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import { roleNotFound, type AuthzEvent } from '../../domain/index.js';
+import {
+  lastAdmin,
+  RoleCatalogue,
+  roleNotFound,
+  rolesGrantingEverything,
+  type AuthzEvent,
+} from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
@@ -29,9 +35,19 @@ export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
     requireRoleName(violations, 'role', input.role);
     violations.throwIfAny();
     const events = await this.repository.transaction(async (tx) => {
-      if (!(await tx.findRole(input.role))) throw roleNotFound(input.role);
+      // Serializes revocations, so two admins revoking each other cannot both succeed.
+      await tx.lockCatalogue();
+      const catalogue = new RoleCatalogue(await tx.roles());
+      if (!catalogue.has(input.role)) throw roleNotFound(input.role);
       // Revoking a role the subject does not hold succeeds quietly: the end state is the same.
       if (!(await tx.deleteAssignment(input))) return [];
+      const everything = rolesGrantingEverything(catalogue);
+      if (
+        everything.includes(input.role) &&
+        !(await tx.hasActiveHolder(everything, this.clock.now()))
+      ) {
+        throw lastAdmin(input.role);
+      }
       const revoked: AuthzEvent[] = [
         {
           type: 'role_revoked',

@@ -10,8 +10,9 @@ import {
   type RoleField,
   type RolePatch,
 } from '../../domain/index.js';
+import { assertMayHandOut } from '../delegation.js';
 import { requireRoleName } from '../fields.js';
-import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
 export interface UpdateRole {
   name: string;
@@ -34,6 +35,7 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
     private readonly repository: AuthzRepository,
     private readonly clock: Clock,
     private readonly listener: PolicyChangeListener,
+    private readonly held: GrantsHeld,
   ) {}
 
   async execute(input: UpdateRole, ctx: CallContext): Promise<Role> {
@@ -49,6 +51,15 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
       const { role: next, changed } = changeRole(current, patch, this.clock.now());
       if (changed.length === 0) return { role: current, events: [] };
       catalogue.assertInheritable(next);
+      // Only what the change adds: an editor may keep or drop grants it does not hold itself.
+      const added = next.permissions.filter((grant) => !current.permissions.includes(grant));
+      const adopted = next.inherits.filter((parent) => !current.inherits.includes(parent));
+      assertMayHandOut(
+        this.held,
+        ctx,
+        [...added, ...adopted.flatMap((parent) => catalogue.grantsOf(parent)!.grants)],
+        `role ${next.name}`,
+      );
       await tx.updateRole(next);
       const updated: AuthzEvent[] = [
         { type: 'role_updated', role: next, changed, occurTime: next.updateTime },
