@@ -71,7 +71,7 @@ export function buildApp(deps: AppDeps): UserApp {
     policy: deps.lockout ?? DEFAULT_LOCKOUT,
   });
   const useCases: UseCases = {
-    registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids }),
+    registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids, guard }),
     getUser: new GetUserHandler({ directory }),
     listUsers: new ListUsersHandler({ directory }),
     updateUser: new UpdateUserHandler({ users, clock }),

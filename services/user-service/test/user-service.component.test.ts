@@ -185,9 +185,22 @@ describe('user-service over gRPC', () => {
       const again = await register('idem@example.com', PASSWORD, { requestId: 'component-req-1' });
       expect(again).toEqual(first);
       const reused = await failure(
-        register('other@example.com', PASSWORD, { requestId: 'component-req-1' }),
+        register('idem@example.com', PASSWORD, {
+          requestId: 'component-req-1',
+          displayName: 'Another Name',
+        }),
       );
       expect([reused.kind, reused.reason]).toEqual(['ALREADY_EXISTS', 'IDEMPOTENCY_KEY_REUSED']);
+      const guess = await failure(
+        register('idem@example.com', 'a wrong guess', { requestId: 'component-req-1' }),
+      );
+      expect([guess.kind, guess.reason]).toEqual(['ALREADY_EXISTS', 'IDEMPOTENCY_KEY_REUSED']);
+      // The request_id belongs to the email it registered: another email's use is its own.
+      const other = await register('other@example.com', PASSWORD, {
+        requestId: 'component-req-1',
+      });
+      expect(other.user!.email).toBe('other@example.com');
+      expect(other.user!.id).not.toBe(first.user!.id);
     });
   });
 

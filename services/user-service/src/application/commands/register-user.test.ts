@@ -108,12 +108,78 @@ describe('RegisterUser', () => {
 
     it('refuses the same key for a different request: ALREADY_EXISTS IDEMPOTENCY_KEY_REUSED', async () => {
       const app = aTestApp();
-      await register(app, aRegisterUserCommand({ requestId: 'req-43' }));
+      const cmd = aRegisterUserCommand({ requestId: 'req-43' });
+      await register(app, cmd);
       await expectAppError(
-        register(app, aRegisterUserCommand({ requestId: 'req-43' })),
+        register(app, { ...cmd, displayName: 'Someone Else' }),
         'ALREADY_EXISTS',
         'IDEMPOTENCY_KEY_REUSED',
       );
+    });
+
+    it('proves the password at argon2 cost on every replay, before answering', async () => {
+      const app = aTestApp();
+      const cmd = aRegisterUserCommand({ requestId: 'req-proof' });
+      await register(app, cmd);
+      expect(app.hasher.verifications).toBe(0);
+      await register(app, cmd);
+      expect(app.hasher.verifications).toBe(1);
+      // A different display name is refused only after the same proof.
+      await expectAppError(
+        register(app, { ...cmd, displayName: 'Other' }),
+        'ALREADY_EXISTS',
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+      expect(app.hasher.verifications).toBe(2);
+    });
+
+    it('answers a wrong password ALREADY_EXISTS after an argon2 check, and locks out like sign-ins', async () => {
+      const app = aTestApp({ lockout: { maxFailures: 3, windowMs: 60_000 } });
+      const cmd = aRegisterUserCommand({ requestId: 'req-guess' });
+      const user = await register(app, cmd);
+      for (let i = 0; i < 3; i++)
+        await expectAppError(
+          register(app, { ...cmd, password: `guess number ${i}` }),
+          'ALREADY_EXISTS',
+          'IDEMPOTENCY_KEY_REUSED',
+        );
+      expect(app.hasher.verifications).toBe(3);
+      // Locked: the right password gets no stored response, and no argon2 runs.
+      await expectAppError(register(app, cmd), 'RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED');
+      expect(app.hasher.verifications).toBe(3);
+      await expectAppError(
+        app.bus.run(
+          app.useCases.verifyCredentials,
+          { email: user.email, password: cmd.password },
+          aCallContext({ service: { name: 'session-service' } }),
+        ),
+        'RESOURCE_EXHAUSTED',
+        'ACCOUNT_LOCKED',
+      );
+    });
+
+    it('refuses an implausibly long password on replay without hashing it', async () => {
+      const app = aTestApp();
+      const cmd = aRegisterUserCommand({ requestId: 'req-long' });
+      await register(app, cmd);
+      await expectAppError(
+        register(app, { ...cmd, password: 'p'.repeat(10_000) }),
+        'ALREADY_EXISTS',
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+      expect(app.hasher.verifications).toBe(0);
+    });
+
+    it("keeps another email's use of the same request_id apart: it neither reads nor blocks", async () => {
+      const app = aTestApp();
+      const ada = aRegisterUserCommand({ requestId: 'shared-id' });
+      const bob = aRegisterUserCommand({ requestId: 'shared-id', displayName: 'Bob' });
+      const first = await register(app, ada);
+      const second = await register(app, bob);
+      expect(second.id).not.toBe(first.id);
+      expect(second.email).toBe(bob.email);
+      expect(await register(app, ada)).toEqual(first);
+      expect(app.users.eventsOfType('registered')).toHaveLength(2);
     });
 
     it('lets a failed request be retried with the same key', async () => {

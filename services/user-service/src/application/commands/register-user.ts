@@ -1,10 +1,11 @@
 import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
-import { invalidArgument, Violations } from '@warden/errors';
+import { invalidArgument, isAppError, Violations } from '@warden/errors';
 import { displayNameProblem, normalizeDisplayName } from '../../domain/display-name.js';
 import { emailProblem, normalizeEmail } from '../../domain/email.js';
-import { passwordProblem } from '../../domain/password-policy.js';
+import { isImplausiblePassword, passwordProblem } from '../../domain/password-policy.js';
 import { registerUser, toView, type UserView } from '../../domain/user.js';
 import { emailTaken, passwordBreached } from '../../domain/user-errors.js';
+import type { CredentialGuard } from '../credential-guard.js';
 import type {
   BreachedPasswordChecker,
   Clock,
@@ -28,14 +29,13 @@ const MAX_REQUEST_ID_LENGTH = 128;
 export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
   readonly name = 'RegisterUser';
   readonly access: Access<RegisterUser> = { kind: 'service' };
+  // A request_id belongs to the email it registers; the password is proven, never fingerprinted.
   readonly idempotency: IdempotencySpec<RegisterUser, UserView> = {
     key: (cmd) => requestKey(cmd.requestId),
+    principal: (cmd) => `email:${normalizeEmail(cmd.email)}`,
     fingerprint: (cmd) =>
-      JSON.stringify([
-        normalizeEmail(cmd.email),
-        cmd.password,
-        normalizeDisplayName(cmd.displayName),
-      ]),
+      JSON.stringify([normalizeEmail(cmd.email), normalizeDisplayName(cmd.displayName)]),
+    prove: (cmd) => this.proveReplay(cmd),
     encode: encodeUserView,
     decode: decodeUserView,
     owner: (_cmd, user) => user.id, // the response holds the email: DeleteUser deletes the record
@@ -48,9 +48,27 @@ export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
       breaches: BreachedPasswordChecker;
       clock: Clock;
       ids: IdGenerator;
+      guard: CredentialGuard;
     },
   ) {
     requireDeps('RegisterUserHandler', deps);
+  }
+
+  /**
+   * A replay returns the registered user only to whoever knows its password, checked like a
+   * sign-in (lockout slot, then argon2): the record is no faster a password test than StartSession.
+   */
+  private async proveReplay(cmd: RegisterUser): Promise<boolean> {
+    if (isImplausiblePassword(cmd.password)) return false;
+    const email = normalizeEmail(cmd.email);
+    const user = await this.deps.users.findByEmail(email);
+    try {
+      await this.deps.guard.check(email, cmd.password, user?.passwordHash);
+      return true;
+    } catch (error) {
+      if (isAppError(error) && error.reason === 'INVALID_CREDENTIALS') return false;
+      throw error;
+    }
   }
 
   async execute(cmd: RegisterUser, ctx: CallContext): Promise<UserView> {
