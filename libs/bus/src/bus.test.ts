@@ -124,6 +124,97 @@ describe('Bus authorization', () => {
     expect(error.cause).toBe('allowed: session-service; caller: gateway');
   });
 
+  describe('a user principal carried through a service-level use case', () => {
+    function watch(
+      kind: 'service' | 'services',
+    ): UseCase<{ userIds: Array<string | undefined> }, string> & { calls: number } {
+      const onBehalf = {
+        permission: 'session.list',
+        owners: (i: { userIds: Array<string | undefined> }) => i.userIds,
+      };
+      return {
+        name: 'WatchSessions',
+        calls: 0,
+        access: kind === 'service' ? { kind, onBehalf } : { kind, names: ['gateway'], onBehalf },
+        async execute() {
+          this.calls++;
+          return 'watching';
+        },
+      };
+    }
+
+    it.each(['service', 'services'] as const)(
+      '(%s) lets the user reach its own data without asking authz',
+      async (kind) => {
+        const checker = new TablePermissionChecker();
+        const bus = new Bus({ authorizer: checker });
+        await expect(bus.run(watch(kind), { userIds: [USER, USER] }, aContext())).resolves.toBe(
+          'watching',
+        );
+        expect(checker.asked).toEqual([]);
+      },
+    );
+
+    it.each(['service', 'services'] as const)(
+      "(%s) refuses another user's data or everyone's to a user with only an :own grant",
+      async (kind) => {
+        const checker = new TablePermissionChecker({ [USER]: ['session.list:own'] });
+        const bus = new Bus({ authorizer: checker });
+        for (const userIds of [[OTHER], [undefined], [USER, OTHER]]) {
+          const useCase = watch(kind);
+          const error = await rejection(bus.run(useCase, { userIds }, aContext()));
+          expect(error).toMatchObject({
+            kind: 'PERMISSION_DENIED',
+            reason: 'PERMISSION_DENIED',
+            message: 'missing permission session.list',
+            metadata: { permission: 'session.list' },
+          });
+          expect(String(error.cause)).toMatch(/^WatchSessions for another user: /);
+          expect(useCase.calls).toBe(0);
+        }
+        // Asked for the user, with no owner, so the :own grant cannot answer for someone else.
+        expect(checker.asked.at(-1)).toEqual({
+          subjectId: USER,
+          permission: 'session.list',
+          resource: { type: 'session' },
+        });
+      },
+    );
+
+    it("lets a user holding the permission unscoped reach another user's data", async () => {
+      const bus = new Bus({
+        authorizer: new TablePermissionChecker({ [USER]: ['session.list'] }),
+      });
+      await expect(
+        bus.run(watch('services'), { userIds: [OTHER, undefined] }, aContext()),
+      ).resolves.toBe('watching');
+    });
+
+    it('leaves a service without a user to its service rule alone', async () => {
+      const checker = new TablePermissionChecker();
+      const bus = new Bus({ authorizer: checker });
+      const { user: _none, ...bare } = aContext();
+      await expect(bus.run(watch('services'), { userIds: [undefined] }, bare)).resolves.toBe(
+        'watching',
+      );
+      expect(checker.asked).toEqual([]);
+    });
+
+    it('checks the service rule first: a refused service learns nothing about the user', async () => {
+      const checker = new TablePermissionChecker({ [USER]: ['session.list'] });
+      const bus = new Bus({ authorizer: checker });
+      const error = await rejection(
+        bus.run(
+          watch('services'),
+          { userIds: [OTHER] },
+          aContext({ service: { name: 'billing' } }),
+        ),
+      );
+      expect(error.message).toBe('WatchSessions is reserved for other services');
+      expect(checker.asked).toEqual([]);
+    });
+  });
+
   it('reports every run to the observer, failures included', async () => {
     const seen: Array<[string, boolean]> = [];
     const bus = new Bus({

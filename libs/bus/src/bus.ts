@@ -1,7 +1,7 @@
 import { AppError, unauthenticated } from '@warden/errors';
 import { subjectOf, type CallContext, type PermissionChecker } from './context.js';
 import type { Idempotency } from './idempotency.js';
-import type { UseCase } from './use-case.js';
+import type { UseCase, UserLimit } from './use-case.js';
 
 export interface UseCaseObserver {
   (name: string, durationMs: number, error: unknown | undefined): void;
@@ -42,7 +42,7 @@ export class Bus {
     const access = useCase.access;
     switch (access.kind) {
       case 'service':
-        return;
+        return this.limitToUser(useCase.name, access.onBehalf, input, ctx);
       case 'services':
         if (!access.names.includes(ctx.service.name)) {
           // Which services may call it is deployment detail: the log has it, the caller does not.
@@ -53,7 +53,7 @@ export class Bus {
             { cause: `allowed: ${access.names.join(', ')}; caller: ${ctx.service.name}` },
           );
         }
-        return;
+        return this.limitToUser(useCase.name, access.onBehalf, input, ctx);
       case 'permission': {
         const resource = access.resource
           ? await access.resource(input, ctx)
@@ -72,13 +72,38 @@ export class Bus {
         }
         // AIP-211: permission is decided before existence and the refusal names only the
         // permission, so another user's resource and a missing one read alike; why goes to the log.
-        throw new AppError(
-          'PERMISSION_DENIED',
-          'PERMISSION_DENIED',
-          `missing permission ${access.permission}`,
-          { metadata: { permission: access.permission }, cause: decision.reason },
-        );
+        throw missingPermission(access.permission, decision.reason);
       }
     }
   }
+
+  /** A user riding along on a service call reaches its own data, or others' with the permission. */
+  private async limitToUser<I>(
+    name: string,
+    limit: UserLimit<I> | undefined,
+    input: I,
+    ctx: CallContext,
+  ): Promise<void> {
+    if (!limit || !ctx.user) return;
+    const userId = ctx.user.userId;
+    if (limit.owners(input).every((owner) => owner === userId)) return;
+    // No owner given: only an unscoped grant can allow it, never the user's `:own` one.
+    const decision = await this.deps.authorizer.check(userId, limit.permission, {
+      type: limit.permission.split('.')[0]!,
+    });
+    if (decision.allowed) return;
+    throw missingPermission(limit.permission, `${name} for another user: ${decision.reason}`);
+  }
+}
+
+function missingPermission(permission: string, why: string): AppError {
+  return new AppError(
+    'PERMISSION_DENIED',
+    'PERMISSION_DENIED',
+    `missing permission ${permission}`,
+    {
+      metadata: { permission },
+      cause: why,
+    },
+  );
 }

@@ -1,15 +1,27 @@
 import type { CallContext, ResourceRef } from './context.js';
 
 /**
+ * When a service-level use case carries a user principal too (a gateway forwarding a bearer
+ * token), the user's own limits: its own data is open to it, anyone else's needs `permission`.
+ */
+export interface UserLimit<I> {
+  /** The users whose data the call reaches; `undefined` stands for every user's. */
+  owners(input: I): ReadonlyArray<string | undefined>;
+  /** Needed, unscoped, to reach another user's data (checked for the user, not the service). */
+  permission: string;
+}
+
+/**
  * How a use case is authorized:
  * - `service`: any authenticated service identity (RegisterUser, StartSession, ValidateSession);
  * - `services`: only the named services (VerifyCredentials, WatchSessions);
  * - `permission`: a permission checked by authz for the caller's subject, against a resource whose
  *   owner makes `:own` grants apply.
+ * `onBehalf` keeps a service from being a confused deputy for the user whose token it carries.
  */
 export type Access<I> =
-  | { kind: 'service' }
-  | { kind: 'services'; names: readonly string[] }
+  | { kind: 'service'; onBehalf?: UserLimit<I> }
+  | { kind: 'services'; names: readonly string[]; onBehalf?: UserLimit<I> }
   | {
       kind: 'permission';
       permission: string;

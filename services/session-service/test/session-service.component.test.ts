@@ -261,6 +261,41 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
       await waitFor(() => app.hub.watchers === 0, { what: 'the server to release the watcher' });
     });
 
+    it("holds a user token carried by the gateway to the user's own sessions", async () => {
+      const player = await signUp();
+      for (const userId of [randomUUID(), '']) {
+        const refused = watch(address, userId, KEYS.gateway, player.token);
+        await expect(refused.ended).resolves.toMatchObject({
+          code: status.PERMISSION_DENIED,
+          details: 'missing permission session.list',
+        });
+      }
+      expect(app.hub.watchers).toBe(0);
+      const own = watch(address, player.userId, KEYS.gateway, player.token);
+      await waitFor(() => app.hub.watchers === 1, { what: 'the own watcher to subscribe' });
+      const mine = eventFor(player.userId);
+      app.hub.publish(mine);
+      await waitFor(() => own.events.length === 1, { what: 'the own event' });
+      expect(own.events[0]).toMatchObject({ eventId: mine.event.eventId });
+      own.cancel();
+      await own.ended;
+      await waitFor(() => app.hub.watchers === 0, { what: 'the server to release the watcher' });
+    });
+
+    it('lets a user holding session.list watch everyone through the gateway', async () => {
+      const support = await signUp();
+      app.permissions.grant(support.userId, 'session.list');
+      const watcher = watch(address, '', KEYS.gateway, support.token);
+      await waitFor(() => app.hub.watchers === 1, { what: 'the watcher to subscribe' });
+      const someone = eventFor(randomUUID());
+      app.hub.publish(someone);
+      await waitFor(() => watcher.events.length === 1, { what: 'the event' });
+      expect(watcher.events[0]).toMatchObject({ eventId: someone.event.eventId });
+      watcher.cancel();
+      await watcher.ended;
+      await waitFor(() => app.hub.watchers === 0, { what: 'the server to release the watcher' });
+    });
+
     it('is refused to services not named in watch.allowed_services', async () => {
       const watcher = watch(address, '', KEYS['user-service']);
       await expect(watcher.ended).resolves.toMatchObject({ code: status.PERMISSION_DENIED });

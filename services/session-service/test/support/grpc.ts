@@ -56,11 +56,17 @@ export const bearer = (token: string): Ctx => ({ bearerToken: token });
  * Collects a WatchSessions stream's events and its end (status or error). Opened on a plain
  * channel: the kit's client retries an UNAVAILABLE that comes before any event, which would hide it.
  */
-export function watch(address: string, userId = '', serviceKey: string = KEYS.gateway) {
+export function watch(
+  address: string,
+  userId = '',
+  serviceKey: string = KEYS.gateway,
+  token?: string,
+) {
   const events: sessionv1.SessionEvent[] = [];
   const client = new sessionv1.SessionServiceClient(address, credentials.createInsecure());
   const metadata = new Metadata();
   metadata.set('x-warden-service-key', serviceKey);
+  if (token) metadata.set('authorization', `Bearer ${token}`);
   const stream = client.watchSessions({ userId }, metadata);
   const ended = new Promise<{ code: number; details: string }>((resolve) => {
     stream.on('error', (error: { code: number; details: string }) => resolve(error));

@@ -28,10 +28,19 @@ function validateCheck(violations: Violations, check: CheckPermission, prefix: s
   else if (!isPermission(check.permission)) violations.add(`${prefix}permission`, PERMISSION_RULE);
 }
 
-/** Any authenticated service may ask about any subject; a denial is an answer, not an error. */
+/** What a user may read of others' access when its token rides along (the gateway's routes). */
+const PERMISSION_READ = 'permission.read';
+
+/**
+ * Any authenticated service may ask about any subject; a user whose token it carries may ask
+ * about itself, or others with permission.read. A denial is an answer, not an error.
+ */
 export class CheckPermissionHandler implements UseCase<CheckPermission, Decision> {
   readonly name = 'CheckPermission';
-  readonly access: Access<CheckPermission> = { kind: 'service' };
+  readonly access: Access<CheckPermission> = {
+    kind: 'service',
+    onBehalf: { permission: PERMISSION_READ, owners: (input) => [input.subjectId] },
+  };
 
   constructor(private readonly model: PolicyModel) {}
 
@@ -39,10 +48,7 @@ export class CheckPermissionHandler implements UseCase<CheckPermission, Decision
     return this.answer(input);
   }
 
-  /**
-   * The hot path, synchronous: the gRPC edge calls it directly, since the bus would add nothing
-   * here (access is any service identity, which the server kit has already established).
-   */
+  /** The answer itself, synchronous; callers from the network come through the bus (user limit). */
   answer(input: CheckPermission): Decision {
     if (!isWellFormed(input)) {
       const violations = new Violations();
@@ -55,7 +61,13 @@ export class CheckPermissionHandler implements UseCase<CheckPermission, Decision
 
 export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermission[] }, Decision[]> {
   readonly name = 'CheckPermissions';
-  readonly access: Access<{ checks: CheckPermission[] }> = { kind: 'service' };
+  readonly access: Access<{ checks: CheckPermission[] }> = {
+    kind: 'service',
+    onBehalf: {
+      permission: PERMISSION_READ,
+      owners: (input) => input.checks.map((check) => check.subjectId),
+    },
+  };
 
   constructor(private readonly model: PolicyModel) {}
 

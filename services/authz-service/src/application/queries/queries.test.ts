@@ -1,6 +1,7 @@
+import type { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import { anAuthzApp } from '../../../test/support/harness.js';
-import { aUserId } from '../../../test/support/mothers.js';
+import { aUserCall, aUserId } from '../../../test/support/mothers.js';
 
 describe('CheckPermission', () => {
   it('answers any authenticated service about any subject', async () => {
@@ -45,6 +46,64 @@ describe('CheckPermission', () => {
         { field: 'permission', description: expect.stringContaining('<resource>.<action>') },
       ],
     });
+  });
+});
+
+describe('CheckPermission(s) with a user token carried by the service', () => {
+  const denied = {
+    kind: 'PERMISSION_DENIED',
+    reason: 'PERMISSION_DENIED',
+    message: 'missing permission permission.read',
+  };
+
+  it('answers a user about itself, whatever its roles', async () => {
+    const h = await anAuthzApp();
+    const guestId = aUserId();
+    await h.bus.run(h.useCases.assignRole, { subjectId: guestId, role: 'guest' }, h.asAdmin);
+    const decision = await h.bus.run(
+      h.useCases.checkPermission,
+      { subjectId: guestId, permission: 'game.join' },
+      aUserCall(guestId),
+    );
+    expect(decision.allowed).toBe(false);
+  });
+
+  it('refuses a player asking about another subject, naming no role of it', async () => {
+    const h = await anAuthzApp();
+    for (const subjectId of [h.adminId, 'service:billing']) {
+      const error = await h.bus
+        .run(h.useCases.checkPermission, { subjectId, permission: 'role.assign' }, h.asPlayer)
+        .catch((e: unknown) => e as AppError);
+      expect(error).toMatchObject(denied);
+      expect((error as AppError).message).not.toMatch(/admin|role /);
+    }
+    await expect(
+      h.bus.run(
+        h.useCases.checkPermissions,
+        {
+          checks: [
+            { subjectId: h.playerId, permission: 'game.join' },
+            { subjectId: h.adminId, permission: 'user.delete' },
+          ],
+        },
+        h.asPlayer,
+      ),
+    ).rejects.toMatchObject(denied);
+  });
+
+  it('answers about anyone to a user holding permission.read', async () => {
+    const h = await anAuthzApp();
+    const results = await h.bus.run(
+      h.useCases.checkPermissions,
+      {
+        checks: [
+          { subjectId: h.playerId, permission: 'game.join' },
+          { subjectId: h.adminId, permission: 'user.delete' },
+        ],
+      },
+      h.asAdmin,
+    );
+    expect(results.map((r) => r.allowed)).toEqual([true, true]);
   });
 });
 

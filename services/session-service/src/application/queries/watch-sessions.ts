@@ -8,7 +8,10 @@ export interface WatchSessions {
   userId: string;
 }
 
-/** Subscribes a named service to this process's feed of session events. */
+/**
+ * Subscribes a named service to this process's feed of session events. A user whose token the
+ * service carries watches only its own sessions (user_id = itself) unless it holds session.list.
+ */
 export class WatchSessionsHandler<T extends Watchable> implements UseCase<
   WatchSessions,
   WatchSubscription<T>
@@ -18,7 +21,12 @@ export class WatchSessionsHandler<T extends Watchable> implements UseCase<
 
   constructor(private readonly deps: { hub: WatchHub<T>; allowedServices: readonly string[] }) {
     requireDeps('WatchSessionsHandler', deps);
-    this.access = { kind: 'services', names: deps.allowedServices };
+    this.access = {
+      kind: 'services',
+      names: deps.allowedServices,
+      // An empty user_id means everyone's sessions: never narrowed silently to the caller's own.
+      onBehalf: { permission: 'session.list', owners: (query) => [query.userId || undefined] },
+    };
   }
 
   async execute(query: WatchSessions): Promise<WatchSubscription<T>> {
