@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@warden/db';
 import type pg from 'pg';
+import { normalizeEmail } from './domain/email.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 export const PRISMA_SCHEMA_PATH = fileURLToPath(
@@ -8,9 +9,49 @@ export const PRISMA_SCHEMA_PATH = fileURLToPath(
 );
 
 /** Applies this service's migrations to `schema`, recording them like `prisma migrate deploy`. */
-export const migrateUserSchema = (
+export async function migrateUserSchema(
   pool: pg.Pool,
   schema: string,
   log?: (line: string) => void,
-): Promise<string[]> =>
-  migrate(pool, { schema, migrationsDir: MIGRATIONS_DIR, ...(log ? { log } : {}) });
+): Promise<string[]> {
+  const applied = await migrate(pool, {
+    schema,
+    migrationsDir: MIGRATIONS_DIR,
+    ...(log ? { log } : {}),
+  });
+  await normalizeStoredEmails(pool, schema, log);
+  return applied;
+}
+
+/**
+ * Emails stored before sign-in normalized to NFC and punycode domains are rewritten, so their
+ * owners can still sign in; one whose normal form another account holds is kept and logged.
+ */
+async function normalizeStoredEmails(
+  pool: pg.Pool,
+  schema: string,
+  log?: (line: string) => void,
+): Promise<void> {
+  const users = `"${schema}".users`;
+  // Only non-ASCII addresses can change; ASCII ones are already in their normal form.
+  const { rows } = await pool.query<{ id: string; email: string }>(
+    `SELECT id, email FROM ${users} WHERE email !~ '^[[:ascii:]]*$'`,
+  );
+  for (const row of rows) {
+    const email = normalizeEmail(row.email);
+    if (email === row.email) continue;
+    try {
+      const result = await pool.query(
+        `UPDATE ${users} SET email = $2
+          WHERE id = $1 AND email = $3
+            AND NOT EXISTS (SELECT 1 FROM ${users} WHERE email = $2 AND id <> $1)`,
+        [row.id, email, row.email],
+      );
+      if (result.rowCount === 1) log?.(`user ${row.id}: email normalized`);
+      else log?.(`user ${row.id}: email kept as stored, its normal form names another account`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      log?.(`user ${row.id}: email kept as stored, its normal form names another account`);
+    }
+  }
+}

@@ -43,6 +43,35 @@ describe('@warden/db migrate on the user-service migrations', () => {
     expect(rows).toEqual([{ key_hash: 'keyed' }]);
   });
 
+  it('rewrites emails stored before normalization (NFD, Unicode domain), keeping one that would merge two accounts', async () => {
+    db = await testSchema('user_migrate');
+    await migrateUserSchema(db.pool, db.schema);
+    const insert = (id: string, email: string) =>
+      db!.pool.query(
+        `INSERT INTO users (id, email, display_name, password_hash, create_time, update_time)
+         VALUES ($1, $2, '', 'h', now(), now())`,
+        [id, email],
+      );
+    const ids = [1, 2, 3, 4].map((n) => `0190a0b0-0000-7000-8000-00000000000${n}`);
+    await insert(ids[0]!, 'jose\u0301@bu\u0308cher.de');
+    await insert(ids[1]!, 'ann@xn--bcher-kva.de');
+    await insert(ids[2]!, 'ann@bücher.de');
+    await insert(ids[3]!, 'jürgen@example.com');
+    const lines: string[] = [];
+    expect(await migrateUserSchema(db.pool, db.schema, (line) => lines.push(line))).toEqual([]);
+    const { rows } = await db.pool.query('SELECT id, email FROM users ORDER BY id');
+    expect(rows).toEqual([
+      { id: ids[0], email: 'jos\u00e9@xn--bcher-kva.de' },
+      { id: ids[1], email: 'ann@xn--bcher-kva.de' },
+      { id: ids[2], email: 'ann@bücher.de' },
+      { id: ids[3], email: 'jürgen@example.com' },
+    ]);
+    expect(lines).toEqual([
+      `user ${ids[0]}: email normalized`,
+      `user ${ids[2]}: email kept as stored, its normal form names another account`,
+    ]);
+  });
+
   it('records each migration like prisma migrate deploy: checksum = sha256 of the file, finished', async () => {
     db = await testSchema('user_migrate');
     await migrateUserSchema(db.pool, db.schema);
