@@ -45,17 +45,12 @@ afterAll(async () => {
 
 type Row = { key_hash: string; fingerprint: string; response: Buffer; dump: string };
 
-/** A row as a dump has it: its columns, and the whole row as text. */
-async function dumpedRecord(
-  schema: 'user' | 'session',
-  operation: string,
-  requestId: string,
-): Promise<Row> {
-  const keyHash = createHash('sha256').update(`gateway\n${operation}\n${requestId}`).digest('hex');
+/** A row as a dump has it (found by the user it is about): its columns, and the row as text. */
+async function dumpedRecord(schema: 'user' | 'session', ownerId: string): Promise<Row> {
   const { rows } = await db.query<Row>(
     `SELECT key_hash, fingerprint, response, row_to_json(k)::text AS dump
-     FROM "${stack.prefix}_${schema}".idempotency_keys k WHERE key_hash = $1`,
-    [keyHash],
+     FROM "${stack.prefix}_${schema}".idempotency_keys k WHERE owner_id = $1`,
+    [ownerId],
   );
   expect(rows).toHaveLength(1);
   expect(rows[0]!.response).not.toBeNull();
@@ -125,24 +120,27 @@ describe('attack 4: a database dump and a request id', () => {
     const requestId = randomUUID();
     const first = await startSession(requestId, PASSWORD, email);
 
-    const row = await dumpedRecord('session', 'StartSession', requestId);
+    const row = await dumpedRecord('session', first.session!.userId);
     // (a) The request id alone does not open the stored response.
     expect(requestIdOnly.decrypts(requestId, row.key_hash, row.response)).toBe(false);
     // (b) The right password does not reproduce the fingerprint: no offline password test.
-    const input = JSON.stringify([email, PASSWORD, CLIENT]);
-    expect(row.fingerprint).not.toContain(requestIdOnly.fingerprint(requestId, input));
+    for (const input of [
+      JSON.stringify([email, PASSWORD, CLIENT]),
+      JSON.stringify([email, CLIENT]),
+    ])
+      expect(row.fingerprint).not.toContain(requestIdOnly.fingerprint(requestId, input));
     expect(row.fingerprint).toMatch(/^v2\.[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
     // (c) The token is nowhere in the row, in no form.
     const stored = `${row.dump}\n${row.response.toString('latin1')}\n${row.response.toString('hex')}`;
     for (const form of [...formsOf(first.token), ...formsOf(PASSWORD)])
       expect(stored).not.toContain(form);
 
-    // The caller still gets replays, and a different request under the id is refused.
+    // The caller still gets replays; a wrong password under the id is a wrong password.
     const replay = await startSession(requestId, PASSWORD, email);
     expect(replay.token).toBe(first.token);
     expect(replay.session!.id).toBe(first.session!.id);
-    const reused = await refusal(startSession(requestId, 'another password', email));
-    expect([reused.kind, reused.reason]).toEqual(['ALREADY_EXISTS', 'IDEMPOTENCY_KEY_REUSED']);
+    const guess = await refusal(startSession(requestId, 'another password', email));
+    expect([guess.kind, guess.reason]).toEqual(['UNAUTHENTICATED', 'INVALID_CREDENTIALS']);
   });
 
   it('yields no password test and no personal data from a RegisterUser record', async () => {
@@ -150,10 +148,13 @@ describe('attack 4: a database dump and a request id', () => {
     const requestId = randomUUID();
     const first = await registerUser(requestId, email);
 
-    const row = await dumpedRecord('user', 'RegisterUser', requestId);
+    const row = await dumpedRecord('user', first.user!.id);
     expect(requestIdOnly.decrypts(requestId, row.key_hash, row.response)).toBe(false);
-    const input = JSON.stringify([email, PASSWORD, 'Dumped']);
-    expect(row.fingerprint).not.toContain(requestIdOnly.fingerprint(requestId, input));
+    for (const input of [
+      JSON.stringify([email, PASSWORD, 'Dumped']),
+      JSON.stringify([email, 'Dumped']),
+    ])
+      expect(row.fingerprint).not.toContain(requestIdOnly.fingerprint(requestId, input));
     expect(row.fingerprint).toMatch(/^v2\./);
     const stored = `${row.dump}\n${row.response.toString('latin1')}`;
     for (const form of [...formsOf(PASSWORD), email]) expect(stored).not.toContain(form);
