@@ -28,7 +28,7 @@ import { WatchSessionsHandler } from './application/queries/watch-sessions.js';
 import { SessionCache } from './application/session-cache.js';
 import type { SessionSettings } from './application/settings.js';
 import type { SessionUseCases } from './application/use-cases.js';
-import { WatchHub } from './application/watch-hub.js';
+import { WatchHub, type WatchLimits } from './application/watch-hub.js';
 import type { WatchedEvent } from './adapters/grpc/session-mapper.js';
 
 export interface SessionAppDeps {
@@ -42,7 +42,7 @@ export interface SessionAppDeps {
   ids: IdGenerator;
   settings: SessionSettings;
   cache: { maxEntries: number; ttlMs: number };
-  watch: { allowedServices: readonly string[]; queueSize: number };
+  watch: { allowedServices: readonly string[]; queueSize: number; limits?: WatchLimits };
   lastSeenFlushIntervalMs: number;
   logger: Logger;
   observe?: UseCaseObserver;
@@ -64,7 +64,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
   const { sessions, clock, settings, logger } = deps;
   const cache = new SessionCache(deps.cache.maxEntries, deps.cache.ttlMs);
   const activity = new ActivityBuffer();
-  const hub = new WatchHub<WatchedEvent>(deps.watch.queueSize);
+  const hub = new WatchHub<WatchedEvent>(deps.watch.queueSize, deps.watch.limits);
   const idempotency = new Idempotency(deps.idempotencyStore, {
     now: () => clock.now(),
     ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),

@@ -43,6 +43,8 @@ export const configSchema = z
     watch: z.object({
       allowed_services: listOf(z.string().min(1)),
       queue_size: z.number().int().min(1).max(1_000_000),
+      max_streams: z.number().int().min(1).max(1_000_000),
+      max_streams_per_caller: z.number().int().min(1).max(1_000_000),
     }),
     sweeper: z.object({
       interval: positive(100),

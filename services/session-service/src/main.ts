@@ -73,7 +73,14 @@ try {
       tokenBytes: config.session.token_bytes,
     },
     cache: { maxEntries: config.cache.max_entries, ttlMs: config.cache.ttl },
-    watch: { allowedServices: config.watch.allowed_services, queueSize: config.watch.queue_size },
+    watch: {
+      allowedServices: config.watch.allowed_services,
+      queueSize: config.watch.queue_size,
+      limits: {
+        maxStreams: config.watch.max_streams,
+        maxStreamsPerCaller: config.watch.max_streams_per_caller,
+      },
+    },
     lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
     logger,
   });

@@ -90,21 +90,43 @@ export class WatchSubscription<T extends Watchable> {
   }
 }
 
+/** Open streams per process and per calling service: each holds up to `capacity` queued events. */
+export interface WatchLimits {
+  maxStreams: number;
+  maxStreamsPerCaller: number;
+}
+
+export const DEFAULT_WATCH_LIMITS: WatchLimits = { maxStreams: 1_000, maxStreamsPerCaller: 100 };
+
 /** Fans session events out to the WatchSessions streams of this process. */
 export class WatchHub<T extends Watchable> {
   private readonly subscriptions = new Set<WatchSubscription<T>>();
+  private readonly perCaller = new Map<string, number>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly limits: WatchLimits = DEFAULT_WATCH_LIMITS,
+  ) {}
 
   get watchers(): number {
     return this.subscriptions.size;
   }
 
-  subscribe(userId: string | undefined): WatchSubscription<T> {
-    const subscription = new WatchSubscription<T>(userId, this.capacity, (s) =>
-      this.subscriptions.delete(s),
-    );
+  /** A new stream for `caller` (a service identity); RESOURCE_EXHAUSTED past either limit. */
+  subscribe(userId: string | undefined, caller: string): WatchSubscription<T> {
+    const open = this.perCaller.get(caller) ?? 0;
+    if (open >= this.limits.maxStreamsPerCaller)
+      throw streamsExhausted('caller', this.limits.maxStreamsPerCaller);
+    if (this.subscriptions.size >= this.limits.maxStreams)
+      throw streamsExhausted('process', this.limits.maxStreams);
+    const subscription = new WatchSubscription<T>(userId, this.capacity, (s) => {
+      this.subscriptions.delete(s);
+      const left = (this.perCaller.get(caller) ?? 1) - 1;
+      if (left > 0) this.perCaller.set(caller, left);
+      else this.perCaller.delete(caller);
+    });
     this.subscriptions.add(subscription);
+    this.perCaller.set(caller, open + 1);
     return subscription;
   }
 
@@ -117,3 +139,13 @@ export class WatchHub<T extends Watchable> {
     for (const subscription of [...this.subscriptions]) subscription.fail(error);
   }
 }
+
+const streamsExhausted = (scope: 'caller' | 'process', limit: number): AppError =>
+  new AppError(
+    'RESOURCE_EXHAUSTED',
+    'WATCH_STREAMS_EXHAUSTED',
+    scope === 'caller'
+      ? `this service already has ${limit} WatchSessions streams open; close one first`
+      : 'this server has no room for another WatchSessions stream; retry on another replica or later',
+    { metadata: { scope, limit: String(limit) } },
+  );

@@ -5,6 +5,7 @@ import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credenti
 import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
 import { MemorySessionRepository } from '../../src/adapters/memory/memory-session-repository.js';
 import type { SessionSettings } from '../../src/application/settings.js';
+import type { WatchLimits } from '../../src/application/watch-hub.js';
 import { createSessionApp, type SessionApp } from '../../src/app.js';
 import { someSettings, T0 } from './mothers.js';
 
@@ -23,6 +24,7 @@ export function testApp(
     settings?: Partial<SessionSettings>;
     allowedWatchers?: string[];
     queueSize?: number;
+    watchLimits?: WatchLimits;
     cacheTtlMs?: number;
   } = {},
 ): TestApp {
@@ -42,6 +44,7 @@ export function testApp(
     watch: {
       allowedServices: overrides.allowedWatchers ?? ['gateway'],
       queueSize: overrides.queueSize ?? 16,
+      ...(overrides.watchLimits ? { limits: overrides.watchLimits } : {}),
     },
     lastSeenFlushIntervalMs: 1_000,
     logger: silentLogger,

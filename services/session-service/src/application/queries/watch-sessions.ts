@@ -1,4 +1,4 @@
-import type { Access, UseCase } from '@warden/bus';
+import type { Access, CallContext, UseCase } from '@warden/bus';
 import { requireIds } from '../input.js';
 import { requireDeps } from '../require-deps.js';
 import type { Watchable, WatchHub, WatchSubscription } from '../watch-hub.js';
@@ -29,8 +29,8 @@ export class WatchSessionsHandler<T extends Watchable> implements UseCase<
     };
   }
 
-  async execute(query: WatchSessions): Promise<WatchSubscription<T>> {
+  async execute(query: WatchSessions, ctx: CallContext): Promise<WatchSubscription<T>> {
     requireIds({ user_id: { value: query.userId, optional: true } });
-    return this.deps.hub.subscribe(query.userId || undefined);
+    return this.deps.hub.subscribe(query.userId || undefined, ctx.service.name);
   }
 }
