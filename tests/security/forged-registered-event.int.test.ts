@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -11,10 +12,13 @@ import { sessionv1, userEventsV1 } from '@warden/proto';
 import {
   freePort,
   natsConnectOptions,
+  startServiceProcess,
+  TEST_DATABASE_URL,
   testNatsUrl,
   uniqueName,
   waitFor,
   type NatsUser,
+  type ServiceProcess,
 } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check, register, signIn } from '../support/flows.js';
@@ -32,6 +36,7 @@ let ops: NatsConnection;
 let player: { id: string; email: string; token: string; sessionId: string };
 const metricsPorts = { authz: 0, session: 0 };
 const connections: NatsConnection[] = [];
+const spawned: ServiceProcess[] = [];
 
 const ASSIGN_ADMIN = { type: 'role', id: 'admin', ownerId: '' };
 
@@ -57,6 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(connections.map((nc) => nc.close()));
+  await Promise.all(spawned.map((p) => p.stop()));
   await ops?.close();
   await stack?.stop();
 }, 60_000);
@@ -161,6 +167,31 @@ describe('a forged warden.user.v1.registered never makes a player admin', () => 
       }),
     );
     expect(guessed.message).toMatch(/authorization violation/i);
+  });
+
+  it('keeps a production service from connecting anonymously: it refuses to start', async () => {
+    const key = () => randomBytes(32).toString('base64');
+    const worker = startServiceProcess('user-service', 'worker.ts', {
+      NODE_ENV: 'production',
+      DATABASE_URL: TEST_DATABASE_URL,
+      NATS_URL: testNatsUrl(),
+      WARDEN_DATABASE_SCHEMA: `${stack.prefix}_user`,
+      WARDEN_DATABASE_MIGRATE_ON_START: 'false',
+      WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({ gateway: key() }),
+      WARDEN_AUTH_CLIENT_KEY: key(),
+      WARDEN_IDEMPOTENCY_SECRET: key(),
+      WARDEN_GRPC_ALLOW_INSECURE: 'true',
+    });
+    spawned.push(worker);
+    const code = await new Promise<number | null>((resolve) =>
+      worker.child.exitCode !== null
+        ? resolve(worker.child.exitCode)
+        : worker.child.once('exit', (exitCode) => resolve(exitCode)),
+    );
+    expect(code).toBe(1);
+    expect(worker.output()).toContain(
+      'nats: NODE_ENV=production refuses an anonymous connection; set nats.user and nats.password (WARDEN_NATS_USER, WARDEN_NATS_PASSWORD) or nats.credentials_file',
+    );
   });
 
   it("refuses another service's credentials on user-service's subjects: nothing reaches the stream", async () => {

@@ -31,6 +31,7 @@ export {
   STREAM_DEFAULTS,
   ensureStream,
   connectNats,
+  checkNatsCredentials,
   natsConnectOptions,
   inboxPrefixOf,
   awaitStream,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { natsConnectOptions } from './streams.js';
+import { checkNatsCredentials, natsConnectOptions } from './streams.js';
 
 const TLS_OFF = { enabled: false, ca_file: '', cert_file: '', key_file: '' };
 
@@ -92,3 +92,24 @@ describe('natsConnectOptions', () => {
 
 /** nats.js sends the nonce signature base64url-encoded. */
 const decodeSig = (sig: string): Uint8Array => new Uint8Array(Buffer.from(sig, 'base64url'));
+
+describe('checkNatsCredentials', () => {
+  const anonymous = { url: 'nats://a:4222', user: '', password: '', credentials_file: '' };
+
+  it('refuses an anonymous connection in production, naming what to set', () => {
+    expect(() => checkNatsCredentials(anonymous, { NODE_ENV: 'production' })).toThrow(
+      'nats: NODE_ENV=production refuses an anonymous connection; set nats.user and nats.password (WARDEN_NATS_USER, WARDEN_NATS_PASSWORD) or nats.credentials_file',
+    );
+  });
+
+  it('lets production connect with a user or a creds file, and dev connect anonymously', () => {
+    const production = { NODE_ENV: 'production' };
+    expect(() =>
+      checkNatsCredentials({ ...anonymous, user: 'user-service', password: 'pw' }, production),
+    ).not.toThrow();
+    expect(() =>
+      checkNatsCredentials({ ...anonymous, credentials_file: '/u.creds' }, production),
+    ).not.toThrow();
+    expect(() => checkNatsCredentials(anonymous, { NODE_ENV: 'development' })).not.toThrow();
+  });
+});

@@ -122,12 +122,21 @@ export function natsConnectOptions(settings: NatsSettings, name: string): NodeCo
   return options;
 }
 
+/** With NODE_ENV=production a service never connects anonymously: it would be any client's peer. */
+export function checkNatsCredentials(settings: NatsSettings, env: NodeJS.ProcessEnv): void {
+  if (env.NODE_ENV === 'production' && !settings.user && !settings.credentials_file)
+    throw new Error(
+      'nats: NODE_ENV=production refuses an anonymous connection; set nats.user and nats.password (WARDEN_NATS_USER, WARDEN_NATS_PASSWORD) or nats.credentials_file',
+    );
+}
+
 /** Connects for good: reconnects forever and logs each disconnect and reconnect. */
 export async function connectNats(
   settings: NatsSettings,
   name: string,
   logger: Logger,
 ): Promise<NatsClients> {
+  checkNatsCredentials(settings, process.env);
   const nc = await connect(natsConnectOptions(settings, name));
   logStatus(nc, logger).catch((err: unknown) => logger.warn({ err }, 'NATS status stream ended'));
   logger.info(
