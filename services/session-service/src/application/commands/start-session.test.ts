@@ -9,6 +9,7 @@ import {
 } from '../../../test/support/mothers.js';
 import { testApp } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
+import { START_SESSION_REPLAY } from './start-session.js';
 
 const ctx = aServiceContext('gateway');
 
@@ -204,6 +205,14 @@ describe('StartSession', () => {
       const viaConsole = await as('admin-console');
       expect(viaConsole.session.id).not.toBe(viaGateway.session.id);
       expect(await as('gateway')).toEqual(viaGateway);
+    });
+
+    it('fingerprints the request without its password', () => {
+      const cmd = aStartSessionCommand({ password: 'a very particular password' });
+      expect(START_SESSION_REPLAY.fingerprint(cmd)).not.toContain('particular');
+      expect(START_SESSION_REPLAY.fingerprint(cmd)).toBe(
+        START_SESSION_REPLAY.fingerprint({ ...cmd, password: 'anything else' }),
+      );
     });
 
     it('refuses a replay once the account is disabled, returning no stored token', async () => {

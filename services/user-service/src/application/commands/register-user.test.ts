@@ -158,6 +158,15 @@ describe('RegisterUser', () => {
       );
     });
 
+    it('fingerprints the request without its password', () => {
+      const { idempotency } = aTestApp().useCases.registerUser;
+      const cmd = aRegisterUserCommand({ password: 'a very particular password' });
+      expect(idempotency.fingerprint(cmd)).not.toContain('particular');
+      expect(idempotency.fingerprint(cmd)).toBe(
+        idempotency.fingerprint({ ...cmd, password: 'anything else' }),
+      );
+    });
+
     it('refuses an implausibly long password on replay without hashing it', async () => {
       const app = aTestApp();
       const cmd = aRegisterUserCommand({ requestId: 'req-long' });
