@@ -53,8 +53,9 @@ export interface WardenNatsOptions {
 export async function startWardenNats(options: WardenNatsOptions = {}): Promise<WardenNats> {
   const port = await freePort();
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'warden-nats-'));
+  // nats-server reads a `$VAR` as a config value: a leading letter and hex keep it a plain string.
   const passwords = Object.fromEntries(
-    NATS_USERS.map((user) => [user, randomBytes(18).toString('base64url')]),
+    NATS_USERS.map((user) => [user, `w${randomBytes(20).toString('hex')}`]),
   ) as Record<NatsUser, string>;
   const env = Object.fromEntries(NATS_USERS.map((u) => [passwordVariableOf(u), passwords[u]]));
   const child: ChildProcess = spawn(
