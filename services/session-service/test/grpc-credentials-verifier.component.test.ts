@@ -21,6 +21,11 @@ const ANSWERS: Record<string, () => userv1.VerifyCredentialsResponse> = {
   'wrong@example.com': () => {
     throw new AppError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'email or password is incorrect');
   },
+  'busy@example.com': () => {
+    throw new AppError('RESOURCE_EXHAUSTED', 'PASSWORD_CHECKS_BUSY', 'retry shortly', {
+      retryAfterMs: 1_000,
+    });
+  },
   'broken@example.com': () => {
     throw new AppError('INTERNAL', 'DB_DOWN', 'pg at 10.0.0.5:5432 refused');
   },
@@ -78,6 +83,17 @@ describe('GrpcCredentialsVerifier', () => {
       'UNAUTHENTICATED',
       'INVALID_CREDENTIALS',
       'email or password is incorrect',
+    ]);
+  });
+
+  it('passes PASSWORD_CHECKS_BUSY through with its retry delay, never as INTERNAL', async () => {
+    const verifier = new GrpcCredentialsVerifier({ address, serviceKey: KEY });
+    const error = await failure(verifier, 'busy@example.com');
+    verifier.close();
+    expect([error.kind, error.reason, error.retryAfterMs]).toEqual([
+      'RESOURCE_EXHAUSTED',
+      'PASSWORD_CHECKS_BUSY',
+      1_000,
     ]);
   });
 

@@ -14,9 +14,11 @@ import { DisableUserHandler, EnableUserHandler } from './application/commands/se
 import { UpdateUserHandler } from './application/commands/update-user.js';
 import { VerifyCredentialsHandler } from './application/commands/verify-credentials.js';
 import { CredentialGuard } from './application/credential-guard.js';
+import { limitedHashing } from './adapters/crypto/hashing-limiter.js';
 import type {
   BreachedPasswordChecker,
   Clock,
+  HashingLimiter,
   IdGenerator,
   LoginFailureStore,
   PasswordHasher,
@@ -38,6 +40,8 @@ export interface AppDeps {
   loginFailures: LoginFailureStore;
   idempotencyStore: IdempotencyStore;
   hasher: PasswordHasher;
+  /** Bounds argon2 work (password.hashing.max_concurrent / max_queue); none in tests. */
+  hashingLimiter?: HashingLimiter;
   breaches: BreachedPasswordChecker;
   authorizer: PermissionChecker;
   lockout?: LockoutPolicy;
@@ -57,18 +61,22 @@ export interface UserApp {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+const UNLIMITED: HashingLimiter = { run: (work) => work() };
 export const uuidv7Ids: IdGenerator = { newId: () => uuidv7() };
 
 /** The composition root: plain constructors. Production passes Prisma adapters, tests memory ones. */
 export function buildApp(deps: AppDeps): UserApp {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidv7Ids;
-  const { users, directory, hasher, breaches } = deps;
+  const { users, directory, breaches } = deps;
+  const limiter = deps.hashingLimiter ?? UNLIMITED;
+  const hasher = limitedHashing(deps.hasher, limiter);
   const guard = new CredentialGuard({
     failures: deps.loginFailures,
-    hasher,
+    hasher: deps.hasher,
     clock,
     policy: deps.lockout ?? DEFAULT_LOCKOUT,
+    limiter,
   });
   const useCases: UseCases = {
     registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids, guard }),

@@ -12,6 +12,8 @@ describe('user-service config', () => {
       memory_kib: 19456,
       iterations: 2,
       parallelism: 1,
+      max_concurrent: 0,
+      max_queue: 256,
     });
     expect(config.password.breach_check.enabled).toBe(false);
     expect(config.lockout).toEqual({ max_failures: 5, window: 15 * 60_000 });

@@ -30,6 +30,8 @@ const hashingSection = z
     memory_kib: z.number().int().min(8),
     iterations: z.number().int().min(1),
     parallelism: z.number().int().min(1).max(255),
+    max_concurrent: z.number().int().min(0).max(1024),
+    max_queue: z.number().int().min(0).max(100_000),
   })
   .refine((h) => h.profile === 'test' || !isWeakerThanStandard(toArgon2Params(h)), {
     path: ['profile'],

@@ -15,6 +15,7 @@ import { createLogger, startTracing } from '@warden/logger';
 import { createSessionResolver } from '@warden/session-client';
 import { buildApp } from './app.js';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
+import { QueueingHashingLimiter } from './adapters/crypto/hashing-limiter.js';
 import {
   BreachedPasswordClient,
   NO_BREACH_CHECK,
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
     hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing), (matched) =>
       passwordChecks.inc({ result: matched ? 'match' : 'mismatch' }),
     ),
+    hashingLimiter: new QueueingHashingLimiter({
+      maxConcurrent: config.password.hashing.max_concurrent,
+      maxQueue: config.password.hashing.max_queue,
+    }),
     breaches: breachCheck.enabled
       ? new BreachedPasswordClient({
           baseUrl: breachCheck.base_url,

@@ -1,6 +1,6 @@
 import { accountLocked, invalidCredentials } from '../domain/user-errors.js';
 import type { LockoutPolicy } from '../domain/login-failures.js';
-import type { Clock, LoginFailureStore, PasswordHasher } from './ports.js';
+import type { Clock, HashingLimiter, LoginFailureStore, PasswordHasher } from './ports.js';
 import { requireDeps } from './require-deps.js';
 
 /**
@@ -15,13 +15,23 @@ export class CredentialGuard {
       hasher: PasswordHasher;
       clock: Clock;
       policy: LockoutPolicy;
+      /** Admission for the whole check, so a refused one takes no failure slot. */
+      limiter: HashingLimiter;
     },
   ) {
     requireDeps('CredentialGuard', deps);
   }
 
   /** Throws ACCOUNT_LOCKED or INVALID_CREDENTIALS; a success forgets earlier failures. */
-  async check(email: string, password: string, passwordHash: string | undefined): Promise<void> {
+  check(email: string, password: string, passwordHash: string | undefined): Promise<void> {
+    return this.deps.limiter.run(() => this.checkAdmitted(email, password, passwordHash));
+  }
+
+  private async checkAdmitted(
+    email: string,
+    password: string,
+    passwordHash: string | undefined,
+  ): Promise<void> {
     const { failures, hasher, clock, policy } = this.deps;
     // The slot is taken before argon2 runs: concurrent guesses past the limit never reach it.
     const slot = await failures.takeSlot(email, clock.now(), policy);

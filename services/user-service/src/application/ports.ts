@@ -56,6 +56,14 @@ export interface PasswordHasher {
   verify(password: string, hash: string | undefined): Promise<boolean>;
 }
 
+/**
+ * Admits password hashing work: a bounded number at once and a bounded queue; past the queue
+ * `run` refuses (RESOURCE_EXHAUSTED with a retry delay) before `work` starts.
+ */
+export interface HashingLimiter {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
 /** Whether a password appears in a known breach corpus. Fails open: unreachable means "no". */
 export interface BreachedPasswordChecker {
   isBreached(password: string): Promise<boolean>;

@@ -23,6 +23,15 @@ export const accountLocked = (retryAfterMs: number): AppError => {
   );
 };
 
+/** Password hashing is at capacity: the caller should back off, nothing was checked or counted. */
+export const passwordChecksBusy = (retryAfterMs: number): AppError =>
+  new AppError(
+    'RESOURCE_EXHAUSTED',
+    'PASSWORD_CHECKS_BUSY',
+    'too many password checks in progress; retry shortly',
+    { retryAfterMs },
+  );
+
 export const accountDisabled = (): AppError =>
   new AppError('PERMISSION_DENIED', 'ACCOUNT_DISABLED', 'the account is disabled');
 

@@ -6,6 +6,7 @@ import {
 import { buildApp, type UserApp } from '../../src/app.js';
 import { MemoryLoginFailureStore } from '../../src/adapters/memory/memory-login-failure-store.js';
 import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
+import type { HashingLimiter } from '../../src/application/ports.js';
 import type { LockoutPolicy } from '../../src/domain/login-failures.js';
 import type { User } from '../../src/domain/user.js';
 import { FakeBreachedPasswords, FakePasswordHasher, FixedClock } from './fakes.js';
@@ -24,7 +25,12 @@ export interface TestApp extends UserApp {
 
 /** The real application over memory adapters and fakes: the same buildApp production uses. */
 export function aTestApp(
-  options: { authorizer?: PermissionChecker; breached?: string[]; lockout?: LockoutPolicy } = {},
+  options: {
+    authorizer?: PermissionChecker;
+    breached?: string[];
+    lockout?: LockoutPolicy;
+    hashingLimiter?: HashingLimiter;
+  } = {},
 ): TestApp {
   const loginFailures = new MemoryLoginFailureStore();
   const users = new MemoryUserRepository(loginFailures);
@@ -43,6 +49,7 @@ export function aTestApp(
     authorizer,
     clock,
     ...(options.lockout ? { lockout: options.lockout } : {}),
+    ...(options.hashingLimiter ? { hashingLimiter: options.hashingLimiter } : {}),
   });
   return {
     ...app,

@@ -5,7 +5,7 @@ import { userv1 } from '@warden/proto';
 import type { CredentialsVerifier, UserStatus } from '../../application/ports.js';
 
 /** What the caller may learn from user-service's answer; anything else is our problem, not theirs. */
-const PASSED_THROUGH = new Set(['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED']);
+const PASSED_THROUGH = new Set(['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'PASSWORD_CHECKS_BUSY']);
 
 /** CredentialsVerifier over user-service's VerifyCredentials. */
 export class GrpcCredentialsVerifier implements CredentialsVerifier {
