@@ -35,6 +35,8 @@ interface Row {
   request: (target: Fixture, caller: Caller) => Promise<unknown> | unknown;
   expect: Record<Caller, Outcome>;
   stream?: boolean;
+  /** Tells apart rows of the same RPC. */
+  variant?: string;
 }
 
 interface Fixture {
@@ -78,6 +80,22 @@ const adminOnly = {
   disabled: D,
   ended: D,
 } as const;
+/**
+ * Open to a service identity; a user token carried along limits the call to the user's own data
+ * unless it holds the unscoped permission (admins do).
+ */
+const serviceOrOwnOrAdmin = {
+  none: D,
+  service: A,
+  guest: D,
+  'player-self': A,
+  'player-other': D,
+  admin: A,
+  disabled: D,
+  ended: D,
+} as const;
+/** Everyone's data through a service-level RPC: the bare service, or a user holding the permission. */
+const serviceOrAdmin = { ...serviceOrOwnOrAdmin, 'player-self': D } as const;
 const nobodyHere = {
   none: D,
   service: D,
@@ -197,19 +215,29 @@ const TABLE: Row[] = [
     expect: ownOrAdmin,
     request: (t) => ({ userId: t.userId, exceptSessionId: t.sessionId }),
   },
-  // Named services only (watch.allowed_services = [gateway]): the gateway's key passes with any valid token.
+  // Named services only (watch.allowed_services = [gateway]); a user token carried by the gateway
+  // watches only its own user's sessions, unless it holds session.list.
   {
     service: 'sessions',
     rpc: 'watchSessions',
     stream: true,
-    expect: serviceOnly,
+    expect: serviceOrOwnOrAdmin,
     request: (t) => ({ userId: t.userId }),
   },
+  {
+    service: 'sessions',
+    rpc: 'watchSessions',
+    variant: 'everyone',
+    stream: true,
+    expect: serviceOrAdmin,
+    request: () => ({ userId: '' }),
+  },
   // warden.authz.v1.AuthzService
+  // Any subject for a bare service; a user token asks about itself, or anyone with permission.read.
   {
     service: 'authz',
     rpc: 'checkPermission',
-    expect: serviceOnly,
+    expect: serviceOrOwnOrAdmin,
     request: (t) => ({
       subjectId: t.userId,
       permission: 'game.join',
@@ -219,7 +247,7 @@ const TABLE: Row[] = [
   {
     service: 'authz',
     rpc: 'checkPermissions',
-    expect: serviceOnly,
+    expect: serviceOrOwnOrAdmin,
     request: (t) => ({
       checks: [
         {
@@ -328,6 +356,9 @@ const hasPermission = async (subjectId: string, permission: string) =>
       },
     )
   ).allowed;
+
+const nameOf = (row: Row) =>
+  `${row.service}.${row.rpc}${row.variant === undefined ? '' : ` (${row.variant})`}`;
 
 const isDenial = (error: AppError) =>
   error.kind === 'UNAUTHENTICATED' || error.kind === 'PERMISSION_DENIED';
@@ -464,18 +495,21 @@ afterAll(() => stack?.stop(), 60_000);
 describe('authorization matrix: every RPC x every caller', () => {
   it('covers every RPC of the three services', () => {
     const rpcs = (definition: object) => Object.keys(definition).sort();
+    // One row per RPC, plus variants of some (a second request shape), each named.
+    const variants = TABLE.filter((r) => r.variant !== undefined);
+    expect(variants.every((v) => TABLE.some((r) => r.rpc === v.rpc && !r.variant))).toBe(true);
     expect(
-      TABLE.filter((r) => r.service === 'users')
+      TABLE.filter((r) => r.service === 'users' && r.variant === undefined)
         .map((r) => r.rpc)
         .sort(),
     ).toEqual(rpcs(userv1.UserServiceService));
     expect(
-      TABLE.filter((r) => r.service === 'sessions')
+      TABLE.filter((r) => r.service === 'sessions' && r.variant === undefined)
         .map((r) => r.rpc)
         .sort(),
     ).toEqual(rpcs(sessionv1.SessionServiceService));
     expect(
-      TABLE.filter((r) => r.service === 'authz')
+      TABLE.filter((r) => r.service === 'authz' && r.variant === undefined)
         .map((r) => r.rpc)
         .sort(),
     ).toEqual(rpcs(authzv1.AuthzServiceService));
@@ -491,14 +525,14 @@ describe('authorization matrix: every RPC x every caller', () => {
         cells.push(`${caller}=${outcome === 'allow' ? 'A' : 'D'}`);
         if (outcome !== row.expect[caller]) {
           mismatches.push(
-            `${row.service}.${row.rpc} as ${caller}: expected ${row.expect[caller]}, got ${outcome} (${detail})`,
+            `${nameOf(row)} as ${caller}: expected ${row.expect[caller]}, got ${outcome} (${detail})`,
           );
         }
       }
-      lines.push(`${`${row.service}.${row.rpc}`.padEnd(34)} ${cells.join(' ')}`);
+      lines.push(`${nameOf(row).padEnd(34)} ${cells.join(' ')}`);
     }
     console.error(
-      `authorization matrix (${TABLE.length} RPCs x ${CALLERS.length} callers):\n${lines.join('\n')}`,
+      `authorization matrix (${TABLE.length} rows x ${CALLERS.length} callers):\n${lines.join('\n')}`,
     );
     const unexpectedAllows = mismatches.filter((m) => m.includes('got allow'));
     expect(unexpectedAllows, 'unexpected allows').toEqual([]);
