@@ -27,9 +27,8 @@ export const escalationDenied = (what: string, notHeld: readonly string[]): AppE
     cause: `not held by the caller: ${notHeld.join(', ')}`,
   });
 
-export const lastAdmin = (role: string): AppError =>
+export const lastAdmin = (what: string): AppError =>
   failedPrecondition(
     'LAST_ADMIN',
-    `revoking ${role} would leave no one holding *; give it to another subject first`,
-    { role },
+    `${what} would leave no one holding *; give it to another subject first`,
   );

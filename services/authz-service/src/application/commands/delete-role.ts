@@ -7,6 +7,7 @@ import {
   type AuthzEvent,
 } from '../../domain/index.js';
 import { requireRoleName } from '../fields.js';
+import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
 export interface DeleteRole {
@@ -39,7 +40,17 @@ export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
       if (!role) throw roleNotFound(input.name);
       assertDeletable(role);
       catalogue.assertNotInherited(role.name);
-      await tx.deleteRole(role.name);
+      const after = catalogue.without(role.name);
+      const remove = () => tx.deleteRole(role.name);
+      if (mayTakeEverything(catalogue, after)) {
+        await keepingAnAdmin(
+          tx,
+          { before: catalogue, after },
+          this.clock.now(),
+          `deleting ${role.name}`,
+          remove,
+        );
+      } else await remove();
       const deleted: AuthzEvent[] = [
         { type: 'role_deleted', name: role.name, occurTime: this.clock.now() },
       ];

@@ -270,6 +270,35 @@ describe('RevokeRole keeps someone holding *', () => {
     ).rejects.toMatchObject(lastAdmin);
   });
 
+  it('refuses to change or delete the only role through which anyone holds *', async () => {
+    const h = await anAuthzApp();
+    await h.bus.run(h.useCases.createRole, role('root', ['*']), h.asAdmin);
+    await h.bus.run(h.useCases.createRole, role('deputy', [], ['admin']), h.asAdmin);
+    const rootId = aUserId();
+    await h.bus.run(h.useCases.assignRole, { subjectId: rootId, role: 'root' }, h.asAdmin);
+    await h.bus.run(h.useCases.revokeRole, { subjectId: h.adminId, role: 'admin' }, h.asAdmin);
+    const asRoot = aUserCall(rootId);
+    const before = h.newEvents().length;
+    await expect(
+      h.bus.run(
+        h.useCases.updateRole,
+        { ...role('root', ['role.read']), updateMask: ['permissions'] },
+        asRoot,
+      ),
+    ).rejects.toMatchObject({ ...lastAdmin, message: expect.stringMatching(/^changing root /) });
+    await expect(h.bus.run(h.useCases.deleteRole, { name: 'root' }, asRoot)).rejects.toMatchObject({
+      ...lastAdmin,
+      message: expect.stringMatching(/^deleting root /),
+    });
+    expect(await h.repository.findRole('root')).toMatchObject({ permissions: ['*'] });
+    expect(h.newEvents()).toHaveLength(before);
+    // A role nobody holds may lose * freely; so may one whose holders keep it another way.
+    await h.bus.run(h.useCases.deleteRole, { name: 'deputy' }, asRoot);
+    await h.bus.run(h.useCases.assignRole, { subjectId: rootId, role: 'admin' }, asRoot);
+    await h.bus.run(h.useCases.deleteRole, { name: 'root' }, asRoot);
+    expect(h.model.decide(rootId, 'user.delete').allowed).toBe(true);
+  });
+
   it('revokes other roles of the last admin freely', async () => {
     const h = await anAuthzApp();
     await h.bus.run(h.useCases.assignRole, { subjectId: h.adminId, role: 'player' }, h.asAdmin);

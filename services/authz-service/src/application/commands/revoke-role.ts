@@ -1,13 +1,13 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import {
-  lastAdmin,
   RoleCatalogue,
   roleNotFound,
   rolesGrantingEverything,
   type AuthzEvent,
 } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
+import { keepingAnAdmin } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
 export interface RevokeRole {
@@ -39,15 +39,18 @@ export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
       await tx.lockCatalogue();
       const catalogue = new RoleCatalogue(await tx.roles());
       if (!catalogue.has(input.role)) throw roleNotFound(input.role);
+      const remove = () => tx.deleteAssignment(input);
+      const removed = rolesGrantingEverything(catalogue).includes(input.role)
+        ? await keepingAnAdmin(
+            tx,
+            { before: catalogue, after: catalogue },
+            this.clock.now(),
+            `revoking ${input.role}`,
+            remove,
+          )
+        : await remove();
       // Revoking a role the subject does not hold succeeds quietly: the end state is the same.
-      if (!(await tx.deleteAssignment(input))) return [];
-      const everything = rolesGrantingEverything(catalogue);
-      if (
-        everything.includes(input.role) &&
-        !(await tx.hasActiveHolder(everything, this.clock.now()))
-      ) {
-        throw lastAdmin(input.role);
-      }
+      if (!removed) return [];
       const revoked: AuthzEvent[] = [
         {
           type: 'role_revoked',

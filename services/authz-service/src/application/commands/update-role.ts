@@ -12,6 +12,7 @@ import {
 } from '../../domain/index.js';
 import { assertMayHandOut } from '../delegation.js';
 import { requireRoleName } from '../fields.js';
+import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
 export interface UpdateRole {
@@ -60,7 +61,17 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
         [...added, ...adopted.flatMap((parent) => catalogue.grantsOf(parent)!.grants)],
         `role ${next.name}`,
       );
-      await tx.updateRole(next);
+      const after = catalogue.with(next);
+      const update = () => tx.updateRole(next);
+      if (mayTakeEverything(catalogue, after)) {
+        await keepingAnAdmin(
+          tx,
+          { before: catalogue, after },
+          this.clock.now(),
+          `changing ${next.name}`,
+          update,
+        );
+      } else await update();
       const updated: AuthzEvent[] = [
         { type: 'role_updated', role: next, changed, occurTime: next.updateTime },
       ];
