@@ -31,6 +31,8 @@ export interface WardenNats {
   /** Everything the server logged, for assertions on permission violations. */
   output(): string;
   stop(): Promise<void>;
+  /** At process exit, where nothing can be awaited: SIGKILL and remove a temporary store. */
+  kill(): void;
 }
 
 function natsServerBinary(): string {
@@ -51,6 +53,17 @@ export interface WardenNatsOptions {
  * on a free loopback port; the three streams are provisioned as `ops`.
  */
 export async function startWardenNats(options: WardenNatsOptions = {}): Promise<WardenNats> {
+  // The free port is released before nats-server binds it: another process may take it first.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(options: WardenNatsOptions): Promise<WardenNats> {
   const port = await freePort();
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'warden-nats-'));
   // nats-server reads a `$VAR` as a config value: a leading letter and hex keep it a plain string.
@@ -87,6 +100,10 @@ export async function startWardenNats(options: WardenNatsOptions = {}): Promise<
     }
     if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
   };
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+  };
   const url = `nats://127.0.0.1:${port}`;
   try {
     await Promise.race([waitForPort(port, () => child.exitCode !== null), spawnFailed]);
@@ -100,7 +117,10 @@ export async function startWardenNats(options: WardenNatsOptions = {}): Promise<
     await stop();
     throw new Error(`warden nats-server did not start: ${(error as Error).message}\n${output}`);
   }
-  return { url, passwords, output: () => output, stop };
+  // The server never keeps its parent alive: the parent stops or kills it on the way out.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void }).unref?.();
+  return { url, passwords, output: () => output, stop, kill };
 }
 
 async function waitForPort(port: number, dead: () => boolean): Promise<void> {
@@ -140,7 +160,7 @@ export function ensureTestNats(): Promise<void> {
     return Promise.resolve();
   started ??= startWardenNats().then((nats) => {
     exportNatsEnv(nats);
-    process.once('exit', () => void nats.stop());
+    process.once('exit', () => nats.kill());
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => void nats.stop().then(() => process.exit(130)));
   });
