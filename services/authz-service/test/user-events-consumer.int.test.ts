@@ -102,7 +102,7 @@ describe('user events consumer', () => {
     await publish(nats.js, stream.registered(userId));
     await waitFor(async () => (await rolesOf(userId)).length === 2, { what: 'two roles' });
     expect(await rolesOf(userId)).toEqual(['admin', 'player']);
-    expect(users.asked).toEqual([`user:${userId}`]);
+    expect(users.asked).toEqual(['email:boss@example.com']);
     const { rows } = await db.pool.query('SELECT entry, subject_id FROM bootstrap_grants');
     expect(rows).toEqual([{ entry: expect.stringMatching(/^email-sha256:/), subject_id: userId }]);
     // The same email registered again (the first user deleted) gets only the default role.

@@ -54,12 +54,16 @@ export class BootstrapAdmins {
     const open = await this.ungranted();
     const byId = open.find((entry) => entry.kind === 'user' && entry.userId === userId);
     if (byId) return byId.key;
-    const byEmail = open.filter((entry) => entry.kind === 'email');
-    if (byEmail.length === 0) return undefined;
-    const email = await this.users.emailOf(userId);
-    if (email === undefined) return undefined;
-    const normalized = normalizeEmail(email);
-    return byEmail.find((entry) => entry.kind === 'email' && entry.email === normalized)?.key;
+    // Asked by email (ListUsers), not by the new user's id (GetUser): the permission check of a
+    // listing has no resource id, so user-service answers it from its authz cache every time.
+    const owners = await Promise.all(
+      open.map(async (entry) =>
+        entry.kind === 'email' && (await this.users.findUserIdByEmail(entry.email)) === userId
+          ? entry.key
+          : undefined,
+      ),
+    );
+    return owners.find((key) => key !== undefined);
   }
 
   /** The entries not granted yet, as far as this process knows (the claim decides for sure). */

@@ -9,8 +9,8 @@ CREATE TABLE "bootstrap_grants" (
     CONSTRAINT "bootstrap_grants_pkey" PRIMARY KEY ("entry")
 );
 
--- Registered events carry no email any more: the worker asks GetUser (user.read) for the email
--- of a new user while bootstrap_admins lists emails.
+-- A user id in bootstrap_admins is checked with GetUser (user.read) at worker start; emails are
+-- looked up with ListUsers (user.list), which the role had already.
 UPDATE "roles"
 SET "permissions" = array_append("permissions", 'user.read'), "update_time" = now()
 WHERE "name" = 'user-directory' AND NOT ('user.read' = ANY ("permissions"));

@@ -31,10 +31,11 @@ export class GiveDefaultRoles {
   ) {}
 
   /**
-   * Gives the roles once per `receipt` (the consumed event): the assignments, their `role_assigned`
-   * events, a bootstrap grant's record and the receipt commit together. Returns the events, or none
-   * when the receipt was already there. ROLE_NOT_FOUND (nothing written) when a configured role has
-   * been deleted; a failed user lookup throws, so the event is retried.
+   * Gives the default role once per `receipt` (the consumed event), with its event, in one write;
+   * then a matching bootstrap entry's admin role with the entry's record. Returns the events
+   * written (none for a receipt already there and no grant). ROLE_NOT_FOUND (nothing written)
+   * when a configured role has been deleted. A failed user lookup throws after the default role:
+   * the redelivered event then only retries the grant, which its record keeps to once.
    */
   async apply(
     repository: AuthzRepository,
@@ -45,24 +46,19 @@ export class GiveDefaultRoles {
     if (!isUserSubject(user.userId)) {
       throw invalidArgument([{ field: 'user_id', description: `not a user id: ${user.userId}` }]);
     }
-    const entry = await this.bootstrap?.entryFor(user.userId);
     const now = this.clock.now();
     const base = newAssignment({ subjectId: user.userId, role: this.roles.defaultRole }, now);
-    if (entry === undefined) {
-      const events = [roleAssigned(base)];
-      return (await repository.assignOnce(receipt, [base], events, trace)) ? events : [];
-    }
-    const events = await repository.transaction(async (tx) => {
-      if (!(await tx.markProcessed(receipt.consumer, receipt.eventId))) return [];
-      const given = await assignIn(tx, base);
+    const given = [roleAssigned(base)];
+    const events = (await repository.assignOnce(receipt, [base], given, trace)) ? given : [];
+    // After the default role, so that asking user-service never delays it.
+    const entry = await this.bootstrap?.entryFor(user.userId);
+    if (entry === undefined) return events;
+    const granted = await repository.transaction(async (tx) => {
       const grant = { entry, subjectId: user.userId, grantTime: now };
-      if ((await tx.claimBootstrapGrant(grant)) && base.role !== ADMIN_ROLE)
-        given.push(
-          ...(await assignIn(tx, newAssignment({ subjectId: user.userId, role: ADMIN_ROLE }, now))),
-        );
-      return given;
+      if (!(await tx.claimBootstrapGrant(grant))) return [];
+      return assignIn(tx, newAssignment({ subjectId: user.userId, role: ADMIN_ROLE }, now));
     }, trace);
     this.bootstrap?.markGranted(entry);
-    return events;
+    return [...events, ...granted];
   }
 }

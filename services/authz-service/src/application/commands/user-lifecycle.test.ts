@@ -63,7 +63,7 @@ describe('GiveDefaultRoles', () => {
     const events = await give.apply(repository, receipt('e1'), { userId });
     expect(events.map((e) => e.type)).toEqual(['role_assigned', 'role_assigned']);
     expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
-    expect(lookup.asked).toEqual([`user:${userId}`]);
+    expect(lookup.asked).toEqual(['email:root@example.com']);
     const [grant] = await repository.bootstrapGrants();
     expect(grant).toMatch(/^email-sha256:[0-9a-f]{64}$/);
     expect(grant).not.toContain('root');
@@ -81,7 +81,7 @@ describe('GiveDefaultRoles', () => {
     await give.apply(repository, receipt('e2'), { userId: second });
     expect(await rolesOf(repository, second)).toEqual(['player']);
     // Every entry is granted now: later registrations cost no lookup.
-    expect(lookup.asked).toEqual([`user:${first}`]);
+    expect(lookup.asked).toEqual(['email:root@example.com']);
   });
 
   it('grants a bootstrap user id on its registration, without a lookup, once', async () => {
@@ -116,14 +116,20 @@ describe('GiveDefaultRoles', () => {
     expect(await repository.bootstrapGrants()).toEqual([]);
   });
 
-  it('lets a failed lookup surface with nothing written, so the event is retried', async () => {
-    const { repository, give, lookup } = setUp(['root@example.com']);
-    lookup.failure = new Error('user-service unavailable');
+  it('lets a failed lookup surface after the default role; the redelivered event retries only the grant', async () => {
     const userId = aUserId();
+    const { repository, give, lookup } = setUp(['root@example.com'], {
+      'root@example.com': userId,
+    });
+    lookup.failure = new Error('user-service unavailable');
     await expect(give.apply(repository, receipt('e1'), { userId })).rejects.toThrow(/unavailable/);
-    expect(await repository.assignmentsOf(userId)).toEqual([]);
+    expect(await rolesOf(repository, userId)).toEqual(['player']);
+    expect(await repository.bootstrapGrants()).toEqual([]);
     lookup.failure = undefined;
-    expect(await give.apply(repository, receipt('e1'), { userId })).toHaveLength(1);
+    const retried = await give.apply(repository, receipt('e1'), { userId });
+    expect(retried.map((e) => e.type === 'role_assigned' && e.assignment.role)).toEqual(['admin']);
+    expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
+    expect(await give.apply(repository, receipt('e1'), { userId })).toEqual([]);
   });
 
   it('refuses a user id that is not one', async () => {
