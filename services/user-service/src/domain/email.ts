@@ -15,7 +15,7 @@ const DOMAIN =
  * "josé" typed NFC or NFD, and bücher.de or xn--bcher-kva.de, name the same account.
  */
 export function normalizeEmail(raw: string): string {
-  const email = raw.trim().normalize('NFC').toLowerCase();
+  const email = raw.trim().toLowerCase().normalize('NFC');
   const at = email.lastIndexOf('@');
   if (at < 0) return email;
   // Refused names (spaces, bad labels) come back empty: kept as typed, emailProblem refuses them.
