@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { nkeys } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { checkNatsCredentials, natsConnectOptions } from './streams.js';
+import type { Logger } from './logger.js';
+import { awaitStream, checkNatsCredentials, natsConnectOptions } from './streams.js';
 
 const TLS_OFF = { enabled: false, ca_file: '', cert_file: '', key_file: '' };
 
@@ -111,5 +113,57 @@ describe('checkNatsCredentials', () => {
       checkNatsCredentials({ ...anonymous, credentials_file: '/u.creds' }, production),
     ).not.toThrow();
     expect(() => checkNatsCredentials(anonymous, { NODE_ENV: 'development' })).not.toThrow();
+  });
+});
+
+describe('awaitStream', () => {
+  const missing = () =>
+    new JetStreamApiError({
+      code: 404,
+      err_code: JetStreamApiCodes.StreamNotFound,
+      description: 'stream not found',
+    });
+
+  function fakes(answers: Array<() => unknown>) {
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_obj: object | string, msg?: string) => void warnings.push(msg ?? ''),
+      error: () => undefined,
+    };
+    let asked = 0;
+    const jsm = {
+      streams: {
+        info: async () => {
+          const answer = answers[Math.min(asked++, answers.length - 1)]!;
+          return answer();
+        },
+      },
+    } as unknown as JetStreamManager;
+    return { jsm, logger, warnings, asked: () => asked };
+  }
+
+  it('waits while the stream is missing, saying so once, and returns its info', async () => {
+    const info = { config: { name: 'WARDEN_USER' } };
+    const f = fakes([
+      () => Promise.reject(missing()),
+      () => Promise.reject(missing()),
+      () => Promise.resolve(info),
+    ]);
+    await expect(awaitStream(f.jsm, 'WARDEN_USER', f.logger, { intervalMs: 1 })).resolves.toBe(
+      info,
+    );
+    expect(f.asked()).toBe(3);
+    expect(f.warnings).toEqual([
+      'stream missing; waiting for ops to provision it (deploy/nats/provision-streams.sh)',
+    ]);
+  });
+
+  it('fails at once on any other error, e.g. a permission the NATS user lacks', async () => {
+    const denied = new Error('Permissions Violation for Publish to "$JS.API.STREAM.INFO.X"');
+    const f = fakes([() => Promise.reject(denied)]);
+    await expect(awaitStream(f.jsm, 'X', f.logger, { intervalMs: 1 })).rejects.toBe(denied);
+    expect(f.asked()).toBe(1);
   });
 });

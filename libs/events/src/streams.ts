@@ -167,7 +167,7 @@ export async function awaitStream(
       if (attempt === 1)
         logger.warn(
           { stream: name },
-          'stream missing; waiting for it to be provisioned (scripts/provision-nats.ts, as ops)',
+          'stream missing; waiting for ops to provision it (deploy/nats/provision-streams.sh)',
         );
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
