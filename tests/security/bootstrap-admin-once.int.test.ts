@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { userv1 } from '@warden/proto';
 import { TEST_DATABASE_URL, waitFor } from '@warden/testing';
 import pg from 'pg';
@@ -105,9 +105,12 @@ describe('bootstrap admins', () => {
   it('grants a listed user id once: at the next worker start, and never again after a revocation', async () => {
     const listed = await register(stack, `listed-${tag}@example.com`);
     expect(await rolesAfterRegistration(listed.id)).toEqual(['player']);
-    const env = { WARDEN_AUTHZ_BOOTSTRAP_ADMINS: `${stack.adminEmail},${listed.id}` };
+    // An id of no user (GetUser: NOT_FOUND) is left ungranted, and does not stop the others.
+    const nobody = randomUUID();
+    const env = { WARDEN_AUTHZ_BOOTSTRAP_ADMINS: `${stack.adminEmail},${listed.id},${nobody}` };
     await restartAuthzWorker(env);
     expect(await rolesOf(listed.id)).toEqual(['admin', 'player']);
+    expect(await rolesOf(nobody)).toEqual([]);
     await revokeAdmin(listed.id);
     await restartAuthzWorker(env);
     expect(await rolesOf(listed.id)).toEqual(['player']);
