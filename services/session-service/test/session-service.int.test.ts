@@ -10,7 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import { createLogger } from '@warden/logger';
 import { newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
-import { sessionv1, userEventsV1 } from '@warden/proto';
+import { sessionEventsV1, sessionv1, userEventsV1 } from '@warden/proto';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeCredentialsVerifier } from '../src/adapters/memory/fake-credentials-verifier.js';
@@ -160,6 +160,30 @@ describe('session-service on Postgres and NATS', () => {
     expect(watcher.events[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
     // The started event carries no client data (personal data stays out of the stream).
     expect(watcher.events[0]!.session!.client).toBeUndefined();
+    watcher.cancel();
+    await watcher.ended;
+  });
+
+  it('relays to watchers only the session events session-service sent (another ce-source is dropped)', async () => {
+    const userId = randomUUID();
+    const watcher = watch(b.address, userId);
+    await waitFor(() => b.hub.watchers === 1, { what: 'the watcher' });
+    const forged = newEvent({
+      type: 'warden.session.v1.started',
+      source: 'user-service',
+      subjectId: userId,
+      payload: sessionEventsV1.SessionStarted.encode({
+        sessionId: randomUUID(),
+        userId,
+        occurTime: new Date(),
+      }).finish(),
+    });
+    nc.publish(forged.type, forged.payload, { headers: toNatsHeaders(forged) });
+    // The server has the forged event before the real one is even sent: it is judged first.
+    await nc.flush();
+    const { session } = await signIn(a, userId);
+    await waitFor(() => watcher.events.length >= 1, { what: 'the real started event' });
+    expect(watcher.events.map((e) => e.session!.id)).toEqual([session.id]);
     watcher.cancel();
     await watcher.ended;
   });
