@@ -97,6 +97,19 @@ async function databaseFindings(): Promise<string[]> {
   return hits;
 }
 
+/** RegisterUser's and StartSession's stored responses about the user, by service. */
+async function idempotencyRecordsAbout(userId: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const service of ['user', 'session']) {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${stack.prefix}_${service}".idempotency_keys WHERE owner_id = $1`,
+      [userId],
+    );
+    counts[service] = rows[0]!.n;
+  }
+  return counts;
+}
+
 /** Every message each stream took since the stack started, read as `ops` through a consumer of its own. */
 async function streamFindings(): Promise<{ hits: string[]; read: Record<string, number> }> {
   const nc = await connect(natsConnectOptions('ops'));
@@ -186,6 +199,8 @@ describe('erasure', () => {
     );
     // The traces are there before the deletion: the search below can find them.
     expect(await databaseFindings()).not.toEqual([]);
+    // So are the idempotent responses about the person (encrypted, so the search cannot see them).
+    expect(await idempotencyRecordsAbout(userId)).toEqual({ user: 1, session: 2 });
 
     await call(stack.users, 'deleteUser', { userId }, admin.token);
 
@@ -218,6 +233,7 @@ describe('erasure', () => {
     );
 
     expect(await databaseFindings()).toEqual([]);
+    expect(await idempotencyRecordsAbout(userId)).toEqual({ user: 0, session: 0 });
     const streams = await streamFindings();
     expect(streams.hits).toEqual([]);
     // The search read the person's events: registered, updated, deleted; started, refreshed, ended.
