@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STREAM_DEFAULTS, STREAMS } from '@warden/events';
-import { NATS_USERS, passwordVariableOf } from '@warden/testing';
+import { createTestPki, NATS_USERS, passwordVariableOf } from '@warden/testing';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
@@ -73,9 +73,18 @@ describe('deploy/nats/warden-auth.conf', () => {
       const refused = configTest(join(NATS_DIR, 'nats-server.conf'), missing);
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toMatch(/NATS_PASSWORD_OPS/);
-      // The k8s cluster config, with its include beside it as the ConfigMap mounts them.
+      // The k8s cluster config, with its include beside it as the ConfigMap mounts them, and a
+      // certificate where the Secret warden-nats-tls is mounted.
       const dir = mkdtempSync(join(tmpdir(), 'warden-nats-k8s-'));
-      copyFileSync(join(K8S_BASE, 'nats-cluster.conf'), join(dir, 'nats.conf'));
+      const pki = createTestPki();
+      const certificate = pki.issue('nats-0.nats');
+      copyFileSync(certificate.certFile, join(dir, 'tls.crt'));
+      copyFileSync(certificate.keyFile, join(dir, 'tls.key'));
+      copyFileSync(certificate.caFile, join(dir, 'ca.crt'));
+      pki.remove();
+      const clusterConf = readFileSync(join(K8S_BASE, 'nats-cluster.conf'), 'utf8');
+      expect(clusterConf).toContain('/etc/nats-tls/');
+      writeFileSync(join(dir, 'nats.conf'), clusterConf.replaceAll('/etc/nats-tls/', `${dir}/`));
       copyFileSync(join(K8S_BASE, 'nats-auth.conf'), join(dir, 'warden-auth.conf'));
       const cluster = configTest(join(dir, 'nats.conf'), { ...passwords, POD_NAME: 'nats-0' });
       expect(cluster.stderr + cluster.stdout).toMatch(/configuration file .* is valid/);
@@ -188,6 +197,33 @@ describe.skipIf(!hasKubectl)('deploy/k8s NATS (kubectl kustomize, offline)', () 
         );
       }
     }
+  });
+
+  it('runs clients and routes over TLS with warden-ca certificates', () => {
+    const cluster = readFileSync(join(K8S_BASE, 'nats-cluster.conf'), 'utf8');
+    const clientTls = cluster.slice(cluster.indexOf('\ntls {'), cluster.indexOf('\ncluster {'));
+    expect(clientTls).toMatch(/verify: true/);
+    const routeTls = cluster.slice(cluster.indexOf('\ncluster {'));
+    expect(routeTls).toMatch(/verify_cert_and_check_known_urls: true/);
+    const certificate = find('Certificate', 'nats') as unknown as {
+      spec: { secretName: string; dnsNames: string[]; issuerRef: { name: string } };
+    };
+    expect(certificate.spec.secretName).toBe('warden-nats-tls');
+    expect(certificate.spec.issuerRef.name).toBe('warden-ca');
+    const routeHosts = [...cluster.matchAll(/nats-route:\/\/([^:]+):6222/g)].map((m) => m[1]!);
+    expect(routeHosts).toEqual(['nats-0.nats', 'nats-1.nats', 'nats-2.nats']);
+    expect(certificate.spec.dnsNames).toEqual(expect.arrayContaining(routeHosts));
+    const common = find('ConfigMap', 'warden-common').data!;
+    expect(common).toMatchObject({
+      WARDEN_NATS_TLS_ENABLED: 'true',
+      WARDEN_NATS_TLS_CA_FILE: '/etc/warden/tls/ca.crt',
+      WARDEN_NATS_TLS_CERT_FILE: '/etc/warden/tls/tls.crt',
+      WARDEN_NATS_TLS_KEY_FILE: '/etc/warden/tls/tls.key',
+    });
+    const job = find('Job', 'nats-provision').spec!.template.spec.containers[0]!;
+    expect(job.env!.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['NATS_CERT', 'NATS_KEY', 'NATS_CA']),
+    );
   });
 
   it('provisions the streams as ops with 3 replicas, and fences the route and client ports', () => {
