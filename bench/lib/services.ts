@@ -14,6 +14,7 @@ import {
   Argon2PasswordHasher,
   STANDARD_ARGON2,
 } from '../../services/user-service/src/adapters/crypto/argon2-password-hasher.js';
+import { QueueingHashingLimiter } from '../../services/user-service/src/adapters/crypto/hashing-limiter.js';
 import { NO_BREACH_CHECK } from '../../services/user-service/src/adapters/http/breached-password-client.js';
 import { createPrismaClient as createUserPrisma } from '../../services/user-service/src/adapters/prisma/prisma-client.js';
 import { PrismaLoginFailureStore } from '../../services/user-service/src/adapters/prisma/prisma-login-failure-store.js';
@@ -78,6 +79,8 @@ export async function startUserService(
       loginFailures: new PrismaLoginFailureStore(db.pool),
       idempotencyStore: new PgIdempotencyStore(db.pool),
       hasher: options.hasher ?? (await Argon2PasswordHasher.create(STANDARD_ARGON2)),
+      // config.yaml's defaults: twice the thread pool running, 256 waiting.
+      hashingLimiter: new QueueingHashingLimiter({ maxConcurrent: 0, maxQueue: 256 }),
       breaches: NO_BREACH_CHECK,
       authorizer: new AllowAllChecker(),
     });
