@@ -1,3 +1,4 @@
+import { AppError, permissionDenied } from '@warden/errors';
 import type { DurableConsumer } from '@warden/events';
 import { waitFor } from '@warden/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -113,6 +114,34 @@ describe('user events consumer', () => {
     await waitFor(async () => (await rolesOf(again)).length === 1, { what: 'the default role' });
     await waitFor(consumerIdle, { what: 'nothing left pending' });
     expect(await rolesOf(again)).toEqual(['player']);
+  });
+
+  it('gives the default role and lets the event go when user-service refuses the lookup', async () => {
+    users.failure = permissionDenied('user.list denied');
+    const userId = aUserId();
+    users.set('boss@example.com', userId);
+    await publish(nats.js, stream.registered(userId));
+    await waitFor(async () => (await processedCount()) === 1 && (await consumerIdle()), {
+      what: 'the event acknowledged',
+    });
+    expect(await rolesOf(userId)).toEqual(['player']);
+    expect(users.asked).toEqual(['email:boss@example.com']);
+  });
+
+  it('retries the grant while user-service is unavailable, then makes it once', async () => {
+    users.failure = new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user service unavailable');
+    const userId = aUserId();
+    users.set('boss@example.com', userId);
+    await publish(nats.js, stream.registered(userId));
+    await waitFor(() => users.asked.length >= 2, { timeoutMs: 20_000, what: 'a redelivery' });
+    expect(await rolesOf(userId)).toEqual(['player']);
+    users.failure = undefined;
+    await waitFor(async () => (await rolesOf(userId)).length === 2, {
+      timeoutMs: 20_000,
+      what: 'the admin role',
+    });
+    await waitFor(consumerIdle, { what: 'nothing left pending' });
+    expect(await rolesOf(userId)).toEqual(['admin', 'player']);
   });
 
   it('ignores an email in the event: only what user-service says counts', async () => {

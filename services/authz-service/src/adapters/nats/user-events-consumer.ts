@@ -80,7 +80,9 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     try {
       await work();
     } catch (error) {
-      if (isAppError(error) && error.kind === 'INVALID_ARGUMENT') return skip(event, error);
+      // Redelivery cannot cure a bad event or a refused lookup (the default role is given first, and
+      // a missed bootstrap grant is made at the worker's next start); anything else is retried.
+      if (isAppError(error) && NEVER_BETTER.has(error.kind)) return skip(event, error);
       throw error;
     }
   };
@@ -101,6 +103,8 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     ...(options.startFrom ? { startFrom: options.startFrom } : {}),
   });
 }
+
+const NEVER_BETTER = new Set(['INVALID_ARGUMENT', 'PERMISSION_DENIED', 'UNAUTHENTICATED']);
 
 /** ce-type is the subject (`warden.user.v1.registered`); the message name form is accepted too. */
 const is = (type: string, prefix: string, event: string, message: string): boolean =>
