@@ -14,6 +14,14 @@ describe('bootstrapEntries', () => {
       { kind: 'email', email: 'ops@example.com', key: `email-sha256:${sha}` },
     ]);
   });
+
+  it('normalizes emails as user-service stores them: NFC, lower case, punycode domain', () => {
+    const stored = 'jos\u00e9@xn--bcher-kva.de';
+    const sha = createHash('sha256').update(stored).digest('hex');
+    expect(bootstrapEntries(['JOSE\u0301@Bu\u0308cher.de', 'jos\u00e9@bücher.de', stored])).toEqual(
+      [{ kind: 'email', email: stored, key: `email-sha256:${sha}` }],
+    );
+  });
 });
 
 describe('BootstrapAdmins', () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { isUserSubject } from '../domain/index.js';
 import type { AuthzRepository } from './ports.js';
 
@@ -15,7 +16,13 @@ export type BootstrapEntry = { key: string } & (
   { kind: 'user'; userId: string } | { kind: 'email'; email: string }
 );
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+/** As user-service stores emails (NFC, lower case, punycode domain), so a listed one matches. */
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim().toLowerCase().normalize('NFC');
+  const at = email.lastIndexOf('@');
+  const ascii = at < 0 ? '' : domainToASCII(email.slice(at + 1));
+  return ascii === '' ? email : `${email.slice(0, at)}@${ascii}`;
+}
 
 /** User ids as themselves; emails hashed, so the grant record holds no address. */
 export function bootstrapEntries(list: readonly string[]): BootstrapEntry[] {
