@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { GrpcServer } from '@warden/grpc';
 import { fromServiceError } from '@warden/grpc';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionServer } from '../src/server.js';
-import { KEYS, watch } from './support/grpc.js';
+import { KEYS, sessionClient, watch } from './support/grpc.js';
 import { silentLogger, testApp, type TestApp } from './support/test-app.js';
+
+const PASSWORD = 'correct horse battery staple';
 
 // Each WatchSessions stream holds a queue of up to queue_size events: their number is capped per
 // calling service and per process, so one caller (or a flood) cannot exhaust the server's memory.
@@ -68,4 +71,35 @@ describe('WatchSessions stream limits over gRPC', () => {
     await Promise.all([second.ended, other.ended, again.ended]);
     await waitFor(() => app.hub.watchers === 0, { what: 'every watcher to be released' });
   });
+
+  it('gives each user behind the gateway a quota of their own', async () => {
+    const players = await Promise.all([signUp(), signUp()]);
+    const streams = [
+      watch(address, players[0].userId, KEYS.gateway, players[0].token),
+      watch(address, players[0].userId, KEYS.gateway, players[0].token),
+    ];
+    await waitFor(() => app.hub.watchers === 2, { what: "the first player's two watchers" });
+    const third = await refusal(watch(address, players[0].userId, KEYS.gateway, players[0].token));
+    expect([third.reason, third.metadata]).toEqual([
+      'WATCH_STREAMS_EXHAUSTED',
+      { scope: 'caller', limit: '2' },
+    ]);
+    // The other player is not held to the first one's streams.
+    streams.push(watch(address, players[1].userId, KEYS.gateway, players[1].token));
+    await waitFor(() => app.hub.watchers === 3, { what: "the second player's watcher" });
+    for (const stream of streams) stream.cancel();
+    await Promise.all(streams.map((stream) => stream.ended));
+    await waitFor(() => app.hub.watchers === 0, { what: 'every watcher to be released' });
+  });
+
+  async function signUp() {
+    const email = `${randomUUID()}@example.com`;
+    const userId = randomUUID();
+    app.credentials.addUser(email, PASSWORD, userId);
+    app.permissions.grant(userId, 'session.list:own');
+    const gateway = sessionClient(address);
+    const { token } = await gateway.startSession({ email, password: PASSWORD, requestId: '' });
+    gateway.close();
+    return { userId, token };
+  }
 });

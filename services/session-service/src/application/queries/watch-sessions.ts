@@ -31,6 +31,8 @@ export class WatchSessionsHandler<T extends Watchable> implements UseCase<
 
   async execute(query: WatchSessions, ctx: CallContext): Promise<WatchSubscription<T>> {
     requireIds({ user_id: { value: query.userId, optional: true } });
-    return this.deps.hub.subscribe(query.userId || undefined, ctx.service.name);
+    // Users behind one gateway identity each get their own quota, so one cannot starve the rest.
+    const caller = ctx.user ? `${ctx.service.name}/${ctx.user.userId}` : ctx.service.name;
+    return this.deps.hub.subscribe(query.userId || undefined, caller);
   }
 }
