@@ -49,7 +49,7 @@ async function argon2Checks(): Promise<number> {
 }
 
 /** Fires `FLOOD` StartSession calls at once; each settles to a session or its refusal. */
-function flood(email: string, password: string) {
+function flood(email: string, password: string): Promise<Outcome[]> {
   return Promise.all(
     Array.from({ length: FLOOD }, () =>
       call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
@@ -57,15 +57,16 @@ function flood(email: string, password: string) {
         'startSession',
         { email, password, client: { ipAddress: '127.0.0.1', userAgent: 'flood' }, requestId: '' },
       ).then(
-        (response) => ({ session: response.session!.id }),
-        (error: AppError) => ({ refused: error }),
+        (response): Outcome => ({ session: response.session!.id }),
+        (error: AppError): Outcome => ({ refused: error }),
       ),
     ),
   );
 }
 
-const busy = (outcome: { refused?: AppError }) =>
-  outcome.refused?.reason === 'PASSWORD_CHECKS_BUSY';
+type Outcome = { session: string } | { refused: AppError };
+const busy = (outcome: Outcome): outcome is { refused: AppError } =>
+  'refused' in outcome && outcome.refused.reason === 'PASSWORD_CHECKS_BUSY';
 
 describe('a flood of sign-ins', () => {
   it('gets sessions or PASSWORD_CHECKS_BUSY with RetryInfo, never INTERNAL, and argon2 runs only for admitted ones', async () => {
@@ -79,8 +80,8 @@ describe('a flood of sign-ins', () => {
     expect(signedIn.length).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
     for (const { refused: error } of refused) {
-      expect(error?.kind).toBe('RESOURCE_EXHAUSTED');
-      expect(error?.retryAfterMs).toBe(1_000);
+      expect(error.kind).toBe('RESOURCE_EXHAUSTED');
+      expect(error.retryAfterMs).toBe(1_000);
     }
     expect((await argon2Checks()) - before).toBe(signedIn.length);
   });

@@ -72,6 +72,12 @@ async function main(): Promise<void> {
     'argon2id verifications run, by result; lockout keeps it at max_failures per email and window',
     ['result'],
   );
+  const busyChecks = registerCounter(
+    metrics.registry,
+    'warden_password_checks_busy_total',
+    'password checks and hashes refused at capacity (PASSWORD_CHECKS_BUSY); a steady rate means a flood or too few threads',
+    [],
+  );
   const breachCheck = config.password.breach_check;
   const app = buildApp({
     users: new PrismaUserRepository(prisma, pool),
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
     hashingLimiter: new QueueingHashingLimiter({
       maxConcurrent: config.password.hashing.max_concurrent,
       maxQueue: config.password.hashing.max_queue,
+      onRefused: () => busyChecks.inc(),
     }),
     breaches: breachCheck.enabled
       ? new BreachedPasswordClient({

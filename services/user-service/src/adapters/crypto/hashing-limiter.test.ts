@@ -47,10 +47,12 @@ describe('QueueingHashingLimiter', () => {
   });
 
   it('refuses past the queue with RESOURCE_EXHAUSTED and a retry delay, without starting the work', async () => {
+    let refusals = 0;
     const limiter = new QueueingHashingLimiter({
       maxConcurrent: 1,
       maxQueue: 1,
       retryAfterMs: 500,
+      onRefused: () => refusals++,
     });
     const { started, work, finish } = heldWork();
     const running = limiter.run(work(1));
@@ -67,6 +69,7 @@ describe('QueueingHashingLimiter', () => {
       retryAfterMs: 500,
     });
     expect(ran).toBe(false);
+    expect(refusals).toBe(1);
     finish(1);
     await settle();
     finish(2);

@@ -8,6 +8,8 @@ export interface HashingLimits {
   maxQueue: number;
   /** The delay suggested to a refused caller (google.rpc.RetryInfo). */
   retryAfterMs?: number;
+  /** Hears every refusal (a metric). */
+  onRefused?: () => void;
 }
 
 /** What argon2 runs on: libuv's pool (UV_THREADPOOL_SIZE, default 4). */
@@ -46,7 +48,10 @@ export class QueueingHashingLimiter implements HashingLimiter {
     else if (this.waiting.length < this.limits.maxQueue)
       // The finishing check hands its turn over without giving it back, so no one jumps the queue.
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else throw passwordChecksBusy(this.limits.retryAfterMs ?? 1_000);
+    else {
+      this.limits.onRefused?.();
+      throw passwordChecksBusy(this.limits.retryAfterMs ?? 1_000);
+    }
     try {
       return await work();
     } finally {
