@@ -1,6 +1,6 @@
 /**
  * Layering, checked on every test run:
- * - domain imports nothing outside itself but @warden/errors;
+ * - domain imports nothing outside itself but @warden/errors and its service's errors.ts;
  * - application imports its domain, @warden/bus and @warden/errors, nothing else;
  * - a service never imports another service: they meet only through @warden/proto clients;
  * - libs never import services.
@@ -13,10 +13,16 @@ module.exports = {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'Domain code imports only its own domain and @warden/errors.',
+      comment:
+        "Domain code imports only its own domain, its service's errors.ts and @warden/errors.",
       from: { path: '^services/[^/]+/src/domain/' },
       to: {
-        pathNot: ['^services/([^/]+)/src/domain/', '^libs/errors/', '^node_modules/@types/'],
+        pathNot: [
+          '^services/([^/]+)/src/domain/',
+          '^services/[^/]+/src/errors\\.ts$',
+          '^libs/errors/',
+          '^node_modules/@types/',
+        ],
         dependencyTypesNot: ['core'],
       },
     },

@@ -10,7 +10,7 @@ import type { Logger } from '@warden/logger';
 import { PolicyModel } from './application/policy-model.js';
 import { PolicySync } from './application/policy-sync.js';
 import type { AuthzRepository, Clock } from './application/ports.js';
-import { authzGrpcHandlers } from './adapters/grpc/authz-grpc-service.js';
+import { authzGrpcHandlers } from './adapters/grpc/authz-service-handlers.js';
 import { buildUseCases } from './use-cases.js';
 
 export const systemClock: Clock = { now: () => new Date() };

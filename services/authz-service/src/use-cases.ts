@@ -9,7 +9,8 @@ import {
 } from './application/queries/check-permission.js';
 import { ListRoleAssignmentsHandler } from './application/queries/list-role-assignments.js';
 import { ListSubjectPermissionsHandler } from './application/queries/list-subject-permissions.js';
-import { GetRoleHandler, ListRolesHandler } from './application/queries/roles.js';
+import { GetRoleHandler } from './application/queries/get-role.js';
+import { ListRolesHandler } from './application/queries/list-roles.js';
 import type { PolicyModel } from './application/policy-model.js';
 import type { PolicySync } from './application/policy-sync.js';
 import type { AuthzRepository, Clock } from './application/ports.js';

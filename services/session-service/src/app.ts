@@ -29,7 +29,7 @@ import { SessionCache } from './application/session-cache.js';
 import type { SessionSettings } from './application/settings.js';
 import type { SessionUseCases } from './application/use-cases.js';
 import { WatchHub, type WatchLimits } from './application/watch-hub.js';
-import type { WatchedEvent } from './adapters/grpc/session-mapper.js';
+import type { WatchedEvent } from './mapping.js';
 
 export interface SessionAppDeps {
   sessions: SessionRepository;

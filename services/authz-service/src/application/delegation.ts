@@ -1,5 +1,6 @@
 import { subjectOf, type CallContext } from '@warden/bus';
-import { EVERYTHING, escalationDenied, uncoveredGrants } from '../domain/index.js';
+import { EVERYTHING, uncoveredGrants } from '../domain/index.js';
+import { escalationDenied } from '../errors.js';
 import type { GrantsHeld } from './ports.js';
 
 /**

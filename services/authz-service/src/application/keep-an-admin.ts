@@ -1,4 +1,5 @@
-import { lastAdmin, rolesGrantingEverything, type RoleCatalogue } from '../domain/index.js';
+import { rolesGrantingEverything, type RoleCatalogue } from '../domain/index.js';
+import { lastAdmin } from '../errors.js';
 import type { AuthzTransaction } from './ports.js';
 
 /**

@@ -1,7 +1,6 @@
 export * from './assignment.js';
 export * from './decide.js';
 export * from './delegation.js';
-export * from './errors.js';
 export * from './events.js';
 export * from './grant-index.js';
 export * from './permission.js';

@@ -1,4 +1,4 @@
-import { roleCycle, roleInUse, roleNotFound } from './errors.js';
+import { roleCycle, roleInUse, roleNotFound } from '../errors.js';
 import { GrantIndex } from './grant-index.js';
 import type { Role } from './role.js';
 

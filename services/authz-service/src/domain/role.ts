@@ -1,5 +1,5 @@
 import { Violations } from '@warden/errors';
-import { builtInRole } from './errors.js';
+import { builtInRole } from '../errors.js';
 import { GRANT_RULE, isGrant } from './permission.js';
 
 export interface Role {

@@ -1,4 +1,4 @@
-import { accountLocked, invalidCredentials } from '../domain/user-errors.js';
+import { accountLocked, invalidCredentials } from '../errors.js';
 import type { LockoutPolicy } from '../domain/login-failures.js';
 import type { Clock, HashingLimiter, LoginFailureStore, PasswordHasher } from './ports.js';
 import { requireDeps } from './require-deps.js';

@@ -1,5 +1,5 @@
 import type { UserEvent } from './user-events.js';
-import { accountDisabled } from './user-errors.js';
+import { accountDisabled } from '../errors.js';
 
 export type UserStatus = 'ACTIVE' | 'DISABLED';
 

@@ -1,11 +1,11 @@
 import {
   builtInRoles,
   isActive,
-  roleNotFound,
   type AuthzEvent,
   type Role,
   type RoleAssignment,
 } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import type {
   AssignmentFilter,
   AssignmentKey,

@@ -2,7 +2,7 @@ import { newEvent, type EventEnvelope } from '@warden/events';
 import { authzEventsV1 } from '@warden/proto';
 import type { PolicyChange } from '../../application/policy-sync.js';
 import type { AuthzEvent, RevokeReason } from '../../domain/index.js';
-import { toProtoRole } from '../grpc/mapping.js';
+import { toProtoRole } from '../../mapping.js';
 
 export const AUTHZ_SUBJECT_PREFIX = 'warden.authz.v1.';
 export const AUTHZ_EVENTS = `${AUTHZ_SUBJECT_PREFIX}>`;

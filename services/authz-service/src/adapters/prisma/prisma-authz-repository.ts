@@ -10,12 +10,8 @@ import type {
   PolicySnapshot,
   TraceContext,
 } from '../../application/ports.js';
-import {
-  roleNotFound,
-  type AuthzEvent,
-  type Role,
-  type RoleAssignment,
-} from '../../domain/index.js';
+import { type AuthzEvent, type Role, type RoleAssignment } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import { toEnvelope } from '../nats/authz-event-codec.js';
 import { Prisma, type PrismaClient } from './generated/client.js';
 

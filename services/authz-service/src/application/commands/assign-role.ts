@@ -4,10 +4,10 @@ import {
   newAssignment,
   roleAssigned,
   RoleCatalogue,
-  roleNotFound,
   type AuthzEvent,
   type RoleAssignment,
 } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import { assignmentCodec } from '../codecs.js';
 import { assertMayHandOut } from '../delegation.js';
 import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';

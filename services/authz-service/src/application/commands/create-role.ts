@@ -1,12 +1,7 @@
 import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import {
-  newRole,
-  roleAlreadyExists,
-  RoleCatalogue,
-  type AuthzEvent,
-  type Role,
-} from '../../domain/index.js';
+import { newRole, RoleCatalogue, type AuthzEvent, type Role } from '../../domain/index.js';
+import { roleAlreadyExists } from '../../errors.js';
 import { roleCodec } from '../codecs.js';
 import { assertMayHandOut } from '../delegation.js';
 import { checkRequestId, requireRoleName } from '../fields.js';

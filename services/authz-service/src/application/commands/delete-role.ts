@@ -1,11 +1,7 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import {
-  assertDeletable,
-  roleNotFound,
-  RoleCatalogue,
-  type AuthzEvent,
-} from '../../domain/index.js';
+import { assertDeletable, RoleCatalogue, type AuthzEvent } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import { requireRoleName } from '../fields.js';
 import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';

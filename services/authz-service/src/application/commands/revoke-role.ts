@@ -1,11 +1,7 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import {
-  RoleCatalogue,
-  roleNotFound,
-  rolesGrantingEverything,
-  type AuthzEvent,
-} from '../../domain/index.js';
+import { RoleCatalogue, rolesGrantingEverything, type AuthzEvent } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import { requireRoleName, requireSubject } from '../fields.js';
 import { keepingAnAdmin } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';

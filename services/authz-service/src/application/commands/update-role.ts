@@ -3,13 +3,13 @@ import { invalidArgument, Violations } from '@warden/errors';
 import {
   changeRole,
   ROLE_FIELDS,
-  roleNotFound,
   RoleCatalogue,
   type AuthzEvent,
   type Role,
   type RoleField,
   type RolePatch,
 } from '../../domain/index.js';
+import { roleNotFound } from '../../errors.js';
 import { assertMayHandOut } from '../delegation.js';
 import { requireRoleName } from '../fields.js';
 import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';

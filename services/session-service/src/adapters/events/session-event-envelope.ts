@@ -2,7 +2,7 @@ import { newEvent, type EventEnvelope } from '@warden/events';
 import { sessionEventsV1 } from '@warden/proto';
 import type { SessionEventKind } from '../../domain/session-events.js';
 import type { Session } from '../../domain/session.js';
-import { toProtoEndReason } from '../grpc/session-mapper.js';
+import { toProtoEndReason } from '../../mapping.js';
 
 export const EVENT_SOURCE = 'session-service';
 export const SESSION_SUBJECT_PREFIX = 'warden.session.v1.';

@@ -2,7 +2,7 @@ import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
-import { toProtoSession, type WatchedEvent } from './session-mapper.js';
+import { toProtoSession, type WatchedEvent } from '../../mapping.js';
 
 type Unary<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 

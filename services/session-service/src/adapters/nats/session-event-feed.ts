@@ -11,7 +11,7 @@ import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import type { SessionCache } from '../../application/session-cache.js';
 import type { WatchHub } from '../../application/watch-hub.js';
 import { SESSION_SUBJECT_PREFIX } from '../events/session-event-envelope.js';
-import type { WatchedEvent } from '../grpc/session-mapper.js';
+import type { WatchedEvent } from '../../mapping.js';
 
 export interface SessionEventFeed {
   stop(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
-import { sessionNotFound } from '../../domain/session-errors.js';
+import { sessionNotFound } from '../../errors.js';
 import { asOf, end, type Session } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireIds } from '../input.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Access, CallContext, Idempotency, IdempotencySpec, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import { accountDisabled } from '../../domain/session-errors.js';
+import { accountDisabled } from '../../errors.js';
 import { issueToken } from '../../domain/session-token.js';
 import { newSession, type ClientInfo } from '../../domain/session.js';
 import { makeRoomForOneMore } from '../../domain/user-sessions.js';

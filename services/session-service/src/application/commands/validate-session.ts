@@ -1,5 +1,5 @@
 import type { Access, UseCase } from '@warden/bus';
-import { tokenNotFound } from '../../domain/session-errors.js';
+import { tokenNotFound } from '../../errors.js';
 import { hashToken, looksLikeToken } from '../../domain/session-token.js';
 import { assertUsable, touch, type Session } from '../../domain/session.js';
 import type { ActivityBuffer } from '../activity-buffer.js';

@@ -1,5 +1,5 @@
 import type { Access, UseCase } from '@warden/bus';
-import { sessionNotFound } from '../../domain/session-errors.js';
+import { sessionNotFound } from '../../errors.js';
 import { asOf, type Session } from '../../domain/session.js';
 import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';

@@ -1,5 +1,5 @@
 import type { HashingLimiter, PasswordHasher } from '../../application/ports.js';
-import { passwordChecksBusy } from '../../domain/user-errors.js';
+import { passwordChecksBusy } from '../../errors.js';
 
 export interface HashingLimits {
   /** Checks running at once; 0: twice the libuv thread pool, so argon2 threads never wait on I/O. */

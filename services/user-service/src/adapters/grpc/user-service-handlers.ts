@@ -2,7 +2,7 @@ import type { Bus } from '@warden/bus';
 import type { UnaryHandler } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { UseCases } from '../../application/use-cases.js';
-import { fromProtoStatusFilter, toProtoStatus, toProtoUser } from './user-mapper.js';
+import { fromProtoStatusFilter, toProtoStatus, toProtoUser } from '../../mapping.js';
 
 type Service = typeof userv1.UserServiceService;
 type RequestOf<K extends keyof Service> = Parameters<Service[K]['requestSerialize']>[0];

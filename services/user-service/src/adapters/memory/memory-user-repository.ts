@@ -7,7 +7,7 @@ import type {
 } from '../../application/ports.js';
 import { toView, type Change, type User, type UserView } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
-import { emailTaken, userNotFound } from '../../domain/user-errors.js';
+import { emailTaken, userNotFound } from '../../errors.js';
 import type { MemoryLoginFailureStore } from './memory-login-failure-store.js';
 
 export interface RecordedEvent {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
-import { emailTaken, userNotFound } from '../../domain/user-errors.js';
+import { emailTaken, userNotFound } from '../../errors.js';
 import { isUserId } from '../../domain/user-id.js';
 import { toEnvelope } from '../events/user-event-envelope.js';
 import { eraseUserTraces } from './erase-user-traces.js';

@@ -2,7 +2,7 @@ import type { CallContext, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { passwordProblem } from '../../domain/password-policy.js';
 import { changePassword } from '../../domain/user.js';
-import { accountDisabled, passwordBreached, userNotFound } from '../../domain/user-errors.js';
+import { accountDisabled, passwordBreached, userNotFound } from '../../errors.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { BreachedPasswordChecker, Clock, PasswordHasher, UserRepository } from '../ports.js';

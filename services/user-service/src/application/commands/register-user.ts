@@ -4,7 +4,7 @@ import { displayNameProblem, normalizeDisplayName } from '../../domain/display-n
 import { emailProblem, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword, passwordProblem } from '../../domain/password-policy.js';
 import { registerUser, toView, type UserView } from '../../domain/user.js';
-import { emailTaken, passwordBreached } from '../../domain/user-errors.js';
+import { emailTaken, passwordBreached } from '../../errors.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type {
   BreachedPasswordChecker,

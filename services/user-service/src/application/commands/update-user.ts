@@ -2,7 +2,7 @@ import type { CallContext, UseCase } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { displayNameProblem, normalizeDisplayName } from '../../domain/display-name.js';
 import { renameUser, toView, type UserView } from '../../domain/user.js';
-import { userNotFound } from '../../domain/user-errors.js';
+import { userNotFound } from '../../errors.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, UserRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';

@@ -3,7 +3,7 @@ import { Violations } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword } from '../../domain/password-policy.js';
 import type { UserStatus } from '../../domain/user.js';
-import { invalidCredentials } from '../../domain/user-errors.js';
+import { invalidCredentials } from '../../errors.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { UserRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';

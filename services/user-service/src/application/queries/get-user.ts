@@ -1,6 +1,6 @@
 import type { UseCase } from '@warden/bus';
 import type { UserView } from '../../domain/user.js';
-import { userNotFound } from '../../domain/user-errors.js';
+import { userNotFound } from '../../errors.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { UserDirectory } from '../ports.js';
 import { requireDeps } from '../require-deps.js';

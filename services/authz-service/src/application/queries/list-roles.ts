@@ -1,29 +1,7 @@
 import type { Access, UseCase } from '@warden/bus';
-import { Violations } from '@warden/errors';
-import { roleNotFound, type Role } from '../../domain/index.js';
-import { requireRoleName } from '../fields.js';
+import { type Role } from '../../domain/index.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { AuthzRepository } from '../ports.js';
-
-export class GetRoleHandler implements UseCase<{ name: string }, Role> {
-  readonly name = 'GetRole';
-  readonly access: Access<{ name: string }> = {
-    kind: 'permission',
-    permission: 'role.read',
-    resource: (input) => ({ type: 'role', id: input.name }),
-  };
-
-  constructor(private readonly repository: AuthzRepository) {}
-
-  async execute(input: { name: string }): Promise<Role> {
-    const violations = new Violations();
-    requireRoleName(violations, 'name', input.name);
-    violations.throwIfAny();
-    const role = await this.repository.findRole(input.name);
-    if (!role) throw roleNotFound(input.name);
-    return role;
-  }
-}
 
 export interface ListRoles {
   pageSize: number;

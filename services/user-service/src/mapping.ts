@@ -1,6 +1,6 @@
 import { invalidArgument } from '@warden/errors';
 import { userv1 } from '@warden/proto';
-import type { UserStatus, UserView } from '../../domain/user.js';
+import type { UserStatus, UserView } from './domain/user.js';
 
 const TO_PROTO: Record<UserStatus, userv1.UserStatus> = {
   ACTIVE: userv1.UserStatus.USER_STATUS_ACTIVE,

@@ -1,5 +1,5 @@
 import { authzv1 } from '@warden/proto';
-import type { ResourceRef, Role, RoleAssignment } from '../../domain/index.js';
+import type { ResourceRef, Role, RoleAssignment } from './domain/index.js';
 
 export function toProtoRole(role: Role): authzv1.Role {
   return {

@@ -1,5 +1,5 @@
 import { sessionv1 } from '@warden/proto';
-import type { EndReason, Session, SessionStatus } from '../../domain/session.js';
+import type { EndReason, Session, SessionStatus } from './domain/session.js';
 
 const STATUS: Record<SessionStatus, sessionv1.SessionStatus> = {
   ACTIVE: sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
