@@ -16,6 +16,9 @@ export {
   logSection,
   telemetrySection,
   idempotencySection,
+  serviceConfigSection,
+  workerSection,
+  type ServiceConfig,
   COMMON_ALIASES,
   SHARED_VARIABLES,
 } from './sections.js';

@@ -145,6 +145,25 @@ export const telemetrySection = z.object({
   ]),
 });
 
+/** What every service process reads; each service extends it with its own sections. */
+export const serviceConfigSection = z.object({
+  grpc: grpcSection,
+  metrics: metricsSection,
+  database: databaseSection.extend({
+    /** Apply migrations at start (dev); production runs the migrations Job instead. */
+    migrate_on_start: z.boolean(),
+  }),
+  nats: natsSection,
+  auth: authSection,
+  log: logSection,
+  telemetry: telemetrySection,
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSection>;
+
+/** A worker process serves its own metrics (on metrics.host). */
+export const workerSection = z.object({ metrics_port: z.number().int().min(0).max(65535) });
+
 /** Environment names that need no WARDEN_ prefix (the OpenTelemetry one included). */
 export const COMMON_ALIASES = {
   DATABASE_URL: 'database.url',

@@ -1,5 +1,4 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { withClient } from '@warden/db';
 import type { Pool, QueryResult } from 'pg';
 import { backoffDelay, sleep } from './backoff.js';
 import { recordToNatsHeaders } from './envelope.js';
@@ -112,8 +111,10 @@ export class OutboxRelay {
    * simple-protocol query (no parameters: the batch size is ours, the ids are read from the uuid
    * column). Relaying costs a database round trip per write syscall, and it runs for every event.
    */
-  private relayBatch(): Promise<BatchOutcome> {
-    return withClient(this.pool, async (client) => {
+  private async relayBatch(): Promise<BatchOutcome> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
       const [, , claim] = (await client.query(
         // A mark lost in a crash only means the row is published again, and JetStream drops the
         // copy by its Nats-Msg-Id: not worth waiting for the WAL flush on every batch.
@@ -154,7 +155,15 @@ export class OutboxRelay {
       this.published += publishedIds.length;
       this.failed += failures.length;
       return { claimed: rows.length, published: publishedIds.length, failed: failures.length };
-    });
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        // A connection that cannot roll back must not go back into the pool.
+        broken = rollbackErr;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   private publish(row: PendingRow): Promise<PubAck> {

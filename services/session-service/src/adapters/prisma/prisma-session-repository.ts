@@ -1,5 +1,10 @@
-import { lastRows, withTransaction, withTransactionFrom } from '@warden/db';
-import { pgInbox, processOnce } from '@warden/events';
+import {
+  lastRows,
+  pgInbox,
+  processOnce,
+  withTransaction,
+  withTransactionFrom,
+} from '@warden/events';
 import type pg from 'pg';
 import type {
   Activity,

@@ -1,0 +1,48 @@
+import type { Logger } from '@warden/logger';
+
+export interface Periodic {
+  /** Waits for a run in progress, then stops. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` now, then `intervalMs` after each run ends (runs never overlap); a failure is
+ * logged and the next run still comes.
+ */
+export function every(
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  o: { name: string; logger: Pick<Logger, 'error'> },
+): Periodic {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = task()
+      .then(
+        () => undefined,
+        (err: unknown) => o.logger.error({ err, task: o.name }, 'periodic task failed'),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** Runs `batch` until it handles fewer than `limit` rows; returns the rows handled in all. */
+export async function sweepInBatches(batch: () => Promise<number>, limit: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const handled = await batch();
+    total += handled;
+    if (handled < limit) return total;
+  }
+}

@@ -1,0 +1,12 @@
+export {
+  startProcess,
+  type ProcessSpec,
+  type WardenProcess,
+  type RuntimeConfig,
+  type ClientExtra,
+  type CommonServerOptions,
+} from './process.js';
+export { every, sweepInBatches, type Periodic } from './every.js';
+export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
+export { poolMetrics } from './pool-metrics.js';
+export { clientOptions } from '@warden/grpc';

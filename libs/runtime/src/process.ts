@@ -1,0 +1,191 @@
+import type { Server } from 'node:http';
+import type { ServiceConfig } from '@warden/config';
+import { createPool, migrate } from '@warden/db';
+import { connectNats, type NatsClients } from '@warden/events';
+import {
+  clientOptions,
+  createMetrics,
+  serverSecurity,
+  serveMetrics,
+  type ClientKitOptions,
+  type GrpcServer,
+  type Metrics,
+  type ServerKitOptions,
+} from '@warden/grpc';
+import { createLogger, startTracing, type Logger, type Tracer } from '@warden/logger';
+import type pg from 'pg';
+import { every } from './every.js';
+import { poolMetrics } from './pool-metrics.js';
+import { exitOnSignal, failStartup, redactUrls, Shutdown } from './shutdown.js';
+
+export type RuntimeConfig = ServiceConfig;
+
+export interface ProcessSpec<C extends RuntimeConfig, P> {
+  service: string;
+  role: 'server' | 'worker' | 'cli' | 'migrate';
+  loadConfig(): C;
+  migrations: {
+    dir: string;
+    /** Data fixes after the schema is current (e.g. rewriting stored values). */
+    after?: (pool: pg.Pool, schema: string, log: (line: string) => void) => Promise<void>;
+  };
+  /** Apply migrations even when database.migrate_on_start is false (the migrations Job). */
+  migrate?: boolean;
+  /** A query that fails unless the schema is there, run once at start. */
+  readyQuery: string;
+  /** The service's Prisma client over the process's pool; disconnected before the pool ends. */
+  prisma(pool: pg.Pool, schema: string): P;
+}
+
+export type ClientExtra = Pick<ClientKitOptions, 'deadlineMs' | 'maxAttempts'>;
+
+/** The server kit options every service's server shares (identity, limits, metrics). */
+export type CommonServerOptions = Omit<
+  ServerKitOptions,
+  'serviceName' | 'resolveUser' | 'descriptorSetPath'
+>;
+
+/** One started process: what it holds, and how it adds work and steps to stop that work. */
+export interface WardenProcess<C extends RuntimeConfig, P> {
+  config: C;
+  logger: Logger;
+  metrics: Metrics;
+  spans: Tracer;
+  pool: pg.Pool;
+  prisma: P;
+  /** Connects once (later calls share it); drained after the process's own stop steps. */
+  nats(): Promise<NatsClients>;
+  /** Options for an outbound gRPC client: TLS with this service's certificate, else its key. */
+  client(address: string, extra?: ClientExtra): ClientKitOptions;
+  serverOptions(): CommonServerOptions;
+  /** `every` that stops with the process. */
+  every(name: string, intervalMs: number, task: () => Promise<unknown>): void;
+  /** Steps run at shutdown in reverse order of registration, before the fixed tail. */
+  onStop(name: string, stop: () => Promise<unknown>): void;
+  /** Listens; at shutdown stops serving and gives calls grpc.shutdown_grace to finish. */
+  serve(server: GrpcServer): Promise<number>;
+  /** Prometheus text on GET /metrics at metrics.host:port; returns the port bound. */
+  serveMetrics(port: number): Promise<number>;
+  /** Runs every stop step now (for processes that end on their own: cli, migrate). */
+  close(): Promise<number>;
+}
+
+/**
+ * Config, logger, spans, metrics, the one pg pool (migrated when configured, checked with
+ * `readyQuery`) and Prisma over it; SIGTERM runs the stop steps. Any failure exits the process
+ * with one line on stderr (connection strings without their password).
+ */
+export async function startProcess<C extends RuntimeConfig, P extends PrismaLike>(
+  spec: ProcessSpec<C, P>,
+): Promise<WardenProcess<C, P>> {
+  const label = spec.role === 'server' ? spec.service : `${spec.service} ${spec.role}`;
+  let config: C;
+  try {
+    config = spec.loadConfig();
+  } catch (error) {
+    return failStartup(label, error);
+  }
+  const processName = spec.role === 'server' ? spec.service : `${spec.service}-${spec.role}`;
+  const logger = createLogger({ service: spec.service, level: config.log.level }).child({
+    process: spec.role,
+  });
+  const spans = startTracing({
+    endpoint: config.telemetry.otlp_endpoint,
+    serviceName: spec.service,
+    logger,
+  });
+  const metrics = createMetrics(processName);
+  const shutdown = new Shutdown();
+  const { database } = config;
+  const pool = createPool({
+    url: database.url,
+    schema: database.schema,
+    poolSize: database.pool_size,
+    applicationName: `${spec.service}:${spec.role}`,
+  });
+  // A dropped idle connection must not take the process down; the pool replaces it.
+  pool.on('error', (err) => logger.warn({ err }, 'idle database connection lost'));
+  poolMetrics(metrics.registry, pool);
+  try {
+    if (spec.migrate || database.migrate_on_start) {
+      const log = (line: string) => logger.info(line);
+      await migrate(pool, { schema: database.schema, migrationsDir: spec.migrations.dir, log });
+      await spec.migrations.after?.(pool, database.schema, log);
+    }
+    await pool.query(spec.readyQuery);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    return failStartup(
+      label,
+      new Error(`database ${redactUrls(database.url)}: ${(error as Error).message}`),
+    );
+  }
+  const prisma = spec.prisma(pool, database.schema);
+
+  let nats: Promise<NatsClients> | undefined;
+  let metricsServer: Server | undefined;
+  shutdown.atEnd('close metrics', async () => {
+    const server = metricsServer;
+    if (server) await new Promise((resolve) => server.close(resolve));
+  });
+  shutdown.atEnd('drain NATS', async () => {
+    if (nats) await (await nats).nc.drain();
+  });
+  shutdown.atEnd('disconnect Prisma', () => prisma.$disconnect());
+  shutdown.atEnd('close database pool', () => pool.end());
+  shutdown.atEnd('flush spans', () => spans.shutdown());
+  if (spec.role === 'server' || spec.role === 'worker')
+    exitOnSignal(shutdown, logger, config.grpc.shutdown_grace + 20_000);
+
+  return {
+    config,
+    logger,
+    metrics,
+    spans,
+    pool,
+    prisma,
+    nats() {
+      nats ??= connectNats(config.nats, processName, logger).catch((error: unknown) =>
+        failStartup(
+          label,
+          new Error(`nats ${redactUrls(config.nats.url)}: ${(error as Error).message}`),
+        ),
+      );
+      return nats;
+    },
+    client: (address, extra = {}) => clientOptions(config, address, extra),
+    serverOptions: () => ({
+      logger,
+      host: config.grpc.host,
+      port: config.grpc.port,
+      maxMessageBytes: config.grpc.max_message_bytes,
+      ...serverSecurity(config),
+      rpcDuration: metrics.rpcDuration,
+    }),
+    every(name, intervalMs, task) {
+      const periodic = every(intervalMs, task, { name, logger });
+      shutdown.onStop(`stop ${name}`, () => periodic.stop());
+    },
+    onStop: (name, stop) => shutdown.onStop(name, stop),
+    async serve(server) {
+      shutdown.onStop('stop serving and drain calls', () =>
+        server.shutdown(config.grpc.shutdown_grace),
+      );
+      return server.listen().catch((error: unknown) => failStartup(label, error));
+    },
+    async serveMetrics(port) {
+      try {
+        metricsServer = await serveMetrics(metrics.registry, config.metrics.host, port);
+      } catch (error) {
+        return failStartup(label, error);
+      }
+      const address = metricsServer.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    close: () => shutdown.run(logger),
+  };
+}
+
+interface PrismaLike {
+  $disconnect(): Promise<void>;
+}
