@@ -1,6 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import type pg from 'pg';
-import { Prisma, PrismaClient } from './generated/client.js';
+import { PrismaClient, type Prisma } from './generated/client.js';
 
 export { PrismaClient };
 export type TransactionClient = Prisma.TransactionClient;
@@ -8,6 +8,3 @@ export type TransactionClient = Prisma.TransactionClient;
 /** Prisma over the process's one pg pool, whose connections already have the service schema as search_path. */
 export const createPrismaClient = (pool: pg.Pool, schema: string): PrismaClient =>
   new PrismaClient({ adapter: new PrismaPg(pool, { schema }) });
-
-export const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@warden/db';
 import { outboxColumns, OUTBOX_UNNEST } from '@warden/events';
 import type pg from 'pg';
 import type { UserRepository } from '../../application/ports.js';
@@ -59,8 +60,8 @@ export class PrismaUserRepository implements UserRepository {
         ],
       });
     } catch (error) {
-      // 23505: unique_violation, on the email (the id is a fresh UUIDv7).
-      if ((error as { code?: string }).code === '23505') throw emailTaken();
+      // On the email: the id is a fresh UUIDv7.
+      if (isUniqueViolation(error)) throw emailTaken();
       throw error;
     }
   }
