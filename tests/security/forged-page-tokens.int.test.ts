@@ -53,16 +53,17 @@ function expectNoUnexpectedErrors(): void {
 
 describe('forged page tokens are refused as bad input, never INTERNAL', () => {
   it('ListActiveSessions, by a player listing their own sessions', async () => {
+    // Well-formed tokens of this listing (bound to the player) whose position is forged.
     const forged = [
-      { u: player.userId, t: 1e300, i: player.sessionId },
-      { u: player.userId, t: 9e15, i: player.sessionId },
-      { u: player.userId, t: -9e15, i: player.sessionId },
-      { u: player.userId, t: 1.5, i: player.sessionId },
-      { u: player.userId, t: '2026', i: player.sessionId },
-      { u: player.userId, t: 1, i: 'not-a-uuid' },
-      { u: player.userId, t: 1, i: `${player.sessionId}\u0000` },
-      { u: player.userId, t: 1, i: 'x'.repeat(60) },
-    ].map(forge);
+      [1e300, player.sessionId],
+      [9e15, player.sessionId],
+      [-9e15, player.sessionId],
+      [1.5, player.sessionId],
+      ['2026', player.sessionId],
+      [1, 'not-a-uuid'],
+      [1, `${player.sessionId}\u0000`],
+      [1, 'x'.repeat(60)],
+    ].map((p) => forge({ f: player.userId, p }));
     for (const pageToken of [...forged, '%%%', 'A'.repeat(20_000)]) {
       const error = await refusal(
         call(
@@ -85,12 +86,14 @@ describe('forged page tokens are refused as bad input, never INTERNAL', () => {
   });
 
   it('ListUsers, by an admin', async () => {
+    // Tokens of the unfiltered listing (filters ["", ""]) whose position or filters are forged.
+    const unfiltered = JSON.stringify(['', '']);
     const forged = [
-      [9e15, SOME_ID, '', ''],
-      [1e300, SOME_ID, '', ''],
-      [-1, SOME_ID, '', ''],
-      [1, 'not-a-uuid', '', ''],
-      [1, SOME_ID, 7, ''],
+      { f: unfiltered, p: [9e15, SOME_ID] },
+      { f: unfiltered, p: [1e300, SOME_ID] },
+      { f: unfiltered, p: [-1, SOME_ID] },
+      { f: unfiltered, p: [1, 'not-a-uuid'] },
+      { f: 7, p: [1, SOME_ID] },
       { t: 1 },
     ].map(forge);
     for (const pageToken of [...forged, 'A'.repeat(20_000)]) {

@@ -2,6 +2,15 @@ export * from './context.js';
 export * from './use-case.js';
 export { Bus, type BusDeps, type UseCaseObserver } from './bus.js';
 export {
+  pageSize,
+  encodePageToken,
+  decodePageToken,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type PositionPart,
+  type PagePosition,
+} from './paging.js';
+export {
   Idempotency,
   principalOf as idempotencyPrincipalOf,
   recordAddress as idempotencyRecordAddress,

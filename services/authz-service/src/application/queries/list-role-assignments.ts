@@ -1,8 +1,7 @@
-import type { Access, UseCase } from '@warden/bus';
+import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import type { RoleAssignment } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
-import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { AuthzRepository, Clock } from '../ports.js';
 
 export interface ListRoleAssignments {
@@ -38,11 +37,11 @@ export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, 
     violations.throwIfAny();
     const limit = pageSize(input.pageSize);
     const filters = `assignments:${input.subjectId}:${input.role}`;
-    const after = decodePageToken(input.pageToken, filters, 2);
+    const after = decodePageToken(input.pageToken, filters, ['key', 'key']);
     const rows = await this.repository.listAssignments({
       ...(input.subjectId ? { subjectId: input.subjectId } : {}),
       ...(input.role ? { role: input.role } : {}),
-      ...(after ? { after: { subjectId: after[0]!, role: after[1]! } } : {}),
+      ...(after ? { after: { subjectId: after[0], role: after[1] } } : {}),
       limit: limit + 1,
       now: this.clock.now(),
     });

@@ -1,6 +1,5 @@
-import type { Access, UseCase } from '@warden/bus';
+import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
 import { type Role } from '../../domain/index.js';
-import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { AuthzRepository } from '../ports.js';
 
 export interface ListRoles {
@@ -23,7 +22,7 @@ export class ListRolesHandler implements UseCase<
 
   async execute(input: ListRoles): Promise<{ roles: Role[]; nextPageToken: string }> {
     const limit = pageSize(input.pageSize);
-    const after = decodePageToken(input.pageToken, 'roles', 1);
+    const after = decodePageToken(input.pageToken, 'roles', ['key']);
     const rows = await this.repository.listRoles({ afterName: after?.[0], limit: limit + 1 });
     const roles = rows.slice(0, limit);
     const more = rows.length > limit;

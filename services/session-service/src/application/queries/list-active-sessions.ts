@@ -1,10 +1,8 @@
-import type { Access, UseCase } from '@warden/bus';
-import { Violations } from '@warden/errors';
+import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../input.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
 
 export interface ListActiveSessions {
   userId: string;
@@ -16,9 +14,6 @@ export interface SessionPage {
   sessions: Session[];
   nextPageToken: string;
 }
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
 
 export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, SessionPage> {
   readonly name = 'ListActiveSessions';
@@ -37,18 +32,19 @@ export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, Se
 
   async execute(query: ListActiveSessions): Promise<SessionPage> {
     requireIds({ user_id: { value: query.userId } });
-    if (query.pageSize < 0) new Violations().add('page_size', 'must not be negative').throwIfAny();
-    const after = decodePageToken(query.pageToken, query.userId);
-    const pageSize = Math.min(query.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const limit = pageSize(query.pageSize);
+    // Bound to the listed user: another user's token is refused.
+    const after = decodePageToken(query.pageToken, query.userId, ['time', 'uuid']);
     const rows = await this.deps.sessions.listActive(
       query.userId,
       this.deps.clock.now(),
-      pageSize + 1,
-      after,
+      limit + 1,
+      after && { createTime: after[0], id: after[1] },
     );
-    const sessions = rows.slice(0, pageSize);
+    const sessions = rows.slice(0, limit);
     const last = sessions.at(-1);
-    const nextPageToken = rows.length > pageSize && last ? encodePageToken(query.userId, last) : '';
+    const nextPageToken =
+      rows.length > limit && last ? encodePageToken(query.userId, [last.createTime, last.id]) : '';
     return { sessions, nextPageToken };
   }
 }

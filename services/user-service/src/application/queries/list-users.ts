@@ -1,10 +1,9 @@
-import type { Access, UseCase } from '@warden/bus';
+import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
 import type { UserDirectory, UserListFilter } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
 
 export interface ListUsers {
   /** 0 for the default. */
@@ -21,9 +20,6 @@ export interface UserPage {
   nextPageToken: string;
 }
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
-
 export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   readonly name = 'ListUsers';
   readonly access: Access<ListUsers> = {
@@ -37,7 +33,7 @@ export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   }
 
   async execute(query: ListUsers): Promise<UserPage> {
-    const limit = pageSizeOf(query.pageSize);
+    const limit = pageSize(query.pageSize);
     const emailPrefix = normalizeEmail(query.emailPrefix);
     if (emailPrefix.length > MAX_EMAIL_LENGTH) {
       throw invalidArgument([
@@ -48,22 +44,21 @@ export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
       emailPrefix,
       ...(query.status ? { status: query.status } : {}),
     };
-    const after = query.pageToken === '' ? undefined : decodePageToken(query.pageToken, filter);
+    // The token is bound to the filters it was issued for: reused with others it would skip rows.
+    const scope = JSON.stringify([filter.emailPrefix, filter.status ?? '']);
+    const after = decodePageToken(query.pageToken, scope, ['time', 'uuid']);
     // One extra row tells whether another page follows without a count query.
-    const rows = await this.deps.directory.list(filter, after, limit + 1);
+    const rows = await this.deps.directory.list(
+      filter,
+      after && { createTime: after[0], id: after[1] },
+      limit + 1,
+    );
     const users = rows.slice(0, limit);
     const last = users.at(-1);
     return {
       users,
-      nextPageToken: rows.length > limit && last ? encodePageToken(last, filter) : '',
+      nextPageToken:
+        rows.length > limit && last ? encodePageToken(scope, [last.createTime, last.id]) : '',
     };
   }
-}
-
-function pageSizeOf(requested: number): number {
-  if (!Number.isInteger(requested) || requested < 0) {
-    throw invalidArgument([{ field: 'page_size', description: 'must not be negative' }]);
-  }
-  if (requested === 0) return DEFAULT_PAGE_SIZE;
-  return Math.min(requested, MAX_PAGE_SIZE);
 }
