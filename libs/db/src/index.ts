@@ -5,3 +5,5 @@ export {
   IDEMPOTENCY_DDL,
   FORGET_IDEMPOTENCY_OWNER_SQL,
 } from './idempotency-store.js';
+export { lastRows, withClient, withTransaction, withTransactionFrom } from './transaction.js';
+export { pgErrorCode, isForeignKeyViolation, isUniqueViolation } from './pg-errors.js';

@@ -52,5 +52,4 @@ export {
 export { DurableConsumer, type DurableConsumerOptions, type HandledEvent } from './consumer.js';
 export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
 export { subscribeEphemeral, type EphemeralSubscription } from './ephemeral.js';
-export { lastRows, withTransaction, withTransactionFrom } from './pg-transaction.js';
 export { prunePublishedOutbox, pruneProcessedEvents } from './retention.js';

@@ -28,17 +28,30 @@ export function lastRows<R extends QueryResultRow>(result: QueryResult): R[] {
   return Array.isArray(results) ? results.at(-1)!.rows : results.rows;
 }
 
-async function inTransaction<T>(
+function inTransaction<T>(
   pool: Pool,
   begin: string,
   fn: (client: PoolClient, begun: QueryResult) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return withClient(pool, async (client) => {
     const result = await fn(client, await client.query(begin));
     await client.query('COMMIT');
     return result;
+  });
+}
+
+/**
+ * Runs `fn` on one pooled connection; `fn` sends BEGIN and COMMIT itself, so it can batch them
+ * with its own statements. When `fn` throws, the transaction is rolled back.
+ */
+export async function withClient<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
   } catch (err) {
     await client.query('ROLLBACK').catch((rollbackErr: Error) => {
       // A connection that cannot roll back must not go back into the pool.
