@@ -31,7 +31,7 @@ import {
 import { PrismaSessionRepository } from '../../services/session-service/src/adapters/prisma/prisma-session-repository.js';
 import type { CredentialsVerifier } from '../../services/session-service/src/application/ports.js';
 import { createSessionApp, type SessionApp } from '../../services/session-service/src/app.js';
-import { MIGRATIONS_DIR as SESSION_MIGRATIONS } from '../../services/session-service/src/database.js';
+import { MIGRATIONS_DIR as SESSION_MIGRATIONS } from '../../services/session-service/src/config.js';
 import { createSessionServer } from '../../services/session-service/src/server.js';
 
 export const KEYS = {

@@ -157,6 +157,7 @@ export const serviceConfigSection = z.object({
   auth: authSection,
   log: logSection,
   telemetry: telemetrySection,
+  idempotency: idempotencySection,
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSection>;

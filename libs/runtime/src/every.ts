@@ -37,12 +37,20 @@ export function every(
   };
 }
 
-/** Runs `batch` until it handles fewer than `limit` rows; returns the rows handled in all. */
-export async function sweepInBatches(batch: () => Promise<number>, limit: number): Promise<number> {
+/**
+ * Runs `batch` (which handles at most `limit` rows) until one handles fewer, or `maxBatches`
+ * ran, so one sweep cannot run for ever; returns the rows handled in all.
+ */
+export async function sweepInBatches(
+  batch: () => Promise<number>,
+  limit: number,
+  maxBatches = 100,
+): Promise<number> {
   let total = 0;
-  for (;;) {
+  for (let run = 0; run < maxBatches; run++) {
     const handled = await batch();
     total += handled;
-    if (handled < limit) return total;
+    if (handled < limit) break;
   }
+  return total;
 }

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { idempotencyKeyring, type IdempotencyKeyring } from '@warden/bus';
 import type { ServiceConfig } from '@warden/config';
 import { createPool, migrate } from '@warden/db';
 import { connectNats, type NatsClients } from '@warden/events';
@@ -58,6 +59,8 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
   /** Options for an outbound gRPC client: TLS with this service's certificate, else its key. */
   client(address: string, extra?: ClientExtra): ClientKitOptions;
   serverOptions(): CommonServerOptions;
+  /** The keys of idempotency records; production refuses to start without idempotency.secret. */
+  idempotencyKeys(): IdempotencyKeyring;
   /** `every` that stops with the process. */
   every(name: string, intervalMs: number, task: () => Promise<unknown>): void;
   /** Steps run at shutdown in reverse order of registration, before the fixed tail. */
@@ -162,6 +165,16 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
       ...serverSecurity(config),
       rpcDuration: metrics.rpcDuration,
     }),
+    idempotencyKeys() {
+      try {
+        return idempotencyKeyring(config.idempotency, {
+          production: process.env.NODE_ENV === 'production',
+          warn: (message) => logger.warn(message),
+        });
+      } catch (error) {
+        return failStartup(label, error);
+      }
+    },
     every(name, intervalMs, task) {
       const periodic = every(intervalMs, task, { name, logger });
       shutdown.onStop(`stop ${name}`, () => periodic.stop());

@@ -5,7 +5,6 @@ import {
   type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
-  type UseCaseObserver,
   type UserPrincipal,
 } from '@warden/bus';
 import type { Logger } from '@warden/logger';
@@ -45,7 +44,6 @@ export interface SessionAppDeps {
   watch: { allowedServices: readonly string[]; queueSize: number; limits?: WatchLimits };
   lastSeenFlushIntervalMs: number;
   logger: Logger;
-  observe?: UseCaseObserver;
 }
 
 export interface SessionApp {
@@ -69,11 +67,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     now: () => clock.now(),
     ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
   });
-  const bus = new Bus({
-    authorizer: deps.authorizer,
-    idempotency,
-    ...(deps.observe ? { observe: deps.observe } : {}),
-  });
+  const bus = new Bus({ authorizer: deps.authorizer, idempotency });
   const validateSession = new ValidateSessionHandler({
     sessions,
     clock,

@@ -1,17 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import {
-  authSection,
   COMMON_ALIASES,
-  databaseSection,
   duration,
-  grpcSection,
-  idempotencySection,
   listOf,
   loadConfig,
-  logSection,
-  telemetrySection,
-  metricsSection,
-  natsSection,
+  serviceConfigSection,
+  workerSection,
 } from '@warden/config';
 import { z } from 'zod';
 import { MIN_TOKEN_BYTES } from './domain/session-token.js';
@@ -20,16 +14,8 @@ const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 const positive = (min = 1) =>
   duration().refine((ms) => ms >= min, { message: `must be at least ${min} ms` });
 
-export const configSchema = z
-  .object({
-    grpc: grpcSection,
-    metrics: metricsSection,
-    database: databaseSection.extend({ migrate_on_start: z.boolean() }),
-    nats: natsSection,
-    auth: authSection,
-    log: logSection,
-    telemetry: telemetrySection,
-    idempotency: idempotencySection,
+export const configSchema = serviceConfigSection
+  .extend({
     user_service: z.object({ address, deadline: positive(10) }),
     authz: z.object({ address, cache_ttl: duration() }),
     session: z.object({
@@ -55,7 +41,7 @@ export const configSchema = z
       user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
       user_events_start_from: z.enum(['all', 'new']),
     }),
-    worker: z.object({ metrics_port: z.number().int().min(0).max(65535) }),
+    worker: workerSection,
   })
   .superRefine((config, ctx) => {
     if (config.session.idle_timeout > config.session.absolute_ttl) {
@@ -77,6 +63,7 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
 
 export function loadSessionConfig(
   env: NodeJS.ProcessEnv = process.env,

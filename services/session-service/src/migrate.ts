@@ -1,23 +1,17 @@
-import { createPool, migrate } from '@warden/db';
-import { failStartup } from '@warden/grpc';
-import { loadSessionConfig } from './config.js';
-import { MIGRATIONS_DIR } from './database.js';
+// Applies session-service's migrations to its schema (the deployment's migrations Job).
+import { startProcess } from '@warden/runtime';
+import { createPrismaClient } from './adapters/prisma/prisma-client.js';
+import { loadSessionConfig, MIGRATIONS_DIR } from './config.js';
+import { SERVICE_NAME } from './server.js';
 
-/** Applies session-service's migrations to its schema (the deployment's migrations Job). */
-try {
-  const config = loadSessionConfig();
-  const { url, schema } = config.database;
-  const pool = createPool({ url, schema, poolSize: 1, applicationName: 'session-service:migrate' });
-  try {
-    const applied = await migrate(pool, {
-      schema,
-      migrationsDir: MIGRATIONS_DIR,
-      log: (message) => console.error(message),
-    });
-    console.error(`session-service: ${applied.length} migration(s) applied to schema ${schema}`);
-  } finally {
-    await pool.end();
-  }
-} catch (error) {
-  failStartup('session-service migrate', error);
-}
+const proc = await startProcess({
+  service: SERVICE_NAME,
+  role: 'migrate',
+  migrate: true,
+  loadConfig: loadSessionConfig,
+  migrations: { dir: MIGRATIONS_DIR },
+  readyQuery: 'SELECT 1 FROM sessions LIMIT 1',
+  prisma: createPrismaClient,
+});
+proc.logger.info({ schema: proc.config.database.schema }, 'migrations up to date');
+process.exitCode = await proc.close();

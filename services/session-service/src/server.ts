@@ -1,15 +1,21 @@
 import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
-import { sessionv1 } from '@warden/proto';
+import { descriptorSetPath, sessionv1 } from '@warden/proto';
 import type { SessionApp } from './app.js';
 import { sessionServiceHandlers } from './adapters/grpc/session-service-handlers.js';
 
-export type SessionServerOptions = Omit<ServerKitOptions, 'serviceName' | 'resolveUser'>;
+export const SERVICE_NAME = 'session-service';
+
+export type SessionServerOptions = Omit<
+  ServerKitOptions,
+  'serviceName' | 'resolveUser' | 'descriptorSetPath'
+>;
 
 /** The gRPC server kit with SessionService on it; bearer tokens resolve through this app. */
 export function createSessionServer(app: SessionApp, options: SessionServerOptions): GrpcServer {
   const server = new GrpcServer({
     ...options,
-    serviceName: 'session-service',
+    serviceName: SERVICE_NAME,
+    descriptorSetPath,
     resolveUser: app.resolveUser,
   });
   server.addService(sessionv1.SessionServiceService, sessionServiceHandlers(app.bus, app.useCases));

@@ -5,7 +5,7 @@ import { listMigrations, migrate } from '@warden/db';
 import { OUTBOX_DDL } from '@warden/events';
 import { assertNoSchemaDrift, testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR } from '../src/database.js';
+import { MIGRATIONS_DIR } from '../src/config.js';
 
 const PRISMA_SCHEMA_PATH = fileURLToPath(new URL('../prisma/schema.prisma', import.meta.url));
 

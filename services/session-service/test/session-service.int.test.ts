@@ -11,6 +11,7 @@ import { TablePermissionChecker } from '@warden/bus';
 import { createLogger } from '@warden/logger';
 import { newEvent, OutboxRelay, STREAMS, toNatsHeaders } from '@warden/events';
 import { sessionEventsV1, sessionv1, userEventsV1 } from '@warden/proto';
+import { sweepInBatches } from '@warden/runtime';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeCredentialsVerifier } from '../src/adapters/memory/fake-credentials-verifier.js';
@@ -197,7 +198,7 @@ describe('session-service on Postgres and NATS', () => {
       () =>
         new ExpireSessionsHandler({ sessions: a.sessions, clock, batchSize: 1, idleGraceMs: 0 }),
     );
-    await Promise.all(sweepers.map((s) => s.execute()));
+    await Promise.all(sweepers.map((s) => sweepInBatches(() => s.execute(), 1)));
     for (const { session } of started) {
       expect(await a.sessions.findById(session.id)).toMatchObject({
         status: 'EXPIRED',

@@ -17,7 +17,7 @@ import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from '../../src/app.js';
-import { MIGRATIONS_DIR } from '../../src/database.js';
+import { MIGRATIONS_DIR } from '../../src/config.js';
 import { createSessionServer } from '../../src/server.js';
 import { KEYS } from './grpc.js';
 import { someSettings } from './mothers.js';

@@ -1,7 +1,7 @@
 import { migrate } from '@warden/db';
 import { testSchema, type TestSchema } from '@warden/testing';
 import { createPrismaClient, type PrismaClient } from '../../src/adapters/prisma/prisma-client.js';
-import { MIGRATIONS_DIR } from '../../src/database.js';
+import { MIGRATIONS_DIR } from '../../src/config.js';
 
 export interface MigratedSchema extends TestSchema {
   prisma: PrismaClient;

@@ -1,3 +1,4 @@
+import { sweepInBatches } from '@warden/runtime';
 import { describe, expect, it } from 'vitest';
 import { aSession, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
 import { FixedClock } from '../../adapters/memory/fixed-clock.js';
@@ -66,7 +67,8 @@ describe('ExpireSessions (the sweeper)', () => {
       end(aSession(), 'LOGOUT', at(MINUTE))!,
     );
     clock.set(at(HOUR));
-    await expect(sweeper.execute()).resolves.toBe(5);
+    await expect(sweeper.execute()).resolves.toBe(2); // one batch a call
+    await expect(sweepInBatches(() => sweeper.execute(), 2)).resolves.toBe(3);
     await expect(sweeper.execute()).resolves.toBe(0);
     expect(sessions.eventsOf('expired')).toHaveLength(5);
   });

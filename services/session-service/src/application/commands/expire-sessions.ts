@@ -19,24 +19,19 @@ export class ExpireSessionsHandler {
     requireDeps('ExpireSessionsHandler', deps);
   }
 
-  /** Sweeps until no due session is left (bounded by `maxBatches`); returns how many expired. */
-  async execute(maxBatches = 100): Promise<number> {
+  /** Expires one batch of due sessions (the worker repeats it while batches are full); returns how many. */
+  async execute(): Promise<number> {
     const { sessions, clock, batchSize, idleGraceMs } = this.deps;
-    let total = 0;
-    for (let batch = 0; batch < maxBatches; batch++) {
-      const now = clock.now();
-      const changes = await sessions.expireDue(
-        now,
-        new Date(now.getTime() - idleGraceMs),
-        batchSize,
-        (session) => {
-          const expired = expire(session, now);
-          return expired && { session: expired, event: 'expired' };
-        },
-      );
-      total += changes.length;
-      if (changes.length < batchSize) break;
-    }
-    return total;
+    const now = clock.now();
+    const changes = await sessions.expireDue(
+      now,
+      new Date(now.getTime() - idleGraceMs),
+      batchSize,
+      (session) => {
+        const expired = expire(session, now);
+        return expired && { session: expired, event: 'expired' };
+      },
+    );
+    return changes.length;
   }
 }

@@ -1,3 +1,4 @@
+import { sweepInBatches } from '@warden/runtime';
 import { describe, expect, it } from 'vitest';
 import { aSession, HOUR, T0 } from '../../../test/support/mothers.js';
 import { FixedClock } from '../../adapters/memory/fixed-clock.js';
@@ -42,8 +43,8 @@ describe('PurgeEndedSessions (housekeeping)', () => {
     const { sessions, clock, purge, add } = setup(2);
     add(...Array.from({ length: 7 }, () => end(aSession(), 'LOGOUT', T0)!));
     clock.set(at(31 * DAY));
-    await expect(purge.execute(2)).resolves.toBe(4);
-    await expect(purge.execute()).resolves.toBe(3);
+    await expect(sweepInBatches(() => purge.execute(), 2, 2)).resolves.toBe(4);
+    await expect(sweepInBatches(() => purge.execute(), 2)).resolves.toBe(3);
     expect(sessions.sessions.size).toBe(0);
   });
 

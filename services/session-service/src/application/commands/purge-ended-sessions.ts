@@ -18,16 +18,9 @@ export class PurgeEndedSessionsHandler {
     requireDeps('PurgeEndedSessionsHandler', deps);
   }
 
-  /** Deletes in batches until none is left (bounded by `maxBatches`); returns how many. */
-  async execute(maxBatches = 100): Promise<number> {
+  /** Deletes one batch (the worker repeats it while batches are full); returns how many. */
+  async execute(): Promise<number> {
     const { sessions, clock, retentionMs, batchSize } = this.deps;
-    const endedBefore = new Date(clock.now().getTime() - retentionMs);
-    let total = 0;
-    for (let batch = 0; batch < maxBatches; batch++) {
-      const purged = await sessions.purgeEnded(endedBefore, batchSize);
-      total += purged;
-      if (purged < batchSize) break;
-    }
-    return total;
+    return sessions.purgeEnded(new Date(clock.now().getTime() - retentionMs), batchSize);
   }
 }
