@@ -13,6 +13,8 @@ export interface CallContext {
   user?: UserPrincipal;
   requestId: string;
   traceparent?: string;
+  /** W3C tracestate that came with `traceparent`, passed on unchanged. */
+  tracestate?: string;
   /** Raw bearer token, forwarded when this service calls another on the user's behalf. */
   bearerToken?: string;
 }

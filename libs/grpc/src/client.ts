@@ -4,6 +4,7 @@ import {
   experimental,
   InterceptingCall,
   Metadata,
+  status,
   type CallOptions,
   type ChannelCredentials,
   type Client,
@@ -13,6 +14,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import type { CallContext } from '@warden/bus';
+import { tracer, type Tracer } from '@warden/logger';
 import { SERVICE_KEY_HEADER } from './identity.js';
 import { TLS_RELOAD_INTERVAL_MS, type TlsConfig } from './server.js';
 import { fromServiceError } from './status.js';
@@ -116,14 +118,20 @@ function serviceKeyInterceptor(key: string): Interceptor {
     });
 }
 
+/** What of the caller's context goes along with an outbound call. */
+export type OutgoingContext = Partial<
+  Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent' | 'tracestate'>
+>;
+
 /** Metadata for a call made on behalf of `ctx`: the user's token, request id and trace go along. */
-export function outgoingMetadata(
-  ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>,
-): Metadata {
+export function outgoingMetadata(ctx?: OutgoingContext): Metadata {
   const metadata = new Metadata();
   if (ctx?.bearerToken) metadata.set('authorization', `Bearer ${ctx.bearerToken}`);
   if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
-  if (ctx?.traceparent) metadata.set('traceparent', ctx.traceparent);
+  if (ctx?.traceparent) {
+    metadata.set('traceparent', ctx.traceparent);
+    if (ctx.tracestate) metadata.set('tracestate', ctx.tracestate);
+  }
   return metadata;
 }
 
@@ -134,24 +142,50 @@ type UnaryMethod<Req, Res> = ((
   callback: (error: ServiceError | null, response: Res) => void,
 ) => unknown) & { path?: string };
 
-/** Promise form of a generated unary method; failures come back as AppError with their reason. */
+/**
+ * Promise form of a generated unary method; failures come back as AppError with their reason.
+ * While tracing is on, the call is a CLIENT span (child of `ctx`'s trace) and the callee gets its context.
+ */
 export function callUnary<Req, Res>(
   method: UnaryMethod<Req, Res>,
   client: Client,
   request: Req,
-  ctx?: Partial<Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent'>>,
+  ctx?: OutgoingContext,
   deadlineMs = 5000,
 ): Promise<Res> {
+  const spans = tracer();
+  const span = spans.enabled ? startClientSpan(spans, method, ctx) : undefined;
   return new Promise<Res>((resolve, reject) => {
     method.call(
       client,
       request,
-      outgoingMetadata(ctx),
+      outgoingMetadata(span ? { ...ctx, ...span.context } : ctx),
       { deadline: Date.now() + deadlineMs },
-      (error, response) =>
-        error ? reject(fromServiceError(error, calleeOf(method))) : resolve(response),
+      (error, response) => {
+        // For a client every status but OK is a failed call.
+        span?.end({
+          attributes: { 'rpc.grpc.status_code': error ? error.code : status.OK },
+          ...(error ? { error: status[error.code] ?? String(error.code) } : {}),
+        });
+        if (error) reject(fromServiceError(error, calleeOf(method)));
+        else resolve(response);
+      },
     );
   });
+}
+
+function startClientSpan(spans: Tracer, method: { path?: string }, ctx?: OutgoingContext) {
+  const [service, name] = (method.path ?? '/dependency/unknown').slice(1).split('/');
+  return spans.start(
+    `${service}/${name}`,
+    'client',
+    ctx?.traceparent
+      ? { traceparent: ctx.traceparent, ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}) }
+      : undefined,
+    {
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': service ?? '', 'rpc.method': name ?? '' },
+    },
+  );
 }
 
 /** `/warden.authz.v1.AuthzService/CheckPermission` -> `warden.authz.v1.AuthzService`. */

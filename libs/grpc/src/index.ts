@@ -14,12 +14,12 @@ export {
   clientOptions,
   callUnary,
   outgoingMetadata,
+  type OutgoingContext,
   type ClientKitOptions,
   type ClientSecurityConfig,
 } from './client.js';
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';
 export { createMetrics, registerCounter, serveMetrics, type Metrics } from './metrics.js';
-export { ensureTraceparent, traceIdOf } from '@warden/logger';
 export { onShutdown, failStartup } from './lifecycle.js';
 export { waitForServing } from './health-probe.js';

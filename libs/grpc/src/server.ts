@@ -17,7 +17,15 @@ import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError } from '@warden/errors';
-import { ensureTraceparent, traceIdOf, tracer, withLogContext, type Logger } from '@warden/logger';
+import {
+  continueTrace,
+  traceIdOf,
+  tracer,
+  withLogContext,
+  type ActiveSpan,
+  type Logger,
+  type TraceContext,
+} from '@warden/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
@@ -295,10 +303,8 @@ export class GrpcServer {
   ): Promise<T> {
     const { metadata, request } = call;
     const requestId = firstString(metadata, 'x-request-id')?.slice(0, 128) ?? randomUUID();
-    trace.parent = firstString(metadata, 'traceparent');
-    const traceparent = ensureTraceparent(trace.parent);
-    trace.traceparent = traceparent;
-    return withLogContext({ requestId, traceId: traceIdOf(traceparent) }, async () => {
+    const context = this.startSpan(path, metadata, trace);
+    return withLogContext({ requestId, traceId: traceIdOf(context.traceparent) }, async () => {
       if (isDecodeFailure(request)) {
         throw new AppError(
           'INVALID_ARGUMENT',
@@ -308,7 +314,7 @@ export class GrpcServer {
         );
       }
       const service = this.authenticator.identify(call, metadata);
-      const ctx: CallContext = { service: { name: service }, requestId, traceparent };
+      const ctx: CallContext = { service: { name: service }, requestId, ...context };
       const token = bearerToken(metadata);
       if (token !== undefined) {
         if (!this.options.resolveUser)
@@ -349,6 +355,28 @@ export class GrpcServer {
     });
   }
 
+  /** The SERVER span starts with the call, as a child of the caller's context; off, only the context goes on. */
+  private startSpan(path: string, metadata: Metadata, trace: CallTrace): TraceContext {
+    const traceparent = firstString(metadata, 'traceparent');
+    const tracestate = firstString(metadata, 'tracestate');
+    const spans = tracer();
+    if (!spans.enabled) return continueTrace(traceparent, tracestate);
+    const [service, method] = path.slice(1).split('/');
+    trace.span = spans.start(
+      path.slice(1),
+      'server',
+      traceparent ? { traceparent, ...(tracestate ? { tracestate } : {}) } : undefined,
+      {
+        attributes: {
+          'rpc.system': 'grpc',
+          'rpc.service': service ?? '',
+          'rpc.method': method ?? '',
+        },
+      },
+    );
+    return trace.span.context;
+  }
+
   private failure(path: string, error: unknown) {
     const logger = this.options.logger;
     if (isAppError(error)) {
@@ -378,26 +406,12 @@ export class GrpcServer {
       { method: path, code: status[code] ?? String(code) },
       (ended - started) / 1000,
     );
-    const spans = tracer();
-    if (spans.enabled && trace.traceparent) {
-      const [service, method] = path.slice(1).split('/');
-      spans.record({
-        name: path.slice(1),
-        kind: 'server',
-        traceparent: trace.traceparent,
-        ...(trace.parent ? { parent: trace.parent } : {}),
-        startMs: performance.timeOrigin + started,
-        endMs: performance.timeOrigin + ended,
-        // OpenTelemetry's rule for servers: only these codes are the server's own failure.
-        ...(SERVER_FAULTS.has(code) ? { error: message ?? status[code] } : {}),
-        attributes: {
-          'rpc.system': 'grpc',
-          'rpc.service': service ?? '',
-          'rpc.method': method ?? '',
-          'rpc.grpc.status_code': code,
-        },
-      });
-    }
+    trace.span?.end({
+      endMs: performance.timeOrigin + ended,
+      attributes: { 'rpc.grpc.status_code': code },
+      // OpenTelemetry's rule for servers: only these codes are the server's own failure.
+      ...(SERVER_FAULTS.has(code) ? { error: message ?? status[code] } : {}),
+    });
   }
 }
 
@@ -433,10 +447,9 @@ export function serverSecurity(
   };
 }
 
-/** The trace context of one call: what the caller sent, and this server span's own. */
+/** The server span of one call, while tracing is on. */
 interface CallTrace {
-  parent?: string;
-  traceparent?: string;
+  span?: ActiveSpan;
 }
 
 const SERVER_FAULTS = new Set<status>([

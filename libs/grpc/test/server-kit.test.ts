@@ -10,7 +10,9 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { AppError, invalidArgument } from '@warden/errors';
-import { createLogger, NO_TRACING, setTracer, type SpanRecord } from '@warden/logger';
+import { createLogger } from '@warden/logger';
+// The recording tracer lives in @warden/testing, which itself depends on this package.
+import { recordingTracer } from '../../testing/src/recording-tracer.js';
 import { descriptorSetPath, userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, callUnary } from '../src/client.js';
@@ -146,12 +148,7 @@ describe('GrpcServer', () => {
   });
 
   it("records a server span per call, as a child of the caller's traceparent, when tracing is on", async () => {
-    const spans: SpanRecord[] = [];
-    const previous = setTracer({
-      ...NO_TRACING,
-      enabled: true,
-      record: (span) => spans.push(span),
-    });
+    const recording = recordingTracer();
     try {
       const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       const metadata = new Metadata();
@@ -162,14 +159,15 @@ describe('GrpcServer', () => {
       await failure(callUnary(c.getUser, c, { userId: 'bad' }));
       await failure(callUnary(c.getUser, c, { userId: 'boom' }));
     } finally {
-      setTracer(previous);
+      recording.restore();
     }
+    const spans = recording.spans.filter((span) => span.kind === 'server');
     expect(spans).toHaveLength(3);
     const [ok, clientFault, serverFault] = spans;
     expect(ok).toMatchObject({
       name: 'warden.user.v1.UserService/GetUser',
       kind: 'server',
-      parent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      parent: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
       attributes: {
         'rpc.system': 'grpc',
         'rpc.service': 'warden.user.v1.UserService',
@@ -178,14 +176,49 @@ describe('GrpcServer', () => {
       },
     });
     // Same trace, a span of its own, and a duration.
-    expect(ok!.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
-    expect(ok!.traceparent).not.toBe(ok!.parent);
+    expect(ok!.context.traceparent).toMatch(
+      /^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/,
+    );
+    expect(ok!.context.traceparent).not.toBe(ok!.parent!.traceparent);
     expect(ok!.endMs).toBeGreaterThanOrEqual(ok!.startMs);
     expect(ok!.error).toBeUndefined();
     // A client error is not the server's failure; an unknown one is, without its details.
     expect(clientFault!.attributes!['rpc.grpc.status_code']).toBe(status.INVALID_ARGUMENT);
     expect(clientFault!.error).toBeUndefined();
     expect(serverFault!.error).toBe('internal error');
+    // callUnary's calls are CLIENT spans, each the parent of the server span it caused.
+    const calls = recording.spans.filter((span) => span.kind === 'client');
+    expect(calls.map((call) => [call.name, call.error])).toEqual([
+      ['warden.user.v1.UserService/GetUser', 'INVALID_ARGUMENT'],
+      ['warden.user.v1.UserService/GetUser', 'INTERNAL'],
+    ]);
+    expect(clientFault!.parent).toEqual(calls[0]!.context);
+    expect(serverFault!.parent).toEqual(calls[1]!.context);
+  });
+
+  it("passes the caller's tracestate and unsampled flag on to the server span and the next call", async () => {
+    const recording = recordingTracer();
+    try {
+      const c = client();
+      await callUnary(
+        c.getUser,
+        c,
+        { userId: 'u1' },
+        {
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00',
+          tracestate: 'warden=t',
+        },
+      );
+    } finally {
+      recording.restore();
+    }
+    const [call, served] = ['client', 'server'].map((kind) =>
+      recording.spans.find((span) => span.kind === kind)!,
+    );
+    expect(call!.context.traceparent).toMatch(/-00$/);
+    expect(call!.context.tracestate).toBe('warden=t');
+    expect(served!.parent).toEqual(call!.context);
+    expect(served!.context.tracestate).toBe('warden=t');
   });
 
   it('hides unknown errors behind a bare INTERNAL', async () => {

@@ -70,16 +70,5 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   return options.destination ? pino(config, options.destination) : pino(config);
 }
 
-export { ensureTraceparent, traceIdOf } from './trace-context.js';
-export {
-  NO_TRACING,
-  OtlpHttpTracer,
-  recordConsumerSpan,
-  setTracer,
-  startTracing,
-  tracer,
-  type OtlpOptions,
-  type SpanKind,
-  type SpanRecord,
-  type Tracer,
-} from './tracing.js';
+export { continueTrace, traceIdOf, type TraceContext } from './trace-context.js';
+export * from './tracing.js';

@@ -1,28 +1,43 @@
-import { randomFillSync } from 'node:crypto';
+import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import { parseTraceParent, TraceState } from '@opentelemetry/core';
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 
-/** W3C traceparent: version 00, trace id, parent (span) id, flags. */
-export const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-// One randomFillSync per 4 KiB instead of one per call: two fresh ids per RPC were a measurable
-// share of the hot path (ValidateSession, CheckPermission).
-const pool = Buffer.alloc(4096);
-let offset = pool.length;
-
-function randomHex(bytes: number): string {
-  if (offset + bytes > pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return hex;
+/** W3C trace context as it travels: gRPC metadata, NATS headers, outbox rows. */
+export interface TraceContext {
+  /** `00-<trace id>-<span id>-<flags>` */
+  traceparent: string;
+  tracestate?: string;
 }
 
-/** W3C trace context: keep the caller's trace id, start a span id of our own (or a new trace). */
-export function ensureTraceparent(incoming: string | undefined): string {
-  const match = incoming ? TRACEPARENT.exec(incoming) : null;
-  const traceId = match?.[1] ?? randomHex(16);
-  return `00-${traceId}-${randomHex(8)}-01`;
+const ids = new RandomIdGenerator();
+
+/** The caller's span context, or undefined when its traceparent is missing or not valid W3C. */
+export function remoteSpanContext(
+  context: Partial<TraceContext> | undefined,
+): SpanContext | undefined {
+  const parsed = context?.traceparent ? parseTraceParent(context.traceparent) : null;
+  if (!parsed || !isSpanContextValid(parsed)) return undefined;
+  return {
+    ...parsed,
+    isRemote: true,
+    ...(context?.tracestate ? { traceState: new TraceState(context.tracestate) } : {}),
+  };
+}
+
+/**
+ * A new span id in the caller's trace, keeping its sampled flag and tracestate (a new sampled
+ * trace when there is no valid caller context). This is the whole cost of a call while tracing is
+ * off: the trace id still reaches the logs and the next hop.
+ */
+export function continueTrace(traceparent?: string, tracestate?: string): TraceContext {
+  const parent = remoteSpanContext({ traceparent, tracestate });
+  if (!parent) return { traceparent: `00-${ids.generateTraceId()}-${ids.generateSpanId()}-01` };
+  const flags = parent.traceFlags & 1 ? '01' : '00';
+  const state = parent.traceState?.serialize() ?? '';
+  return {
+    traceparent: `00-${parent.traceId}-${ids.generateSpanId()}-${flags}`,
+    ...(state ? { tracestate: state } : {}),
+  };
 }
 
 export const traceIdOf = (traceparent: string): string => traceparent.slice(3, 35);

@@ -1,41 +1,68 @@
+import {
+  ROOT_CONTEXT,
+  SpanKind as OtelKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer as OtelTracer,
+} from '@opentelemetry/api';
+import { getBooleanFromEnv, getStringFromEnv, setGlobalErrorHandler } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
-import { ensureTraceparent, TRACEPARENT } from './trace-context.js';
+import { continueTrace, remoteSpanContext, type TraceContext } from './trace-context.js';
 
 /**
- * Spans, exported over OTLP/HTTP (JSON) to an OpenTelemetry collector (or Jaeger, Tempo, ...).
- * Trace context is W3C `traceparent` end to end (gRPC metadata, NATS headers, the outbox); a span
- * is recorded where a unit of work ends: an RPC served, an event handled. Off (the default), a
- * span costs one boolean check.
+ * Spans through the OpenTelemetry SDK, exported over OTLP/HTTP (protobuf) to a collector. Trace
+ * context is W3C `traceparent`/`tracestate` end to end (gRPC metadata, NATS headers, the outbox).
+ * The span points are ours and few (an RPC served or called, an event published or handled), so
+ * off (the default) a call site pays one `enabled` check.
  */
 export type SpanKind = 'server' | 'client' | 'producer' | 'consumer' | 'internal';
+export type Attrs = Record<string, string | number | boolean>;
 
-export interface SpanRecord {
-  name: string;
-  kind: SpanKind;
-  /** This span's context: `00-<trace id>-<span id>-<flags>`. */
-  traceparent: string;
-  /** The caller's or producer's context, when there was one. */
-  parent?: string;
-  /** Epoch milliseconds (fractions allowed). */
-  startMs: number;
-  endMs: number;
-  /** Set when the work failed: the span's status is ERROR with this message. */
-  error?: string;
-  attributes?: Record<string, string | number | boolean>;
+export interface ActiveSpan {
+  /** This span's context, to send to the next hop. */
+  readonly context: TraceContext;
+  /** `error` sets the span's status to ERROR with that message. */
+  end(o?: { error?: string; attributes?: Attrs; endMs?: number }): void;
+}
+
+export interface StartOptions {
+  /** Epoch milliseconds (fractions allowed); now when left out. */
+  startMs?: number;
+  attributes?: Attrs;
+  /** Related spans that are not the parent (a consumer's producer). */
+  links?: readonly TraceContext[];
 }
 
 export interface Tracer {
   readonly enabled: boolean;
-  record(span: SpanRecord): void;
-  /** Sends what is queued; resolves once the collector answered or gave up. */
+  /** A child of `parent` (the caller's context), or the root of a new trace. */
+  start(name: string, kind: SpanKind, parent?: TraceContext, o?: StartOptions): ActiveSpan;
+  /** Exports what is queued. */
   flush(): Promise<void>;
-  /** Stops the timer and flushes what is queued (within a bounded time). */
+  /** Exports what is queued (within a bounded time) and stops. */
   shutdown(): Promise<void>;
 }
 
+/** Off: spans are not recorded, but the trace still goes on to the next hop. */
 export const NO_TRACING: Tracer = {
   enabled: false,
-  record: () => undefined,
+  start: (_name, _kind, parent) => ({
+    context: continueTrace(parent?.traceparent, parent?.tracestate),
+    end: () => undefined,
+  }),
   flush: async () => undefined,
   shutdown: async () => undefined,
 };
@@ -52,163 +79,134 @@ export function setTracer(next: Tracer): Tracer {
   return previous;
 }
 
-export interface OtlpOptions {
-  /** Collector base URL, e.g. http://otel-collector:4318 (spans go to <endpoint>/v1/traces). */
-  endpoint: string;
+export interface TracingOptions {
   serviceName: string;
+  /** Collector base URL, e.g. http://otel-collector:4318 (spans go to <endpoint>/v1/traces). */
+  endpoint?: string;
   logger: Pick<Logger, 'warn'>;
-  flushIntervalMs?: number;
-  /** Spans per request. */
-  maxBatch?: number;
-  /** Spans held while the collector is slow or away; beyond it the oldest are dropped. */
-  maxQueue?: number;
-  timeoutMs?: number;
+  /** Where spans go instead of OTLP (tests). */
+  exporter?: SpanExporter;
+  /** How long shutdown waits for the last export. */
+  shutdownTimeoutMs?: number;
 }
 
-/** Makes the OTLP tracer the process's tracer when `endpoint` is set; returns the tracer in use. */
-export function startTracing(options: OtlpOptions): Tracer {
-  if (!options.endpoint) return tracer();
-  const otlp = new OtlpHttpTracer(options);
-  setTracer(otlp);
-  return otlp;
+/**
+ * Makes an SDK tracer the process's tracer when there is somewhere to send spans, and returns the
+ * tracer in use. The SDK reads the standard variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (wins
+ * over `endpoint`), OTEL_EXPORTER_OTLP_HEADERS/TIMEOUT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_TRACES_SAMPLER(_ARG) (default parentbased_always_on: the caller's sampled flag decides),
+ * OTEL_BSP_*; OTEL_SDK_DISABLED=true turns tracing off.
+ */
+export function startTracing(options: TracingOptions): Tracer {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return tracer();
+  const exporter = options.exporter ?? otlpExporter(options.endpoint);
+  if (!exporter) return tracer();
+  const sdk = new SdkTracer(options, exporter);
+  setTracer(sdk);
+  return sdk;
 }
 
-const KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
-const STATUS_OK = 1;
-const STATUS_ERROR = 2;
+function otlpExporter(endpoint: string | undefined): SpanExporter | undefined {
+  if (getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) return new OTLPTraceExporter();
+  if (endpoint) return new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
+  return getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') ? new OTLPTraceExporter() : undefined;
+}
 
-export class OtlpHttpTracer implements Tracer {
+const KIND: Record<SpanKind, OtelKind> = {
+  internal: OtelKind.INTERNAL,
+  server: OtelKind.SERVER,
+  client: OtelKind.CLIENT,
+  producer: OtelKind.PRODUCER,
+  consumer: OtelKind.CONSUMER,
+};
+
+class SdkTracer implements Tracer {
   readonly enabled = true;
-  private queue: SpanRecord[] = [];
-  private dropped = 0;
-  private sending: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
-  private readonly url: string;
-  private readonly options: Required<OtlpOptions>;
-  private lastWarning = 0;
+  private readonly provider: BasicTracerProvider;
+  private readonly otel: OtelTracer;
+  private readonly shutdownTimeoutMs: number;
 
-  constructor(options: OtlpOptions) {
-    this.options = {
-      flushIntervalMs: 1_000,
-      maxBatch: 512,
-      maxQueue: 8_192,
-      timeoutMs: 5_000,
-      ...options,
-    };
-    this.url = `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
-    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
-    this.timer.unref();
+  constructor(options: TracingOptions, exporter: SpanExporter) {
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our name.
+    const resource = defaultResource()
+      .merge(resourceFromAttributes({ 'service.name': options.serviceName }))
+      .merge(detectResources({ detectors: [envDetector] }));
+    this.provider = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new BatchSpanProcessor(exporter)],
+    });
+    this.otel = this.provider.getTracer('@warden/logger');
+    setGlobalErrorHandler(rateLimitedWarning(options.logger));
   }
 
-  record(span: SpanRecord): void {
-    if (!TRACEPARENT.test(span.traceparent)) return;
-    if (this.queue.length >= this.options.maxQueue) {
-      this.queue.shift();
-      this.dropped++;
-    }
-    this.queue.push(span);
-    if (this.queue.length >= this.options.maxBatch) void this.flush();
+  start(name: string, kind: SpanKind, parent?: TraceContext, o?: StartOptions): ActiveSpan {
+    const remote = remoteSpanContext(parent);
+    const span = this.otel.startSpan(
+      name,
+      {
+        kind: KIND[kind],
+        ...(o?.startMs === undefined ? {} : { startTime: o.startMs }),
+        ...(o?.attributes ? { attributes: o.attributes } : {}),
+        ...(o?.links
+          ? {
+              links: o.links.flatMap((link) => {
+                const context = remoteSpanContext(link);
+                return context ? [{ context }] : [];
+              }),
+            }
+          : {}),
+      },
+      remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT,
+    );
+    return new SdkSpan(span);
   }
 
-  async flush(): Promise<void> {
-    // One request at a time; a flush asked for meanwhile waits for it, then sends the rest.
-    while (this.sending) await this.sending;
-    if (this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.options.maxBatch);
-    this.sending = this.send(batch).finally(() => (this.sending = undefined));
-    await this.sending;
-    if (this.queue.length >= this.options.maxBatch) await this.flush();
+  flush(): Promise<void> {
+    return this.provider.forceFlush();
   }
 
-  /** Sends what is left for at most `withinMs` (a hanging collector must not hold up exit). */
-  async shutdown(withinMs = 5_000): Promise<void> {
-    clearInterval(this.timer);
-    const drained = (async () => {
-      while (this.queue.length > 0 || this.sending) await this.flush();
-    })();
+  /** A hanging collector must not hold up exit. */
+  async shutdown(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      drained.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), withinMs))),
+    await Promise.race([
+      this.provider.shutdown().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.shutdownTimeoutMs))),
     ]);
     clearTimeout(timer);
-    if (late) {
-      this.lastWarning = 0;
-      this.warn('shutting down', this.queue.length);
-      this.queue = [];
-    }
   }
+}
 
-  private async send(batch: SpanRecord[]): Promise<void> {
-    try {
-      const response = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(this.payload(batch)),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      await response.body?.cancel();
-      if (!response.ok) this.warn(`collector answered ${response.status}`, batch.length);
-    } catch (error) {
-      this.warn((error as Error).message, batch.length);
-    }
-  }
+class SdkSpan implements ActiveSpan {
+  readonly context: TraceContext;
 
-  /** At most one warning a minute: a collector that is away must not flood the logs. */
-  private warn(reason: string, lost: number): void {
-    const now = Date.now();
-    if (now - this.lastWarning < 60_000) return;
-    this.lastWarning = now;
-    this.options.logger.warn(
-      { url: this.url, reason, lost, droppedWhileQueued: this.dropped },
-      'spans not exported',
-    );
-  }
-
-  /** OTLP/HTTP JSON (opentelemetry-proto ExportTraceServiceRequest). */
-  payload(batch: readonly SpanRecord[]): object {
-    return {
-      resourceSpans: [
-        {
-          resource: { attributes: [attribute('service.name', this.options.serviceName)] },
-          scopeSpans: [{ scope: { name: '@warden/logger' }, spans: batch.map(toOtlpSpan) }],
-        },
-      ],
+  constructor(private readonly span: Span) {
+    const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+    const state = traceState?.serialize();
+    this.context = {
+      traceparent: `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`,
+      ...(state ? { tracestate: state } : {}),
     };
   }
+
+  end(o?: { error?: string; attributes?: Attrs; endMs?: number }): void {
+    if (o?.attributes) this.span.setAttributes(o.attributes);
+    if (o?.error !== undefined)
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: o.error.slice(0, 1_000) });
+    this.span.end(o?.endMs);
+  }
 }
 
-function toOtlpSpan(span: SpanRecord): object {
-  const [, traceId, spanId] = TRACEPARENT.exec(span.traceparent)!;
-  const parent = span.parent ? TRACEPARENT.exec(span.parent) : null;
-  return {
-    traceId,
-    spanId,
-    // A parent from another trace is not ours to claim.
-    ...(parent && parent[1] === traceId ? { parentSpanId: parent[2] } : {}),
-    name: span.name,
-    kind: KIND[span.kind],
-    startTimeUnixNano: nanos(span.startMs),
-    endTimeUnixNano: nanos(span.endMs),
-    attributes: Object.entries(span.attributes ?? {}).map(([key, value]) => attribute(key, value)),
-    status:
-      span.error === undefined
-        ? { code: STATUS_OK }
-        : { code: STATUS_ERROR, message: span.error.slice(0, 1_000) },
+/** At most one warning a minute: a collector that is away must not flood the logs. */
+function rateLimitedWarning(logger: Pick<Logger, 'warn'>): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < 60_000) return;
+    last = now;
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.warn({ reason }, 'spans not exported');
   };
-}
-
-/** Epoch ms to a decimal string of ns (JSON numbers cannot hold them exactly). */
-const nanos = (ms: number): string =>
-  (BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms % 1) * 1e6))).toString();
-
-function attribute(key: string, value: string | number | boolean): object {
-  if (typeof value === 'boolean') return { key, value: { boolValue: value } };
-  if (typeof value === 'number')
-    return Number.isInteger(value)
-      ? { key, value: { intValue: String(value) } }
-      : { key, value: { doubleValue: value } };
-  return { key, value: { stringValue: value } };
 }
 
 /**
@@ -225,22 +223,60 @@ export function recordConsumerSpan(handled: {
   const spans = tracer();
   if (!spans.enabled) return;
   const { event } = handled;
-  spans.record({
-    name: `${event.type} process`,
-    kind: 'consumer',
-    traceparent: ensureTraceparent(event.traceparent),
-    ...(event.traceparent ? { parent: event.traceparent } : {}),
-    startMs: handled.startMs,
-    endMs: handled.endMs,
-    ...(handled.error === undefined
-      ? {}
-      : { error: handled.error instanceof Error ? handled.error.message : String(handled.error) }),
-    attributes: {
-      'messaging.system': 'nats',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': event.type,
-      'messaging.message.id': event.id,
-      'messaging.consumer.group.name': handled.durable,
-    },
-  });
+  spans
+    .start(
+      `${event.type} process`,
+      'consumer',
+      event.traceparent ? { traceparent: event.traceparent } : undefined,
+      {
+        startMs: handled.startMs,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': event.type,
+          'messaging.message.id': event.id,
+          'messaging.consumer.group.name': handled.durable,
+        },
+      },
+    )
+    .end({
+      endMs: handled.endMs,
+      ...(handled.error === undefined
+        ? {}
+        : {
+            error: handled.error instanceof Error ? handled.error.message : String(handled.error),
+          }),
+    });
+}
+
+/**
+ * A producer span for one outbox row published by the relay: a child of the context the row was
+ * written in. The message keeps that context, so its consumers stay children of the same RPC.
+ */
+export function recordProducerSpan(row: {
+  subject: string;
+  eventId: string;
+  traceparent?: string;
+  startMs: number;
+  endMs: number;
+  error?: string;
+}): void {
+  const spans = tracer();
+  if (!spans.enabled) return;
+  spans
+    .start(
+      `${row.subject} publish`,
+      'producer',
+      row.traceparent ? { traceparent: row.traceparent } : undefined,
+      {
+        startMs: row.startMs,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': row.subject,
+          'messaging.message.id': row.eventId,
+        },
+      },
+    )
+    .end({ endMs: row.endMs, ...(row.error === undefined ? {} : { error: row.error }) });
 }

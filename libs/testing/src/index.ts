@@ -17,3 +17,10 @@ export {
   type WardenNatsOptions,
 } from './nats.js';
 export { createTestPki, type TestCertificate, type TestPki } from './pki.js';
+export {
+  decodeExportRequest,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from './otlp-receiver.js';
+export { recordingTracer, type RecordedSpan } from './recording-tracer.js';
