@@ -1,4 +1,5 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { withClient } from '@warden/db';
 import type { Pool, QueryResult } from 'pg';
 import { backoffDelay, sleep } from './backoff.js';
 import { recordToNatsHeaders } from './envelope.js';
@@ -17,7 +18,34 @@ export type OutboxRelayOptions = {
   maxBackoffMs?: number;
   /** Set false where a dedicated LISTEN connection cannot be spared; the relay then polls. */
   listen?: boolean;
+  /** Called per row published or failed (a producer span: `recordProducerSpan`). */
+  observe?: (published: PublishedRow) => void;
 };
+
+/** One publish attempt of an outbox row, for an `observe` hook. */
+export type PublishedRow = {
+  subject: string;
+  eventId: string;
+  /** The context the row was written in. */
+  traceparent?: string;
+  /** Epoch milliseconds. */
+  startMs: number;
+  endMs: number;
+  error?: string;
+};
+
+/** Rows waiting to be published, and how long the oldest has waited. */
+export type OutboxBacklog = { rows: number; oldestSeconds: number };
+
+/** One indexed read (outbox_published_time_create_time_idx), for a metrics scrape. */
+export async function outboxBacklog(pool: Pool): Promise<OutboxBacklog> {
+  const { rows } = await pool.query<{ rows: number; oldest_seconds: number | null }>(
+    `SELECT count(*)::int AS rows,
+            EXTRACT(EPOCH FROM now() - min(create_time))::float8 AS oldest_seconds
+     FROM outbox WHERE published_time IS NULL`,
+  );
+  return { rows: rows[0]?.rows ?? 0, oldestSeconds: Math.max(0, rows[0]?.oldest_seconds ?? 0) };
+}
 
 type PendingRow = {
   id: string;
@@ -48,6 +76,7 @@ export class OutboxRelay {
   private readonly publishTimeoutMs: number | undefined;
   private readonly maxBackoffMs: number;
   private readonly listener: OutboxListener | undefined;
+  private readonly observe: ((published: PublishedRow) => void) | undefined;
   private readonly wakeup = new Wakeup();
   private stopping = new AbortController();
   private loop: Promise<void> | undefined;
@@ -60,6 +89,7 @@ export class OutboxRelay {
     this.idlePollMs = opts.idlePollMs ?? 1000;
     this.publishTimeoutMs = opts.publishTimeoutMs;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.observe = opts.observe;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
     }
@@ -111,10 +141,8 @@ export class OutboxRelay {
    * simple-protocol query (no parameters: the batch size is ours, the ids are read from the uuid
    * column). Relaying costs a database round trip per write syscall, and it runs for every event.
    */
-  private async relayBatch(): Promise<BatchOutcome> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
+  private relayBatch(): Promise<BatchOutcome> {
+    return withClient(this.pool, async (client) => {
       const [, , claim] = (await client.query(
         // A mark lost in a crash only means the row is published again, and JetStream drops the
         // copy by its Nats-Msg-Id: not worth waiting for the WAL flush on every batch.
@@ -155,18 +183,43 @@ export class OutboxRelay {
       this.published += publishedIds.length;
       this.failed += failures.length;
       return { claimed: rows.length, published: publishedIds.length, failed: failures.length };
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-        // A connection that cannot roll back must not go back into the pool.
-        broken = rollbackErr;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   private publish(row: PendingRow): Promise<PubAck> {
+    return this.observe ? this.publishObserved(row, this.observe) : this.send(row);
+  }
+
+  private async publishObserved(
+    row: PendingRow,
+    observe: (published: PublishedRow) => void,
+  ): Promise<PubAck> {
+    const startMs = performance.timeOrigin + performance.now();
+    const report = (error?: string) => {
+      try {
+        observe({
+          subject: row.subject,
+          eventId: row.id,
+          ...(row.headers.traceparent ? { traceparent: row.headers.traceparent } : {}),
+          startMs,
+          endMs: performance.timeOrigin + performance.now(),
+          ...(error === undefined ? {} : { error }),
+        });
+      } catch (hookError) {
+        this.logger.warn({ err: hookError, eventId: row.id }, 'relay observe hook failed');
+      }
+    };
+    try {
+      const ack = await this.send(row);
+      report();
+      return ack;
+    } catch (error) {
+      report(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  private send(row: PendingRow): Promise<PubAck> {
     return this.js.publish(row.subject, row.payload, {
       msgID: row.id,
       headers: recordToNatsHeaders(row.headers),

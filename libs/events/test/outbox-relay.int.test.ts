@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromNatsMessage } from '../src/envelope.js';
 import { insertOutbox } from '../src/outbox-schema.js';
-import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox-relay.js';
+import {
+  outboxBacklog,
+  OutboxRelay,
+  type OutboxRelayOptions,
+  type PublishedRow,
+} from '../src/outbox-relay.js';
 import {
   anEvent,
   connectTestNats,
@@ -146,6 +151,38 @@ describe('OutboxRelay', () => {
     ]);
     expect(relay.failed).toBe(2);
     expect(logger.messages('error')).toContain('outbox events not published; will retry');
+  });
+
+  it('reports each publish attempt to its observe hook, with the context the row was written in', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const good = anEvent(stream, { traceparent });
+    const orphan = anEvent(stream, { type: `nostream${Date.now()}.thing_happened` });
+    await insertOutbox(db.pool, [good, orphan]);
+    const seen: PublishedRow[] = [];
+    const relay = aRelay({ publishTimeoutMs: 1_000, observe: (row) => seen.push(row) });
+
+    expect(await relay.relayOnce()).toBe(1);
+    const byId = new Map(seen.map((row) => [row.eventId, row]));
+    expect(byId.get(good.id)).toMatchObject({
+      subject: stream.subject('thing_happened'),
+      traceparent,
+    });
+    expect(byId.get(good.id)!.error).toBeUndefined();
+    expect(byId.get(good.id)!.endMs).toBeGreaterThanOrEqual(byId.get(good.id)!.startMs);
+    expect(byId.get(orphan.id)!.error).toBeTruthy();
+    expect(byId.get(orphan.id)!.traceparent).toBeUndefined();
+  });
+
+  it('tells the backlog: rows waiting and the age of the oldest', async () => {
+    expect(await outboxBacklog(db.pool)).toEqual({ rows: 0, oldestSeconds: 0 });
+    await insertOutbox(db.pool, [anEvent(stream), anEvent(stream)]);
+    await db.pool.query("UPDATE outbox SET create_time = now() - interval '90 seconds'");
+    const backlog = await outboxBacklog(db.pool);
+    expect(backlog.rows).toBe(2);
+    expect(backlog.oldestSeconds).toBeGreaterThan(89);
+    expect(backlog.oldestSeconds).toBeLessThan(120);
+    await aRelay().relayOnce();
+    expect(await outboxBacklog(db.pool)).toEqual({ rows: 0, oldestSeconds: 0 });
   });
 
   it('stops promptly when idle', async () => {
