@@ -11,7 +11,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { backoffDelay, sleep } from './backoff.js';
 import { fromNatsMessage, type EventEnvelope } from './envelope.js';
-import { EventSourceCheck, type RejectedEventsCounter } from './event-source.js';
+import { EventSourceCheck, type EventMetrics, type RejectedEventsCounter } from './event-source.js';
 import type { Logger } from './logger.js';
 
 export type DurableConsumerOptions = {
@@ -48,7 +48,9 @@ export type DurableConsumerOptions = {
    * (`warden.user.v1.*`: user-service). Others are dropped unhandled, logged and counted.
    */
   source?: string;
-  /** Counts the dropped ones (`warden_events_rejected_total`). */
+  /** Counts dropped events, the durable's lag and redeliveries. */
+  metrics?: EventMetrics;
+  /** Until every worker passes `metrics`: counts the dropped ones only. */
   rejected?: RejectedEventsCounter;
 };
 
@@ -64,18 +66,21 @@ export type HandledEvent = {
 
 /** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
 export class DurableConsumer {
-  private readonly opts: Required<Omit<DurableConsumerOptions, 'source' | 'rejected'>>;
+  private readonly opts: Required<Omit<DurableConsumerOptions, 'source' | 'metrics' | 'rejected'>>;
   private readonly log: Logger;
   private readonly sources: EventSourceCheck;
+  private readonly metrics: EventMetrics | undefined;
   private stopping = new AbortController();
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor({ source, rejected, ...opts }: DurableConsumerOptions) {
+  constructor({ source, metrics, rejected, ...opts }: DurableConsumerOptions) {
+    this.metrics = metrics;
     this.sources = new EventSourceCheck({
       subscription: opts.filterSubject,
       logger: opts.logger,
       ...(source === undefined ? {} : { expectedSource: source }),
+      ...(metrics === undefined ? {} : { rejected: metrics.rejected }),
       ...(rejected === undefined ? {} : { rejected }),
     });
     this.opts = {
@@ -123,6 +128,7 @@ export class DurableConsumer {
         const lastOfSubject = new Map<string, Promise<void>>();
         try {
           for await (const msg of messages) {
+            this.count(msg);
             const event = this.decode(msg);
             if (!event) continue;
             // Terminated, not retried: a forged source never becomes a real one.
@@ -175,11 +181,23 @@ export class DurableConsumer {
     }
   }
 
+  private count(msg: JsMsg): void {
+    if (!this.metrics) return;
+    const labels = { durable: this.opts.durable };
+    this.metrics.consumerLag.set(labels, msg.info.pending);
+    if (msg.info.deliveryCount > 1) this.metrics.redeliveries.inc(labels);
+  }
+
   /** The envelope, or undefined for an undecodable message, which is terminated: it never improves. */
   private decode(msg: JsMsg): EventEnvelope | undefined {
     try {
       return fromNatsMessage(msg);
     } catch (err) {
+      this.metrics?.rejected.inc({
+        subject: this.opts.filterSubject,
+        source: 'unknown',
+        reason: 'undecodable',
+      });
       this.log.error(
         { err, subject: msg.subject, seq: msg.seq },
         'undecodable event; terminating it',

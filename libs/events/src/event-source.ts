@@ -21,12 +21,37 @@ export type RejectedEventsCounter = {
   inc(labels: { subject: string; source: string; reason: string }): void;
 };
 
-/** Name, help and labels of the counter of dropped events, for a service's metrics registry. */
-export const REJECTED_EVENTS_METRIC = {
-  name: 'warden_events_rejected_total',
-  help: 'events dropped unapplied because their ce-source does not own their subject',
-  labelNames: ['subject', 'source', 'reason'] as const,
+/** What consumers and replica feeds count; prom-client's Counter and Gauge satisfy it. */
+export interface EventMetrics {
+  /** Events dropped unapplied: reason `source_not_owner` or `undecodable`. */
+  rejected: RejectedEventsCounter;
+  /** Messages the durable has not delivered yet, as of the last one it delivered. */
+  consumerLag: { set(labels: { durable: string }, value: number): void };
+  /** Deliveries of an event after its first. */
+  redeliveries: { inc(labels: { durable: string }): void };
+}
+
+/** Name, help and labels of each of EventMetrics, for a process's metrics registry. */
+export const EVENT_METRICS = {
+  rejected: {
+    name: 'warden_events_rejected_total',
+    help: 'events dropped unapplied: their ce-source does not own their subject (source_not_owner), or they do not decode (undecodable)',
+    labelNames: ['subject', 'source', 'reason'] as const,
+  },
+  consumerLag: {
+    name: 'warden_consumer_lag_messages',
+    help: 'messages a durable consumer has yet to deliver, as of its last delivery',
+    labelNames: ['durable'] as const,
+  },
+  redeliveries: {
+    name: 'warden_consumer_redeliveries_total',
+    help: 'events delivered again after a failed or timed-out attempt',
+    labelNames: ['durable'] as const,
+  },
 };
+
+/** Until every process registers EVENT_METRICS. */
+export const REJECTED_EVENTS_METRIC = EVENT_METRICS.rejected;
 
 export type EventSourceCheckOptions = {
   /** The ce-source these events must carry; by default the owner of the subject they arrive on. */

@@ -25,7 +25,14 @@ export {
   type OutboxRow,
   type Queryable,
 } from './outbox-schema.js';
-export { OutboxRelay, type OutboxRelayOptions, type BatchOutcome } from './outbox-relay.js';
+export {
+  outboxBacklog,
+  OutboxRelay,
+  type BatchOutcome,
+  type OutboxBacklog,
+  type OutboxRelayOptions,
+  type PublishedRow,
+} from './outbox-relay.js';
 export {
   STREAMS,
   STREAM_DEFAULTS,
@@ -43,13 +50,22 @@ export {
 } from './streams.js';
 export {
   CONTEXT_OWNERS,
+  EVENT_METRICS,
   EventSourceCheck,
   ownerOf,
   REJECTED_EVENTS_METRIC,
+  type EventMetrics,
   type EventSourceCheckOptions,
   type RejectedEventsCounter,
 } from './event-source.js';
 export { DurableConsumer, type DurableConsumerOptions, type HandledEvent } from './consumer.js';
 export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
-export { subscribeEphemeral, type EphemeralSubscription } from './ephemeral.js';
+export {
+  followReplicaEvents,
+  type GapReason,
+  type ReplicaFeed,
+  type ReplicaFeedOptions,
+  type ReplicaHandlers,
+  type ReplicaSubject,
+} from './replica-feed.js';
 export { prunePublishedOutbox, pruneProcessedEvents } from './retention.js';

@@ -6,14 +6,13 @@ import {
   type HandledEvent,
 } from '../src/consumer.js';
 import { toNatsHeaders, type EventEnvelope } from '../src/envelope.js';
-import { subscribeEphemeral } from '../src/ephemeral.js';
 import {
   anEvent,
   connectTestNats,
   createTestStream,
   eventually,
-  randomSuffix,
   RecordingLogger,
+  recordingMetrics,
   TEST_SOURCE,
   type TestNats,
   type TestStream,
@@ -74,7 +73,8 @@ describe('DurableConsumer', () => {
   it('terminates undecodable messages and carries on', async () => {
     const logger = new RecordingLogger();
     const handled: EventEnvelope[] = [];
-    await startConsumer({ logger, handle: async (e) => void handled.push(e) });
+    const { metrics, rejected } = recordingMetrics();
+    await startConsumer({ logger, metrics, handle: async (e) => void handled.push(e) });
 
     const good = anEvent(stream);
     const noTypeHeaders = toNatsHeaders(anEvent(stream));
@@ -90,6 +90,8 @@ describe('DurableConsumer', () => {
       'undecodable event; terminating it',
       'undecodable event; terminating it',
     ]);
+    const undecodable = { subject: `${stream.prefix}.>`, source: 'unknown', reason: 'undecodable' };
+    expect(rejected).toEqual([undecodable, undecodable]);
     // Past the ack wait: a terminated message must not come back.
     await new Promise((r) => setTimeout(r, 2_500));
     expect((await consumerInfo()).num_redelivered).toBe(0);
@@ -98,12 +100,8 @@ describe('DurableConsumer', () => {
   it('drops an event whose source does not own the subject: never handled, logged once, counted, terminated', async () => {
     const logger = new RecordingLogger();
     const handled: EventEnvelope[] = [];
-    const counted: Array<Record<string, string>> = [];
-    await startConsumer({
-      logger,
-      handle: async (e) => void handled.push(e),
-      rejected: { inc: (labels) => void counted.push(labels) },
-    });
+    const { metrics, rejected: counted } = recordingMetrics();
+    await startConsumer({ logger, handle: async (e) => void handled.push(e), metrics });
 
     const forged = anEvent(stream, { source: 'session-service' });
     const good = anEvent(stream);
@@ -144,8 +142,10 @@ describe('DurableConsumer', () => {
     const logger = new RecordingLogger();
     const calls: number[] = [];
     const observed: HandledEvent[] = [];
+    const { metrics, lag, redelivered } = recordingMetrics();
     await startConsumer({
       logger,
+      metrics,
       handle: async () => {
         calls.push(Date.now());
         if (calls.length === 1) throw new Error('database hiccup');
@@ -170,6 +170,32 @@ describe('DurableConsumer', () => {
       [event.id, 'events_test', undefined],
     ]);
     expect(observed[0]!.endMs).toBeGreaterThanOrEqual(observed[0]!.startMs);
+    // The second delivery is counted as a redelivery; nothing was left behind either time.
+    expect(redelivered).toEqual(['events_test']);
+    expect(lag).toEqual([
+      ['events_test', 0],
+      ['events_test', 0],
+    ]);
+  });
+
+  it('reports its lag: the messages still to deliver as of the last one delivered', async () => {
+    const { metrics, lag } = recordingMetrics();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const events = [anEvent(stream), anEvent(stream), anEvent(stream)];
+    for (const event of events) await publish(event);
+    await startConsumer({ metrics, batch: 1, concurrency: 1, handle: () => held });
+
+    await eventually(
+      async () => lag.length,
+      (n) => n >= 1,
+    );
+    expect(lag[0]).toEqual(['events_test', 2]);
+    release();
+    await eventually(
+      async () => lag.map(([, value]) => value),
+      (values) => values.at(-1) === 0,
+    );
   });
 
   it('gives an event up after maxDeliver failed deliveries', async () => {
@@ -246,62 +272,5 @@ describe('DurableConsumer', () => {
       handle: async () => {},
     });
     await expect(other.start()).rejects.toThrow(/filters .* not /);
-  });
-});
-
-describe('subscribeEphemeral', () => {
-  it('gives every subscriber every event published after it subscribed', async () => {
-    await publish(anEvent(stream));
-    const logger = new RecordingLogger();
-    const received: string[][] = [[], []];
-    const subscriptions = await Promise.all(
-      received.map((into) =>
-        subscribeEphemeral(nats.nc, `${stream.prefix}.>`, (e) => void into.push(e.id), logger, {
-          source: TEST_SOURCE,
-        }),
-      ),
-    );
-
-    const later = [
-      anEvent(stream),
-      anEvent(stream, { type: stream.subject(`other_${randomSuffix()}`) }),
-    ];
-    for (const event of later) await publish(event);
-
-    await eventually(
-      async () => received.map((r) => r.length),
-      (lengths) => lengths.every((n) => n === 2),
-    );
-    expect(received).toEqual([later.map((e) => e.id), later.map((e) => e.id)]);
-    await Promise.all(subscriptions.map((s) => s.stop()));
-  });
-
-  it('drops, logs and counts an event whose source does not own the subject', async () => {
-    const logger = new RecordingLogger();
-    const received: string[] = [];
-    const counted: Array<Record<string, string>> = [];
-    const subscription = await subscribeEphemeral(
-      nats.nc,
-      `${stream.prefix}.>`,
-      (e) => void received.push(e.id),
-      logger,
-      { source: TEST_SOURCE, rejected: { inc: (labels) => void counted.push(labels) } },
-    );
-    const forged = anEvent(stream, { source: 'authz-service' });
-    const good = anEvent(stream);
-    await publish(forged);
-    await publish(good);
-
-    // Delivery is in order: once the good one is in, the forged one was judged.
-    await eventually(
-      async () => received.length,
-      (n) => n === 1,
-    );
-    expect(received).toEqual([good.id]);
-    expect(counted).toEqual([
-      { subject: `${stream.prefix}.>`, source: 'authz-service', reason: 'source_not_owner' },
-    ]);
-    expect(logger.messages('warn')).toEqual(['event dropped: its source does not own the subject']);
-    await subscription.stop();
   });
 });

@@ -4,6 +4,7 @@ import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { newEvent, type EventEnvelope } from '../src/envelope.js';
+import type { EventMetrics } from '../src/event-source.js';
 import type { Logger } from '../src/logger.js';
 import { OUTBOX_DDL } from '../src/outbox-schema.js';
 import { ensureStream, inboxPrefixOf } from '../src/streams.js';
@@ -156,4 +157,17 @@ export class RecordingLogger implements Logger {
   messages(level: keyof Logger): (string | undefined)[] {
     return this.entries.filter((e) => e.level === level).map((e) => e.msg);
   }
+}
+
+/** EventMetrics that remember every count, for assertions. */
+export function recordingMetrics() {
+  const rejected: Array<Record<string, string>> = [];
+  const lag: Array<[durable: string, value: number]> = [];
+  const redelivered: string[] = [];
+  const metrics: EventMetrics = {
+    rejected: { inc: (labels) => void rejected.push(labels) },
+    consumerLag: { set: ({ durable }, value) => void lag.push([durable, value]) },
+    redeliveries: { inc: ({ durable }) => void redelivered.push(durable) },
+  };
+  return { metrics, rejected, lag, redelivered };
 }
