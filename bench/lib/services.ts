@@ -9,7 +9,7 @@ import { callUnary, createClient, createMetrics, type GrpcServer } from '@warden
 import { createLogger } from '../../libs/logger/src/index.js';
 import { sessionv1, userv1 } from '../../libs/proto/src/index.js';
 import { testSchema, type TestSchema } from '../../libs/testing/src/index.js';
-import { buildApp, type UserApp } from '../../services/user-service/src/app.js';
+import { createUserApp, type UserApp } from '../../services/user-service/src/app.js';
 import {
   Argon2PasswordHasher,
   STANDARD_ARGON2,
@@ -21,7 +21,7 @@ import { PrismaLoginFailureStore } from '../../services/user-service/src/adapter
 import { PrismaUserDirectory } from '../../services/user-service/src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../../services/user-service/src/adapters/prisma/prisma-user-repository.js';
 import type { PasswordHasher } from '../../services/user-service/src/application/ports.js';
-import { migrateUserSchema } from '../../services/user-service/src/migrations.js';
+import { migrateUserSchema } from '../../services/user-service/src/adapters/prisma/migrations.js';
 import { createUserServer } from '../../services/user-service/src/server.js';
 import { GrpcCredentialsVerifier } from '../../services/session-service/src/adapters/clients/grpc-credentials-verifier.js';
 import {
@@ -73,7 +73,7 @@ export async function startUserService(
     await migrateUserSchema(db.pool, db.schema);
     const prisma = createUserPrisma(db.pool, db.schema);
     const users = new PrismaUserRepository(prisma, db.pool);
-    const app = buildApp({
+    const app = createUserApp({
       users,
       directory: new PrismaUserDirectory(prisma),
       loginFailures: new PrismaLoginFailureStore(db.pool),
@@ -84,7 +84,7 @@ export async function startUserService(
       breaches: NO_BREACH_CHECK,
       authorizer: new AllowAllChecker(),
     });
-    const server: GrpcServer = createUserServer({ app, ...loopbackKit('user-service') });
+    const server: GrpcServer = createUserServer(app, loopbackKit('user-service'));
     const address = `127.0.0.1:${await server.listen()}`;
     return {
       address,

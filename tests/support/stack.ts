@@ -124,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_PASSWORD_HASHING_MEMORY_KIB: '1024',
       WARDEN_PASSWORD_HASHING_ITERATIONS: '1',
       WARDEN_WORKER_SWEEP_INTERVAL: '1s',
+      WARDEN_WORKER_METRICS_PORT: '0',
       ...tlsEnv('user', healthPorts[0]!),
       ...options.env?.user,
     },

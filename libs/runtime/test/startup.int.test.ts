@@ -19,6 +19,7 @@ nats: { url: 'nats://127.0.0.1:4222', user: '', password: '', credentials_file: 
 auth: { service_keys: {}, service_keys_file: '', client_key: '', allowed_services: [] }
 log: { level: silent }
 telemetry: { otlp_endpoint: '' }
+idempotency: { secret: '', previous_secrets: [] }
 `;
 
 let configFile: string;

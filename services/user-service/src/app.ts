@@ -4,7 +4,6 @@ import {
   type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
-  type UseCaseObserver,
 } from '@warden/bus';
 import { uuidv7 } from '@warden/events';
 import { ChangePasswordHandler } from './application/commands/change-password.js';
@@ -20,6 +19,7 @@ import type {
   Clock,
   HashingLimiter,
   IdGenerator,
+  LockoutCounter,
   LoginFailureStore,
   PasswordHasher,
   UserDirectory,
@@ -34,7 +34,7 @@ import {
   type UserServiceHandlers,
 } from './adapters/grpc/user-service-handlers.js';
 
-export interface AppDeps {
+export interface UserAppDeps {
   users: UserRepository;
   directory: UserDirectory;
   loginFailures: LoginFailureStore;
@@ -45,12 +45,13 @@ export interface AppDeps {
   breaches: BreachedPasswordChecker;
   authorizer: PermissionChecker;
   lockout?: LockoutPolicy;
+  /** Counts refusals of a locked email (warden_lockouts_total); none in tests. */
+  lockouts?: LockoutCounter;
   idempotencyTtlMs?: number;
   /** Keys of idempotency records (idempotency.secret); tests get a random one. */
   idempotencyKeyring?: IdempotencyKeyring;
   clock?: Clock;
   ids?: IdGenerator;
-  observe?: UseCaseObserver;
 }
 
 export interface UserApp {
@@ -65,7 +66,7 @@ const UNLIMITED: HashingLimiter = { run: (work) => work() };
 export const uuidv7Ids: IdGenerator = { newId: () => uuidv7() };
 
 /** The composition root: plain constructors. Production passes Prisma adapters, tests memory ones. */
-export function buildApp(deps: AppDeps): UserApp {
+export function createUserApp(deps: UserAppDeps): UserApp {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidv7Ids;
   const { users, directory, breaches } = deps;
@@ -77,6 +78,7 @@ export function buildApp(deps: AppDeps): UserApp {
     clock,
     policy: deps.lockout ?? DEFAULT_LOCKOUT,
     limiter,
+    lockouts: deps.lockouts ?? { refused: () => undefined },
   });
   const useCases: UseCases = {
     registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids, guard }),
@@ -94,10 +96,6 @@ export function buildApp(deps: AppDeps): UserApp {
     now: () => clock.now(),
     ...(deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {}),
   });
-  const bus = new Bus({
-    authorizer: deps.authorizer,
-    idempotency,
-    ...(deps.observe ? { observe: deps.observe } : {}),
-  });
+  const bus = new Bus({ authorizer: deps.authorizer, idempotency });
   return { bus, useCases, handlers: userServiceHandlers(bus, useCases) };
 }

@@ -1,16 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import {
-  authSection,
   COMMON_ALIASES,
-  databaseSection,
   duration,
-  grpcSection,
   idempotencySection,
   loadConfig,
-  logSection,
-  telemetrySection,
-  metricsSection,
-  natsSection,
+  serviceConfigSection,
+  workerSection,
 } from '@warden/config';
 import { z } from 'zod';
 import {
@@ -38,14 +33,7 @@ const hashingSection = z
     message: 'argon2id parameters below m=19456 KiB, t=2, p=1 are allowed only with profile "test"',
   });
 
-export const configSchema = z.object({
-  grpc: grpcSection,
-  metrics: metricsSection,
-  database: databaseSection.extend({ migrate_on_start: z.boolean() }),
-  nats: natsSection,
-  auth: authSection,
-  log: logSection,
-  telemetry: telemetrySection,
+export const configSchema = serviceConfigSection.extend({
   authz: clientSection,
   session: clientSection,
   password: z.object({
@@ -54,12 +42,16 @@ export const configSchema = z.object({
   }),
   lockout: z.object({ max_failures: z.number().int().min(1).max(1000), window: duration() }),
   idempotency: idempotencySection.extend({ ttl: duration() }),
-  worker: z.object({ sweep_interval: duration(), outbox_retention: duration() }),
+  worker: workerSection.extend({ sweep_interval: duration(), outbox_retention: duration() }),
 });
 
 export type UserServiceConfig = z.infer<typeof configSchema>;
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+export const PRISMA_SCHEMA_PATH = fileURLToPath(
+  new URL('../prisma/schema.prisma', import.meta.url),
+);
 
 /** config.yaml (or WARDEN_CONFIG_FILE), then WARDEN_* / DATABASE_URL / NATS_URL overrides, validated once. */
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserServiceConfig {

@@ -1,27 +1,18 @@
-import { createPool } from '@warden/db';
-import { failStartup } from '@warden/grpc';
-import { createLogger } from '@warden/logger';
-import { loadUserConfig } from './config.js';
-import { migrateUserSchema } from './migrations.js';
+// The migrations Job: applies pending migrations (and the stored-email fix) and exits.
+import { startProcess } from '@warden/runtime';
+import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
+import { createPrismaClient } from './adapters/prisma/prisma-client.js';
+import { loadUserConfig, MIGRATIONS_DIR } from './config.js';
 import { SERVICE_NAME } from './server.js';
 
-/** The migrations Job: applies pending migrations and exits. */
-async function main(): Promise<void> {
-  const config = loadUserConfig();
-  const logger = createLogger({ service: SERVICE_NAME, level: config.log.level });
-  const { database } = config;
-  const pool = createPool({
-    url: database.url,
-    schema: database.schema,
-    poolSize: 1,
-    applicationName: `${SERVICE_NAME}:migrate`,
-  });
-  try {
-    const applied = await migrateUserSchema(pool, database.schema, (line) => logger.info(line));
-    logger.info({ applied: applied.length, schema: database.schema }, 'migrations up to date');
-  } finally {
-    await pool.end();
-  }
-}
-
-main().catch((error: unknown) => failStartup(`${SERVICE_NAME} migrate`, error));
+const proc = await startProcess({
+  service: SERVICE_NAME,
+  role: 'migrate',
+  migrate: true,
+  loadConfig: () => loadUserConfig(),
+  migrations: { dir: MIGRATIONS_DIR, after: normalizeStoredEmails },
+  readyQuery: 'SELECT 1 FROM users LIMIT 1',
+  prisma: createPrismaClient,
+});
+proc.logger.info({ schema: proc.config.database.schema }, 'migrations up to date');
+process.exitCode = await proc.close();

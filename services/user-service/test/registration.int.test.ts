@@ -11,7 +11,7 @@ import { createLogger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import { natsConnectOptions, testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type UserApp } from '../src/app.js';
+import { createUserApp, type UserApp } from '../src/app.js';
 import {
   Argon2PasswordHasher,
   STANDARD_ARGON2,
@@ -22,7 +22,7 @@ import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
-import { migrateUserSchema } from '../src/migrations.js';
+import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
 import { aCallContext } from './support/mothers.js';
 import { messagesSince } from './support/stream-messages.js';
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
   db = await testSchema('user_reg');
   await migrateUserSchema(db.pool, db.schema);
   prisma = createPrismaClient(db.pool, db.schema);
-  app = buildApp({
+  app = createUserApp({
     users: new PrismaUserRepository(prisma, db.pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(db.pool),

@@ -18,7 +18,7 @@ import {
 import { createLogger } from '@warden/logger';
 import { userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
+import { createUserApp } from '../src/app.js';
 import { Argon2PasswordHasher } from '../src/adapters/crypto/argon2-password-hasher.js';
 import { MemoryLoginFailureStore } from '../src/adapters/memory/memory-login-failure-store.js';
 import { MemoryUserRepository } from '../src/adapters/memory/memory-user-repository.js';
@@ -44,7 +44,7 @@ let gateway: userv1.UserServiceClient;
 let sessionService: userv1.UserServiceClient;
 
 beforeAll(async () => {
-  const app = buildApp({
+  const app = createUserApp({
     users,
     directory: users,
     loginFailures: new MemoryLoginFailureStore(),
@@ -54,8 +54,7 @@ beforeAll(async () => {
     authorizer,
     lockout: { maxFailures: 3, windowMs: 60_000 },
   });
-  server = createUserServer({
-    app,
+  server = createUserServer(app, {
     logger: createLogger({ service: 'user-service-test', level: 'silent' }),
     host: '127.0.0.1',
     port: 0,

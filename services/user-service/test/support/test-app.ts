@@ -3,7 +3,7 @@ import {
   TablePermissionChecker,
   type PermissionChecker,
 } from '@warden/bus';
-import { buildApp, type UserApp } from '../../src/app.js';
+import { createUserApp, type UserApp } from '../../src/app.js';
 import { MemoryLoginFailureStore } from '../../src/adapters/memory/memory-login-failure-store.js';
 import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
 import type { HashingLimiter } from '../../src/application/ports.js';
@@ -19,11 +19,13 @@ export interface TestApp extends UserApp {
   breaches: FakeBreachedPasswords;
   clock: FixedClock;
   authorizer: PermissionChecker;
+  /** Attempts refused because their email was locked. */
+  lockouts: { count: number };
   /** Puts users straight into the repository, bypassing RegisterUser. */
   given(...users: User[]): Promise<void>;
 }
 
-/** The real application over memory adapters and fakes: the same buildApp production uses. */
+/** The real application over memory adapters and fakes: the same createUserApp production uses. */
 export function aTestApp(
   options: {
     authorizer?: PermissionChecker;
@@ -39,7 +41,8 @@ export function aTestApp(
   const breaches = new FakeBreachedPasswords(options.breached);
   const clock = new FixedClock();
   const authorizer = options.authorizer ?? new TablePermissionChecker({ 'service:gateway': ['*'] });
-  const app = buildApp({
+  const lockouts = { count: 0 };
+  const app = createUserApp({
     users,
     directory: users,
     loginFailures,
@@ -48,6 +51,7 @@ export function aTestApp(
     breaches,
     authorizer,
     clock,
+    lockouts: { refused: () => void lockouts.count++ },
     ...(options.lockout ? { lockout: options.lockout } : {}),
     ...(options.hashingLimiter ? { hashingLimiter: options.hashingLimiter } : {}),
   });
@@ -60,6 +64,7 @@ export function aTestApp(
     breaches,
     clock,
     authorizer,
+    lockouts,
     async given(...given: User[]) {
       for (const user of given) await users.add({ user, events: [] });
     },

@@ -1,12 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { migrate } from '@warden/db';
 import type pg from 'pg';
-import { normalizeEmail } from './domain/email.js';
-
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
-export const PRISMA_SCHEMA_PATH = fileURLToPath(
-  new URL('../prisma/schema.prisma', import.meta.url),
-);
+import { MIGRATIONS_DIR } from '../../config.js';
+import { normalizeEmail } from '../../domain/email.js';
 
 /** Applies this service's migrations to `schema`, recording them like `prisma migrate deploy`. */
 export async function migrateUserSchema(
@@ -27,7 +22,7 @@ export async function migrateUserSchema(
  * Emails stored before sign-in normalized to NFC and punycode domains are rewritten, so their
  * owners can still sign in; one whose normal form another account holds is kept and logged.
  */
-async function normalizeStoredEmails(
+export async function normalizeStoredEmails(
   pool: pg.Pool,
   schema: string,
   log?: (line: string) => void,
