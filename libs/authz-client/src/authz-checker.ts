@@ -4,7 +4,7 @@ import { AppError, type ErrorKind } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
-import { DecisionCache, decisionKey } from './decision-cache.js';
+import { DecisionCache, decisionKey, type CacheStats } from './decision-cache.js';
 
 export interface AuthzCheckerOptions {
   /** authz-service's gRPC address, `host:port`. */
@@ -27,7 +27,11 @@ export interface AuthzCheckerOptions {
   now?: () => number;
 }
 
-export type AuthzChecker = PermissionChecker & { close(): Promise<void> };
+export type AuthzChecker = PermissionChecker & {
+  /** Decision cache lookups, for warden_cache_requests_total{cache="authz"}. */
+  readonly cacheStats: CacheStats;
+  close(): Promise<void>;
+};
 
 export const AUTHZ_EVENTS_SUBJECT = 'warden.authz.v1.>';
 /** Events that change what one subject (their ce-subject) may do, and nobody else. */
@@ -118,6 +122,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   };
 
   return {
+    cacheStats: cache.stats,
     async check(subjectId, permission, resource) {
       if (ttlMs <= 0) return ask(subjectId, permission, resource);
       const key = decisionKey(permission, resource);

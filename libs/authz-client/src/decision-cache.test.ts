@@ -23,6 +23,16 @@ describe('DecisionCache', () => {
     expect(decisionKey('session.end', { type: 'session', id: 's1' })).not.toBe(base);
   });
 
+  it('counts hits, and misses for absent and expired decisions', () => {
+    const { cache, clock, put } = aCache(1_000);
+    cache.get('u1', 'k');
+    put('u1', 'k');
+    cache.get('u1', 'k');
+    clock.now = 1_000;
+    cache.get('u1', 'k');
+    expect(cache.stats).toEqual({ hits: 1, misses: 2 });
+  });
+
   it('keeps subjects apart', () => {
     const { cache, put } = aCache();
     put('u1', 'k');

@@ -12,6 +12,12 @@ export interface DecisionCacheOptions {
 export const decisionKey = (permission: string, resource: ResourceRef): string =>
   `${permission}\u0000${resource.type}\u0000${resource.id ?? ''}\u0000${resource.ownerId ?? ''}`;
 
+/** Lookups answered from a cache, and the rest. */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+}
+
 /** Read before a lookup, handed back with its answer: tells whether a clear came in between. */
 export interface CacheGeneration {
   readonly all: number;
@@ -32,6 +38,8 @@ interface Entry {
  * decision back.
  */
 export class DecisionCache {
+  /** Lookups answered from the cache, and the rest: for metrics. */
+  readonly stats = { hits: 0, misses: 0 };
   private readonly subjects = new Map<string, Map<string, Entry>>();
   /** Bumped per subject by clearSubject; reset (with everything else) by clear. */
   private readonly subjectGenerations = new Map<string, number>();
@@ -56,13 +64,18 @@ export class DecisionCache {
   get(subjectId: string, key: string): Decision | undefined {
     const entries = this.subjects.get(subjectId);
     const entry = entries?.get(key);
-    if (!entry) return undefined;
+    if (!entry) {
+      this.stats.misses++;
+      return undefined;
+    }
     if (entry.expiresAt <= this.now()) {
+      this.stats.misses++;
       entries!.delete(key);
       this.entryCount--;
       if (entries!.size === 0) this.subjects.delete(subjectId);
       return undefined;
     }
+    this.stats.hits++;
     return entry.decision;
   }
 

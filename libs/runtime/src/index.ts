@@ -9,4 +9,9 @@ export {
 export { every, sweepInBatches, type Periodic } from './every.js';
 export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
 export { poolMetrics } from './pool-metrics.js';
+export {
+  cacheMetrics,
+  outboxMetrics,
+  type CacheStats,
+} from './operator-metrics.js';
 export { clientOptions } from '@warden/grpc';

@@ -11,6 +11,16 @@ describe('SessionCache', () => {
     expect(cache.lookup(session.tokenHash, 1_000)).toEqual({ session, fresh: false });
   });
 
+  it('counts fresh lookups as hits, absent and stale ones as misses', () => {
+    const cache = new SessionCache(10, 1_000);
+    const session = aSession();
+    cache.lookup(session.tokenHash, 0);
+    cache.put(session, 0);
+    cache.lookup(session.tokenHash, 999);
+    cache.lookup(session.tokenHash, 1_000);
+    expect(cache.stats).toEqual({ hits: 1, misses: 2 });
+  });
+
   it('evicts the least recently used beyond its size', () => {
     const cache = new SessionCache(2, 1_000);
     const [a, b, c] = [aSession(), aSession(), aSession()];

@@ -16,6 +16,8 @@ export interface CacheLookup {
  * used out first), trusted for `ttlMs` after loading, and dropped on ended/expired/refreshed events.
  */
 export class SessionCache {
+  /** Lookups answered fresh from the cache, and the rest (absent or stale): for metrics. */
+  readonly stats = { hits: 0, misses: 0 };
   private readonly entries = new Map<string, Entry>();
   private readonly hashBySession = new Map<string, string>();
   private trusted = true;
@@ -40,10 +42,16 @@ export class SessionCache {
 
   lookup(tokenHash: string, nowMs: number): CacheLookup | undefined {
     const entry = this.entries.get(tokenHash);
-    if (!entry) return undefined;
+    if (!entry) {
+      this.stats.misses++;
+      return undefined;
+    }
     this.entries.delete(tokenHash);
     this.entries.set(tokenHash, entry);
-    return { session: entry.session, fresh: nowMs - entry.loadedAt < this.ttlMs };
+    const fresh = nowMs - entry.loadedAt < this.ttlMs;
+    if (fresh) this.stats.hits++;
+    else this.stats.misses++;
+    return { session: entry.session, fresh };
   }
 
   /** Stores a session read at `generation`; ignored if anything was dropped since. */

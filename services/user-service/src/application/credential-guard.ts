@@ -1,6 +1,12 @@
 import { accountLocked, invalidCredentials } from '../errors.js';
 import type { LockoutPolicy } from '../domain/login-failures.js';
-import type { Clock, HashingLimiter, LoginFailureStore, PasswordHasher } from './ports.js';
+import type {
+  Clock,
+  HashingLimiter,
+  LockoutCounter,
+  LoginFailureStore,
+  PasswordHasher,
+} from './ports.js';
 import { requireDeps } from './require-deps.js';
 
 /**
@@ -17,6 +23,7 @@ export class CredentialGuard {
       policy: LockoutPolicy;
       /** Admission for the whole check, so a refused one takes no failure slot. */
       limiter: HashingLimiter;
+      lockouts: LockoutCounter;
     },
   ) {
     requireDeps('CredentialGuard', deps);
@@ -36,6 +43,7 @@ export class CredentialGuard {
     // The slot is taken before argon2 runs: concurrent guesses past the limit never reach it.
     const slot = await failures.takeSlot(email, clock.now(), policy);
     if (!slot.taken) {
+      this.deps.lockouts.refused();
       throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
     }
     if (!(await hasher.verify(password, passwordHash))) throw invalidCredentials();

@@ -69,6 +69,11 @@ export interface BreachedPasswordChecker {
   isBreached(password: string): Promise<boolean>;
 }
 
+/** Counts attempts refused because their email is locked, for operators (warden_lockouts_total). */
+export interface LockoutCounter {
+  refused(): void;
+}
+
 export interface Clock {
   now(): Date;
 }

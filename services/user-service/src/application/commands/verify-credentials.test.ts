@@ -86,6 +86,8 @@ describe('VerifyCredentials', () => {
     await expectAppError(attempt(), 'UNAUTHENTICATED', 'INVALID_CREDENTIALS');
     await expectAppError(attempt(), 'UNAUTHENTICATED', 'INVALID_CREDENTIALS');
     await expectAppError(attempt(), 'RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED');
+    // Operators see refusals, not the failures before them.
+    expect(app.lockouts.count).toBe(1);
   });
 
   it('forgets earlier failures after a success', async () => {
