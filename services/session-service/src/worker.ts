@@ -2,6 +2,7 @@
 import { PgIdempotencyStore } from '@warden/db';
 import {
   awaitStream,
+  outboxBacklog,
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
@@ -9,7 +10,8 @@ import {
   STREAMS,
 } from '@warden/events';
 import { registerCounter } from '@warden/grpc';
-import { failStartup, startProcess, sweepInBatches } from '@warden/runtime';
+import { recordProducerSpan } from '@warden/logger';
+import { failStartup, outboxMetrics, startProcess, sweepInBatches } from '@warden/runtime';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
@@ -42,8 +44,9 @@ await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>
 
 const clock = { now: () => new Date() };
 const sessions = new PrismaSessionRepository(proc.prisma, pool);
-const relay = new OutboxRelay({ pool, js, logger });
+const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
 relay.start();
+outboxMetrics(metrics.registry, () => outboxBacklog(pool));
 proc.onStop('flush outbox', () => relay.stop());
 
 const consumer = userEventsConsumer({

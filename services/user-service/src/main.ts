@@ -2,7 +2,7 @@
 import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
 import { registerCounter } from '@warden/grpc';
-import { startProcess } from '@warden/runtime';
+import { cacheMetrics, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
 import { createUserApp } from './app.js';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
@@ -56,6 +56,12 @@ const busyChecks = registerCounter(
   'password checks and hashes refused at capacity (PASSWORD_CHECKS_BUSY); a steady rate means a flood or too few threads',
   [],
 );
+const lockouts = registerCounter(
+  metrics.registry,
+  'warden_lockouts_total',
+  'sign-in and password-change attempts refused because the email is locked (ACCOUNT_LOCKED)',
+);
+cacheMetrics(metrics.registry, { authz: authorizer.cacheStats });
 const breachCheck = config.password.breach_check;
 const app = createUserApp({
   users: new PrismaUserRepository(prisma, pool),
@@ -79,6 +85,7 @@ const app = createUserApp({
     : NO_BREACH_CHECK,
   authorizer,
   lockout: { maxFailures: config.lockout.max_failures, windowMs: config.lockout.window },
+  lockouts: { refused: () => lockouts.inc() },
   idempotencyTtlMs: config.idempotency.ttl,
   idempotencyKeyring: idempotencyKeys,
 });

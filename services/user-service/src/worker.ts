@@ -1,6 +1,7 @@
 // user-service worker: publishes the outbox to WARDEN_USER and sweeps expired rows.
-import { awaitStream, OutboxRelay, STREAMS } from '@warden/events';
-import { failStartup, startProcess } from '@warden/runtime';
+import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
+import { recordProducerSpan } from '@warden/logger';
+import { failStartup, outboxMetrics, startProcess } from '@warden/runtime';
 import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { Sweeper } from './adapters/prisma/sweeper.js';
@@ -21,8 +22,9 @@ await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>
   failStartup(SERVICE_NAME, e),
 );
 
-const relay = new OutboxRelay({ pool, js, logger });
+const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
 relay.start();
+outboxMetrics(proc.metrics.registry, () => outboxBacklog(pool));
 proc.onStop('flush outbox', () => relay.stop());
 
 const sweeper = new Sweeper(prisma, pool, {
