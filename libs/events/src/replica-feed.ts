@@ -14,8 +14,8 @@ export interface ReplicaSubject {
 export type GapReason = 'disconnected' | 'reconnected' | 'error';
 
 export interface ReplicaHandlers {
-  /** An event from the subject's owner; throwing here is logged, the feed goes on. */
-  onEvent(event: EventEnvelope): void;
+  /** An event from the subject's owner, with the subject it came on; a throw is logged, the feed goes on. */
+  onEvent(event: EventEnvelope, subject: string): void;
   onGap(why: GapReason): void;
   /** Told before the gap on a disconnect and after it on a reconnect. */
   onConnected?(connected: boolean): void;
@@ -75,7 +75,10 @@ export function followReplicaEvents(
           return;
         }
         if (!sources.admits(msg.subject, event)) return;
-        safely(() => handlers.onEvent(event), { subject: msg.subject, eventId: event.id });
+        safely(() => handlers.onEvent(event, msg.subject), {
+          subject: msg.subject,
+          eventId: event.id,
+        });
       },
     });
   });

@@ -6,12 +6,9 @@ export {
   type ClientExtra,
   type CommonServerOptions,
 } from './process.js';
-export { every, sweepInBatches, type Periodic } from './every.js';
+export { every, retry, sweepInBatches, type Periodic, type RetryOptions } from './every.js';
 export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
 export { poolMetrics } from './pool-metrics.js';
-export {
-  cacheMetrics,
-  outboxMetrics,
-  type CacheStats,
-} from './operator-metrics.js';
+export { eventMetrics } from './event-metrics.js';
+export { cacheMetrics, outboxMetrics, type CacheStats } from './operator-metrics.js';
 export { clientOptions } from '@warden/grpc';

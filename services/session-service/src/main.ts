@@ -2,9 +2,8 @@
 import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
 import { AppError } from '@warden/errors';
-import { REJECTED_EVENTS_METRIC, uuidv7 } from '@warden/events';
-import { registerCounter } from '@warden/grpc';
-import { startProcess } from '@warden/runtime';
+import { uuidv7 } from '@warden/events';
+import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
@@ -63,19 +62,9 @@ const app = createSessionApp({
   lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
   logger,
 });
-const feed = followSessionEvents(
-  nc,
-  app.cache,
-  app.hub,
-  logger,
-  registerCounter(
-    metrics.registry,
-    REJECTED_EVENTS_METRIC.name,
-    REJECTED_EVENTS_METRIC.help,
-    REJECTED_EVENTS_METRIC.labelNames,
-  ),
-);
+const feed = followSessionEvents(nc, app, { logger, metrics: eventMetrics(metrics.registry) });
 proc.onStop('stop session events', () => feed.stop());
+cacheMetrics(metrics.registry, { session: app.cache.stats, authz: authorizer.cacheStats });
 app.flusher.start();
 proc.onStop('flush session activity', () => app.flusher.stop());
 

@@ -1,4 +1,5 @@
-import { sessionv1 } from '@warden/proto';
+import type { EventEnvelope } from '@warden/events';
+import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import type { EndReason, Session, SessionStatus } from './domain/session.js';
 
 const STATUS: Record<SessionStatus, sessionv1.SessionStatus> = {
@@ -41,5 +42,75 @@ export function toProtoSession(session: Session): sessionv1.Session {
     endTime: session.endTime ?? undefined,
     endReason: toProtoEndReason(session.endReason),
     client: { ipAddress: session.client.ipAddress, userAgent: session.client.userAgent },
+  };
+}
+
+const { SessionEventType: EventType, SessionStatus: Status } = sessionv1;
+const NO_END_REASON = sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED;
+
+type Ending = { sessionId: string; userId: string; occurTime?: Date; endReason: number };
+const ended = (e: Ending, status: sessionv1.SessionStatus): sessionv1.Session => ({
+  id: e.sessionId,
+  userId: e.userId,
+  status,
+  endTime: e.occurTime,
+  endReason: e.endReason,
+});
+
+/** What each published session event says about its session, by the subject's last segment. */
+const SESSION_OF: Record<
+  string,
+  { type: sessionv1.SessionEventType; read(payload: Uint8Array): sessionv1.Session }
+> = {
+  started: {
+    type: EventType.SESSION_EVENT_TYPE_STARTED,
+    read(payload) {
+      const e = sessionEventsV1.SessionStarted.decode(payload);
+      return {
+        id: e.sessionId,
+        userId: e.userId,
+        status: Status.SESSION_STATUS_ACTIVE,
+        createTime: e.occurTime,
+        expireTime: e.expireTime,
+        idleExpireTime: e.idleExpireTime,
+        endReason: NO_END_REASON,
+      };
+    },
+  },
+  refreshed: {
+    type: EventType.SESSION_EVENT_TYPE_REFRESHED,
+    read(payload) {
+      const e = sessionEventsV1.SessionRefreshed.decode(payload);
+      return {
+        id: e.sessionId,
+        userId: e.userId,
+        status: Status.SESSION_STATUS_ACTIVE,
+        expireTime: e.expireTime,
+        idleExpireTime: e.idleExpireTime,
+        lastSeenTime: e.occurTime,
+        endReason: NO_END_REASON,
+      };
+    },
+  },
+  ended: {
+    type: EventType.SESSION_EVENT_TYPE_ENDED,
+    read: (payload) =>
+      ended(sessionEventsV1.SessionEnded.decode(payload), Status.SESSION_STATUS_ENDED),
+  },
+  expired: {
+    type: EventType.SESSION_EVENT_TYPE_EXPIRED,
+    read: (payload) =>
+      ended(sessionEventsV1.SessionExpired.decode(payload), Status.SESSION_STATUS_EXPIRED),
+  },
+};
+
+/** A published session event as WatchSessions streams it; undefined for kinds it does not stream. Throws on a bad payload. */
+export function watchedEventOf(subject: string, event: EventEnvelope): WatchedEvent | undefined {
+  const kind = SESSION_OF[subject.slice(subject.lastIndexOf('.') + 1)];
+  if (!kind) return undefined;
+  const session = kind.read(event.payload);
+  return {
+    userId: session.userId,
+    event: { eventId: event.id, type: kind.type, session, eventTime: event.time },
   };
 }

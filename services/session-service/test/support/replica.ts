@@ -3,10 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import type { GrpcServer } from '@warden/grpc';
 import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
-import {
-  followSessionEvents,
-  type SessionEventFeed,
-} from '../../src/adapters/nats/session-event-feed.js';
+import { followSessionEvents } from '../../src/adapters/nats/session-event-feed.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import type { Clock } from '../../src/application/ports.js';
@@ -49,7 +46,7 @@ export async function startReplica(
     lastSeenFlushIntervalMs: 100,
     logger: silentLogger,
   });
-  const feed: SessionEventFeed = followSessionEvents(nc, app.cache, app.hub, silentLogger);
+  const feed = followSessionEvents(nc, app, { logger: silentLogger });
   await nc.flush();
   app.flusher.start();
   const server: GrpcServer = createSessionServer(app, {
