@@ -1,5 +1,5 @@
+import { withTransaction } from '@warden/db';
 import type { Pool, PoolClient } from 'pg';
-import { withTransaction } from './pg-transaction.js';
 
 /** How a service runs a transaction and records a processed event id inside it. */
 export type InboxStore<Tx> = {

@@ -1,18 +1,32 @@
 import { fileURLToPath } from 'node:url';
 import {
+  authSection,
   COMMON_ALIASES,
+  databaseSection,
   duration,
+  grpcSection,
+  idempotencySection,
   listOf,
   loadConfig,
-  serviceConfigSection,
-  workerSection,
+  logSection,
+  telemetrySection,
+  metricsSection,
+  natsSection,
 } from '@warden/config';
 import { z } from 'zod';
 
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
 
-export const configSchema = serviceConfigSection.extend({
+export const configSchema = z.object({
+  grpc: grpcSection,
+  metrics: metricsSection,
+  database: databaseSection.extend({ migrate_on_start: z.boolean() }),
+  nats: natsSection,
+  auth: authSection,
+  log: logSection,
+  telemetry: telemetrySection,
+  idempotency: idempotencySection,
   session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
   user_service: z.object({ address: z.string().min(1) }),
   authz: z.object({
@@ -28,7 +42,8 @@ export const configSchema = serviceConfigSection.extend({
     ),
     model_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
   }),
-  worker: workerSection.extend({
+  worker: z.object({
+    metrics_port: z.number().int().min(0).max(65535),
     user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
     user_events_start_from: z.enum(['all', 'new']),
     expiry_sweep_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAuthzRepository } from '../src/adapters/memory/memory-authz-repository.js';
 import { newAssignment } from '../src/domain/index.js';
 import { aUserId, T0 } from './support/mothers.js';
+import { seed } from './support/seed.js';
 import { SERVICE_KEYS, startAuthzServer } from './support/server.js';
 
 type Started = Awaited<ReturnType<typeof startAuthzServer>>;
@@ -43,9 +44,11 @@ function call<Req, Res>(
 
 beforeAll(async () => {
   const repository = new MemoryAuthzRepository();
-  await repository.transaction(async (tx) => {
-    await tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, T0));
-    await tx.saveAssignment(newAssignment({ subjectId: playerId, role: 'player' }, T0));
+  await seed(repository, {
+    assignments: [
+      newAssignment({ subjectId: adminId, role: 'admin' }, T0),
+      newAssignment({ subjectId: playerId, role: 'player' }, T0),
+    ],
   });
   started = await startAuthzServer({ repository });
   started.tokens.set(ADMIN_TOKEN, { userId: adminId, sessionId: randomUUID() });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAssignment } from '../src/domain/index.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { aUserId, T0 } from './support/mothers.js';
+import { seed } from './support/seed.js';
 import { SERVICE_KEYS, startAuthzServer } from './support/server.js';
 
 let db: MigratedSchema;
@@ -30,17 +31,19 @@ async function state() {
 
 beforeAll(async () => {
   db = await migratedSchema();
-  await db.repository.transaction(async (tx) => {
-    await tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, T0));
-    await tx.insertRole({
-      name: 'moderator',
-      description: '',
-      permissions: ['chat.mute'],
-      inherits: ['player'],
-      builtIn: false,
-      createTime: T0,
-      updateTime: T0,
-    });
+  await seed(db.repository, {
+    roles: [
+      {
+        name: 'moderator',
+        description: '',
+        permissions: ['chat.mute'],
+        inherits: ['player'],
+        builtIn: false,
+        createTime: T0,
+        updateTime: T0,
+      },
+    ],
+    assignments: [newAssignment({ subjectId: adminId, role: 'admin' }, T0)],
   });
   started = await startAuthzServer({ repository: db.repository });
   started.tokens.set(asAdmin.bearerToken, { userId: adminId, sessionId: randomUUID() });

@@ -7,12 +7,13 @@ import {
   type PolicyEventsSubscription,
 } from '../src/adapters/nats/policy-events-subscriber.js';
 import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
-import { createAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
-import { GiveDefaultRoles } from '../src/application/commands/give-default-roles.js';
-import { RemoveSubject } from '../src/application/commands/remove-subject.js';
+import { buildAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
+import { GiveDefaultRolesHandler } from '../src/application/commands/give-default-roles.js';
+import { RemoveSubjectHandler } from '../src/application/commands/remove-subject.js';
 import { newAssignment } from '../src/domain/index.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { aUserCall, aUserId, silentLogger } from './support/mothers.js';
+import { seed } from './support/seed.js';
 import { aUserEventsStream, connectTestNats, publish, type TestNats } from './support/nats.js';
 
 // Two server replicas (two in-process models on one schema), a relay and the user-events consumer:
@@ -31,7 +32,7 @@ const adminId = aUserId();
 const asAdmin = aUserCall(adminId);
 
 async function aReplica(): Promise<AuthzApp> {
-  const app = createAuthzApp({ repository: db.repository, logger: silentLogger });
+  const app = buildAuthzApp({ repository: db.repository, logger: silentLogger });
   subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, silentLogger));
   await app.sync.loadAll();
   return app;
@@ -41,9 +42,9 @@ beforeAll(async () => {
   db = await migratedSchema(8);
   nats = await connectTestNats('authz-service');
   ops = await connectTestNats('ops');
-  await db.repository.transaction((tx) =>
-    tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, new Date())),
-  );
+  await seed(db.repository, {
+    assignments: [newAssignment({ subjectId: adminId, role: 'admin' }, new Date())],
+  });
   replicaA = await aReplica();
   replicaB = await aReplica();
   relay = new OutboxRelay({ pool: db.pool, js: nats.js, logger: silentLogger });
@@ -51,9 +52,10 @@ beforeAll(async () => {
   userStream = await aUserEventsStream(ops.jsm);
   consumer = createUserEventsConsumer({
     ...ops,
-    repository: db.repository,
-    giveDefaultRoles: new GiveDefaultRoles(systemClock, { defaultRole: 'player' }),
-    removeSubject: new RemoveSubject(systemClock),
+    giveDefaultRoles: new GiveDefaultRolesHandler(db.repository, systemClock, {
+      defaultRole: 'player',
+    }),
+    removeSubject: new RemoveSubjectHandler(db.repository, systemClock),
     logger: silentLogger,
     durable: userStream.durable,
     stream: userStream.name,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authzRepositoryContract } from './support/authz-repository-contract.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { aRole, aUserId, T0 } from './support/mothers.js';
+import { seed } from './support/seed.js';
 
 let db: MigratedSchema;
 
@@ -27,7 +28,7 @@ authzRepositoryContract('prisma', async () => {
 describe('prisma repository, against concurrent writers', () => {
   it('assignOnce turns a role deleted under it into ROLE_NOT_FOUND, writing nothing', async () => {
     await db.pool.query('TRUNCATE role_assignments, outbox, processed_events');
-    await db.repository.transaction((tx) => tx.insertRole(aRole({ name: 'fleeting' })));
+    await seed(db.repository, { roles: [aRole({ name: 'fleeting' })] });
     const deleter = await db.pool.connect();
     try {
       await deleter.query('BEGIN');

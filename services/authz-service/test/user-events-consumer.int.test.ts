@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
 import { systemClock } from '../src/app.js';
 import { BootstrapAdmins, bootstrapEntries } from '../src/application/bootstrap-admins.js';
-import { GiveDefaultRoles } from '../src/application/commands/give-default-roles.js';
-import { RemoveSubject } from '../src/application/commands/remove-subject.js';
+import { GiveDefaultRolesHandler } from '../src/application/commands/give-default-roles.js';
+import { RemoveSubjectHandler } from '../src/application/commands/remove-subject.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { FakeUserLookup } from './support/fake-user-lookup.js';
 import { aUserId, silentLogger } from './support/mothers.js';
@@ -32,13 +32,13 @@ afterAll(async () => {
 const aConsumer = () =>
   createUserEventsConsumer({
     ...nats,
-    repository: db.repository,
-    giveDefaultRoles: new GiveDefaultRoles(
+    giveDefaultRoles: new GiveDefaultRolesHandler(
+      db.repository,
       systemClock,
       { defaultRole: 'player' },
       new BootstrapAdmins(bootstrapEntries(['boss@example.com']), db.repository, users),
     ),
-    removeSubject: new RemoveSubject(systemClock),
+    removeSubject: new RemoveSubjectHandler(db.repository, systemClock),
     logger: silentLogger,
     durable: stream.durable,
     stream: stream.name,

@@ -42,13 +42,10 @@ describe('BootstrapAdmins', () => {
     const repository = new MemoryAuthzRepository();
     const granted = aUserId();
     const listed = aUserId();
-    await repository.transaction((tx) =>
-      tx.claimBootstrapGrant({
-        entry: `user:${granted}`,
-        subjectId: granted,
-        grantTime: new Date(),
-      }),
-    );
+    const grant = { entry: `user:${granted}`, subjectId: granted, grantTime: new Date() };
+    await repository.updateSubject(granted, () => ({ events: [], result: undefined }), {
+      claim: grant,
+    });
     const lookup = new FakeUserLookup();
     const admins = new BootstrapAdmins(bootstrapEntries([granted, listed]), repository, lookup);
     expect(await admins.entryFor(granted)).toBeUndefined();

@@ -1,24 +1,21 @@
 import { rolesGrantingEverything, type RoleCatalogue } from '../domain/index.js';
 import { lastAdmin } from '../errors.js';
-import type { AuthzTransaction } from './ports.js';
+import type { AssignmentKey, CatalogueState } from './ports.js';
 
 /**
- * Runs `change` inside `tx` (after its catalogue lock) and refuses it, rolling back, when someone
- * held `*` before and no one does after, as ZITADEL keeps its last IAM owner.
+ * Refuses a change (LAST_ADMIN) after which no one would hold `*` when someone did before, as
+ * ZITADEL keeps its last IAM owner. `removed`: the assignment the change takes away, if any.
  */
-export async function keepingAnAdmin<T>(
-  tx: AuthzTransaction,
+export async function assertKeepsAnAdmin(
+  state: CatalogueState,
   catalogues: { before: RoleCatalogue; after: RoleCatalogue },
   now: Date,
   what: string,
-  change: () => Promise<T>,
-): Promise<T> {
-  const before = rolesGrantingEverything(catalogues.before);
+  removed?: AssignmentKey,
+): Promise<void> {
+  if (!(await state.hasActiveHolder(rolesGrantingEverything(catalogues.before), now))) return;
   const after = rolesGrantingEverything(catalogues.after);
-  const held = await tx.hasActiveHolder(before, now);
-  const result = await change();
-  if (held && !(await tx.hasActiveHolder(after, now))) throw lastAdmin(what);
-  return result;
+  if (!(await state.hasActiveHolder(after, now, removed))) throw lastAdmin(what);
 }
 
 /** Whether a catalogue change can take `*` from someone: a role stops granting it. */

@@ -9,30 +9,42 @@ export interface AssignmentKey {
   role: string;
 }
 
-/** One transaction: state changes and the events they cause commit together, or not at all. */
-export interface AuthzTransaction {
-  /** Serializes role-catalogue changes across processes (inheritance checks read the whole catalogue). */
-  lockCatalogue(): Promise<void>;
-  roles(): Promise<Role[]>;
-  findRole(name: string): Promise<Role | undefined>;
-  insertRole(role: Role): Promise<void>;
-  updateRole(role: Role): Promise<void>;
-  /** Deletes the role and every assignment of it. */
-  deleteRole(name: string): Promise<void>;
-  /** Inserts, or replaces the expire_time and create_time of an existing assignment. */
-  saveAssignment(assignment: RoleAssignment): Promise<void>;
-  deleteAssignment(key: AssignmentKey): Promise<boolean>;
-  deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
-  /** Whether any subject holds one of `roles` at `now` (lapsed assignments do not count). */
-  hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean>;
-  /** Removes up to `limit` assignments lapsed at `now`, skipping rows another sweeper holds. */
-  takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]>;
-  /** Records that `consumer` applied `eventId`; false when it already had. */
-  markProcessed(consumer: string, eventId: string): Promise<boolean>;
-  /** Records that a bootstrap-admin entry was granted; false when it had been already (by anyone). */
-  claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean>;
-  /** Writes events to the outbox, published after commit. */
-  record(events: readonly AuthzEvent[]): Promise<void>;
+/**
+ * What one write changes. The repository writes it, with `events` in the outbox, in one
+ * transaction: all of it or, when `decide` throws, nothing.
+ */
+export interface AuthzChange<T> {
+  /** Inserted, or replacing the role of that name. */
+  saveRoles?: readonly Role[];
+  /** Deleted with every assignment of them. */
+  deleteRoles?: readonly string[];
+  /** Inserted, or replacing the times of one held already; a missing role is ROLE_NOT_FOUND. */
+  saveAssignments?: readonly RoleAssignment[];
+  deleteAssignments?: readonly AssignmentKey[];
+  events: readonly AuthzEvent[];
+  /** What the update returns. */
+  result: T;
+}
+
+/** The catalogue as a change sees it: read in its transaction, after the catalogue lock. */
+export interface CatalogueState {
+  roles: Role[];
+  /** Whether a subject holds one of `roles` at `now`, `except` left out (lapsed ones do not count). */
+  hasActiveHolder(roles: readonly string[], now: Date, except?: AssignmentKey): Promise<boolean>;
+  /** Every assignment the subject holds, lapsed ones too. */
+  assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
+}
+
+/** A subject as a change sees it, read in its transaction. */
+export interface SubjectState {
+  /** Every assignment the subject holds, lapsed ones too, by role; locked until commit. */
+  held: RoleAssignment[];
+  roles: Role[];
+}
+
+/** Carried into the events a write records, so a trace continues across NATS. */
+export interface WriteOptions {
+  traceparent?: string;
 }
 
 /** One `authz.bootstrap_admins` entry, granted once: kept after a revocation or the user's deletion. */
@@ -65,11 +77,6 @@ export interface PolicySource {
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
 }
 
-/** Carried into the events a transaction records, so a trace continues across NATS. */
-export interface TraceContext {
-  traceparent?: string;
-}
-
 /** A durable consumer's record that it applied one event (the inbox key). */
 export interface EventReceipt {
   consumer: string;
@@ -77,7 +84,33 @@ export interface EventReceipt {
 }
 
 export interface AuthzRepository extends PolicySource {
-  transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T>;
+  /**
+   * Takes the catalogue lock (one catalogue change at a time, across processes; revocations of
+   * roles granting `*` take it too), runs `decide` on the catalogue and writes what it returns.
+   */
+  updateCatalogue<T>(
+    decide: (catalogue: CatalogueState) => Promise<AuthzChange<T>>,
+    options?: WriteOptions,
+  ): Promise<T>;
+  /**
+   * Runs `decide` on the subject's assignments and writes what it returns. With `inbox`, once per
+   * entry; with `claim`, once per bootstrap entry, whoever claims it: `undefined`, with nothing
+   * written, when the entry is there already.
+   */
+  updateSubject<T>(
+    subjectId: string,
+    decide: (subject: SubjectState) => AuthzChange<T>,
+    options?: WriteOptions & { inbox?: EventReceipt; claim?: BootstrapGrant },
+  ): Promise<T | undefined>;
+  /**
+   * Removes up to `limit` assignments lapsed at `now`, earliest first, skipping rows another
+   * sweeper holds, with the events `announce` gives for them; returns the removed ones.
+   */
+  expireDue(
+    now: Date,
+    limit: number,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+  ): Promise<RoleAssignment[]>;
   /**
    * Saves `assignments` (inserting, or replacing an existing one's times) and records `events`
    * together with `receipt`, all or nothing, once per receipt: false, with nothing written, when
@@ -89,7 +122,7 @@ export interface AuthzRepository extends PolicySource {
     receipt: EventReceipt,
     assignments: readonly RoleAssignment[],
     events: readonly AuthzEvent[],
-    trace?: TraceContext,
+    options?: WriteOptions,
   ): Promise<boolean>;
   findRole(name: string): Promise<Role | undefined>;
   /** The bootstrap-admin entries granted so far (their keys). */

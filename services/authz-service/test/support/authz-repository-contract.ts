@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthzRepository } from '../../src/application/ports.js';
-import { newAssignment, type AuthzEvent } from '../../src/domain/index.js';
+import type { AuthzRepository, AuthzChange } from '../../src/application/ports.js';
+import { newAssignment, type AuthzEvent, type RoleAssignment } from '../../src/domain/index.js';
 import { aRole, aUserId, T0 } from './mothers.js';
+import { seed } from './seed.js';
 
 export interface ContractSubject {
   repository: AuthzRepository;
@@ -16,6 +17,26 @@ const assigned = (subjectId: string, role: string): AuthzEvent => ({
   occurTime: T0,
 });
 
+const revoked = (a: RoleAssignment): AuthzEvent => ({
+  type: 'role_revoked',
+  subjectId: a.subjectId,
+  role: a.role,
+  reason: 'EXPIRED',
+  occurTime: a.expireTime!,
+});
+const nothing = <T>(result: T): AuthzChange<T> => ({ events: [], result });
+/** Records `consumer` applied `eventId`: true when it had not yet (nothing else written). */
+const markProcessed = async (repository: AuthzRepository, consumer: string, eventId: string) =>
+  (await repository.updateSubject(aUserId(), () => nothing(true), {
+    inbox: { consumer, eventId },
+  })) ?? false;
+const saveAssignments = (repository: AuthzRepository, ...assignments: RoleAssignment[]) =>
+  repository.updateSubject(assignments[0]!.subjectId, () => ({
+    saveAssignments: assignments,
+    events: [],
+    result: undefined,
+  }));
+
 /** What every AuthzRepository must do; run against the memory and the Prisma adapter. */
 export function authzRepositoryContract(name: string, fresh: () => Promise<ContractSubject>): void {
   describe(`${name} repository contract`, () => {
@@ -24,18 +45,19 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       const first = aUserId();
       const grant = { entry: `user:${first}`, subjectId: first, grantTime: T0 };
       expect(await repository.bootstrapGrants()).toEqual([]);
-      expect(await repository.transaction((tx) => tx.claimBootstrapGrant(grant))).toBe(true);
+      const claim = (subjectId: string, claimed: typeof grant) =>
+        repository.updateSubject(subjectId, () => nothing(true), { claim: claimed });
+      expect(await claim(first, grant)).toBe(true);
       const again = { entry: grant.entry, subjectId: aUserId(), grantTime: at(1) };
-      expect(await repository.transaction((tx) => tx.claimBootstrapGrant(again))).toBe(false);
+      expect(await claim(again.subjectId, again)).toBeUndefined();
       await expect(
-        repository.transaction(async (tx) => {
-          await tx.claimBootstrapGrant({
-            entry: 'email-sha256:ab',
-            subjectId: first,
-            grantTime: T0,
-          });
-          throw new Error('rolled back');
-        }),
+        repository.updateSubject(
+          first,
+          () => {
+            throw new Error('rolled back');
+          },
+          { claim: { entry: 'email-sha256:ab', subjectId: first, grantTime: T0 } },
+        ),
       ).rejects.toThrow('rolled back');
       expect(await repository.bootstrapGrants()).toEqual([grant.entry]);
     });
@@ -65,10 +87,7 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('inserts, reads, updates and lists roles by name', async () => {
       const { repository } = await fresh();
       const role = aRole({ name: 'moderator', createTime: at(1), updateTime: at(1) });
-      await repository.transaction(async (tx) => {
-        await tx.lockCatalogue();
-        await tx.insertRole(role);
-      });
+      await repository.updateCatalogue(async () => ({ saveRoles: [role], ...nothing(undefined) }));
       expect(await repository.findRole('moderator')).toEqual(role);
       const changed = {
         ...role,
@@ -77,7 +96,10 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
         inherits: ['guest'],
         updateTime: at(2),
       };
-      await repository.transaction((tx) => tx.updateRole(changed));
+      await repository.updateCatalogue(async ({ roles }) => {
+        expect(roles.map((r) => r.name)).toContain('moderator');
+        return { saveRoles: [changed], ...nothing(undefined) };
+      });
       expect(await repository.findRole('moderator')).toEqual(changed);
       expect(
         (await repository.listRoles({ afterName: 'guest', limit: 10 })).map((r) => r.name),
@@ -89,12 +111,17 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('deletes a role together with its assignments', async () => {
       const { repository } = await fresh();
       const userId = aUserId();
-      await repository.transaction(async (tx) => {
-        await tx.insertRole(aRole({ name: 'temp' }));
-        await tx.saveAssignment(newAssignment({ subjectId: userId, role: 'temp' }, T0));
-        await tx.saveAssignment(newAssignment({ subjectId: userId, role: 'guest' }, T0));
+      await seed(repository, {
+        roles: [aRole({ name: 'temp' })],
+        assignments: [
+          newAssignment({ subjectId: userId, role: 'temp' }, T0),
+          newAssignment({ subjectId: userId, role: 'guest' }, T0),
+        ],
       });
-      await repository.transaction((tx) => tx.deleteRole('temp'));
+      await repository.updateCatalogue(async () => ({
+        deleteRoles: ['temp'],
+        ...nothing(undefined),
+      }));
       expect(await repository.findRole('temp')).toBeUndefined();
       expect((await repository.assignmentsOf(userId)).map((a) => a.role)).toEqual(['guest']);
     });
@@ -102,12 +129,13 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('saves an assignment, replacing expire_time and create_time when held already', async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
-      await repository.transaction((tx) =>
-        tx.saveAssignment({ subjectId, role: 'player', expireTime: at(5000), createTime: at(0) }),
-      );
-      await repository.transaction((tx) =>
-        tx.saveAssignment({ subjectId, role: 'player', createTime: at(10) }),
-      );
+      await saveAssignments(repository, {
+        subjectId,
+        role: 'player',
+        expireTime: at(5000),
+        createTime: at(0),
+      });
+      await saveAssignments(repository, { subjectId, role: 'player', createTime: at(10) });
       expect(await repository.assignmentsOf(subjectId)).toEqual([
         { subjectId, role: 'player', createTime: at(10) },
       ]);
@@ -116,57 +144,66 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('refuses an assignment of a role that does not exist', async () => {
       const { repository } = await fresh();
       await expect(
-        repository.transaction((tx) =>
-          tx.saveAssignment({ subjectId: aUserId(), role: 'ghost', createTime: T0 }),
-        ),
+        saveAssignments(repository, { subjectId: aUserId(), role: 'ghost', createTime: T0 }),
       ).rejects.toMatchObject({ kind: 'NOT_FOUND', reason: 'ROLE_NOT_FOUND' });
     });
 
-    it('deletes one assignment, saying whether there was one', async () => {
+    it("deletes one assignment; a catalogue change reads a subject's assignments", async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
-      await repository.transaction((tx) =>
-        tx.saveAssignment({ subjectId, role: 'guest', createTime: T0 }),
+      await saveAssignments(
+        repository,
+        { subjectId, role: 'guest', createTime: T0 },
+        { subjectId, role: 'player', expireTime: at(1), createTime: T0 },
       );
-      expect(
-        await repository.transaction((tx) => tx.deleteAssignment({ subjectId, role: 'guest' })),
-      ).toBe(true);
-      expect(
-        await repository.transaction((tx) => tx.deleteAssignment({ subjectId, role: 'guest' })),
-      ).toBe(false);
+      const revoke = () =>
+        repository.updateCatalogue(async (state) => {
+          const held = await state.assignmentsOf(subjectId);
+          return { deleteAssignments: [{ subjectId, role: 'guest' }], ...nothing(held) };
+        });
+      expect((await revoke()).map((a) => a.role)).toEqual(['guest', 'player']);
+      expect((await revoke()).map((a) => a.role)).toEqual(['player']);
     });
 
     it('tells whether anyone holds one of some roles, lapsed assignments left out', async () => {
       const { repository } = await fresh();
       const role = `keeper-${aUserId().slice(0, 8)}`;
-      await repository.transaction((tx) => tx.insertRole(aRole({ name: role })));
-      const holds = (now: Date) =>
-        repository.transaction((tx) => tx.hasActiveHolder([role, 'no-such-role'], now));
-      expect(await holds(T0)).toBe(false);
-      await repository.transaction(async (tx) => {
-        await tx.saveAssignment({
-          subjectId: aUserId(),
-          role,
-          expireTime: at(100),
-          createTime: T0,
-        });
-        await tx.saveAssignment({ subjectId: aUserId(), role: 'guest', createTime: T0 });
+      await seed(repository, { roles: [aRole({ name: role })] });
+      const holds = (roles: string[], now: Date, except?: { subjectId: string; role: string }) =>
+        repository.updateCatalogue(async (state) =>
+          nothing(await state.hasActiveHolder(roles, now, except)),
+        );
+      expect(await holds([role, 'no-such-role'], T0)).toBe(false);
+      const holder = aUserId();
+      await seed(repository, {
+        assignments: [
+          { subjectId: holder, role, expireTime: at(100), createTime: T0 },
+          { subjectId: aUserId(), role: 'guest', createTime: T0 },
+        ],
       });
-      expect(await holds(at(99))).toBe(true);
-      expect(await holds(at(100))).toBe(false);
-      expect(await repository.transaction((tx) => tx.hasActiveHolder([], T0))).toBe(false);
+      expect(await holds([role, 'no-such-role'], at(99))).toBe(true);
+      expect(await holds([role, 'no-such-role'], at(100))).toBe(false);
+      expect(await holds([], T0)).toBe(false);
+      // `except`: the assignment a change is about to take away does not count.
+      expect(await holds([role], at(99), { subjectId: holder, role })).toBe(false);
+      expect(await holds([role], at(99), { subjectId: holder, role: 'guest' })).toBe(true);
     });
 
-    it("deletes all of a subject's assignments and returns them by role", async () => {
+    it("reads a subject's assignments by role, and deletes them all", async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
       const other = aUserId();
-      await repository.transaction(async (tx) => {
-        await tx.saveAssignment({ subjectId, role: 'player', createTime: T0 });
-        await tx.saveAssignment({ subjectId, role: 'admin', expireTime: at(9000), createTime: T0 });
-        await tx.saveAssignment({ subjectId: other, role: 'player', createTime: T0 });
+      await seed(repository, {
+        assignments: [
+          { subjectId, role: 'player', createTime: T0 },
+          { subjectId, role: 'admin', expireTime: at(9000), createTime: T0 },
+          { subjectId: other, role: 'player', createTime: T0 },
+        ],
       });
-      const removed = await repository.transaction((tx) => tx.deleteAssignmentsOf(subjectId));
+      const removed = await repository.updateSubject(subjectId, ({ held }) => ({
+        deleteAssignments: held,
+        ...nothing(held),
+      }));
       expect(removed).toEqual([
         { subjectId, role: 'admin', expireTime: at(9000), createTime: T0 },
         { subjectId, role: 'player', createTime: T0 },
@@ -175,56 +212,36 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       expect(await repository.assignmentsOf(other)).toHaveLength(1);
     });
 
-    it('takes lapsed assignments, earliest first, at most `limit`', async () => {
-      const { repository } = await fresh();
+    it('expires lapsed assignments, earliest first, at most `limit`, with their events', async () => {
+      const { repository, outboxTypes } = await fresh();
       const [a, b, c, d] = [aUserId(), aUserId(), aUserId(), aUserId()];
-      await repository.transaction(async (tx) => {
-        await tx.saveAssignment({
-          subjectId: a,
-          role: 'guest',
-          expireTime: at(300),
-          createTime: T0,
-        });
-        await tx.saveAssignment({
-          subjectId: b,
-          role: 'guest',
-          expireTime: at(100),
-          createTime: T0,
-        });
-        await tx.saveAssignment({
-          subjectId: c,
-          role: 'guest',
-          expireTime: at(200),
-          createTime: T0,
-        });
-        await tx.saveAssignment({
-          subjectId: d,
-          role: 'guest',
-          expireTime: at(5000),
-          createTime: T0,
-        });
+      await seed(repository, {
+        assignments: [
+          { subjectId: a, role: 'guest', expireTime: at(300), createTime: T0 },
+          { subjectId: b, role: 'guest', expireTime: at(100), createTime: T0 },
+          { subjectId: c, role: 'guest', expireTime: at(200), createTime: T0 },
+          { subjectId: d, role: 'guest', expireTime: at(5000), createTime: T0 },
+        ],
       });
-      const taken = await repository.transaction((tx) => tx.takeLapsedAssignments(at(300), 2));
+      const taken = await repository.expireDue(at(300), 2, revoked);
       expect(taken.map((x) => x.subjectId)).toEqual([b, c]);
-      const rest = await repository.transaction((tx) => tx.takeLapsedAssignments(at(300), 2));
+      const rest = await repository.expireDue(at(300), 2, revoked);
       expect(rest.map((x) => x.subjectId)).toEqual([a]);
       expect(await repository.assignmentsOf(d)).toHaveLength(1);
+      expect(await outboxTypes()).toEqual(Array(3).fill('warden.authz.v1.role_revoked'));
     });
 
     it('lists unexpired assignments by filter in (subject_id, role) order, after a key', async () => {
       const { repository } = await fresh();
       const subjects = [aUserId(), aUserId(), aUserId()].sort();
-      await repository.transaction(async (tx) => {
-        for (const subjectId of subjects) {
-          await tx.saveAssignment({ subjectId, role: 'player', createTime: T0 });
-          await tx.saveAssignment({ subjectId, role: 'guest', createTime: T0 });
-        }
-        await tx.saveAssignment({
-          subjectId: subjects[0]!,
-          role: 'admin',
-          expireTime: at(100),
-          createTime: T0,
-        });
+      await seed(repository, {
+        assignments: [
+          ...subjects.flatMap((subjectId) => [
+            { subjectId, role: 'player', createTime: T0 },
+            { subjectId, role: 'guest', createTime: T0 },
+          ]),
+          { subjectId: subjects[0]!, role: 'admin', expireTime: at(100), createTime: T0 },
+        ],
       });
       const all = await repository.listAssignments({ limit: 100, now: at(100) });
       const mine = all
@@ -257,9 +274,11 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('gives a snapshot of roles and unexpired assignments', async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
-      await repository.transaction(async (tx) => {
-        await tx.saveAssignment({ subjectId, role: 'player', createTime: T0 });
-        await tx.saveAssignment({ subjectId, role: 'admin', expireTime: at(100), createTime: T0 });
+      await seed(repository, {
+        assignments: [
+          { subjectId, role: 'player', createTime: T0 },
+          { subjectId, role: 'admin', expireTime: at(100), createTime: T0 },
+        ],
       });
       const snapshot = await repository.snapshot(at(100));
       expect(snapshot.roles.map((r) => r.name).sort()).toEqual(['admin', 'guest', 'player']);
@@ -271,9 +290,9 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
     it('records a processed event id once per consumer', async () => {
       const { repository } = await fresh();
       const eventId = aUserId();
-      expect(await repository.transaction((tx) => tx.markProcessed('c1', eventId))).toBe(true);
-      expect(await repository.transaction((tx) => tx.markProcessed('c1', eventId))).toBe(false);
-      expect(await repository.transaction((tx) => tx.markProcessed('c2', eventId))).toBe(true);
+      expect(await markProcessed(repository, 'c1', eventId)).toBe(true);
+      expect(await markProcessed(repository, 'c1', eventId)).toBe(false);
+      expect(await markProcessed(repository, 'c2', eventId)).toBe(true);
     });
 
     it('assigns once per receipt: assignments, events and receipt together', async () => {
@@ -297,16 +316,16 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
         'warden.authz.v1.role_assigned',
         'warden.authz.v1.role_assigned',
       ]);
-      expect(await repository.transaction((tx) => tx.markProcessed('c1', eventId))).toBe(false);
-      expect(await repository.transaction((tx) => tx.markProcessed('c2', eventId))).toBe(true);
+      expect(await markProcessed(repository, 'c1', eventId)).toBe(false);
+      expect(await markProcessed(repository, 'c2', eventId)).toBe(true);
     });
 
     it('assignOnce replaces the times of an assignment already held', async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
-      await repository.transaction((tx) =>
-        tx.saveAssignment({ subjectId, role: 'player', expireTime: at(5), createTime: T0 }),
-      );
+      await seed(repository, {
+        assignments: [{ subjectId, role: 'player', expireTime: at(5), createTime: T0 }],
+      });
       const renewed = { subjectId, role: 'player', createTime: at(1) };
       await repository.assignOnce({ consumer: 'c1', eventId: aUserId() }, [renewed], []);
       expect(await repository.assignmentsOf(subjectId)).toEqual([renewed]);
@@ -333,37 +352,44 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       });
       expect(await repository.assignmentsOf(subjectId)).toEqual([]);
       expect(await outboxTypes()).toEqual([]);
-      expect(
-        await repository.transaction((tx) => tx.markProcessed(receipt.consumer, receipt.eventId)),
-      ).toBe(true);
+      expect(await markProcessed(repository, receipt.consumer, receipt.eventId)).toBe(true);
     });
 
     it('commits state and events together', async () => {
       const { repository, outboxTypes } = await fresh();
       const subjectId = aUserId();
-      await repository.transaction(async (tx) => {
-        await tx.saveAssignment({ subjectId, role: 'player', createTime: T0 });
-        await tx.record([assigned(subjectId, 'player')]);
-      });
+      await repository.updateSubject(subjectId, () => ({
+        saveAssignments: [{ subjectId, role: 'player', createTime: T0 }],
+        events: [assigned(subjectId, 'player')],
+        result: undefined,
+      }));
       expect(await outboxTypes()).toEqual(['warden.authz.v1.role_assigned']);
+      expect((await repository.assignmentsOf(subjectId)).map((a) => a.role)).toEqual(['player']);
     });
 
-    it('leaves nothing behind when the transaction fails', async () => {
+    it('leaves nothing behind, inbox entry included, when the write fails half way', async () => {
       const { repository, outboxTypes } = await fresh();
       const subjectId = aUserId();
       await expect(
-        repository.transaction(async (tx) => {
-          await tx.insertRole(aRole({ name: 'doomed' }));
-          await tx.saveAssignment({ subjectId, role: 'doomed', createTime: T0 });
-          await tx.markProcessed('c1', 'event-1');
-          await tx.record([assigned(subjectId, 'doomed')]);
-          throw new Error('boom');
-        }),
-      ).rejects.toThrow('boom');
+        repository.updateSubject(
+          subjectId,
+          () => ({
+            saveRoles: [aRole({ name: 'doomed' })],
+            // the role is saved first; the missing one fails the write after it
+            saveAssignments: [
+              { subjectId, role: 'doomed', createTime: T0 },
+              { subjectId, role: 'ghost', createTime: T0 },
+            ],
+            events: [assigned(subjectId, 'doomed')],
+            result: undefined,
+          }),
+          { inbox: { consumer: 'c1', eventId: 'event-1' } },
+        ),
+      ).rejects.toMatchObject({ reason: 'ROLE_NOT_FOUND' });
       expect(await repository.findRole('doomed')).toBeUndefined();
       expect(await repository.assignmentsOf(subjectId)).toEqual([]);
       expect(await outboxTypes()).toEqual([]);
-      expect(await repository.transaction((tx) => tx.markProcessed('c1', 'event-1'))).toBe(true);
+      expect(await markProcessed(repository, 'c1', 'event-1')).toBe(true);
     });
   });
 }

@@ -8,10 +8,11 @@ import { authzv1 } from '@warden/proto';
 import { testSchema } from '@warden/testing';
 import { PrismaAuthzRepository } from '../../src/adapters/prisma/prisma-authz-repository.js';
 import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
-import { createAuthzApp } from '../../src/app.js';
+import { buildAuthzApp } from '../../src/app.js';
 import { MIGRATIONS_DIR } from '../../src/config.js';
 import { newAssignment } from '../../src/domain/index.js';
 import { silentLogger } from './mothers.js';
+import { seed } from './seed.js';
 
 export type CheckRequest = authzv1.CheckPermissionRequest;
 export const BENCH_KEY = 'bench-key-gateway-0000000';
@@ -97,23 +98,24 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
   const repository = new PrismaAuthzRepository(prisma, db.pool);
   const now = new Date();
   const userIds = Array.from({ length: subjects }, () => uuid());
-  await repository.transaction(async (tx) => {
-    await tx.insertRole({
-      name: 'moderator',
-      description: '',
-      permissions: ['chat.*'],
-      inherits: ['player'],
-      builtIn: false,
-      createTime: now,
-      updateTime: now,
-    });
-    for (const [i, subjectId] of userIds.entries()) {
-      await tx.saveAssignment(newAssignment({ subjectId, role: 'player' }, now));
-      if (i % 10 === 0)
-        await tx.saveAssignment(newAssignment({ subjectId, role: 'moderator' }, now));
-    }
+  await seed(repository, {
+    roles: [
+      {
+        name: 'moderator',
+        description: '',
+        permissions: ['chat.*'],
+        inherits: ['player'],
+        builtIn: false,
+        createTime: now,
+        updateTime: now,
+      },
+    ],
+    assignments: userIds.flatMap((subjectId, i) => [
+      newAssignment({ subjectId, role: 'player' }, now),
+      ...(i % 10 === 0 ? [newAssignment({ subjectId, role: 'moderator' }, now)] : []),
+    ]),
   });
-  const app = createAuthzApp({ repository, logger: silentLogger });
+  const app = buildAuthzApp({ repository, logger: silentLogger });
   await app.sync.loadAll();
   const server = kitServer('authz-service');
   server.addService(authzv1.AuthzServiceService, app.grpc);

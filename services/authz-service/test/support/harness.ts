@@ -1,18 +1,21 @@
 import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
-import { createAuthzApp } from '../../src/app.js';
+import { buildAuthzApp } from '../../src/app.js';
 import { newAssignment } from '../../src/domain/index.js';
 import { aServiceCall, aUserCall, aUserId, FakeClock, silentLogger } from './mothers.js';
+import { seed } from './seed.js';
 
 /** The application on memory adapters and a fake clock, with an admin and a player ready. */
 export async function anAuthzApp() {
   const clock = new FakeClock();
   const repository = new MemoryAuthzRepository();
-  const app = createAuthzApp({ repository, clock, logger: silentLogger });
+  const app = buildAuthzApp({ repository, clock, logger: silentLogger });
   const adminId = aUserId();
   const playerId = aUserId();
-  await repository.transaction(async (tx) => {
-    await tx.saveAssignment(newAssignment({ subjectId: adminId, role: 'admin' }, clock.now()));
-    await tx.saveAssignment(newAssignment({ subjectId: playerId, role: 'player' }, clock.now()));
+  await seed(repository, {
+    assignments: [
+      newAssignment({ subjectId: adminId, role: 'admin' }, clock.now()),
+      newAssignment({ subjectId: playerId, role: 'player' }, clock.now()),
+    ],
   });
   await app.sync.loadAll();
   const outboxBefore = repository.outbox.length;

@@ -1,9 +1,10 @@
 import type { UserPrincipal } from '@warden/bus';
 import { unauthenticated } from '@warden/errors';
+import { GrpcServer } from '@warden/grpc';
+import { authzv1 } from '@warden/proto';
 import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
-import { createAuthzApp } from '../../src/app.js';
+import { buildAuthzApp } from '../../src/app.js';
 import type { AuthzRepository, Clock } from '../../src/application/ports.js';
-import { createAuthzServer } from '../../src/server.js';
 import { silentLogger } from './mothers.js';
 
 export const SERVICE_KEYS = {
@@ -21,13 +22,14 @@ export async function startAuthzServer(
 ) {
   const repository = options.repository ?? new MemoryAuthzRepository();
   const tokens = options.tokens ?? new Map<string, UserPrincipal>();
-  const app = createAuthzApp({
+  const app = buildAuthzApp({
     repository,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   await app.sync.loadAll();
-  const server = createAuthzServer(app, {
+  const server = new GrpcServer({
+    serviceName: 'authz-service',
     logger: silentLogger,
     host: '127.0.0.1',
     port: 0,
@@ -39,6 +41,7 @@ export async function startAuthzServer(
       return principal;
     },
   });
+  server.addService(authzv1.AuthzServiceService, app.grpc);
   const port = await server.listen();
   return {
     app,

@@ -10,10 +10,12 @@ import type {
   AssignmentFilter,
   AssignmentKey,
   AuthzRepository,
-  AuthzTransaction,
   BootstrapGrant,
+  CatalogueState,
   EventReceipt,
+  AuthzChange,
   PolicySnapshot,
+  SubjectState,
 } from '../../application/ports.js';
 
 interface State {
@@ -53,7 +55,69 @@ export class MemoryAuthzRepository implements AuthzRepository {
     return this.state.outbox;
   }
 
-  transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>): Promise<T> {
+  updateCatalogue<T>(decide: (catalogue: CatalogueState) => Promise<AuthzChange<T>>): Promise<T> {
+    return this.inTransaction(async (draft) => {
+      const assignments = () => [...draft.assignments.values()];
+      const change = await decide({
+        roles: [...draft.roles.values()],
+        hasActiveHolder: async (roles, now, except) =>
+          assignments().some(
+            (a) =>
+              roles.includes(a.role) &&
+              isActive(a, now) &&
+              (except === undefined || keyOf(a) !== keyOf(except)),
+          ),
+        assignmentsOf: async (subjectId) => heldBy(draft, subjectId),
+      });
+      return write(draft, change);
+    });
+  }
+
+  updateSubject<T>(
+    subjectId: string,
+    decide: (subject: SubjectState) => AuthzChange<T>,
+    options: { inbox?: EventReceipt; claim?: BootstrapGrant } = {},
+  ): Promise<T | undefined> {
+    return this.inTransaction(async (draft) => {
+      if (options.inbox && !markProcessed(draft, options.inbox)) return undefined;
+      if (options.claim) {
+        if (draft.bootstrapGrants.has(options.claim.entry)) return undefined;
+        draft.bootstrapGrants.set(options.claim.entry, options.claim);
+      }
+      const change = decide({ held: heldBy(draft, subjectId), roles: [...draft.roles.values()] });
+      return write(draft, change);
+    });
+  }
+
+  expireDue(
+    now: Date,
+    limit: number,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+  ): Promise<RoleAssignment[]> {
+    return this.inTransaction(async (draft) => {
+      const lapsed = [...draft.assignments.values()]
+        .filter((a) => !isActive(a, now))
+        .sort((a, b) => a.expireTime!.getTime() - b.expireTime!.getTime())
+        .slice(0, limit);
+      write(draft, { deleteAssignments: lapsed, events: lapsed.map(announce), result: undefined });
+      return lapsed;
+    });
+  }
+
+  assignOnce(
+    receipt: EventReceipt,
+    assignments: readonly RoleAssignment[],
+    events: readonly AuthzEvent[],
+  ): Promise<boolean> {
+    return this.inTransaction(async (draft) => {
+      if (!markProcessed(draft, receipt)) return false;
+      write(draft, { saveAssignments: assignments, events, result: undefined });
+      return true;
+    });
+  }
+
+  /** Runs `fn` on a copy of the state that replaces it when `fn` returns, one at a time. */
+  private inTransaction<T>(fn: (draft: State) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       const draft: State = {
         roles: new Map(this.state.roles),
@@ -62,25 +126,12 @@ export class MemoryAuthzRepository implements AuthzRepository {
         bootstrapGrants: new Map(this.state.bootstrapGrants),
         outbox: [...this.state.outbox],
       };
-      const result = await fn(new MemoryTransaction(draft));
+      const result = await fn(draft);
       this.state = draft;
       return result;
     });
     this.queue = run.catch(() => undefined);
     return run;
-  }
-
-  assignOnce(
-    receipt: EventReceipt,
-    assignments: readonly RoleAssignment[],
-    events: readonly AuthzEvent[],
-  ): Promise<boolean> {
-    return this.transaction(async (tx) => {
-      if (!(await tx.markProcessed(receipt.consumer, receipt.eventId))) return false;
-      for (const assignment of assignments) await tx.saveAssignment(assignment);
-      await tx.record(events);
-      return true;
-    });
   }
 
   async findRole(name: string): Promise<Role | undefined> {
@@ -131,83 +182,28 @@ export class MemoryAuthzRepository implements AuthzRepository {
   }
 }
 
-class MemoryTransaction implements AuthzTransaction {
-  constructor(private readonly state: State) {}
-
-  async lockCatalogue(): Promise<void> {
-    // Transactions already run one at a time.
+function write<T>(draft: State, change: AuthzChange<T>): T {
+  for (const key of change.deleteAssignments ?? []) draft.assignments.delete(keyOf(key));
+  for (const name of change.deleteRoles ?? []) {
+    draft.roles.delete(name);
+    for (const [key, assignment] of draft.assignments)
+      if (assignment.role === name) draft.assignments.delete(key);
   }
-
-  async roles(): Promise<Role[]> {
-    return [...this.state.roles.values()];
+  for (const role of change.saveRoles ?? []) draft.roles.set(role.name, role);
+  for (const assignment of change.saveAssignments ?? []) {
+    if (!draft.roles.has(assignment.role)) throw roleNotFound(assignment.role);
+    draft.assignments.set(keyOf(assignment), assignment);
   }
-
-  async findRole(name: string): Promise<Role | undefined> {
-    return this.state.roles.get(name);
-  }
-
-  async insertRole(role: Role): Promise<void> {
-    if (this.state.roles.has(role.name)) throw new Error(`duplicate role ${role.name}`);
-    this.state.roles.set(role.name, role);
-  }
-
-  async updateRole(role: Role): Promise<void> {
-    if (!this.state.roles.has(role.name)) throw roleNotFound(role.name);
-    this.state.roles.set(role.name, role);
-  }
-
-  async deleteRole(name: string): Promise<void> {
-    this.state.roles.delete(name);
-    for (const [key, assignment] of this.state.assignments)
-      if (assignment.role === name) this.state.assignments.delete(key);
-  }
-
-  async saveAssignment(assignment: RoleAssignment): Promise<void> {
-    if (!this.state.roles.has(assignment.role)) throw roleNotFound(assignment.role);
-    this.state.assignments.set(keyOf(assignment), assignment);
-  }
-
-  async deleteAssignment(key: AssignmentKey): Promise<boolean> {
-    return this.state.assignments.delete(keyOf(key));
-  }
-
-  async deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
-    const removed = [...this.state.assignments.values()]
-      .filter((a) => a.subjectId === subjectId)
-      .sort(bySubjectThenRole);
-    for (const assignment of removed) this.state.assignments.delete(keyOf(assignment));
-    return removed;
-  }
-
-  async hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean> {
-    return [...this.state.assignments.values()].some(
-      (a) => roles.includes(a.role) && isActive(a, now),
-    );
-  }
-
-  async takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]> {
-    const lapsed = [...this.state.assignments.values()]
-      .filter((a) => !isActive(a, now))
-      .sort((a, b) => a.expireTime!.getTime() - b.expireTime!.getTime())
-      .slice(0, limit);
-    for (const assignment of lapsed) this.state.assignments.delete(keyOf(assignment));
-    return lapsed;
-  }
-
-  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
-    const key = `${consumer}\u0000${eventId}`;
-    if (this.state.processed.has(key)) return false;
-    this.state.processed.add(key);
-    return true;
-  }
-
-  async claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean> {
-    if (this.state.bootstrapGrants.has(grant.entry)) return false;
-    this.state.bootstrapGrants.set(grant.entry, grant);
-    return true;
-  }
-
-  async record(events: readonly AuthzEvent[]): Promise<void> {
-    this.state.outbox.push(...events);
-  }
+  draft.outbox.push(...change.events);
+  return change.result;
 }
+
+function markProcessed(draft: State, receipt: EventReceipt): boolean {
+  const key = `${receipt.consumer}\u0000${receipt.eventId}`;
+  if (draft.processed.has(key)) return false;
+  draft.processed.add(key);
+  return true;
+}
+
+const heldBy = (draft: State, subjectId: string): RoleAssignment[] =>
+  [...draft.assignments.values()].filter((a) => a.subjectId === subjectId).sort(bySubjectThenRole);

@@ -2,24 +2,21 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { isAppError } from '@warden/errors';
 import {
   DurableConsumer,
-  processOnce,
   STREAMS,
   type EventEnvelope,
   type RejectedEventsCounter,
 } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
-import type { GiveDefaultRoles } from '../../application/commands/give-default-roles.js';
+import type { GiveDefaultRolesHandler } from '../../application/commands/give-default-roles.js';
+import type { RemoveSubjectHandler } from '../../application/commands/remove-subject.js';
 import { ADMIN_ROLE } from '../../domain/index.js';
-import type { RemoveSubject } from '../../application/commands/remove-subject.js';
-import type { AuthzRepository, AuthzTransaction } from '../../application/ports.js';
 
 export interface UserEventsConsumerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
-  repository: AuthzRepository;
-  giveDefaultRoles: GiveDefaultRoles;
-  removeSubject: RemoveSubject;
+  giveDefaultRoles: GiveDefaultRolesHandler;
+  removeSubject: RemoveSubjectHandler;
   logger: Logger;
   durable: string;
   startFrom?: 'all' | 'new';
@@ -38,15 +35,10 @@ export interface UserEventsConsumerOptions {
  */
 export function createUserEventsConsumer(options: UserEventsConsumerOptions): DurableConsumer {
   const prefix = options.subjectPrefix ?? 'warden.user.v1.';
-  const receipt = (event: EventEnvelope) => ({ consumer: options.durable, eventId: event.id });
-  const trace = (event: EventEnvelope) => ({ traceparent: event.traceparent });
-  const removeOnce = (event: EventEnvelope, userId: string) =>
-    processOnce<AuthzTransaction>({
-      transaction: (fn) => options.repository.transaction(fn, trace(event)),
-      markProcessed: (tx, consumer, eventId) => tx.markProcessed(consumer, eventId),
-      ...receipt(event),
-      apply: async (tx) => void (await options.removeSubject.applyIn(tx, userId)),
-    });
+  const once = (event: EventEnvelope) => ({
+    inbox: { consumer: options.durable, eventId: event.id },
+    ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+  });
   const skip = (event: EventEnvelope, error: unknown) =>
     options.logger.error(
       { err: error, eventId: event.id, type: event.type },
@@ -59,18 +51,13 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
       if (is(event.type, prefix, 'registered', 'UserRegistered')) {
         const { userId } = userEventsV1.UserRegistered.decode(event.payload);
         work = async () => {
-          const given = await options.giveDefaultRoles.apply(
-            options.repository,
-            receipt(event),
-            { userId },
-            trace(event),
-          );
+          const given = await options.giveDefaultRoles.execute({ userId, ...once(event) });
           if (given.some((e) => e.type === 'role_assigned' && e.assignment.role === ADMIN_ROLE))
             options.logger.info({ userId, eventId: event.id }, 'bootstrap admin granted');
         };
       } else if (is(event.type, prefix, 'deleted', 'UserDeleted')) {
-        const user = userEventsV1.UserDeleted.decode(event.payload);
-        work = () => removeOnce(event, user.userId);
+        const { userId } = userEventsV1.UserDeleted.decode(event.payload);
+        work = () => options.removeSubject.execute({ userId, ...once(event) });
       }
     } catch (error) {
       // An undecodable payload never gets better: let it go instead of retrying for ever.

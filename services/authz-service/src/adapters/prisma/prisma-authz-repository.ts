@@ -1,21 +1,37 @@
-import { outboxColumns, outboxInsertStatement, OUTBOX_UNNEST } from '@warden/events';
+import { isForeignKeyViolation, withTransaction, withTransactionFrom } from '@warden/db';
+import { insertOutbox, outboxColumns, pgInbox } from '@warden/events';
 import type pg from 'pg';
 import type {
   AssignmentFilter,
   AssignmentKey,
+  AuthzChange,
   AuthzRepository,
-  AuthzTransaction,
   BootstrapGrant,
+  CatalogueState,
   EventReceipt,
   PolicySnapshot,
-  TraceContext,
+  SubjectState,
+  WriteOptions,
 } from '../../application/ports.js';
-import { type AuthzEvent, type Role, type RoleAssignment } from '../../domain/index.js';
+import type { AuthzEvent, Role, RoleAssignment } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { toEnvelope } from '../nats/authz-event-codec.js';
+import {
+  ALL_ROLES_SQL,
+  ASSIGN_ONCE_SQL,
+  ASSIGNMENTS_OF_SQL,
+  CLAIM_BOOTSTRAP_GRANT_SQL,
+  DELETE_ASSIGNMENTS_SQL,
+  DELETE_ROLES_SQL,
+  HAS_ACTIVE_HOLDER_SQL,
+  LOCK_CATALOGUE_SQL,
+  SAVE_ASSIGNMENTS_SQL,
+  SAVE_ROLE_SQL,
+  SUBJECT_FOR_UPDATE_SQL,
+  TAKE_LAPSED_SQL,
+} from './authz-sql.js';
 import { Prisma, type PrismaClient } from './generated/client.js';
 
-type Tx = Prisma.TransactionClient;
 type RoleRow = {
   name: string;
   description: string;
@@ -24,6 +40,15 @@ type RoleRow = {
   builtIn: boolean;
   createTime: Date;
   updateTime: Date;
+};
+type RawRoleRow = {
+  name: string;
+  description: string;
+  permissions: string[];
+  inherits: string[];
+  built_in: boolean;
+  create_time: Date;
+  update_time: Date;
 };
 type AssignmentRow = {
   subjectId: string;
@@ -46,54 +71,12 @@ const toAssignment = (row: AssignmentRow): RoleAssignment => ({
   createTime: row.createTime,
 });
 const unexpired = (now: Date) => ({ OR: [{ expireTime: null }, { expireTime: { gt: now } }] });
-const keyWhere = (key: AssignmentKey) => ({
-  subjectId_roleName: { subjectId: key.subjectId, roleName: key.role },
-});
-const roleData = (role: Role) => ({
-  description: role.description,
-  permissions: [...role.permissions],
-  inherits: [...role.inherits],
-  builtIn: role.builtIn,
-  createTime: role.createTime,
-  updateTime: role.updateTime,
-});
 
 /**
- * Every change in one statement: the receipt goes in only when no wanted role is missing, and the
- * assignments and outbox rows only when the receipt went in, so a duplicate or a missing role
- * writes nothing. A role deleted meanwhile fails the assignments' foreign key (23503).
- */
-const ASSIGN_ONCE_SQL = `
-WITH wanted AS (
-  SELECT * FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
-    AS w (subject_id, role, expire_time, create_time)
-), missing AS (
-  SELECT w.role FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.name = w.role)
-), receipt AS (
-  INSERT INTO processed_events (consumer, event_id, processed_time)
-  SELECT $1, $2, now() WHERE NOT EXISTS (SELECT 1 FROM missing)
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-), assigned AS (
-  INSERT INTO role_assignments (subject_id, role, expire_time, create_time)
-  SELECT subject_id, role, expire_time, create_time FROM wanted WHERE EXISTS (SELECT 1 FROM receipt)
-  ON CONFLICT (subject_id, role)
-  DO UPDATE SET expire_time = EXCLUDED.expire_time, create_time = EXCLUDED.create_time
-  RETURNING 1
-), announced AS (
-  INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-  SELECT * FROM ${OUTBOX_UNNEST(7)} WHERE EXISTS (SELECT 1 FROM receipt)
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM receipt)::int AS applied,
-       (SELECT count(*) FROM assigned)::int AS assigned,
-       (SELECT count(*) FROM announced)::int AS announced,
-       ARRAY(SELECT role FROM missing) AS missing`;
-
-/**
- * Roles, assignments, processed events and the outbox, each change in one Postgres transaction,
- * through Prisma. The two paths taken for every registration go to pg directly: {@link assignOnce}
- * (the default role, one statement) and {@link assignmentsOf} (each replica's re-read).
+ * Roles, assignments, processed events and the outbox. Changes go to pg, each in one transaction
+ * that writes the state, the outbox rows and the inbox or bootstrap record together; the two paths
+ * taken for every registration are prepared statements: {@link assignOnce} (the default role, one
+ * statement) and {@link assignmentsOf} (each replica's re-read). Listings read through Prisma.
  */
 export class PrismaAuthzRepository implements AuthzRepository {
   constructor(
@@ -105,7 +88,7 @@ export class PrismaAuthzRepository implements AuthzRepository {
     receipt: EventReceipt,
     assignments: readonly RoleAssignment[],
     events: readonly AuthzEvent[],
-    trace?: TraceContext,
+    options: WriteOptions = {},
   ): Promise<boolean> {
     let result: pg.QueryResult<{ applied: number; missing: string[] }>;
     try {
@@ -119,22 +102,75 @@ export class PrismaAuthzRepository implements AuthzRepository {
           assignments.map((a) => a.role),
           assignments.map((a) => a.expireTime ?? null),
           assignments.map((a) => a.createTime),
-          ...outboxColumns(events.map((event) => toEnvelope(event, trace?.traceparent))),
+          ...outboxColumns(events.map((event) => toEnvelope(event, options.traceparent))),
         ],
       });
     } catch (error) {
-      const role = roleDeletedMeanwhile(error, assignments);
-      throw role === undefined ? error : roleNotFound(role);
+      throw roleDeletedMeanwhile(error, assignments);
     }
     const [row] = result.rows;
     if (row!.missing.length > 0) throw roleNotFound(row!.missing[0]!);
     return row!.applied === 1;
   }
 
-  transaction<T>(fn: (tx: AuthzTransaction) => Promise<T>, trace?: TraceContext): Promise<T> {
-    return this.prisma.$transaction((tx) => fn(new PrismaTransaction(tx, trace?.traceparent)), {
-      maxWait: 5_000,
-      timeout: 15_000,
+  updateCatalogue<T>(
+    decide: (catalogue: CatalogueState) => Promise<AuthzChange<T>>,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return withTransactionFrom<RawRoleRow, T>(
+      this.pool,
+      LOCK_CATALOGUE_SQL,
+      async (client, roles) => {
+        const change = await decide({
+          roles: roles.map(fromRawRole),
+          hasActiveHolder: async (names, now, except) => {
+            const values = [names, now, except?.subjectId ?? null, except?.role ?? null];
+            const { rows } = await client.query<{ held: boolean }>(HAS_ACTIVE_HOLDER_SQL, values);
+            return rows[0]!.held;
+          },
+          assignmentsOf: async (subjectId) =>
+            (await client.query<RawAssignmentRow>(ASSIGNMENTS_OF_SQL, [subjectId])).rows.map(
+              fromRaw,
+            ),
+        });
+        return write(client, change, options.traceparent);
+      },
+    );
+  }
+
+  updateSubject<T>(
+    subjectId: string,
+    decide: (subject: SubjectState) => AuthzChange<T>,
+    options: WriteOptions & { inbox?: EventReceipt; claim?: BootstrapGrant } = {},
+  ): Promise<T | undefined> {
+    return withTransaction(this.pool, async (client) => {
+      const { inbox, claim } = options;
+      if (inbox && !(await pgInbox(this.pool).markProcessed(client, inbox.consumer, inbox.eventId)))
+        return undefined;
+      if (claim && !(await claimBootstrapGrant(client, claim))) return undefined;
+      const held = await client.query<RawAssignmentRow>(SUBJECT_FOR_UPDATE_SQL, [subjectId]);
+      const roles = await client.query<RawRoleRow>(ALL_ROLES_SQL);
+      const change = decide({ held: held.rows.map(fromRaw), roles: roles.rows.map(fromRawRole) });
+      return write(client, change, options.traceparent);
+    });
+  }
+
+  expireDue(
+    now: Date,
+    limit: number,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+  ): Promise<RoleAssignment[]> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<RawAssignmentRow>(TAKE_LAPSED_SQL, [now, limit]);
+      // DELETE ... RETURNING keeps no order: announce them earliest first, as the contract says.
+      const lapsed = rows
+        .map(fromRaw)
+        .sort((x, y) => (x.expireTime?.getTime() ?? 0) - (y.expireTime?.getTime() ?? 0));
+      await insertOutbox(
+        client,
+        lapsed.map((assignment) => toEnvelope(announce(assignment))),
+      );
+      return lapsed;
     });
   }
 
@@ -200,133 +236,80 @@ export class PrismaAuthzRepository implements AuthzRepository {
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
     const { rows } = await this.pool.query<RawAssignmentRow>({
       name: 'warden-assignments-of',
-      text: `SELECT subject_id, role, expire_time, create_time FROM role_assignments
-       WHERE subject_id = $1 ORDER BY role`,
+      text: ASSIGNMENTS_OF_SQL,
       values: [subjectId],
     });
     return rows.map(fromRaw);
   }
 }
 
-class PrismaTransaction implements AuthzTransaction {
-  constructor(
-    private readonly tx: Tx,
-    private readonly traceparent: string | undefined,
-  ) {}
-
-  async lockCatalogue(): Promise<void> {
-    // Conflicts only with itself and row writers of roles: readers and FK checks pass through.
-    await this.tx.$executeRaw`LOCK TABLE roles IN SHARE ROW EXCLUSIVE MODE`;
-  }
-
-  async roles(): Promise<Role[]> {
-    return (await this.tx.role.findMany()).map(toRole);
-  }
-
-  async findRole(name: string): Promise<Role | undefined> {
-    const row = await this.tx.role.findUnique({ where: { name } });
-    return row ? toRole(row) : undefined;
-  }
-
-  async insertRole(role: Role): Promise<void> {
-    await this.tx.role.create({ data: { name: role.name, ...roleData(role) } });
-  }
-
-  async updateRole(role: Role): Promise<void> {
-    await this.tx.role.update({ where: { name: role.name }, data: roleData(role) });
-  }
-
-  async deleteRole(name: string): Promise<void> {
-    await this.tx.role.delete({ where: { name } });
-  }
-
-  async saveAssignment(assignment: RoleAssignment): Promise<void> {
-    const times = { expireTime: assignment.expireTime ?? null, createTime: assignment.createTime };
-    try {
-      await this.tx.roleAssignment.upsert({
-        where: keyWhere(assignment),
-        create: { subjectId: assignment.subjectId, roleName: assignment.role, ...times },
-        update: times,
+/** Writes `change` and its events with `client`, in the transaction that read what it decided on. */
+async function write<T>(
+  client: pg.PoolClient,
+  change: AuthzChange<T>,
+  traceparent: string | undefined,
+): Promise<T> {
+  const { deleteAssignments = [], deleteRoles = [], saveRoles = [], saveAssignments = [] } = change;
+  if (deleteAssignments.length > 0)
+    await client.query(DELETE_ASSIGNMENTS_SQL, [
+      deleteAssignments.map((key) => key.subjectId),
+      deleteAssignments.map((key) => key.role),
+    ]);
+  if (deleteRoles.length > 0) await client.query(DELETE_ROLES_SQL, [deleteRoles]);
+  for (const role of saveRoles)
+    await client.query(SAVE_ROLE_SQL, [
+      role.name,
+      role.description,
+      role.permissions,
+      role.inherits,
+      role.builtIn,
+      role.createTime,
+      role.updateTime,
+    ]);
+  if (saveAssignments.length > 0)
+    await client
+      .query(SAVE_ASSIGNMENTS_SQL, [
+        saveAssignments.map((a) => a.subjectId),
+        saveAssignments.map((a) => a.role),
+        saveAssignments.map((a) => a.expireTime ?? null),
+        saveAssignments.map((a) => a.createTime),
+      ])
+      .catch((error: unknown) => {
+        throw roleDeletedMeanwhile(error, saveAssignments);
       });
-    } catch (error) {
-      // The role went between our check and the insert (a concurrent DeleteRole).
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003')
-        throw roleNotFound(assignment.role);
-      throw error;
-    }
-  }
-
-  async deleteAssignment(key: AssignmentKey): Promise<boolean> {
-    const { count } = await this.tx.roleAssignment.deleteMany({
-      where: { subjectId: key.subjectId, roleName: key.role },
-    });
-    return count > 0;
-  }
-
-  async deleteAssignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
-    const rows = await this.tx.$queryRaw<RawAssignmentRow[]>`
-      DELETE FROM role_assignments WHERE subject_id = ${subjectId}
-      RETURNING subject_id, role, expire_time, create_time`;
-    return rows.map(fromRaw).sort((a, b) => (a.role < b.role ? -1 : 1));
-  }
-
-  async hasActiveHolder(roles: readonly string[], now: Date): Promise<boolean> {
-    const holder = await this.tx.roleAssignment.findFirst({
-      where: { roleName: { in: [...roles] }, ...unexpired(now) },
-      select: { subjectId: true },
-    });
-    return holder !== null;
-  }
-
-  async takeLapsedAssignments(now: Date, limit: number): Promise<RoleAssignment[]> {
-    const rows = await this.tx.$queryRaw<RawAssignmentRow[]>`
-      DELETE FROM role_assignments WHERE (subject_id, role) IN (
-        SELECT subject_id, role FROM role_assignments
-        WHERE expire_time <= ${now}
-        ORDER BY expire_time
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING subject_id, role, expire_time, create_time`;
-    // DELETE ... RETURNING keeps no order: announce them earliest first, as the contract says.
-    return rows
-      .map(fromRaw)
-      .sort((x, y) => (x.expireTime?.getTime() ?? 0) - (y.expireTime?.getTime() ?? 0));
-  }
-
-  async markProcessed(consumer: string, eventId: string): Promise<boolean> {
-    const { count } = await this.tx.processedEvent.createMany({
-      data: [{ consumer, eventId, processedTime: new Date() }],
-      skipDuplicates: true,
-    });
-    return count === 1;
-  }
-
-  async claimBootstrapGrant(grant: BootstrapGrant): Promise<boolean> {
-    const { count } = await this.tx.bootstrapGrant.createMany({
-      data: [grant],
-      skipDuplicates: true,
-    });
-    return count === 1;
-  }
-
-  async record(events: readonly AuthzEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const insert = outboxInsertStatement(
-      events.map((event) => toEnvelope(event, this.traceparent)),
-    );
-    await this.tx.$executeRawUnsafe(insert.sql, ...insert.values);
-  }
+  await insertOutbox(
+    client,
+    change.events.map((event) => toEnvelope(event, traceparent)),
+  );
+  return change.result;
 }
 
-/** A foreign-key failure on role_assignments: which role went between the check and the insert. */
-function roleDeletedMeanwhile(
-  error: unknown,
-  assignments: readonly RoleAssignment[],
-): string | undefined {
-  const { code, detail = '' } = error as { code?: string; detail?: string };
-  if (code !== '23503') return undefined;
-  return assignments.find((a) => detail.includes(`=(${a.role})`))?.role ?? assignments[0]?.role;
+async function claimBootstrapGrant(client: pg.PoolClient, grant: BootstrapGrant): Promise<boolean> {
+  const values = [grant.entry, grant.subjectId, grant.grantTime];
+  return (await client.query(CLAIM_BOOTSTRAP_GRANT_SQL, values)).rowCount === 1;
 }
+
+/**
+ * A foreign-key failure on role_assignments is a role that went between the check and the
+ * insert (a concurrent DeleteRole): ROLE_NOT_FOUND naming it. Any other error as it is.
+ */
+function roleDeletedMeanwhile(error: unknown, assignments: readonly AssignmentKey[]): unknown {
+  if (!isForeignKeyViolation(error)) return error;
+  const { detail = '' } = error as { detail?: string };
+  const role =
+    assignments.find((a) => detail.includes(`=(${a.role})`))?.role ?? assignments[0]?.role;
+  return role === undefined ? error : roleNotFound(role);
+}
+
+const fromRawRole = (row: RawRoleRow): Role => ({
+  name: row.name,
+  description: row.description,
+  permissions: row.permissions,
+  inherits: row.inherits,
+  builtIn: row.built_in,
+  createTime: row.create_time,
+  updateTime: row.update_time,
+});
 
 const fromRaw = (row: RawAssignmentRow): RoleAssignment =>
   toAssignment({

@@ -5,6 +5,7 @@ import {
   roleAssigned,
   RoleCatalogue,
   type AuthzEvent,
+  type Role,
   type RoleAssignment,
 } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
@@ -13,9 +14,9 @@ import { assertMayHandOut } from '../delegation.js';
 import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';
 import type {
   AuthzRepository,
-  AuthzTransaction,
   Clock,
   GrantsHeld,
+  AuthzChange,
   PolicyChangeListener,
 } from '../ports.js';
 
@@ -26,16 +27,14 @@ export interface AssignRole {
   requestId?: string;
 }
 
-/** Gives `assignment` inside `tx` (also used by the user-event consumer and the admin command). */
-export async function assignIn(
-  tx: AuthzTransaction,
+/** The change giving `assignment`, with its event, which it returns (also the bootstrap grants'). */
+export function assigning(
   assignment: RoleAssignment,
-): Promise<AuthzEvent[]> {
-  if (!(await tx.findRole(assignment.role))) throw roleNotFound(assignment.role);
-  await tx.saveAssignment(assignment);
+  roles: readonly Role[],
+): AuthzChange<AuthzEvent[]> {
+  if (!roles.some((role) => role.name === assignment.role)) throw roleNotFound(assignment.role);
   const events: AuthzEvent[] = [roleAssigned(assignment)];
-  await tx.record(events);
-  return events;
+  return { saveAssignments: [assignment], events, result: events };
 }
 
 export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
@@ -66,14 +65,18 @@ export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
     const assignment = newAssignment(input, this.clock.now());
-    const events = await this.repository.transaction(async (tx) => {
-      // The role's grants after inheritance, read in the transaction that assigns it.
-      const grants = new RoleCatalogue(await tx.roles()).grantsOf(assignment.role);
-      if (!grants) throw roleNotFound(assignment.role);
-      assertMayHandOut(this.held, ctx, grants.grants, `role ${assignment.role}`);
-      return assignIn(tx, assignment);
-    }, ctx);
-    await this.listener.committed(events);
+    const events = await this.repository.updateSubject(
+      assignment.subjectId,
+      ({ roles }) => {
+        // The role's grants after inheritance, read in the transaction that assigns it.
+        const grants = new RoleCatalogue(roles).grantsOf(assignment.role);
+        if (!grants) throw roleNotFound(assignment.role);
+        assertMayHandOut(this.held, ctx, grants.grants, `role ${assignment.role}`);
+        return assigning(assignment, roles);
+      },
+      ctx,
+    );
+    await this.listener.committed(events ?? []);
     return assignment;
   }
 }

@@ -42,9 +42,8 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
     const role = newRole(input, this.clock.now());
-    const events = await this.repository.transaction(async (tx) => {
-      await tx.lockCatalogue();
-      const catalogue = new RoleCatalogue(await tx.roles());
+    const events = await this.repository.updateCatalogue(async ({ roles }) => {
+      const catalogue = new RoleCatalogue(roles);
       if (catalogue.has(role.name)) throw roleAlreadyExists(role.name);
       catalogue.assertInheritable(role);
       assertMayHandOut(
@@ -56,10 +55,8 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
         ],
         `role ${role.name}`,
       );
-      await tx.insertRole(role);
       const created: AuthzEvent[] = [{ type: 'role_created', role, occurTime: role.createTime }];
-      await tx.record(created);
-      return created;
+      return { saveRoles: [role], events: created, result: created };
     }, ctx);
     await this.listener.committed(events);
     return role;

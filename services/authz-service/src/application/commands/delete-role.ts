@@ -3,7 +3,7 @@ import { Violations } from '@warden/errors';
 import { assertDeletable, RoleCatalogue, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { requireRoleName } from '../fields.js';
-import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
+import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
 export interface DeleteRole {
@@ -29,29 +29,24 @@ export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
     const violations = new Violations();
     requireRoleName(violations, 'name', input.name);
     violations.throwIfAny();
-    const events = await this.repository.transaction(async (tx) => {
-      await tx.lockCatalogue();
-      const catalogue = new RoleCatalogue(await tx.roles());
+    const events = await this.repository.updateCatalogue(async (state) => {
+      const catalogue = new RoleCatalogue(state.roles);
       const role = catalogue.get(input.name);
       if (!role) throw roleNotFound(input.name);
       assertDeletable(role);
       catalogue.assertNotInherited(role.name);
       const after = catalogue.without(role.name);
-      const remove = () => tx.deleteRole(role.name);
-      if (mayTakeEverything(catalogue, after)) {
-        await keepingAnAdmin(
-          tx,
+      if (mayTakeEverything(catalogue, after))
+        await assertKeepsAnAdmin(
+          state,
           { before: catalogue, after },
           this.clock.now(),
           `deleting ${role.name}`,
-          remove,
         );
-      } else await remove();
       const deleted: AuthzEvent[] = [
         { type: 'role_deleted', name: role.name, occurTime: this.clock.now() },
       ];
-      await tx.record(deleted);
-      return deleted;
+      return { deleteRoles: [role.name], events: deleted, result: deleted };
     }, ctx);
     await this.listener.committed(events);
   }

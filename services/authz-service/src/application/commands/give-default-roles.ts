@@ -7,11 +7,14 @@ import {
   type AuthzEvent,
 } from '../../domain/index.js';
 import type { BootstrapAdmins } from '../bootstrap-admins.js';
-import type { AuthzRepository, Clock, EventReceipt, TraceContext } from '../ports.js';
-import { assignIn } from './assign-role.js';
+import type { AuthzRepository, Clock, EventReceipt } from '../ports.js';
+import { assigning } from './assign-role.js';
 
-export interface UserRegistered {
+/** On `warden.user.v1.registered`, applied once per `inbox` entry (the consumed event). */
+export interface GiveDefaultRoles {
   userId: string;
+  inbox: EventReceipt;
+  traceparent?: string;
 }
 
 export interface DefaultRoles {
@@ -20,45 +23,43 @@ export interface DefaultRoles {
 }
 
 /**
- * On `warden.user.v1.registered`: the default role, and admin when the user matches a
- * `bootstrap_admins` entry not granted before (each entry grants once, recorded with the role).
+ * The default role, and admin when the user matches a `bootstrap_admins` entry not granted
+ * before (each entry grants once, recorded with the role).
  */
-export class GiveDefaultRoles {
+export class GiveDefaultRolesHandler {
   constructor(
+    private readonly repository: AuthzRepository,
     private readonly clock: Clock,
     private readonly roles: DefaultRoles,
     private readonly bootstrap?: BootstrapAdmins,
   ) {}
 
   /**
-   * Gives the default role once per `receipt` (the consumed event), with its event, in one write;
-   * then a matching bootstrap entry's admin role with the entry's record. Returns the events
-   * written (none for a receipt already there and no grant). ROLE_NOT_FOUND (nothing written)
-   * when a configured role has been deleted. A failed user lookup throws after the default role:
-   * the redelivered event then only retries the grant, which its record keeps to once.
+   * Gives the default role once per inbox entry, with its event, in one write; then a matching
+   * bootstrap entry's admin role with the entry's record. Returns the events written (none for an
+   * entry seen before and no grant). ROLE_NOT_FOUND (nothing written) when a configured role has
+   * been deleted. A failed user lookup throws after the default role: the redelivered event then
+   * only retries the grant, which its record keeps to once.
    */
-  async apply(
-    repository: AuthzRepository,
-    receipt: EventReceipt,
-    user: UserRegistered,
-    trace?: TraceContext,
-  ): Promise<AuthzEvent[]> {
-    if (!isUserSubject(user.userId)) {
-      throw invalidArgument([{ field: 'user_id', description: `not a user id: ${user.userId}` }]);
+  async execute(command: GiveDefaultRoles): Promise<AuthzEvent[]> {
+    const { userId, traceparent } = command;
+    if (!isUserSubject(userId)) {
+      throw invalidArgument([{ field: 'user_id', description: `not a user id: ${userId}` }]);
     }
     const now = this.clock.now();
-    const base = newAssignment({ subjectId: user.userId, role: this.roles.defaultRole }, now);
+    const base = newAssignment({ subjectId: userId, role: this.roles.defaultRole }, now);
     const given = [roleAssigned(base)];
-    const events = (await repository.assignOnce(receipt, [base], given, trace)) ? given : [];
+    const applied = await this.repository.assignOnce(command.inbox, [base], given, { traceparent });
+    const events = applied ? given : [];
     // After the default role, so that asking user-service never delays it.
-    const entry = await this.bootstrap?.entryFor(user.userId);
+    const entry = await this.bootstrap?.entryFor(userId);
     if (entry === undefined) return events;
-    const granted = await repository.transaction(async (tx) => {
-      const grant = { entry, subjectId: user.userId, grantTime: now };
-      if (!(await tx.claimBootstrapGrant(grant))) return [];
-      return assignIn(tx, newAssignment({ subjectId: user.userId, role: ADMIN_ROLE }, now));
-    }, trace);
+    const granted = await this.repository.updateSubject(
+      userId,
+      ({ roles }) => assigning(newAssignment({ subjectId: userId, role: ADMIN_ROLE }, now), roles),
+      { traceparent, claim: { entry, subjectId: userId, grantTime: now } },
+    );
     this.bootstrap?.markGranted(entry);
-    return [...events, ...granted];
+    return [...events, ...(granted ?? [])];
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryAuthzRepository } from '../../adapters/memory/memory-authz-repository.js';
 import { FakeUserLookup } from '../../../test/support/fake-user-lookup.js';
 import { aUserId, T0 } from '../../../test/support/mothers.js';
+import { seed } from '../../../test/support/seed.js';
 import { newAssignment } from '../../domain/index.js';
 import { BootstrapAdmins, bootstrapEntries } from '../bootstrap-admins.js';
 import { PromoteExistingAdmins } from './promote-existing-admins.js';
@@ -41,7 +42,11 @@ describe('PromoteExistingAdmins', () => {
     const userId = aUserId();
     const lookup = new FakeUserLookup({ 'ops@example.com': userId });
     await start(repository, lookup, ['ops@example.com']).run();
-    await repository.transaction((tx) => tx.deleteAssignment({ subjectId: userId, role: 'admin' }));
+    await repository.updateSubject(userId, () => ({
+      deleteAssignments: [{ subjectId: userId, role: 'admin' }],
+      events: [],
+      result: undefined,
+    }));
     expect(await start(repository, lookup, ['ops@example.com']).run()).toEqual([]);
     expect(await rolesOf(repository, userId)).toEqual([]);
     expect(lookup.asked).toEqual(['email:ops@example.com']);
@@ -50,9 +55,9 @@ describe('PromoteExistingAdmins', () => {
   it('records a user who holds admin already without assigning it again', async () => {
     const repository = new MemoryAuthzRepository();
     const userId = aUserId();
-    await repository.transaction((tx) =>
-      tx.saveAssignment(newAssignment({ subjectId: userId, role: 'admin' }, T0)),
-    );
+    await seed(repository, {
+      assignments: [newAssignment({ subjectId: userId, role: 'admin' }, T0)],
+    });
     const lookup = new FakeUserLookup({ 'ops@example.com': userId });
     expect(
       await start(repository, lookup, ['ops@example.com', 'nobody@example.com']).run(),

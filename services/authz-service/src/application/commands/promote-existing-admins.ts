@@ -1,7 +1,7 @@
 import { ADMIN_ROLE, newAssignment } from '../../domain/index.js';
 import type { BootstrapAdmins, BootstrapEntry, UserLookup } from '../bootstrap-admins.js';
 import type { AuthzRepository, Clock } from '../ports.js';
-import { assignIn } from './assign-role.js';
+import { assigning } from './assign-role.js';
 
 /**
  * `authz.bootstrap_admins` for users who exist already (listed after registering, or by user id):
@@ -23,23 +23,16 @@ export class PromoteExistingAdmins {
     for (const entry of await this.bootstrap.ungranted()) {
       const userId = await this.userOf(entry);
       if (!userId) continue;
-      const holds = await this.repository.listAssignments({
-        subjectId: userId,
-        role: ADMIN_ROLE,
-        limit: 1,
-        now: this.clock.now(),
-      });
-      const holdsForever = holds.some((assignment) => !assignment.expireTime);
       const now = this.clock.now();
-      const assigned = await this.repository.transaction(async (tx) => {
-        if (
-          !(await tx.claimBootstrapGrant({ entry: entry.key, subjectId: userId, grantTime: now }))
-        )
-          return false;
-        if (holdsForever) return false;
-        await assignIn(tx, newAssignment({ subjectId: userId, role: ADMIN_ROLE }, now));
-        return true;
-      });
+      const admin = newAssignment({ subjectId: userId, role: ADMIN_ROLE }, now);
+      const assigned = await this.repository.updateSubject(
+        userId,
+        ({ held, roles }) =>
+          held.some((a) => a.role === ADMIN_ROLE && !a.expireTime)
+            ? { events: [], result: false }
+            : { ...assigning(admin, roles), result: true },
+        { claim: { entry: entry.key, subjectId: userId, grantTime: now } },
+      );
       this.bootstrap.markGranted(entry.key);
       if (assigned) promoted.push(userId);
     }

@@ -1,21 +1,37 @@
 import type { AuthzEvent } from '../../domain/index.js';
-import type { AuthzTransaction, Clock } from '../ports.js';
+import type { AuthzRepository, Clock, EventReceipt } from '../ports.js';
 
-/** On `warden.user.v1.deleted`: the user's assignments go, each with a RoleRevoked (SUBJECT_DELETED). */
-export class RemoveSubject {
-  constructor(private readonly clock: Clock) {}
+/** On `warden.user.v1.deleted`, applied once per `inbox` entry (the consumed event). */
+export interface RemoveSubject {
+  userId: string;
+  inbox: EventReceipt;
+  traceparent?: string;
+}
 
-  async applyIn(tx: AuthzTransaction, subjectId: string): Promise<AuthzEvent[]> {
-    const removed = await tx.deleteAssignmentsOf(subjectId);
-    const occurTime = this.clock.now();
-    const events: AuthzEvent[] = removed.map((assignment) => ({
-      type: 'role_revoked',
+/** The user's assignments go, each with a RoleRevoked (SUBJECT_DELETED). */
+export class RemoveSubjectHandler {
+  constructor(
+    private readonly repository: AuthzRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The events written; undefined when the inbox entry was seen before. */
+  execute(command: RemoveSubject): Promise<AuthzEvent[] | undefined> {
+    const { userId: subjectId, inbox, traceparent } = command;
+    return this.repository.updateSubject(
       subjectId,
-      role: assignment.role,
-      reason: 'SUBJECT_DELETED',
-      occurTime,
-    }));
-    await tx.record(events);
-    return events;
+      ({ held }) => {
+        const occurTime = this.clock.now();
+        const events: AuthzEvent[] = held.map((assignment) => ({
+          type: 'role_revoked',
+          subjectId,
+          role: assignment.role,
+          reason: 'SUBJECT_DELETED',
+          occurTime,
+        }));
+        return { deleteAssignments: held, events, result: events };
+      },
+      { inbox, traceparent },
+    );
   }
 }

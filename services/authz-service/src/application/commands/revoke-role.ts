@@ -3,7 +3,7 @@ import { Violations } from '@warden/errors';
 import { RoleCatalogue, rolesGrantingEverything, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { requireRoleName, requireSubject } from '../fields.js';
-import { keepingAnAdmin } from '../keep-an-admin.js';
+import { assertKeepsAnAdmin } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
 export interface RevokeRole {
@@ -30,23 +30,22 @@ export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
     requireSubject(violations, 'subject_id', input.subjectId);
     requireRoleName(violations, 'role', input.role);
     violations.throwIfAny();
-    const events = await this.repository.transaction(async (tx) => {
-      // Serializes revocations, so two admins revoking each other cannot both succeed.
-      await tx.lockCatalogue();
-      const catalogue = new RoleCatalogue(await tx.roles());
+    // Under the catalogue lock: two admins revoking each other cannot both succeed.
+    const events = await this.repository.updateCatalogue(async (state) => {
+      const catalogue = new RoleCatalogue(state.roles);
       if (!catalogue.has(input.role)) throw roleNotFound(input.role);
-      const remove = () => tx.deleteAssignment(input);
-      const removed = rolesGrantingEverything(catalogue).includes(input.role)
-        ? await keepingAnAdmin(
-            tx,
-            { before: catalogue, after: catalogue },
-            this.clock.now(),
-            `revoking ${input.role}`,
-            remove,
-          )
-        : await remove();
+      const held = await state.assignmentsOf(input.subjectId);
       // Revoking a role the subject does not hold succeeds quietly: the end state is the same.
-      if (!removed) return [];
+      if (!held.some((assignment) => assignment.role === input.role))
+        return { events: [], result: [] };
+      if (rolesGrantingEverything(catalogue).includes(input.role))
+        await assertKeepsAnAdmin(
+          state,
+          { before: catalogue, after: catalogue },
+          this.clock.now(),
+          `revoking ${input.role}`,
+          input,
+        );
       const revoked: AuthzEvent[] = [
         {
           type: 'role_revoked',
@@ -56,8 +55,8 @@ export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
           occurTime: this.clock.now(),
         },
       ];
-      await tx.record(revoked);
-      return revoked;
+      const key = { subjectId: input.subjectId, role: input.role };
+      return { deleteAssignments: [key], events: revoked, result: revoked };
     }, ctx);
     if (events.length > 0) await this.listener.committed(events);
   }

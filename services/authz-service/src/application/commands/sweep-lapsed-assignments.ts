@@ -22,18 +22,18 @@ export class SweepLapsedAssignments {
     }
   }
 
-  private sweepBatch(): Promise<number> {
-    return this.repository.transaction(async (tx) => {
-      const lapsed = await tx.takeLapsedAssignments(this.clock.now(), this.batchSize);
-      const events: AuthzEvent[] = lapsed.map((assignment) => ({
+  private async sweepBatch(): Promise<number> {
+    const lapsed = await this.repository.expireDue(
+      this.clock.now(),
+      this.batchSize,
+      (assignment): AuthzEvent => ({
         type: 'role_revoked',
         subjectId: assignment.subjectId,
         role: assignment.role,
         reason: 'EXPIRED',
         occurTime: assignment.expireTime!,
-      }));
-      await tx.record(events);
-      return lapsed.length;
-    });
+      }),
+    );
+    return lapsed.length;
   }
 }

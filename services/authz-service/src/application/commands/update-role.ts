@@ -12,7 +12,7 @@ import {
 import { roleNotFound } from '../../errors.js';
 import { assertMayHandOut } from '../delegation.js';
 import { requireRoleName } from '../fields.js';
-import { keepingAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
+import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
 export interface UpdateRole {
@@ -44,13 +44,12 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
     requireRoleName(violations, 'role.name', input.name);
     violations.throwIfAny();
     const patch = patchOf(input);
-    const { role, events } = await this.repository.transaction(async (tx) => {
-      await tx.lockCatalogue();
-      const catalogue = new RoleCatalogue(await tx.roles());
+    const { role, events } = await this.repository.updateCatalogue(async (state) => {
+      const catalogue = new RoleCatalogue(state.roles);
       const current = catalogue.get(input.name);
       if (!current) throw roleNotFound(input.name);
       const { role: next, changed } = changeRole(current, patch, this.clock.now());
-      if (changed.length === 0) return { role: current, events: [] };
+      if (changed.length === 0) return { events: [], result: { role: current, events: [] } };
       catalogue.assertInheritable(next);
       // Only what the change adds: an editor may keep or drop grants it does not hold itself.
       const added = next.permissions.filter((grant) => !current.permissions.includes(grant));
@@ -62,21 +61,17 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
         `role ${next.name}`,
       );
       const after = catalogue.with(next);
-      const update = () => tx.updateRole(next);
-      if (mayTakeEverything(catalogue, after)) {
-        await keepingAnAdmin(
-          tx,
+      if (mayTakeEverything(catalogue, after))
+        await assertKeepsAnAdmin(
+          state,
           { before: catalogue, after },
           this.clock.now(),
           `changing ${next.name}`,
-          update,
         );
-      } else await update();
       const updated: AuthzEvent[] = [
         { type: 'role_updated', role: next, changed, occurTime: next.updateTime },
       ];
-      await tx.record(updated);
-      return { role: next, events: updated };
+      return { saveRoles: [next], events: updated, result: { role: next, events: updated } };
     }, ctx);
     if (events.length > 0) await this.listener.committed(events);
     return role;

@@ -4,8 +4,9 @@ import { FakeClock, aUserId } from '../../../test/support/mothers.js';
 import { newAssignment } from '../../domain/index.js';
 import { FakeUserLookup } from '../../../test/support/fake-user-lookup.js';
 import { BootstrapAdmins, bootstrapEntries } from '../bootstrap-admins.js';
-import { GiveDefaultRoles } from './give-default-roles.js';
-import { RemoveSubject } from './remove-subject.js';
+import { seed } from '../../../test/support/seed.js';
+import { GiveDefaultRolesHandler } from './give-default-roles.js';
+import { RemoveSubjectHandler } from './remove-subject.js';
 import { SweepLapsedAssignments } from './sweep-lapsed-assignments.js';
 
 const receipt = (eventId: string) => ({ consumer: 'authz-user-events', eventId });
@@ -15,17 +16,17 @@ function setUp(bootstrapAdmins: string[] = [], users: Record<string, string> = {
   const repository = new MemoryAuthzRepository();
   const lookup = new FakeUserLookup(users);
   const bootstrap = new BootstrapAdmins(bootstrapEntries(bootstrapAdmins), repository, lookup);
-  const give = new GiveDefaultRoles(clock, { defaultRole: 'player' }, bootstrap);
+  const give = new GiveDefaultRolesHandler(repository, clock, { defaultRole: 'player' }, bootstrap);
   return { clock, repository, give, lookup, bootstrap };
 }
 const rolesOf = async (repository: MemoryAuthzRepository, userId: string) =>
   (await repository.assignmentsOf(userId)).map((a) => a.role);
 
-describe('GiveDefaultRoles', () => {
+describe('GiveDefaultRolesHandler', () => {
   it('gives a new user the default role, asking user-service nothing without bootstrap admins', async () => {
     const { repository, give, lookup } = setUp();
     const userId = aUserId();
-    const events = await give.apply(repository, receipt('e1'), { userId });
+    const events = await give.execute({ userId, inbox: receipt('e1') });
     expect(events.map((e) => e.type)).toEqual(['role_assigned']);
     expect(await rolesOf(repository, userId)).toEqual(['player']);
     expect(repository.outbox).toEqual(events);
@@ -35,24 +36,24 @@ describe('GiveDefaultRoles', () => {
   it('gives nothing twice for the same event', async () => {
     const { repository, give } = setUp();
     const userId = aUserId();
-    await give.apply(repository, receipt('e1'), { userId });
-    const again = await give.apply(repository, receipt('e1'), { userId });
+    await give.execute({ userId, inbox: receipt('e1') });
+    const again = await give.execute({ userId, inbox: receipt('e1') });
     expect(again).toEqual([]);
     expect(repository.outbox).toHaveLength(1);
   });
 
   it('writes nothing, not even the receipt, when the default role is gone', async () => {
     const { clock, repository } = setUp();
-    const give = new GiveDefaultRoles(clock, { defaultRole: 'vanished' });
+    const give = new GiveDefaultRolesHandler(repository, clock, { defaultRole: 'vanished' });
     const userId = aUserId();
-    await expect(give.apply(repository, receipt('e1'), { userId })).rejects.toMatchObject({
+    await expect(give.execute({ userId, inbox: receipt('e1') })).rejects.toMatchObject({
       kind: 'NOT_FOUND',
       reason: 'ROLE_NOT_FOUND',
     });
     expect(await repository.assignmentsOf(userId)).toEqual([]);
     expect(repository.outbox).toEqual([]);
-    const player = new GiveDefaultRoles(clock, { defaultRole: 'player' });
-    expect(await player.apply(repository, receipt('e1'), { userId })).toHaveLength(1);
+    const player = new GiveDefaultRolesHandler(repository, clock, { defaultRole: 'player' });
+    expect(await player.execute({ userId, inbox: receipt('e1') })).toHaveLength(1);
   });
 
   it('makes a bootstrap admin (email asked of user-service, any case) an admin, and records the grant', async () => {
@@ -60,7 +61,7 @@ describe('GiveDefaultRoles', () => {
     const { repository, give, lookup } = setUp(['Root@Example.com'], {
       'root@example.com': userId,
     });
-    const events = await give.apply(repository, receipt('e1'), { userId });
+    const events = await give.execute({ userId, inbox: receipt('e1') });
     expect(events.map((e) => e.type)).toEqual(['role_assigned', 'role_assigned']);
     expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
     expect(lookup.asked).toEqual(['email:root@example.com']);
@@ -74,11 +75,11 @@ describe('GiveDefaultRoles', () => {
     const { repository, give, lookup } = setUp(['root@example.com'], {
       'root@example.com': first,
     });
-    await give.apply(repository, receipt('e1'), { userId: first });
+    await give.execute({ userId: first, inbox: receipt('e1') });
     lookup.set('root@example.com', undefined);
     const second = aUserId();
     lookup.set('root@example.com', second);
-    await give.apply(repository, receipt('e2'), { userId: second });
+    await give.execute({ userId: second, inbox: receipt('e2') });
     expect(await rolesOf(repository, second)).toEqual(['player']);
     // Every entry is granted now: later registrations cost no lookup.
     expect(lookup.asked).toEqual(['email:root@example.com']);
@@ -87,7 +88,7 @@ describe('GiveDefaultRoles', () => {
   it('grants a bootstrap user id on its registration, without a lookup, once', async () => {
     const userId = aUserId();
     const { repository, give, lookup } = setUp([userId.toUpperCase()]);
-    await give.apply(repository, receipt('e1'), { userId });
+    await give.execute({ userId, inbox: receipt('e1') });
     expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
     expect(await repository.bootstrapGrants()).toEqual([`user:${userId}`]);
     expect(lookup.asked).toEqual([]);
@@ -98,19 +99,20 @@ describe('GiveDefaultRoles', () => {
     const other = aUserId();
     const { repository, give, bootstrap } = setUp([userId]);
     expect(await bootstrap.ungranted()).toHaveLength(1); // this worker has not seen the grant
-    await repository.transaction((tx) =>
-      tx.claimBootstrapGrant({ entry: `user:${userId}`, subjectId: other, grantTime: new Date() }),
-    );
-    await give.apply(repository, receipt('e1'), { userId });
+    const grant = { entry: `user:${userId}`, subjectId: other, grantTime: new Date() };
+    await repository.updateSubject(other, () => ({ events: [], result: undefined }), {
+      claim: grant,
+    });
+    await give.execute({ userId, inbox: receipt('e1') });
     expect(await rolesOf(repository, userId)).toEqual(['player']);
   });
 
   it('gives only the default role to a user whose email is not listed, or who is gone already', async () => {
     const listed = aUserId();
     const { repository, give } = setUp(['root@example.com'], { 'ann@example.com': listed });
-    await give.apply(repository, receipt('e1'), { userId: listed });
+    await give.execute({ userId: listed, inbox: receipt('e1') });
     const gone = aUserId();
-    await give.apply(repository, receipt('e2'), { userId: gone });
+    await give.execute({ userId: gone, inbox: receipt('e2') });
     expect(await rolesOf(repository, listed)).toEqual(['player']);
     expect(await rolesOf(repository, gone)).toEqual(['player']);
     expect(await repository.bootstrapGrants()).toEqual([]);
@@ -122,35 +124,36 @@ describe('GiveDefaultRoles', () => {
       'root@example.com': userId,
     });
     lookup.failure = new Error('user-service unavailable');
-    await expect(give.apply(repository, receipt('e1'), { userId })).rejects.toThrow(/unavailable/);
+    await expect(give.execute({ userId, inbox: receipt('e1') })).rejects.toThrow(/unavailable/);
     expect(await rolesOf(repository, userId)).toEqual(['player']);
     expect(await repository.bootstrapGrants()).toEqual([]);
     lookup.failure = undefined;
-    const retried = await give.apply(repository, receipt('e1'), { userId });
+    const retried = await give.execute({ userId, inbox: receipt('e1') });
     expect(retried.map((e) => e.type === 'role_assigned' && e.assignment.role)).toEqual(['admin']);
     expect(await rolesOf(repository, userId)).toEqual(['admin', 'player']);
-    expect(await give.apply(repository, receipt('e1'), { userId })).toEqual([]);
+    expect(await give.execute({ userId, inbox: receipt('e1') })).toEqual([]);
   });
 
   it('refuses a user id that is not one', async () => {
     const { repository, give } = setUp();
-    await expect(give.apply(repository, receipt('e1'), { userId: 'nope' })).rejects.toMatchObject({
+    await expect(give.execute({ userId: 'nope', inbox: receipt('e1') })).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
     });
   });
 });
 
-describe('RemoveSubject', () => {
+describe('RemoveSubjectHandler', () => {
   it("removes a deleted user's assignments, one RoleRevoked (SUBJECT_DELETED) each", async () => {
     const { clock, repository } = setUp();
     const userId = aUserId();
-    await repository.transaction(async (tx) => {
-      await tx.saveAssignment(newAssignment({ subjectId: userId, role: 'player' }, clock.now()));
-      await tx.saveAssignment(newAssignment({ subjectId: userId, role: 'admin' }, clock.now()));
+    await seed(repository, {
+      assignments: [
+        newAssignment({ subjectId: userId, role: 'player' }, clock.now()),
+        newAssignment({ subjectId: userId, role: 'admin' }, clock.now()),
+      ],
     });
-    const events = await repository.transaction((tx) =>
-      new RemoveSubject(clock).applyIn(tx, userId),
-    );
+    const remove = new RemoveSubjectHandler(repository, clock);
+    const events = await remove.execute({ userId, inbox: receipt('e9') });
     expect(events).toEqual([
       {
         type: 'role_revoked',
@@ -168,6 +171,10 @@ describe('RemoveSubject', () => {
       },
     ]);
     expect(await repository.assignmentsOf(userId)).toEqual([]);
+    expect(repository.outbox).toEqual(events);
+    // The same event again writes nothing.
+    expect(await remove.execute({ userId, inbox: receipt('e9') })).toBeUndefined();
+    expect(repository.outbox).toHaveLength(2);
   });
 });
 
@@ -177,12 +184,13 @@ describe('SweepLapsedAssignments', () => {
     const expireTime = new Date(clock.now().getTime() + 1000);
     const lapsing = [aUserId(), aUserId(), aUserId()];
     const keeper = aUserId();
-    await repository.transaction(async (tx) => {
-      for (const subjectId of lapsing)
-        await tx.saveAssignment(
+    await seed(repository, {
+      assignments: [
+        ...lapsing.map((subjectId) =>
           newAssignment({ subjectId, role: 'admin', expireTime }, clock.now()),
-        );
-      await tx.saveAssignment(newAssignment({ subjectId: keeper, role: 'admin' }, clock.now()));
+        ),
+        newAssignment({ subjectId: keeper, role: 'admin' }, clock.now()),
+      ],
     });
     const sweeper = new SweepLapsedAssignments(repository, clock, 2);
 

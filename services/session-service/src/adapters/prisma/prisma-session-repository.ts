@@ -1,10 +1,5 @@
-import {
-  lastRows,
-  pgInbox,
-  processOnce,
-  withTransaction,
-  withTransactionFrom,
-} from '@warden/events';
+import { lastRows, withTransaction, withTransactionFrom } from '@warden/db';
+import { pgInbox, processOnce } from '@warden/events';
 import type pg from 'pg';
 import type {
   Activity,

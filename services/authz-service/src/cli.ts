@@ -6,17 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { isAppError } from '@warden/errors';
-import { startProcess } from '@warden/runtime';
-import { systemClock } from '../../app.js';
-import { AssignRoleHandler } from '../../application/commands/assign-role.js';
-import { RevokeRoleHandler } from '../../application/commands/revoke-role.js';
-import { OPERATOR_HOLDS_EVERYTHING } from '../../application/delegation.js';
-import { NO_POLICY_LISTENER } from '../../application/ports.js';
-import { loadAuthzConfig, MIGRATIONS_DIR } from '../../config.js';
-import { ADMIN_ROLE } from '../../domain/index.js';
-import { SERVICE_NAME } from '../../server.js';
-import { createPrismaClient } from '../prisma/prisma-client.js';
-import { PrismaAuthzRepository } from '../prisma/prisma-authz-repository.js';
+import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
+import { systemClock } from './app.js';
+import { AssignRoleHandler } from './application/commands/assign-role.js';
+import { RevokeRoleHandler } from './application/commands/revoke-role.js';
+import { OPERATOR_HOLDS_EVERYTHING } from './application/delegation.js';
+import { NO_POLICY_LISTENER } from './application/ports.js';
+import { ADMIN_ROLE } from './domain/index.js';
+import { openRuntime } from './runtime.js';
 
 const USAGE = `usage: admin <command> [options]
   assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
@@ -46,15 +43,8 @@ if (values['expire-time'] !== undefined) {
     fail(`--expire-time: not a date: ${values['expire-time']}`);
 }
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'cli',
-  loadConfig: () => loadAuthzConfig(),
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
-  prisma: createPrismaClient,
-});
-const repository = new PrismaAuthzRepository(proc.prisma, proc.pool);
+const runtime = await openRuntime('cli');
+const repository = new PrismaAuthzRepository(runtime.prisma, runtime.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {
   if (command === 'revoke-role') {
@@ -80,7 +70,8 @@ try {
     .join('');
   fail(`${error.reason}: ${error.message}${details}`);
 } finally {
-  await proc.close();
+  await runtime.prisma.$disconnect();
+  await runtime.pool.end();
 }
 
 function flagOf(field: string): string {
