@@ -1,6 +1,7 @@
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, type ErrorKind } from '@warden/errors';
+import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
@@ -66,8 +67,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   const deadlineMs = options.deadlineMs ?? 2_000;
   // While NATS is down we cannot hear revocations, so nothing is cached meanwhile.
   let cacheTrusted = options.nc ? !options.nc.isClosed() : ttlMs > 0;
-  let subscription: Subscription | undefined;
-  let statusWatch: { stop(): void } | undefined;
+  let feed: ReplicaFeed | undefined;
 
   const drop = () => {
     cache.clear();
@@ -78,18 +78,22 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     const prefix = `${subjectId}\u0000`;
     for (const key of inFlight.keys()) if (key.startsWith(prefix)) inFlight.delete(key);
   };
-  const onEvent = (_error: unknown, message: Msg) => {
-    const subjectId = message.headers?.get('ce-subject');
-    if (subjectId && SUBJECT_SCOPED_EVENTS.has(message.subject)) dropSubject(subjectId);
-    else drop();
-  };
-
   if (options.nc) {
-    subscription = options.nc.subscribe(AUTHZ_EVENTS_SUBJECT, { callback: onEvent });
-    statusWatch = watchConnection(options.nc, options.logger, (connected) => {
-      cacheTrusted = connected;
-      drop();
-    });
+    feed = followReplicaEvents(
+      options.nc,
+      [{ subject: AUTHZ_EVENTS_SUBJECT }],
+      {
+        onEvent: (event, subject) => {
+          if (event.subjectId && SUBJECT_SCOPED_EVENTS.has(subject)) dropSubject(event.subjectId);
+          else drop();
+        },
+        onGap: drop,
+        onConnected: (connected) => {
+          cacheTrusted = connected;
+        },
+      },
+      { logger: options.logger },
+    );
   } else if (options.cacheTtlMs) {
     options.logger.warn(
       { ttlMs },
@@ -146,8 +150,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
       return lookup;
     },
     async close() {
-      statusWatch?.stop();
-      subscription?.unsubscribe();
+      await feed?.stop();
       drop();
       client.close();
     },
@@ -170,32 +173,4 @@ function asCheckFailure(error: unknown, permission: string): AppError {
     `authz-service rejected the check of ${permission}: ${detail}`,
     { cause: error },
   );
-}
-
-/** Reports connection loss and recovery; events sent meanwhile were missed, so callers start over. */
-function watchConnection(
-  nc: NatsConnection,
-  logger: Logger,
-  onChange: (connected: boolean) => void,
-): { stop(): void } {
-  // nats.js returns a QueuedIterator, whose stop() ends the loop; the public type hides it.
-  const statuses = nc.status() as ReturnType<NatsConnection['status']> & { stop?: () => void };
-  let stopped = false;
-  void (async () => {
-    for await (const status of statuses) {
-      if (stopped) break;
-      if (status.type === 'disconnect') {
-        logger.warn('authz checker lost NATS: decisions are not cached until it reconnects');
-        onChange(false);
-      } else if (status.type === 'reconnect') {
-        onChange(true);
-      }
-    }
-  })();
-  return {
-    stop: () => {
-      stopped = true;
-      statuses.stop?.();
-    },
-  };
 }

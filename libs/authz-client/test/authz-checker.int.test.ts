@@ -1,5 +1,6 @@
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AppError } from '@warden/errors';
+import { newEvent, toNatsHeaders } from '@warden/events';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
@@ -90,6 +91,17 @@ afterAll(async () => {
   await nc.close();
 });
 
+/** An authz event as the relay publishes it: CloudEvents headers (ce-subject: what it is about). */
+function publishEvent(type: string, subjectId?: string, source = 'authz-service'): void {
+  const event = newEvent({
+    type,
+    source,
+    payload: new Uint8Array(),
+    ...(subjectId ? { subjectId } : {}),
+  });
+  nc.publish(type, event.payload, { headers: toNatsHeaders(event) });
+}
+
 describe('createAuthzChecker', () => {
   it('answers from authz-service, passing the resource along', async () => {
     fake.grants.add('u1 session.end');
@@ -154,7 +166,7 @@ describe('createAuthzChecker', () => {
     expect(fake.asked).toHaveLength(1);
 
     fake.grants.add('u1 game.join');
-    nc.publish(`warden.authz.v1.role_assigned`, new Uint8Array());
+    publishEvent('warden.authz.v1.role_assigned');
     await nc.flush();
 
     const decision = await waitFor(async () => {
@@ -173,9 +185,7 @@ describe('createAuthzChecker', () => {
 
     fake.grants.add('u1 game.join');
     fake.grants.add('u2 game.join');
-    const about = headers();
-    about.set('ce-subject', 'u1');
-    nc.publish('warden.authz.v1.role_assigned', new Uint8Array(), { headers: about });
+    publishEvent('warden.authz.v1.role_assigned', 'u1');
     await nc.flush();
 
     await waitFor(async () => (await ask('u1')).allowed);
@@ -183,10 +193,23 @@ describe('createAuthzChecker', () => {
     expect((await ask('u2')).allowed).toBe(false);
     expect(fake.asked.filter((q) => q.subjectId === 'u2')).toHaveLength(1);
 
-    nc.publish('warden.authz.v1.role_revoked', new Uint8Array(), { headers: about });
+    publishEvent('warden.authz.v1.role_revoked', 'u1');
     fake.grants.delete('u1 game.join');
     await nc.flush();
     await waitFor(async () => !(await ask('u1')).allowed);
+  });
+
+  it('keeps its decisions when an authz event carries another service as its source', async () => {
+    const checker = aChecker({ nc });
+    await checker.check('u1', 'game.join', { type: 'game' });
+    fake.grants.add('u1 game.join');
+    publishEvent('warden.authz.v1.role_assigned', 'u1', 'user-service');
+    publishEvent('warden.authz.v1.role_updated', 'player', 'user-service');
+    await nc.flush();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect((await checker.check('u1', 'game.join', { type: 'game' })).allowed).toBe(false);
+    expect(fake.asked).toHaveLength(1);
   });
 
   it('drops every decision when a role itself changes', async () => {
@@ -197,9 +220,7 @@ describe('createAuthzChecker', () => {
 
     fake.grants.add('u1 game.join');
     fake.grants.add('u2 game.join');
-    const about = headers();
-    about.set('ce-subject', 'player');
-    nc.publish('warden.authz.v1.role_updated', new Uint8Array(), { headers: about });
+    publishEvent('warden.authz.v1.role_updated', 'player');
     await nc.flush();
 
     await waitFor(async () => (await ask('u1')).allowed && (await ask('u2')).allowed);

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext } from '@warden/bus';
 import { AppError } from '@warden/errors';
+import { newEvent, toNatsHeaders, type NatsEventMessage } from '@warden/events';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
@@ -61,7 +62,7 @@ class FakeSessionService {
   }
 }
 
-type Callback = (error: Error | null, msg: { subject: string; data: Uint8Array }) => void;
+type Callback = (error: Error | null, msg: NatsEventMessage) => void;
 
 /** The slice of a NatsConnection the resolver uses: a subscription and connection statuses. */
 class FakeNats {
@@ -95,18 +96,24 @@ class FakeNats {
     };
   }
 
-  ended(sessionId: string): void {
+  ended(sessionId: string, source = 'session-service'): void {
     const data = sessionEventsV1.SessionEnded.encode({
       sessionId,
       userId: 'u',
       endReason: 1,
     }).finish();
-    this.callback?.(null, { subject: 'warden.session.v1.ended', data });
+    this.deliver('warden.session.v1.ended', data, source);
   }
 
   started(sessionId: string): void {
     const data = sessionEventsV1.SessionStarted.encode({ sessionId, userId: 'u' }).finish();
-    this.callback?.(null, { subject: 'warden.session.v1.started', data });
+    this.deliver('warden.session.v1.started', data);
+  }
+
+  /** A message as the relay publishes it: CloudEvents headers, protobuf body. */
+  private deliver(subject: string, data: Uint8Array, source = 'session-service'): void {
+    const headers = toNatsHeaders(newEvent({ type: subject, source, payload: data }));
+    this.callback?.(null, { subject, data, headers });
   }
 
   emitStatus(type: string): void {
@@ -211,6 +218,14 @@ describe('createSessionResolver', () => {
     nats.started('s-bob');
     await resolver.resolve('wst_bob', ctx);
     expect(fake.calls).toBe(2);
+  });
+
+  it('ignores an ended event that session-service did not send', async () => {
+    fake.add('wst_alice', 's-alice', 'u-alice');
+    await resolver.resolve('wst_alice', ctx);
+    nats.ended('s-alice', 'user-service');
+    await resolver.resolve('wst_alice', ctx);
+    expect(fake.calls).toBe(1);
   });
 
   it('forgets everything on a NATS disconnect and caches nothing until it reconnects', async () => {

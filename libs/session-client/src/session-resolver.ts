@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError, unauthenticated, type ErrorKind } from '@warden/errors';
+import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
-import { sessionv1 } from '@warden/proto';
+import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import { PrincipalCache } from './principal-cache.js';
-import { followRevocations, type RevocationFeed } from './revocations.js';
 
 export interface SessionResolverOptions {
   /** session-service, e.g. `127.0.0.1:50052`. */
@@ -31,6 +31,30 @@ export interface SessionResolver {
 }
 
 const MAX_TOKEN_LENGTH = 512;
+const SESSION_EVENTS_SUBJECT = 'warden.session.v1.>';
+
+/** The session whose tokens stopped working (ended, expired, or rotated by a refresh), if any. */
+function revokedSessionId(
+  subject: string,
+  payload: Uint8Array,
+  logger: Logger,
+): string | undefined {
+  try {
+    switch (subject.slice(subject.lastIndexOf('.') + 1)) {
+      case 'ended':
+        return sessionEventsV1.SessionEnded.decode(payload).sessionId || undefined;
+      case 'expired':
+        return sessionEventsV1.SessionExpired.decode(payload).sessionId || undefined;
+      case 'refreshed':
+        return sessionEventsV1.SessionRefreshed.decode(payload).sessionId || undefined;
+      default:
+        return undefined;
+    }
+  } catch (error) {
+    logger.warn({ err: error, subject }, 'undecodable session event ignored');
+    return undefined;
+  }
+}
 
 /** `resolveUser` for the gRPC server kit: ValidateSession over gRPC, cached and revoked by events. */
 export function createSessionResolver(options: SessionResolverOptions): SessionResolver {
@@ -47,25 +71,29 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
   // and later callers must not join it.
   let revocations = 0;
   let caching = options.nc !== undefined && !options.nc.isClosed();
-  const feed: RevocationFeed | undefined = options.nc
-    ? followRevocations(
+  const feed: ReplicaFeed | undefined = options.nc
+    ? followReplicaEvents(
         options.nc,
+        [{ subject: SESSION_EVENTS_SUBJECT }],
         {
-          revoked: (sessionId) => {
+          onEvent: (event, subject) => {
+            const sessionId = revokedSessionId(subject, event.payload, options.logger);
+            if (!sessionId) return;
             revocations++;
             inFlight.clear();
             cache.dropSession(sessionId);
           },
-          gap: () => {
+          // Events may have been missed: nothing cached can be trusted.
+          onGap: () => {
             revocations++;
             inFlight.clear();
             cache.clear();
           },
-          connected: (isConnected) => {
+          onConnected: (isConnected) => {
             caching = isConnected;
           },
         },
-        options.logger,
+        { logger: options.logger },
       )
     : undefined;
 
