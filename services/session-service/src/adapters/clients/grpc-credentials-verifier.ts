@@ -73,4 +73,5 @@ const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
 const forwarded = (ctx: CallContext) => ({
   requestId: ctx.requestId,
   ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+  ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}),
 });
