@@ -1,4 +1,5 @@
-// Production build of one service (or all): bundles src/{main,worker,migrate,cli}.ts with the
+// Production build of one service (or all): bundles src/{main,worker,migrate}.ts and the operator
+// commands src/adapters/cli/*.ts (to dist/adapters/cli/) with the
 // workspace libs inlined and npm packages left external, into services/<name>/dist/.
 // Usage: node scripts/build.mjs [services/<name> ...]
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -30,12 +31,19 @@ function externals(serviceDir) {
 
 for (const dir of targets) {
   if (!existsSync(join(dir, 'src', 'main.ts'))) continue;
-  const entryPoints = ['main', 'worker', 'migrate', 'cli']
-    .map((name) => join(dir, 'src', `${name}.ts`))
-    .filter((file) => existsSync(file));
+  const cliDir = join(dir, 'src', 'adapters', 'cli');
+  const entryPoints = [
+    ...['main', 'worker', 'migrate'].map((name) => join(dir, 'src', `${name}.ts`)),
+    ...(existsSync(cliDir)
+      ? readdirSync(cliDir)
+          .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+          .map((file) => join(cliDir, file))
+      : []),
+  ].filter((file) => existsSync(file));
   await build({
     entryPoints,
     outdir: join(dir, 'dist'),
+    outbase: join(dir, 'src'),
     bundle: true,
     platform: 'node',
     target: 'node20',

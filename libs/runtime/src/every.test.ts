@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { every, sweepInBatches } from './every.js';
+import { every, retry, sweepInBatches } from './every.js';
 
 const quietLogger = () => ({ error: vi.fn() });
 
@@ -89,5 +89,44 @@ describe('sweepInBatches', () => {
     const batch = vi.fn(async () => 0);
     expect(await sweepInBatches(batch, 100)).toBe(0);
     expect(batch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('retry', () => {
+  it('retries after each failure with the pause asked for, and returns the result', async () => {
+    const failures: number[] = [];
+    let calls = 0;
+    const result = await retry(
+      async () => {
+        if (++calls < 3) throw new Error(`attempt ${calls}`);
+        return 'done';
+      },
+      { delayMs: () => 1, onFailure: (_error, n) => failures.push(n) },
+    );
+    expect(result).toBe('done');
+    expect(failures).toEqual([1, 2]);
+  });
+
+  it('gives up after maxAttempts', async () => {
+    const attempt = vi.fn().mockRejectedValue(new Error('down'));
+    expect(await retry(attempt, { delayMs: () => 1, maxAttempts: 3 })).toBeUndefined();
+    expect(attempt).toHaveBeenCalledTimes(3);
+  });
+
+  it('rethrows a failure that is not retryable', async () => {
+    const fatal = new Error('permission denied');
+    await expect(
+      retry(() => Promise.reject(fatal), { delayMs: () => 1, retryable: () => false }),
+    ).rejects.toBe(fatal);
+  });
+
+  it('an abort ends the pause at once and stops retrying', async () => {
+    const stop = new AbortController();
+    const attempt = vi.fn().mockRejectedValue(new Error('not yet'));
+    const running = retry(attempt, { delayMs: () => 60_000 }, stop.signal);
+    await vi.waitFor(() => expect(attempt).toHaveBeenCalledTimes(1));
+    stop.abort();
+    expect(await running).toBeUndefined();
+    expect(attempt).toHaveBeenCalledTimes(1);
   });
 });

@@ -54,3 +54,47 @@ export async function sweepInBatches(
   }
   return total;
 }
+
+export interface RetryOptions {
+  /** Pause after the n-th failed attempt (n from 1). */
+  delayMs(attempt: number): number;
+  /** Give up (resolve undefined) after this many failures; default: never. */
+  maxAttempts?: number;
+  /** A failure this says no to ends the retries: `retry` rejects with it. */
+  retryable?(error: unknown): boolean;
+  onFailure?(error: unknown, attempt: number): void;
+}
+
+/**
+ * Runs `attempt` until it resolves, pausing after each failure; `signal` ends the waiting (and
+ * the retries) at once. Resolves undefined when stopped or out of attempts.
+ */
+export async function retry<T>(
+  attempt: () => Promise<T>,
+  o: RetryOptions,
+  signal?: AbortSignal,
+): Promise<T | undefined> {
+  for (let n = 1; !signal?.aborted; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (o.retryable && !o.retryable(error)) throw error;
+      o.onFailure?.(error, n);
+      if (o.maxAttempts !== undefined && n >= o.maxAttempts) return undefined;
+      await pause(o.delayMs(n), signal);
+    }
+  }
+  return undefined;
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

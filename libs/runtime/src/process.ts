@@ -15,7 +15,7 @@ import {
 } from '@warden/grpc';
 import { createLogger, startTracing, type Logger, type Tracer } from '@warden/logger';
 import type pg from 'pg';
-import { every } from './every.js';
+import { every, retry, type RetryOptions } from './every.js';
 import { poolMetrics } from './pool-metrics.js';
 import { exitOnSignal, failStartup, redactUrls, Shutdown } from './shutdown.js';
 
@@ -63,6 +63,8 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
   idempotencyKeys(): IdempotencyKeyring;
   /** `every` that stops with the process. */
   every(name: string, intervalMs: number, task: () => Promise<unknown>): void;
+  /** `retry` in the background; its waiting ends when the process stops, and stop awaits it. */
+  retry<T>(name: string, attempt: () => Promise<T>, o: RetryOptions): Promise<T | undefined>;
   /** Steps run at shutdown in reverse order of registration, before the fixed tail. */
   onStop(name: string, stop: () => Promise<unknown>): void;
   /** Listens; at shutdown stops serving and gives calls grpc.shutdown_grace to finish. */
@@ -178,6 +180,15 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
     every(name, intervalMs, task) {
       const periodic = every(intervalMs, task, { name, logger });
       shutdown.onStop(`stop ${name}`, () => periodic.stop());
+    },
+    retry(name, attempt, o) {
+      const stopping = new AbortController();
+      const running = retry(attempt, o, stopping.signal);
+      shutdown.onStop(`stop ${name}`, async () => {
+        stopping.abort();
+        await running.catch(() => undefined);
+      });
+      return running;
     },
     onStop: (name, stop) => shutdown.onStop(name, stop),
     async serve(server) {

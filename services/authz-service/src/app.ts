@@ -7,11 +7,23 @@ import {
   type PermissionChecker,
 } from '@warden/bus';
 import type { Logger } from '@warden/logger';
+import { authzGrpcHandlers } from './adapters/grpc/authz-service-handlers.js';
+import { AssignRoleHandler } from './application/commands/assign-role.js';
+import { CreateRoleHandler } from './application/commands/create-role.js';
+import { DeleteRoleHandler } from './application/commands/delete-role.js';
+import { RevokeRoleHandler } from './application/commands/revoke-role.js';
+import { UpdateRoleHandler } from './application/commands/update-role.js';
 import { PolicyModel } from './application/policy-model.js';
 import { PolicySync } from './application/policy-sync.js';
 import type { AuthzRepository, Clock } from './application/ports.js';
-import { authzGrpcHandlers } from './adapters/grpc/authz-service-handlers.js';
-import { buildUseCases } from './use-cases.js';
+import {
+  CheckPermissionHandler,
+  CheckPermissionsHandler,
+} from './application/queries/check-permission.js';
+import { GetRoleHandler } from './application/queries/get-role.js';
+import { ListRoleAssignmentsHandler } from './application/queries/list-role-assignments.js';
+import { ListRolesHandler } from './application/queries/list-roles.js';
+import { ListSubjectPermissionsHandler } from './application/queries/list-subject-permissions.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -26,11 +38,15 @@ export interface AuthzAppDeps {
   authorizer?: PermissionChecker;
 }
 
-/** The server's application: policy model and its sync, the bus, the use cases and their gRPC edge. */
-export function buildAuthzApp(deps: AuthzAppDeps) {
+export type AuthzApp = ReturnType<typeof createAuthzApp>;
+export type AuthzUseCases = ReturnType<typeof createUseCases>;
+
+/** The composition root: policy model and its sync, the bus, the use cases and their gRPC edge. */
+export function createAuthzApp(deps: AuthzAppDeps) {
+  const { repository } = deps;
   const clock = deps.clock ?? systemClock;
   const model = new PolicyModel(clock);
-  const sync = new PolicySync(model, deps.repository, clock, (err, change) =>
+  const sync = new PolicySync(model, repository, clock, (err, change) =>
     deps.logger.error(
       { err, change },
       'cannot refresh the policy model; the next event or full reload will',
@@ -43,8 +59,28 @@ export function buildAuthzApp(deps: AuthzAppDeps) {
       deps.idempotencyKeyring ? { keyring: deps.idempotencyKeyring } : {},
     ),
   });
-  const useCases = buildUseCases(deps.repository, model, sync, clock);
+  const useCases = createUseCases(repository, model, sync, clock);
   return { model, sync, bus, useCases, grpc: authzGrpcHandlers(bus, useCases) };
 }
 
-export type AuthzApp = ReturnType<typeof buildAuthzApp>;
+/** Every use case of the server, built with plain constructors. */
+function createUseCases(
+  repository: AuthzRepository,
+  model: PolicyModel,
+  sync: PolicySync,
+  clock: Clock,
+) {
+  return {
+    checkPermission: new CheckPermissionHandler(model),
+    checkPermissions: new CheckPermissionsHandler(model),
+    listSubjectPermissions: new ListSubjectPermissionsHandler(model),
+    assignRole: new AssignRoleHandler(repository, clock, sync, model),
+    revokeRole: new RevokeRoleHandler(repository, clock, sync),
+    listRoleAssignments: new ListRoleAssignmentsHandler(repository, clock),
+    createRole: new CreateRoleHandler(repository, clock, sync, model),
+    updateRole: new UpdateRoleHandler(repository, clock, sync, model),
+    deleteRole: new DeleteRoleHandler(repository, clock, sync),
+    getRole: new GetRoleHandler(repository),
+    listRoles: new ListRolesHandler(repository),
+  };
+}

@@ -1,32 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import {
-  authSection,
   COMMON_ALIASES,
-  databaseSection,
   duration,
-  grpcSection,
-  idempotencySection,
   listOf,
   loadConfig,
-  logSection,
-  telemetrySection,
-  metricsSection,
-  natsSection,
+  serviceConfigSection,
+  workerSection,
 } from '@warden/config';
 import { z } from 'zod';
 
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
 
-export const configSchema = z.object({
-  grpc: grpcSection,
-  metrics: metricsSection,
-  database: databaseSection.extend({ migrate_on_start: z.boolean() }),
-  nats: natsSection,
-  auth: authSection,
-  log: logSection,
-  telemetry: telemetrySection,
-  idempotency: idempotencySection,
+export const configSchema = serviceConfigSection.extend({
   session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
   user_service: z.object({ address: z.string().min(1) }),
   authz: z.object({
@@ -42,8 +28,7 @@ export const configSchema = z.object({
     ),
     model_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
   }),
-  worker: z.object({
-    metrics_port: z.number().int().min(0).max(65535),
+  worker: workerSection.extend({
     user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
     user_events_start_from: z.enum(['all', 'new']),
     expiry_sweep_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),

@@ -1,10 +1,9 @@
 import type { UserPrincipal } from '@warden/bus';
 import { unauthenticated } from '@warden/errors';
-import { GrpcServer } from '@warden/grpc';
-import { authzv1 } from '@warden/proto';
 import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
-import { buildAuthzApp } from '../../src/app.js';
+import { createAuthzApp } from '../../src/app.js';
 import type { AuthzRepository, Clock } from '../../src/application/ports.js';
+import { createAuthzServer } from '../../src/server.js';
 import { silentLogger } from './mothers.js';
 
 export const SERVICE_KEYS = {
@@ -22,14 +21,13 @@ export async function startAuthzServer(
 ) {
   const repository = options.repository ?? new MemoryAuthzRepository();
   const tokens = options.tokens ?? new Map<string, UserPrincipal>();
-  const app = buildAuthzApp({
+  const app = createAuthzApp({
     repository,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   await app.sync.loadAll();
-  const server = new GrpcServer({
-    serviceName: 'authz-service',
+  const server = createAuthzServer(app, {
     logger: silentLogger,
     host: '127.0.0.1',
     port: 0,
@@ -41,7 +39,6 @@ export async function startAuthzServer(
       return principal;
     },
   });
-  server.addService(authzv1.AuthzServiceService, app.grpc);
   const port = await server.listen();
   return {
     app,

@@ -6,14 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { isAppError } from '@warden/errors';
-import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
-import { systemClock } from './app.js';
-import { AssignRoleHandler } from './application/commands/assign-role.js';
-import { RevokeRoleHandler } from './application/commands/revoke-role.js';
-import { OPERATOR_HOLDS_EVERYTHING } from './application/delegation.js';
-import { NO_POLICY_LISTENER } from './application/ports.js';
-import { ADMIN_ROLE } from './domain/index.js';
-import { openRuntime } from './runtime.js';
+import { startProcess } from '@warden/runtime';
+import { systemClock } from '../../app.js';
+import { AssignRoleHandler } from '../../application/commands/assign-role.js';
+import { RevokeRoleHandler } from '../../application/commands/revoke-role.js';
+import { OPERATOR_HOLDS_EVERYTHING } from '../../application/delegation.js';
+import { NO_POLICY_LISTENER } from '../../application/ports.js';
+import { loadAuthzConfig, MIGRATIONS_DIR } from '../../config.js';
+import { ADMIN_ROLE } from '../../domain/index.js';
+import { SERVICE_NAME } from '../../server.js';
+import { createPrismaClient } from '../prisma/prisma-client.js';
+import { PrismaAuthzRepository } from '../prisma/prisma-authz-repository.js';
 
 const USAGE = `usage: admin <command> [options]
   assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
@@ -43,8 +46,15 @@ if (values['expire-time'] !== undefined) {
     fail(`--expire-time: not a date: ${values['expire-time']}`);
 }
 
-const runtime = await openRuntime('cli');
-const repository = new PrismaAuthzRepository(runtime.prisma, runtime.pool);
+const proc = await startProcess({
+  service: SERVICE_NAME,
+  role: 'cli',
+  loadConfig: () => loadAuthzConfig(),
+  migrations: { dir: MIGRATIONS_DIR },
+  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
+  prisma: createPrismaClient,
+});
+const repository = new PrismaAuthzRepository(proc.prisma, proc.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {
   if (command === 'revoke-role') {
@@ -70,8 +80,7 @@ try {
     .join('');
   fail(`${error.reason}: ${error.message}${details}`);
 } finally {
-  await runtime.prisma.$disconnect();
-  await runtime.pool.end();
+  await proc.close();
 }
 
 function flagOf(field: string): string {
