@@ -14,7 +14,10 @@ import { toOutboxRow } from '../libs/events/src/index.js';
 import { TEST_DATABASE_URL } from '../libs/testing/src/index.js';
 import { FakeCredentialsVerifier } from '../services/session-service/src/adapters/memory/fake-credentials-verifier.js';
 import { toEnvelope } from '../services/session-service/src/adapters/events/session-event-envelope.js';
-import { toRow } from '../services/session-service/src/adapters/prisma/session-rows.js';
+import {
+  insertSessions,
+  sessionColumns,
+} from '../services/session-service/src/adapters/prisma/session-rows.js';
 import { issueToken } from '../services/session-service/src/domain/session-token.js';
 import { end, newSession, type Session } from '../services/session-service/src/domain/session.js';
 import { closedLoopArgs, compare, machine, type Target } from './lib/closed-loop.js';
@@ -53,9 +56,10 @@ async function seedSessions(count: number): Promise<Array<{ session: Session; to
     return { session, token };
   });
   for (let i = 0; i < seeded.length; i += 2_000)
-    await service.prisma.session.createMany({
-      data: seeded.slice(i, i + 2_000).map(({ session }) => toRow(session)),
-    });
+    await service.db.pool.query(
+      insertSessions(1),
+      sessionColumns(seeded.slice(i, i + 2_000).map(({ session }) => session)),
+    );
   return seeded;
 }
 

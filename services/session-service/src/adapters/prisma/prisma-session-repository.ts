@@ -13,8 +13,13 @@ import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
 import type { PrismaClient } from './prisma-client.js';
 import { eraseUserData } from './erase-user-data.js';
-import { fromRow, saveChanges, SESSION_COLUMNS, type SessionRow } from './save-changes.js';
-import { toSession } from './session-rows.js';
+import { saveChanges } from './save-changes.js';
+import { SESSION_COLUMNS, sessionFromRow, type SessionRow } from './session-rows.js';
+
+/** {@link SESSION_COLUMNS} of the sessions table aliased `s`. */
+const SESSION_COLUMNS_OF_S = SESSION_COLUMNS.split(', ')
+  .map((column) => `s.${column}`)
+  .join(', ');
 
 /** Advisory lock namespace (first key) for "one writer per user's session set". */
 const USER_SESSIONS_LOCK = 0x5e55;
@@ -47,15 +52,16 @@ export class PrismaSessionRepository implements SessionRepository {
       text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where}`,
       values: [value],
     });
-    return rows[0] ? fromRow(rows[0]) : undefined;
+    return rows[0] ? sessionFromRow(rows[0]) : undefined;
   }
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
-    const row = await this.prisma.rotatedToken.findUnique({
-      where: { tokenHash },
-      include: { session: true },
-    });
-    return row ? toSession(row.session) : undefined;
+    const { rows } = await this.pool.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS_OF_S} FROM rotated_tokens r JOIN sessions s ON s.id = r.session_id
+       WHERE r.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] ? sessionFromRow(rows[0]) : undefined;
   }
 
   async listActive(
@@ -65,25 +71,16 @@ export class PrismaSessionRepository implements SessionRepository {
     after?: ListCursor,
   ): Promise<Session[]> {
     if (!isUuid(userId)) return [];
-    const rows = await this.prisma.session.findMany({
-      where: {
-        userId,
-        status: 'ACTIVE',
-        expireTime: { gt: now },
-        idleExpireTime: { gt: now },
-        ...(after && isUuid(after.id)
-          ? {
-              OR: [
-                { createTime: { lt: after.createTime } },
-                { createTime: after.createTime, id: { lt: after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ createTime: 'desc' }, { id: 'desc' }],
-      take: limit,
-    });
-    return rows.map(toSession);
+    const keyset = after && isUuid(after.id);
+    const { rows } = await this.pool.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+       WHERE user_id = $1 AND status = 'ACTIVE' AND expire_time > $2 AND idle_expire_time > $2
+       ${keyset ? 'AND (create_time, id) < ($4, $5::uuid)' : ''}
+       ORDER BY create_time DESC, id DESC
+       LIMIT $3`,
+      keyset ? [userId, now, limit, after.createTime, after.id] : [userId, now, limit],
+    );
+    return rows.map(sessionFromRow);
   }
 
   async update(
@@ -99,7 +96,7 @@ export class PrismaSessionRepository implements SessionRepository {
       lock,
       async (client, rows) => {
         if (!rows[0]) return undefined;
-        const stored = fromRow(rows[0]);
+        const stored = sessionFromRow(rows[0]);
         const result = change(stored);
         if (!result) return stored;
         await saveChanges(client, [result], options?.traceparent);
@@ -118,7 +115,7 @@ export class PrismaSessionRepository implements SessionRepository {
     const lockAndRead = `SELECT pg_advisory_xact_lock(${USER_SESSIONS_LOCK}, hashtext('${userId}'));
       SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = '${userId}' AND status = 'ACTIVE'`;
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
-      const changes = decide(active.map(fromRow));
+      const changes = decide(active.map(sessionFromRow));
       await saveChanges(client, changes, options.traceparent);
       if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
@@ -174,7 +171,7 @@ export class PrismaSessionRepository implements SessionRepository {
         values: [idleCutoff, now, limit],
       });
       const changes = rows
-        .map((row) => expire(fromRow(row)))
+        .map((row) => expire(sessionFromRow(row)))
         .filter((c): c is SessionChange => c !== undefined);
       await saveChanges(client, changes);
       return changes;
