@@ -51,6 +51,55 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** worker.metrics_port of a service's config.yaml: where its worker serves /metrics. */
+const workerMetricsPort = (service: string): number =>
+  (
+    parse(readFileSync(join(ROOT, 'services', service, 'config.yaml'), 'utf8')) as {
+      worker: { metrics_port: number };
+    }
+  ).worker.metrics_port;
+
+describe('worker metrics', () => {
+  it('every worker has its own metrics port in config.yaml: user 9461, session 9462, authz 9463', () => {
+    expect(SERVICES.map(workerMetricsPort)).toEqual([9461, 9462, 9463]);
+  });
+
+  it('each k8s worker exposes that port and asks Prometheus to scrape it', () => {
+    for (const service of SERVICES) {
+      const worker = parse(
+        readFileSync(join(ROOT, 'deploy', 'k8s', 'base', service, 'worker.yaml'), 'utf8'),
+      ) as {
+        spec: {
+          template: {
+            metadata: { annotations: Record<string, string> };
+            spec: { containers: Array<{ ports: Array<{ name: string; containerPort: number }> }> };
+          };
+        };
+      };
+      const port = workerMetricsPort(service);
+      expect(worker.spec.template.metadata.annotations, service).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(port),
+      });
+      expect(worker.spec.template.spec.containers[0]!.ports, service).toContainEqual({
+        name: 'metrics',
+        containerPort: port,
+      });
+    }
+  });
+
+  it('docker compose publishes each worker metrics port on loopback', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { ports?: string[] }>;
+    };
+    for (const service of SERVICES) {
+      const port = workerMetricsPort(service);
+      const short = service.replace('-service', '');
+      expect(compose.services[`${short}-worker`]?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+    }
+  });
+});
+
 describe('deploy/docker/Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'deploy', 'docker', 'Dockerfile'), 'utf8');
 

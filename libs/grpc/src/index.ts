@@ -21,5 +21,4 @@ export {
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';
 export { createMetrics, registerCounter, serveMetrics, type Metrics } from './metrics.js';
-export { onShutdown, failStartup } from './lifecycle.js';
 export { waitForServing } from './health-probe.js';
