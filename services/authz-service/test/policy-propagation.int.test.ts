@@ -7,7 +7,7 @@ import {
   type PolicyEventsSubscription,
 } from '../src/adapters/nats/policy-events-subscriber.js';
 import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
-import { buildAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
+import { createAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
 import { GiveDefaultRolesHandler } from '../src/application/commands/give-default-roles.js';
 import { RemoveSubjectHandler } from '../src/application/commands/remove-subject.js';
 import { newAssignment } from '../src/domain/index.js';
@@ -32,7 +32,7 @@ const adminId = aUserId();
 const asAdmin = aUserCall(adminId);
 
 async function aReplica(): Promise<AuthzApp> {
-  const app = buildAuthzApp({ repository: db.repository, logger: silentLogger });
+  const app = createAuthzApp({ repository: db.repository, logger: silentLogger });
   subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, silentLogger));
   await app.sync.loadAll();
   return app;

@@ -8,7 +8,7 @@ import { authzv1 } from '@warden/proto';
 import { testSchema } from '@warden/testing';
 import { PrismaAuthzRepository } from '../../src/adapters/prisma/prisma-authz-repository.js';
 import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
-import { buildAuthzApp } from '../../src/app.js';
+import { createAuthzApp } from '../../src/app.js';
 import { MIGRATIONS_DIR } from '../../src/config.js';
 import { newAssignment } from '../../src/domain/index.js';
 import { silentLogger } from './mothers.js';
@@ -115,7 +115,7 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
       ...(i % 10 === 0 ? [newAssignment({ subjectId, role: 'moderator' }, now)] : []),
     ]),
   });
-  const app = buildAuthzApp({ repository, logger: silentLogger });
+  const app = createAuthzApp({ repository, logger: silentLogger });
   await app.sync.loadAll();
   const server = kitServer('authz-service');
   server.addService(authzv1.AuthzServiceService, app.grpc);

@@ -1,5 +1,5 @@
 import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
-import { buildAuthzApp } from '../../src/app.js';
+import { createAuthzApp } from '../../src/app.js';
 import { newAssignment } from '../../src/domain/index.js';
 import { aServiceCall, aUserCall, aUserId, FakeClock, silentLogger } from './mothers.js';
 import { seed } from './seed.js';
@@ -8,7 +8,7 @@ import { seed } from './seed.js';
 export async function anAuthzApp() {
   const clock = new FakeClock();
   const repository = new MemoryAuthzRepository();
-  const app = buildAuthzApp({ repository, clock, logger: silentLogger });
+  const app = createAuthzApp({ repository, clock, logger: silentLogger });
   const adminId = aUserId();
   const playerId = aUserId();
   await seed(repository, {
