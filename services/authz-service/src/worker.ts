@@ -3,6 +3,7 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { PgIdempotencyStore } from '@warden/db';
 import {
   awaitStream,
+  outboxBacklog,
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
@@ -10,7 +11,8 @@ import {
   STREAMS,
 } from '@warden/events';
 import { registerCounter } from '@warden/grpc';
-import { failStartup, startProcess } from '@warden/runtime';
+import { recordProducerSpan } from '@warden/logger';
+import { failStartup, outboxMetrics, startProcess } from '@warden/runtime';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
@@ -48,7 +50,8 @@ await awaitStream(jsm, STREAMS.authz.name, logger).catch((error: unknown) =>
   failStartup(SERVICE_NAME, error),
 );
 
-const relay = new OutboxRelay({ pool, js, logger });
+const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
+outboxMetrics(metrics.registry, () => outboxBacklog(pool));
 relay.start();
 proc.onStop('stop relay and flush the outbox', async () => {
   await relay.stop();
