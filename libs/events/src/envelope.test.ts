@@ -1,6 +1,7 @@
 import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import {
+  envelopeFor,
   fromNatsMessage,
   InvalidEventError,
   newEvent,
@@ -104,5 +105,38 @@ describe('fromNatsMessage', () => {
     const msg = asMessage(anEnvelope());
     msg.headers.set('ce-specversion', '0.3');
     expect(() => fromNatsMessage(msg)).toThrow(/specversion/);
+  });
+});
+
+describe('envelopeFor', () => {
+  const userEvent = envelopeFor({ source: 'user-service', subjectPrefix: 'warden.user.v1.' });
+  const time = new Date('2026-11-30T06:00:00.000Z');
+
+  it("makes one service's envelopes: type is prefix + event, with source, subject and time", () => {
+    const env = userEvent('registered', Uint8Array.of(1), {
+      subjectId: 'u1',
+      time,
+      traceparent: TRACEPARENT,
+    });
+    expect(env).toMatchObject({
+      type: 'warden.user.v1.registered',
+      source: 'user-service',
+      subjectId: 'u1',
+      time,
+      traceparent: TRACEPARENT,
+      payload: Uint8Array.of(1),
+    });
+    expect(env.id).not.toBe(
+      userEvent('registered', Uint8Array.of(1), { subjectId: 'u1', time }).id,
+    );
+  });
+
+  it('carries no traceparent when the write had none', () => {
+    expect(userEvent('deleted', Uint8Array.of(), { subjectId: 'u1', time })).not.toHaveProperty(
+      'traceparent',
+    );
+    expect(
+      userEvent('deleted', Uint8Array.of(), { subjectId: 'u1', time, traceparent: '' }),
+    ).not.toHaveProperty('traceparent');
   });
 });

@@ -36,6 +36,28 @@ export function newEvent(input: NewEvent): EventEnvelope {
   };
 }
 
+/** What an event is about and when it happened, and the trace it continues. */
+export type EventAbout = { subjectId: string; time: Date; traceparent?: string };
+
+/**
+ * The envelope maker of one service's events: `event` is the name after `subjectPrefix`
+ * (`warden.user.v1.` + `registered`), which is both the ce-type and the NATS subject.
+ */
+export function envelopeFor(service: {
+  source: string;
+  subjectPrefix: string;
+}): (event: string, payload: Uint8Array, about: EventAbout) => EventEnvelope {
+  return (event, payload, { subjectId, time, traceparent }) =>
+    newEvent({
+      type: service.subjectPrefix + event,
+      source: service.source,
+      payload,
+      subjectId,
+      time,
+      ...(traceparent ? { traceparent } : {}),
+    });
+}
+
 export const CONTENT_TYPE = 'application/protobuf';
 export const SPEC_VERSION = '1.0';
 export const MSG_ID_HEADER = 'Nats-Msg-Id';

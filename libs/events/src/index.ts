@@ -2,6 +2,7 @@ export { uuidv7, isUuid } from './uuid.js';
 export type { Logger } from './logger.js';
 export {
   newEvent,
+  envelopeFor,
   cloudEventHeaders,
   toNatsHeaders,
   recordToNatsHeaders,
@@ -10,6 +11,7 @@ export {
   CONTENT_TYPE,
   SPEC_VERSION,
   MSG_ID_HEADER,
+  type EventAbout,
   type EventEnvelope,
   type NewEvent,
   type NatsEventMessage,
