@@ -1,6 +1,6 @@
 // authz-service gRPC server: answers checks from the in-memory policy model, kept current by events.
 import { PgIdempotencyStore } from '@warden/db';
-import { failStartup, startProcess } from '@warden/runtime';
+import { eventMetrics, failStartup, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
@@ -28,7 +28,10 @@ const app = createAuthzApp({
   logger,
 });
 // Subscribe before loading, so nothing committed meanwhile is missed.
-const policyEvents = subscribePolicyEvents(nc, app.sync, logger);
+const policyEvents = subscribePolicyEvents(nc, app.sync, {
+  logger,
+  metrics: eventMetrics(proc.metrics.registry),
+});
 proc.onStop('unsubscribe policy events', () => policyEvents.stop());
 await app.sync.loadAll().catch((error: unknown) => failStartup(SERVICE_NAME, error));
 // A safety net behind the events; its first run repeats the load above.

@@ -1,5 +1,13 @@
-import { authzv1 } from '@warden/proto';
-import type { ResourceRef, Role, RoleAssignment } from './domain/index.js';
+import { newEvent, type EventEnvelope } from '@warden/events';
+import { authzEventsV1, authzv1 } from '@warden/proto';
+import type { PolicyChange } from './application/policy-sync.js';
+import type {
+  AuthzEvent,
+  ResourceRef,
+  RevokeReason,
+  Role,
+  RoleAssignment,
+} from './domain/index.js';
 
 export function toProtoRole(role: Role): authzv1.Role {
   return {
@@ -25,4 +33,95 @@ export function toProtoAssignment(assignment: RoleAssignment): authzv1.RoleAssig
 /** Proto leaves absent strings empty; the domain reads an empty owner as no owner. */
 export function fromProtoResource(resource: authzv1.Resource | undefined): ResourceRef | undefined {
   return resource ? { type: resource.type, id: resource.id, ownerId: resource.ownerId } : undefined;
+}
+
+export const AUTHZ_SUBJECT_PREFIX = 'warden.authz.v1.';
+export const AUTHZ_EVENTS = `${AUTHZ_SUBJECT_PREFIX}>`;
+export const EVENT_SOURCE = 'authz-service';
+
+const REVOKE_REASONS: Record<RevokeReason, authzEventsV1.RoleRevokeReason> = {
+  REVOKED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_REVOKED,
+  EXPIRED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_EXPIRED,
+  SUBJECT_DELETED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_SUBJECT_DELETED,
+};
+
+/** A domain event as published: subject `warden.authz.v1.<type>`, protobuf payload, CloudEvents envelope. */
+export function toEnvelope(event: AuthzEvent, traceparent?: string): EventEnvelope {
+  const { payload, about } = encodePayload(event);
+  return newEvent({
+    type: `${AUTHZ_SUBJECT_PREFIX}${event.type}`,
+    source: EVENT_SOURCE,
+    payload,
+    subjectId: about,
+    time: event.occurTime,
+    ...(traceparent ? { traceparent } : {}),
+  });
+}
+
+function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string } {
+  switch (event.type) {
+    case 'role_assigned': {
+      const { subjectId, role, expireTime } = event.assignment;
+      return {
+        about: subjectId,
+        payload: authzEventsV1.RoleAssigned.encode({
+          subjectId,
+          role,
+          expireTime,
+          occurTime: event.occurTime,
+        }).finish(),
+      };
+    }
+    case 'role_revoked':
+      return {
+        about: event.subjectId,
+        payload: authzEventsV1.RoleRevoked.encode({
+          subjectId: event.subjectId,
+          role: event.role,
+          reason: REVOKE_REASONS[event.reason],
+          occurTime: event.occurTime,
+        }).finish(),
+      };
+    case 'role_created':
+      return {
+        about: event.role.name,
+        payload: authzEventsV1.RoleCreated.encode({
+          role: toProtoRole(event.role),
+          occurTime: event.occurTime,
+        }).finish(),
+      };
+    case 'role_updated':
+      return {
+        about: event.role.name,
+        payload: authzEventsV1.RoleUpdated.encode({
+          role: toProtoRole(event.role),
+          updateMask: [...event.changed],
+          occurTime: event.occurTime,
+        }).finish(),
+      };
+    case 'role_deleted':
+      return {
+        about: event.name,
+        payload: authzEventsV1.RoleDeleted.encode({
+          name: event.name,
+          occurTime: event.occurTime,
+        }).finish(),
+      };
+  }
+}
+
+/** What a published authz event means for a policy model; undefined for subjects it does not know. */
+export function policyChangeOf(subject: string, payload: Uint8Array): PolicyChange | undefined {
+  switch (subject) {
+    case `${AUTHZ_SUBJECT_PREFIX}role_assigned`:
+      return { kind: 'subject', subjectId: authzEventsV1.RoleAssigned.decode(payload).subjectId };
+    case `${AUTHZ_SUBJECT_PREFIX}role_revoked`:
+      return { kind: 'subject', subjectId: authzEventsV1.RoleRevoked.decode(payload).subjectId };
+    case `${AUTHZ_SUBJECT_PREFIX}role_created`:
+    case `${AUTHZ_SUBJECT_PREFIX}role_updated`:
+    case `${AUTHZ_SUBJECT_PREFIX}role_deleted`:
+      return { kind: 'catalogue' };
+    default:
+      return undefined;
+  }
 }

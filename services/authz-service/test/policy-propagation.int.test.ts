@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxRelay, type DurableConsumer } from '@warden/events';
+import { OutboxRelay, type DurableConsumer, type ReplicaFeed } from '@warden/events';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  subscribePolicyEvents,
-  type PolicyEventsSubscription,
-} from '../src/adapters/nats/policy-events-subscriber.js';
+import { subscribePolicyEvents } from '../src/adapters/nats/policy-events-subscriber.js';
 import { createUserEventsConsumer } from '../src/adapters/nats/user-events-consumer.js';
 import { createAuthzApp, systemClock, type AuthzApp } from '../src/app.js';
 import { GiveDefaultRolesHandler } from '../src/application/commands/give-default-roles.js';
@@ -25,7 +22,7 @@ let ops: TestNats;
 let relay: OutboxRelay;
 let replicaA: AuthzApp;
 let replicaB: AuthzApp;
-const subscriptions: PolicyEventsSubscription[] = [];
+const subscriptions: ReplicaFeed[] = [];
 let userStream: Awaited<ReturnType<typeof aUserEventsStream>>;
 let consumer: DurableConsumer;
 const adminId = aUserId();
@@ -33,7 +30,7 @@ const asAdmin = aUserCall(adminId);
 
 async function aReplica(): Promise<AuthzApp> {
   const app = createAuthzApp({ repository: db.repository, logger: silentLogger });
-  subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, silentLogger));
+  subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, { logger: silentLogger }));
   await app.sync.loadAll();
   return app;
 }

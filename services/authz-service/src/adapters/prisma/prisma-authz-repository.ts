@@ -15,7 +15,7 @@ import type {
 } from '../../application/ports.js';
 import type { AuthzEvent, Role, RoleAssignment } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
-import { toEnvelope } from '../nats/authz-event-codec.js';
+import { toEnvelope } from '../../mapping.js';
 import {
   ALL_ROLES_SQL,
   ASSIGN_ONCE_SQL,

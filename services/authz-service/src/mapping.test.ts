@@ -1,9 +1,9 @@
 import { authzEventsV1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
-import { aRole, aUserId, T0 } from '../../../test/support/mothers.js';
-import { policyChangeOf, toEnvelope } from './authz-event-codec.js';
+import { aRole, aUserId, T0 } from '../test/support/mothers.js';
+import { policyChangeOf, toEnvelope } from './mapping.js';
 
-describe('authz event codec', () => {
+describe('authz event mapping', () => {
   it('publishes a RoleAssigned on warden.authz.v1.role_assigned, about the subject', () => {
     const subjectId = aUserId();
     const expireTime = new Date(T0.getTime() + 60_000);
