@@ -11,7 +11,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { backoffDelay, sleep } from './backoff.js';
 import { fromNatsMessage, type EventEnvelope } from './envelope.js';
-import { EventSourceCheck, type EventMetrics, type RejectedEventsCounter } from './event-source.js';
+import { EventSourceCheck, type EventMetrics } from './event-source.js';
 import type { Logger } from './logger.js';
 
 export type DurableConsumerOptions = {
@@ -50,8 +50,6 @@ export type DurableConsumerOptions = {
   source?: string;
   /** Counts dropped events, the durable's lag and redeliveries. */
   metrics?: EventMetrics;
-  /** Until every worker passes `metrics`: counts the dropped ones only. */
-  rejected?: RejectedEventsCounter;
 };
 
 export type HandledEvent = {
@@ -66,7 +64,7 @@ export type HandledEvent = {
 
 /** A durable pull consumer: ack on success, nak with backoff on failure, term when undecodable. */
 export class DurableConsumer {
-  private readonly opts: Required<Omit<DurableConsumerOptions, 'source' | 'metrics' | 'rejected'>>;
+  private readonly opts: Required<Omit<DurableConsumerOptions, 'source' | 'metrics'>>;
   private readonly log: Logger;
   private readonly sources: EventSourceCheck;
   private readonly metrics: EventMetrics | undefined;
@@ -74,14 +72,13 @@ export class DurableConsumer {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor({ source, metrics, rejected, ...opts }: DurableConsumerOptions) {
+  constructor({ source, metrics, ...opts }: DurableConsumerOptions) {
     this.metrics = metrics;
     this.sources = new EventSourceCheck({
       subscription: opts.filterSubject,
       logger: opts.logger,
       ...(source === undefined ? {} : { expectedSource: source }),
       ...(metrics === undefined ? {} : { rejected: metrics.rejected }),
-      ...(rejected === undefined ? {} : { rejected }),
     });
     this.opts = {
       ...opts,

@@ -50,9 +50,6 @@ export const EVENT_METRICS = {
   },
 };
 
-/** Until every process registers EVENT_METRICS. */
-export const REJECTED_EVENTS_METRIC = EVENT_METRICS.rejected;
-
 export type EventSourceCheckOptions = {
   /** The ce-source these events must carry; by default the owner of the subject they arrive on. */
   expectedSource?: string;

@@ -55,7 +55,6 @@ export {
   EVENT_METRICS,
   EventSourceCheck,
   ownerOf,
-  REJECTED_EVENTS_METRIC,
   type EventMetrics,
   type EventSourceCheckOptions,
   type RejectedEventsCounter,

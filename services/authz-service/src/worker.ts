@@ -7,12 +7,10 @@ import {
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
-  REJECTED_EVENTS_METRIC,
   STREAMS,
 } from '@warden/events';
-import { registerCounter } from '@warden/grpc';
 import { recordProducerSpan } from '@warden/logger';
-import { failStartup, outboxMetrics, startProcess } from '@warden/runtime';
+import { eventMetrics, failStartup, outboxMetrics, startProcess } from '@warden/runtime';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
@@ -83,12 +81,7 @@ const consumer = createUserEventsConsumer({
   logger,
   durable: config.worker.user_events_durable,
   startFrom: config.worker.user_events_start_from,
-  rejected: registerCounter(
-    metrics.registry,
-    REJECTED_EVENTS_METRIC.name,
-    REJECTED_EVENTS_METRIC.help,
-    REJECTED_EVENTS_METRIC.labelNames,
-  ),
+  metrics: eventMetrics(metrics.registry),
 });
 proc.onStop('stop consuming', () => consumer.stop());
 // WARDEN_USER belongs to user-service's worker; until it exists, wait for it rather than exit.

@@ -6,12 +6,16 @@ import {
   OutboxRelay,
   prunePublishedOutbox,
   pruneProcessedEvents,
-  REJECTED_EVENTS_METRIC,
   STREAMS,
 } from '@warden/events';
-import { registerCounter } from '@warden/grpc';
 import { recordProducerSpan } from '@warden/logger';
-import { failStartup, outboxMetrics, startProcess, sweepInBatches } from '@warden/runtime';
+import {
+  eventMetrics,
+  failStartup,
+  outboxMetrics,
+  startProcess,
+  sweepInBatches,
+} from '@warden/runtime';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
@@ -56,12 +60,7 @@ const consumer = userEventsConsumer({
   startFrom: config.events.user_events_start_from,
   handler: new EndSessionsForUserEventHandler({ sessions, clock }),
   logger,
-  rejected: registerCounter(
-    metrics.registry,
-    REJECTED_EVENTS_METRIC.name,
-    REJECTED_EVENTS_METRIC.help,
-    REJECTED_EVENTS_METRIC.labelNames,
-  ),
+  metrics: eventMetrics(metrics.registry),
 });
 await consumer.start().catch((e: unknown) => failStartup(SERVICE_NAME, e));
 proc.onStop('stop user events', () => consumer.stop());

@@ -1,11 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { isAppError } from '@warden/errors';
-import {
-  DurableConsumer,
-  STREAMS,
-  type EventEnvelope,
-  type RejectedEventsCounter,
-} from '@warden/events';
+import { DurableConsumer, STREAMS, type EventEnvelope, type EventMetrics } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type { GiveDefaultRolesHandler } from '../../application/commands/give-default-roles.js';
@@ -25,8 +20,8 @@ export interface UserEventsConsumerOptions {
   filterSubject?: string;
   subjectPrefix?: string;
   ackWaitMs?: number;
-  /** Counts events dropped because user-service did not send them. */
-  rejected?: RejectedEventsCounter;
+  /** Counts dropped events, lag and redeliveries. */
+  metrics?: EventMetrics;
 }
 
 /**
@@ -83,7 +78,7 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     handle,
     // Test streams use other subjects: the source is named rather than read off the subject.
     source: 'user-service',
-    ...(options.rejected ? { rejected: options.rejected } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     logger: options.logger,
     observe: recordConsumerSpan,
     ...(options.ackWaitMs ? { ackWaitMs: options.ackWaitMs } : {}),

@@ -1,10 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import {
-  DurableConsumer,
-  STREAMS,
-  type EventEnvelope,
-  type RejectedEventsCounter,
-} from '@warden/events';
+import { DurableConsumer, STREAMS, type EventEnvelope, type EventMetrics } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
 import type {
@@ -48,8 +43,8 @@ export function userEventsConsumer(options: {
   startFrom?: 'all' | 'new';
   handler: EndSessionsForUserEventHandler;
   logger: Logger;
-  /** Counts events dropped because user-service did not send them. */
-  rejected?: RejectedEventsCounter;
+  /** Counts dropped events, lag and redeliveries. */
+  metrics?: EventMetrics;
 }): UserEventsConsumer {
   const { handler, logger, durable } = options;
   const handle = async (event: EventEnvelope) => {
@@ -91,7 +86,7 @@ export function userEventsConsumer(options: {
         logger,
         handle,
         observe: recordConsumerSpan,
-        ...(options.rejected ? { rejected: options.rejected } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       }),
   );
   return {
