@@ -3,39 +3,25 @@ import { subjectOf, type CallContext, type PermissionChecker } from './context.j
 import type { Idempotency } from './idempotency.js';
 import type { UseCase, UserLimit } from './use-case.js';
 
-export interface UseCaseObserver {
-  (name: string, durationMs: number, error: unknown | undefined): void;
-}
-
 export interface BusDeps {
   authorizer: PermissionChecker;
   idempotency?: Idempotency;
-  observe?: UseCaseObserver;
 }
 
-/** Runs every use case through authorization, then idempotency, then its handler, and times it. */
+/** Runs every use case through authorization, then idempotency, then its handler. */
 export class Bus {
   constructor(private readonly deps: BusDeps) {
     if (!deps.authorizer) throw new Error('Bus needs an authorizer');
   }
 
   async run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
-    const started = performance.now();
-    let failure: unknown;
-    try {
-      await this.authorize(useCase, input, ctx);
-      if (useCase.idempotency && this.deps.idempotency) {
-        return await this.deps.idempotency.run(useCase.name, useCase.idempotency, input, ctx, () =>
-          useCase.execute(input, ctx),
-        );
-      }
-      return await useCase.execute(input, ctx);
-    } catch (error) {
-      failure = error;
-      throw error;
-    } finally {
-      this.deps.observe?.(useCase.name, performance.now() - started, failure);
+    await this.authorize(useCase, input, ctx);
+    if (useCase.idempotency && this.deps.idempotency) {
+      return this.deps.idempotency.run(useCase.name, useCase.idempotency, input, ctx, () =>
+        useCase.execute(input, ctx),
+      );
     }
+    return useCase.execute(input, ctx);
   }
 
   private async authorize<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<void> {

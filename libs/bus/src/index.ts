@@ -1,6 +1,6 @@
 export * from './context.js';
 export * from './use-case.js';
-export { Bus, type BusDeps, type UseCaseObserver } from './bus.js';
+export { Bus, type BusDeps } from './bus.js';
 export {
   pageSize,
   encodePageToken,
