@@ -21,7 +21,7 @@ import { PrismaLoginFailureStore } from '../../services/user-service/src/adapter
 import { PrismaUserDirectory } from '../../services/user-service/src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../../services/user-service/src/adapters/prisma/prisma-user-repository.js';
 import type { PasswordHasher } from '../../services/user-service/src/application/ports.js';
-import { migrateUserSchema } from '../../services/user-service/src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from '../../services/user-service/test/support/database.js';
 import { createUserServer } from '../../services/user-service/src/server.js';
 import { GrpcCredentialsVerifier } from '../../services/session-service/src/adapters/clients/grpc-credentials-verifier.js';
 import {

@@ -7,6 +7,7 @@ export {
 } from './load-config.js';
 export { DEV_KEY_PREFIX, MIN_PRODUCTION_KEY_LENGTH } from './service-keys.js';
 export { duration, listOf } from './types.js';
+export { serviceFiles } from './service-files.js';
 export {
   grpcSection,
   metricsSection,

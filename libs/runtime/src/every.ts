@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@warden/logger';
 
 export interface Periodic {
@@ -81,20 +82,9 @@ export async function retry<T>(
       if (o.retryable && !o.retryable(error)) throw error;
       o.onFailure?.(error, n);
       if (o.maxAttempts !== undefined && n >= o.maxAttempts) return undefined;
-      await pause(o.delayMs(n), signal);
+      // An abort ends the pause at once (the rejection it causes is the signal, not an error).
+      await sleep(o.delayMs(n), undefined, { signal }).catch(() => undefined);
     }
   }
   return undefined;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,8 @@
 export {
   startProcess,
   type ProcessSpec,
+  type ProcessRole,
+  type ServiceSpec,
   type WardenProcess,
   type RuntimeConfig,
   type ClientExtra,

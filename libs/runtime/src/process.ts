@@ -20,18 +20,19 @@ import { poolMetrics } from './pool-metrics.js';
 import { exitOnSignal, failStartup, redactUrls, Shutdown } from './shutdown.js';
 
 export type RuntimeConfig = ServiceConfig;
+export type ProcessRole = 'server' | 'worker' | 'cli' | 'migrate';
+/** What a service's processes share: everything but the role. */
+export type ServiceSpec<C extends RuntimeConfig, P> = Omit<ProcessSpec<C, P>, 'role'>;
 
 export interface ProcessSpec<C extends RuntimeConfig, P> {
   service: string;
-  role: 'server' | 'worker' | 'cli' | 'migrate';
+  role: ProcessRole;
   loadConfig(): C;
   migrations: {
     dir: string;
     /** Data fixes after the schema is current (e.g. rewriting stored values). */
     after?: (pool: pg.Pool, schema: string, log: (line: string) => void) => Promise<void>;
   };
-  /** Apply migrations even when database.migrate_on_start is false (the migrations Job). */
-  migrate?: boolean;
   /** A query that fails unless the schema is there, run once at start. */
   readyQuery: string;
   /** The service's Prisma client over the process's pool; disconnected before the pool ends. */
@@ -112,7 +113,8 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection lost'));
   poolMetrics(metrics.registry, pool);
   try {
-    if (spec.migrate || database.migrate_on_start) {
+    // The migrations Job (role migrate) applies them whatever migrate_on_start says.
+    if (spec.role === 'migrate' || database.migrate_on_start) {
       const log = (line: string) => logger.info(line);
       await migrate(pool, { schema: database.schema, migrationsDir: spec.migrations.dir, log });
       await spec.migrations.after?.(pool, database.schema, log);

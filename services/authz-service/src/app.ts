@@ -16,6 +16,7 @@ import { UpdateRoleHandler } from './application/commands/update-role.js';
 import { PolicyModel } from './application/policy-model.js';
 import { PolicySync } from './application/policy-sync.js';
 import type { AuthzRepository, Clock } from './application/ports.js';
+import type { AuthzUseCases } from './application/use-cases.js';
 import {
   CheckPermissionHandler,
   CheckPermissionsHandler,
@@ -39,7 +40,6 @@ export interface AuthzAppDeps {
 }
 
 export type AuthzApp = ReturnType<typeof createAuthzApp>;
-export type AuthzUseCases = ReturnType<typeof createUseCases>;
 
 /** The composition root: policy model and its sync, the bus, the use cases and their gRPC edge. */
 export function createAuthzApp(deps: AuthzAppDeps) {
@@ -63,13 +63,12 @@ export function createAuthzApp(deps: AuthzAppDeps) {
   return { model, sync, bus, useCases, grpc: authzGrpcHandlers(bus, useCases) };
 }
 
-/** Every use case of the server, built with plain constructors. */
 function createUseCases(
   repository: AuthzRepository,
   model: PolicyModel,
   sync: PolicySync,
   clock: Clock,
-) {
+): AuthzUseCases {
   return {
     checkPermission: new CheckPermissionHandler(model),
     checkPermissions: new CheckPermissionsHandler(model),

@@ -1,13 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import {
   COMMON_ALIASES,
   duration,
   listOf,
   loadConfig,
   serviceConfigSection,
+  serviceFiles,
   workerSection,
 } from '@warden/config';
+import type { ServiceSpec } from '@warden/runtime';
 import { z } from 'zod';
+import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
@@ -40,12 +42,21 @@ export const configSchema = serviceConfigSection.extend({
 
 export type AuthzConfig = z.infer<typeof configSchema>;
 
-export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+export const SERVICE_NAME = 'authz-service';
+export const { configFile: CONFIG_FILE, migrationsDir: MIGRATIONS_DIR } = serviceFiles(
+  import.meta.url,
+);
 
-export function loadAuthzConfig(
+export const loadAuthzConfig = (
   env: NodeJS.ProcessEnv = process.env,
   file = CONFIG_FILE,
-): AuthzConfig {
-  return loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
-}
+): AuthzConfig => loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+
+/** What main, worker, migrate and the admin CLI start with. */
+export const authzService = {
+  service: SERVICE_NAME,
+  loadConfig: () => loadAuthzConfig(),
+  migrations: { dir: MIGRATIONS_DIR },
+  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
+  prisma: createPrismaClient,
+} satisfies ServiceSpec<AuthzConfig, PrismaClient>;

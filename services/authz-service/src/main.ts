@@ -3,20 +3,12 @@ import { PgIdempotencyStore } from '@warden/db';
 import { eventMetrics, failStartup, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { createAuthzApp } from './app.js';
-import { loadAuthzConfig, MIGRATIONS_DIR } from './config.js';
-import { createAuthzServer, SERVICE_NAME } from './server.js';
+import { authzService, SERVICE_NAME } from './config.js';
+import { createAuthzServer } from './server.js';
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'server',
-  loadConfig: () => loadAuthzConfig(),
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...authzService, role: 'server' });
 const { config, logger, pool, prisma } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();

@@ -1,8 +1,7 @@
 import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
 import { authzv1, descriptorSetPath } from '@warden/proto';
+import { SERVICE_NAME } from './config.js';
 import type { AuthzApp } from './app.js';
-
-export const SERVICE_NAME = 'authz-service';
 
 export type AuthzServerOptions = Omit<ServerKitOptions, 'serviceName' | 'descriptorSetPath'>;
 

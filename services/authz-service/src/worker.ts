@@ -13,7 +13,6 @@ import { recordProducerSpan } from '@warden/logger';
 import { eventMetrics, failStartup, outboxMetrics, startProcess } from '@warden/runtime';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { systemClock } from './app.js';
 import { BootstrapAdmins, bootstrapEntries } from './application/bootstrap-admins.js';
@@ -21,19 +20,11 @@ import { GiveDefaultRolesHandler } from './application/commands/give-default-rol
 import { PromoteExistingAdmins } from './application/commands/promote-existing-admins.js';
 import { RemoveSubjectHandler } from './application/commands/remove-subject.js';
 import { SweepLapsedAssignments } from './application/commands/sweep-lapsed-assignments.js';
-import { loadAuthzConfig, MIGRATIONS_DIR } from './config.js';
-import { SERVICE_NAME } from './server.js';
+import { authzService, SERVICE_NAME } from './config.js';
 
 const DAY_MS = 24 * 3_600_000;
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'worker',
-  loadConfig: () => loadAuthzConfig(),
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...authzService, role: 'worker' });
 const { config, logger, pool, prisma, metrics } = proc;
 const { js, jsm } = await proc.nats();
 const repository = new PrismaAuthzRepository(prisma, pool);

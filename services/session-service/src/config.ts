@@ -1,13 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import {
   COMMON_ALIASES,
   duration,
   listOf,
   loadConfig,
   serviceConfigSection,
+  serviceFiles,
   workerSection,
 } from '@warden/config';
+import type { ServiceSpec } from '@warden/runtime';
 import { z } from 'zod';
+import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 import { MIN_TOKEN_BYTES } from './domain/session-token.js';
 
 const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
@@ -62,12 +64,21 @@ export const configSchema = serviceConfigSection
 
 export type Config = z.infer<typeof configSchema>;
 
-export const CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
+export const SERVICE_NAME = 'session-service';
+export const { configFile: CONFIG_FILE, migrationsDir: MIGRATIONS_DIR } = serviceFiles(
+  import.meta.url,
+);
 
-export function loadSessionConfig(
+export const loadSessionConfig = (
   env: NodeJS.ProcessEnv = process.env,
   file = CONFIG_FILE,
-): Config {
-  return loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
-}
+): Config => loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+
+/** What main, worker and migrate start with. */
+export const sessionService = {
+  service: SERVICE_NAME,
+  loadConfig: () => loadSessionConfig(),
+  migrations: { dir: MIGRATIONS_DIR },
+  readyQuery: 'SELECT 1 FROM sessions LIMIT 1',
+  prisma: createPrismaClient,
+} satisfies ServiceSpec<Config, PrismaClient>;

@@ -1,25 +1,17 @@
 // session-service gRPC server: sessions, token validation and the WatchSessions feed.
 import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
-import { AppError } from '@warden/errors';
 import { uuidv7 } from '@warden/events';
 import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from './app.js';
-import { loadSessionConfig, MIGRATIONS_DIR } from './config.js';
-import { createSessionServer, SERVICE_NAME } from './server.js';
+import { shuttingDown } from './errors.js';
+import { sessionService } from './config.js';
+import { createSessionServer } from './server.js';
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'server',
-  loadConfig: loadSessionConfig,
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM sessions LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...sessionService, role: 'server' });
 const { config, logger, pool, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();
@@ -70,10 +62,6 @@ proc.onStop('flush session activity', () => app.flusher.stop());
 
 const port = await proc.serve(createSessionServer(app, proc.serverOptions()));
 // Runs first at shutdown: watchers are told to reconnect elsewhere before calls drain.
-proc.onStop('end watch streams', async () =>
-  app.hub.failAll(
-    new AppError('UNAVAILABLE', 'SHUTTING_DOWN', 'session-service is shutting down; reconnect'),
-  ),
-);
+proc.onStop('end watch streams', async () => app.hub.failAll(shuttingDown()));
 const metricsPort = await proc.serveMetrics(config.metrics.port);
 logger.info({ port, metricsPort }, 'session-service serving');

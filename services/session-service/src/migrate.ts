@@ -1,17 +1,7 @@
 // Applies session-service's migrations to its schema (the deployment's migrations Job).
 import { startProcess } from '@warden/runtime';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
-import { loadSessionConfig, MIGRATIONS_DIR } from './config.js';
-import { SERVICE_NAME } from './server.js';
+import { sessionService } from './config.js';
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'migrate',
-  migrate: true,
-  loadConfig: loadSessionConfig,
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM sessions LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...sessionService, role: 'migrate' });
 proc.logger.info({ schema: proc.config.database.schema }, 'migrations up to date');
 process.exitCode = await proc.close();

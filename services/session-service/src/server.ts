@@ -1,9 +1,8 @@
 import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
 import { descriptorSetPath, sessionv1 } from '@warden/proto';
+import { SERVICE_NAME } from './config.js';
 import type { SessionApp } from './app.js';
 import { sessionServiceHandlers } from './adapters/grpc/session-service-handlers.js';
-
-export const SERVICE_NAME = 'session-service';
 
 export type SessionServerOptions = Omit<
   ServerKitOptions,

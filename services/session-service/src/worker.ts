@@ -17,25 +17,16 @@ import {
   sweepInBatches,
 } from '@warden/runtime';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
 import { PurgeEndedSessionsHandler } from './application/commands/purge-ended-sessions.js';
-import { loadSessionConfig, MIGRATIONS_DIR } from './config.js';
-import { SERVICE_NAME } from './server.js';
+import { SERVICE_NAME, sessionService } from './config.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'worker',
-  loadConfig: loadSessionConfig,
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM sessions LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...sessionService, role: 'worker' });
 const { config, logger, pool, metrics } = proc;
 const { js, jsm } = await proc.nats();
 // Streams are provisioned by ops (a service may not configure them); wait for both.

@@ -1,17 +1,20 @@
-import { fileURLToPath } from 'node:url';
 import {
   COMMON_ALIASES,
   duration,
   idempotencySection,
   loadConfig,
   serviceConfigSection,
+  serviceFiles,
   workerSection,
 } from '@warden/config';
+import type { ServiceSpec } from '@warden/runtime';
 import { z } from 'zod';
 import {
   isWeakerThanStandard,
   type Argon2Params,
 } from './adapters/crypto/argon2-password-hasher.js';
+import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
+import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 
 const clientSection = z.object({
   /** `host:port` of the service. */
@@ -47,11 +50,12 @@ export const configSchema = serviceConfigSection.extend({
 
 export type UserServiceConfig = z.infer<typeof configSchema>;
 
-export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../config.yaml', import.meta.url));
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../prisma/migrations', import.meta.url));
-export const PRISMA_SCHEMA_PATH = fileURLToPath(
-  new URL('../prisma/schema.prisma', import.meta.url),
-);
+export const SERVICE_NAME = 'user-service';
+export const {
+  configFile: DEFAULT_CONFIG_FILE,
+  migrationsDir: MIGRATIONS_DIR,
+  prismaSchema: PRISMA_SCHEMA_PATH,
+} = serviceFiles(import.meta.url);
 
 /** config.yaml (or WARDEN_CONFIG_FILE), then WARDEN_* / DATABASE_URL / NATS_URL overrides, validated once. */
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
@@ -62,6 +66,15 @@ export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserServic
     aliases: COMMON_ALIASES,
   });
 }
+
+/** What main, worker and migrate start with; migrations end by fixing stored emails. */
+export const userService = {
+  service: SERVICE_NAME,
+  loadConfig: () => loadUserConfig(),
+  migrations: { dir: MIGRATIONS_DIR, after: normalizeStoredEmails },
+  readyQuery: 'SELECT 1 FROM users LIMIT 1',
+  prisma: createPrismaClient,
+} satisfies ServiceSpec<UserServiceConfig, PrismaClient>;
 
 export function toArgon2Params(hashing: {
   memory_kib: number;

@@ -11,22 +11,13 @@ import {
   BreachedPasswordClient,
   NO_BREACH_CHECK,
 } from './adapters/http/breached-password-client.js';
-import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
-import { loadUserConfig, MIGRATIONS_DIR, toArgon2Params } from './config.js';
-import { createUserServer, SERVICE_NAME } from './server.js';
+import { toArgon2Params, userService } from './config.js';
+import { createUserServer } from './server.js';
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'server',
-  loadConfig: () => loadUserConfig(),
-  migrations: { dir: MIGRATIONS_DIR, after: normalizeStoredEmails },
-  readyQuery: 'SELECT 1 FROM users LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...userService, role: 'server' });
 const { config, logger, pool, prisma, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();

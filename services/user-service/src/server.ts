@@ -1,8 +1,7 @@
 import { GrpcServer, type ServerKitOptions } from '@warden/grpc';
 import { descriptorSetPath, userv1 } from '@warden/proto';
+import { SERVICE_NAME } from './config.js';
 import type { UserApp } from './app.js';
-
-export const SERVICE_NAME = 'user-service';
 
 export type UserServerOptions = Omit<ServerKitOptions, 'serviceName' | 'descriptorSetPath'>;
 

@@ -2,20 +2,10 @@
 import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
 import { recordProducerSpan } from '@warden/logger';
 import { failStartup, outboxMetrics, startProcess } from '@warden/runtime';
-import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { Sweeper } from './adapters/prisma/sweeper.js';
-import { loadUserConfig, MIGRATIONS_DIR } from './config.js';
-import { SERVICE_NAME } from './server.js';
+import { SERVICE_NAME, userService } from './config.js';
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'worker',
-  loadConfig: () => loadUserConfig(),
-  migrations: { dir: MIGRATIONS_DIR, after: normalizeStoredEmails },
-  readyQuery: 'SELECT 1 FROM users LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...userService, role: 'worker' });
 const { config, logger, pool, prisma } = proc;
 const { js, jsm } = await proc.nats();
 await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
 import { registerUser } from '../src/domain/user.js';
-import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from './support/database.js';
 import { aUser } from './support/mothers.js';
 
 let db: TestSchema;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createPool, listMigrations } from '@warden/db';
 import { TEST_DATABASE_URL, testSchema, type TestSchema } from '@warden/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from './support/database.js';
 import { MIGRATIONS_DIR } from '../src/config.js';
 
 let db: TestSchema | undefined;

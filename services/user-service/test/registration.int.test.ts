@@ -22,7 +22,7 @@ import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
-import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from './support/database.js';
 import { aCallContext } from './support/mothers.js';
 import { messagesSince } from './support/stream-messages.js';
 

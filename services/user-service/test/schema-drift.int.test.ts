@@ -4,7 +4,7 @@ import { listMigrations } from '@warden/db';
 import { OUTBOX_DDL } from '@warden/events';
 import { assertNoSchemaDrift, findSchemaDrift, testSchema, type TestSchema } from '@warden/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from './support/database.js';
 import { MIGRATIONS_DIR, PRISMA_SCHEMA_PATH } from '../src/config.js';
 
 let db: TestSchema | undefined;

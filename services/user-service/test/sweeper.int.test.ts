@@ -2,7 +2,7 @@ import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { Sweeper } from '../src/adapters/prisma/sweeper.js';
-import { migrateUserSchema } from '../src/adapters/prisma/migrations.js';
+import { migrateUserSchema } from './support/database.js';
 
 const now = new Date('2026-05-01T12:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms);

@@ -12,10 +12,8 @@ import { AssignRoleHandler } from '../../application/commands/assign-role.js';
 import { RevokeRoleHandler } from '../../application/commands/revoke-role.js';
 import { OPERATOR_HOLDS_EVERYTHING } from '../../application/delegation.js';
 import { NO_POLICY_LISTENER } from '../../application/ports.js';
-import { loadAuthzConfig, MIGRATIONS_DIR } from '../../config.js';
+import { authzService } from '../../config.js';
 import { ADMIN_ROLE } from '../../domain/index.js';
-import { SERVICE_NAME } from '../../server.js';
-import { createPrismaClient } from '../prisma/prisma-client.js';
 import { PrismaAuthzRepository } from '../prisma/prisma-authz-repository.js';
 
 const USAGE = `usage: admin <command> [options]
@@ -46,14 +44,7 @@ if (values['expire-time'] !== undefined) {
     fail(`--expire-time: not a date: ${values['expire-time']}`);
 }
 
-const proc = await startProcess({
-  service: SERVICE_NAME,
-  role: 'cli',
-  loadConfig: () => loadAuthzConfig(),
-  migrations: { dir: MIGRATIONS_DIR },
-  readyQuery: 'SELECT 1 FROM roles LIMIT 1',
-  prisma: createPrismaClient,
-});
+const proc = await startProcess({ ...authzService, role: 'cli' });
 const repository = new PrismaAuthzRepository(proc.prisma, proc.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {

@@ -1,7 +1,7 @@
 import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
-import type { AuthzUseCases } from '../../app.js';
+import type { AuthzUseCases } from '../../application/use-cases.js';
 import { fromProtoResource, toProtoAssignment, toProtoRole } from '../../mapping.js';
 
 type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;

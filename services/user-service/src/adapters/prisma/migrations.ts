@@ -1,22 +1,5 @@
-import { migrate } from '@warden/db';
 import type pg from 'pg';
-import { MIGRATIONS_DIR } from '../../config.js';
 import { normalizeEmail } from '../../domain/email.js';
-
-/** Applies this service's migrations to `schema`, recording them like `prisma migrate deploy`. */
-export async function migrateUserSchema(
-  pool: pg.Pool,
-  schema: string,
-  log?: (line: string) => void,
-): Promise<string[]> {
-  const applied = await migrate(pool, {
-    schema,
-    migrationsDir: MIGRATIONS_DIR,
-    ...(log ? { log } : {}),
-  });
-  await normalizeStoredEmails(pool, schema, log);
-  return applied;
-}
 
 /**
  * Emails stored before sign-in normalized to NFC and punycode domains are rewritten, so their
