@@ -19,6 +19,19 @@ describe('trace context', () => {
     expect(unsampled.tracestate).toBe('warden=t,other=1');
   });
 
+  it('refuses what W3C calls invalid: zero ids, version ff, extra fields after version 00', () => {
+    for (const invalid of [
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra',
+    ])
+      expect(traceIdOf(continueTrace(invalid).traceparent)).not.toBe(traceIdOf(invalid));
+    // A later version is read for its first four fields.
+    const future = continueTrace('01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra');
+    expect(future.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+  });
+
   it('starts a new trace for a missing or malformed header, with ids that do not repeat', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 1000; i++) {

@@ -1,5 +1,5 @@
-import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
-import { parseTraceParent, TraceState } from '@opentelemetry/core';
+import type { SpanContext } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 
 /** W3C trace context as it travels: gRPC metadata, NATS headers, outbox rows. */
@@ -11,14 +11,27 @@ export interface TraceContext {
 
 const ids = new RandomIdGenerator();
 
+/** W3C traceparent: version (ff is invalid; 00 has nothing after the flags), trace id, span id, flags. */
+const TRACEPARENT = /^([0-9a-e][0-9a-f])-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
 /** The caller's span context, or undefined when its traceparent is missing or not valid W3C. */
 export function remoteSpanContext(
   context: Partial<TraceContext> | undefined,
 ): SpanContext | undefined {
-  const parsed = context?.traceparent ? parseTraceParent(context.traceparent) : null;
-  if (!parsed || !isSpanContextValid(parsed)) return undefined;
+  const match = context?.traceparent ? TRACEPARENT.exec(context.traceparent) : null;
+  if (
+    !match ||
+    (match[1] === '00' && match[5]) ||
+    match[2] === ZERO_TRACE ||
+    match[3] === ZERO_SPAN
+  )
+    return undefined;
   return {
-    ...parsed,
+    traceId: match[2]!,
+    spanId: match[3]!,
+    traceFlags: parseInt(match[4]!, 16),
     isRemote: true,
     ...(context?.tracestate ? { traceState: new TraceState(context.tracestate) } : {}),
   };
@@ -30,14 +43,23 @@ export function remoteSpanContext(
  * off: the trace id still reaches the logs and the next hop.
  */
 export function continueTrace(traceparent?: string, tracestate?: string): TraceContext {
-  const parent = remoteSpanContext({ traceparent, tracestate });
-  if (!parent) return { traceparent: `00-${ids.generateTraceId()}-${ids.generateSpanId()}-01` };
-  const flags = parent.traceFlags & 1 ? '01' : '00';
-  const state = parent.traceState?.serialize() ?? '';
-  return {
-    traceparent: `00-${parent.traceId}-${ids.generateSpanId()}-${flags}`,
-    ...(state ? { tracestate: state } : {}),
-  };
+  const match = traceparent ? validTraceparent(traceparent) : null;
+  if (!match) return { traceparent: `00-${ids.generateTraceId()}-${ids.generateSpanId()}-01` };
+  const next = `00-${match[2]}-${ids.generateSpanId()}-${parseInt(match[4]!, 16) & 1 ? '01' : '00'}`;
+  const state = tracestate ? new TraceState(tracestate).serialize() : '';
+  return state ? { traceparent: next, tracestate: state } : { traceparent: next };
+}
+
+function validTraceparent(traceparent: string): RegExpExecArray | null {
+  const match = TRACEPARENT.exec(traceparent);
+  if (
+    !match ||
+    (match[1] === '00' && match[5]) ||
+    match[2] === ZERO_TRACE ||
+    match[3] === ZERO_SPAN
+  )
+    return null;
+  return match;
 }
 
 export const traceIdOf = (traceparent: string): string => traceparent.slice(3, 35);
