@@ -51,6 +51,16 @@ export class AppError extends Error {
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
 
+/** A service's error reasons, each raised with exactly one kind. */
+export type ReasonCatalogue = Readonly<Record<string, ErrorKind>>;
+
+/** The `fail(reason, message)` of one catalogue: the kind comes from the reason. */
+export function failWith<C extends ReasonCatalogue>(
+  reasons: C,
+): (reason: keyof C & string, message: string, options?: AppErrorOptions) => AppError {
+  return (reason, message, options) => new AppError(reasons[reason]!, reason, message, options);
+}
+
 /** Bad input, with one violation per offending field. */
 export const invalidArgument = (
   violations: FieldViolation[],

@@ -1,34 +1,49 @@
-import { AppError, alreadyExists, failedPrecondition, notFound } from '@warden/errors';
+import { failWith, type AppError } from '@warden/errors';
+
+/** Every reason authz-service answers with, and its one kind. */
+export const REASONS = {
+  ROLE_NOT_FOUND: 'NOT_FOUND',
+  ROLE_ALREADY_EXISTS: 'ALREADY_EXISTS',
+  ROLE_CYCLE: 'FAILED_PRECONDITION',
+  BUILT_IN_ROLE: 'FAILED_PRECONDITION',
+  ROLE_IN_USE: 'FAILED_PRECONDITION',
+  LAST_ADMIN: 'FAILED_PRECONDITION',
+  ESCALATION_DENIED: 'PERMISSION_DENIED',
+  /** A stored grant that does not parse: our data is wrong, not the caller's request. */
+  INVALID_GRANT: 'INTERNAL',
+} as const;
+
+export const fail = failWith(REASONS);
 
 export const roleNotFound = (name: string): AppError =>
-  notFound('ROLE_NOT_FOUND', `role ${name} does not exist`, { role: name });
+  fail('ROLE_NOT_FOUND', `role ${name} does not exist`, { metadata: { role: name } });
 
 export const roleAlreadyExists = (name: string): AppError =>
-  alreadyExists('ROLE_ALREADY_EXISTS', `role ${name} already exists`, { role: name });
+  fail('ROLE_ALREADY_EXISTS', `role ${name} already exists`, { metadata: { role: name } });
 
 export const roleCycle = (name: string, path: readonly string[]): AppError =>
-  failedPrecondition('ROLE_CYCLE', `role ${name} would inherit itself: ${path.join(' -> ')}`, {
-    role: name,
+  fail('ROLE_CYCLE', `role ${name} would inherit itself: ${path.join(' -> ')}`, {
+    metadata: { role: name },
   });
 
 export const builtInRole = (name: string, why: string): AppError =>
-  failedPrecondition('BUILT_IN_ROLE', `role ${name} is built in: ${why}`, { role: name });
+  fail('BUILT_IN_ROLE', `role ${name} is built in: ${why}`, { metadata: { role: name } });
 
 export const roleInUse = (name: string, inheritedBy: readonly string[]): AppError =>
-  failedPrecondition(
+  fail(
     'ROLE_IN_USE',
     `role ${name} is inherited by ${inheritedBy.join(', ')}; remove it from them first`,
-    { role: name },
+    { metadata: { role: name } },
   );
 
 /** The caller would hand out grants it does not hold; which ones goes to the log only. */
 export const escalationDenied = (what: string, notHeld: readonly string[]): AppError =>
-  new AppError('PERMISSION_DENIED', 'ESCALATION_DENIED', `${what} grants more than you hold`, {
+  fail('ESCALATION_DENIED', `${what} grants more than you hold`, {
     cause: `not held by the caller: ${notHeld.join(', ')}`,
   });
 
 export const lastAdmin = (what: string): AppError =>
-  failedPrecondition(
-    'LAST_ADMIN',
-    `${what} would leave no one holding *; give it to another subject first`,
-  );
+  fail('LAST_ADMIN', `${what} would leave no one holding *; give it to another subject first`);
+
+export const invalidGrant = (text: string): AppError =>
+  fail('INVALID_GRANT', `not a grant: ${text}`);

@@ -1,4 +1,4 @@
-import { AppError } from '@warden/errors';
+import { invalidGrant } from '../errors.js';
 
 /**
  * Permissions are `<resource>.<action>`; a grant may also be `*` or `<resource>.*`, and may carry
@@ -27,7 +27,7 @@ export interface ParsedGrant {
 }
 
 export function parseGrant(text: string): ParsedGrant {
-  if (!isGrant(text)) throw new AppError('INTERNAL', 'INVALID_GRANT', `not a grant: ${text}`);
+  if (!isGrant(text)) throw invalidGrant(text);
   const own = text.endsWith(OWN_SCOPE);
   const body = own ? text.slice(0, -OWN_SCOPE.length) : text;
   if (body === '*') return { text, resource: '*', action: '*', own };

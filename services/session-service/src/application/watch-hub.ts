@@ -1,4 +1,5 @@
-import { AppError } from '@warden/errors';
+import type { AppError } from '@warden/errors';
+import { watchStreamsExhausted, watchTooSlow } from '../errors.js';
 
 /** A session event as streamed to watchers; `userId` selects who gets it. */
 export interface Watchable {
@@ -41,13 +42,7 @@ export class WatchSubscription<T extends Watchable> {
       return;
     }
     if (this.queue.length >= this.capacity) {
-      this.fail(
-        new AppError(
-          'RESOURCE_EXHAUSTED',
-          'WATCH_TOO_SLOW',
-          `the watcher fell ${this.capacity} events behind; reconnect and re-validate`,
-        ),
-      );
+      this.fail(watchTooSlow(this.capacity));
       return;
     }
     this.queue.push(event);
@@ -116,9 +111,9 @@ export class WatchHub<T extends Watchable> {
   subscribe(userId: string | undefined, caller: string): WatchSubscription<T> {
     const open = this.perCaller.get(caller) ?? 0;
     if (open >= this.limits.maxStreamsPerCaller)
-      throw streamsExhausted('caller', this.limits.maxStreamsPerCaller);
+      throw watchStreamsExhausted('caller', this.limits.maxStreamsPerCaller);
     if (this.subscriptions.size >= this.limits.maxStreams)
-      throw streamsExhausted('process', this.limits.maxStreams);
+      throw watchStreamsExhausted('process', this.limits.maxStreams);
     const subscription = new WatchSubscription<T>(userId, this.capacity, (s) => {
       this.subscriptions.delete(s);
       const left = (this.perCaller.get(caller) ?? 1) - 1;
@@ -139,13 +134,3 @@ export class WatchHub<T extends Watchable> {
     for (const subscription of [...this.subscriptions]) subscription.fail(error);
   }
 }
-
-const streamsExhausted = (scope: 'caller' | 'process', limit: number): AppError =>
-  new AppError(
-    'RESOURCE_EXHAUSTED',
-    'WATCH_STREAMS_EXHAUSTED',
-    scope === 'caller'
-      ? `this service already has ${limit} WatchSessions streams open; close one first`
-      : 'this server has no room for another WatchSessions stream; retry on another replica or later',
-    { metadata: { scope, limit: String(limit) } },
-  );

@@ -1,4 +1,4 @@
-import { unauthenticated } from '@warden/errors';
+import { sessionEnded, sessionExpired } from '../errors.js';
 
 export type SessionStatus = 'ACTIVE' | 'ENDED' | 'EXPIRED';
 
@@ -98,9 +98,8 @@ export const isActiveAt = (session: Session, now: Date): boolean =>
 /** Refuses a token whose session is not active at `now`, with the reason the proto names. */
 export function assertUsable(session: Session, now: Date): void {
   const current = asOf(session, now);
-  if (current.status === 'ENDED') throw unauthenticated('SESSION_ENDED', 'the session has ended');
-  if (current.status === 'EXPIRED')
-    throw unauthenticated('SESSION_EXPIRED', 'the session has expired');
+  if (current.status === 'ENDED') throw sessionEnded();
+  if (current.status === 'EXPIRED') throw sessionExpired();
 }
 
 /** Activity at `now`: last seen moves forward and the idle expiry slides. */

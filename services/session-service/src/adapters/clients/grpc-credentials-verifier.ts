@@ -1,8 +1,9 @@
 import type { CallContext } from '@warden/bus';
-import { AppError, isAppError, type ErrorKind } from '@warden/errors';
+import { isAppError, type AppError, type ErrorKind } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { CredentialsVerifier, UserStatus } from '../../application/ports.js';
+import { userServiceRefused, userServiceUnavailable } from '../../errors.js';
 
 /** What the caller may learn from user-service's answer; anything else is our problem, not theirs. */
 const PASSED_THROUGH = new Set(['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'PASSWORD_CHECKS_BUSY']);
@@ -50,15 +51,11 @@ function asVerifyFailure(error: unknown): AppError {
   const kind = isAppError(error) ? error.kind : 'UNAVAILABLE';
   // Which address failed, and how, is for the log; the caller gets one generic answer.
   if (UNAVAILABLE_KINDS.has(kind)) {
-    return new AppError('UNAVAILABLE', 'USER_SERVICE_UNAVAILABLE', 'user service unavailable', {
-      cause: error,
-    });
+    return userServiceUnavailable(error);
   }
   // Our identity or wiring was refused: an internal fault, never "your credentials".
   const detail = isAppError(error) ? `${error.kind}/${error.reason}` : String(error);
-  return new AppError('INTERNAL', 'INTERNAL', `user-service refused VerifyCredentials: ${detail}`, {
-    cause: error,
-  });
+  return userServiceRefused(detail, error);
 }
 
 /** user-service could not answer (down, slow, or failed itself): the caller may retry. */

@@ -1,10 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AppError } from '@warden/errors';
 import { followReplicaEvents, type EventMetrics, type ReplicaFeed } from '@warden/events';
 import type { Logger } from '@warden/logger';
 import { sessionv1 } from '@warden/proto';
 import type { SessionCache } from '../../application/session-cache.js';
 import type { WatchHub } from '../../application/watch-hub.js';
+import { eventFeedLost } from '../../errors.js';
 import { watchedEventOf, type WatchedEvent } from '../../mapping.js';
 import { SESSION_SUBJECT_PREFIX } from '../events/session-event-envelope.js';
 
@@ -39,13 +39,7 @@ export function followSessionEvents(
       },
       onGap() {
         cache.clear();
-        hub.failAll(
-          new AppError(
-            'UNAVAILABLE',
-            'EVENT_FEED_LOST',
-            'session events are interrupted; reconnect and re-validate',
-          ),
-        );
+        hub.failAll(eventFeedLost());
       },
       onConnected: (connected) => cache.setTrusted(connected),
     },
