@@ -11,6 +11,7 @@ export {
 export { every, retry, sweepInBatches, type Periodic, type RetryOptions } from './every.js';
 export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
 export { poolMetrics } from './pool-metrics.js';
+export { pruneRetained, type Retention } from './retention.js';
 export { eventMetrics } from './event-metrics.js';
 export { cacheMetrics, outboxMetrics, type CacheStats } from './operator-metrics.js';
 export { clientOptions } from '@warden/grpc';

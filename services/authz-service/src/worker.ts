@@ -1,16 +1,14 @@
 // authz-service worker: outbox relay, the user-events consumer, the expiry sweeper and retention.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { PgIdempotencyStore } from '@warden/db';
-import {
-  awaitStream,
-  outboxBacklog,
-  OutboxRelay,
-  prunePublishedOutbox,
-  pruneProcessedEvents,
-  STREAMS,
-} from '@warden/events';
+import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
 import { recordProducerSpan } from '@warden/logger';
-import { eventMetrics, failStartup, outboxMetrics, startProcess } from '@warden/runtime';
+import {
+  eventMetrics,
+  failStartup,
+  outboxMetrics,
+  pruneRetained,
+  startProcess,
+} from '@warden/runtime';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
@@ -120,12 +118,12 @@ proc.every('expiry sweep', config.worker.expiry_sweep_interval, async () => {
   const removed = await sweeper.sweep();
   if (removed > 0) logger.info({ removed }, 'lapsed role assignments removed');
 });
-const idempotency = new PgIdempotencyStore(pool);
 proc.every('retention', config.worker.retention_interval, async () => {
-  const now = Date.now();
-  await prunePublishedOutbox(pool, new Date(now - config.worker.outbox_retention));
-  await pruneProcessedEvents(pool, new Date(now - config.worker.processed_events_retention));
-  await idempotency.prune(new Date(now - DAY_MS));
+  await pruneRetained(pool, {
+    outboxMs: config.worker.outbox_retention,
+    processedEventsMs: config.worker.processed_events_retention,
+    idempotencyMs: DAY_MS,
+  });
 });
 
 const metricsPort = await proc.serveMetrics(config.worker.metrics_port);

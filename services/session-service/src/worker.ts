@@ -1,18 +1,11 @@
 // session-service worker: outbox relay, user-events consumer, expiry sweeper and housekeeping.
-import { PgIdempotencyStore } from '@warden/db';
-import {
-  awaitStream,
-  outboxBacklog,
-  OutboxRelay,
-  prunePublishedOutbox,
-  pruneProcessedEvents,
-  STREAMS,
-} from '@warden/events';
+import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
 import { recordProducerSpan } from '@warden/logger';
 import {
   eventMetrics,
   failStartup,
   outboxMetrics,
+  pruneRetained,
   startProcess,
   sweepInBatches,
 } from '@warden/runtime';
@@ -68,7 +61,6 @@ proc.every('expire sessions', config.sweeper.interval, async () => {
   const expired = await sweepInBatches(() => expireSessions.execute(), batchSize);
   if (expired > 0) logger.info({ expired }, 'sessions expired');
 });
-const idempotency = new PgIdempotencyStore(pool);
 const purgeEndedSessions = new PurgeEndedSessionsHandler({
   sessions,
   clock,
@@ -76,10 +68,7 @@ const purgeEndedSessions = new PurgeEndedSessionsHandler({
   batchSize,
 });
 proc.every('prune old rows', HOUR, async () => {
-  const now = Date.now();
-  await idempotency.prune(new Date(now - DAY));
-  await prunePublishedOutbox(pool, new Date(now - DAY));
-  await pruneProcessedEvents(pool, new Date(now - 14 * DAY));
+  await pruneRetained(pool, { outboxMs: DAY, processedEventsMs: 14 * DAY, idempotencyMs: DAY });
   const purged = await sweepInBatches(() => purgeEndedSessions.execute(), batchSize);
   if (purged > 0) logger.info({ purged }, 'ended sessions purged');
 });
