@@ -24,4 +24,3 @@ export {
   type ReceivedSpan,
 } from './otlp-receiver.js';
 export { recordingTracer, type RecordedSpan } from './recording-tracer.js';
-export { errorsRaisedOutsideCatalogue } from './error-catalogue.js';
