@@ -72,7 +72,7 @@ export async function startUserService(
   try {
     await migrateUserSchema(db.pool, db.schema);
     const prisma = createUserPrisma(db.pool, db.schema);
-    const users = new PrismaUserRepository(prisma, db.pool);
+    const users = new PrismaUserRepository(db.pool);
     const app = createUserApp({
       users,
       directory: new PrismaUserDirectory(prisma),

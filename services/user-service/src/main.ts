@@ -55,7 +55,7 @@ const lockouts = registerCounter(
 cacheMetrics(metrics.registry, { authz: authorizer.cacheStats });
 const breachCheck = config.password.breach_check;
 const app = createUserApp({
-  users: new PrismaUserRepository(prisma, pool),
+  users: new PrismaUserRepository(pool),
   directory: new PrismaUserDirectory(prisma),
   loginFailures: new PrismaLoginFailureStore(pool),
   idempotencyStore: new PgIdempotencyStore(pool),

@@ -1,5 +1,7 @@
 import { invalidArgument } from '@warden/errors';
-import { userv1 } from '@warden/proto';
+import { envelopeFor, type EventEnvelope } from '@warden/events';
+import { userEventsV1, userv1 } from '@warden/proto';
+import type { UserEvent } from './domain/user-events.js';
 import type { UserStatus, UserView } from './domain/user.js';
 
 const TO_PROTO: Record<UserStatus, userv1.UserStatus> = {
@@ -29,5 +31,79 @@ export function fromProtoStatusFilter(status: userv1.UserStatus): UserStatus | u
       return 'DISABLED';
     default:
       throw invalidArgument([{ field: 'status', description: `unknown status ${String(status)}` }]);
+  }
+}
+
+const userEnvelope = envelopeFor({ source: 'user-service', subjectPrefix: 'warden.user.v1.' });
+
+/** A domain event as the protobuf envelope the outbox stores and the relay publishes. */
+export const toEnvelope = (event: UserEvent, traceparent?: string): EventEnvelope =>
+  userEnvelope(event.type, encodePayload(event), {
+    subjectId: event.userId,
+    time: event.occurTime,
+    traceparent,
+  });
+
+function encodePayload(event: UserEvent): Uint8Array {
+  switch (event.type) {
+    case 'registered':
+      // email and display_name: deprecated, always empty (events outlive erasure).
+      return userEventsV1.UserRegistered.encode({
+        userId: event.userId,
+        email: '',
+        displayName: '',
+        occurTime: event.occurTime,
+      }).finish();
+    case 'updated':
+      return userEventsV1.UserUpdated.encode({
+        userId: event.userId,
+        displayName: '',
+        updateMask: event.updateMask,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'password_changed':
+      return userEventsV1.UserPasswordChanged.encode({
+        userId: event.userId,
+        exceptSessionId: event.exceptSessionId,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'disabled':
+      return userEventsV1.UserDisabled.encode({
+        userId: event.userId,
+        reason: event.reason,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'enabled':
+      return userEventsV1.UserEnabled.encode({
+        userId: event.userId,
+        reason: event.reason,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'deleted':
+      return userEventsV1.UserDeleted.encode({
+        userId: event.userId,
+        occurTime: event.occurTime,
+      }).finish();
+  }
+}
+
+/**
+ * An outbox payload written before v1.1 without the personal data it carried (email, display
+ * name); undefined when there is nothing to take out. Run on the user's rows as they are erased.
+ */
+export function redactPayload(type: string, payload: Uint8Array): Uint8Array | undefined {
+  switch (type) {
+    case 'warden.user.v1.registered': {
+      const event = userEventsV1.UserRegistered.decode(payload);
+      if (!event.email && !event.displayName) return undefined;
+      return userEventsV1.UserRegistered.encode({ ...event, email: '', displayName: '' }).finish();
+    }
+    case 'warden.user.v1.updated': {
+      const event = userEventsV1.UserUpdated.decode(payload);
+      if (!event.displayName) return undefined;
+      return userEventsV1.UserUpdated.encode({ ...event, displayName: '' }).finish();
+    }
+    default:
+      return undefined;
   }
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = await testSchema('user_erasure', 4);
   await migrateUserSchema(db.pool, db.schema);
   prisma = createPrismaClient(db.pool, db.schema);
-  users = new PrismaUserRepository(prisma, db.pool);
+  users = new PrismaUserRepository(db.pool);
 });
 
 afterAll(async () => {

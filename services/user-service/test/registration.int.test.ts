@@ -43,7 +43,7 @@ beforeAll(async () => {
   await migrateUserSchema(db.pool, db.schema);
   prisma = createPrismaClient(db.pool, db.schema);
   app = createUserApp({
-    users: new PrismaUserRepository(prisma, db.pool),
+    users: new PrismaUserRepository(db.pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotencyStore: new PgIdempotencyStore(db.pool),

@@ -25,7 +25,7 @@ afterAll(async () => {
 describeUserStoreContract('prisma', async () => {
   await db.pool.query('TRUNCATE users, login_failures, idempotency_keys, outbox');
   return {
-    users: new PrismaUserRepository(prisma, db.pool),
+    users: new PrismaUserRepository(db.pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotency: new PgIdempotencyStore(db.pool),

@@ -1,8 +1,8 @@
 import { cloudEventHeaders, isUuid } from '@warden/events';
 import { userEventsV1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
-import type { UserEvent } from '../../domain/user-events.js';
-import { toEnvelope } from './user-event-envelope.js';
+import type { UserEvent } from './domain/user-events.js';
+import { toEnvelope } from './mapping.js';
 
 const occurTime = new Date('2026-02-03T04:05:06.789Z');
 const userId = '0190c7a6-1e1b-7c3d-9f00-0123456789ab';
