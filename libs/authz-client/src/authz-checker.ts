@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
-import { AppError, type ErrorKind } from '@warden/errors';
+import { AppError, isDependencyFailure } from '@warden/errors';
 import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
@@ -41,15 +41,6 @@ const SUBJECT_SCOPED_EVENTS: ReadonlySet<string> = new Set([
   'warden.authz.v1.role_revoked',
 ]);
 const DEFAULT_TTL_MS = 5_000;
-
-/** Answers from a dependency we could not get: the caller must fail, never allow or pretend to deny. */
-const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
-  'UNAVAILABLE',
-  'DEADLINE_EXCEEDED',
-  'ABORTED',
-  'RESOURCE_EXHAUSTED',
-  'INTERNAL',
-]);
 
 /**
  * The bus's PermissionChecker backed by authz-service's CheckPermission, with a decision cache.
@@ -160,7 +151,8 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
 function asCheckFailure(error: unknown, permission: string): AppError {
   const kind = error instanceof AppError ? error.kind : 'UNAVAILABLE';
   // The caller learns that authorization could not be decided; which address failed, and how, is logged.
-  if (UNAVAILABLE_KINDS.has(kind)) {
+  // A dependency we could not get: the caller must fail, never allow or pretend to deny.
+  if (isDependencyFailure(kind)) {
     return new AppError('UNAVAILABLE', 'AUTHZ_UNAVAILABLE', 'authorization service unavailable', {
       cause: error,
     });

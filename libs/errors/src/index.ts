@@ -51,6 +51,17 @@ export class AppError extends Error {
 
 export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
 
+const DEPENDENCY_FAILURES: ReadonlySet<ErrorKind> = new Set([
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'ABORTED',
+  'RESOURCE_EXHAUSTED',
+  'INTERNAL',
+]);
+
+/** A kind meaning the service called could not answer (down, slow, busy, failed itself): nothing was decided. */
+export const isDependencyFailure = (kind: ErrorKind): boolean => DEPENDENCY_FAILURES.has(kind);
+
 /** A service's error reasons, each raised with exactly one kind. */
 export type ReasonCatalogue = Readonly<Record<string, ErrorKind>>;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext, UserPrincipal } from '@warden/bus';
-import { AppError, isAppError, unauthenticated, type ErrorKind } from '@warden/errors';
+import { AppError, isAppError, isDependencyFailure, unauthenticated } from '@warden/errors';
 import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
@@ -152,20 +152,12 @@ const TOKEN_REASONS: ReadonlySet<string> = new Set([
   'SESSION_EXPIRED',
 ]);
 
-/** session-service could not answer: the caller must fail, never pass as anyone. */
-const UNAVAILABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
-  'UNAVAILABLE',
-  'DEADLINE_EXCEEDED',
-  'ABORTED',
-  'RESOURCE_EXHAUSTED',
-  'INTERNAL',
-]);
-
 function asResolveFailure(error: unknown): AppError {
   if (isAppError(error) && TOKEN_REASONS.has(error.reason)) return error;
   const kind = isAppError(error) ? error.kind : 'UNAVAILABLE';
   // Which address failed, and how, is for the log; the caller gets one generic answer.
-  if (UNAVAILABLE_KINDS.has(kind)) {
+  // session-service could not answer: the caller must fail, never pass as anyone.
+  if (isDependencyFailure(kind)) {
     return new AppError(
       'UNAVAILABLE',
       'SESSION_SERVICE_UNAVAILABLE',
