@@ -13,7 +13,7 @@ import { createPool } from '../libs/db/src/index.js';
 import { toOutboxRow } from '../libs/events/src/index.js';
 import { TEST_DATABASE_URL } from '../libs/testing/src/index.js';
 import { FakeCredentialsVerifier } from '../services/session-service/src/adapters/memory/fake-credentials-verifier.js';
-import { toEnvelope } from '../services/session-service/src/adapters/events/session-event-envelope.js';
+import { toEnvelope } from '../services/session-service/src/mapping.js';
 import {
   insertSessions,
   sessionColumns,

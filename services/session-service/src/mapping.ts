@@ -1,5 +1,6 @@
-import type { EventEnvelope } from '@warden/events';
+import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
+import type { SessionEventKind } from './domain/session-events.js';
 import type { EndReason, Session, SessionStatus } from './domain/session.js';
 
 const STATUS: Record<SessionStatus, sessionv1.SessionStatus> = {
@@ -46,23 +47,7 @@ export function toProtoSession(session: Session): sessionv1.Session {
 }
 
 const { SessionEventType: EventType, SessionStatus: Status } = sessionv1;
-
-type Living = {
-  sessionId: string;
-  userId: string;
-  occurTime?: Date;
-  expireTime?: Date;
-  idleExpireTime?: Date;
-};
-const active = (e: Living, at: 'createTime' | 'lastSeenTime'): sessionv1.Session => ({
-  id: e.sessionId,
-  userId: e.userId,
-  status: Status.SESSION_STATUS_ACTIVE,
-  expireTime: e.expireTime,
-  idleExpireTime: e.idleExpireTime,
-  [at]: e.occurTime,
-  endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
-});
+const NO_END_REASON = sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED;
 
 type Ending = { sessionId: string; userId: string; occurTime?: Date; endReason: number };
 const ended = (e: Ending, status: sessionv1.SessionStatus): sessionv1.Session => ({
@@ -80,11 +65,33 @@ const SESSION_OF: Record<
 > = {
   started: {
     type: EventType.SESSION_EVENT_TYPE_STARTED,
-    read: (payload) => active(sessionEventsV1.SessionStarted.decode(payload), 'createTime'),
+    read(payload) {
+      const e = sessionEventsV1.SessionStarted.decode(payload);
+      return {
+        id: e.sessionId,
+        userId: e.userId,
+        status: Status.SESSION_STATUS_ACTIVE,
+        createTime: e.occurTime,
+        expireTime: e.expireTime,
+        idleExpireTime: e.idleExpireTime,
+        endReason: NO_END_REASON,
+      };
+    },
   },
   refreshed: {
     type: EventType.SESSION_EVENT_TYPE_REFRESHED,
-    read: (payload) => active(sessionEventsV1.SessionRefreshed.decode(payload), 'lastSeenTime'),
+    read(payload) {
+      const e = sessionEventsV1.SessionRefreshed.decode(payload);
+      return {
+        id: e.sessionId,
+        userId: e.userId,
+        status: Status.SESSION_STATUS_ACTIVE,
+        expireTime: e.expireTime,
+        idleExpireTime: e.idleExpireTime,
+        lastSeenTime: e.occurTime,
+        endReason: NO_END_REASON,
+      };
+    },
   },
   ended: {
     type: EventType.SESSION_EVENT_TYPE_ENDED,
@@ -107,4 +114,74 @@ export function watchedEventOf(subject: string, event: EventEnvelope): WatchedEv
     userId: session.userId,
     event: { eventId: event.id, type: kind.type, session, eventTime: event.time },
   };
+}
+
+/** `warden.session.v1.<event>`: the NATS subjects, and the envelope types. */
+export const SESSION_SUBJECT_PREFIX = 'warden.session.v1.';
+
+const sessionEnvelope = envelopeFor({
+  source: 'session-service',
+  subjectPrefix: SESSION_SUBJECT_PREFIX,
+});
+
+/** A session change as the protobuf envelope the outbox stores and the relay publishes. */
+export function toEnvelope(
+  kind: SessionEventKind,
+  session: Session,
+  traceparent?: string,
+): EventEnvelope {
+  const { payload, time } = encodePayload(kind, session);
+  return sessionEnvelope(kind, payload, { subjectId: session.id, time, traceparent });
+}
+
+function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Array; time: Date } {
+  switch (kind) {
+    case 'started':
+      return {
+        time: s.createTime,
+        payload: sessionEventsV1.SessionStarted.encode({
+          sessionId: s.id,
+          userId: s.userId,
+          // Deprecated, always empty: IP and user agent are personal data, and the stream
+          // keeps events after the user is erased.
+          client: undefined,
+          expireTime: s.expireTime,
+          idleExpireTime: s.idleExpireTime,
+          occurTime: s.createTime,
+        }).finish(),
+      };
+    case 'refreshed':
+      return {
+        time: s.lastSeenTime,
+        payload: sessionEventsV1.SessionRefreshed.encode({
+          sessionId: s.id,
+          userId: s.userId,
+          expireTime: s.expireTime,
+          idleExpireTime: s.idleExpireTime,
+          occurTime: s.lastSeenTime,
+        }).finish(),
+      };
+    case 'ended':
+    case 'expired': {
+      const time = s.endTime ?? new Date();
+      const message = {
+        sessionId: s.id,
+        userId: s.userId,
+        endReason: toProtoEndReason(s.endReason),
+        occurTime: time,
+      };
+      const payload =
+        kind === 'ended'
+          ? sessionEventsV1.SessionEnded.encode(message).finish()
+          : sessionEventsV1.SessionExpired.encode(message).finish();
+      return { time, payload };
+    }
+  }
+}
+
+/** A `started` payload written before v1.1 without its client data; undefined when it has none. */
+export function redactStartedPayload(payload: Uint8Array): Uint8Array | undefined {
+  const event = sessionEventsV1.SessionStarted.decode(payload);
+  if (!event.client) return undefined;
+  return sessionEventsV1.SessionStarted.encode({ ...event, client: undefined }).finish();
 }

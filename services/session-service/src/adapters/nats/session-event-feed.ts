@@ -5,8 +5,7 @@ import { sessionv1 } from '@warden/proto';
 import type { SessionCache } from '../../application/session-cache.js';
 import type { WatchHub } from '../../application/watch-hub.js';
 import { eventFeedLost } from '../../errors.js';
-import { watchedEventOf, type WatchedEvent } from '../../mapping.js';
-import { SESSION_SUBJECT_PREFIX } from '../events/session-event-envelope.js';
+import { SESSION_SUBJECT_PREFIX, watchedEventOf, type WatchedEvent } from '../../mapping.js';
 
 /**
  * Every replica hears every session event: cached sessions drop on ended/expired/refreshed, and

@@ -1,6 +1,6 @@
 import { FORGET_IDEMPOTENCY_OWNER_SQL } from '@warden/db';
 import type pg from 'pg';
-import { redactStartedPayload } from '../events/session-event-envelope.js';
+import { redactStartedPayload } from '../../mapping.js';
 
 /**
  * A deleted user's personal data here, erased with the caller's transaction: the client data of

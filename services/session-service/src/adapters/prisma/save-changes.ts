@@ -1,7 +1,7 @@
 import { outboxColumns, OUTBOX_UNNEST } from '@warden/events';
 import type pg from 'pg';
 import type { SessionChange } from '../../domain/session-events.js';
-import { toEnvelope } from '../events/session-event-envelope.js';
+import { toEnvelope } from '../../mapping.js';
 import { insertSessions, sessionColumns } from './session-rows.js';
 
 /**

@@ -1,7 +1,7 @@
 import { sessionEventsV1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
-import { aSession } from '../../../test/support/mothers.js';
-import { toEnvelope } from './session-event-envelope.js';
+import { aSession } from '../test/support/mothers.js';
+import { toEnvelope } from './mapping.js';
 
 describe('session event envelope', () => {
   it('puts a started session on warden.session.v1.started without its client data', () => {
