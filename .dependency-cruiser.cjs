@@ -2,6 +2,7 @@
  * Layering, checked on every test run:
  * - domain imports nothing outside itself but @warden/errors and its service's errors.ts;
  * - application imports its domain, @warden/bus and @warden/errors, nothing else;
+ * - an adapter never imports another adapter (they share src/mapping.ts);
  * - a service never imports another service: they meet only through @warden/proto clients;
  * - libs never import services.
  */
@@ -43,6 +44,17 @@ module.exports = {
         'Use cases see the domain, the bus and errors; adapters and frameworks stay outside.',
       from: { path: '^services/[^/]+/src/application/' },
       to: { path: [FRAMEWORKS, '^services/[^/]+/src/adapters/'] },
+    },
+    {
+      name: 'no-adapter-to-adapter',
+      severity: 'error',
+      comment:
+        'An adapter sees the application and the shared mapping, never another adapter; entry points (main, worker, adapters/cli) wire them.',
+      from: {
+        path: '^services/[^/]+/src/adapters/([^/]+)/',
+        pathNot: '^services/[^/]+/src/adapters/cli/',
+      },
+      to: { path: '^services/[^/]+/src/adapters/', pathNot: '^services/[^/]+/src/adapters/$1/' },
     },
     {
       name: 'no-cross-service-imports',
