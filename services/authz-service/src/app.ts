@@ -7,7 +7,7 @@ import {
   type PermissionChecker,
 } from '@warden/bus';
 import type { Logger } from '@warden/logger';
-import { authzGrpcHandlers } from './adapters/grpc/authz-service-handlers.js';
+import { authzServiceHandlers } from './adapters/grpc/authz-service-handlers.js';
 import { AssignRoleHandler } from './application/commands/assign-role.js';
 import { CreateRoleHandler } from './application/commands/create-role.js';
 import { DeleteRoleHandler } from './application/commands/delete-role.js';
@@ -60,7 +60,7 @@ export function createAuthzApp(deps: AuthzAppDeps) {
     ),
   });
   const useCases = createUseCases(repository, model, sync, clock);
-  return { model, sync, bus, useCases, grpc: authzGrpcHandlers(bus, useCases) };
+  return { model, sync, bus, useCases, grpc: authzServiceHandlers(bus, useCases) };
 }
 
 function createUseCases(

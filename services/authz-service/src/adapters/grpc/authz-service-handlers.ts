@@ -7,7 +7,7 @@ import { fromProtoResource, toProtoAssignment, toProtoRole } from '../../mapping
 type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 
 /** The AuthzService edge: proto in, use case through the bus, proto out. No rules here. */
-export function authzGrpcHandlers(bus: Bus, useCases: AuthzUseCases) {
+export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
   const checkPermission: Handler<
     authzv1.CheckPermissionRequest,
     authzv1.CheckPermissionResponse
