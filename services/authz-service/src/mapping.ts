@@ -1,4 +1,4 @@
-import { newEvent, type EventEnvelope } from '@warden/events';
+import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { authzEventsV1, authzv1 } from '@warden/proto';
 import type { PolicyChange } from './application/policy-sync.js';
 import type {
@@ -37,7 +37,7 @@ export function fromProtoResource(resource: authzv1.Resource | undefined): Resou
 
 export const AUTHZ_SUBJECT_PREFIX = 'warden.authz.v1.';
 export const AUTHZ_EVENTS = `${AUTHZ_SUBJECT_PREFIX}>`;
-export const EVENT_SOURCE = 'authz-service';
+const authzEnvelope = envelopeFor({ source: 'authz-service', subjectPrefix: AUTHZ_SUBJECT_PREFIX });
 
 const REVOKE_REASONS: Record<RevokeReason, authzEventsV1.RoleRevokeReason> = {
   REVOKED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_REVOKED,
@@ -48,13 +48,10 @@ const REVOKE_REASONS: Record<RevokeReason, authzEventsV1.RoleRevokeReason> = {
 /** A domain event as published: subject `warden.authz.v1.<type>`, protobuf payload, CloudEvents envelope. */
 export function toEnvelope(event: AuthzEvent, traceparent?: string): EventEnvelope {
   const { payload, about } = encodePayload(event);
-  return newEvent({
-    type: `${AUTHZ_SUBJECT_PREFIX}${event.type}`,
-    source: EVENT_SOURCE,
-    payload,
+  return authzEnvelope(event.type, payload, {
     subjectId: about,
     time: event.occurTime,
-    ...(traceparent ? { traceparent } : {}),
+    traceparent,
   });
 }
 
