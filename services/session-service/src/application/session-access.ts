@@ -1,4 +1,4 @@
-import type { CallContext, ResourceRef } from '@warden/bus';
+import type { Access, CallContext, ResourceRef } from '@warden/bus';
 import type { Session } from '../domain/session.js';
 import { requireIds } from './input.js';
 import type { SessionRepository } from './ports.js';
@@ -33,4 +33,13 @@ export class SessionResource<I extends { sessionId: string }> {
     }
     return pending;
   }
+}
+
+/** A use case's permission on one session; `resource.load` gives the handler the session read for the check. */
+export function sessionPermission<I extends { sessionId: string }>(
+  sessions: SessionRepository,
+  permission: string,
+): { access: Access<I>; resource: SessionResource<I> } {
+  const resource = new SessionResource<I>(sessions);
+  return { access: { kind: 'permission', permission, resource: resource.resolve }, resource };
 }

@@ -4,7 +4,7 @@ import { asOf, end, type Session } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireIds } from '../input.js';
 import { requireDeps } from '../require-deps.js';
-import { SessionResource } from '../session-access.js';
+import { sessionPermission } from '../session-access.js';
 import type { SessionCache } from '../session-cache.js';
 
 export interface EndSession {
@@ -15,18 +15,12 @@ export interface EndSession {
 export class EndSessionHandler implements UseCase<EndSession, Session> {
   readonly name = 'EndSession';
   readonly access: Access<EndSession>;
-  private readonly resource: SessionResource<EndSession>;
 
   constructor(
     private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache },
   ) {
     requireDeps('EndSessionHandler', deps);
-    this.resource = new SessionResource(deps.sessions);
-    this.access = {
-      kind: 'permission',
-      permission: 'session.end',
-      resource: this.resource.resolve,
-    };
+    this.access = sessionPermission<EndSession>(deps.sessions, 'session.end').access;
   }
 
   async execute(cmd: EndSession, ctx: CallContext): Promise<Session> {

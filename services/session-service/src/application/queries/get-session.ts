@@ -5,7 +5,7 @@ import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { SessionResource } from '../session-access.js';
+import { sessionPermission, type SessionResource } from '../session-access.js';
 
 export interface GetSession {
   sessionId: string;
@@ -20,12 +20,10 @@ export class GetSessionHandler implements UseCase<GetSession, Session> {
     private readonly deps: { sessions: SessionRepository; clock: Clock; activity: ActivityBuffer },
   ) {
     requireDeps('GetSessionHandler', deps);
-    this.resource = new SessionResource(deps.sessions);
-    this.access = {
-      kind: 'permission',
-      permission: 'session.read',
-      resource: this.resource.resolve,
-    };
+    ({ access: this.access, resource: this.resource } = sessionPermission<GetSession>(
+      deps.sessions,
+      'session.read',
+    ));
   }
 
   async execute(query: GetSession): Promise<Session> {
