@@ -21,7 +21,6 @@ export {
   OUTBOX_CHANNEL,
   toOutboxRow,
   insertOutbox,
-  outboxInsertStatement,
   outboxColumns,
   OUTBOX_UNNEST,
   type OutboxRow,

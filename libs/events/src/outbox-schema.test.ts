@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newEvent } from './envelope.js';
-import { outboxInsertStatement, toOutboxRow } from './outbox-schema.js';
+import { toOutboxRow } from './outbox-schema.js';
 
 describe('toOutboxRow', () => {
   it('maps an event onto the outbox columns, headers without the dedupe id', () => {
@@ -27,27 +27,5 @@ describe('toOutboxRow', () => {
         'content-type': 'application/protobuf',
       },
     });
-  });
-});
-
-describe('outboxInsertStatement', () => {
-  it('writes one parameterized row per event, headers as jsonb', () => {
-    const events = [1, 2].map((n) =>
-      newEvent({
-        type: 'warden.test.v1.happened',
-        source: 'test',
-        payload: new Uint8Array([n]),
-        subjectId: `s${n}`,
-      }),
-    );
-    const { sql, values } = outboxInsertStatement(events);
-    expect(sql).toContain('($1::uuid, $2, $3, $4, $5::jsonb, $6::timestamptz), ($7::uuid');
-    expect(values).toHaveLength(12);
-    expect(values[0]).toBe(events[0]!.id);
-    expect(JSON.parse(values[4] as string)).toMatchObject({
-      'ce-id': events[0]!.id,
-      'ce-subject': 's1',
-    });
-    expect(() => outboxInsertStatement([])).toThrow(/at least one event/);
   });
 });

@@ -43,7 +43,7 @@ CREATE TABLE processed_events (
 CREATE INDEX processed_events_processed_time_idx ON processed_events (processed_time);
 `;
 
-/** A new outbox row in the shape of the services' Prisma model `OutboxEvent`. */
+/** A new outbox row, as {@link outboxColumns} binds it. */
 export type OutboxRow = {
   id: string;
   subject: string;
@@ -69,35 +69,6 @@ function arrayBufferBacked(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer
     ? (bytes as Uint8Array<ArrayBuffer>)
     : new Uint8Array(bytes);
-}
-
-/**
- * One parameterized INSERT of outbox rows, for a transaction that is not a pg client (Prisma:
- * `tx.$executeRawUnsafe(sql, ...values)`). Prisma's createMany costs several times the CPU of
- * this statement for the same row, and the outbox is written on every state change.
- */
-export function outboxInsertStatement(envs: readonly EventEnvelope[]): {
-  sql: string;
-  values: unknown[];
-} {
-  if (envs.length === 0) throw new Error('outboxInsertStatement needs at least one event');
-  const values: unknown[] = [];
-  const tuples = envs.map(toOutboxRow).map((row) => {
-    const at = values.length;
-    values.push(
-      row.id,
-      row.subject,
-      row.type,
-      row.payload,
-      JSON.stringify(row.headers),
-      row.createTime,
-    );
-    return `($${at + 1}::uuid, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}::jsonb, $${at + 6}::timestamptz)`;
-  });
-  return {
-    sql: `INSERT INTO outbox (id, subject, type, payload, headers, create_time) VALUES ${tuples.join(', ')}`,
-    values,
-  };
 }
 
 /** Anything that runs a parameterized query: a pg Client, PoolClient or Pool. */

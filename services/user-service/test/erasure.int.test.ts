@@ -1,4 +1,4 @@
-import { newEvent, outboxInsertStatement } from '@warden/events';
+import { insertOutbox, newEvent } from '@warden/events';
 import { PgIdempotencyStore } from '@warden/db';
 import { userEventsV1 } from '@warden/proto';
 import { testSchema, type TestSchema } from '@warden/testing';
@@ -43,8 +43,7 @@ async function legacyRow(
     subjectId: userId,
     payload: payload.finish(),
   });
-  const insert = outboxInsertStatement([env]);
-  await db.pool.query(insert.sql, insert.values);
+  await insertOutbox(db.pool, [env]);
   if (published)
     await db.pool.query('UPDATE outbox SET published_time = now() WHERE id = $1', [env.id]);
   return env.id;

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@warden/db';
 import type pg from 'pg';
 import { normalizeEmail } from '../../domain/email.js';
 
@@ -28,7 +29,7 @@ export async function normalizeStoredEmails(
       if (result.rowCount === 1) log?.(`user ${row.id}: email normalized`);
       else log?.(`user ${row.id}: email kept as stored, its normal form names another account`);
     } catch (error) {
-      if ((error as { code?: string }).code !== '23505') throw error;
+      if (!isUniqueViolation(error)) throw error;
       log?.(`user ${row.id}: email kept as stored, its normal form names another account`);
     }
   }
