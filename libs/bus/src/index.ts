@@ -3,11 +3,13 @@ export * from './use-case.js';
 export { Bus, type BusDeps } from './bus.js';
 export {
   pageSize,
+  pageOf,
   encodePageToken,
   decodePageToken,
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   type PositionPart,
+  type PageRequest,
   type PagePosition,
 } from './paging.js';
 export {

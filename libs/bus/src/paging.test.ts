@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePageToken, encodePageToken, pageSize } from './paging.js';
+import { decodePageToken, encodePageToken, pageOf, pageSize } from './paging.js';
 
 const forge = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64url');
 const refused = expect.objectContaining({ kind: 'INVALID_ARGUMENT', reason: 'INVALID_PAGE_TOKEN' });
@@ -29,6 +29,21 @@ describe('pageSize', () => {
           violations: [{ field: 'page_size', description: 'must not be negative' }],
         }),
       );
+  });
+});
+
+describe('pageOf', () => {
+  const keyOf = (n: number) => [String(n)];
+
+  it('returns the first limit rows and a token positioned at the last of them when more follow', () => {
+    const page = pageOf([1, 2, 3], 2, 'numbers', keyOf);
+    expect(page.items).toEqual([1, 2]);
+    expect(decodePageToken(page.nextPageToken, 'numbers', ['key'])).toEqual(['2']);
+  });
+
+  it('ends with an empty token when nothing follows', () => {
+    expect(pageOf([1, 2], 2, 'numbers', keyOf)).toEqual({ items: [1, 2], nextPageToken: '' });
+    expect(pageOf([], 2, 'numbers', keyOf)).toEqual({ items: [], nextPageToken: '' });
   });
 });
 

@@ -1,5 +1,13 @@
 import { invalidArgument, type AppError } from '@warden/errors';
 
+/** What every List request carries. */
+export interface PageRequest {
+  /** 0 for the default. */
+  pageSize: number;
+  /** Empty for the first page. */
+  pageToken: string;
+}
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
@@ -33,6 +41,22 @@ export type PagePosition<P extends readonly PositionPart[]> = {
 export function encodePageToken(scope: string, position: readonly (string | Date)[]): string {
   const p = position.map((part) => (part instanceof Date ? part.getTime() : part));
   return Buffer.from(JSON.stringify({ f: scope, p })).toString('base64url');
+}
+
+/**
+ * The page in `rows`, read with `limit + 1` (one extra row tells whether another page follows
+ * without a count query), and the token of the next page: '' on the last one.
+ */
+export function pageOf<T>(
+  rows: readonly T[],
+  limit: number,
+  scope: string,
+  positionOf: (last: T) => readonly (string | Date)[],
+): { items: T[]; nextPageToken: string } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const more = rows.length > limit && last !== undefined;
+  return { items, nextPageToken: more ? encodePageToken(scope, positionOf(last)) : '' };
 }
 
 /** Longer than any token we issue; a longer one is refused before it is decoded. */

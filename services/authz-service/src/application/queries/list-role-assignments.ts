@@ -1,14 +1,19 @@
-import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
+import {
+  decodePageToken,
+  pageOf,
+  pageSize,
+  type Access,
+  type PageRequest,
+  type UseCase,
+} from '@warden/bus';
 import { Violations } from '@warden/errors';
 import type { RoleAssignment } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
 import type { AuthzRepository, Clock } from '../ports.js';
 
-export interface ListRoleAssignments {
+export interface ListRoleAssignments extends PageRequest {
   subjectId: string;
   role: string;
-  pageSize: number;
-  pageToken: string;
 }
 
 export interface AssignmentPage {
@@ -45,12 +50,10 @@ export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, 
       limit: limit + 1,
       now: this.clock.now(),
     });
-    const assignments = rows.slice(0, limit);
-    const last = assignments.at(-1);
-    return {
-      assignments,
-      nextPageToken:
-        rows.length > limit && last ? encodePageToken(filters, [last.subjectId, last.role]) : '',
-    };
+    const { items: assignments, nextPageToken } = pageOf(rows, limit, filters, (last) => [
+      last.subjectId,
+      last.role,
+    ]);
+    return { assignments, nextPageToken };
   }
 }

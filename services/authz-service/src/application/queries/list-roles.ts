@@ -1,16 +1,22 @@
-import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
+import {
+  decodePageToken,
+  pageOf,
+  pageSize,
+  type Access,
+  type PageRequest,
+  type UseCase,
+} from '@warden/bus';
 import { type Role } from '../../domain/index.js';
 import type { AuthzRepository } from '../ports.js';
 
-export interface ListRoles {
-  pageSize: number;
-  pageToken: string;
+export type ListRoles = PageRequest;
+
+export interface RolePage {
+  roles: Role[];
+  nextPageToken: string;
 }
 
-export class ListRolesHandler implements UseCase<
-  ListRoles,
-  { roles: Role[]; nextPageToken: string }
-> {
+export class ListRolesHandler implements UseCase<ListRoles, RolePage> {
   readonly name = 'ListRoles';
   readonly access: Access<ListRoles> = {
     kind: 'permission',
@@ -20,12 +26,11 @@ export class ListRolesHandler implements UseCase<
 
   constructor(private readonly repository: AuthzRepository) {}
 
-  async execute(input: ListRoles): Promise<{ roles: Role[]; nextPageToken: string }> {
+  async execute(input: ListRoles): Promise<RolePage> {
     const limit = pageSize(input.pageSize);
     const after = decodePageToken(input.pageToken, 'roles', ['key']);
     const rows = await this.repository.listRoles({ afterName: after?.[0], limit: limit + 1 });
-    const roles = rows.slice(0, limit);
-    const more = rows.length > limit;
-    return { roles, nextPageToken: more ? encodePageToken('roles', [roles.at(-1)!.name]) : '' };
+    const { items: roles, nextPageToken } = pageOf(rows, limit, 'roles', (last) => [last.name]);
+    return { roles, nextPageToken };
   }
 }

@@ -1,13 +1,18 @@
-import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
+import {
+  decodePageToken,
+  pageOf,
+  pageSize,
+  type Access,
+  type PageRequest,
+  type UseCase,
+} from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../input.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
 
-export interface ListActiveSessions {
+export interface ListActiveSessions extends PageRequest {
   userId: string;
-  pageSize: number;
-  pageToken: string;
 }
 
 export interface SessionPage {
@@ -41,10 +46,10 @@ export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, Se
       limit + 1,
       after && { createTime: after[0], id: after[1] },
     );
-    const sessions = rows.slice(0, limit);
-    const last = sessions.at(-1);
-    const nextPageToken =
-      rows.length > limit && last ? encodePageToken(query.userId, [last.createTime, last.id]) : '';
+    const { items: sessions, nextPageToken } = pageOf(rows, limit, query.userId, (last) => [
+      last.createTime,
+      last.id,
+    ]);
     return { sessions, nextPageToken };
   }
 }

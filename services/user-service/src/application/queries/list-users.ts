@@ -1,15 +1,18 @@
-import { decodePageToken, encodePageToken, pageSize, type Access, type UseCase } from '@warden/bus';
+import {
+  decodePageToken,
+  pageOf,
+  pageSize,
+  type Access,
+  type PageRequest,
+  type UseCase,
+} from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
 import type { UserDirectory, UserListFilter } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
 
-export interface ListUsers {
-  /** 0 for the default. */
-  pageSize: number;
-  /** Empty for the first page. */
-  pageToken: string;
+export interface ListUsers extends PageRequest {
   emailPrefix: string;
   status?: UserStatus;
 }
@@ -47,18 +50,15 @@ export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
     // The token is bound to the filters it was issued for: reused with others it would skip rows.
     const scope = JSON.stringify([filter.emailPrefix, filter.status ?? '']);
     const after = decodePageToken(query.pageToken, scope, ['time', 'uuid']);
-    // One extra row tells whether another page follows without a count query.
     const rows = await this.deps.directory.list(
       filter,
       after && { createTime: after[0], id: after[1] },
       limit + 1,
     );
-    const users = rows.slice(0, limit);
-    const last = users.at(-1);
-    return {
-      users,
-      nextPageToken:
-        rows.length > limit && last ? encodePageToken(scope, [last.createTime, last.id]) : '',
-    };
+    const { items: users, nextPageToken } = pageOf(rows, limit, scope, (last) => [
+      last.createTime,
+      last.id,
+    ]);
+    return { users, nextPageToken };
   }
 }
