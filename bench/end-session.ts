@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createPool } from '../libs/db/src/index.js';
 import { toOutboxRow } from '../libs/events/src/index.js';
 import { TEST_DATABASE_URL } from '../libs/testing/src/index.js';
-import { FakeCredentialsVerifier } from '../services/session-service/src/adapters/memory/fake-credentials-verifier.js';
+import { FakeCredentialsVerifier } from '../services/session-service/test/support/fake-credentials-verifier.js';
 import { toEnvelope } from '../services/session-service/src/mapping.js';
 import {
   insertSessions,

@@ -6,6 +6,7 @@ export {
   type WardenProcess,
   type RuntimeConfig,
   type ClientExtra,
+  type PeerClientOptions,
   type CommonServerOptions,
 } from './process.js';
 export { every, retry, sweepInBatches, type Periodic, type RetryOptions } from './every.js';

@@ -39,6 +39,12 @@ export interface ProcessSpec<C extends RuntimeConfig, P> {
   prisma(pool: pg.Pool, schema: string): P;
 }
 
+export interface PeerClientOptions extends ClientKitOptions {
+  nc: NatsClients['nc'];
+  logger: Logger;
+  cacheTtlMs: number;
+}
+
 export type ClientExtra = Pick<ClientKitOptions, 'deadlineMs' | 'maxAttempts'>;
 
 /** The server kit options every service's server shares (identity, limits, metrics). */
@@ -60,6 +66,8 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
   /** Options for an outbound gRPC client: TLS with this service's certificate, else its key. */
   client(address: string, extra?: ClientExtra): ClientKitOptions;
   serverOptions(): CommonServerOptions;
+  /** Options of a client of a peer service that follows its events (authz-client, session-client). */
+  peer(peer: { address: string; cache_ttl: number }): Promise<PeerClientOptions>;
   /** The keys of idempotency records; production refuses to start without idempotency.secret. */
   idempotencyKeys(): IdempotencyKeyring;
   /** `every` that stops with the process. */
@@ -141,6 +149,15 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
   shutdown.atEnd('disconnect Prisma', () => prisma.$disconnect());
   shutdown.atEnd('close database pool', () => pool.end());
   shutdown.atEnd('flush spans', () => spans.shutdown());
+  const connectOnce = () => {
+    nats ??= connectNats(config.nats, processName, logger).catch((error: unknown) =>
+      failStartup(
+        label,
+        new Error(`nats ${redactUrls(config.nats.url)}: ${(error as Error).message}`),
+      ),
+    );
+    return nats;
+  };
   if (spec.role === 'server' || spec.role === 'worker')
     exitOnSignal(shutdown, logger, config.grpc.shutdown_grace + 20_000);
 
@@ -151,16 +168,12 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
     spans,
     pool,
     prisma,
-    nats() {
-      nats ??= connectNats(config.nats, processName, logger).catch((error: unknown) =>
-        failStartup(
-          label,
-          new Error(`nats ${redactUrls(config.nats.url)}: ${(error as Error).message}`),
-        ),
-      );
-      return nats;
-    },
+    nats: connectOnce,
     client: (address, extra = {}) => clientOptions(config, address, extra),
+    async peer({ address, cache_ttl }) {
+      const { nc } = await connectOnce();
+      return { ...clientOptions(config, address), nc, logger, cacheTtlMs: cache_ttl };
+    },
     serverOptions: () => ({
       logger,
       host: config.grpc.host,

@@ -29,12 +29,7 @@ await app.sync.loadAll().catch((error: unknown) => failStartup(SERVICE_NAME, err
 // A safety net behind the events; its first run repeats the load above.
 proc.every('reload policy model', config.authz.model_reload_interval, () => app.sync.loadAll());
 
-const sessions = createSessionResolver({
-  ...proc.client(config.session.address),
-  nc,
-  logger,
-  cacheTtlMs: config.session.cache_ttl,
-});
+const sessions = createSessionResolver(await proc.peer(config.session));
 proc.onStop('close session client', () => sessions.close());
 
 const port = await proc.serve(

@@ -15,12 +15,7 @@ const proc = await startProcess({ ...sessionService, role: 'server' });
 const { config, logger, pool, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();
-const authorizer = createAuthzChecker({
-  ...proc.client(config.authz.address),
-  nc,
-  logger,
-  cacheTtlMs: config.authz.cache_ttl,
-});
+const authorizer = createAuthzChecker(await proc.peer(config.authz));
 const credentials = new GrpcCredentialsVerifier(
   proc.client(config.user_service.address, { deadlineMs: config.user_service.deadline }),
 );

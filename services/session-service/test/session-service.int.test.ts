@@ -14,7 +14,7 @@ import { sessionEventsV1, sessionv1, userEventsV1 } from '@warden/proto';
 import { sweepInBatches } from '@warden/runtime';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FakeCredentialsVerifier } from '../src/adapters/memory/fake-credentials-verifier.js';
+import { FakeCredentialsVerifier } from './support/fake-credentials-verifier.js';
 import {
   userEventDurables,
   userEventsConsumer,

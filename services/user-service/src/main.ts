@@ -20,19 +20,8 @@ import { createUserServer } from './server.js';
 const proc = await startProcess({ ...userService, role: 'server' });
 const { config, logger, pool, prisma, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
-const { nc } = await proc.nats();
-const authorizer = createAuthzChecker({
-  ...proc.client(config.authz.address),
-  nc,
-  logger,
-  cacheTtlMs: config.authz.cache_ttl,
-});
-const sessions = createSessionResolver({
-  ...proc.client(config.session.address),
-  nc,
-  logger,
-  cacheTtlMs: config.session.cache_ttl,
-});
+const authorizer = createAuthzChecker(await proc.peer(config.authz));
+const sessions = createSessionResolver(await proc.peer(config.session));
 proc.onStop('close service clients', () => Promise.all([authorizer.close(), sessions.close()]));
 
 const passwordChecks = registerCounter(

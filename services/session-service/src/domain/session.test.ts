@@ -3,17 +3,19 @@ import { aSession, HOUR, MINUTE, someSettings, T0 } from '../../test/support/mot
 import { asOf, assertUsable, end, expire, newSession, rotate, touch } from './session.js';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
+const startedAt = (now: Date, lifetimes: Parameters<typeof someSettings>[0]) =>
+  newSession({
+    id: 's',
+    userId: 'u',
+    tokenHash: 'h',
+    client: { ipAddress: '', userAgent: '' },
+    now,
+    lifetimes: someSettings(lifetimes),
+  });
 
 describe('a new session', () => {
   it('expires absolutely after its lifetime and idles out after the idle timeout', () => {
-    const session = newSession({
-      id: 's',
-      userId: 'u',
-      tokenHash: 'h',
-      client: { ipAddress: '', userAgent: '' },
-      now: T0,
-      lifetimes: someSettings({ absoluteTtlMs: 24 * HOUR, idleTimeoutMs: 30 * MINUTE }),
-    });
+    const session = startedAt(T0, { absoluteTtlMs: 24 * HOUR, idleTimeoutMs: 30 * MINUTE });
     expect(session).toMatchObject({
       status: 'ACTIVE',
       createTime: T0,
@@ -26,14 +28,7 @@ describe('a new session', () => {
   });
 
   it('never gets an idle expiry past its absolute expiry', () => {
-    const session = newSession({
-      id: 's',
-      userId: 'u',
-      tokenHash: 'h',
-      client: { ipAddress: '', userAgent: '' },
-      now: T0,
-      lifetimes: someSettings({ absoluteTtlMs: 10 * MINUTE, idleTimeoutMs: 30 * MINUTE }),
-    });
+    const session = startedAt(T0, { absoluteTtlMs: 10 * MINUTE, idleTimeoutMs: 30 * MINUTE });
     expect(session.idleExpireTime).toEqual(session.expireTime);
   });
 });

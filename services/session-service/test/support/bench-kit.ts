@@ -12,7 +12,7 @@ import { callUnary, createClient, createMetrics, GrpcServer } from '@warden/grpc
 import { createLogger } from '@warden/logger';
 import { sessionv1 } from '@warden/proto';
 import { TEST_DATABASE_URL, uniqueName } from '@warden/testing';
-import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
+import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
 import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';

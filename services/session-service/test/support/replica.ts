@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { TablePermissionChecker } from '@warden/bus';
 import type { GrpcServer } from '@warden/grpc';
-import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
+import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
 import { followSessionEvents } from '../../src/adapters/nats/session-event-feed.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { MemoryIdempotencyStore, TablePermissionChecker } from '@warden/bus';
+import {
+  MemoryIdempotencyStore,
+  TablePermissionChecker,
+  type CallContext,
+  type UseCase,
+} from '@warden/bus';
+import type { AppError } from '@warden/errors';
 import { createLogger } from '@warden/logger';
-import { FakeCredentialsVerifier } from '../../src/adapters/memory/fake-credentials-verifier.js';
-import { FixedClock } from '../../src/adapters/memory/fixed-clock.js';
+import { vi } from 'vitest';
+import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
+import { FixedClock } from './fixed-clock.js';
 import { MemorySessionRepository } from '../../src/adapters/memory/memory-session-repository.js';
 import type { SessionSettings } from '../../src/application/settings.js';
 import type { WatchLimits } from '../../src/application/watch-hub.js';
 import { createSessionApp, type SessionApp } from '../../src/app.js';
-import { someSettings, T0 } from './mothers.js';
+import type { StartSession } from '../../src/application/commands/start-session.js';
+import { aServiceContext, aStartSessionCommand, aUserId, someSettings, T0 } from './mothers.js';
 
 export interface TestApp extends SessionApp {
   sessions: MemorySessionRepository;
@@ -50,4 +58,48 @@ export function testApp(
     logger: silentLogger,
   });
   return { ...app, sessions, credentials, permissions, clock };
+}
+
+/** Gives ada (the person of aStartSessionCommand) an account in `app`; returns her user id. */
+export function withAda(app: TestApp = testApp()): { app: TestApp; userId: string } {
+  const userId = aUserId();
+  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
+  return { app, userId };
+}
+
+/** Ada signs in through the gateway. */
+export const signIn = (
+  app: TestApp,
+  overrides: Partial<StartSession> = {},
+  ctx: CallContext = aServiceContext('gateway'),
+) => app.bus.run(app.useCases.startSession, aStartSessionCommand(overrides), ctx);
+
+/**
+ * Makes authz refuse as authz-service does (its reason says whether the resource named an owner)
+ * and returns a probe: `useCase` on a session id as `stranger`, giving what the caller saw and
+ * the repository reads and permission checks it took.
+ */
+export function strangerProbe<I extends { sessionId: string }>(
+  app: TestApp,
+  useCase: UseCase<I, unknown>,
+  stranger: string,
+) {
+  const check = vi
+    .spyOn(app.permissions, 'check')
+    .mockImplementation(async (_subject, _permission, resource) => ({
+      allowed: false,
+      reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
+    }));
+  const findById = vi.spyOn(app.sessions, 'findById');
+  return async (sessionId: string) => {
+    findById.mockClear();
+    check.mockClear();
+    const error = (await app.bus
+      .run(useCase, { sessionId } as I, aServiceContext('gateway', { userId: stranger }))
+      .catch((e: unknown) => e)) as AppError;
+    return {
+      seen: [error.kind, error.reason, error.message, error.metadata],
+      work: [findById.mock.calls.length, check.mock.calls.length],
+    };
+  };
 }

@@ -1,56 +1,22 @@
-import type { AppError } from '@warden/errors';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  aServiceContext,
-  aStartSessionCommand,
-  aUserId,
-  HOUR,
-  MINUTE,
-  T0,
-} from '../../../test/support/mothers.js';
-import { testApp } from '../../../test/support/test-app.js';
+import { aServiceContext, aUserId, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import { signIn, strangerProbe, withAda } from '../../../test/support/test-app.js';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 async function signedIn() {
-  const app = testApp();
-  const userId = aUserId();
-  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
-  const started = await app.bus.run(
-    app.useCases.startSession,
-    aStartSessionCommand(),
-    aServiceContext('gateway'),
-  );
-  return { app, userId, ...started };
+  const { app, userId } = withAda();
+  const started = await signIn(app);
+  /** EndSession of ada's session (or another) by `user` through the gateway. */
+  const endAs = (user: { userId: string; sessionId?: string }, sessionId = started.session.id) =>
+    app.bus.run(app.useCases.endSession, { sessionId }, aServiceContext('gateway', user));
+  return { app, userId, ...started, endAs };
 }
 
 describe('EndSession', () => {
   it("refuses a stranger alike for someone else's session and an unknown id, after the same reads", async () => {
     const { app, session } = await signedIn();
-    const stranger = aUserId();
-    // Like authz-service, whose reason says whether the resource named an owner.
-    const check = vi
-      .spyOn(app.permissions, 'check')
-      .mockImplementation(async (_subject, _permission, resource) => ({
-        allowed: false,
-        reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
-      }));
-    const findById = vi.spyOn(app.sessions, 'findById');
-    const attempt = async (sessionId: string) => {
-      findById.mockClear();
-      check.mockClear();
-      const error = (await app.bus
-        .run(
-          app.useCases.endSession,
-          { sessionId },
-          aServiceContext('gateway', { userId: stranger }),
-        )
-        .catch((e: unknown) => e)) as AppError;
-      return {
-        seen: [error.kind, error.reason, error.message, error.metadata],
-        work: [findById.mock.calls.length, check.mock.calls.length],
-      };
-    };
+    const attempt = strangerProbe(app, app.useCases.endSession, aUserId());
     const theirs = await attempt(session.id);
     const unknown = await attempt(aUserId());
     expect(theirs.seen[0]).toBe('PERMISSION_DENIED');
@@ -59,68 +25,46 @@ describe('EndSession', () => {
   });
 
   it('lets the owner log out (reason LOGOUT) with session.end:own', async () => {
-    const { app, userId, session } = await signedIn();
+    const { app, userId, endAs } = await signedIn();
     app.permissions.grant(userId, 'session.end:own');
     app.clock.advance(MINUTE);
-    const ended = await app.bus.run(
-      app.useCases.endSession,
-      { sessionId: session.id },
-      aServiceContext('gateway', { userId }),
-    );
+    const ended = await endAs({ userId });
     expect(ended).toMatchObject({ status: 'ENDED', endReason: 'LOGOUT', endTime: at(MINUTE) });
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
   });
 
   it("logs out the session of the caller's own token without reading it before the write", async () => {
-    const { app, userId, session } = await signedIn();
+    const { app, userId, session, endAs } = await signedIn();
     app.permissions.grant(userId, 'session.end:own');
     const findById = vi.spyOn(app.sessions, 'findById');
-    const ended = await app.bus.run(
-      app.useCases.endSession,
-      { sessionId: session.id },
-      aServiceContext('gateway', { userId, sessionId: session.id }),
-    );
+    const ended = await endAs({ userId, sessionId: session.id });
     expect(ended.endReason).toBe('LOGOUT');
     expect(findById).not.toHaveBeenCalled();
   });
 
   it("does not take a token's user as the owner of a different session", async () => {
-    const { app, session } = await signedIn();
+    const { app, session, endAs } = await signedIn();
     const stranger = aUserId();
     app.permissions.grant(stranger, 'session.end:own');
-    await expect(
-      app.bus.run(
-        app.useCases.endSession,
-        { sessionId: session.id },
-        aServiceContext('gateway', { userId: stranger, sessionId: aUserId() }),
-      ),
-    ).rejects.toMatchObject({ kind: 'PERMISSION_DENIED' });
+    await expect(endAs({ userId: stranger, sessionId: aUserId() })).rejects.toMatchObject({
+      kind: 'PERMISSION_DENIED',
+    });
     expect(app.sessions.sessions.get(session.id)!.status).toBe('ACTIVE');
   });
 
   it('records ADMIN when someone else ends it', async () => {
-    const { app, session } = await signedIn();
+    const { app, endAs } = await signedIn();
     const admin = aUserId();
     app.permissions.grant(admin, 'session.end');
-    const ended = await app.bus.run(
-      app.useCases.endSession,
-      { sessionId: session.id },
-      aServiceContext('gateway', { userId: admin }),
-    );
+    const ended = await endAs({ userId: admin });
     expect(ended.endReason).toBe('ADMIN');
   });
 
   it('checks session.end on the session with its user as owner', async () => {
-    const { app, userId, session } = await signedIn();
+    const { app, userId, session, endAs } = await signedIn();
     const stranger = aUserId();
     app.permissions.grant(stranger, 'session.end:own');
-    await expect(
-      app.bus.run(
-        app.useCases.endSession,
-        { sessionId: session.id },
-        aServiceContext('gateway', { userId: stranger }),
-      ),
-    ).rejects.toMatchObject({
+    await expect(endAs({ userId: stranger })).rejects.toMatchObject({
       kind: 'PERMISSION_DENIED',
     });
     expect(app.permissions.asked.at(-1)).toEqual({
@@ -151,11 +95,7 @@ describe('EndSession', () => {
     ).resolves.toEqual(first);
     expect(app.sessions.eventsOf('ended')).toHaveLength(1);
 
-    const other = await app.bus.run(
-      app.useCases.startSession,
-      aStartSessionCommand(),
-      aServiceContext('gateway'),
-    );
+    const other = await signIn(app);
     app.clock.advance(HOUR);
     await expect(
       app.bus.run(app.useCases.endSession, { sessionId: other.session.id }, ctx),

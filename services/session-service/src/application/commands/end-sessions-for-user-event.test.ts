@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { aSession, aUserId, MINUTE, T0 } from '../../../test/support/mothers.js';
-import { FixedClock } from '../../adapters/memory/fixed-clock.js';
+import { FixedClock } from '../../../test/support/fixed-clock.js';
 import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
 import {
   CLOCK_SKEW_ALLOWANCE_MS,
   EndSessionsForUserEventHandler,
+  type EndSessionsForUserEvent,
 } from './end-sessions-for-user-event.js';
 
 function setup() {
@@ -91,26 +92,23 @@ describe('EndSessionsForUserEvent', () => {
       const after = aSession({ userId, now: new Date(T0.getTime() + 5 * MINUTE) });
       for (const s of [before, withinSkew, after]) sessions.sessions.set(s.id, s);
       const clock = new FixedClock(new Date(T0.getTime() + 10 * MINUTE));
-      return {
-        sessions,
-        userId,
-        before,
-        withinSkew,
-        after,
-        handler: new EndSessionsForUserEventHandler({ sessions, clock }),
-      };
+      const handler = new EndSessionsForUserEventHandler({ sessions, clock });
+      /** The user event, applied now; a deletion carries no occurredAt. */
+      const applyLate = (reason: EndSessionsForUserEvent['reason'], eventId: string) =>
+        handler.execute({
+          userId,
+          reason,
+          ...(reason === 'USER_DELETED' ? {} : { occurredAt }),
+          inbox: { consumer: 'c', eventId },
+        });
+      return { sessions, before, withinSkew, after, applyLate };
     }
     const statusOf = (sessions: MemorySessionRepository, id: string) =>
       sessions.sessions.get(id)!.status;
 
     it('a password change spares a session signed in to after it', async () => {
-      const { sessions, userId, before, withinSkew, after, handler } = lateSetup();
-      await handler.execute({
-        userId,
-        reason: 'PASSWORD_CHANGED',
-        occurredAt,
-        inbox: { consumer: 'c', eventId: 'late-1' },
-      });
+      const { sessions, before, withinSkew, after, applyLate } = lateSetup();
+      await applyLate('PASSWORD_CHANGED', 'late-1');
       expect(statusOf(sessions, before.id)).toBe('ENDED');
       // Within the clock-skew allowance the event's service may have been behind: ended.
       expect(statusOf(sessions, withinSkew.id)).toBe('ENDED');
@@ -119,24 +117,15 @@ describe('EndSessionsForUserEvent', () => {
     });
 
     it('disabling spares a session of a user enabled again and signed in since', async () => {
-      const { sessions, userId, before, after, handler } = lateSetup();
-      await handler.execute({
-        userId,
-        reason: 'USER_DISABLED',
-        occurredAt,
-        inbox: { consumer: 'c', eventId: 'late-2' },
-      });
+      const { sessions, before, after, applyLate } = lateSetup();
+      await applyLate('USER_DISABLED', 'late-2');
       expect(statusOf(sessions, before.id)).toBe('ENDED');
       expect(statusOf(sessions, after.id)).toBe('ACTIVE');
     });
 
     it('a deletion (no occurredAt) ends every session, however recent', async () => {
-      const { sessions, userId, before, withinSkew, after, handler } = lateSetup();
-      await handler.execute({
-        userId,
-        reason: 'USER_DELETED',
-        inbox: { consumer: 'c', eventId: 'late-3' },
-      });
+      const { sessions, before, withinSkew, after, applyLate } = lateSetup();
+      await applyLate('USER_DELETED', 'late-3');
       for (const s of [before, withinSkew, after]) expect(statusOf(sessions, s.id)).toBe('ENDED');
     });
   });

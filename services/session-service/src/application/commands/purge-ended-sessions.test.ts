@@ -1,7 +1,7 @@
 import { sweepInBatches } from '@warden/runtime';
 import { describe, expect, it } from 'vitest';
 import { aSession, HOUR, T0 } from '../../../test/support/mothers.js';
-import { FixedClock } from '../../adapters/memory/fixed-clock.js';
+import { FixedClock } from '../../../test/support/fixed-clock.js';
 import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
 import { end } from '../../domain/session.js';
 import { PurgeEndedSessionsHandler } from './purge-ended-sessions.js';

@@ -7,22 +7,15 @@ import {
   MINUTE,
   T0,
 } from '../../../test/support/mothers.js';
-import { testApp } from '../../../test/support/test-app.js';
+import { signIn, testApp, withAda } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
 import { START_SESSION_REPLAY } from './start-session.js';
 
 const ctx = aServiceContext('gateway');
 
 function appWithAda(settings = {}) {
-  const app = testApp({ settings });
-  const userId = aUserId();
-  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
-  return {
-    app,
-    userId,
-    start: (overrides = {}) =>
-      app.bus.run(app.useCases.startSession, aStartSessionCommand(overrides), ctx),
-  };
+  const { app, userId } = withAda(testApp({ settings }));
+  return { app, userId, start: (overrides = {}) => signIn(app, overrides, ctx) };
 }
 
 describe('StartSession', () => {

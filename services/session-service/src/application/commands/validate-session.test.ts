@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  aServiceContext,
-  aStartSessionCommand,
-  aToken,
-  aUserId,
-  HOUR,
-  MINUTE,
-  T0,
-} from '../../../test/support/mothers.js';
-import { testApp, type TestApp } from '../../../test/support/test-app.js';
+import { aServiceContext, aToken, HOUR, MINUTE, T0 } from '../../../test/support/mothers.js';
+import { signIn, testApp, withAda, type TestApp } from '../../../test/support/test-app.js';
 import { end } from '../../domain/session.js';
 
 const ctx = aServiceContext('gateway');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 async function signedIn(app: TestApp = testApp()) {
-  app.credentials.addUser('ada@example.com', 'correct horse battery staple', aUserId());
-  const started = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), ctx);
+  withAda(app);
+  const started = await signIn(app, {}, ctx);
   const validate = (token = started.token) =>
     app.bus.run(app.useCases.validateSession, { token }, ctx);
   return { app, ...started, validate };

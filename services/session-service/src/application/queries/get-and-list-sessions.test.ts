@@ -1,60 +1,26 @@
-import type { AppError } from '@warden/errors';
-import { describe, expect, it, vi } from 'vitest';
-import {
-  aServiceContext,
-  aStartSessionCommand,
-  aUserId,
-  HOUR,
-  MINUTE,
-} from '../../../test/support/mothers.js';
-import { testApp } from '../../../test/support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { aServiceContext, aUserId, HOUR, MINUTE } from '../../../test/support/mothers.js';
+import { signIn, strangerProbe, withAda } from '../../../test/support/test-app.js';
+import type { ListActiveSessions } from './list-active-sessions.js';
 
 async function userWithSessions(count: number) {
-  const app = testApp();
-  const userId = aUserId();
-  app.credentials.addUser('ada@example.com', 'correct horse battery staple', userId);
+  const { app, userId } = withAda();
   const started = [];
   for (let i = 0; i < count; i++) {
-    started.push(
-      await app.bus.run(
-        app.useCases.startSession,
-        aStartSessionCommand(),
-        aServiceContext('gateway'),
-      ),
-    );
+    started.push(await signIn(app));
     app.clock.advance(1_000);
   }
   app.permissions.grant(userId, 'session.read:own', 'session.list:own');
-  return { app, userId, started, asUser: aServiceContext('gateway', { userId }) };
+  const asUser = aServiceContext('gateway', { userId });
+  const list = (input: ListActiveSessions, ctx = asUser) =>
+    app.bus.run(app.useCases.listActiveSessions, input, ctx);
+  return { app, userId, started, asUser, list };
 }
 
 describe('GetSession', () => {
   it("refuses a stranger alike for someone else's session and an unknown id, after the same reads", async () => {
     const { app, started } = await userWithSessions(1);
-    const stranger = aUserId();
-    // Like authz-service, whose reason says whether the resource named an owner.
-    const check = vi
-      .spyOn(app.permissions, 'check')
-      .mockImplementation(async (_subject, _permission, resource) => ({
-        allowed: false,
-        reason: resource.ownerId ? 'owned by someone else' : 'names no owner',
-      }));
-    const findById = vi.spyOn(app.sessions, 'findById');
-    const attempt = async (sessionId: string) => {
-      findById.mockClear();
-      check.mockClear();
-      const error = (await app.bus
-        .run(
-          app.useCases.getSession,
-          { sessionId },
-          aServiceContext('gateway', { userId: stranger }),
-        )
-        .catch((e: unknown) => e)) as AppError;
-      return {
-        seen: [error.kind, error.reason, error.message, error.metadata],
-        work: [findById.mock.calls.length, check.mock.calls.length],
-      };
-    };
+    const attempt = strangerProbe(app, app.useCases.getSession, aUserId());
     const theirs = await attempt(started[0]!.session.id);
     const unknown = await attempt(aUserId());
     expect(theirs.seen[0]).toBe('PERMISSION_DENIED');
@@ -109,21 +75,20 @@ describe('GetSession', () => {
 
 describe('ListActiveSessions', () => {
   it('pages through active sessions newest first with an opaque token', async () => {
-    const { app, userId, started, asUser } = await userWithSessions(5);
-    const list = (pageToken = '') =>
-      app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: 2, pageToken }, asUser);
+    const { userId, started, list } = await userWithSessions(5);
+    const pageOf = (pageToken = '') => list({ userId, pageSize: 2, pageToken });
     const seen: string[] = [];
-    let page = await list();
+    let page = await pageOf();
     seen.push(...page.sessions.map((s) => s.id));
     while (page.nextPageToken) {
-      page = await list(page.nextPageToken);
+      page = await pageOf(page.nextPageToken);
       seen.push(...page.sessions.map((s) => s.id));
     }
     expect(seen).toEqual(started.map((s) => s.session.id).reverse());
   });
 
   it('leaves out ended and expired sessions', async () => {
-    const { app, userId, started, asUser } = await userWithSessions(3);
+    const { app, userId, started, asUser, list } = await userWithSessions(3);
     app.permissions.grant(userId, 'session.end:own');
     await app.bus.run(app.useCases.endSession, { sessionId: started[0]!.session.id }, asUser);
     app.clock.advance(29 * MINUTE);
@@ -134,68 +99,40 @@ describe('ListActiveSessions', () => {
     );
     await app.flusher.flush();
     app.clock.advance(MINUTE);
-    const page = await app.bus.run(
-      app.useCases.listActiveSessions,
-      { userId, pageSize: 0, pageToken: '' },
-      asUser,
-    );
+    const page = await list({ userId, pageSize: 0, pageToken: '' });
     expect(page.sessions.map((s) => s.id)).toEqual([started[2]!.session.id]);
   });
 
   it('treats page sizes above 500 as 500 and refuses negative ones', async () => {
-    const { app, userId, asUser } = await userWithSessions(1);
-    await expect(
-      app.bus.run(
-        app.useCases.listActiveSessions,
-        { userId, pageSize: 10_000, pageToken: '' },
-        asUser,
-      ),
-    ).resolves.toMatchObject({ nextPageToken: '' });
-    await expect(
-      app.bus.run(app.useCases.listActiveSessions, { userId, pageSize: -1, pageToken: '' }, asUser),
-    ).rejects.toMatchObject({
+    const { userId, list } = await userWithSessions(1);
+    await expect(list({ userId, pageSize: 10_000, pageToken: '' })).resolves.toMatchObject({
+      nextPageToken: '',
+    });
+    await expect(list({ userId, pageSize: -1, pageToken: '' })).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       violations: [{ field: 'page_size' }],
     });
   });
 
   it('refuses a page token that is garbage or was issued for another user', async () => {
-    const { app, userId, asUser } = await userWithSessions(3);
-    const first = await app.bus.run(
-      app.useCases.listActiveSessions,
-      { userId, pageSize: 1, pageToken: '' },
-      asUser,
-    );
+    const { app, userId, list } = await userWithSessions(3);
+    const first = await list({ userId, pageSize: 1, pageToken: '' });
     app.permissions.grant('service:admin-tool', 'session.list');
     const admin = aServiceContext('admin-tool');
     await expect(
-      app.bus.run(
-        app.useCases.listActiveSessions,
-        { userId: aUserId(), pageSize: 1, pageToken: first.nextPageToken },
-        admin,
-      ),
+      list({ userId: aUserId(), pageSize: 1, pageToken: first.nextPageToken }, admin),
     ).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
       reason: 'INVALID_PAGE_TOKEN',
     });
-    await expect(
-      app.bus.run(
-        app.useCases.listActiveSessions,
-        { userId, pageSize: 1, pageToken: '%%%' },
-        admin,
-      ),
-    ).rejects.toMatchObject({ reason: 'INVALID_PAGE_TOKEN' });
+    await expect(list({ userId, pageSize: 1, pageToken: '%%%' }, admin)).rejects.toMatchObject({
+      reason: 'INVALID_PAGE_TOKEN',
+    });
   });
 
   it('refuses to list another user’s sessions', async () => {
-    const { app, asUser } = await userWithSessions(1);
-    await expect(
-      app.bus.run(
-        app.useCases.listActiveSessions,
-        { userId: aUserId(), pageSize: 0, pageToken: '' },
-        asUser,
-      ),
-    ).rejects.toMatchObject({
+    const { list } = await userWithSessions(1);
+    await expect(list({ userId: aUserId(), pageSize: 0, pageToken: '' })).rejects.toMatchObject({
       kind: 'PERMISSION_DENIED',
     });
   });

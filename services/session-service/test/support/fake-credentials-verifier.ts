@@ -1,6 +1,6 @@
 import type { CallContext } from '@warden/bus';
 import { AppError } from '@warden/errors';
-import type { CredentialsVerifier, UserStatus } from '../../application/ports.js';
+import type { CredentialsVerifier, UserStatus } from '../../src/application/ports.js';
 
 interface Account {
   userId: string;

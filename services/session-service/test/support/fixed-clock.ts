@@ -1,4 +1,4 @@
-import type { Clock } from '../../application/ports.js';
+import type { Clock } from '../../src/application/ports.js';
 
 /** A clock tests move by hand. */
 export class FixedClock implements Clock {
