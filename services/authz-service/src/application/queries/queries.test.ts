@@ -1,7 +1,11 @@
 import type { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
-import { anAuthzApp } from '../../../test/support/harness.js';
+import { anAuthzApp, type AuthzHarness } from '../../../test/support/harness.js';
 import { aUserCall, aUserId } from '../../../test/support/mothers.js';
+
+type Check = { subjectId: string; permission: string };
+const checkAll = (h: AuthzHarness, checks: Check[], call: AuthzHarness['asService']) =>
+  h.bus.run(h.useCases.checkPermissions, { checks }, call);
 
 describe('CheckPermission', () => {
   it('answers any authenticated service about any subject', async () => {
@@ -78,14 +82,12 @@ describe('CheckPermission(s) with a user token carried by the service', () => {
       expect((error as AppError).message).not.toMatch(/admin|role /);
     }
     await expect(
-      h.bus.run(
-        h.useCases.checkPermissions,
-        {
-          checks: [
-            { subjectId: h.playerId, permission: 'game.join' },
-            { subjectId: h.adminId, permission: 'user.delete' },
-          ],
-        },
+      checkAll(
+        h,
+        [
+          { subjectId: h.playerId, permission: 'game.join' },
+          { subjectId: h.adminId, permission: 'user.delete' },
+        ],
         h.asPlayer,
       ),
     ).rejects.toMatchObject(denied);
@@ -93,14 +95,12 @@ describe('CheckPermission(s) with a user token carried by the service', () => {
 
   it('answers about anyone to a user holding permission.read', async () => {
     const h = await anAuthzApp();
-    const results = await h.bus.run(
-      h.useCases.checkPermissions,
-      {
-        checks: [
-          { subjectId: h.playerId, permission: 'game.join' },
-          { subjectId: h.adminId, permission: 'user.delete' },
-        ],
-      },
+    const results = await checkAll(
+      h,
+      [
+        { subjectId: h.playerId, permission: 'game.join' },
+        { subjectId: h.adminId, permission: 'user.delete' },
+      ],
       h.asAdmin,
     );
     expect(results.map((r) => r.allowed)).toEqual([true, true]);
@@ -110,15 +110,13 @@ describe('CheckPermission(s) with a user token carried by the service', () => {
 describe('CheckPermissions', () => {
   it('answers in request order', async () => {
     const h = await anAuthzApp();
-    const results = await h.bus.run(
-      h.useCases.checkPermissions,
-      {
-        checks: [
-          { subjectId: h.playerId, permission: 'game.join' },
-          { subjectId: h.playerId, permission: 'user.list' },
-          { subjectId: h.adminId, permission: 'user.list' },
-        ],
-      },
+    const results = await checkAll(
+      h,
+      [
+        { subjectId: h.playerId, permission: 'game.join' },
+        { subjectId: h.playerId, permission: 'user.list' },
+        { subjectId: h.adminId, permission: 'user.list' },
+      ],
       h.asService,
     );
     expect(results.map((r) => r.allowed)).toEqual([true, false, true]);
@@ -126,27 +124,23 @@ describe('CheckPermissions', () => {
 
   it('refuses an empty batch, more than 100, and names each bad check', async () => {
     const h = await anAuthzApp();
-    await expect(
-      h.bus.run(h.useCases.checkPermissions, { checks: [] }, h.asService),
-    ).rejects.toMatchObject({
+    await expect(checkAll(h, [], h.asService)).rejects.toMatchObject({
       violations: [{ field: 'checks', description: 'must hold 1..100 checks' }],
     });
     const many = Array.from({ length: 101 }, () => ({
       subjectId: h.playerId,
       permission: 'game.join',
     }));
+    await expect(checkAll(h, many, h.asService)).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+    });
     await expect(
-      h.bus.run(h.useCases.checkPermissions, { checks: many }, h.asService),
-    ).rejects.toMatchObject({ kind: 'INVALID_ARGUMENT' });
-    await expect(
-      h.bus.run(
-        h.useCases.checkPermissions,
-        {
-          checks: [
-            { subjectId: h.playerId, permission: 'game.join' },
-            { subjectId: h.playerId, permission: 'join' },
-          ],
-        },
+      checkAll(
+        h,
+        [
+          { subjectId: h.playerId, permission: 'game.join' },
+          { subjectId: h.playerId, permission: 'join' },
+        ],
         h.asService,
       ),
     ).rejects.toMatchObject({
