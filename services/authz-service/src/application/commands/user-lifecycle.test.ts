@@ -135,7 +135,7 @@ describe('GiveDefaultRolesHandler', () => {
   });
 
   it('refuses a user id that is not one', async () => {
-    const { repository, give } = setUp();
+    const { give } = setUp();
     await expect(give.execute({ userId: 'nope', inbox: receipt('e1') })).rejects.toMatchObject({
       kind: 'INVALID_ARGUMENT',
     });
