@@ -3,13 +3,14 @@ export * from './use-case.js';
 export { Bus, type BusDeps } from './bus.js';
 export {
   pageSize,
-  pageOf,
+  readPage,
   encodePageToken,
   decodePageToken,
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   type PositionPart,
   type PageRequest,
+  type PageListing,
   type PagePosition,
 } from './paging.js';
 export {

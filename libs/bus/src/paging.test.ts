@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePageToken, encodePageToken, pageOf, pageSize } from './paging.js';
+import { decodePageToken, encodePageToken, pageSize, readPage } from './paging.js';
 
 const forge = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64url');
 const refused = expect.objectContaining({ kind: 'INVALID_ARGUMENT', reason: 'INVALID_PAGE_TOKEN' });
@@ -32,18 +32,41 @@ describe('pageSize', () => {
   });
 });
 
-describe('pageOf', () => {
-  const keyOf = (n: number) => [String(n)];
+describe('readPage', () => {
+  const NUMBERS = ['1', '2', '3', '4', '5'];
+  const reads: Array<[string | undefined, number]> = [];
+  const numbers = {
+    scope: 'numbers',
+    key: ['key'] as const,
+    keyOf: (n: string) => [n],
+    read: async (after: readonly [string] | undefined, count: number) => {
+      reads.push([after?.[0], count]);
+      return NUMBERS.filter((n) => after === undefined || n > after[0]).slice(0, count);
+    },
+  };
 
-  it('returns the first limit rows and a token positioned at the last of them when more follow', () => {
-    const page = pageOf([1, 2, 3], 2, 'numbers', keyOf);
-    expect(page.items).toEqual([1, 2]);
-    expect(decodePageToken(page.nextPageToken, 'numbers', ['key'])).toEqual(['2']);
+  it('pages through a listing with one extra row read per page, the last page with no token', async () => {
+    reads.length = 0;
+    const first = await readPage({ pageSize: 2, pageToken: '' }, numbers);
+    const second = await readPage({ pageSize: 2, pageToken: first.nextPageToken }, numbers);
+    const last = await readPage({ pageSize: 2, pageToken: second.nextPageToken }, numbers);
+    expect([first.items, second.items, last.items]).toEqual([['1', '2'], ['3', '4'], ['5']]);
+    expect(last.nextPageToken).toBe('');
+    expect(reads).toEqual([
+      [undefined, 3],
+      ['2', 3],
+      ['4', 3],
+    ]);
   });
 
-  it('ends with an empty token when nothing follows', () => {
-    expect(pageOf([1, 2], 2, 'numbers', keyOf)).toEqual({ items: [1, 2], nextPageToken: '' });
-    expect(pageOf([], 2, 'numbers', keyOf)).toEqual({ items: [], nextPageToken: '' });
+  it('refuses a negative size or another scope before reading', async () => {
+    reads.length = 0;
+    const other = encodePageToken('letters', ['a']);
+    await expect(readPage({ pageSize: -1, pageToken: '' }, numbers)).rejects.toMatchObject({
+      violations: [{ field: 'page_size', description: 'must not be negative' }],
+    });
+    await expect(readPage({ pageSize: 2, pageToken: other }, numbers)).rejects.toEqual(refused);
+    expect(reads).toEqual([]);
   });
 });
 

@@ -43,20 +43,35 @@ export function encodePageToken(scope: string, position: readonly (string | Date
   return Buffer.from(JSON.stringify({ f: scope, p })).toString('base64url');
 }
 
+export interface PageListing<T, P extends readonly PositionPart[]> {
+  /** What a token is bound to (the caller's filters, the listed user): another scope's is refused. */
+  scope: string;
+  /** The parts of a row's key, the position a token resumes after. */
+  key: P;
+  keyOf(row: T): readonly (string | Date)[];
+  /** `count` rows in key order after `after` (from the start when undefined). */
+  read(after: PagePosition<P> | undefined, count: number): Promise<readonly T[]>;
+}
+
 /**
- * The page in `rows`, read with `limit + 1` (one extra row tells whether another page follows
- * without a count query), and the token of the next page: '' on the last one.
+ * One page of a keyset listing: checks page_size and page_token, reads one row more than the page
+ * (it tells whether another page follows without a count query), and returns the next token ('' on
+ * the last page).
  */
-export function pageOf<T>(
-  rows: readonly T[],
-  limit: number,
-  scope: string,
-  positionOf: (last: T) => readonly (string | Date)[],
-): { items: T[]; nextPageToken: string } {
+export async function readPage<T, const P extends readonly PositionPart[]>(
+  request: PageRequest,
+  listing: PageListing<T, P>,
+): Promise<{ items: T[]; nextPageToken: string }> {
+  const limit = pageSize(request.pageSize);
+  const after = decodePageToken(request.pageToken, listing.scope, listing.key);
+  const rows = await listing.read(after, limit + 1);
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   const more = rows.length > limit && last !== undefined;
-  return { items, nextPageToken: more ? encodePageToken(scope, positionOf(last)) : '' };
+  return {
+    items,
+    nextPageToken: more ? encodePageToken(listing.scope, listing.keyOf(last)) : '',
+  };
 }
 
 /** Longer than any token we issue; a longer one is refused before it is decoded. */

@@ -1,11 +1,4 @@
-import {
-  decodePageToken,
-  pageOf,
-  pageSize,
-  type Access,
-  type PageRequest,
-  type UseCase,
-} from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import type { RoleAssignment } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
@@ -40,20 +33,19 @@ export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, 
     if (input.subjectId !== '') requireSubject(violations, 'subject_id', input.subjectId);
     if (input.role !== '') requireRoleName(violations, 'role', input.role);
     violations.throwIfAny();
-    const limit = pageSize(input.pageSize);
-    const filters = `assignments:${input.subjectId}:${input.role}`;
-    const after = decodePageToken(input.pageToken, filters, ['key', 'key']);
-    const rows = await this.repository.listAssignments({
-      ...(input.subjectId ? { subjectId: input.subjectId } : {}),
-      ...(input.role ? { role: input.role } : {}),
-      ...(after ? { after: { subjectId: after[0], role: after[1] } } : {}),
-      limit: limit + 1,
-      now: this.clock.now(),
+    const { items: assignments, nextPageToken } = await readPage(input, {
+      scope: `assignments:${input.subjectId}:${input.role}`,
+      key: ['key', 'key'],
+      read: (after, count) =>
+        this.repository.listAssignments({
+          ...(input.subjectId ? { subjectId: input.subjectId } : {}),
+          ...(input.role ? { role: input.role } : {}),
+          ...(after ? { after: { subjectId: after[0], role: after[1] } } : {}),
+          limit: count,
+          now: this.clock.now(),
+        }),
+      keyOf: (assignment) => [assignment.subjectId, assignment.role],
     });
-    const { items: assignments, nextPageToken } = pageOf(rows, limit, filters, (last) => [
-      last.subjectId,
-      last.role,
-    ]);
     return { assignments, nextPageToken };
   }
 }

@@ -1,11 +1,4 @@
-import {
-  decodePageToken,
-  pageOf,
-  pageSize,
-  type Access,
-  type PageRequest,
-  type UseCase,
-} from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
 import { type Role } from '../../domain/index.js';
 import type { AuthzRepository } from '../ports.js';
 
@@ -27,10 +20,12 @@ export class ListRolesHandler implements UseCase<ListRoles, RolePage> {
   constructor(private readonly repository: AuthzRepository) {}
 
   async execute(input: ListRoles): Promise<RolePage> {
-    const limit = pageSize(input.pageSize);
-    const after = decodePageToken(input.pageToken, 'roles', ['key']);
-    const rows = await this.repository.listRoles({ afterName: after?.[0], limit: limit + 1 });
-    const { items: roles, nextPageToken } = pageOf(rows, limit, 'roles', (last) => [last.name]);
+    const { items: roles, nextPageToken } = await readPage(input, {
+      scope: 'roles',
+      key: ['key'],
+      read: (after, count) => this.repository.listRoles({ afterName: after?.[0], limit: count }),
+      keyOf: (role) => [role.name],
+    });
     return { roles, nextPageToken };
   }
 }

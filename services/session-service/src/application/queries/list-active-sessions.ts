@@ -1,11 +1,4 @@
-import {
-  decodePageToken,
-  pageOf,
-  pageSize,
-  type Access,
-  type PageRequest,
-  type UseCase,
-} from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../input.js';
 import type { Clock, SessionRepository } from '../ports.js';
@@ -37,19 +30,20 @@ export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, Se
 
   async execute(query: ListActiveSessions): Promise<SessionPage> {
     requireIds({ user_id: { value: query.userId } });
-    const limit = pageSize(query.pageSize);
-    // Bound to the listed user: another user's token is refused.
-    const after = decodePageToken(query.pageToken, query.userId, ['time', 'uuid']);
-    const rows = await this.deps.sessions.listActive(
-      query.userId,
-      this.deps.clock.now(),
-      limit + 1,
-      after && { createTime: after[0], id: after[1] },
-    );
-    const { items: sessions, nextPageToken } = pageOf(rows, limit, query.userId, (last) => [
-      last.createTime,
-      last.id,
-    ]);
+    const now = this.deps.clock.now();
+    const { items: sessions, nextPageToken } = await readPage(query, {
+      // Bound to the listed user: another user's token is refused.
+      scope: query.userId,
+      key: ['time', 'uuid'],
+      read: (after, count) =>
+        this.deps.sessions.listActive(
+          query.userId,
+          now,
+          count,
+          after && { createTime: after[0], id: after[1] },
+        ),
+      keyOf: (session) => [session.createTime, session.id],
+    });
     return { sessions, nextPageToken };
   }
 }

@@ -1,11 +1,4 @@
-import {
-  decodePageToken,
-  pageOf,
-  pageSize,
-  type Access,
-  type PageRequest,
-  type UseCase,
-} from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
@@ -36,7 +29,6 @@ export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   }
 
   async execute(query: ListUsers): Promise<UserPage> {
-    const limit = pageSize(query.pageSize);
     const emailPrefix = normalizeEmail(query.emailPrefix);
     if (emailPrefix.length > MAX_EMAIL_LENGTH) {
       throw invalidArgument([
@@ -47,18 +39,14 @@ export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
       emailPrefix,
       ...(query.status ? { status: query.status } : {}),
     };
-    // The token is bound to the filters it was issued for: reused with others it would skip rows.
-    const scope = JSON.stringify([filter.emailPrefix, filter.status ?? '']);
-    const after = decodePageToken(query.pageToken, scope, ['time', 'uuid']);
-    const rows = await this.deps.directory.list(
-      filter,
-      after && { createTime: after[0], id: after[1] },
-      limit + 1,
-    );
-    const { items: users, nextPageToken } = pageOf(rows, limit, scope, (last) => [
-      last.createTime,
-      last.id,
-    ]);
+    const { items: users, nextPageToken } = await readPage(query, {
+      // Bound to the filters: reused with others, a token would skip rows.
+      scope: JSON.stringify([filter.emailPrefix, filter.status ?? '']),
+      key: ['time', 'uuid'],
+      read: (after, count) =>
+        this.deps.directory.list(filter, after && { createTime: after[0], id: after[1] }, count),
+      keyOf: (user) => [user.createTime, user.id],
+    });
     return { users, nextPageToken };
   }
 }
