@@ -14,10 +14,8 @@ import { toOutboxRow } from '../libs/events/src/index.js';
 import { TEST_DATABASE_URL } from '../libs/testing/src/index.js';
 import { FakeCredentialsVerifier } from '../services/session-service/test/support/fake-credentials-verifier.js';
 import { toEnvelope } from '../services/session-service/src/mapping.js';
-import {
-  insertSessions,
-  sessionColumns,
-} from '../services/session-service/src/adapters/prisma/session-rows.js';
+import { sessionColumns } from '../services/session-service/src/adapters/prisma/session-rows.js';
+import { insertSessions } from '../services/session-service/src/adapters/prisma/session-sql.js';
 import { issueToken } from '../services/session-service/src/domain/session-token.js';
 import { end, newSession, type Session } from '../services/session-service/src/domain/session.js';
 import { closedLoopArgs, compare, machine, type Target } from './lib/closed-loop.js';

@@ -132,7 +132,7 @@ export async function startSessionService(
   try {
     await migrate(db.pool, { schema: db.schema, migrationsDir: SESSION_MIGRATIONS });
     const prisma = createSessionPrisma(db.pool, db.schema);
-    const sessions = new PrismaSessionRepository(prisma, db.pool);
+    const sessions = new PrismaSessionRepository(db.pool);
     // config.yaml's values: sessions, cache and activity flushing as deployed.
     const app = createSessionApp({
       sessions,

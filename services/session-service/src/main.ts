@@ -24,7 +24,7 @@ proc.onStop('close clients', async () => {
   await authorizer.close();
 });
 const app = createSessionApp({
-  sessions: new PrismaSessionRepository(proc.prisma, pool),
+  sessions: new PrismaSessionRepository(pool),
   credentials,
   authorizer,
   idempotencyStore: new PgIdempotencyStore(pool),

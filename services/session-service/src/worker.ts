@@ -31,7 +31,7 @@ await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>
 );
 
 const clock = { now: () => new Date() };
-const sessions = new PrismaSessionRepository(proc.prisma, pool);
+const sessions = new PrismaSessionRepository(pool);
 const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
 relay.start();
 outboxMetrics(metrics.registry, () => outboxBacklog(pool));

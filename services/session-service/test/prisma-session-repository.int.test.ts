@@ -19,7 +19,7 @@ sessionRepositoryContract('prisma', async () => {
     'DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events',
   );
   return {
-    sessions: new PrismaSessionRepository(db.prisma, db.pool),
+    sessions: new PrismaSessionRepository(db.pool),
     events: () => outboxEvents(db),
   };
 });
@@ -27,7 +27,7 @@ sessionRepositoryContract('prisma', async () => {
 describe('erasing a deleted user over Postgres', () => {
   it("redacts their sessions' started rows (written before v1.1) and drops their idempotent responses, in the same transaction", async () => {
     await db.pool.query('DELETE FROM outbox; DELETE FROM idempotency_keys');
-    const repository = new PrismaSessionRepository(db.prisma, db.pool);
+    const repository = new PrismaSessionRepository(db.pool);
     const userId = randomUUID();
     const client = { ipAddress: '198.51.100.99', userAgent: 'Erasable/9.9' };
     const [mine, theirs] = [aSession({ userId, client }), aSession({ client })];

@@ -113,7 +113,7 @@ export async function startSessionServer(): Promise<BenchTarget & { token: strin
     randomUUID(),
   );
   const app = createSessionApp({
-    sessions: new PrismaSessionRepository(prisma, pool),
+    sessions: new PrismaSessionRepository(pool),
     credentials,
     authorizer: new AllowAllChecker(),
     idempotencyStore: new PgIdempotencyStore(pool),

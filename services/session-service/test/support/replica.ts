@@ -32,7 +32,7 @@ export async function startReplica(
     settings?: Partial<SessionSettings>;
   },
 ): Promise<Replica> {
-  const sessions = new PrismaSessionRepository(db.prisma, db.pool);
+  const sessions = new PrismaSessionRepository(db.pool);
   const app = createSessionApp({
     sessions,
     credentials: deps.credentials,

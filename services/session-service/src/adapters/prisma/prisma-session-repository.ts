@@ -11,56 +11,45 @@ import type {
 import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
-import type { PrismaClient } from './prisma-client.js';
 import { eraseUserData } from './erase-user-data.js';
 import { saveChanges } from './save-changes.js';
-import { SESSION_COLUMNS, sessionFromRow, type SessionRow } from './session-rows.js';
-
-/** {@link SESSION_COLUMNS} of the sessions table aliased `s`. */
-const SESSION_COLUMNS_OF_S = SESSION_COLUMNS.split(', ')
-  .map((column) => `s.${column}`)
-  .join(', ');
-
-/** Advisory lock namespace (first key) for "one writer per user's session set". */
-const USER_SESSIONS_LOCK = 0x5e55;
+import { sessionFromRow, type SessionRow } from './session-rows.js';
+import {
+  listActiveSql,
+  lockSessionSql,
+  lockUserSessionsSql,
+  PURGE_ENDED_SQL,
+  RECORD_ACTIVITY_SQL,
+  SESSION_BY_ID_SQL,
+  SESSION_BY_ROTATED_TOKEN_SQL,
+  SESSION_BY_TOKEN_SQL,
+  SESSIONS_DUE_SQL,
+} from './session-sql.js';
 
 /**
- * Sessions in Postgres. The schema is Prisma's, and so are the listing queries; the lookups by id
- * and token and the commands' writes (a locking read, then {@link saveChanges}' one statement, in a
- * pg transaction on the same pool) go straight to pg as prepared statements: through Prisma's
- * interactive transaction, EndSession cost twice the CPU (bench/end-session.ts).
+ * Sessions in Postgres (the schema is Prisma's), on pg: lookups as prepared statements, and each
+ * command's writes as a locking read, then {@link saveChanges}' one statement, in one transaction.
+ * Through Prisma's interactive transaction, EndSession cost twice the CPU (bench/end-session.ts).
  */
 export class PrismaSessionRepository implements SessionRepository {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   async findById(id: string): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
-    return this.findOne('warden-session-by-id', 'id = $1', id);
+    return this.findOne('warden-session-by-id', SESSION_BY_ID_SQL, id);
   }
 
   async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
-    return this.findOne('warden-session-by-token', 'token_hash = $1', tokenHash);
-  }
-
-  /** The lookups every command and validation makes, as prepared statements on pg. */
-  private async findOne(name: string, where: string, value: string): Promise<Session | undefined> {
-    const { rows } = await this.pool.query<SessionRow>({
-      name,
-      text: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE ${where}`,
-      values: [value],
-    });
-    return rows[0] ? sessionFromRow(rows[0]) : undefined;
+    return this.findOne('warden-session-by-token', SESSION_BY_TOKEN_SQL, tokenHash);
   }
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
-    const { rows } = await this.pool.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS_OF_S} FROM rotated_tokens r JOIN sessions s ON s.id = r.session_id
-       WHERE r.token_hash = $1`,
-      [tokenHash],
-    );
+    return this.findOne('warden-session-by-rotated-token', SESSION_BY_ROTATED_TOKEN_SQL, tokenHash);
+  }
+
+  /** The lookups every command and validation makes, as prepared statements on pg. */
+  private async findOne(name: string, text: string, value: string): Promise<Session | undefined> {
+    const { rows } = await this.pool.query<SessionRow>({ name, text, values: [value] });
     return rows[0] ? sessionFromRow(rows[0]) : undefined;
   }
 
@@ -71,13 +60,9 @@ export class PrismaSessionRepository implements SessionRepository {
     after?: ListCursor,
   ): Promise<Session[]> {
     if (!isUuid(userId)) return [];
-    const keyset = after && isUuid(after.id);
+    const keyset = after !== undefined && isUuid(after.id);
     const { rows } = await this.pool.query<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sessions
-       WHERE user_id = $1 AND status = 'ACTIVE' AND expire_time > $2 AND idle_expire_time > $2
-       ${keyset ? 'AND (create_time, id) < ($4, $5::uuid)' : ''}
-       ORDER BY create_time DESC, id DESC
-       LIMIT $3`,
+      listActiveSql(keyset),
       keyset ? [userId, now, limit, after.createTime, after.id] : [userId, now, limit],
     );
     return rows.map(sessionFromRow);
@@ -90,7 +75,7 @@ export class PrismaSessionRepository implements SessionRepository {
   ): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
     // The id passed isUuid, so it may be inlined: BEGIN and the locking read are one round trip.
-    const lock = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = '${id}' FOR UPDATE`;
+    const lock = lockSessionSql(id);
     return withTransactionFrom<SessionRow, Session | undefined>(
       this.pool,
       lock,
@@ -112,8 +97,7 @@ export class PrismaSessionRepository implements SessionRepository {
   ): Promise<SessionChange[] | undefined> {
     if (!isUuid(userId)) return [];
     // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
-    const lockAndRead = `SELECT pg_advisory_xact_lock(${USER_SESSIONS_LOCK}, hashtext('${userId}'));
-      SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = '${userId}' AND status = 'ACTIVE'`;
+    const lockAndRead = lockUserSessionsSql(userId);
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
       const changes = decide(active.map(sessionFromRow));
       await saveChanges(client, changes, options.traceparent);
@@ -138,20 +122,11 @@ export class PrismaSessionRepository implements SessionRepository {
 
   async recordActivity(batch: readonly Activity[]): Promise<void> {
     if (batch.length === 0) return;
-    const ids = batch.map((a) => a.sessionId);
-    // SKIP LOCKED: a row another transaction is changing (ending, refreshing) is left alone, so
-    // the flusher never waits on, or deadlocks with, a user-facing write.
-    await this.prisma.$executeRaw`
-      UPDATE sessions AS s
-      SET last_seen_time = GREATEST(s.last_seen_time, u.last_seen_time),
-          idle_expire_time = GREATEST(s.idle_expire_time, u.idle_expire_time)
-      FROM unnest(
-        ${ids}::uuid[],
-        ${batch.map((a) => a.lastSeenTime.toISOString())}::timestamptz[],
-        ${batch.map((a) => a.idleExpireTime.toISOString())}::timestamptz[]
-      ) AS u(id, last_seen_time, idle_expire_time)
-      WHERE s.id = u.id
-        AND s.id IN (SELECT id FROM sessions WHERE id = ANY(${ids}::uuid[]) AND status = 'ACTIVE' FOR UPDATE SKIP LOCKED)`;
+    await this.pool.query(RECORD_ACTIVITY_SQL, [
+      batch.map((a) => a.sessionId),
+      batch.map((a) => a.lastSeenTime),
+      batch.map((a) => a.idleExpireTime),
+    ]);
   }
 
   async expireDue(
@@ -163,11 +138,7 @@ export class PrismaSessionRepository implements SessionRepository {
     return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<SessionRow>({
         name: 'warden-sessions-due',
-        text: `SELECT ${SESSION_COLUMNS} FROM sessions
-               WHERE status = 'ACTIVE' AND (idle_expire_time <= $1 OR expire_time <= $2)
-               ORDER BY idle_expire_time
-               LIMIT $3
-               FOR UPDATE SKIP LOCKED`,
+        text: SESSIONS_DUE_SQL,
         values: [idleCutoff, now, limit],
       });
       const changes = rows
@@ -179,13 +150,6 @@ export class PrismaSessionRepository implements SessionRepository {
   }
 
   async purgeEnded(endedBefore: Date, limit: number): Promise<number> {
-    // Rotated tokens go with their session (ON DELETE CASCADE).
-    return this.prisma.$executeRaw`
-      DELETE FROM sessions WHERE id IN (
-        SELECT id FROM sessions
-        WHERE status <> 'ACTIVE' AND end_time < ${endedBefore}
-        ORDER BY end_time
-        LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED)`;
+    return (await this.pool.query(PURGE_ENDED_SQL, [endedBefore, limit])).rowCount ?? 0;
   }
 }

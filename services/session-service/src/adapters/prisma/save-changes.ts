@@ -1,35 +1,9 @@
-import { outboxColumns, OUTBOX_UNNEST } from '@warden/events';
+import { outboxColumns } from '@warden/events';
 import type pg from 'pg';
 import type { SessionChange } from '../../domain/session-events.js';
 import { toEnvelope } from '../../mapping.js';
-import { insertSessions, sessionColumns } from './session-rows.js';
-
-/**
- * Every write a set of changes makes, as one statement: new sessions, changed ones, rotated-out
- * token hashes and the outbox rows, each from arrays (empty ones write nothing). One prepared
- * statement serves every command; before, the same writes were four Prisma calls.
- */
-const SAVE_CHANGES_SQL = `
-WITH created AS (
-  ${insertSessions(1)}
-), changed AS (
-  UPDATE sessions AS s
-  SET token_hash = u.token_hash,
-      status = u.status::"SessionStatus",
-      last_seen_time = u.last_seen_time,
-      idle_expire_time = u.idle_expire_time,
-      end_time = u.end_time,
-      end_reason = u.end_reason::"SessionEndReason"
-  FROM unnest($13::uuid[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
-              $18::timestamptz[], $19::text[])
-    AS u(id, token_hash, status, last_seen_time, idle_expire_time, end_time, end_reason)
-  WHERE s.id = u.id
-), rotated AS (
-  INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
-  SELECT * FROM unnest($20::text[], $21::uuid[], $22::timestamptz[])
-)
-INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-SELECT * FROM ${OUTBOX_UNNEST(23)}`;
+import { sessionColumns } from './session-rows.js';
+import { SAVE_CHANGES_SQL } from './session-sql.js';
 
 /** Writes changes and their outbox rows with the caller's transaction (a pg client in one). */
 export async function saveChanges(

@@ -1,10 +1,6 @@
 import type { Session } from '../../domain/session.js';
 
-/** The sessions columns, in the order {@link sessionFromRow} reads and {@link sessionColumns} writes them. */
-export const SESSION_COLUMNS =
-  'id, user_id, token_hash, status, create_time, expire_time, idle_expire_time, last_seen_time, end_time, end_reason, ip_address, user_agent';
-
-/** A sessions row as pg returns it (SELECT {@link SESSION_COLUMNS}). */
+/** A sessions row as pg returns it (SELECT `SESSION_COLUMNS`). */
 export interface SessionRow {
   id: string;
   user_id: string;
@@ -36,7 +32,7 @@ export function sessionFromRow(row: SessionRow): Session {
   };
 }
 
-/** One session as the values of {@link SESSION_COLUMNS}, in order. */
+/** One session as the values of `SESSION_COLUMNS`, in order. */
 export function sessionToParams(session: Session): unknown[] {
   return [
     session.id,
@@ -54,22 +50,8 @@ export function sessionToParams(session: Session): unknown[] {
   ];
 }
 
-/** Sessions as twelve column arrays, the parameters of {@link insertSessions}. */
+/** Sessions as twelve column arrays, the parameters of `insertSessions`. */
 export function sessionColumns(sessions: readonly Session[]): unknown[][] {
   const rows = sessions.map(sessionToParams);
   return Array.from({ length: 12 }, (_, column) => rows.map((row) => row[column]));
 }
-
-/** INSERT of the sessions in the twelve arrays of {@link sessionColumns}, bound from `$first` on. */
-export const insertSessions = (first: number): string => {
-  const $ = (i: number) => `$${first + i}`;
-  return `INSERT INTO sessions (${SESSION_COLUMNS})
-  SELECT id, user_id, token_hash, status::"SessionStatus", create_time, expire_time,
-         idle_expire_time, last_seen_time, end_time, end_reason::"SessionEndReason", ip_address,
-         user_agent
-  FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::timestamptz[],
-              ${$(5)}::timestamptz[], ${$(6)}::timestamptz[], ${$(7)}::timestamptz[], ${$(8)}::timestamptz[],
-              ${$(9)}::text[], ${$(10)}::text[], ${$(11)}::text[])
-    AS c(id, user_id, token_hash, status, create_time, expire_time, idle_expire_time,
-         last_seen_time, end_time, end_reason, ip_address, user_agent)`;
-};

@@ -1,0 +1,113 @@
+import { OUTBOX_UNNEST } from '@warden/events';
+
+/** Every statement the session repository sends to pg, in one place. */
+
+/** The sessions columns, in the order session-rows.ts reads and writes them. */
+export const SESSION_COLUMNS =
+  'id, user_id, token_hash, status, create_time, expire_time, idle_expire_time, last_seen_time, end_time, end_reason, ip_address, user_agent';
+
+/** INSERT of the sessions in the twelve arrays of {@link sessionColumns}, bound from `$first` on. */
+export const insertSessions = (first: number): string => {
+  const $ = (i: number) => `$${first + i}`;
+  return `INSERT INTO sessions (${SESSION_COLUMNS})
+  SELECT id, user_id, token_hash, status::"SessionStatus", create_time, expire_time,
+         idle_expire_time, last_seen_time, end_time, end_reason::"SessionEndReason", ip_address,
+         user_agent
+  FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::timestamptz[],
+              ${$(5)}::timestamptz[], ${$(6)}::timestamptz[], ${$(7)}::timestamptz[], ${$(8)}::timestamptz[],
+              ${$(9)}::text[], ${$(10)}::text[], ${$(11)}::text[])
+    AS c(id, user_id, token_hash, status, create_time, expire_time, idle_expire_time,
+         last_seen_time, end_time, end_reason, ip_address, user_agent)`;
+};
+
+/**
+ * Every write a set of changes makes, as one statement: new sessions, changed ones, rotated-out
+ * token hashes and the outbox rows, each from arrays (empty ones write nothing). One prepared
+ * statement serves every command; before, the same writes were four Prisma calls.
+ */
+export const SAVE_CHANGES_SQL = `
+WITH created AS (
+  ${insertSessions(1)}
+), changed AS (
+  UPDATE sessions AS s
+  SET token_hash = u.token_hash,
+      status = u.status::"SessionStatus",
+      last_seen_time = u.last_seen_time,
+      idle_expire_time = u.idle_expire_time,
+      end_time = u.end_time,
+      end_reason = u.end_reason::"SessionEndReason"
+  FROM unnest($13::uuid[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
+              $18::timestamptz[], $19::text[])
+    AS u(id, token_hash, status, last_seen_time, idle_expire_time, end_time, end_reason)
+  WHERE s.id = u.id
+), rotated AS (
+  INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
+  SELECT * FROM unnest($20::text[], $21::uuid[], $22::timestamptz[])
+)
+INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+SELECT * FROM ${OUTBOX_UNNEST(23)}`;
+
+export const SESSION_BY_ID_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
+export const SESSION_BY_TOKEN_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = $1`;
+
+export const SESSION_BY_ROTATED_TOKEN_SQL = `SELECT ${SESSION_COLUMNS.split(', ')
+  .map((column) => `s.${column}`)
+  .join(', ')}
+  FROM rotated_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.token_hash = $1`;
+
+/** A user's active sessions, newest first; with `keyset`, after ($4 create_time, $5 id). */
+export const listActiveSql = (keyset: boolean): string => `SELECT ${SESSION_COLUMNS} FROM sessions
+  WHERE user_id = $1 AND status = 'ACTIVE' AND expire_time > $2 AND idle_expire_time > $2
+  ${keyset ? 'AND (create_time, id) < ($4, $5::uuid)' : ''}
+  ORDER BY create_time DESC, id DESC
+  LIMIT $3`;
+
+/** Goes with BEGIN, so `id` must have passed isUuid: it is inlined. */
+export const lockSessionSql = (id: string): string =>
+  `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = '${id}' FOR UPDATE`;
+
+/** Advisory lock namespace (first key) for "one writer per user's session set". */
+const USER_SESSIONS_LOCK = 0x5e55;
+
+/** The user's lock and active sessions; goes with BEGIN, so `userId` must have passed isUuid. */
+export const lockUserSessionsSql = (userId: string): string =>
+  `SELECT pg_advisory_xact_lock(${USER_SESSIONS_LOCK}, hashtext('${userId}'));
+  SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = '${userId}' AND status = 'ACTIVE'`;
+
+/**
+ * Activity forward only. SKIP LOCKED: a row another transaction is changing (ending, refreshing)
+ * is left alone, so the flusher never waits on, or deadlocks with, a user-facing write.
+ */
+export const RECORD_ACTIVITY_SQL = `UPDATE sessions AS s
+  SET last_seen_time = GREATEST(s.last_seen_time, u.last_seen_time),
+      idle_expire_time = GREATEST(s.idle_expire_time, u.idle_expire_time)
+  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+    AS u(id, last_seen_time, idle_expire_time)
+  WHERE s.id = u.id
+    AND s.id IN (SELECT id FROM sessions WHERE id = ANY($1::uuid[]) AND status = 'ACTIVE'
+                 FOR UPDATE SKIP LOCKED)`;
+
+export const SESSIONS_DUE_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions
+  WHERE status = 'ACTIVE' AND (idle_expire_time <= $1 OR expire_time <= $2)
+  ORDER BY idle_expire_time
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED`;
+
+/** Rotated tokens go with their session (ON DELETE CASCADE). */
+export const PURGE_ENDED_SQL = `DELETE FROM sessions WHERE id IN (
+  SELECT id FROM sessions
+  WHERE status <> 'ACTIVE' AND end_time < $1
+  ORDER BY end_time
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED)`;
+
+/** A deleted user's client data, on every session of theirs. */
+export const BLANK_CLIENT_DATA_SQL = `UPDATE sessions SET ip_address = '', user_agent = ''
+  WHERE user_id = $1 AND (ip_address <> '' OR user_agent <> '')`;
+
+/** Their `started` outbox rows, locked for {@link REDACT_OUTBOX_PAYLOAD_SQL}. */
+export const STARTED_ROWS_OF_USER_SQL = `SELECT o.id, o.payload FROM outbox o
+  WHERE o.type = 'warden.session.v1.started'
+    AND o.headers->>'ce-subject' IN (SELECT id::text FROM sessions WHERE user_id = $1)
+  FOR UPDATE`;
+export const REDACT_OUTBOX_PAYLOAD_SQL = 'UPDATE outbox SET payload = $2 WHERE id = $1';
