@@ -1,7 +1,8 @@
 import type { ChangePasswordHandler } from './commands/change-password.js';
 import type { DeleteUserHandler } from './commands/delete-user.js';
 import type { RegisterUserHandler } from './commands/register-user.js';
-import type { DisableUserHandler, EnableUserHandler } from './commands/set-user-status.js';
+import type { DisableUserHandler } from './commands/disable-user.js';
+import type { EnableUserHandler } from './commands/enable-user.js';
 import type { UpdateUserHandler } from './commands/update-user.js';
 import type { VerifyCredentialsHandler } from './commands/verify-credentials.js';
 import type { GetUserHandler } from './queries/get-user.js';

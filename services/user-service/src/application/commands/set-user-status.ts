@@ -1,17 +1,9 @@
 import type { CallContext, UseCase } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
-import {
-  disableUser,
-  enableUser,
-  toView,
-  type Change,
-  type User,
-  type UserView,
-} from '../../domain/user.js';
+import { toView, type Change, type User, type UserView } from '../../domain/user.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, UserRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { onUser } from '../user-access.js';
 
 export interface SetUserStatus {
   userId: string;
@@ -23,8 +15,8 @@ const MAX_REASON_LENGTH = 500;
 
 type Transition = (user: User, reason: string, now: Date) => Change;
 
-/** DisableUser and EnableUser: the same shape, idempotent, differing only in the transition. */
-abstract class SetUserStatusHandler implements UseCase<SetUserStatus, UserView> {
+/** DisableUser and EnableUser (one file each): the same shape, idempotent, differing only in the transition. */
+export abstract class SetUserStatusHandler implements UseCase<SetUserStatus, UserView> {
   abstract readonly name: string;
   abstract readonly access: UseCase<SetUserStatus, UserView>['access'];
   protected abstract readonly transition: Transition;
@@ -48,16 +40,4 @@ abstract class SetUserStatusHandler implements UseCase<SetUserStatus, UserView> 
     );
     return toView(user);
   }
-}
-
-export class DisableUserHandler extends SetUserStatusHandler {
-  readonly name = 'DisableUser';
-  readonly access = onUser<SetUserStatus>('user.disable');
-  protected readonly transition = disableUser;
-}
-
-export class EnableUserHandler extends SetUserStatusHandler {
-  readonly name = 'EnableUser';
-  readonly access = onUser<SetUserStatus>('user.enable');
-  protected readonly transition = enableUser;
 }
