@@ -6,7 +6,7 @@ import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import type { SessionWithToken } from '../session-codec.js';
+import type { SessionWithToken } from '../codecs.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
 

@@ -11,7 +11,7 @@ import {
   decodeSessionWithToken,
   encodeSessionWithToken,
   type SessionWithToken,
-} from '../session-codec.js';
+} from '../codecs.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
 

@@ -14,7 +14,7 @@ import type {
   UserRepository,
 } from '../ports.js';
 import { requireDeps } from '../require-deps.js';
-import { decodeUserView, encodeUserView } from '../user-view-codec.js';
+import { decodeUserView, encodeUserView } from '../codecs.js';
 
 export interface RegisterUser {
   email: string;
