@@ -29,19 +29,56 @@ beforeAll(() => {
   writeFileSync(configFile, CONFIG);
 });
 
-function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+interface Run {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+}
+
+function start(env: Record<string, string>): Promise<Run> {
   const child = spawn(TSX, [FIXTURE], {
     env: { ...process.env, FIXTURE_CONFIG: configFile, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
 }
 
 describe('startProcess', () => {
   it('starts and stops cleanly with a valid config and a reachable database', async () => {
-    expect(await start({})).toEqual({ code: 0, stderr: '' });
+    const run = await start({ WARDEN_AUTH_CLIENT_KEY: 'fixture-key-0000000000' });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    // Without TLS an outbound client carries this service's key.
+    expect(JSON.parse(run.stdout)).toEqual({
+      address: 'peer:50051',
+      serviceKey: 'fixture-key-0000000000',
+      deadlineMs: 5_000,
+    });
+  });
+
+  it('builds outbound clients with TLS (its certificate as client certificate, no key) when grpc.tls is on', async () => {
+    const run = await start({
+      WARDEN_AUTH_CLIENT_KEY: 'fixture-key-0000000000',
+      WARDEN_GRPC_TLS_ENABLED: 'true',
+      WARDEN_GRPC_TLS_CERT_FILE: '/tls/tls.crt',
+      WARDEN_GRPC_TLS_KEY_FILE: '/tls/tls.key',
+      WARDEN_GRPC_TLS_CA_FILE: '/tls/ca.crt',
+      WARDEN_AUTH_ALLOWED_SERVICES: 'gateway',
+    });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      address: 'peer:50051',
+      tls: {
+        enabled: true,
+        caFile: '/tls/ca.crt',
+        certFile: '/tls/tls.crt',
+        keyFile: '/tls/tls.key',
+      },
+      deadlineMs: 5_000,
+    });
   });
 
   it('a bad config exits 1 with one line naming the key', async () => {
