@@ -29,3 +29,4 @@ export {
 } from './idempotency-keys.js';
 export { MemoryIdempotencyStore } from './memory-idempotency-store.js';
 export { AllowAllChecker, TablePermissionChecker } from './testing-checkers.js';
+export { requireDeps } from './require-deps.js';

@@ -1,3 +1,4 @@
+import { requireDeps } from '@warden/bus';
 import { accountLocked, invalidCredentials } from '../errors.js';
 import type { LockoutPolicy } from '../domain/login-failures.js';
 import type {
@@ -7,7 +8,6 @@ import type {
   LoginFailureStore,
   PasswordHasher,
 } from './ports.js';
-import { requireDeps } from './require-deps.js';
 
 /**
  * Checks a password for an email with lockout: used by VerifyCredentials and ChangePassword.

@@ -1,9 +1,8 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { sessionNotFound } from '../../errors.js';
 import { asOf, end, type Session } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import { requireIds } from '../input.js';
-import { requireDeps } from '../require-deps.js';
 import { sessionPermission } from '../session-access.js';
 import type { SessionCache } from '../session-cache.js';
 

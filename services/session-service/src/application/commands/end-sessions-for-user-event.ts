@@ -1,7 +1,7 @@
+import { requireDeps } from '@warden/bus';
 import type { EndReason, Session } from '../../domain/session.js';
 import { endAllExcept } from '../../domain/user-sessions.js';
 import type { Clock, InboxEntry, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 /** What user-service told us: the user's sessions must end (disabled, deleted, password changed). */
 export interface EndSessionsForUserEvent {

@@ -1,8 +1,7 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { endAllExcept } from '../../domain/user-sessions.js';
 import { requireIds } from '../input.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import type { SessionCache } from '../session-cache.js';
 
 export interface EndUserSessions {

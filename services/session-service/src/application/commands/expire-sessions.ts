@@ -1,6 +1,6 @@
+import { requireDeps } from '@warden/bus';
 import { expire } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 /**
  * The sweeper's step: records the expiry of sessions past it and emits SessionExpired. Idle

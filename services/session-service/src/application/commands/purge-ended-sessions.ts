@@ -1,5 +1,5 @@
+import { requireDeps } from '@warden/bus';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 /**
  * Housekeeping: deletes sessions that ended (logged out, ended by an admin or an event, expired)

@@ -1,12 +1,18 @@
 import { isIP } from 'node:net';
-import type { Access, CallContext, Idempotency, IdempotencySpec, UseCase } from '@warden/bus';
+import {
+  type Access,
+  type CallContext,
+  type Idempotency,
+  type IdempotencySpec,
+  type UseCase,
+  requireDeps,
+} from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { accountDisabled } from '../../errors.js';
 import { issueToken } from '../../domain/session-token.js';
 import { newSession, type ClientInfo } from '../../domain/session.js';
 import { makeRoomForOneMore } from '../../domain/user-sessions.js';
 import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import {
   decodeSessionWithToken,
   encodeSessionWithToken,

@@ -1,11 +1,10 @@
-import type { Access, UseCase } from '@warden/bus';
+import { type Access, type UseCase, requireDeps } from '@warden/bus';
 import { tokenNotFound } from '../../errors.js';
 import { hashToken, looksLikeToken } from '../../domain/session-token.js';
 import { assertUsable, touch, type Session } from '../../domain/session.js';
 import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import type { SessionCache } from '../session-cache.js';
 
 export interface ValidateSession {

@@ -1,10 +1,9 @@
-import type { Access, UseCase } from '@warden/bus';
+import { type Access, type UseCase, requireDeps } from '@warden/bus';
 import { sessionNotFound } from '../../errors.js';
 import { asOf, type Session } from '../../domain/session.js';
 import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { sessionPermission, type SessionResource } from '../session-access.js';
 
 export interface GetSession {

@@ -1,8 +1,7 @@
-import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase, requireDeps } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../input.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 export interface ListActiveSessions extends PageRequest {
   userId: string;

@@ -1,6 +1,5 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { requireIds } from '../input.js';
-import { requireDeps } from '../require-deps.js';
 import type { Watchable, WatchHub, WatchSubscription } from '../watch-hub.js';
 
 export interface WatchSessions {

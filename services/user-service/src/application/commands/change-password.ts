@@ -1,4 +1,4 @@
-import type { CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { passwordProblem } from '../../domain/password-policy.js';
 import { changePassword } from '../../domain/user.js';
@@ -6,7 +6,6 @@ import { accountDisabled, passwordBreached, userNotFound } from '../../errors.js
 import { parseUserId } from '../../domain/user-id.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { BreachedPasswordChecker, Clock, PasswordHasher, UserRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { onUser } from '../user-access.js';
 
 export interface ChangePassword {

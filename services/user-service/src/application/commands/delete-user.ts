@@ -1,8 +1,7 @@
-import type { CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { deleteUser } from '../../domain/user.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, UserRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { onUser } from '../user-access.js';
 
 export interface DeleteUser {

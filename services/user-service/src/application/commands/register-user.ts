@@ -1,4 +1,10 @@
-import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import {
+  type Access,
+  type CallContext,
+  type IdempotencySpec,
+  type UseCase,
+  requireDeps,
+} from '@warden/bus';
 import { invalidArgument, isAppError, Violations } from '@warden/errors';
 import { displayNameProblem, normalizeDisplayName } from '../../domain/display-name.js';
 import { emailProblem, normalizeEmail } from '../../domain/email.js';
@@ -13,7 +19,6 @@ import type {
   PasswordHasher,
   UserRepository,
 } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { decodeUserView, encodeUserView } from '../codecs.js';
 
 export interface RegisterUser {

@@ -1,9 +1,8 @@
-import type { CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { toView, type Change, type User, type UserView } from '../../domain/user.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, UserRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 export interface SetUserStatus {
   userId: string;

@@ -1,11 +1,10 @@
-import type { CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { displayNameProblem, normalizeDisplayName } from '../../domain/display-name.js';
 import { renameUser, toView, type UserView } from '../../domain/user.js';
 import { userNotFound } from '../../errors.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, UserRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { onUser } from '../user-access.js';
 
 export interface UpdateUser {

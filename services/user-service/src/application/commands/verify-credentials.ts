@@ -1,4 +1,4 @@
-import type { Access, UseCase } from '@warden/bus';
+import { type Access, type UseCase, requireDeps } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword } from '../../domain/password-policy.js';
@@ -6,7 +6,6 @@ import type { UserStatus } from '../../domain/user.js';
 import { invalidCredentials } from '../../errors.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { UserRepository } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 export interface VerifyCredentials {
   email: string;

@@ -1,9 +1,8 @@
-import type { UseCase } from '@warden/bus';
+import { type UseCase, requireDeps } from '@warden/bus';
 import type { UserView } from '../../domain/user.js';
 import { userNotFound } from '../../errors.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { UserDirectory } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 import { onUser } from '../user-access.js';
 
 export interface GetUser {

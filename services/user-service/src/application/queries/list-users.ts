@@ -1,9 +1,8 @@
-import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
+import { readPage, type Access, type PageRequest, type UseCase, requireDeps } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
 import type { UserDirectory, UserListFilter } from '../ports.js';
-import { requireDeps } from '../require-deps.js';
 
 export interface ListUsers extends PageRequest {
   emailPrefix: string;
