@@ -9,12 +9,12 @@ import { authzService, SERVICE_NAME } from './config.js';
 import { createAuthzServer } from './server.js';
 
 const proc = await startProcess({ ...authzService, role: 'server' });
-const { config, logger, pool, prisma } = proc;
+const { config, logger, pool } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();
 
 const app = createAuthzApp({
-  repository: new PrismaAuthzRepository(prisma, pool),
+  repository: new PrismaAuthzRepository(pool),
   idempotencyStore: new PgIdempotencyStore(pool),
   idempotencyKeyring: idempotencyKeys,
   logger,

@@ -23,9 +23,9 @@ import { authzService, SERVICE_NAME } from './config.js';
 const DAY_MS = 24 * 3_600_000;
 
 const proc = await startProcess({ ...authzService, role: 'worker' });
-const { config, logger, pool, prisma, metrics } = proc;
+const { config, logger, pool, metrics } = proc;
 const { js, jsm } = await proc.nats();
-const repository = new PrismaAuthzRepository(prisma, pool);
+const repository = new PrismaAuthzRepository(pool);
 
 if (!(await repository.findRole(config.authz.default_role))) {
   failStartup(

@@ -7,7 +7,6 @@ import { createClient, createMetrics, GrpcServer } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
 import { testSchema } from '@warden/testing';
 import { PrismaAuthzRepository } from '../../src/adapters/prisma/prisma-authz-repository.js';
-import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
 import { createAuthzApp } from '../../src/app.js';
 import { MIGRATIONS_DIR } from '../../src/config.js';
 import { newAssignment } from '../../src/domain/index.js';
@@ -94,8 +93,7 @@ export async function startKitNoopServer(): Promise<Running> {
 export async function startAuthzServer(subjects: number): Promise<Running & { userIds: string[] }> {
   const db = await testSchema('bench_authz', 4);
   await migrate(db.pool, { schema: db.schema, migrationsDir: MIGRATIONS_DIR });
-  const prisma = createPrismaClient(db.pool, db.schema);
-  const repository = new PrismaAuthzRepository(prisma, db.pool);
+  const repository = new PrismaAuthzRepository(db.pool);
   const now = new Date();
   const userIds = Array.from({ length: subjects }, () => uuid());
   await seed(repository, {
@@ -125,7 +123,6 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
     userIds,
     async stop() {
       await server.shutdown(1_000);
-      await prisma.$disconnect();
       await db.drop();
     },
   };

@@ -45,7 +45,7 @@ if (values['expire-time'] !== undefined) {
 }
 
 const proc = await startProcess({ ...authzService, role: 'cli' });
-const repository = new PrismaAuthzRepository(proc.prisma, proc.pool);
+const repository = new PrismaAuthzRepository(proc.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {
   if (command === 'revoke-role') {

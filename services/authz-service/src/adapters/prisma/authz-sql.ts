@@ -84,3 +84,27 @@ export const TAKE_LAPSED_SQL = `DELETE FROM role_assignments WHERE (subject_id, 
     LIMIT $2
     FOR UPDATE SKIP LOCKED)
   RETURNING ${ASSIGNMENT_COLUMNS}`;
+
+export const FIND_ROLE_SQL = `SELECT ${ROLE_COLUMNS} FROM roles WHERE name = $1`;
+export const BOOTSTRAP_GRANTS_SQL = 'SELECT entry FROM bootstrap_grants ORDER BY entry';
+
+/** Roles by name, after $1 when it is not null. */
+export const LIST_ROLES_SQL = `SELECT ${ROLE_COLUMNS} FROM roles
+  WHERE $1::text IS NULL OR name > $1 ORDER BY name LIMIT $2`;
+
+const UNEXPIRED = '(expire_time IS NULL OR expire_time > $1)';
+
+/** Unexpired at $1, filtered by subject $2 and role $3 when not null, after ($4, $5) when $4 is not null. */
+export const LIST_ASSIGNMENTS_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
+  WHERE ${UNEXPIRED}
+    AND ($2::text IS NULL OR subject_id = $2)
+    AND ($3::text IS NULL OR role = $3)
+    AND ($4::text IS NULL OR (subject_id, role) > ($4, $5::text))
+  ORDER BY subject_id, role
+  LIMIT $6`;
+
+/** Goes with BEGIN: the snapshot's two reads see one state. */
+export const SNAPSHOT_ROLES_SQL = `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+  ${ALL_ROLES_SQL}`;
+export const UNEXPIRED_ASSIGNMENTS_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
+  WHERE ${UNEXPIRED}`;

@@ -18,6 +18,12 @@ import { roleNotFound } from '../../errors.js';
 import { toEnvelope } from '../../mapping.js';
 import {
   ALL_ROLES_SQL,
+  BOOTSTRAP_GRANTS_SQL,
+  FIND_ROLE_SQL,
+  LIST_ASSIGNMENTS_SQL,
+  LIST_ROLES_SQL,
+  SNAPSHOT_ROLES_SQL,
+  UNEXPIRED_ASSIGNMENTS_SQL,
   ASSIGN_ONCE_SQL,
   ASSIGNMENTS_OF_SQL,
   CLAIM_BOOTSTRAP_GRANT_SQL,
@@ -30,18 +36,9 @@ import {
   SUBJECT_FOR_UPDATE_SQL,
   TAKE_LAPSED_SQL,
 } from './authz-sql.js';
-import { Prisma, type PrismaClient } from './generated/client.js';
 
+/** A roles row as pg returns it. */
 type RoleRow = {
-  name: string;
-  description: string;
-  permissions: string[];
-  inherits: string[];
-  builtIn: boolean;
-  createTime: Date;
-  updateTime: Date;
-};
-type RawRoleRow = {
   name: string;
   description: string;
   permissions: string[];
@@ -50,39 +47,23 @@ type RawRoleRow = {
   create_time: Date;
   update_time: Date;
 };
+/** A role_assignments row as pg returns it. */
 type AssignmentRow = {
-  subjectId: string;
-  roleName: string;
-  expireTime: Date | null;
-  createTime: Date;
-};
-type RawAssignmentRow = {
   subject_id: string;
   role: string;
   expire_time: Date | null;
   create_time: Date;
 };
 
-const toRole = (row: RoleRow): Role => ({ ...row });
-const toAssignment = (row: AssignmentRow): RoleAssignment => ({
-  subjectId: row.subjectId,
-  role: row.roleName,
-  ...(row.expireTime ? { expireTime: row.expireTime } : {}),
-  createTime: row.createTime,
-});
-const unexpired = (now: Date) => ({ OR: [{ expireTime: null }, { expireTime: { gt: now } }] });
-
 /**
- * Roles, assignments, processed events and the outbox. Changes go to pg, each in one transaction
- * that writes the state, the outbox rows and the inbox or bootstrap record together; the two paths
- * taken for every registration are prepared statements: {@link assignOnce} (the default role, one
- * statement) and {@link assignmentsOf} (each replica's re-read). Listings read through Prisma.
+ * Roles, assignments, processed events and the outbox in Postgres (the schema is Prisma's), on
+ * pg. Each change is one transaction that writes the state, the outbox rows and the inbox or
+ * bootstrap record together; the two paths taken for every registration are prepared statements:
+ * {@link assignOnce} (the default role, one statement) and {@link assignmentsOf} (each replica's
+ * re-read).
  */
 export class PrismaAuthzRepository implements AuthzRepository {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly pool: pg.Pool,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   async assignOnce(
     receipt: EventReceipt,
@@ -117,25 +98,21 @@ export class PrismaAuthzRepository implements AuthzRepository {
     decide: (catalogue: CatalogueState) => Promise<AuthzChange<T>>,
     options: WriteOptions = {},
   ): Promise<T> {
-    return withTransactionFrom<RawRoleRow, T>(
-      this.pool,
-      LOCK_CATALOGUE_SQL,
-      async (client, roles) => {
-        const change = await decide({
-          roles: roles.map(fromRawRole),
-          hasActiveHolder: async (names, now, except) => {
-            const values = [names, now, except?.subjectId ?? null, except?.role ?? null];
-            const { rows } = await client.query<{ held: boolean }>(HAS_ACTIVE_HOLDER_SQL, values);
-            return rows[0]!.held;
-          },
-          assignmentsOf: async (subjectId) =>
-            (await client.query<RawAssignmentRow>(ASSIGNMENTS_OF_SQL, [subjectId])).rows.map(
-              fromRaw,
-            ),
-        });
-        return write(client, change, options.traceparent);
-      },
-    );
+    return withTransactionFrom<RoleRow, T>(this.pool, LOCK_CATALOGUE_SQL, async (client, roles) => {
+      const change = await decide({
+        roles: roles.map(roleFromRow),
+        hasActiveHolder: async (names, now, except) => {
+          const values = [names, now, except?.subjectId ?? null, except?.role ?? null];
+          const { rows } = await client.query<{ held: boolean }>(HAS_ACTIVE_HOLDER_SQL, values);
+          return rows[0]!.held;
+        },
+        assignmentsOf: async (subjectId) =>
+          (await client.query<AssignmentRow>(ASSIGNMENTS_OF_SQL, [subjectId])).rows.map(
+            assignmentFromRow,
+          ),
+      });
+      return write(client, change, options.traceparent);
+    });
   }
 
   updateSubject<T>(
@@ -148,9 +125,12 @@ export class PrismaAuthzRepository implements AuthzRepository {
       if (inbox && !(await pgInbox(this.pool).markProcessed(client, inbox.consumer, inbox.eventId)))
         return undefined;
       if (claim && !(await claimBootstrapGrant(client, claim))) return undefined;
-      const held = await client.query<RawAssignmentRow>(SUBJECT_FOR_UPDATE_SQL, [subjectId]);
-      const roles = await client.query<RawRoleRow>(ALL_ROLES_SQL);
-      const change = decide({ held: held.rows.map(fromRaw), roles: roles.rows.map(fromRawRole) });
+      const held = await client.query<AssignmentRow>(SUBJECT_FOR_UPDATE_SQL, [subjectId]);
+      const roles = await client.query<RoleRow>(ALL_ROLES_SQL);
+      const change = decide({
+        held: held.rows.map(assignmentFromRow),
+        roles: roles.rows.map(roleFromRow),
+      });
       return write(client, change, options.traceparent);
     });
   }
@@ -161,10 +141,10 @@ export class PrismaAuthzRepository implements AuthzRepository {
     announce: (lapsed: RoleAssignment) => AuthzEvent,
   ): Promise<RoleAssignment[]> {
     return withTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<RawAssignmentRow>(TAKE_LAPSED_SQL, [now, limit]);
+      const { rows } = await client.query<AssignmentRow>(TAKE_LAPSED_SQL, [now, limit]);
       // DELETE ... RETURNING keeps no order: announce them earliest first, as the contract says.
       const lapsed = rows
-        .map(fromRaw)
+        .map(assignmentFromRow)
         .sort((x, y) => (x.expireTime?.getTime() ?? 0) - (y.expireTime?.getTime() ?? 0));
       await insertOutbox(
         client,
@@ -175,71 +155,57 @@ export class PrismaAuthzRepository implements AuthzRepository {
   }
 
   async findRole(name: string): Promise<Role | undefined> {
-    const row = await this.prisma.role.findUnique({ where: { name } });
-    return row ? toRole(row) : undefined;
+    const { rows } = await this.pool.query<RoleRow>(FIND_ROLE_SQL, [name]);
+    return rows[0] && roleFromRow(rows[0]);
   }
 
   async bootstrapGrants(): Promise<string[]> {
-    const rows = await this.prisma.bootstrapGrant.findMany({
-      select: { entry: true },
-      orderBy: { entry: 'asc' },
-    });
+    const { rows } = await this.pool.query<{ entry: string }>(BOOTSTRAP_GRANTS_SQL);
     return rows.map((row) => row.entry);
   }
 
   async listRoles(page: { afterName?: string; limit: number }): Promise<Role[]> {
-    const rows = await this.prisma.role.findMany({
-      where: page.afterName === undefined ? {} : { name: { gt: page.afterName } },
-      orderBy: { name: 'asc' },
-      take: page.limit,
-    });
-    return rows.map(toRole);
+    const values = [page.afterName ?? null, page.limit];
+    return (await this.pool.query<RoleRow>(LIST_ROLES_SQL, values)).rows.map(roleFromRow);
   }
 
   async listAssignments(filter: AssignmentFilter): Promise<RoleAssignment[]> {
-    const { after } = filter;
-    const rows = await this.prisma.roleAssignment.findMany({
-      where: {
-        AND: [
-          unexpired(filter.now),
-          filter.subjectId === undefined ? {} : { subjectId: filter.subjectId },
-          filter.role === undefined ? {} : { roleName: filter.role },
-          after === undefined
-            ? {}
-            : {
-                OR: [
-                  { subjectId: { gt: after.subjectId } },
-                  { subjectId: after.subjectId, roleName: { gt: after.role } },
-                ],
-              },
-        ],
-      },
-      orderBy: [{ subjectId: 'asc' }, { roleName: 'asc' }],
-      take: filter.limit,
-    });
-    return rows.map(toAssignment);
+    const { rows } = await this.pool.query<AssignmentRow>(LIST_ASSIGNMENTS_SQL, [
+      filter.now,
+      filter.subjectId ?? null,
+      filter.role ?? null,
+      filter.after?.subjectId ?? null,
+      filter.after?.role ?? null,
+      filter.limit,
+    ]);
+    return rows.map(assignmentFromRow);
   }
 
-  async snapshot(now: Date): Promise<PolicySnapshot> {
-    const [roles, assignments] = await this.prisma.$transaction(
-      [this.prisma.role.findMany(), this.prisma.roleAssignment.findMany({ where: unexpired(now) })],
-      { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+  snapshot(now: Date): Promise<PolicySnapshot> {
+    return withTransactionFrom<RoleRow, PolicySnapshot>(
+      this.pool,
+      SNAPSHOT_ROLES_SQL,
+      async (client, roles) => ({
+        roles: roles.map(roleFromRow),
+        assignments: (await client.query<AssignmentRow>(UNEXPIRED_ASSIGNMENTS_SQL, [now])).rows.map(
+          assignmentFromRow,
+        ),
+      }),
     );
-    return { roles: roles.map(toRole), assignments: assignments.map(toAssignment) };
   }
 
   async allRoles(): Promise<Role[]> {
-    return (await this.prisma.role.findMany()).map(toRole);
+    return (await this.pool.query<RoleRow>(ALL_ROLES_SQL)).rows.map(roleFromRow);
   }
 
   /** Read by every replica on every assignment event, so straight from pg. */
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
-    const { rows } = await this.pool.query<RawAssignmentRow>({
+    const { rows } = await this.pool.query<AssignmentRow>({
       name: 'warden-assignments-of',
       text: ASSIGNMENTS_OF_SQL,
       values: [subjectId],
     });
-    return rows.map(fromRaw);
+    return rows.map(assignmentFromRow);
   }
 }
 
@@ -301,7 +267,7 @@ function roleDeletedMeanwhile(error: unknown, assignments: readonly AssignmentKe
   return role === undefined ? error : roleNotFound(role);
 }
 
-const fromRawRole = (row: RawRoleRow): Role => ({
+const roleFromRow = (row: RoleRow): Role => ({
   name: row.name,
   description: row.description,
   permissions: row.permissions,
@@ -311,10 +277,9 @@ const fromRawRole = (row: RawRoleRow): Role => ({
   updateTime: row.update_time,
 });
 
-const fromRaw = (row: RawAssignmentRow): RoleAssignment =>
-  toAssignment({
-    subjectId: row.subject_id,
-    roleName: row.role,
-    expireTime: row.expire_time,
-    createTime: row.create_time,
-  });
+const assignmentFromRow = (row: AssignmentRow): RoleAssignment => ({
+  subjectId: row.subject_id,
+  role: row.role,
+  ...(row.expire_time ? { expireTime: row.expire_time } : {}),
+  createTime: row.create_time,
+});
