@@ -1,6 +1,6 @@
 import type { Access, CallContext, ResourceRef } from '@warden/bus';
 import type { Session } from '../domain/session.js';
-import { requireIds } from './input.js';
+import { requireIds } from './fields.js';
 import type { SessionRepository } from './ports.js';
 
 /**

@@ -2,7 +2,7 @@ import { type Access, type CallContext, type UseCase, requireDeps } from '@warde
 import { sessionNotFound } from '../../errors.js';
 import { asOf, end, type Session } from '../../domain/session.js';
 import type { Clock, SessionRepository } from '../ports.js';
-import { requireIds } from '../input.js';
+import { requireIds } from '../fields.js';
 import { sessionPermission } from '../session-access.js';
 import type { SessionCache } from '../session-cache.js';
 

@@ -1,6 +1,6 @@
 import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { endAllExcept } from '../../domain/user-sessions.js';
-import { requireIds } from '../input.js';
+import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';
 import type { SessionCache } from '../session-cache.js';
 

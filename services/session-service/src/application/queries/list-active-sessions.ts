@@ -1,6 +1,6 @@
 import { readPage, type Access, type PageRequest, type UseCase, requireDeps } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
-import { requireIds } from '../input.js';
+import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';
 
 export interface ListActiveSessions extends PageRequest {

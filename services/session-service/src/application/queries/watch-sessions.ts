@@ -1,5 +1,5 @@
 import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
-import { requireIds } from '../input.js';
+import { requireIds } from '../fields.js';
 import type { Watchable, WatchHub, WatchSubscription } from '../watch-hub.js';
 
 export interface WatchSessions {
