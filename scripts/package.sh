@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Production tree of one service: generated code, the esbuild bundle (dist/main.js, worker.js,
-# migrate.js, cli.js) and its production dependencies, flat (hoisted), in OUT, less any package
+# migrate.js, adapters/cli/*.js) and its production dependencies, flat (hoisted), in OUT, less any package
 # nothing it runs can reach (scripts/prune-production-tree.mjs).
 # Usage: bash scripts/package.sh <user-service|session-service|authz-service> <out-dir>
 set -euo pipefail
