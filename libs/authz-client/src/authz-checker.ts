@@ -1,7 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, isDependencyFailure } from '@warden/errors';
-import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
+import {
+  followReplicaEvents,
+  type EventMetrics,
+  type ReplicaFeed,
+} from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
@@ -17,6 +21,8 @@ export interface AuthzCheckerOptions {
    * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
    */
   nc?: NatsConnection;
+  /** Counts authz events dropped unapplied (forged source, undecodable). */
+  metrics?: Pick<EventMetrics, 'rejected'>;
   logger: Logger;
   /** Decision lifetime, a safety net behind the events: default 5 s with `nc`, no caching without it. */
   cacheTtlMs?: number;
@@ -83,7 +89,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
           cacheTrusted = connected;
         },
       },
-      { logger: options.logger },
+      { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) },
     );
   } else if (options.cacheTtlMs) {
     options.logger.warn(

@@ -6,7 +6,7 @@ import { createLogger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthzChecker, type AuthzChecker } from '../src/index.js';
+import { createAuthzChecker, type AuthzChecker, type AuthzCheckerOptions } from '../src/index.js';
 
 const logger = createLogger({ service: 'authz-client-test', level: 'silent' });
 const SERVICE_KEY = 'test-key-authz-client-0000';
@@ -36,7 +36,9 @@ let address: string;
 let nc: NatsConnection;
 const checkers: AuthzChecker[] = [];
 
-function aChecker(options: { nc?: NatsConnection; cacheTtlMs?: number } = {}): AuthzChecker {
+function aChecker(
+  options: Partial<Pick<AuthzCheckerOptions, 'nc' | 'cacheTtlMs' | 'metrics'>> = {},
+): AuthzChecker {
   const checker = createAuthzChecker({
     address,
     serviceKey: SERVICE_KEY,
@@ -199,8 +201,9 @@ describe('createAuthzChecker', () => {
     await waitFor(async () => !(await ask('u1')).allowed);
   });
 
-  it('keeps its decisions when an authz event carries another service as its source', async () => {
-    const checker = aChecker({ nc });
+  it('keeps its decisions when an authz event carries another service as its source, and counts it', async () => {
+    const counted: Array<Record<string, string>> = [];
+    const checker = aChecker({ nc, metrics: { rejected: { inc: (l) => void counted.push(l) } } });
     await checker.check('u1', 'game.join', { type: 'game' });
     fake.grants.add('u1 game.join');
     publishEvent('warden.authz.v1.role_assigned', 'u1', 'user-service');
@@ -210,6 +213,10 @@ describe('createAuthzChecker', () => {
 
     expect((await checker.check('u1', 'game.join', { type: 'game' })).allowed).toBe(false);
     expect(fake.asked).toHaveLength(1);
+    expect(counted.map((l) => [l.source, l.reason])).toEqual([
+      ['user-service', 'source_not_owner'],
+      ['user-service', 'source_not_owner'],
+    ]);
   });
 
   it('drops every decision when a role itself changes', async () => {

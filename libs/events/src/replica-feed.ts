@@ -1,6 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { fromNatsMessage, type EventEnvelope } from './envelope.js';
 import { EventSourceCheck, type EventMetrics } from './event-source.js';
+
+export type { EventMetrics };
 import type { Logger } from './logger.js';
 
 export interface ReplicaSubject {

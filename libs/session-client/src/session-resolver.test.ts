@@ -220,12 +220,24 @@ describe('createSessionResolver', () => {
     expect(fake.calls).toBe(2);
   });
 
-  it('ignores an ended event that session-service did not send', async () => {
+  it('ignores an ended event that session-service did not send, and counts it', async () => {
+    await resolver.close();
+    const counted: Array<Record<string, string>> = [];
+    resolver = createSessionResolver({
+      address,
+      serviceKey: KEY,
+      logger,
+      nc: nats as unknown as NatsConnection,
+      metrics: { rejected: { inc: (labels) => void counted.push(labels) } },
+    });
     fake.add('wst_alice', 's-alice', 'u-alice');
     await resolver.resolve('wst_alice', ctx);
     nats.ended('s-alice', 'user-service');
     await resolver.resolve('wst_alice', ctx);
     expect(fake.calls).toBe(1);
+    expect(counted).toEqual([
+      { subject: 'warden.session.v1.>', source: 'user-service', reason: 'source_not_owner' },
+    ]);
   });
 
   it('forgets everything on a NATS disconnect and caches nothing until it reconnects', async () => {

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError, isDependencyFailure, unauthenticated } from '@warden/errors';
-import { followReplicaEvents, type ReplicaFeed } from '@warden/events/replica-feed';
+import {
+  followReplicaEvents,
+  type EventMetrics,
+  type ReplicaFeed,
+} from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
@@ -15,6 +19,8 @@ export interface SessionResolverOptions {
   serviceKey?: string;
   /** When given, cached sessions are dropped on their ended/expired/refreshed events; without it nothing is cached. */
   nc?: NatsConnection;
+  /** Counts session events dropped unapplied (forged source, undecodable). */
+  metrics?: Pick<EventMetrics, 'rejected'>;
   logger: Logger;
   /** How long a validated token is trusted without asking again (default 5 s). */
   cacheTtlMs?: number;
@@ -93,7 +99,7 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
             caching = isConnected;
           },
         },
-        { logger: options.logger },
+        { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) },
       )
     : undefined;
 
