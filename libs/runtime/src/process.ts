@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { idempotencyKeyring, type IdempotencyKeyring } from '@warden/bus';
 import type { ServiceConfig } from '@warden/config';
 import { createPool, migrate } from '@warden/db';
-import { connectNats, type NatsClients } from '@warden/events';
+import { connectNats, type EventMetrics, type NatsClients } from '@warden/events';
 import {
   clientOptions,
   createMetrics,
@@ -15,6 +15,7 @@ import {
 } from '@warden/grpc';
 import { createLogger, startTracing, type Logger, type Tracer } from '@warden/logger';
 import type pg from 'pg';
+import { eventMetrics } from './event-metrics.js';
 import { every, retry, type RetryOptions } from './every.js';
 import { poolMetrics } from './pool-metrics.js';
 import { exitOnSignal, failStartup, redactUrls, Shutdown } from './shutdown.js';
@@ -43,6 +44,8 @@ export interface PeerClientOptions extends ClientKitOptions {
   nc: NatsClients['nc'];
   logger: Logger;
   cacheTtlMs: number;
+  /** Counts the peer's events its feed drops (warden_events_rejected_total). */
+  metrics: EventMetrics;
 }
 
 export type ClientExtra = Pick<ClientKitOptions, 'deadlineMs' | 'maxAttempts'>;
@@ -172,7 +175,13 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
     client: (address, extra = {}) => clientOptions(config, address, extra),
     async peer({ address, cache_ttl }) {
       const { nc } = await connectOnce();
-      return { ...clientOptions(config, address), nc, logger, cacheTtlMs: cache_ttl };
+      return {
+        ...clientOptions(config, address),
+        nc,
+        logger,
+        cacheTtlMs: cache_ttl,
+        metrics: eventMetrics(metrics.registry),
+      };
     },
     serverOptions: () => ({
       logger,
