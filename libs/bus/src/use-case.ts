@@ -28,6 +28,12 @@ export type Access<I> =
       resource?: (input: I, ctx: CallContext) => ResourceRef | Promise<ResourceRef>;
     };
 
+/** The `permission` access; without `resource`, the permission's own resource type (`role.read`: role). */
+export const permissionOn = <I>(
+  permission: string,
+  resource?: (input: I, ctx: CallContext) => ResourceRef | Promise<ResourceRef>,
+): Access<I> => ({ kind: 'permission', permission, ...(resource ? { resource } : {}) });
+
 export interface IdempotencySpec<I, O> {
   /** The caller's request_id, if it sent one. */
   key(input: I): string | undefined;

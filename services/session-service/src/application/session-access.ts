@@ -1,4 +1,4 @@
-import type { Access, CallContext, ResourceRef } from '@warden/bus';
+import { permissionOn, type Access, type CallContext, type ResourceRef } from '@warden/bus';
 import type { Session } from '../domain/session.js';
 import { requireIds } from './fields.js';
 import type { SessionRepository } from './ports.js';
@@ -41,5 +41,5 @@ export function sessionPermission<I extends { sessionId: string }>(
   permission: string,
 ): { access: Access<I>; resource: SessionResource<I> } {
   const resource = new SessionResource<I>(sessions);
-  return { access: { kind: 'permission', permission, resource: resource.resolve }, resource };
+  return { access: permissionOn(permission, resource.resolve), resource };
 }

@@ -1,4 +1,4 @@
-import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import { type CallContext, type IdempotencySpec, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import {
   newAssignment,
@@ -39,11 +39,10 @@ export function assigning(
 
 export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
   readonly name = 'AssignRole';
-  readonly access: Access<AssignRole> = {
-    kind: 'permission',
-    permission: 'role.assign',
-    resource: (input) => ({ type: 'role', id: input.role }),
-  };
+  readonly access = permissionOn<AssignRole>('role.assign', (input) => ({
+    type: 'role',
+    id: input.role,
+  }));
   readonly idempotency: IdempotencySpec<AssignRole, RoleAssignment> = {
     key: (input) => input.requestId || undefined,
     fingerprint: (input) =>

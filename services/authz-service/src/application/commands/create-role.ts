@@ -1,4 +1,4 @@
-import type { Access, CallContext, IdempotencySpec, UseCase } from '@warden/bus';
+import { type CallContext, type IdempotencySpec, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { newRole, RoleCatalogue, type AuthzEvent, type Role } from '../../domain/index.js';
 import { roleAlreadyExists } from '../../errors.js';
@@ -17,11 +17,7 @@ export interface CreateRole {
 
 export class CreateRoleHandler implements UseCase<CreateRole, Role> {
   readonly name = 'CreateRole';
-  readonly access: Access<CreateRole> = {
-    kind: 'permission',
-    permission: 'role.create',
-    resource: () => ({ type: 'role' }),
-  };
+  readonly access = permissionOn<CreateRole>('role.create');
   readonly idempotency: IdempotencySpec<CreateRole, Role> = {
     key: (input) => input.requestId || undefined,
     fingerprint: (input) =>

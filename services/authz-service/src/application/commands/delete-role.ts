@@ -1,4 +1,4 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { assertDeletable, RoleCatalogue, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
@@ -13,11 +13,10 @@ export interface DeleteRole {
 /** Deletes a role with its assignments: one RoleDeleted, no RoleRevoked for each holder. */
 export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
   readonly name = 'DeleteRole';
-  readonly access: Access<DeleteRole> = {
-    kind: 'permission',
-    permission: 'role.delete',
-    resource: (input) => ({ type: 'role', id: input.name }),
-  };
+  readonly access = permissionOn<DeleteRole>('role.delete', (input) => ({
+    type: 'role',
+    id: input.name,
+  }));
 
   constructor(
     private readonly repository: AuthzRepository,

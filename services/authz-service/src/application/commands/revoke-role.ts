@@ -1,4 +1,4 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { RoleCatalogue, rolesGrantingEverything, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
@@ -13,11 +13,10 @@ export interface RevokeRole {
 
 export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
   readonly name = 'RevokeRole';
-  readonly access: Access<RevokeRole> = {
-    kind: 'permission',
-    permission: 'role.revoke',
-    resource: (input) => ({ type: 'role', id: input.role }),
-  };
+  readonly access = permissionOn<RevokeRole>('role.revoke', (input) => ({
+    type: 'role',
+    id: input.role,
+  }));
 
   constructor(
     private readonly repository: AuthzRepository,

@@ -1,4 +1,4 @@
-import type { Access, CallContext, UseCase } from '@warden/bus';
+import { type CallContext, type UseCase, permissionOn } from '@warden/bus';
 import { invalidArgument, Violations } from '@warden/errors';
 import {
   changeRole,
@@ -26,11 +26,10 @@ export interface UpdateRole {
 
 export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
   readonly name = 'UpdateRole';
-  readonly access: Access<UpdateRole> = {
-    kind: 'permission',
-    permission: 'role.update',
-    resource: (input) => ({ type: 'role', id: input.name }),
-  };
+  readonly access = permissionOn<UpdateRole>('role.update', (input) => ({
+    type: 'role',
+    id: input.name,
+  }));
 
   constructor(
     private readonly repository: AuthzRepository,

@@ -1,4 +1,4 @@
-import type { Access, UseCase } from '@warden/bus';
+import { type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { type Role } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
@@ -7,11 +7,10 @@ import type { AuthzRepository } from '../ports.js';
 
 export class GetRoleHandler implements UseCase<{ name: string }, Role> {
   readonly name = 'GetRole';
-  readonly access: Access<{ name: string }> = {
-    kind: 'permission',
-    permission: 'role.read',
-    resource: (input) => ({ type: 'role', id: input.name }),
-  };
+  readonly access = permissionOn<{ name: string }>('role.read', (input) => ({
+    type: 'role',
+    id: input.name,
+  }));
 
   constructor(private readonly repository: AuthzRepository) {}
 

@@ -1,4 +1,4 @@
-import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
+import { readPage, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import type { RoleAssignment } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
@@ -17,11 +17,7 @@ export interface AssignmentPage {
 /** Unexpired assignments by subject, by role, both or neither, ordered by subject_id then role. */
 export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, AssignmentPage> {
   readonly name = 'ListRoleAssignments';
-  readonly access: Access<ListRoleAssignments> = {
-    kind: 'permission',
-    permission: 'role.read',
-    resource: () => ({ type: 'role' }),
-  };
+  readonly access = permissionOn<ListRoleAssignments>('role.read');
 
   constructor(
     private readonly repository: AuthzRepository,

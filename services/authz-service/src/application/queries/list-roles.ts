@@ -1,4 +1,4 @@
-import { readPage, type Access, type PageRequest, type UseCase } from '@warden/bus';
+import { readPage, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
 import { type Role } from '../../domain/index.js';
 import type { AuthzRepository } from '../ports.js';
 
@@ -11,11 +11,7 @@ export interface RolePage {
 
 export class ListRolesHandler implements UseCase<ListRoles, RolePage> {
   readonly name = 'ListRoles';
-  readonly access: Access<ListRoles> = {
-    kind: 'permission',
-    permission: 'role.read',
-    resource: () => ({ type: 'role' }),
-  };
+  readonly access = permissionOn<ListRoles>('role.read');
 
   constructor(private readonly repository: AuthzRepository) {}
 

@@ -1,4 +1,4 @@
-import type { Access, UseCase } from '@warden/bus';
+import { type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { requireSubject } from '../fields.js';
 import type { PolicyModel } from '../policy-model.js';
@@ -14,11 +14,11 @@ export class ListSubjectPermissionsHandler implements UseCase<
   SubjectAccess
 > {
   readonly name = 'ListSubjectPermissions';
-  readonly access: Access<{ subjectId: string }> = {
-    kind: 'permission',
-    permission: 'permission.read',
-    resource: (input) => ({ type: 'subject', id: input.subjectId, ownerId: input.subjectId }),
-  };
+  readonly access = permissionOn<{ subjectId: string }>('permission.read', (input) => ({
+    type: 'subject',
+    id: input.subjectId,
+    ownerId: input.subjectId,
+  }));
 
   constructor(private readonly model: PolicyModel) {}
 

@@ -1,4 +1,4 @@
-import { type Access, type CallContext, type UseCase, requireDeps } from '@warden/bus';
+import { type CallContext, type UseCase, requireDeps, permissionOn } from '@warden/bus';
 import { endAllExcept } from '../../domain/user-sessions.js';
 import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';
@@ -13,14 +13,10 @@ export interface EndUserSessions {
 /** "Log me out everywhere (else)"; an unknown user simply has nothing to end. */
 export class EndUserSessionsHandler implements UseCase<EndUserSessions, number> {
   readonly name = 'EndUserSessions';
-  readonly access: Access<EndUserSessions> = {
-    kind: 'permission',
-    permission: 'session.end',
-    resource: (cmd) => {
-      validate(cmd);
-      return { type: 'session', ownerId: cmd.userId };
-    },
-  };
+  readonly access = permissionOn<EndUserSessions>('session.end', (cmd) => {
+    validate(cmd);
+    return { type: 'session', ownerId: cmd.userId };
+  });
 
   constructor(
     private readonly deps: { sessions: SessionRepository; clock: Clock; cache: SessionCache },

@@ -1,4 +1,4 @@
-import { readPage, type Access, type PageRequest, type UseCase, requireDeps } from '@warden/bus';
+import { readPage, type PageRequest, type UseCase, requireDeps, permissionOn } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';
@@ -14,14 +14,10 @@ export interface SessionPage {
 
 export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, SessionPage> {
   readonly name = 'ListActiveSessions';
-  readonly access: Access<ListActiveSessions> = {
-    kind: 'permission',
-    permission: 'session.list',
-    resource: (query) => {
-      requireIds({ user_id: { value: query.userId } });
-      return { type: 'session', ownerId: query.userId };
-    },
-  };
+  readonly access = permissionOn<ListActiveSessions>('session.list', (query) => {
+    requireIds({ user_id: { value: query.userId } });
+    return { type: 'session', ownerId: query.userId };
+  });
 
   constructor(private readonly deps: { sessions: SessionRepository; clock: Clock }) {
     requireDeps('ListActiveSessionsHandler', deps);

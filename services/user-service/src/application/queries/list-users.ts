@@ -1,4 +1,4 @@
-import { readPage, type Access, type PageRequest, type UseCase, requireDeps } from '@warden/bus';
+import { readPage, type PageRequest, type UseCase, requireDeps, permissionOn } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
@@ -17,11 +17,7 @@ export interface UserPage {
 
 export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   readonly name = 'ListUsers';
-  readonly access: Access<ListUsers> = {
-    kind: 'permission',
-    permission: 'user.list',
-    resource: () => ({ type: 'user' }),
-  };
+  readonly access = permissionOn<ListUsers>('user.list');
 
   constructor(private readonly deps: { directory: UserDirectory }) {
     requireDeps('ListUsersHandler', deps);
