@@ -1,9 +1,8 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, isDependencyFailure } from '@warden/errors';
 import {
   followReplicaEvents,
-  type EventMetrics,
+  type FollowerOptions,
   type ReplicaFeed,
 } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
@@ -11,18 +10,15 @@ import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
 import { DecisionCache, decisionKey, type CacheStats } from './decision-cache.js';
 
-export interface AuthzCheckerOptions {
+/**
+ * With `nc`, authz events keep the cache honest on every replica: `role_assigned` and
+ * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
+ */
+export interface AuthzCheckerOptions extends FollowerOptions {
   /** authz-service's gRPC address, `host:port`. */
   address: string;
   /** This service's key for authz-service (`x-warden-service-key`); none with mTLS. */
   serviceKey?: string;
-  /**
-   * When given, authz events keep the cache honest on every replica: `role_assigned` and
-   * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
-   */
-  nc?: NatsConnection;
-  /** Counts authz events dropped unapplied (forged source, undecodable). */
-  metrics?: Pick<EventMetrics, 'rejected'>;
   logger: Logger;
   /** Decision lifetime, a safety net behind the events: default 5 s with `nc`, no caching without it. */
   cacheTtlMs?: number;

@@ -62,6 +62,7 @@ export { DurableConsumer, type DurableConsumerOptions, type HandledEvent } from 
 export { processOnce, pgInbox, type InboxStore, type ProcessOnceOptions } from './inbox.js';
 export {
   followReplicaEvents,
+  type FollowerOptions,
   type GapReason,
   type ReplicaFeed,
   type ReplicaFeedOptions,

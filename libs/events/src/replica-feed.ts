@@ -23,6 +23,14 @@ export interface ReplicaHandlers {
   onConnected?(connected: boolean): void;
 }
 
+/** What a client whose cache follows a peer's events takes (the authz checker, the session resolver). */
+export interface FollowerOptions {
+  /** The events that keep the cache honest on every replica; without them nothing is cached. */
+  nc?: NatsConnection;
+  /** Counts the events dropped unapplied (forged source, undecodable). */
+  metrics?: Pick<EventMetrics, 'rejected'>;
+}
+
 export interface ReplicaFeed {
   stop(): Promise<void>;
 }

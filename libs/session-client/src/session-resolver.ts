@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError, isDependencyFailure, unauthenticated } from '@warden/errors';
 import {
   followReplicaEvents,
-  type EventMetrics,
+  type FollowerOptions,
   type ReplicaFeed,
 } from '@warden/events/replica-feed';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
@@ -12,15 +11,12 @@ import type { Logger } from '@warden/logger';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import { PrincipalCache } from './principal-cache.js';
 
-export interface SessionResolverOptions {
+/** With `nc`, cached sessions are dropped on their ended/expired/refreshed events; without it nothing is cached. */
+export interface SessionResolverOptions extends FollowerOptions {
   /** session-service, e.g. `127.0.0.1:50052`. */
   address: string;
   /** This service's key for session-service (`x-warden-service-key`); none with mTLS. */
   serviceKey?: string;
-  /** When given, cached sessions are dropped on their ended/expired/refreshed events; without it nothing is cached. */
-  nc?: NatsConnection;
-  /** Counts session events dropped unapplied (forged source, undecodable). */
-  metrics?: Pick<EventMetrics, 'rejected'>;
   logger: Logger;
   /** How long a validated token is trusted without asking again (default 5 s). */
   cacheTtlMs?: number;
