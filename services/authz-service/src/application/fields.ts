@@ -1,3 +1,4 @@
+import type { ResourceRef } from '@warden/bus';
 import type { Violations } from '@warden/errors';
 import { isRoleName, isSubjectId, ROLE_NAME_RULE, SUBJECT_RULE } from '../domain/index.js';
 
@@ -15,3 +16,13 @@ export function checkRequestId(violations: Violations, value: string | undefined
   if (value !== undefined && value.length > 128)
     violations.add('request_id', 'at most 128 characters');
 }
+
+/** The role a request names, as the resource its permission is checked on. */
+export const namedRole = (input: { name: string }): ResourceRef => ({
+  type: 'role',
+  id: input.name,
+});
+export const grantedRole = (input: { role: string }): ResourceRef => ({
+  type: 'role',
+  id: input.role,
+});

@@ -11,7 +11,7 @@ import {
 import { roleNotFound } from '../../errors.js';
 import { assignmentCodec } from '../codecs.js';
 import { assertMayHandOut } from '../delegation.js';
-import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';
+import { checkRequestId, requireRoleName, requireSubject, grantedRole } from '../fields.js';
 import type {
   AuthzRepository,
   Clock,
@@ -39,10 +39,7 @@ export function assigning(
 
 export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
   readonly name = 'AssignRole';
-  readonly access = permissionOn<AssignRole>('role.assign', (input) => ({
-    type: 'role',
-    id: input.role,
-  }));
+  readonly access = permissionOn<AssignRole>('role.assign', grantedRole);
   readonly idempotency: IdempotencySpec<AssignRole, RoleAssignment> = {
     key: (input) => input.requestId || undefined,
     fingerprint: (input) =>

@@ -2,7 +2,7 @@ import { type CallContext, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { assertDeletable, RoleCatalogue, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
-import { requireRoleName } from '../fields.js';
+import { requireRoleName, namedRole } from '../fields.js';
 import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
@@ -13,10 +13,7 @@ export interface DeleteRole {
 /** Deletes a role with its assignments: one RoleDeleted, no RoleRevoked for each holder. */
 export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
   readonly name = 'DeleteRole';
-  readonly access = permissionOn<DeleteRole>('role.delete', (input) => ({
-    type: 'role',
-    id: input.name,
-  }));
+  readonly access = permissionOn<DeleteRole>('role.delete', namedRole);
 
   constructor(
     private readonly repository: AuthzRepository,

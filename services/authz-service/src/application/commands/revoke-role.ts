@@ -2,7 +2,7 @@ import { type CallContext, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { RoleCatalogue, rolesGrantingEverything, type AuthzEvent } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
-import { requireRoleName, requireSubject } from '../fields.js';
+import { requireRoleName, requireSubject, grantedRole } from '../fields.js';
 import { assertKeepsAnAdmin } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
 
@@ -13,10 +13,7 @@ export interface RevokeRole {
 
 export class RevokeRoleHandler implements UseCase<RevokeRole, void> {
   readonly name = 'RevokeRole';
-  readonly access = permissionOn<RevokeRole>('role.revoke', (input) => ({
-    type: 'role',
-    id: input.role,
-  }));
+  readonly access = permissionOn<RevokeRole>('role.revoke', grantedRole);
 
   constructor(
     private readonly repository: AuthzRepository,

@@ -11,7 +11,7 @@ import {
 } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { assertMayHandOut } from '../delegation.js';
-import { requireRoleName } from '../fields.js';
+import { requireRoleName, namedRole } from '../fields.js';
 import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
@@ -26,10 +26,7 @@ export interface UpdateRole {
 
 export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
   readonly name = 'UpdateRole';
-  readonly access = permissionOn<UpdateRole>('role.update', (input) => ({
-    type: 'role',
-    id: input.name,
-  }));
+  readonly access = permissionOn<UpdateRole>('role.update', namedRole);
 
   constructor(
     private readonly repository: AuthzRepository,

@@ -2,15 +2,12 @@ import { type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { type Role } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
-import { requireRoleName } from '../fields.js';
+import { requireRoleName, namedRole } from '../fields.js';
 import type { AuthzRepository } from '../ports.js';
 
 export class GetRoleHandler implements UseCase<{ name: string }, Role> {
   readonly name = 'GetRole';
-  readonly access = permissionOn<{ name: string }>('role.read', (input) => ({
-    type: 'role',
-    id: input.name,
-  }));
+  readonly access = permissionOn<{ name: string }>('role.read', namedRole);
 
   constructor(private readonly repository: AuthzRepository) {}
 
