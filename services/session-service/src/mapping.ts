@@ -47,7 +47,23 @@ export function toProtoSession(session: Session): sessionv1.Session {
 }
 
 const { SessionEventType: EventType, SessionStatus: Status } = sessionv1;
-const NO_END_REASON = sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED;
+
+type Living = {
+  sessionId: string;
+  userId: string;
+  occurTime?: Date;
+  expireTime?: Date;
+  idleExpireTime?: Date;
+};
+const active = (e: Living, at: 'createTime' | 'lastSeenTime'): sessionv1.Session => ({
+  id: e.sessionId,
+  userId: e.userId,
+  status: Status.SESSION_STATUS_ACTIVE,
+  expireTime: e.expireTime,
+  idleExpireTime: e.idleExpireTime,
+  [at]: e.occurTime,
+  endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
+});
 
 type Ending = { sessionId: string; userId: string; occurTime?: Date; endReason: number };
 const ended = (e: Ending, status: sessionv1.SessionStatus): sessionv1.Session => ({
@@ -65,33 +81,11 @@ const SESSION_OF: Record<
 > = {
   started: {
     type: EventType.SESSION_EVENT_TYPE_STARTED,
-    read(payload) {
-      const e = sessionEventsV1.SessionStarted.decode(payload);
-      return {
-        id: e.sessionId,
-        userId: e.userId,
-        status: Status.SESSION_STATUS_ACTIVE,
-        createTime: e.occurTime,
-        expireTime: e.expireTime,
-        idleExpireTime: e.idleExpireTime,
-        endReason: NO_END_REASON,
-      };
-    },
+    read: (payload) => active(sessionEventsV1.SessionStarted.decode(payload), 'createTime'),
   },
   refreshed: {
     type: EventType.SESSION_EVENT_TYPE_REFRESHED,
-    read(payload) {
-      const e = sessionEventsV1.SessionRefreshed.decode(payload);
-      return {
-        id: e.sessionId,
-        userId: e.userId,
-        status: Status.SESSION_STATUS_ACTIVE,
-        expireTime: e.expireTime,
-        idleExpireTime: e.idleExpireTime,
-        lastSeenTime: e.occurTime,
-        endReason: NO_END_REASON,
-      };
-    },
+    read: (payload) => active(sessionEventsV1.SessionRefreshed.decode(payload), 'lastSeenTime'),
   },
   ended: {
     type: EventType.SESSION_EVENT_TYPE_ENDED,
