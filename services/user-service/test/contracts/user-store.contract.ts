@@ -115,15 +115,17 @@ export function describeUserStoreContract(
       });
 
       it('answers USER_NOT_FOUND when updating or removing an unknown user', async () => {
-        const id = aUser().id;
-        await expect(
-          store.users.update(id, (u) => ({ user: u, events: [] })),
-        ).rejects.toMatchObject({ reason: 'USER_NOT_FOUND' });
-        await expect(
-          store.users.remove(id, (u) => ({ type: 'deleted', userId: u.id, occurTime: now })),
-        ).rejects.toMatchObject({
-          reason: 'USER_NOT_FOUND',
-        });
+        // A malformed id too: the uuid column must not turn it into a database error.
+        for (const id of [aUser().id, 'not-a-uuid']) {
+          await expect(
+            store.users.update(id, (u) => ({ user: u, events: [] })),
+          ).rejects.toMatchObject({ reason: 'USER_NOT_FOUND' });
+          await expect(
+            store.users.remove(id, (u) => ({ type: 'deleted', userId: u.id, occurTime: now })),
+          ).rejects.toMatchObject({
+            reason: 'USER_NOT_FOUND',
+          });
+        }
       });
 
       it('removes the user and the login failures of their email, with the event', async () => {
