@@ -17,10 +17,8 @@ import { PolicyModel } from './application/policy-model.js';
 import { PolicySync } from './application/policy-sync.js';
 import type { AuthzRepository, Clock } from './application/ports.js';
 import type { AuthzUseCases } from './application/use-cases.js';
-import {
-  CheckPermissionHandler,
-  CheckPermissionsHandler,
-} from './application/queries/check-permission.js';
+import { CheckPermissionHandler } from './application/queries/check-permission.js';
+import { CheckPermissionsHandler } from './application/queries/check-permissions.js';
 import { GetRoleHandler } from './application/queries/get-role.js';
 import { ListRoleAssignmentsHandler } from './application/queries/list-role-assignments.js';
 import { ListRolesHandler } from './application/queries/list-roles.js';

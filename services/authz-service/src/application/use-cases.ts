@@ -3,10 +3,8 @@ import type { CreateRoleHandler } from './commands/create-role.js';
 import type { DeleteRoleHandler } from './commands/delete-role.js';
 import type { RevokeRoleHandler } from './commands/revoke-role.js';
 import type { UpdateRoleHandler } from './commands/update-role.js';
-import type {
-  CheckPermissionHandler,
-  CheckPermissionsHandler,
-} from './queries/check-permission.js';
+import type { CheckPermissionHandler } from './queries/check-permission.js';
+import type { CheckPermissionsHandler } from './queries/check-permissions.js';
 import type { GetRoleHandler } from './queries/get-role.js';
 import type { ListRoleAssignmentsHandler } from './queries/list-role-assignments.js';
 import type { ListRolesHandler } from './queries/list-roles.js';
