@@ -1,7 +1,9 @@
 import { permissionOn, type Access, type CallContext, type ResourceRef } from '@warden/bus';
 import type { Session } from '../domain/session.js';
 import { requireIds } from './fields.js';
-import type { SessionRepository } from './ports.js';
+import type { ActivityBuffer } from './activity-buffer.js';
+import type { Clock, SessionRepository } from './ports.js';
+import type { SessionCache } from './session-cache.js';
 
 /**
  * The resource of a permission on one session (owner = its user, so `:own` grants work), with
@@ -42,4 +44,12 @@ export function sessionPermission<I extends { sessionId: string }>(
 ): { access: Access<I>; resource: SessionResource<I> } {
   const resource = new SessionResource<I>(sessions);
   return { access: permissionOn(permission, resource.resolve), resource };
+}
+
+/** What a use case reading a live session by its token needs: the store, the cache in front of it, recent activity. */
+export interface LiveSessionDeps {
+  sessions: SessionRepository;
+  clock: Clock;
+  cache: SessionCache;
+  activity: ActivityBuffer;
 }

@@ -2,11 +2,9 @@ import { type Access, type CallContext, type UseCase, requireDeps } from '@warde
 import { tokenNotFound } from '../../errors.js';
 import { hashToken, issueToken, looksLikeToken } from '../../domain/session-token.js';
 import { assertUsable, end, isActiveAt, rotate, type Session } from '../../domain/session.js';
-import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
-import type { Clock, SessionRepository } from '../ports.js';
+import type { LiveSessionDeps } from '../session-access.js';
 import type { SessionWithToken } from '../codecs.js';
-import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
 
 export interface RefreshSession {
@@ -28,11 +26,7 @@ export class RefreshSessionHandler implements UseCase<RefreshSession, SessionWit
   readonly access: Access<RefreshSession> = { kind: 'service' };
 
   constructor(
-    private readonly deps: {
-      sessions: SessionRepository;
-      clock: Clock;
-      cache: SessionCache;
-      activity: ActivityBuffer;
+    private readonly deps: LiveSessionDeps & {
       settings: SessionSettings;
       onReplay: ReplayObserver;
     },

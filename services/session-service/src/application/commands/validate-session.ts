@@ -2,10 +2,8 @@ import { type Access, type UseCase, requireDeps } from '@warden/bus';
 import { tokenNotFound } from '../../errors.js';
 import { hashToken, looksLikeToken } from '../../domain/session-token.js';
 import { assertUsable, touch, type Session } from '../../domain/session.js';
-import type { ActivityBuffer } from '../activity-buffer.js';
 import { withLatestActivity } from '../latest-activity.js';
-import type { Clock, SessionRepository } from '../ports.js';
-import type { SessionCache } from '../session-cache.js';
+import type { LiveSessionDeps } from '../session-access.js';
 
 export interface ValidateSession {
   token: string;
@@ -20,15 +18,7 @@ export class ValidateSessionHandler implements UseCase<ValidateSession, Session>
   readonly access: Access<ValidateSession> = { kind: 'service' };
   private readonly loading = new Map<string, Promise<Session>>();
 
-  constructor(
-    private readonly deps: {
-      sessions: SessionRepository;
-      clock: Clock;
-      cache: SessionCache;
-      activity: ActivityBuffer;
-      idleTimeoutMs: number;
-    },
-  ) {
+  constructor(private readonly deps: LiveSessionDeps & { idleTimeoutMs: number }) {
     requireDeps('ValidateSessionHandler', deps);
   }
 
