@@ -9,6 +9,7 @@ export {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   type PositionPart,
+  type Page,
   type PageRequest,
   type PageListing,
   type PagePosition,

@@ -8,6 +8,9 @@ export interface PageRequest {
   pageToken: string;
 }
 
+/** What every List answers: the page's rows under their own name, and the next page's token ('' on the last). */
+export type Page<K extends string, T> = { [P in K]: T[] } & { nextPageToken: string };
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 

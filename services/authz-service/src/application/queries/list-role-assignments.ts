@@ -1,4 +1,4 @@
-import { readPage, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
+import { readPage, type Page, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import type { RoleAssignment } from '../../domain/index.js';
 import { requireRoleName, requireSubject } from '../fields.js';
@@ -9,10 +9,7 @@ export interface ListRoleAssignments extends PageRequest {
   role: string;
 }
 
-export interface AssignmentPage {
-  assignments: RoleAssignment[];
-  nextPageToken: string;
-}
+export type AssignmentPage = Page<'assignments', RoleAssignment>;
 
 /** Unexpired assignments by subject, by role, both or neither, ordered by subject_id then role. */
 export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, AssignmentPage> {

@@ -1,13 +1,10 @@
-import { readPage, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
+import { readPage, type Page, type PageRequest, type UseCase, permissionOn } from '@warden/bus';
 import { type Role } from '../../domain/index.js';
 import type { AuthzRepository } from '../ports.js';
 
 export type ListRoles = PageRequest;
 
-export interface RolePage {
-  roles: Role[];
-  nextPageToken: string;
-}
+export type RolePage = Page<'roles', Role>;
 
 export class ListRolesHandler implements UseCase<ListRoles, RolePage> {
   readonly name = 'ListRoles';

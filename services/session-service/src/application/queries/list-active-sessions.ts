@@ -1,4 +1,11 @@
-import { readPage, type PageRequest, type UseCase, requireDeps, permissionOn } from '@warden/bus';
+import {
+  readPage,
+  type Page,
+  type PageRequest,
+  type UseCase,
+  requireDeps,
+  permissionOn,
+} from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';
@@ -7,10 +14,7 @@ export interface ListActiveSessions extends PageRequest {
   userId: string;
 }
 
-export interface SessionPage {
-  sessions: Session[];
-  nextPageToken: string;
-}
+export type SessionPage = Page<'sessions', Session>;
 
 export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, SessionPage> {
   readonly name = 'ListActiveSessions';

@@ -1,4 +1,11 @@
-import { readPage, type PageRequest, type UseCase, requireDeps, permissionOn } from '@warden/bus';
+import {
+  readPage,
+  type Page,
+  type PageRequest,
+  type UseCase,
+  requireDeps,
+  permissionOn,
+} from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
@@ -9,11 +16,7 @@ export interface ListUsers extends PageRequest {
   status?: UserStatus;
 }
 
-export interface UserPage {
-  users: UserView[];
-  /** Empty on the last page. */
-  nextPageToken: string;
-}
+export type UserPage = Page<'users', UserView>;
 
 export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   readonly name = 'ListUsers';
