@@ -1,11 +1,5 @@
-import {
-  readPage,
-  type Page,
-  type PageRequest,
-  type UseCase,
-  requireDeps,
-  permissionOn,
-} from '@warden/bus';
+import { permissionOn, readPage, requireDeps } from '@warden/bus';
+import type { Page, PageRequest, UseCase } from '@warden/bus';
 import type { Session } from '../../domain/session.js';
 import { requireIds } from '../fields.js';
 import type { Clock, SessionRepository } from '../ports.js';

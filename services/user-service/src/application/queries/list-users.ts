@@ -1,11 +1,5 @@
-import {
-  readPage,
-  type Page,
-  type PageRequest,
-  type UseCase,
-  requireDeps,
-  permissionOn,
-} from '@warden/bus';
+import { permissionOn, readPage, requireDeps } from '@warden/bus';
+import type { Page, PageRequest, UseCase } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import type { UserStatus, UserView } from '../../domain/user.js';
