@@ -254,13 +254,15 @@ describe('ServiceAuthenticator', () => {
 });
 
 describe('composition roots', () => {
-  // Every outbound client of every server and worker goes through clientOptions, so none can
-  // dial plaintext while grpc.tls is on (4 of 5 once did).
+  // Every outbound client of every server and worker goes through clientOptions (directly, or
+  // through the runtime's proc.client / proc.peer, which libs/runtime's startup test pins to it),
+  // so none can dial plaintext while grpc.tls is on (4 of 5 once did).
   const ROOT = join(import.meta.dirname, '..', '..', '..');
   const CLIENT_CALL =
     /(createAuthzChecker|createSessionResolver|createClient|new Grpc[A-Za-z]+)\(/g;
 
   it('build every outbound client from clientOptions(config, address)', () => {
+    const THROUGH_CLIENT_OPTIONS = /clientOptions\(config|proc\.client\(|proc\.peer\(/;
     let found = 0;
     for (const service of readdirSync(join(ROOT, 'services'))) {
       for (const file of ['main.ts', 'worker.ts']) {
@@ -274,7 +276,7 @@ describe('composition roots', () => {
           const args = balanced(source, match.index + match[0].length - 1);
           if (args.startsWith('(GrpcServer') || match[1] === 'new GrpcServer') continue;
           found++;
-          expect(args, `${service}/src/${file}: ${match[1]}`).toContain('clientOptions(config');
+          expect(args, `${service}/src/${file}: ${match[1]}`).toMatch(THROUGH_CLIENT_OPTIONS);
         }
       }
     }
