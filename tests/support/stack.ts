@@ -156,7 +156,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   const processes: ServiceProcess[] = [];
+  let stopping = false;
+  // A process that dies while the stack is up shows up in the test's output with its last lines,
+  // instead of only as UNAVAILABLE on the next call.
+  const reportDeath = (process: ServiceProcess) =>
+    process.child.once('exit', (code, signal) => {
+      if (!stopping && code !== 0)
+        console.error(
+          `${process.name} exited (${code ?? signal}) while the stack was up:\n${process.output().slice(-4000)}`,
+        );
+    });
   const stop = async () => {
+    stopping = true;
     await Promise.all(processes.map((p) => p.stop()));
     await dropSchemas(Object.values(schemas));
     await deleteDurables(allDurables);
@@ -175,8 +186,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     for (const service of ['user', 'session', 'authz'] as const) {
       const quiet = { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false' };
-      processes.push(startServiceProcess(`${service}-service`, 'main.ts', quiet));
-      processes.push(startServiceProcess(`${service}-service`, 'worker.ts', quiet));
+      for (const entry of ['main.ts', 'worker.ts']) {
+        const process = startServiceProcess(`${service}-service`, entry, quiet);
+        reportDeath(process);
+        processes.push(process);
+      }
     }
     await Promise.all([
       waitServing(healthAddresses.user, processes[0]),
@@ -207,12 +221,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     processes,
     async restartWorker(service, extraEnv) {
       const index = processes.findIndex((p) => p.name === `${service}-service/worker.ts`);
+      stopping = true;
       await processes[index]!.stop();
+      stopping = false;
       processes[index] = startServiceProcess(`${service}-service`, 'worker.ts', {
         ...env[service],
         WARDEN_DATABASE_MIGRATE_ON_START: 'false',
         ...extraEnv,
       });
+      reportDeath(processes[index]);
     },
     stop,
   };
