@@ -220,33 +220,13 @@ export function recordConsumerSpan(handled: {
   endMs: number;
   error?: unknown;
 }): void {
-  const spans = tracer();
-  if (!spans.enabled) return;
   const { event } = handled;
-  spans
-    .start(
-      `${event.type} process`,
-      'consumer',
-      event.traceparent ? { traceparent: event.traceparent } : undefined,
-      {
-        startMs: handled.startMs,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': event.type,
-          'messaging.message.id': event.id,
-          'messaging.consumer.group.name': handled.durable,
-        },
-      },
-    )
-    .end({
-      endMs: handled.endMs,
-      ...(handled.error === undefined
-        ? {}
-        : {
-            error: handled.error instanceof Error ? handled.error.message : String(handled.error),
-          }),
-    });
+  recordMessagingSpan(`${event.type} process`, 'consumer', event.traceparent, handled, {
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': event.type,
+    'messaging.message.id': event.id,
+    'messaging.consumer.group.name': handled.durable,
+  });
 }
 
 /**
@@ -261,22 +241,33 @@ export function recordProducerSpan(row: {
   endMs: number;
   error?: string;
 }): void {
+  recordMessagingSpan(`${row.subject} publish`, 'producer', row.traceparent, row, {
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': row.subject,
+    'messaging.message.id': row.eventId,
+  });
+}
+
+/** One finished NATS span, child of `traceparent`; nothing at all while tracing is off. */
+function recordMessagingSpan(
+  name: string,
+  kind: 'consumer' | 'producer',
+  traceparent: string | undefined,
+  timing: { startMs: number; endMs: number; error?: unknown },
+  attributes: Record<string, string>,
+): void {
   const spans = tracer();
   if (!spans.enabled) return;
+  const { error } = timing;
   spans
-    .start(
-      `${row.subject} publish`,
-      'producer',
-      row.traceparent ? { traceparent: row.traceparent } : undefined,
-      {
-        startMs: row.startMs,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.operation.type': 'send',
-          'messaging.destination.name': row.subject,
-          'messaging.message.id': row.eventId,
-        },
-      },
-    )
-    .end({ endMs: row.endMs, ...(row.error === undefined ? {} : { error: row.error }) });
+    .start(name, kind, traceparent ? { traceparent } : undefined, {
+      startMs: timing.startMs,
+      attributes: { 'messaging.system': 'nats', ...attributes },
+    })
+    .end({
+      endMs: timing.endMs,
+      ...(error === undefined
+        ? {}
+        : { error: error instanceof Error ? error.message : String(error) }),
+    });
 }
