@@ -3,8 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForServing } from '@warden/grpc';
-import { freePort, natsEnv, TEST_DATABASE_URL, uniqueName } from '@warden/testing';
+import { callUnary, createClient, waitForServing } from '@warden/grpc';
+import { authzv1 } from '@warden/proto';
+import {
+  freePort,
+  natsEnv,
+  startOtlpReceiver,
+  TEST_DATABASE_URL,
+  uniqueName,
+  waitFor,
+} from '@warden/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -23,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('production package of authz-service', () => {
-  it('serves from node dist/main.js with only its production dependencies, and exits 0 on SIGTERM', async () => {
+  it('serves from node dist/main.js with only its production dependencies, traces through the bundled OpenTelemetry SDK, and exits 0 on SIGTERM', async () => {
     execFileSync('bash', ['scripts/package.sh', 'authz-service', out], {
       cwd: ROOT,
       stdio: 'pipe',
@@ -35,6 +43,8 @@ describe('production package of authz-service', () => {
     expect(existsSync(join(out, 'node_modules', 'typescript'))).toBe(false);
     expect(existsSync(join(out, 'node_modules', '@prisma', 'client'))).toBe(true);
     const port = await freePort();
+    const collector = await startOtlpReceiver();
+    const gatewayKey = randomBytes(24).toString('base64url');
     const env = {
       ...process.env,
       NODE_ENV: 'production',
@@ -45,12 +55,15 @@ describe('production package of authz-service', () => {
       WARDEN_GRPC_PORT: String(port),
       WARDEN_METRICS_PORT: '0',
       WARDEN_LOG_LEVEL: 'warn',
+      // Tracing on: the SDK packages must load from the production node_modules.
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
       // Production refuses the dev keys of config.yaml: the keys come whole from the environment.
       WARDEN_AUTH_SERVICE_KEYS: JSON.stringify(
         Object.fromEntries(
           ['user-service', 'session-service', 'gateway'].map((caller) => [
             caller,
-            randomBytes(24).toString('base64url'),
+            caller === 'gateway' ? gatewayKey : randomBytes(24).toString('base64url'),
           ]),
         ),
       ),
@@ -77,9 +90,34 @@ describe('production package of authz-service', () => {
       });
     } catch (error) {
       server.kill('SIGKILL');
+      await collector.close();
       throw new Error(`${(error as Error).message}\n${output}`);
     }
-    server.kill('SIGTERM');
+    const authz = createClient(authzv1.AuthzServiceClient, {
+      address: `127.0.0.1:${port}`,
+      serviceKey: gatewayKey,
+    });
+    try {
+      // A subject nobody granted anything: a real decision, read from the migrated catalogue.
+      const decision = await callUnary(authz.checkPermission, authz, {
+        subjectId: '0190d4c8-0000-7000-8000-000000000001',
+        permission: 'game.join',
+      });
+      expect(decision.allowed).toBe(false);
+      const span = await waitFor(
+        () =>
+          collector.spans.find(
+            (s) =>
+              s.service === 'authz-service' && s.kind === 2 && s.name.endsWith('CheckPermission'),
+          ),
+        { timeoutMs: 15_000, what: `a SERVER span for CheckPermission (output: ${output})` },
+      );
+      expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      authz.close();
+      server.kill('SIGTERM');
+      await collector.close();
+    }
     expect(await exited).toBe(0);
   }, 180_000);
 });
