@@ -1,5 +1,6 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { withClient } from '@warden/db';
+import type { PublishedMessage } from '@warden/logger';
 import type { Pool, QueryResult } from 'pg';
 import { backoffDelay, sleep } from './backoff.js';
 import { recordToNatsHeaders } from './envelope.js';
@@ -22,17 +23,8 @@ export type OutboxRelayOptions = {
   observe?: (published: PublishedRow) => void;
 };
 
-/** One publish attempt of an outbox row, for an `observe` hook. */
-export type PublishedRow = {
-  subject: string;
-  eventId: string;
-  /** The context the row was written in. */
-  traceparent?: string;
-  /** Epoch milliseconds. */
-  startMs: number;
-  endMs: number;
-  error?: string;
-};
+/** One publish attempt of an outbox row, for an `observe` hook (a producer span's input). */
+export type PublishedRow = PublishedMessage;
 
 /** Rows waiting to be published, and how long the oldest has waited. */
 export type OutboxBacklog = { rows: number; oldestSeconds: number };

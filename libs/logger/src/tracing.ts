@@ -229,18 +229,23 @@ export function recordConsumerSpan(handled: {
   });
 }
 
+/** One publish attempt of an outbox row, as the relay reports it to its `observe` hook. */
+export type PublishedMessage = {
+  subject: string;
+  eventId: string;
+  /** The context the row was written in. */
+  traceparent?: string;
+  /** Epoch milliseconds. */
+  startMs: number;
+  endMs: number;
+  error?: string;
+};
+
 /**
  * A producer span for one outbox row published by the relay: a child of the context the row was
  * written in. The message keeps that context, so its consumers stay children of the same RPC.
  */
-export function recordProducerSpan(row: {
-  subject: string;
-  eventId: string;
-  traceparent?: string;
-  startMs: number;
-  endMs: number;
-  error?: string;
-}): void {
+export function recordProducerSpan(row: PublishedMessage): void {
   recordMessagingSpan(`${row.subject} publish`, 'producer', row.traceparent, row, {
     'messaging.operation.type': 'send',
     'messaging.destination.name': row.subject,
