@@ -42,8 +42,9 @@ describe('production package of authz-service', () => {
     expect(existsSync(join(out, 'node_modules', 'prisma'))).toBe(false);
     expect(existsSync(join(out, 'node_modules', 'typescript'))).toBe(false);
     expect(existsSync(join(out, 'node_modules', '@prisma', 'client'))).toBe(true);
-    const port = await freePort();
+    // The receiver binds first: a port freePort just released could otherwise be its own.
     const collector = await startOtlpReceiver();
+    const port = await freePort();
     const gatewayKey = randomBytes(24).toString('base64url');
     const env = {
       ...process.env,

@@ -8,16 +8,27 @@ import { waitForServing } from '@warden/grpc';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
-/** A free loopback port: bind 0, read it, release it. */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port: bind 0, read it, release it. Never the same port twice in one process, so
+ * two ports asked for in a row cannot be one (the kernel may hand a just-released port out again).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export interface ServiceProcess {
