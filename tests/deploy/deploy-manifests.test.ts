@@ -157,6 +157,39 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     }
   });
 
+  it('probes readiness (dependencies) apart from liveness, on servers and workers alike', () => {
+    type Probe = { grpc: { port: number; service?: string } };
+    type Probed = {
+      env: Array<{ name: string; value: string }>;
+      ports: Array<{ name: string; containerPort: number }>;
+      readinessProbe: Probe;
+      livenessProbe: Probe;
+      startupProbe: Probe;
+    };
+    const workerHealthPorts = new Set<number>();
+    for (const service of SERVICES) {
+      for (const [name, variable] of [
+        [service, 'WARDEN_GRPC_HEALTH_PORT'],
+        [`${service}-worker`, 'WARDEN_WORKER_HEALTH_PORT'],
+      ] as const) {
+        const container = (
+          named('Deployment', name) as unknown as {
+            spec: { template: { spec: { containers: Probed[] } } };
+          }
+        ).spec.template.spec.containers[0]!;
+        const port = Number(container.env.find((e) => e.name === variable)?.value);
+        expect(port, name).toBeGreaterThan(0);
+        expect(container.ports.find((p) => p.name === 'health')?.containerPort, name).toBe(port);
+        // Readiness asks for "" (follows Postgres and NATS); liveness and startup for `liveness`.
+        expect(container.readinessProbe.grpc, name).toEqual({ port });
+        expect(container.livenessProbe.grpc, name).toEqual({ port, service: 'liveness' });
+        expect(container.startupProbe.grpc, name).toEqual({ port, service: 'liveness' });
+        if (name.endsWith('-worker')) workerHealthPorts.add(port);
+      }
+    }
+    expect(workerHealthPorts.size).toBe(SERVICES.length);
+  });
+
   it('runs mTLS in production: probes on the plaintext health port, certificates and keys from Secrets', () => {
     const common = named('ConfigMap', 'warden-common') as unknown as {
       data: Record<string, string>;

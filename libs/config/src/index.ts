@@ -19,6 +19,7 @@ export {
   idempotencySection,
   serviceConfigSection,
   workerSection,
+  healthSection,
   type ServiceConfig,
   COMMON_ALIASES,
   SHARED_VARIABLES,

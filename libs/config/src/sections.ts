@@ -145,9 +145,19 @@ export const telemetrySection = z.object({
   ]),
 });
 
+/**
+ * Readiness from dependencies: gRPC health turns NOT_SERVING once Postgres or NATS has failed every
+ * probe for dependency_grace, and SERVING again at their first answer (liveness never depends on them).
+ */
+export const healthSection = z.object({
+  dependency_grace: duration().refine((ms) => ms >= 100, 'at least 100ms'),
+  dependency_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),
+});
+
 /** What every service process reads; each service extends it with its own sections. */
 export const serviceConfigSection = z.object({
   grpc: grpcSection,
+  health: healthSection.default({ dependency_grace: 5_000, dependency_interval: 1_000 }),
   metrics: metricsSection,
   database: databaseSection.extend({
     /** Apply migrations at start (dev); production runs the migrations Job instead. */
@@ -162,8 +172,14 @@ export const serviceConfigSection = z.object({
 
 export type ServiceConfig = z.infer<typeof serviceConfigSection>;
 
-/** A worker process serves its own metrics (on metrics.host). */
-export const workerSection = z.object({ metrics_port: z.number().int().min(0).max(65535) });
+/**
+ * A worker process serves its own metrics (on metrics.host), and grpc.health.v1 on health_port
+ * (plaintext, on grpc.host; 0: none).
+ */
+export const workerSection = z.object({
+  metrics_port: z.number().int().min(0).max(65535),
+  health_port: z.number().int().min(0).max(65535).default(0),
+});
 
 /** Environment names that need no WARDEN_ prefix (the OpenTelemetry one included). */
 export const COMMON_ALIASES = {

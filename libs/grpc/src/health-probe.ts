@@ -61,3 +61,29 @@ export async function waitForServing(
     client.close();
   }
 }
+
+/** grpc.health.v1 statuses as numbers on the wire. */
+export const HEALTH_STATUS = {
+  UNKNOWN: 0,
+  SERVING: 1,
+  NOT_SERVING: 2,
+  SERVICE_UNKNOWN: 3,
+} as const;
+
+/** One grpc.health.v1 Check of `service` ("" for the whole process) at `address`, plaintext. */
+export async function checkHealth(
+  address: string,
+  service = '',
+  timeoutMs = 1_000,
+): Promise<number> {
+  const client = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+  try {
+    return await new Promise<number>((resolve, reject) =>
+      client.check(service, { deadline: Date.now() + timeoutMs }, (error, status) =>
+        error ? reject(error) : resolve(status ?? HEALTH_STATUS.UNKNOWN),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}

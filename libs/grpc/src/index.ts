@@ -21,4 +21,5 @@ export {
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';
 export { createMetrics, registerCounter, serveMetrics, type Metrics } from './metrics.js';
-export { waitForServing } from './health-probe.js';
+export { waitForServing, checkHealth, HEALTH_STATUS } from './health-probe.js';
+export { serveHealth, LIVENESS_SERVICE, type HealthServer } from './health-server.js';

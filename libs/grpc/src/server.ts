@@ -27,6 +27,7 @@ import {
   type TraceContext,
 } from '@warden/logger';
 import { HealthImplementation } from 'grpc-health-check';
+import { LIVENESS_SERVICE } from './health-server.js';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
 import { describeCause, internalStatus, isClientKind, toStatus } from './status.js';
@@ -118,7 +119,8 @@ export class GrpcServer {
       options.tls?.enabled ?? false,
       options.allowedServices,
     );
-    this.health = new HealthImplementation({ '': 'NOT_SERVING' });
+    // Liveness (LIVENESS_SERVICE) never follows readiness: it answers SERVING while the process runs.
+    this.health = new HealthImplementation({ '': 'NOT_SERVING', [LIVENESS_SERVICE]: 'SERVING' });
     this.health.addToServer(this.server);
   }
 

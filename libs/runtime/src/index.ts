@@ -14,5 +14,10 @@ export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
 export { poolMetrics } from './pool-metrics.js';
 export { pruneRetained, type Retention } from './retention.js';
 export { eventMetrics } from './event-metrics.js';
+export {
+  DependencyMonitor,
+  type Dependency,
+  type DependencyMonitorOptions,
+} from './dependency-monitor.js';
 export { cacheMetrics, outboxMetrics, type CacheStats } from './operator-metrics.js';
 export { clientOptions } from '@warden/grpc';

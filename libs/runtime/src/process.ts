@@ -7,6 +7,7 @@ import {
   clientOptions,
   createMetrics,
   serverSecurity,
+  serveHealth,
   serveMetrics,
   type ClientKitOptions,
   type GrpcServer,
@@ -15,6 +16,7 @@ import {
 } from '@warden/grpc';
 import { createLogger, startTracing, type Logger, type Tracer } from '@warden/logger';
 import type pg from 'pg';
+import { DependencyMonitor } from './dependency-monitor.js';
 import { eventMetrics } from './event-metrics.js';
 import { every, retry, type RetryOptions } from './every.js';
 import { poolMetrics } from './pool-metrics.js';
@@ -81,6 +83,11 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
   onStop(name: string, stop: () => Promise<unknown>): void;
   /** Listens; at shutdown stops serving and gives calls grpc.shutdown_grace to finish. */
   serve(server: GrpcServer): Promise<number>;
+  /**
+   * A worker's grpc.health.v1 on grpc.host:port (plaintext; 0: none, returns 0): "" and
+   * `<service>-worker` follow the dependencies like a server's readiness, `liveness` does not.
+   */
+  serveHealth(port: number): Promise<number>;
   /** Prometheus text on GET /metrics at metrics.host:port; returns the port bound. */
   serveMetrics(port: number): Promise<number>;
   /** Runs every stop step now (for processes that end on their own: cli, migrate). */
@@ -164,6 +171,35 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
   if (spec.role === 'server' || spec.role === 'worker')
     exitOnSignal(shutdown, logger, config.grpc.shutdown_grace + 20_000);
 
+  // Readiness: Postgres by a cheap query on the process's pool, NATS (once connected) by a round trip.
+  const watchDependencies = (onChange: (healthy: boolean) => void) => {
+    const monitor = new DependencyMonitor({
+      dependencies: [
+        { name: 'postgres', probe: () => pool.query('SELECT 1') },
+        {
+          name: 'nats',
+          async probe() {
+            if (!nats) return;
+            const { nc } = await nats;
+            if (nc.isClosed()) throw new Error('connection closed');
+            await nc.rtt();
+          },
+        },
+      ],
+      intervalMs: config.health.dependency_interval,
+      graceMs: config.health.dependency_grace,
+      timeoutMs: Math.min(DEPENDENCY_PROBE_TIMEOUT_MS, config.health.dependency_grace),
+      onChange: (healthy) => {
+        logger.warn({ ready: healthy }, healthy ? 'ready again' : 'not ready: dependency down');
+        onChange(healthy);
+      },
+      logger,
+      registry: metrics.registry,
+    });
+    monitor.start();
+    shutdown.onStop('stop dependency checks', () => monitor.stop());
+  };
+
   return {
     config,
     logger,
@@ -219,7 +255,21 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
       shutdown.onStop('stop serving and drain calls', () =>
         server.shutdown(config.grpc.shutdown_grace),
       );
-      return server.listen().catch((error: unknown) => failStartup(label, error));
+      const port = await server.listen().catch((error: unknown) => failStartup(label, error));
+      watchDependencies((healthy) => server.setServing(healthy));
+      return port;
+    },
+    async serveHealth(port) {
+      if (!port) return 0;
+      let health: Awaited<ReturnType<typeof serveHealth>>;
+      try {
+        health = await serveHealth(config.grpc.host, port, [processName]);
+      } catch (error) {
+        return failStartup(label, error);
+      }
+      shutdown.onStop('close health', async () => health.close());
+      watchDependencies((healthy) => health.setServing(healthy));
+      return health.port;
     },
     async serveMetrics(port) {
       try {
@@ -233,6 +283,9 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
     close: () => shutdown.run(logger),
   };
 }
+
+/** A dependency probe pending this long fails (the grace still decides when that matters). */
+const DEPENDENCY_PROBE_TIMEOUT_MS = 2_000;
 
 interface PrismaLike {
   $disconnect(): Promise<void>;

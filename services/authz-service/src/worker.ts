@@ -127,7 +127,8 @@ proc.every('retention', config.worker.retention_interval, async () => {
 });
 
 const metricsPort = await proc.serveMetrics(config.worker.metrics_port);
+const healthPort = await proc.serveHealth(config.worker.health_port);
 logger.info(
-  { durable: config.worker.user_events_durable, metricsPort },
+  { durable: config.worker.user_events_durable, metricsPort, healthPort },
   'authz-service worker running',
 );

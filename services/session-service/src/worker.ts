@@ -74,7 +74,8 @@ proc.every('prune old rows', HOUR, async () => {
 });
 
 const metricsPort = await proc.serveMetrics(config.worker.metrics_port);
+const healthPort = await proc.serveHealth(config.worker.health_port);
 logger.info(
-  { durable: config.events.user_events_durable, metricsPort },
+  { durable: config.events.user_events_durable, metricsPort, healthPort },
   'session-service worker running',
 );

@@ -29,4 +29,5 @@ proc.every('sweep expired rows', config.worker.sweep_interval, async () => {
 });
 
 const metricsPort = await proc.serveMetrics(config.worker.metrics_port);
-logger.info({ stream: STREAMS.user.name, metricsPort }, 'user-service worker running');
+const healthPort = await proc.serveHealth(config.worker.health_port);
+logger.info({ stream: STREAMS.user.name, metricsPort, healthPort }, 'user-service worker running');
