@@ -53,25 +53,66 @@ async function tcpProxy(target: { host: string; port: number }) {
 
 const { SERVING, NOT_SERVING } = HEALTH_STATUS;
 
-let child: ChildProcess | undefined;
-let output = '';
-let healthAddress = '';
+interface Fixture {
+  role: 'worker' | 'server';
+  child: ChildProcess;
+  output: string;
+  address: string;
+}
+
+const fixtures: Fixture[] = [];
 let postgres: Awaited<ReturnType<typeof tcpProxy>>;
 let nats: Awaited<ReturnType<typeof tcpProxy>>;
 
-const status = (service = '') => checkHealth(healthAddress, service);
+const worker = () => fixtures.find((f) => f.role === 'worker')!;
+const printed = () => fixtures.map((f) => `--- ${f.role}:\n${f.output}`).join('\n');
 
-/** Waits (bounded) for `service` to report `expected`; returns how long it took. */
+/** Waits (bounded) until every fixture reports `expected` for `service`; returns how long it took. */
 async function becomes(expected: number, service = ''): Promise<number> {
   const started = Date.now();
-  await waitFor(async () => (await status(service)) === expected, {
-    timeoutMs: 15_000,
-    intervalMs: 100,
-    what: `health ${service || '""'} = ${expected}`,
-  }).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; the process printed:\n${output}`);
+  await waitFor(
+    async () => {
+      for (const { address } of fixtures)
+        if ((await checkHealth(address, service)) !== expected) return false;
+      return true;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `health ${service || '""'} = ${expected}` },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; the processes printed:\n${printed()}`);
   });
   return Date.now() - started;
+}
+
+async function expectEvery(expected: number, service = ''): Promise<void> {
+  for (const { role, address } of fixtures)
+    expect(await checkHealth(address, service), `${role} ${service}`).toBe(expected);
+}
+
+async function spawnFixture(role: Fixture['role'], configFile: string): Promise<Fixture> {
+  const healthPort = role === 'worker' ? await freePort() : 0;
+  const child = spawn(TSX, [FIXTURE], {
+    env: {
+      ...process.env,
+      ...natsEnv('user-service'),
+      WARDEN_NATS_URL: `nats://127.0.0.1:${nats.port}`, // the fixture reads no NATS_URL alias
+      FIXTURE_CONFIG: configFile,
+      FIXTURE_ROLE: role,
+      FIXTURE_HEALTH_PORT: String(healthPort),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const fixture: Fixture = { role, child, output: '', address: '' };
+  fixtures.push(fixture);
+  child.stdout!.on('data', (chunk: Buffer) => (fixture.output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (fixture.output += chunk.toString()));
+  const port = await waitFor(() => /health (\d+)/.exec(fixture.output)?.[1], {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  }).catch((error: unknown) => {
+    throw new Error(`${role} fixture did not start: ${fixture.output}`, { cause: error });
+  });
+  fixture.address = `127.0.0.1:${port}`;
+  return fixture;
 }
 
 beforeAll(async () => {
@@ -104,64 +145,48 @@ telemetry: { otlp_endpoint: '' }
 idempotency: { secret: '', previous_secrets: [] }
 `,
   );
-  const healthPort = await freePort();
-  child = spawn(TSX, [FIXTURE], {
-    env: {
-      ...process.env,
-      ...natsEnv('user-service'),
-      WARDEN_NATS_URL: `nats://127.0.0.1:${nats.port}`, // the fixture reads no NATS_URL alias
-      FIXTURE_CONFIG: configFile,
-      FIXTURE_HEALTH_PORT: String(healthPort),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(() => output.includes(`health ${healthPort}`), {
-    timeoutMs: 30_000,
-    intervalMs: 100,
-  }).catch((error: unknown) => {
-    throw new Error(`fixture did not start: ${output}`, { cause: error });
-  });
-  healthAddress = `127.0.0.1:${healthPort}`;
+  await Promise.all([spawnFixture('worker', configFile), spawnFixture('server', configFile)]);
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
+  await Promise.all(
+    fixtures.map(async ({ child }) => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }),
+  );
   await postgres?.cut();
   await nats?.cut();
 });
 
-describe('readiness from dependencies (a real worker process behind TCP proxies)', () => {
+describe('readiness from dependencies (a real worker and a real server behind TCP proxies)', () => {
   it('serves readiness and liveness while Postgres and NATS answer', async () => {
-    expect(await status()).toBe(SERVING);
-    expect(await status('fixture-service-worker')).toBe(SERVING);
-    expect(await status('liveness')).toBe(SERVING);
+    await expectEvery(SERVING);
+    await expectEvery(SERVING, 'liveness');
+    expect(await checkHealth(worker().address, 'fixture-service-worker')).toBe(SERVING);
   });
 
   it('turns NOT_SERVING after the grace while Postgres is cut, and SERVING once it is back; liveness stays', async () => {
     await postgres.cut();
     const tookMs = await becomes(NOT_SERVING);
     expect(tookMs).toBeGreaterThanOrEqual(GRACE_MS - 300);
-    expect(await status('fixture-service-worker')).toBe(NOT_SERVING);
-    expect(await status('liveness')).toBe(SERVING);
+    expect(await checkHealth(worker().address, 'fixture-service-worker')).toBe(NOT_SERVING);
+    await expectEvery(SERVING, 'liveness');
     await postgres.restore();
     await becomes(SERVING);
-    expect(await status('fixture-service-worker')).toBe(SERVING);
+    expect(await checkHealth(worker().address, 'fixture-service-worker')).toBe(SERVING);
   });
 
   it('turns NOT_SERVING after the grace while NATS is cut, and SERVING once it reconnects; liveness stays', async () => {
     await nats.cut();
     const tookMs = await becomes(NOT_SERVING);
     expect(tookMs).toBeGreaterThanOrEqual(GRACE_MS - 300);
-    expect(await status('liveness')).toBe(SERVING);
+    await expectEvery(SERVING, 'liveness');
     await nats.restore();
     await becomes(SERVING); // the client reconnects every second
-    expect(output).toContain('dependency unreachable');
+    for (const { output } of fixtures) expect(output).toContain('dependency unreachable');
   });
 });
