@@ -10,6 +10,7 @@ export { duration, listOf } from './types.js';
 export { serviceFiles } from './service-files.js';
 export {
   grpcSection,
+  grpcTarget,
   metricsSection,
   databaseSection,
   natsSection,

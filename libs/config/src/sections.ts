@@ -11,6 +11,8 @@ export const grpcSection = z.object({
     .min(1024)
     .max(64 * 1024 * 1024),
   shutdown_grace: duration(),
+  /** A connection older than this is closed (GOAWAY) so callers re-resolve and reach new replicas; 0: never. */
+  max_connection_age: duration(),
   /** Plaintext port serving only grpc.health.v1 (kubelet probes cannot present a certificate); 0: off. */
   health_port: z.number().int().min(0).max(65535),
   /** Serve grpc.reflection (to callers with a service identity, like every RPC). */
@@ -32,6 +34,18 @@ export const grpcSection = z.object({
           ctx.addIssue({ code: 'custom', path: [key], message: 'required when tls.enabled' });
     }),
 });
+
+/**
+ * Where a client dials a peer: `host:port` or `dns:///host:port` (resolved by DNS; every address
+ * of a headless Service is a replica), or a fixed list `ipv4:127.0.0.1:50051,127.0.0.1:50061`.
+ */
+export const grpcTarget = () =>
+  z
+    .string()
+    .regex(
+      /^(?:(?:dns:(?:\/\/[^\s/]*)?\/)?[^\s:/,]+:\d{1,5}|ipv4:\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}(?:,\d{1,3}(?:\.\d{1,3}){3}:\d{1,5})*)$/,
+      'must be host:port, dns:///host:port or ipv4:a.b.c.d:port[,a.b.c.d:port...]',
+    );
 
 export const metricsSection = z.object({
   host: z.string().min(1),

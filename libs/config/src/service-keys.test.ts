@@ -28,6 +28,7 @@ function configFile(): string {
       '  port: 50051',
       '  max_message_bytes: 65536',
       '  shutdown_grace: 1s',
+      '  max_connection_age: 5m',
       '  health_port: 0',
       '  reflection: true',
       '  allow_insecure: false',

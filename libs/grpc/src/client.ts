@@ -34,15 +34,39 @@ type ClientConstructor<C> = {
 };
 
 /**
- * A generated client with the kit's channel: keepalive, retries on UNAVAILABLE with backoff (gRPC's
- * own retry policy), TLS/mTLS, and the service key on every call.
+ * A generated client with the kit's channel: `round_robin` over every address the target resolves
+ * to, keepalive, retries on UNAVAILABLE with backoff (gRPC's own retry policy), TLS/mTLS, and the
+ * service key on every call.
  */
 export function createClient<C extends Client>(
   Ctor: ClientConstructor<C>,
   options: ClientKitOptions,
 ): C {
+  return new Ctor(options.address, channelCredentials(options.tls), channelOptions(Ctor, options));
+}
+
+/** Client keepalive: a ping every 30 s finds a dead connection (a killed replica) within 40 s. */
+export const CLIENT_KEEPALIVE = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+} as const;
+
+/**
+ * The channel options `createClient` gives a client of `Ctor`'s service. The target may be
+ * `host:port` or `dns:///host:port` (every address DNS returns is a replica: a headless Service) or
+ * `ipv4:a:p,b:p`; `round_robin` keeps a connection to each and spreads calls over them (grpc-js's
+ * default, `pick_first`, would send every call of this process to one replica). Servers close
+ * connections past `grpc.max_connection_age`, which makes the channel re-resolve and find
+ * replicas added since.
+ */
+export function channelOptions(
+  Ctor: { service: ServiceDefinition },
+  options: Pick<ClientKitOptions, 'serviceKey' | 'maxAttempts'>,
+): Partial<ClientOptions> {
   const services = [...new Set(Object.values(Ctor.service).map((m) => m.path.split('/')[1]!))];
   const serviceConfig = {
+    loadBalancingConfig: [{ round_robin: {} }],
     methodConfig: [
       {
         name: services.map((service) => ({ service })),
@@ -58,14 +82,12 @@ export function createClient<C extends Client>(
   };
   const interceptors: Interceptor[] = [];
   if (options.serviceKey) interceptors.push(serviceKeyInterceptor(options.serviceKey));
-  return new Ctor(options.address, channelCredentials(options.tls), {
+  return {
     'grpc.service_config': JSON.stringify(serviceConfig),
     'grpc.enable_retries': 1,
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
+    ...CLIENT_KEEPALIVE,
     interceptors,
-  });
+  };
 }
 
 /** What `clientOptions` reads of a service's config: its TLS files and its own key. */

@@ -11,6 +11,8 @@ export {
 } from './server.js';
 export {
   createClient,
+  channelOptions,
+  CLIENT_KEEPALIVE,
   clientOptions,
   callUnary,
   outgoingMetadata,

@@ -80,7 +80,17 @@ export interface ServerKitOptions {
   /** Turns `authorization: Bearer <token>` into a user principal (through ValidateSession). */
   resolveUser?: (token: string, ctx: CallContext) => Promise<UserPrincipal>;
   rpcDuration?: Histogram<'method' | 'code'>;
+  /**
+   * Connections older than this get GOAWAY, so callers re-resolve the target and spread over
+   * replicas added since; 0 or absent: never.
+   */
+  maxConnectionAgeMs?: number;
+  /** How long calls still running on such a connection may finish before it closes. */
+  maxConnectionAgeGraceMs?: number;
 }
+
+/** The kit's clients ping every 30 s; the server accepts pings this often, with or without calls. */
+const MIN_PING_INTERVAL_MS = 10_000;
 
 type RequestOf<M> = M extends { requestDeserialize: (bytes: Buffer) => infer R } ? R : never;
 type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
@@ -113,6 +123,13 @@ export class GrpcServer {
       'grpc.max_send_message_length': 4 * 1024 * 1024,
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': MIN_PING_INTERVAL_MS,
+      ...(options.maxConnectionAgeMs
+        ? {
+            'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+            'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs ?? 10_000,
+          }
+        : {}),
     });
     this.authenticator = new ServiceAuthenticator(
       options.serviceKeys,

@@ -224,6 +224,9 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
       host: config.grpc.host,
       port: config.grpc.port,
       maxMessageBytes: config.grpc.max_message_bytes,
+      maxConnectionAgeMs: config.grpc.max_connection_age,
+      // A call caught by a connection's age gets as long to finish as at SIGTERM.
+      maxConnectionAgeGraceMs: config.grpc.shutdown_grace,
       ...serverSecurity(config),
       rpcDuration: metrics.rpcDuration,
     }),

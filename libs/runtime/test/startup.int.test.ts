@@ -11,6 +11,7 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/start-process.ts', import.meta
 
 const CONFIG = `
 grpc: { host: 127.0.0.1, port: 0, max_message_bytes: 4194304, shutdown_grace: 1s, health_port: 0,
+  max_connection_age: 5m,
   reflection: false, allow_insecure: false, tls: { enabled: false, cert_file: '', key_file: '', ca_file: '' } }
 metrics: { host: 127.0.0.1, port: 0 }
 database: { url: ${TEST_DATABASE_URL}, schema: public, pool_size: 1, migrate_on_start: false }

@@ -1,6 +1,7 @@
 import {
   COMMON_ALIASES,
   duration,
+  grpcTarget,
   listOf,
   loadConfig,
   serviceConfigSection,
@@ -12,7 +13,7 @@ import { z } from 'zod';
 import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 import { MIN_TOKEN_BYTES } from './domain/session-token.js';
 
-const address = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+const address = grpcTarget();
 const positive = (min = 1) =>
   duration().refine((ms) => ms >= min, { message: `must be at least ${min} ms` });
 
