@@ -157,6 +157,38 @@ describe.skipIf(!hasKubectl)('deploy/k8s (kubectl kustomize, offline)', () => {
     }
   });
 
+  it('spreads calls over replicas: headless gRPC Services, dns:/// addresses, connections that age', () => {
+    const common = named('ConfigMap', 'warden-common') as unknown as {
+      data: Record<string, string>;
+    };
+    const variables: Record<string, string> = {
+      'user-service': 'WARDEN_USER_SERVICE_ADDRESS',
+      'session-service': 'WARDEN_SESSION_ADDRESS',
+      'authz-service': 'WARDEN_AUTHZ_ADDRESS',
+    };
+    for (const service of SERVICES) {
+      const svc = named('Service', service) as unknown as {
+        spec: { clusterIP?: string; ports: Array<{ name: string; port: number }> };
+      };
+      // Headless: DNS returns every ready pod, which the clients' round_robin spreads calls over.
+      expect(svc.spec.clusterIP).toBe('None');
+      const grpcPort = svc.spec.ports.find((p) => p.name === 'grpc')!.port;
+      const host = `${service}.warden.svc.cluster.local`;
+      expect(common.data[variables[service]!]).toBe(`dns:///${host}:${grpcPort}`);
+      // With mTLS the name dialled must be one the server's certificate carries.
+      const certificate = named('Certificate', service) as unknown as {
+        spec: { dnsNames: string[] };
+      };
+      expect(certificate.spec.dnsNames).toContain(host);
+      // Connections age out (GOAWAY), so callers re-resolve and reach pods added by a scale-out.
+      const config = parse(
+        readFileSync(join(ROOT, 'services', service, 'config.yaml'), 'utf8'),
+      ) as { grpc: { max_connection_age: string } };
+      expect(config.grpc.max_connection_age).toBe('5m');
+    }
+    expect(common.data.WARDEN_GRPC_MAX_CONNECTION_AGE).toBeUndefined();
+  });
+
   it('probes readiness (dependencies) apart from liveness, on servers and workers alike', () => {
     type Probe = { grpc: { port: number; service?: string } };
     type Probed = {
