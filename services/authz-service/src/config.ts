@@ -1,6 +1,7 @@
 import {
   COMMON_ALIASES,
   duration,
+  grpcTarget,
   listOf,
   loadConfig,
   serviceConfigSection,
@@ -15,8 +16,8 @@ const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
 
 export const configSchema = serviceConfigSection.extend({
-  session: z.object({ address: z.string().min(1), cache_ttl: duration() }),
-  user_service: z.object({ address: z.string().min(1) }),
+  session: z.object({ address: grpcTarget(), cache_ttl: duration() }),
+  user_service: z.object({ address: grpcTarget() }),
   authz: z.object({
     default_role: roleName,
     bootstrap_admins: listOf(

@@ -1,6 +1,7 @@
 import {
   COMMON_ALIASES,
   duration,
+  grpcTarget,
   idempotencySection,
   loadConfig,
   serviceConfigSection,
@@ -17,8 +18,8 @@ import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
 import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 
 const clientSection = z.object({
-  /** `host:port` of the service. */
-  address: z.string().min(1),
+  /** `host:port`, `dns:///host:port` or `ipv4:a:p,b:p` of the service (clients go round_robin). */
+  address: grpcTarget(),
   cache_ttl: duration(),
 });
 
