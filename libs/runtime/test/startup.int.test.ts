@@ -60,6 +60,19 @@ describe('startProcess', () => {
     });
   });
 
+  it('gives the server its connection age (so callers re-resolve) and shutdown_grace as its grace', async () => {
+    const run = await start({
+      WARDEN_AUTH_CLIENT_KEY: 'fixture-key-0000000000',
+      WARDEN_GRPC_MAX_CONNECTION_AGE: '90s',
+      FIXTURE_PRINT: 'server',
+    });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({
+      maxConnectionAgeMs: 90_000,
+      maxConnectionAgeGraceMs: 1_000,
+    });
+  });
+
   it('builds outbound clients with TLS (its certificate as client certificate, no key) when grpc.tls is on', async () => {
     const run = await start({
       WARDEN_AUTH_CLIENT_KEY: 'fixture-key-0000000000',
