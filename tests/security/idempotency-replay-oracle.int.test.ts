@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { isAppError, type AppError } from '@warden/errors';
 import type { sessionv1, userv1 } from '@warden/proto';
-import { freePort, TEST_DATABASE_URL } from '@warden/testing';
+import { TEST_DATABASE_URL } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
+import { userServiceMetrics, type UserServiceMetrics } from '../support/user-metrics.js';
 
 /**
  * Review finding 1: a request_id replay was a password oracle. The record was found by request_id
@@ -20,16 +21,15 @@ const MAX_FAILURES = 5;
 const CLIENT = { ipAddress: '198.51.100.77', userAgent: 'replay-oracle' };
 
 let stack: Stack;
-let metricsUrl: string;
+let metrics: UserServiceMetrics;
 let db: pg.Client;
 
 beforeAll(async () => {
-  const metricsPort = await freePort();
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  metrics = await userServiceMetrics();
   stack = await startStack({
     env: {
       user: {
-        WARDEN_METRICS_PORT: String(metricsPort),
+        ...metrics.env,
         WARDEN_LOCKOUT_MAX_FAILURES: String(MAX_FAILURES),
         WARDEN_LOCKOUT_WINDOW: '15m',
       },
@@ -43,13 +43,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.stop();
 });
-
-/** argon2id verifications user-service has run so far, whatever their result. */
-async function argon2Checks(): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const samples = [...text.matchAll(/^warden_password_verifications_total\{[^}]*\} (\d+)$/gm)];
-  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
-}
 
 const startSession = (email: string, password: string, requestId: string) =>
   call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
@@ -100,18 +93,18 @@ describe('finding 1: a StartSession request_id replay', () => {
     // A fresh wrong password, for comparison, is the first failure.
     const fresh = await refusal(startSession(email, 'a fresh wrong guess', randomUUID()));
     expect(shape(fresh)).toEqual(['UNAUTHENTICATED', 'INVALID_CREDENTIALS', expect.any(String)]);
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
     for (let i = 1; i < MAX_FAILURES; i++) {
       const guess = await refusal(startSession(email, `replayed guess ${i}`, requestId));
       expect(shape(guess)).toEqual(shape(fresh));
     }
     // Every replayed guess cost an argon2 check, as a sign-in does.
-    expect((await argon2Checks()) - before).toBe(MAX_FAILURES - 1);
+    expect((await metrics.argon2Checks()) - before).toBe(MAX_FAILURES - 1);
 
     const locked = await refusal(startSession(email, PASSWORD, requestId));
     expect([locked.kind, locked.reason]).toEqual(['RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED']);
     expect(JSON.stringify(locked)).not.toContain(original.token);
-    expect((await argon2Checks()) - before).toBe(MAX_FAILURES - 1);
+    expect((await metrics.argon2Checks()) - before).toBe(MAX_FAILURES - 1);
     expect(await sessionsOf(victim.id)).toEqual([original.session!.id]);
   });
 
@@ -162,13 +155,13 @@ describe('finding 1: a RegisterUser request_id replay', () => {
     const requestId = randomUUID();
     const original = (await registerUser(email, PASSWORD, requestId)).user!;
 
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
     for (let i = 0; i < MAX_FAILURES; i++) {
       const guess = await refusal(registerUser(email, `replayed guess ${i}`, requestId));
       expect([guess.kind, guess.reason]).toEqual(['ALREADY_EXISTS', 'IDEMPOTENCY_KEY_REUSED']);
       expect(JSON.stringify(guess)).not.toContain(original.id);
     }
-    expect((await argon2Checks()) - before).toBe(MAX_FAILURES);
+    expect((await metrics.argon2Checks()) - before).toBe(MAX_FAILURES);
 
     // Locked: the right password neither gets the stored response nor runs argon2 ...
     const locked = await refusal(registerUser(email, PASSWORD, requestId));
@@ -176,7 +169,7 @@ describe('finding 1: a RegisterUser request_id replay', () => {
     // ... and the guesses count for sign-in too: one lockout per email.
     const signIn = await refusal(startSession(email, PASSWORD, randomUUID()));
     expect([signIn.kind, signIn.reason]).toEqual(['RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED']);
-    expect((await argon2Checks()) - before).toBe(MAX_FAILURES);
+    expect((await metrics.argon2Checks()) - before).toBe(MAX_FAILURES);
   });
 
   it("keeps a request_id per email: another registration's reuse neither reads nor blocks it", async () => {
@@ -194,9 +187,9 @@ describe('finding 1: a RegisterUser request_id replay', () => {
     const email = anEmail('retry');
     const requestId = randomUUID();
     const first = (await registerUser(email, PASSWORD, requestId)).user!;
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
     const retry = (await registerUser(email, PASSWORD, requestId)).user!;
     expect(retry).toEqual(first);
-    expect((await argon2Checks()) - before).toBe(1);
+    expect((await metrics.argon2Checks()) - before).toBe(1);
   });
 });

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '@warden/errors';
 import type { sessionv1 } from '@warden/proto';
-import { freePort, TEST_DATABASE_URL } from '@warden/testing';
+import { TEST_DATABASE_URL } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, register } from '../support/flows.js';
 import { call, startStack, STANDARD_HASHING_ENV, type Stack } from '../support/stack.js';
+import { userServiceMetrics, type UserServiceMetrics } from '../support/user-metrics.js';
 
 /**
  * Attack 3: 50 concurrent StartSession guesses at one account, the right password late among
@@ -18,17 +19,16 @@ const GUESSES = 50;
 const RIGHT_AT = 44;
 
 let stack: Stack;
-let metricsUrl: string;
+let metrics: UserServiceMetrics;
 let db: pg.Client;
 
 beforeAll(async () => {
-  const metricsPort = await freePort();
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  metrics = await userServiceMetrics();
   stack = await startStack({
     env: {
       user: {
         ...STANDARD_HASHING_ENV,
-        WARDEN_METRICS_PORT: String(metricsPort),
+        ...metrics.env,
         WARDEN_LOCKOUT_MAX_FAILURES: String(MAX_FAILURES),
         WARDEN_LOCKOUT_WINDOW: '15m',
       },
@@ -42,13 +42,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.stop();
 });
-
-/** argon2id verifications user-service has run so far, whatever their result. */
-async function argon2Checks(): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const samples = [...text.matchAll(/^warden_password_verifications_total\{[^}]*\} (\d+)$/gm)];
-  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
-}
 
 type Outcome = { kind: 'session'; sessionId: string } | { kind: 'refused'; reason: string };
 
@@ -87,11 +80,11 @@ describe('attack 3: racing the lockout', () => {
   it('lets at most max_failures of 50 concurrent guesses reach argon2, and issues no session', async () => {
     const email = `victim-${randomUUID()}@example.com`;
     const victim = await register(stack, email);
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
 
     const outcomes = reasons(await race(email, PASSWORD));
 
-    const checks = (await argon2Checks()) - before;
+    const checks = (await metrics.argon2Checks()) - before;
     expect(checks).toBe(MAX_FAILURES);
     expect(count(outcomes, 'SESSION')).toBe(0);
     expect(outcomes[RIGHT_AT]).toBe('ACCOUNT_LOCKED');
@@ -101,7 +94,7 @@ describe('attack 3: racing the lockout', () => {
 
     // The lock holds afterwards, for the right password too, without another argon2 run.
     expect(reasons([await startSession(email, PASSWORD)])).toEqual(['ACCOUNT_LOCKED']);
-    expect((await argon2Checks()) - before).toBe(checks);
+    expect((await metrics.argon2Checks()) - before).toBe(checks);
     const { rows } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM "${stack.prefix}_session".sessions WHERE user_id = $1`,
       [victim.id],
@@ -110,11 +103,11 @@ describe('attack 3: racing the lockout', () => {
   });
 
   it('locks an unknown email after the same number of argon2 checks, so the lock reveals nothing', async () => {
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
 
     const outcomes = reasons(await race(`nobody-${randomUUID()}@example.com`));
 
-    const checks = (await argon2Checks()) - before;
+    const checks = (await metrics.argon2Checks()) - before;
     expect(checks).toBe(MAX_FAILURES);
     expect(count(outcomes, 'INVALID_CREDENTIALS')).toBe(checks);
     expect(count(outcomes, 'ACCOUNT_LOCKED')).toBe(GUESSES - checks);

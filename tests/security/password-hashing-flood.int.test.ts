@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AppError } from '@warden/errors';
 import type { sessionv1 } from '@warden/proto';
-import { freePort, TEST_DATABASE_URL } from '@warden/testing';
+import { TEST_DATABASE_URL } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, register } from '../support/flows.js';
 import { call, STANDARD_HASHING_ENV, startStack, type Stack } from '../support/stack.js';
+import { userServiceMetrics, type UserServiceMetrics } from '../support/user-metrics.js';
 
 /**
  * Review finding 5: nothing bounded argon2 work (12 ms CPU and 19 MiB a hash), so a flood of
@@ -16,17 +17,16 @@ import { call, STANDARD_HASHING_ENV, startStack, type Stack } from '../support/s
  */
 const FLOOD = 40;
 let stack: Stack;
-let metricsUrl: string;
+let metrics: UserServiceMetrics;
 let db: pg.Client;
 
 beforeAll(async () => {
-  const metricsPort = await freePort();
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  metrics = await userServiceMetrics();
   stack = await startStack({
     env: {
       user: {
         ...STANDARD_HASHING_ENV,
-        WARDEN_METRICS_PORT: String(metricsPort),
+        ...metrics.env,
         WARDEN_PASSWORD_HASHING_MAX_CONCURRENT: '1',
         WARDEN_PASSWORD_HASHING_MAX_QUEUE: '0',
         WARDEN_LOCKOUT_MAX_FAILURES: '1000',
@@ -41,12 +41,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.stop();
 }, 60_000);
-
-async function argon2Checks(): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  const samples = [...text.matchAll(/^warden_password_verifications_total\{[^}]*\} (\d+)$/gm)];
-  return samples.reduce((sum, [, value]) => sum + Number(value), 0);
-}
 
 /** Fires `FLOOD` StartSession calls at once; each settles to a session or its refusal. */
 function flood(email: string, password: string): Promise<Outcome[]> {
@@ -72,7 +66,7 @@ describe('a flood of sign-ins', () => {
   it('gets sessions or PASSWORD_CHECKS_BUSY with RetryInfo, never INTERNAL, and argon2 runs only for admitted ones', async () => {
     const email = `${randomUUID()}@example.com`;
     await register(stack, email);
-    const before = await argon2Checks();
+    const before = await metrics.argon2Checks();
     const outcomes = await flood(email, PASSWORD);
     const signedIn = outcomes.filter((o) => 'session' in o);
     const refused = outcomes.filter(busy);
@@ -83,7 +77,7 @@ describe('a flood of sign-ins', () => {
       expect(error.kind).toBe('RESOURCE_EXHAUSTED');
       expect(error.retryAfterMs).toBe(1_000);
     }
-    expect((await argon2Checks()) - before).toBe(signedIn.length);
+    expect((await metrics.argon2Checks()) - before).toBe(signedIn.length);
   });
 
   it('counts lockout failures only for the checks that ran', async () => {
