@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { renderDevOverlay } from './kustomize.js';
+import { parse } from 'yaml';
 import { loadAuthzConfig } from '../../services/authz-service/src/config.js';
 import { loadSessionConfig } from '../../services/session-service/src/config.js';
 import { loadUserConfig } from '../../services/user-service/src/config.js';
@@ -42,12 +42,7 @@ describe('deploy environments pass each service config validation', () => {
   });
 
   it('the Kubernetes ConfigMap, Secrets and mounted files of every Deployment and Job', () => {
-    const rendered = execFileSync(
-      'kubectl',
-      ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')],
-      { encoding: 'utf8' },
-    );
-    const objects = parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject);
+    const objects = renderDevOverlay();
     const secretData = (name: string): Record<string, string> =>
       Object.fromEntries(
         Object.entries(
@@ -98,21 +93,3 @@ describe('deploy environments pass each service config validation', () => {
     expect(checked).toBe(9);
   });
 });
-
-interface K8sObject {
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  spec?: {
-    template: {
-      spec: {
-        containers: Array<{
-          env?: Array<{ name: string; value: string }>;
-          envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
-          volumeMounts?: Array<{ name: string; mountPath: string }>;
-        }>;
-        volumes?: Array<{ name: string; secret?: { secretName: string } }>;
-      };
-    };
-  };
-}

@@ -1,11 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STREAM_DEFAULTS, STREAMS } from '@warden/events';
 import { createTestPki, NATS_USERS, passwordVariableOf } from '@warden/testing';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { renderDevOverlay } from './kustomize.js';
+import { parse } from 'yaml';
 
 // NATS runs with warden's users and permissions everywhere: one permission file (deploy/nats, its
 // k8s copy kept equal), passwords from the environment, streams made by ops only.
@@ -150,14 +151,8 @@ describe('docker-compose.yml', () => {
   });
 });
 
-const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-
-describe.skipIf(!hasKubectl)('deploy/k8s NATS (kubectl kustomize, offline)', () => {
-  const objects = parseAllDocuments(
-    execFileSync('kubectl', ['kustomize', join(ROOT, 'deploy', 'k8s', 'overlays', 'dev')], {
-      encoding: 'utf8',
-    }),
-  ).map((d) => d.toJS() as K8sObject);
+describe('deploy/k8s NATS (kubectl kustomize, offline)', () => {
+  const objects = renderDevOverlay();
   const find = (kind: string, name: string) =>
     objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name))!;
   const secret = (name: string): Record<string, string> =>
@@ -241,19 +236,3 @@ describe.skipIf(!hasKubectl)('deploy/k8s NATS (kubectl kustomize, offline)', () 
     expect(client.from).toHaveLength(1);
   });
 });
-
-interface K8sObject {
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  spec?: {
-    template: {
-      spec: {
-        containers: Array<{
-          env?: Array<{ name: string; value: string }>;
-          envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
-        }>;
-      };
-    };
-  };
-}
