@@ -52,6 +52,18 @@ describe('natsSection', () => {
     );
   });
 
+  it('takes stream_replicas from 1 to 5 (1 when absent), nothing else', () => {
+    const replicas = (value: unknown) => {
+      const result = natsSection.safeParse({ ...base, stream_replicas: value });
+      return result.success ? result.data.stream_replicas : result.error.issues[0]!.path.join('.');
+    };
+    expect(natsSection.parse(base).stream_replicas).toBe(1);
+    expect(replicas(3)).toBe(3);
+    expect(replicas(0)).toBe('stream_replicas');
+    expect(replicas(6)).toBe('stream_replicas');
+    expect(replicas(2.5)).toBe('stream_replicas');
+  });
+
   it('refuses TLS files while TLS is off, rather than silently connecting in plaintext', () => {
     expect(verdict({ tls: { ...base.tls, ca_file: '/ca.pem' } })).toBe(
       'tls.enabled: TLS files are set but nats.tls.enabled is false',

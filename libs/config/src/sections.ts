@@ -61,6 +61,8 @@ export const databaseSection = z.object({
 export const natsSection = z
   .object({
     url: z.string().min(1),
+    /** Replicas every warden stream must have (ops provisions them): 1 in dev, 3 on a cluster. */
+    stream_replicas: z.number().int().min(1).max(5).default(1),
     /** This service's NATS user; the server's permissions decide what it may publish. */
     user: z.string(),
     password: z.string(),

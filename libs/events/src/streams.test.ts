@@ -160,6 +160,40 @@ describe('awaitStream', () => {
     ]);
   });
 
+  it('waits while the stream has fewer replicas than nats.stream_replicas, saying so once', async () => {
+    const one = { config: { name: 'WARDEN_USER', num_replicas: 1 } };
+    const three = { config: { name: 'WARDEN_USER', num_replicas: 3 } };
+    const f = fakes([
+      () => Promise.reject(missing()),
+      () => Promise.resolve(one),
+      () => Promise.resolve(one),
+      () => Promise.resolve(three),
+    ]);
+    await expect(
+      awaitStream(f.jsm, 'WARDEN_USER', f.logger, { intervalMs: 1, replicas: 3 }),
+    ).resolves.toBe(three);
+    expect(f.asked()).toBe(4);
+    expect(f.warnings).toEqual([
+      'stream missing; waiting for ops to provision it (deploy/nats/provision-streams.sh)',
+      'stream has fewer replicas than nats.stream_replicas; waiting for ops to provision it again (deploy/nats/provision-streams.sh, REPLICAS)',
+    ]);
+  });
+
+  it('takes more replicas than asked for, and stops waiting when aborted, naming the shortfall', async () => {
+    const three = { config: { name: 'WARDEN_USER', num_replicas: 3 } };
+    const more = fakes([() => Promise.resolve(three)]);
+    await expect(awaitStream(more.jsm, 'WARDEN_USER', more.logger, { replicas: 1 })).resolves.toBe(
+      three,
+    );
+    const short = fakes([
+      () => Promise.resolve({ config: { name: 'WARDEN_USER', num_replicas: 1 } }),
+    ]);
+    const aborted = AbortSignal.abort();
+    await expect(
+      awaitStream(short.jsm, 'WARDEN_USER', short.logger, { replicas: 3, signal: aborted }),
+    ).rejects.toThrow('stream WARDEN_USER has 1 replica(s); nats.stream_replicas is 3');
+  });
+
   it('fails at once on any other error, e.g. a permission the NATS user lacks', async () => {
     const denied = new Error('Permissions Violation for Publish to "$JS.API.STREAM.INFO.X"');
     const f = fakes([() => Promise.reject(denied)]);

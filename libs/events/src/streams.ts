@@ -72,14 +72,7 @@ export async function ensureStream(
 }
 
 async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
-  try {
-    await jsm.streams.info(name);
-    return true;
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)
-      return false;
-    throw err;
-  }
+  return (await streamInfoOrNone(jsm, name)) !== undefined;
 }
 
 export type NatsClients = { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager };
@@ -87,6 +80,8 @@ export type NatsClients = { nc: NatsConnection; js: JetStreamClient; jsm: JetStr
 /** The `nats` section of a service's config. */
 export type NatsSettings = {
   url: string;
+  /** Replicas every warden stream must have (provisioned by ops; 1 in dev, 3 on a cluster). */
+  stream_replicas?: number;
   user?: string;
   password?: string;
   credentials_file?: string;
@@ -148,29 +143,58 @@ export async function connectNats(
 }
 
 /**
- * Waits until `name` exists: streams belong to the provisioning step (`ops`), which a service may
- * start before. Logs once while waiting; `signal` ends the wait early.
+ * Waits until `name` exists with at least `replicas` replicas (`nats.stream_replicas`): streams
+ * belong to the provisioning step (`ops`), which a service may start before, and a stream left at
+ * fewer replicas than the deployment expects would not survive the loss of a NATS node. Logs once
+ * per reason while waiting; `signal` ends the wait early.
  */
 export async function awaitStream(
   jsm: JetStreamManager,
   name: string,
   logger: Logger,
-  { intervalMs = 1000, signal }: { intervalMs?: number; signal?: AbortSignal } = {},
+  {
+    intervalMs = 1000,
+    signal,
+    replicas = 1,
+  }: { intervalMs?: number; signal?: AbortSignal; replicas?: number } = {},
 ): Promise<StreamInfo> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await jsm.streams.info(name);
-    } catch (err) {
-      const missing =
-        err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-      if (!missing || signal?.aborted) throw err;
-      if (attempt === 1)
-        logger.warn(
-          { stream: name },
-          'stream missing; waiting for ops to provision it (deploy/nats/provision-streams.sh)',
-        );
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
+  const said = new Set<string>();
+  const sayOnce = (reason: string, fields: object = {}) => {
+    if (!said.has(reason)) logger.warn({ stream: name, ...fields }, reason);
+    said.add(reason);
+  };
+  for (;;) {
+    const info = await streamInfoOrNone(jsm, name);
+    const actual = info ? info.config.num_replicas || 1 : 0;
+    if (info && actual >= replicas) return info;
+    if (signal?.aborted)
+      throw new Error(
+        info
+          ? `stream ${name} has ${actual} replica(s); nats.stream_replicas is ${replicas}`
+          : `stream ${name} not found`,
+      );
+    if (info)
+      sayOnce(
+        'stream has fewer replicas than nats.stream_replicas; waiting for ops to provision it again (deploy/nats/provision-streams.sh, REPLICAS)',
+        { replicas: actual, expected: replicas },
+      );
+    else
+      sayOnce('stream missing; waiting for ops to provision it (deploy/nats/provision-streams.sh)');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The stream's info, or undefined when it does not exist; any other error is thrown. */
+async function streamInfoOrNone(
+  jsm: JetStreamManager,
+  name: string,
+): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)
+      return undefined;
+    throw err;
   }
 }
 

@@ -33,8 +33,8 @@ if (!(await repository.findRole(config.authz.default_role))) {
     new Error(`authz.default_role: role ${config.authz.default_role} does not exist`),
   );
 }
-await awaitStream(jsm, STREAMS.authz.name, logger).catch((error: unknown) =>
-  failStartup(SERVICE_NAME, error),
+await awaitStream(jsm, STREAMS.authz.name, logger, { replicas: config.nats.stream_replicas }).catch(
+  (error: unknown) => failStartup(SERVICE_NAME, error),
 );
 
 const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });

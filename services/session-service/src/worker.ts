@@ -23,11 +23,11 @@ const proc = await startProcess({ ...sessionService, role: 'worker' });
 const { config, logger, pool, metrics } = proc;
 const { js, jsm } = await proc.nats();
 // Streams are provisioned by ops (a service may not configure them); wait for both.
-await awaitStream(jsm, STREAMS.session.name, logger).catch((e: unknown) =>
-  failStartup(SERVICE_NAME, e),
-);
-await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>
-  failStartup(SERVICE_NAME, e),
+await awaitStream(jsm, STREAMS.session.name, logger, {
+  replicas: config.nats.stream_replicas,
+}).catch((e: unknown) => failStartup(SERVICE_NAME, e));
+await awaitStream(jsm, STREAMS.user.name, logger, { replicas: config.nats.stream_replicas }).catch(
+  (e: unknown) => failStartup(SERVICE_NAME, e),
 );
 
 const clock = { now: () => new Date() };

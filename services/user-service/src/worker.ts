@@ -8,8 +8,8 @@ import { SERVICE_NAME, userService } from './config.js';
 const proc = await startProcess({ ...userService, role: 'worker' });
 const { config, logger, pool, prisma } = proc;
 const { js, jsm } = await proc.nats();
-await awaitStream(jsm, STREAMS.user.name, logger).catch((e: unknown) =>
-  failStartup(SERVICE_NAME, e),
+await awaitStream(jsm, STREAMS.user.name, logger, { replicas: config.nats.stream_replicas }).catch(
+  (e: unknown) => failStartup(SERVICE_NAME, e),
 );
 
 const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
