@@ -1,5 +1,12 @@
 export { createPool, type DatabaseConfig } from './pool.js';
-export { migrate, listMigrations, type MigrateOptions, type Migration } from './migrate.js';
+export {
+  migrate,
+  listMigrations,
+  waitForMigrations,
+  type MigrateOptions,
+  type Migration,
+  type WaitForMigrationsOptions,
+} from './migrate.js';
 export {
   PgIdempotencyStore,
   IDEMPOTENCY_DDL,

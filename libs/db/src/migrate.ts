@@ -119,3 +119,70 @@ async function applyOne(client: pg.PoolClient, migration: Migration): Promise<vo
     });
   }
 }
+
+export interface WaitForMigrationsOptions {
+  schema: string;
+  migrationsDir: string;
+  /** Gives up (throws) after this long. */
+  timeoutMs: number;
+  /** Between two looks at `_prisma_migrations`. */
+  intervalMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * Waits until every migration of `migrationsDir` is recorded as finished in the schema's
+ * `_prisma_migrations` (by another process: the release's migrate Job), never applying one itself.
+ * An unreachable database or a missing schema counts as "not yet". Throws on timeout naming what is
+ * missing, and at once when an applied migration's checksum differs from this build's file.
+ */
+export async function waitForMigrations(
+  pool: pg.Pool,
+  options: WaitForMigrationsOptions,
+): Promise<void> {
+  const expected = listMigrations(options.migrationsDir);
+  const intervalMs = options.intervalMs ?? 1_000;
+  const deadline = Date.now() + options.timeoutMs;
+  const table = `"${options.schema}"."_prisma_migrations"`;
+  let missing = expected.map((m) => m.name);
+  let lastError: string | undefined;
+  let reported = '';
+  for (;;) {
+    try {
+      const { rows } = await pool.query<{ migration_name: string; checksum: string }>(
+        `SELECT migration_name, checksum FROM ${table}
+         WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+      );
+      lastError = undefined;
+      const applied = new Map(rows.map((r) => [r.migration_name, r.checksum]));
+      for (const migration of expected) {
+        const checksum = applied.get(migration.name);
+        if (checksum !== undefined && checksum !== migration.checksum)
+          throw new MigrationMismatch(
+            `migration ${migration.name} is applied with another checksum than this build's`,
+          );
+      }
+      missing = expected.filter((m) => !applied.has(m.name)).map((m) => m.name);
+    } catch (error) {
+      if (error instanceof MigrationMismatch) throw error;
+      // 42P01: no _prisma_migrations yet (3F000: no schema): nothing applied so far.
+      const code = (error as { code?: string }).code;
+      if (code !== '42P01' && code !== '3F000') lastError = (error as Error).message;
+    }
+    if (missing.length === 0 && lastError === undefined) return;
+    const state = lastError ? `database: ${lastError}` : `missing ${missing.join(', ')}`;
+    if (state !== reported) {
+      options.log?.(`waiting for migrations of schema ${options.schema}: ${state}`);
+      reported = state;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0)
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for the migrations of schema ` +
+          `${options.schema} (${state}); run this release's migrate Job`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+  }
+}
+
+class MigrationMismatch extends Error {}

@@ -9,6 +9,7 @@ export {
   type PeerClientOptions,
   type CommonServerOptions,
 } from './process.js';
+export { migrateArgs, DEFAULT_MIGRATIONS_WAIT_MS } from './migrate-args.js';
 export { every, retry, sweepInBatches, type Periodic, type RetryOptions } from './every.js';
 export { Shutdown, exitOnSignal, failStartup, redactUrls } from './shutdown.js';
 export { poolMetrics } from './pool-metrics.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { idempotencyKeyring, type IdempotencyKeyring } from '@warden/bus';
 import type { ServiceConfig } from '@warden/config';
-import { createPool, migrate } from '@warden/db';
+import { createPool, migrate, waitForMigrations } from '@warden/db';
 import { connectNats, type EventMetrics, type NatsClients } from '@warden/events';
 import {
   clientOptions,
@@ -18,6 +18,7 @@ import { createLogger, startTracing, type Logger, type Tracer } from '@warden/lo
 import type pg from 'pg';
 import { DependencyMonitor } from './dependency-monitor.js';
 import { eventMetrics } from './event-metrics.js';
+import { migrateArgs } from './migrate-args.js';
 import { every, retry, type RetryOptions } from './every.js';
 import { poolMetrics } from './pool-metrics.js';
 import { exitOnSignal, failStartup, redactUrls, Shutdown } from './shutdown.js';
@@ -38,6 +39,12 @@ export interface ProcessSpec<C extends RuntimeConfig, P> {
   };
   /** A query that fails unless the schema is there, run once at start. */
   readyQuery: string;
+  /**
+   * Role migrate: its command-line arguments. None applies the migrations (the release's Job);
+   * `--wait [--timeout=10m]` (a rollout's init container) waits until the Job has applied every
+   * migration of this build, applying none.
+   */
+  args?: readonly string[];
   /** The service's Prisma client over the process's pool; disconnected before the pool ends. */
   prisma(pool: pg.Pool, schema: string): P;
 }
@@ -104,7 +111,9 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
 ): Promise<WardenProcess<C, P>> {
   const label = spec.role === 'server' ? spec.service : `${spec.service} ${spec.role}`;
   let config: C;
+  let waitForMigrationsMs: number | undefined;
   try {
+    if (spec.role === 'migrate') ({ waitForMigrationsMs } = migrateArgs(spec.args ?? []));
     config = spec.loadConfig();
   } catch (error) {
     return failStartup(label, error);
@@ -132,7 +141,14 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
   poolMetrics(metrics.registry, pool);
   try {
     // The migrations Job (role migrate) applies them whatever migrate_on_start says.
-    if (spec.role === 'migrate' || database.migrate_on_start) {
+    if (waitForMigrationsMs !== undefined) {
+      await waitForMigrations(pool, {
+        schema: database.schema,
+        migrationsDir: spec.migrations.dir,
+        timeoutMs: waitForMigrationsMs,
+        log: (line) => logger.info(line),
+      });
+    } else if (spec.role === 'migrate' || database.migrate_on_start) {
       const log = (line: string) => logger.info(line);
       await migrate(pool, { schema: database.schema, migrationsDir: spec.migrations.dir, log });
       await spec.migrations.after?.(pool, database.schema, log);

@@ -51,6 +51,8 @@ export function startServiceProcess(
   service: string,
   entry: string,
   env: Record<string, string>,
+  /** The entry's command-line arguments (e.g. migrate's `--wait`). */
+  args: readonly string[] = [],
 ): ServiceProcess {
   // node itself with tsx's loader (no tsx CLI wrapper): signals reach the service, and a SIGKILL
   // leaves no orphan behind to keep consuming events after the test.
@@ -66,7 +68,7 @@ export function startServiceProcess(
     throw new Error(
       `no ${join(cwd, program.at(-1)!)} (WARDEN_STACK_PACKAGES: see scripts/package.sh)`,
     );
-  const child = spawn(process.execPath, [...profiling, ...program], {
+  const child = spawn(process.execPath, [...profiling, ...program, ...args], {
     cwd,
     env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,13 @@
 // Applies session-service's migrations to its schema (the deployment's migrations Job).
+// With --wait [--timeout=10m] (each Deployment's init container) it applies nothing and only
+// waits until every migration of this build is applied.
 import { startProcess } from '@warden/runtime';
 import { sessionService } from './config.js';
 
-const proc = await startProcess({ ...sessionService, role: 'migrate' });
+const proc = await startProcess({
+  ...sessionService,
+  role: 'migrate',
+  args: process.argv.slice(2),
+});
 proc.logger.info({ schema: proc.config.database.schema }, 'migrations up to date');
 process.exitCode = await proc.close();

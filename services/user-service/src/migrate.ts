@@ -1,7 +1,13 @@
 // The migrations Job: applies pending migrations (and the stored-email fix) and exits.
+// With --wait [--timeout=10m] (each Deployment's init container) it applies nothing and only
+// waits until every migration of this build is applied.
 import { startProcess } from '@warden/runtime';
 import { userService } from './config.js';
 
-const proc = await startProcess({ ...userService, role: 'migrate' });
+const proc = await startProcess({
+  ...userService,
+  role: 'migrate',
+  args: process.argv.slice(2),
+});
 proc.logger.info({ schema: proc.config.database.schema }, 'migrations up to date');
 process.exitCode = await proc.close();
