@@ -35,6 +35,8 @@ export interface AuthzAppDeps {
   clock?: Clock;
   /** Tests may swap the bus's authorizer; by default it is this process's own policy model. */
   authorizer?: PermissionChecker;
+  /** Subjects whose assignments stay in memory (authz.subject_cache_max); default 100k. */
+  subjectCacheMax?: number;
 }
 
 export type AuthzApp = ReturnType<typeof createAuthzApp>;
@@ -43,11 +45,14 @@ export type AuthzApp = ReturnType<typeof createAuthzApp>;
 export function createAuthzApp(deps: AuthzAppDeps) {
   const { repository } = deps;
   const clock = deps.clock ?? systemClock;
-  const model = new PolicyModel(clock);
-  const sync = new PolicySync(model, repository, clock, (err, change) =>
+  const model = new PolicyModel(clock, {
+    source: repository,
+    ...(deps.subjectCacheMax === undefined ? {} : { maxSubjects: deps.subjectCacheMax }),
+  });
+  const sync = new PolicySync(model, repository, (err, change) =>
     deps.logger.error(
       { err, change },
-      'cannot refresh the policy model; the next event or full reload will',
+      'cannot refresh the policy model; the subject is read again at its next check',
     ),
   );
   const bus = new Bus({

@@ -8,7 +8,8 @@ describe('authz-service config', () => {
     expect(config.metrics.port).toBe(9453);
     expect(config.database.schema).toBe('authz_service');
     expect(config.authz.default_role).toBe('player');
-    expect(config.authz.model_reload_interval).toBe(60_000);
+    expect(config.authz.catalogue_reload_interval).toBe(60_000);
+    expect(config.authz.subject_cache_max).toBe(100_000);
     expect(Object.keys(config.auth.service_keys).sort()).toEqual([
       'authz-service',
       'gateway',

@@ -29,7 +29,8 @@ export const configSchema = serviceConfigSection.extend({
           'must be an email or a user id',
         ),
     ),
-    model_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
+    catalogue_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
+    subject_cache_max: z.number().int().min(1).max(100_000_000),
   }),
   worker: workerSection.extend({
     user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),

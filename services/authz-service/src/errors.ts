@@ -11,6 +11,8 @@ export const REASONS = {
   ESCALATION_DENIED: 'PERMISSION_DENIED',
   /** A stored grant that does not parse: our data is wrong, not the caller's request. */
   INVALID_GRANT: 'INTERNAL',
+  /** A subject's assignments could not be read (Postgres down): retry later, never allow. */
+  POLICY_UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -47,3 +49,7 @@ export const lastAdmin = (what: string): AppError =>
 
 export const invalidGrant = (text: string): AppError =>
   fail('INVALID_GRANT', `not a grant: ${text}`);
+
+/** A cold check could not read the subject's assignments; the database error goes to the log only. */
+export const policyUnavailable = (cause: unknown): AppError =>
+  fail('POLICY_UNAVAILABLE', 'permissions cannot be read right now; retry', { cause });

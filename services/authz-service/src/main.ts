@@ -1,6 +1,7 @@
-// authz-service gRPC server: answers checks from the in-memory policy model, kept current by events.
+// authz-service gRPC server: answers checks from the role catalogue and a bounded cache of subjects'
+// assignments (read on demand), kept current by events.
 import { PgIdempotencyStore } from '@warden/db';
-import { eventMetrics, failStartup, startProcess } from '@warden/runtime';
+import { cacheMetrics, eventMetrics, failStartup, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
@@ -18,6 +19,7 @@ const app = createAuthzApp({
   idempotencyStore: new PgIdempotencyStore(pool),
   idempotencyKeyring: idempotencyKeys,
   logger,
+  subjectCacheMax: config.authz.subject_cache_max,
 });
 // Subscribe before loading, so nothing committed meanwhile is missed.
 const policyEvents = subscribePolicyEvents(nc, app.sync, {
@@ -25,9 +27,13 @@ const policyEvents = subscribePolicyEvents(nc, app.sync, {
   metrics: eventMetrics(proc.metrics.registry),
 });
 proc.onStop('unsubscribe policy events', () => policyEvents.stop());
-await app.sync.loadAll().catch((error: unknown) => failStartup(SERVICE_NAME, error));
-// A safety net behind the events; its first run repeats the load above.
-proc.every('reload policy model', config.authz.model_reload_interval, () => app.sync.loadAll());
+// Roles only: assignments are read per subject at its first check, so start time and memory do not
+// grow with the number of assignments.
+await app.sync.loadCatalogue().catch((error: unknown) => failStartup(SERVICE_NAME, error));
+proc.every('reload role catalogue', config.authz.catalogue_reload_interval, () =>
+  app.sync.loadCatalogue(),
+);
+cacheMetrics(proc.metrics.registry, { authz_subjects: app.model.cache.stats });
 
 const sessions = createSessionResolver(await proc.peer(config.session));
 proc.onStop('close session client', () => sessions.close());

@@ -58,13 +58,18 @@ describe('authz event mapping', () => {
       role: { name: 'moderator', permissions: ['chat.mute', 'session.read'] },
       updateMask: ['permissions'],
     });
-    for (const event of [
-      toEnvelope({ type: 'role_created', role, occurTime: T0 }),
-      updated,
-      toEnvelope({ type: 'role_deleted', name: 'moderator', occurTime: T0 }),
-    ]) {
-      expect(policyChangeOf(event.type, event.payload)).toEqual({ kind: 'catalogue' });
+    for (const event of [toEnvelope({ type: 'role_created', role, occurTime: T0 }), updated]) {
+      expect(policyChangeOf(event.type, event.payload)).toEqual({
+        kind: 'catalogue',
+        dropsAssignments: false,
+      });
     }
+    // A deleted role takes its assignments along: every cached subject must go.
+    const deleted = toEnvelope({ type: 'role_deleted', name: 'moderator', occurTime: T0 });
+    expect(policyChangeOf(deleted.type, deleted.payload)).toEqual({
+      kind: 'catalogue',
+      dropsAssignments: true,
+    });
   });
 
   it('ignores subjects it does not know', () => {

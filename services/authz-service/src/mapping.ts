@@ -116,8 +116,9 @@ export function policyChangeOf(subject: string, payload: Uint8Array): PolicyChan
       return { kind: 'subject', subjectId: authzEventsV1.RoleRevoked.decode(payload).subjectId };
     case `${AUTHZ_SUBJECT_PREFIX}role_created`:
     case `${AUTHZ_SUBJECT_PREFIX}role_updated`:
+      return { kind: 'catalogue', dropsAssignments: false };
     case `${AUTHZ_SUBJECT_PREFIX}role_deleted`:
-      return { kind: 'catalogue' };
+      return { kind: 'catalogue', dropsAssignments: true };
     default:
       return undefined;
   }

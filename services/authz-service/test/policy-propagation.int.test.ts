@@ -14,7 +14,8 @@ import { seed } from './support/seed.js';
 import { aUserEventsStream, connectTestNats, publish, type TestNats } from './support/nats.js';
 
 // Two server replicas (two in-process models on one schema), a relay and the user-events consumer:
-// what one replica or the worker commits, the other replica learns through NATS.
+// what one replica or the worker commits, the other replica learns through NATS. Each test has
+// replica B check the subject first, so B holds it cached and only an event can change its answer.
 let db: MigratedSchema;
 // authz-service's own NATS user relays and hears policy events; ops owns the test user stream.
 let nats: TestNats;
@@ -31,7 +32,7 @@ const asAdmin = aUserCall(adminId);
 async function aReplica(): Promise<AuthzApp> {
   const app = createAuthzApp({ repository: db.repository, logger: silentLogger });
   subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, { logger: silentLogger }));
-  await app.sync.loadAll();
+  await app.sync.loadCatalogue();
   return app;
 }
 
@@ -72,19 +73,21 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const allowedOnB = (subjectId: string, permission: string) =>
-  replicaB.model.decide(subjectId, permission).allowed;
+const allowedOnB = async (subjectId: string, permission: string) =>
+  (await replicaB.model.decide(subjectId, permission)).allowed;
 
 describe('policy changes reach every replica through events', () => {
   it('an assignment and a revocation on one replica', async () => {
     const subjectId = aUserId();
+    expect(await allowedOnB(subjectId, 'game.join')).toBe(false);
+    expect(replicaB.model.holds(subjectId)).toBe(true);
     await replicaA.bus.run(replicaA.useCases.assignRole, { subjectId, role: 'player' }, asAdmin);
     await waitFor(() => allowedOnB(subjectId, 'game.join'), {
       what: 'replica B sees the assignment',
     });
 
     await replicaA.bus.run(replicaA.useCases.revokeRole, { subjectId, role: 'player' }, asAdmin);
-    await waitFor(() => !allowedOnB(subjectId, 'game.join'), {
+    await waitFor(async () => !(await allowedOnB(subjectId, 'game.join')), {
       what: 'replica B sees the revocation',
     });
   });
@@ -97,6 +100,7 @@ describe('policy changes reach every replica through events', () => {
       { name, description: '', permissions: ['chat.mute'], inherits: [] },
       asAdmin,
     );
+    expect(await allowedOnB(subjectId, 'chat.mute')).toBe(false);
     await replicaA.bus.run(replicaA.useCases.assignRole, { subjectId, role: name }, asAdmin);
     await waitFor(() => allowedOnB(subjectId, 'chat.mute'), {
       what: 'replica B sees the new role',
@@ -113,27 +117,32 @@ describe('policy changes reach every replica through events', () => {
       },
       asAdmin,
     );
-    await waitFor(() => allowedOnB(subjectId, 'chat.ban') && !allowedOnB(subjectId, 'chat.mute'), {
-      what: 'replica B sees the update',
-    });
+    await waitFor(
+      async () =>
+        (await allowedOnB(subjectId, 'chat.ban')) && !(await allowedOnB(subjectId, 'chat.mute')),
+      {
+        what: 'replica B sees the update',
+      },
+    );
 
     await replicaA.bus.run(replicaA.useCases.deleteRole, { name }, asAdmin);
-    await waitFor(() => replicaB.model.assignmentsOf(subjectId).length === 0, {
+    await waitFor(async () => (await replicaB.model.assignmentsOf(subjectId)).length === 0, {
       what: 'replica B drops the assignment',
     });
-    expect(allowedOnB(subjectId, 'chat.ban')).toBe(false);
+    expect(await allowedOnB(subjectId, 'chat.ban')).toBe(false);
   });
 
   it('a registration: the worker gives the default role, both replicas see it', async () => {
     const userId = aUserId();
+    expect(await allowedOnB(userId, 'game.join')).toBe(false);
     await publish(ops.js, userStream.registered(userId));
     await waitFor(
-      () => allowedOnB(userId, 'game.join') && replicaA.model.decide(userId, 'game.join').allowed,
-      {
-        what: 'both replicas see the default role',
-      },
+      async () =>
+        (await allowedOnB(userId, 'game.join')) &&
+        (await replicaA.model.decide(userId, 'game.join')).allowed,
+      { what: 'both replicas see the default role' },
     );
-    expect(replicaB.model.decide(userId, 'session.end', { ownerId: userId }).reason).toBe(
+    expect((await replicaB.model.decide(userId, 'session.end', { ownerId: userId })).reason).toBe(
       'role player grants session.end:own (owner matches)',
     );
   });

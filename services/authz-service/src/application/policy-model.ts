@@ -7,32 +7,71 @@ import {
   type ResourceRef,
   type RoleAssignment,
 } from '../domain/index.js';
-import type { Clock, GrantsHeld } from './ports.js';
+import { policyUnavailable } from '../errors.js';
+import type { Clock, GrantsHeld, PolicySource } from './ports.js';
+import { SubjectCache, type SubjectCacheStats } from './subject-cache.js';
+
+/** `authz.subject_cache_max`'s default: subjects whose assignments one process keeps. */
+export const DEFAULT_SUBJECT_CACHE_MAX = 100_000;
+
+export interface PolicyModelOptions {
+  /** Reads one subject's assignments when it is not cached. */
+  source: Pick<PolicySource, 'assignmentsOf'>;
+  /** At most this many subjects' assignments in memory (authz.subject_cache_max). */
+  maxSubjects?: number;
+}
 
 /**
- * The in-memory policy every check is answered from: the role catalogue (permissions flattened
- * over inheritance) and each subject's assignments. A warm check touches no database; PolicySync
- * keeps it current from the database and authz events.
+ * The policy every check is answered from: the whole role catalogue (permissions flattened over
+ * inheritance) and the assignments of the subjects asked about lately, in a bounded LRU filled by
+ * one read per subject. A warm check touches no database and stays synchronous; a cold one reads
+ * the subject once. PolicySync keeps both current from authz events.
  */
 export class PolicyModel implements PermissionChecker, GrantsHeld {
   private catalogue = new RoleCatalogue([]);
-  private readonly bySubject = new Map<string, readonly RoleAssignment[]>();
+  private readonly subjects: SubjectCache;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    options: PolicyModelOptions,
+  ) {
+    const { source } = options;
+    this.subjects = new SubjectCache(
+      options.maxSubjects ?? DEFAULT_SUBJECT_CACHE_MAX,
+      async (subjectId) => {
+        try {
+          return this.compact(subjectId, await source.assignmentsOf(subjectId));
+        } catch (error) {
+          throw policyUnavailable(error);
+        }
+      },
+    );
+  }
 
   get roles(): RoleCatalogue {
     return this.catalogue;
   }
 
-  decide(subjectId: string, permission: string, resource?: ResourceRef): Decision {
-    return decide(
-      this.catalogue,
-      this.bySubject.get(subjectId),
-      subjectId,
-      permission,
-      resource,
-      this.clock.now(),
-    );
+  /** Subjects cached now, and the cache's hits, misses and evictions so far (for metrics). */
+  get cache(): { size: number; max: number; stats: Readonly<SubjectCacheStats> } {
+    return {
+      size: this.subjects.size,
+      max: this.subjects.maxSubjects,
+      stats: this.subjects.stats,
+    };
+  }
+
+  /** Synchronous when the subject is cached; else after its one read. */
+  decide(
+    subjectId: string,
+    permission: string,
+    resource?: ResourceRef,
+  ): Decision | Promise<Decision> {
+    const held = this.subjects.peek(subjectId);
+    if (held !== undefined) return this.decideOn(held, subjectId, permission, resource);
+    return this.subjects
+      .fetch(subjectId)
+      .then((loaded) => this.decideOn(loaded, subjectId, permission, resource));
   }
 
   /** The bus's authorizer inside authz-service itself: no network hop. */
@@ -40,45 +79,76 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     return this.decide(subjectId, permission, resource);
   }
 
-  access(subjectId: string): { roles: string[]; permissions: string[] } {
-    return effectiveAccess(this.catalogue, this.bySubject.get(subjectId), this.clock.now());
+  async access(subjectId: string): Promise<{ roles: string[]; permissions: string[] }> {
+    return effectiveAccess(this.catalogue, await this.assignmentsOf(subjectId), this.clock.now());
   }
 
-  grantsHeldBy(subjectId: string): readonly string[] {
-    return this.access(subjectId).permissions;
+  async grantsHeldBy(subjectId: string): Promise<readonly string[]> {
+    return (await this.access(subjectId)).permissions;
   }
 
-  assignmentsOf(subjectId: string): readonly RoleAssignment[] {
-    return this.bySubject.get(subjectId) ?? [];
+  /** The subject's assignments as this process sees them (lapsed ones too, until swept). */
+  async assignmentsOf(subjectId: string): Promise<readonly RoleAssignment[]> {
+    return this.subjects.peek(subjectId) ?? (await this.subjects.fetch(subjectId));
   }
 
-  subjectIds(): string[] {
-    return [...this.bySubject.keys()];
-  }
-
-  replaceSubject(subjectId: string, assignments: readonly RoleAssignment[]): void {
-    if (assignments.length === 0) this.bySubject.delete(subjectId);
-    else this.bySubject.set(subjectId, [...assignments]);
+  /** Whether the subject is cached or being read here. */
+  holds(subjectId: string): boolean {
+    return this.subjects.has(subjectId);
   }
 
   /**
-   * Swaps in a new catalogue. Assignments of roles that no longer exist are dropped, so a role
-   * created again under the same name does not revive them; returns the subjects that lost one.
+   * Drops the subject; a read of it already in flight will not be installed (it may predate the
+   * change that brought us here). Returns whether it was cached or being read.
    */
-  replaceCatalogue(catalogue: RoleCatalogue): string[] {
-    const removed = this.catalogue.list().filter((role) => !catalogue.has(role.name));
+  forgetSubject(subjectId: string): boolean {
+    return this.subjects.forget(subjectId);
+  }
+
+  /** Reads the subject now and caches it, unless it is forgotten again before the read returns. */
+  async loadSubject(subjectId: string): Promise<void> {
+    await this.subjects.fetch(subjectId);
+  }
+
+  /** Drops every subject (events may have been missed, or a role and its assignments went). */
+  forgetAllSubjects(): void {
+    this.subjects.forgetAll();
+  }
+
+  /**
+   * Swaps in a new catalogue. When a role is gone, so are its assignments (the database cascades):
+   * every cached subject is dropped, so a role created again under the same name revives none.
+   */
+  replaceCatalogue(catalogue: RoleCatalogue): void {
+    const removed = this.catalogue.list().some((role) => !catalogue.has(role.name));
     this.catalogue = catalogue;
-    if (removed.length === 0) return [];
-    const gone = new Set(removed.map((role) => role.name));
-    const touched: string[] = [];
-    for (const [subjectId, assignments] of this.bySubject) {
-      if (!assignments.some((a) => gone.has(a.role))) continue;
-      this.replaceSubject(
-        subjectId,
-        assignments.filter((a) => !gone.has(a.role)),
-      );
-      touched.push(subjectId);
-    }
-    return touched;
+    if (removed) this.subjects.forgetAll();
+  }
+
+  private decideOn(
+    held: readonly RoleAssignment[],
+    subjectId: string,
+    permission: string,
+    resource: ResourceRef | undefined,
+  ): Decision {
+    return decide(this.catalogue, held, subjectId, permission, resource, this.clock.now());
+  }
+
+  /**
+   * What the cache keeps of a read: the subject id it is filed under and the catalogue's role
+   * names, instead of fresh copies of both per row (most subjects hold the same one or two roles).
+   */
+  private compact(
+    subjectId: string,
+    assignments: readonly RoleAssignment[],
+  ): readonly RoleAssignment[] {
+    if (assignments.length === 0) return NO_ASSIGNMENTS;
+    return assignments.map((assignment) => ({
+      ...assignment,
+      subjectId,
+      role: this.catalogue.get(assignment.role)?.name ?? assignment.role,
+    }));
   }
 }
+
+const NO_ASSIGNMENTS: readonly RoleAssignment[] = Object.freeze([]);

@@ -1,19 +1,20 @@
+import { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import { aRole, anAssignment, aUserId, FakeClock, T0 } from '../../test/support/mothers.js';
 import { builtInRoles, type Role, type RoleAssignment } from '../domain/index.js';
 import { PolicyModel } from './policy-model.js';
 import { PolicySync } from './policy-sync.js';
-import type { PolicySnapshot, PolicySource } from './ports.js';
+import type { PolicySource } from './ports.js';
 
-/** A policy source whose answers the test releases one by one, in any order. */
+/**
+ * A policy source whose answers the test releases one by one, in any order. It can read the
+ * catalogue and one subject: there is no way to read every assignment, and none is needed.
+ */
 class ScriptedSource implements PolicySource {
   readonly pending: Array<{ what: string; release: () => void }> = [];
   roles: Role[] = builtInRoles(T0);
   assignments: RoleAssignment[] = [];
 
-  snapshot(): Promise<PolicySnapshot> {
-    return this.later('snapshot', () => ({ roles: this.roles, assignments: this.assignments }));
-  }
   allRoles(): Promise<Role[]> {
     return this.later('roles', () => this.roles);
   }
@@ -29,94 +30,205 @@ class ScriptedSource implements PolicySource {
     return new Promise((resolve) => this.pending.push({ what, release: () => resolve(value) }));
   }
 
-  async release(index: number): Promise<void> {
+  async release(index = 0): Promise<void> {
     this.pending.splice(index, 1)[0]!.release();
     await new Promise((resolve) => setImmediate(resolve));
   }
+
+  /** Answers everything asked so far, and whatever that asks, until nothing waits. */
+  async releaseAll(): Promise<void> {
+    for (let i = 0; i < 100 && this.pending.length > 0; i++) await this.release();
+  }
 }
 
-function setUp(source = new ScriptedSource()) {
-  const model = new PolicyModel(new FakeClock());
+async function setUp(options: { source?: ScriptedSource; maxSubjects?: number } = {}) {
+  const source = options.source ?? new ScriptedSource();
+  const clock = new FakeClock();
+  const model = new PolicyModel(clock, {
+    source,
+    ...(options.maxSubjects ? { maxSubjects: options.maxSubjects } : {}),
+  });
   const errors: unknown[] = [];
-  const sync = new PolicySync(model, source, new FakeClock(), (error) => errors.push(error));
-  return { source, model, sync, errors };
+  const sync = new PolicySync(model, source, (error) => errors.push(error));
+  const starting = sync.loadCatalogue();
+  await source.release();
+  await starting;
+  /** A check answered after whatever reads it needs. */
+  const allowed = async (subjectId: string, permission: string) => {
+    const decision = model.decide(subjectId, permission);
+    await source.releaseAll();
+    return (await decision).allowed;
+  };
+  return { source, clock, model, sync, errors, allowed };
 }
 
-describe('PolicySync', () => {
-  it('loads everything, then follows changes one subject at a time', async () => {
-    const { source, model, sync } = setUp();
+describe('PolicyModel and PolicySync', () => {
+  it('starts with the catalogue alone and reads a subject at its first check', async () => {
+    const { source, model, allowed } = await setUp();
     const userId = aUserId();
     source.assignments = [anAssignment({ subjectId: userId, role: 'player' })];
-    const loading = sync.loadAll();
-    await source.release(0);
-    await loading;
-    expect(model.decide(userId, 'game.join').allowed).toBe(true);
+    expect(source.pending).toEqual([]);
+    expect(model.holds(userId)).toBe(false);
+
+    expect(await allowed(userId, 'game.join')).toBe(true);
+    expect(model.holds(userId)).toBe(true);
+    // Warm: answered synchronously, no read.
+    const warm = model.decide(userId, 'game.join');
+    expect(warm).not.toBeInstanceOf(Promise);
+    expect(source.pending).toEqual([]);
+    expect(model.cache.stats).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it('re-reads a cached subject on its event', async () => {
+    const { source, sync, allowed } = await setUp();
+    const userId = aUserId();
+    source.assignments = [anAssignment({ subjectId: userId, role: 'player' })];
+    expect(await allowed(userId, 'game.join')).toBe(true);
 
     source.assignments = [];
     const changing = sync.changed([{ kind: 'subject', subjectId: userId }]);
-    await source.release(0);
+    expect(source.pending.map((p) => p.what)).toEqual([`subject ${userId}`]);
+    await source.release();
     await changing;
-    expect(model.decide(userId, 'game.join').allowed).toBe(false);
+    expect(await allowed(userId, 'game.join')).toBe(false);
   });
 
-  it('drops a read that finishes after a newer one', async () => {
-    const { source, model, sync } = setUp();
+  it('a check racing a revocation never installs the revoked grant', async () => {
+    const { source, model, sync, allowed } = await setUp();
     const userId = aUserId();
-    const loading = sync.loadAll();
-    await source.release(0);
-    await loading;
-    const older = sync.changed([{ kind: 'subject', subjectId: userId }]); // reads: no roles
     source.assignments = [anAssignment({ subjectId: userId, role: 'admin' })];
-    const newer = sync.changed([{ kind: 'subject', subjectId: userId }]); // reads: admin
+    const racing = model.decide(userId, 'user.disable'); // its read sees admin
+
+    source.assignments = []; // the revocation commits, then its event arrives
+    const changing = sync.changed([{ kind: 'subject', subjectId: userId }]);
+    await source.release(1); // the event's read (no role) returns first
+    await changing;
+    await source.release(0); // the check's older read returns last
+    // The racing check began before the revocation: it may answer with what it read...
+    expect((await racing).allowed).toBe(true);
+    // ...but nothing after the revocation does.
+    expect(await allowed(userId, 'user.disable')).toBe(false);
+    expect(source.pending).toEqual([]);
+  });
+
+  it('an event about a subject this process does not hold reads nothing', async () => {
+    const { source, model, sync, errors } = await setUp();
+    const userId = aUserId();
+    await sync.changed([{ kind: 'subject', subjectId: userId }]);
+    expect(source.pending).toEqual([]);
+    expect(model.holds(userId)).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps at most maxSubjects subjects; an evicted one is read afresh, its missed events harmless', async () => {
+    const { source, model, sync, allowed } = await setUp({ maxSubjects: 2 });
+    const [a, b, c] = [aUserId(), aUserId(), aUserId()];
+    source.assignments = [a, b, c].map((subjectId) => anAssignment({ subjectId, role: 'player' }));
+    for (const id of [a, b, c]) expect(await allowed(id, 'game.join')).toBe(true);
+    expect(model.cache.size).toBe(2);
+    expect(model.holds(a)).toBe(false);
+
+    // a loses its role while evicted: the event finds nothing to drop and reads nothing...
+    source.assignments = source.assignments.filter((x) => x.subjectId !== a);
+    await sync.changed([{ kind: 'subject', subjectId: a }]);
+    expect(source.pending).toEqual([]);
+    // ...and its next check reads the current state.
+    expect(await allowed(a, 'game.join')).toBe(false);
+    expect(model.cache.size).toBe(2);
+  });
+
+  it('a cached assignment lapses at its expire_time without any event', async () => {
+    const { source, clock, allowed } = await setUp();
+    const userId = aUserId();
+    source.assignments = [
+      anAssignment({
+        subjectId: userId,
+        role: 'admin',
+        expireTime: new Date(T0.getTime() + 60_000),
+      }),
+    ];
+    expect(await allowed(userId, 'user.disable')).toBe(true);
+    clock.advance(60_000);
+    expect(await allowed(userId, 'user.disable')).toBe(false);
+  });
+
+  it('a deleted role drops every cached subject at once, even against an older subject read', async () => {
+    const source = new ScriptedSource();
+    source.roles = [...builtInRoles(T0), aRole({ name: 'moderator' })];
+    const { model, sync, allowed } = await setUp({ source });
+    const [held, reading] = [aUserId(), aUserId()];
+    source.assignments = [held, reading].map((subjectId) =>
+      anAssignment({ subjectId, role: 'moderator' }),
+    );
+    expect(await allowed(held, 'chat.mute')).toBe(true);
+    const stale = model.decide(reading, 'chat.mute'); // still sees moderator
+
+    source.roles = builtInRoles(T0); // DeleteRole commits; its assignments go with it
+    source.assignments = [];
+    const deleting = sync.changed([{ kind: 'catalogue', dropsAssignments: true }]);
+    expect(model.holds(held)).toBe(false);
+    expect(model.holds(reading)).toBe(false);
+    await source.releaseAll();
+    await deleting;
+    await stale;
+
+    source.roles = [...builtInRoles(T0), aRole({ name: 'moderator' })]; // created again
+    const recreating = sync.changed([{ kind: 'catalogue', dropsAssignments: false }]);
+    await source.releaseAll();
+    await recreating;
+    expect(await allowed(held, 'chat.mute')).toBe(false);
+    expect(await allowed(reading, 'chat.mute')).toBe(false);
+  });
+
+  it('drops a catalogue read that finishes after a newer one', async () => {
+    const source = new ScriptedSource();
+    const { model, sync } = await setUp({ source });
+    const older = sync.loadCatalogue(); // reads the built-in roles
+    source.roles = [...builtInRoles(T0), aRole({ name: 'moderator' })];
+    const newer = sync.loadCatalogue();
     await source.release(1);
     await newer;
     await source.release(0);
     await older;
-    expect(model.decide(userId, 'user.disable').allowed).toBe(true);
+    expect(model.roles.has('moderator')).toBe(true);
   });
 
-  it('does not let a full load older than a subject read undo it', async () => {
-    const { source, model, sync } = setUp();
+  it('after a gap in the events, forgets every subject and reads the catalogue', async () => {
+    const { source, model, sync, allowed } = await setUp();
     const userId = aUserId();
-    const loading = sync.loadAll(); // snapshot: nothing
     source.assignments = [anAssignment({ subjectId: userId, role: 'player' })];
-    const changing = sync.changed([{ kind: 'subject', subjectId: userId }]);
-    await source.release(1);
-    await changing;
-    await source.release(0);
-    await loading;
-    expect(model.decide(userId, 'game.join').allowed).toBe(true);
+    expect(await allowed(userId, 'game.join')).toBe(true);
+    const resyncing = sync.resync();
+    expect(model.cache.size).toBe(0);
+    expect(source.pending.map((p) => p.what)).toEqual(['roles']);
+    await source.release();
+    await resyncing;
   });
 
-  it('forgets assignments of a deleted role, even against an older subject read', async () => {
-    const { source, model, sync } = setUp();
-    const userId = aUserId();
-    source.roles = [...builtInRoles(T0), aRole({ name: 'moderator' })];
-    source.assignments = [anAssignment({ subjectId: userId, role: 'moderator' })];
-    const loading = sync.loadAll();
-    await source.release(0);
-    await loading;
-
-    const staleSubjectRead = sync.changed([{ kind: 'subject', subjectId: userId }]); // still sees moderator
-    source.roles = builtInRoles(T0);
-    source.assignments = [];
-    const catalogueRead = sync.changed([{ kind: 'catalogue' }]);
-    await source.release(1);
-    await catalogueRead;
-    await source.release(0);
-    await staleSubjectRead;
-
-    expect(model.assignmentsOf(userId)).toEqual([]);
-  });
-
-  it('reports a failed read instead of throwing', async () => {
+  it('a failed read is UNAVAILABLE for the check, reported for an event, and cached for neither', async () => {
     class FailingSource extends ScriptedSource {
-      override assignmentsOf(): Promise<RoleAssignment[]> {
-        return Promise.reject(new Error('db down'));
+      down = false;
+      override assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
+        return this.down ? Promise.reject(new Error('db down')) : super.assignmentsOf(subjectId);
       }
     }
-    const { sync, errors } = setUp(new FailingSource());
-    await sync.changed([{ kind: 'subject', subjectId: aUserId() }]);
-    expect(errors).toEqual([new Error('db down')]);
+    const source = new FailingSource();
+    const { model, sync, errors, allowed } = await setUp({ source });
+    const userId = aUserId();
+    source.down = true;
+    const failure = await Promise.resolve(model.decide(userId, 'game.join')).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(AppError);
+    expect(failure).toMatchObject({ kind: 'UNAVAILABLE', reason: 'POLICY_UNAVAILABLE' });
+    expect(model.holds(userId)).toBe(false);
+
+    source.down = false;
+    source.assignments = [anAssignment({ subjectId: userId, role: 'player' })];
+    expect(await allowed(userId, 'game.join')).toBe(true);
+    source.down = true;
+    await sync.changed([{ kind: 'subject', subjectId: userId }]);
+    expect(errors).toHaveLength(1);
+    expect(model.holds(userId)).toBe(false);
   });
 });

@@ -1,9 +1,13 @@
-import { RoleCatalogue, type AuthzEvent, type RoleAssignment } from '../domain/index.js';
-import type { Clock, PolicyChangeListener, PolicySource } from './ports.js';
+import { RoleCatalogue, type AuthzEvent } from '../domain/index.js';
+import type { PolicyChangeListener, PolicySource } from './ports.js';
 import type { PolicyModel } from './policy-model.js';
 
-/** What an authz event means for the model: one subject's assignments, or the catalogue, changed. */
-export type PolicyChange = { kind: 'subject'; subjectId: string } | { kind: 'catalogue' };
+/**
+ * What an authz event means for the model: one subject's assignments changed, or the catalogue
+ * did (`dropsAssignments` when a role went, taking its assignments with it).
+ */
+export type PolicyChange =
+  { kind: 'subject'; subjectId: string } | { kind: 'catalogue'; dropsAssignments: boolean };
 
 export function changesOf(events: readonly AuthzEvent[]): PolicyChange[] {
   return events.map((event) =>
@@ -11,50 +15,49 @@ export function changesOf(events: readonly AuthzEvent[]): PolicyChange[] {
       ? { kind: 'subject', subjectId: event.assignment.subjectId }
       : event.type === 'role_revoked'
         ? { kind: 'subject', subjectId: event.subjectId }
-        : { kind: 'catalogue' },
+        : { kind: 'catalogue', dropsAssignments: event.type === 'role_deleted' },
   );
 }
 
 /**
- * Keeps a PolicyModel current by re-reading what changed from the database (events say what,
- * the database says how it is now, so events may arrive late, twice or out of order).
- * Every read takes a ticket; a result older than what the model already shows is dropped.
+ * Keeps a PolicyModel current from authz events (events say what changed, the database says how
+ * it is now, so events may arrive late, twice or out of order). A subject this process holds is
+ * dropped at once (its read in flight, if any, disowned) and read again; one it does not hold
+ * needs nothing: its first check reads it. Nothing here ever reads every assignment.
+ * Catalogue reads take a ticket; a result older than the catalogue shown is dropped.
  */
 export class PolicySync implements PolicyChangeListener {
   private ticket = 0;
-  /** Ticket of the last full load: older reads of any subject are stale. */
-  private floor = 0;
   private catalogueTicket = 0;
-  private readonly subjectTickets = new Map<string, number>();
 
   constructor(
     private readonly model: PolicyModel,
-    private readonly source: PolicySource,
-    private readonly clock: Clock,
+    private readonly source: Pick<PolicySource, 'allRoles'>,
     private readonly onError: (error: unknown, change: string) => void,
   ) {}
 
-  /** Loads roles and every unexpired assignment; at start, and as a periodic safety net. */
-  async loadAll(): Promise<void> {
+  /** Reads the role catalogue: at start, and as a safety net behind the catalogue's events. */
+  async loadCatalogue(): Promise<void> {
     const ticket = ++this.ticket;
-    const snapshot = await this.source.snapshot(this.clock.now());
-    this.applyCatalogue(ticket, new RoleCatalogue(snapshot.roles));
-    const loaded = groupBySubject(snapshot.assignments);
-    for (const subjectId of new Set([...this.model.subjectIds(), ...loaded.keys()])) {
-      if ((this.subjectTickets.get(subjectId) ?? 0) <= ticket)
-        this.model.replaceSubject(subjectId, loaded.get(subjectId) ?? []);
-    }
-    this.floor = ticket;
-    for (const [subjectId, seen] of this.subjectTickets)
-      if (seen <= ticket) this.subjectTickets.delete(subjectId);
+    this.applyCatalogue(ticket, new RoleCatalogue(await this.source.allRoles()));
+  }
+
+  /** Events may have been missed (a gap in the feed): every cached subject goes, the catalogue is read. */
+  async resync(): Promise<void> {
+    this.model.forgetAllSubjects();
+    await this.loadCatalogue();
   }
 
   async changed(changes: readonly PolicyChange[]): Promise<void> {
     const subjects = new Set<string>();
     let catalogue = false;
     for (const change of changes) {
-      if (change.kind === 'catalogue') catalogue = true;
-      else subjects.add(change.subjectId);
+      if (change.kind === 'subject') subjects.add(change.subjectId);
+      else {
+        catalogue = true;
+        // At once, before the catalogue is read: no read from before the deletion is installed.
+        if (change.dropsAssignments) this.model.forgetAllSubjects();
+      }
     }
     const work: Array<Promise<void>> = [...subjects].map((subjectId) =>
       this.refreshSubject(subjectId).catch((error: unknown) =>
@@ -62,9 +65,7 @@ export class PolicySync implements PolicyChangeListener {
       ),
     );
     if (catalogue)
-      work.push(
-        this.refreshCatalogue().catch((error: unknown) => this.onError(error, 'catalogue')),
-      );
+      work.push(this.loadCatalogue().catch((error: unknown) => this.onError(error, 'catalogue')));
     await Promise.all(work);
   }
 
@@ -73,34 +74,14 @@ export class PolicySync implements PolicyChangeListener {
   }
 
   private async refreshSubject(subjectId: string): Promise<void> {
-    const ticket = ++this.ticket;
-    const assignments = await this.source.assignmentsOf(subjectId);
-    if (ticket <= Math.max(this.floor, this.subjectTickets.get(subjectId) ?? 0)) return;
-    this.subjectTickets.set(subjectId, ticket);
-    this.model.replaceSubject(subjectId, assignments);
-  }
-
-  private async refreshCatalogue(): Promise<void> {
-    const ticket = ++this.ticket;
-    const roles = await this.source.allRoles();
-    this.applyCatalogue(ticket, new RoleCatalogue(roles));
+    // Not held here (never asked about, or evicted): its next check reads it, nothing to do.
+    if (!this.model.forgetSubject(subjectId)) return;
+    await this.model.loadSubject(subjectId);
   }
 
   private applyCatalogue(ticket: number, catalogue: RoleCatalogue): void {
     if (ticket <= this.catalogueTicket) return;
     this.catalogueTicket = ticket;
-    // Subjects that just lost a deleted role's assignments must not get them back from an older read.
-    for (const subjectId of this.model.replaceCatalogue(catalogue))
-      this.subjectTickets.set(subjectId, ticket);
+    this.model.replaceCatalogue(catalogue);
   }
-}
-
-function groupBySubject(assignments: readonly RoleAssignment[]): Map<string, RoleAssignment[]> {
-  const grouped = new Map<string, RoleAssignment[]>();
-  for (const assignment of assignments) {
-    const list = grouped.get(assignment.subjectId);
-    if (list) list.push(assignment);
-    else grouped.set(assignment.subjectId, [assignment]);
-  }
-  return grouped;
 }

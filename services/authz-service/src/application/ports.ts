@@ -65,15 +65,13 @@ export interface AssignmentFilter {
   now: Date;
 }
 
-/** Everything the in-memory policy model needs, read consistently. */
-export interface PolicySnapshot {
-  roles: Role[];
-  assignments: RoleAssignment[];
-}
-
+/**
+ * What the policy model reads: the whole catalogue (small), and one subject's assignments at a
+ * time (one indexed read, on a cache miss or an event about a cached subject). Never all of them.
+ */
 export interface PolicySource {
-  snapshot(now: Date): Promise<PolicySnapshot>;
   allRoles(): Promise<Role[]>;
+  /** Every assignment the subject holds, lapsed ones too, ordered by role. */
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
 }
 
@@ -135,7 +133,7 @@ export interface AuthzRepository extends PolicySource {
 
 /** Every grant a subject holds now, after inheritance, as written (`*`, `user.*`, `x.y:own`). */
 export interface GrantsHeld {
-  grantsHeldBy(subjectId: string): readonly string[];
+  grantsHeldBy(subjectId: string): readonly string[] | Promise<readonly string[]>;
 }
 
 /** Told about committed events, so this process's policy model need not wait for NATS. */

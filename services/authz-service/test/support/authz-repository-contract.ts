@@ -271,20 +271,25 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       expect(live.map((x) => x.role)).toEqual(['admin', 'guest', 'player']);
     });
 
-    it('gives a snapshot of roles and unexpired assignments', async () => {
+    it("reads the catalogue, and one subject's assignments (lapsed too) by role", async () => {
       const { repository } = await fresh();
       const subjectId = aUserId();
       await seed(repository, {
         assignments: [
           { subjectId, role: 'player', createTime: T0 },
           { subjectId, role: 'admin', expireTime: at(100), createTime: T0 },
+          { subjectId: aUserId(), role: 'guest', createTime: T0 },
         ],
       });
-      const snapshot = await repository.snapshot(at(100));
-      expect(snapshot.roles.map((r) => r.name).sort()).toEqual(['admin', 'guest', 'player']);
-      expect(
-        snapshot.assignments.filter((a) => a.subjectId === subjectId).map((a) => a.role),
-      ).toEqual(['player']);
+      expect((await repository.allRoles()).map((r) => r.name).sort()).toEqual([
+        'admin',
+        'guest',
+        'player',
+      ]);
+      expect(await repository.assignmentsOf(subjectId)).toEqual([
+        { subjectId, role: 'admin', expireTime: at(100), createTime: T0 },
+        { subjectId, role: 'player', createTime: T0 },
+      ]);
     });
 
     it('records a processed event id once per consumer', async () => {

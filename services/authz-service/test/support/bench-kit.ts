@@ -114,7 +114,7 @@ export async function startAuthzServer(subjects: number): Promise<Running & { us
     ]),
   });
   const app = createAuthzApp({ repository, logger: silentLogger });
-  await app.sync.loadAll();
+  await app.sync.loadCatalogue();
   const server = kitServer('authz-service');
   server.addService(authzv1.AuthzServiceService, app.grpc);
   const port = await server.listen();

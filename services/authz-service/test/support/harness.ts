@@ -17,7 +17,7 @@ export async function anAuthzApp() {
       newAssignment({ subjectId: playerId, role: 'player' }, clock.now()),
     ],
   });
-  await app.sync.loadAll();
+  await app.sync.loadCatalogue();
   const outboxBefore = repository.outbox.length;
   return {
     ...app,

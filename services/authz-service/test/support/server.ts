@@ -26,7 +26,7 @@ export async function startAuthzServer(
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  await app.sync.loadAll();
+  await app.sync.loadCatalogue();
   const server = createAuthzServer(app, {
     logger: silentLogger,
     host: '127.0.0.1',

@@ -14,7 +14,6 @@ import type {
   CatalogueState,
   EventReceipt,
   AuthzChange,
-  PolicySnapshot,
   SubjectState,
 } from '../../application/ports.js';
 
@@ -162,13 +161,6 @@ export class MemoryAuthzRepository implements AuthzRepository {
       )
       .sort(bySubjectThenRole)
       .slice(0, filter.limit);
-  }
-
-  async snapshot(now: Date): Promise<PolicySnapshot> {
-    return {
-      roles: [...this.state.roles.values()],
-      assignments: [...this.state.assignments.values()].filter((a) => isActive(a, now)),
-    };
   }
 
   async allRoles(): Promise<Role[]> {

@@ -5,8 +5,9 @@ import type { PolicySync } from '../../application/policy-sync.js';
 import { AUTHZ_EVENTS, policyChangeOf } from '../../mapping.js';
 
 /**
- * Every replica hears every authz event and re-reads what it names. Events published while the
- * connection was down are lost to core NATS, so any gap reloads the whole model.
+ * Every replica hears every authz event and re-reads what it names, if it holds it. Events
+ * published while the connection was down are lost to core NATS, so any gap drops every cached
+ * subject (each is read again at its next check) and re-reads the catalogue.
  */
 export function subscribePolicyEvents(
   nc: NatsConnection,
@@ -29,10 +30,10 @@ export function subscribePolicyEvents(
         if (change) void sync.changed([change]);
       },
       onGap(why) {
-        logger.info({ why }, 'authz events interrupted: reloading the policy model');
+        logger.info({ why }, 'authz events interrupted: dropping cached subjects, reading roles');
         void sync
-          .loadAll()
-          .catch((err: unknown) => logger.error({ err }, 'policy reload after a gap failed'));
+          .resync()
+          .catch((err: unknown) => logger.error({ err }, 'role catalogue read after a gap failed'));
       },
     },
     options,

@@ -38,7 +38,7 @@ SELECT (SELECT count(*) FROM receipt)::int AS applied,
        (SELECT count(*) FROM announced)::int AS announced,
        ARRAY(SELECT role FROM missing) AS missing`;
 
-/** Read by every replica on every assignment event. */
+/** A cache miss, or an event about a cached subject: the primary key (subject_id, role) serves it. */
 export const ASSIGNMENTS_OF_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
   WHERE subject_id = $1 ORDER BY role`;
 
@@ -102,9 +102,3 @@ export const LIST_ASSIGNMENTS_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assi
     AND ($4::text IS NULL OR (subject_id, role) > ($4, $5::text))
   ORDER BY subject_id, role
   LIMIT $6`;
-
-/** Goes with BEGIN: the snapshot's two reads see one state. */
-export const SNAPSHOT_ROLES_SQL = `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
-  ${ALL_ROLES_SQL}`;
-export const UNEXPIRED_ASSIGNMENTS_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
-  WHERE ${UNEXPIRED}`;

@@ -9,7 +9,6 @@ import type {
   BootstrapGrant,
   CatalogueState,
   EventReceipt,
-  PolicySnapshot,
   SubjectState,
   WriteOptions,
 } from '../../application/ports.js';
@@ -22,8 +21,6 @@ import {
   FIND_ROLE_SQL,
   LIST_ASSIGNMENTS_SQL,
   LIST_ROLES_SQL,
-  SNAPSHOT_ROLES_SQL,
-  UNEXPIRED_ASSIGNMENTS_SQL,
   ASSIGN_ONCE_SQL,
   ASSIGNMENTS_OF_SQL,
   CLAIM_BOOTSTRAP_GRANT_SQL,
@@ -181,24 +178,14 @@ export class PrismaAuthzRepository implements AuthzRepository {
     return rows.map(assignmentFromRow);
   }
 
-  snapshot(now: Date): Promise<PolicySnapshot> {
-    return withTransactionFrom<RoleRow, PolicySnapshot>(
-      this.pool,
-      SNAPSHOT_ROLES_SQL,
-      async (client, roles) => ({
-        roles: roles.map(roleFromRow),
-        assignments: (await client.query<AssignmentRow>(UNEXPIRED_ASSIGNMENTS_SQL, [now])).rows.map(
-          assignmentFromRow,
-        ),
-      }),
-    );
-  }
-
   async allRoles(): Promise<Role[]> {
     return (await this.pool.query<RoleRow>(ALL_ROLES_SQL)).rows.map(roleFromRow);
   }
 
-  /** Read by every replica on every assignment event, so straight from pg. */
+  /**
+   * A cache miss, or an event about a subject a replica holds: one read on the primary key
+   * (subject_id, role), prepared once per connection.
+   */
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
     const { rows } = await this.pool.query<AssignmentRow>({
       name: 'warden-assignments-of',

@@ -10,7 +10,7 @@ import {
 } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { assignmentCodec } from '../codecs.js';
-import { assertMayHandOut } from '../delegation.js';
+import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
 import { checkRequestId, requireRoleName, requireSubject, grantedRole } from '../fields.js';
 import type {
   AuthzRepository,
@@ -61,13 +61,14 @@ export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
     const assignment = newAssignment(input, this.clock.now());
+    const callerGrants = await grantsOfCaller(this.held, ctx);
     const events = await this.repository.updateSubject(
       assignment.subjectId,
       ({ roles }) => {
         // The role's grants after inheritance, read in the transaction that assigns it.
         const grants = new RoleCatalogue(roles).grantsOf(assignment.role);
         if (!grants) throw roleNotFound(assignment.role);
-        assertMayHandOut(this.held, ctx, grants.grants, `role ${assignment.role}`);
+        assertMayHandOut(callerGrants, grants.grants, `role ${assignment.role}`);
         return assigning(assignment, roles);
       },
       ctx,

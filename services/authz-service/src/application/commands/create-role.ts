@@ -3,7 +3,7 @@ import { Violations } from '@warden/errors';
 import { newRole, RoleCatalogue, type AuthzEvent, type Role } from '../../domain/index.js';
 import { roleAlreadyExists } from '../../errors.js';
 import { roleCodec } from '../codecs.js';
-import { assertMayHandOut } from '../delegation.js';
+import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
 import { checkRequestId, requireRoleName } from '../fields.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
@@ -38,13 +38,13 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
     const role = newRole(input, this.clock.now());
+    const callerGrants = await grantsOfCaller(this.held, ctx);
     const events = await this.repository.updateCatalogue(async ({ roles }) => {
       const catalogue = new RoleCatalogue(roles);
       if (catalogue.has(role.name)) throw roleAlreadyExists(role.name);
       catalogue.assertInheritable(role);
       assertMayHandOut(
-        this.held,
-        ctx,
+        callerGrants,
         [
           ...role.permissions,
           ...role.inherits.flatMap((parent) => catalogue.grantsOf(parent)!.grants),

@@ -15,7 +15,7 @@ describe('RevokeRole', () => {
         occurTime: h.clock.now(),
       },
     ]);
-    expect(h.model.decide(h.playerId, 'game.join').allowed).toBe(false);
+    expect((await h.model.decide(h.playerId, 'game.join')).allowed).toBe(false);
   });
 
   it('succeeds quietly when the subject does not hold the role', async () => {

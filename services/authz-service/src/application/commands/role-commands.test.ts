@@ -46,10 +46,10 @@ async function withModerator(): Promise<AuthzHarness & { moderatorId: string }> 
 describe('CreateRole', () => {
   it('creates a role whose holders get its and inherited grants', async () => {
     const h = await withModerator();
-    expect(h.model.decide(h.moderatorId, 'chat.mute').reason).toBe(
+    expect((await h.model.decide(h.moderatorId, 'chat.mute')).reason).toBe(
       'role moderator grants chat.mute',
     );
-    expect(h.model.decide(h.moderatorId, 'game.join').reason).toBe(
+    expect((await h.model.decide(h.moderatorId, 'game.join')).reason).toBe(
       'role moderator grants game.join via player',
     );
     expect(h.newEvents()[0]).toMatchObject({
@@ -138,8 +138,8 @@ describe('UpdateRole', () => {
     expect(role.permissions).toEqual(['chat.*']);
     expect(role.description).toBe('Keeps the chat civil.');
     expect(h.newEvents().at(-1)).toMatchObject({ type: 'role_updated', changed: ['permissions'] });
-    expect(h.model.decide(h.moderatorId, 'chat.ban').allowed).toBe(true);
-    expect(h.model.decide(h.moderatorId, 'session.end').allowed).toBe(false);
+    expect((await h.model.decide(h.moderatorId, 'chat.ban')).allowed).toBe(true);
+    expect((await h.model.decide(h.moderatorId, 'session.end')).allowed).toBe(false);
   });
 
   it('without a mask updates every field given a value', async () => {
@@ -164,7 +164,7 @@ describe('UpdateRole', () => {
       h.asAdmin,
     );
     expect(role.inherits).toEqual([]);
-    expect(h.model.decide(h.moderatorId, 'game.join').allowed).toBe(false);
+    expect((await h.model.decide(h.moderatorId, 'game.join')).allowed).toBe(false);
   });
 
   it('records nothing when nothing changed', async () => {
@@ -236,14 +236,14 @@ describe('DeleteRole', () => {
       { type: 'role_deleted', name: 'moderator', occurTime: h.clock.now() },
     ]);
     expect(await h.repository.assignmentsOf(h.moderatorId)).toEqual([]);
-    expect(h.model.decide(h.moderatorId, 'chat.mute').allowed).toBe(false);
+    expect((await h.model.decide(h.moderatorId, 'chat.mute')).allowed).toBe(false);
   });
 
   it('does not bring old assignments back when a role of the same name is created again', async () => {
     const h = await withModerator();
     await h.bus.run(h.useCases.deleteRole, { name: 'moderator' }, h.asAdmin);
     await h.bus.run(h.useCases.createRole, aCreateRole(), h.asAdmin);
-    expect(h.model.decide(h.moderatorId, 'chat.mute').allowed).toBe(false);
+    expect((await h.model.decide(h.moderatorId, 'chat.mute')).allowed).toBe(false);
   });
 
   it('refuses built-in roles and roles others inherit, writing nothing', async () => {

@@ -10,7 +10,7 @@ import {
   type RolePatch,
 } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
-import { assertMayHandOut } from '../delegation.js';
+import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
 import { requireRoleName, namedRole } from '../fields.js';
 import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
@@ -40,6 +40,7 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
     requireRoleName(violations, 'role.name', input.name);
     violations.throwIfAny();
     const patch = patchOf(input);
+    const callerGrants = await grantsOfCaller(this.held, ctx);
     const { role, events } = await this.repository.updateCatalogue(async (state) => {
       const catalogue = new RoleCatalogue(state.roles);
       const current = catalogue.get(input.name);
@@ -51,8 +52,7 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
       const added = next.permissions.filter((grant) => !current.permissions.includes(grant));
       const adopted = next.inherits.filter((parent) => !current.inherits.includes(parent));
       assertMayHandOut(
-        this.held,
-        ctx,
+        callerGrants,
         [...added, ...adopted.flatMap((parent) => catalogue.grantsOf(parent)!.grants)],
         `role ${next.name}`,
       );

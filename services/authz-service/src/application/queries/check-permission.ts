@@ -50,8 +50,8 @@ export class CheckPermissionHandler implements UseCase<CheckPermission, Decision
     return this.answer(input);
   }
 
-  /** The answer itself, synchronous; callers from the network come through the bus (user limit). */
-  answer(input: CheckPermission): Decision {
+  /** The answer itself, synchronous for a cached subject; callers from the network come through the bus. */
+  answer(input: CheckPermission): Decision | Promise<Decision> {
     if (!isWellFormed(input)) {
       const violations = new Violations();
       validateCheck(violations, input, '');

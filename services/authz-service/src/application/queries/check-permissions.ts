@@ -28,8 +28,10 @@ export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermissio
     const violations = new Violations();
     input.checks.forEach((check, i) => validateCheck(violations, check, `checks[${i}].`));
     violations.throwIfAny();
-    return input.checks.map((check) =>
-      this.model.decide(check.subjectId, check.permission, check.resource),
+    return Promise.all(
+      input.checks.map((check) =>
+        this.model.decide(check.subjectId, check.permission, check.resource),
+      ),
     );
   }
 }
