@@ -6,16 +6,26 @@ export { freePort, startServiceProcess, waitServing, type ServiceProcess } from 
 export {
   ensureTestNats,
   natsConnectOptions,
+  natsConnectOptionsFor,
   natsEnv,
+  natsEnvFor,
+  NATS_SERVER_INSTALL_HINT,
   NATS_USERS,
   passwordVariableOf,
   startWardenNats,
   testNatsUrl,
   type NatsService,
+  type NatsTarget,
   type NatsUser,
   type WardenNats,
   type WardenNatsOptions,
 } from './nats.js';
+export {
+  startWardenNatsCluster,
+  type NatsClusterNode,
+  type WardenNatsCluster,
+  type WardenNatsClusterOptions,
+} from './nats-cluster.js';
 export { createTestPki, type TestCertificate, type TestPki } from './pki.js';
 export {
   decodeExportRequest,

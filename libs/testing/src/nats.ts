@@ -46,6 +46,8 @@ export interface WardenNatsOptions {
   storeDir?: string;
   /** Where the server's log also goes (appended). */
   logFile?: string;
+  /** Replicas of the provisioned streams (`nats.stream_replicas`); one server holds only 1. */
+  streamReplicas?: number;
 }
 
 /**
@@ -66,17 +68,69 @@ export async function startWardenNats(options: WardenNatsOptions = {}): Promise<
 async function startOnce(options: WardenNatsOptions): Promise<WardenNats> {
   const port = await freePort();
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'warden-nats-'));
+  const passwords = newNatsPasswords();
+  const server = spawnNatsServer(
+    ['-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    passwords,
+    options.logFile,
+  );
+  const removeStore = () => {
+    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    await server.stop();
+    removeStore();
+  };
+  const kill = () => {
+    server.kill();
+    removeStore();
+  };
+  const url = `nats://127.0.0.1:${port}`;
+  try {
+    await server.listening(port);
+    await provisionAsOps({ url, passwords }, options.streamReplicas ?? 1);
+  } catch (error) {
+    await stop();
+    throw new Error(
+      `warden nats-server did not start: ${(error as Error).message}\n${server.output()}`,
+    );
+  }
+  server.unref();
+  return { url, passwords, output: server.output, stop, kill };
+}
+
+/** Fresh random passwords for warden's NATS users. */
+export function newNatsPasswords(): Record<NatsUser, string> {
   // nats-server reads a `$VAR` as a config value: a leading letter and hex keep it a plain string.
-  const passwords = Object.fromEntries(
+  return Object.fromEntries(
     NATS_USERS.map((user) => [user, `w${randomBytes(20).toString('hex')}`]),
   ) as Record<NatsUser, string>;
+}
+
+/** One nats-server process with warden's config and users, its output kept in memory. */
+export interface NatsServerProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves once `port` accepts connections; rejects if the server exits or cannot start. */
+  listening(port: number): Promise<void>;
+  /** SIGTERM, SIGKILL after 5 s; resolves once it has exited. */
+  stop(): Promise<void>;
+  /** SIGKILL, without waiting (at process exit). */
+  kill(): void;
+  /** The server never keeps its parent alive: the parent stops or kills it on the way out. */
+  unref(): void;
+}
+
+/** Starts nats-server with deploy/nats's config (warden's users), `args` and these passwords. */
+export function spawnNatsServer(
+  args: string[],
+  passwords: Record<NatsUser, string>,
+  logFile?: string,
+): NatsServerProcess {
   const env = Object.fromEntries(NATS_USERS.map((u) => [passwordVariableOf(u), passwords[u]]));
   const child: ChildProcess = spawn(
     natsServerBinary(),
-    [
-      ...['-c', NATS_SERVER_CONFIG, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-      ...(options.logFile ? ['-l', options.logFile] : []),
-    ],
+    ['-c', NATS_SERVER_CONFIG, ...args, ...(logFile ? ['-l', logFile] : [])],
     { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -85,42 +139,54 @@ async function startOnce(options: WardenNatsOptions): Promise<WardenNats> {
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
+  const running = () => child.exitCode === null && child.signalCode === null;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once('error', (error) =>
-      reject(new Error(`cannot start nats-server (scripts/ensure-infra.sh installs it): ${error}`)),
+      reject(new Error(`cannot start nats-server (${NATS_SERVER_INSTALL_HINT}): ${error}`)),
     ),
   );
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+  spawnFailed.catch(() => undefined);
+  return {
+    child,
+    output: () => output,
+    listening: (port) => Promise.race([waitForPort(port, () => !running()), spawnFailed]),
+    async stop() {
+      if (!running()) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
-    }
-    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+    },
+    kill() {
+      if (running()) child.kill('SIGKILL');
+    },
+    unref() {
+      child.unref();
+      for (const stream of [child.stdout, child.stderr])
+        (stream as { unref?: () => void }).unref?.();
+    },
   };
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
-  };
-  const url = `nats://127.0.0.1:${port}`;
+}
+
+/** Where a missing nats-server comes from. */
+export const NATS_SERVER_INSTALL_HINT =
+  'install it: apt-get install nats-server (Debian/Ubuntu), brew install nats-server, or a release from https://github.com/nats-io/nats-server/releases; WARDEN_TEST_NATS_SERVER names another binary';
+
+/** Creates or updates warden's streams as `ops`, with `replicas` replicas each. */
+export async function provisionAsOps(
+  server: { url: string; passwords: Record<NatsUser, string> },
+  replicas: number,
+): Promise<void> {
+  const nc = await connect({
+    ...natsConnectOptionsFor(server, 'ops'),
+    name: 'harness',
+  });
   try {
-    await Promise.race([waitForPort(port, () => child.exitCode !== null), spawnFailed]);
-    const nc = await connect({ ...connectOptionsFor(url, 'ops', passwords.ops), name: 'harness' });
-    try {
-      await provisionStreams(await jetstreamManager(nc));
-    } finally {
-      await nc.close();
-    }
-  } catch (error) {
-    await stop();
-    throw new Error(`warden nats-server did not start: ${(error as Error).message}\n${output}`);
+    await provisionStreams(await jetstreamManager(nc), { replicas });
+  } finally {
+    await nc.close();
   }
-  // The server never keeps its parent alive: the parent stops or kills it on the way out.
-  child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void }).unref?.();
-  return { url, passwords, output: () => output, stop, kill };
 }
 
 async function waitForPort(port: number, dead: () => boolean): Promise<void> {
@@ -139,8 +205,29 @@ async function waitForPort(port: number, dead: () => boolean): Promise<void> {
   throw new Error(`nothing answers on 127.0.0.1:${port} after 10 s`);
 }
 
-function connectOptionsFor(url: string, user: NatsUser, password: string): NodeConnectionOptions {
-  return { servers: url, user, pass: password, inboxPrefix: inboxPrefixOf(user) };
+/** A nats-server (or cluster) with warden's users: its URL (comma-separated for several) and passwords. */
+export interface NatsTarget {
+  url: string;
+  passwords: Record<NatsUser, string>;
+}
+
+/** Options for `connect()` to `target` as one of warden's users; every server of a URL list. */
+export function natsConnectOptionsFor(target: NatsTarget, user: NatsUser): NodeConnectionOptions {
+  return {
+    servers: target.url.split(','),
+    user,
+    pass: target.passwords[user],
+    inboxPrefix: inboxPrefixOf(user),
+  };
+}
+
+/** The environment a spawned service process needs to connect to `target` as itself. */
+export function natsEnvFor(target: NatsTarget, service: NatsService): Record<string, string> {
+  return {
+    NATS_URL: target.url,
+    WARDEN_NATS_USER: service,
+    WARDEN_NATS_PASSWORD: target.passwords[service],
+  };
 }
 
 /** Makes this process's harness variables point at `nats` (forked test workers inherit them). */
@@ -168,7 +255,7 @@ export function ensureTestNats(): Promise<void> {
   return started;
 }
 
-function harness(): { url: string; passwords: Record<NatsUser, string> } {
+function harness(): NatsTarget {
   const url = process.env[NATS_URL_VARIABLE];
   const passwords = process.env[NATS_PASSWORDS_VARIABLE];
   if (!url || !passwords)
@@ -185,12 +272,10 @@ export function testNatsUrl(): string {
 
 /** Options for `connect()` as one of warden's NATS users (`ops` for harness chores). */
 export function natsConnectOptions(user: NatsUser): NodeConnectionOptions {
-  const { url, passwords } = harness();
-  return { ...connectOptionsFor(url, user, passwords[user]), name: `test:${user}` };
+  return { ...natsConnectOptionsFor(harness(), user), name: `test:${user}` };
 }
 
 /** The environment a spawned service process needs to connect as itself. */
 export function natsEnv(service: NatsService): Record<string, string> {
-  const { url, passwords } = harness();
-  return { NATS_URL: url, WARDEN_NATS_USER: service, WARDEN_NATS_PASSWORD: passwords[service] };
+  return natsEnvFor(harness(), service);
 }
