@@ -124,7 +124,7 @@ describe('display names cannot hide or reorder text', () => {
         call(
           stack.users,
           'updateUser',
-          { userId: user.id, displayName, updateMask: ['display_name'] },
+          { userId: user.id, displayName, updateMask: ['display_name'], metadata: {} },
           adminToken,
         ),
       );
@@ -136,7 +136,7 @@ describe('display names cannot hide or reorder text', () => {
     const updated = await call<userv1.UpdateUserRequest, userv1.UpdateUserResponse>(
       stack.users,
       'updateUser',
-      { userId: user.id, displayName: 'Jose\u0301', updateMask: ['display_name'] },
+      { userId: user.id, displayName: 'Jose\u0301', updateMask: ['display_name'], metadata: {} },
       adminToken,
     );
     expect(updated.user?.displayName).toBe('Jos\u00e9');

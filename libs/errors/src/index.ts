@@ -14,6 +14,8 @@ export type ErrorKind =
   | 'ABORTED'
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
+  /** An RPC the contract names but this build does not serve yet. */
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 export interface FieldViolation {

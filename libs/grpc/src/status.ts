@@ -14,6 +14,7 @@ const CODES: Record<ErrorKind, status> = {
   ABORTED: status.ABORTED,
   UNAVAILABLE: status.UNAVAILABLE,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  UNIMPLEMENTED: status.UNIMPLEMENTED,
   INTERNAL: status.INTERNAL,
 };
 const KINDS = new Map<status, ErrorKind>(
@@ -28,7 +29,10 @@ const DETAILS_KEY = 'grpc-status-details-bin';
 
 /** Kinds that are the caller's doing: logged quietly, never as our failure. */
 export const isClientKind = (kind: ErrorKind): boolean =>
-  kind !== 'INTERNAL' && kind !== 'UNAVAILABLE' && kind !== 'DEADLINE_EXCEEDED';
+  kind !== 'INTERNAL' &&
+  kind !== 'UNAVAILABLE' &&
+  kind !== 'DEADLINE_EXCEEDED' &&
+  kind !== 'UNIMPLEMENTED';
 
 /** AppError -> status with google.rpc.Status (ErrorInfo, BadRequest) in grpc-status-details-bin. */
 export function toStatus(error: AppError): Partial<StatusObject> {

@@ -77,7 +77,14 @@ beforeAll(async () => {
   server.addService(definition, {
     getUser: async (request, call) => {
       callers.push(call.ctx.service.name);
-      return { user: { id: request.userId, email: 'a@x.io', displayName: 'A', status: 1 } };
+      return {
+        user: userv1.User.fromPartial({
+          id: request.userId,
+          email: 'a@x.io',
+          displayName: 'A',
+          status: 1,
+        }),
+      };
     },
   });
   address = `127.0.0.1:${await server.listen()}`;
@@ -182,7 +189,7 @@ describe('certificate renewal', () => {
     });
     renewing.addService(definition, {
       getUser: async (request) => ({
-        user: { id: request.userId, email: '', displayName: '', status: 1 },
+        user: userv1.User.fromPartial({ id: request.userId, status: 1 }),
       }),
     });
     const target = `127.0.0.1:${await renewing.listen()}`;

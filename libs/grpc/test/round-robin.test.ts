@@ -45,7 +45,12 @@ async function replica(
   });
   server.addService(definition, {
     getUser: async (request) => ({
-      user: { id: request.userId, email: 'a@x.io', displayName: name, status: 1 },
+      user: userv1.User.fromPartial({
+        id: request.userId,
+        email: 'a@x.io',
+        displayName: name,
+        status: 1,
+      }),
     }),
   });
   const port = await server.listen();

@@ -57,7 +57,14 @@ beforeAll(async () => {
       }
       if (request.userId === 'bad')
         throw invalidArgument([{ field: 'user_id', description: 'must be a UUID' }]);
-      return { user: { id: request.userId, email: 'a@x.io', displayName: 'A', status: 1 } };
+      return {
+        user: userv1.User.fromPartial({
+          id: request.userId,
+          email: 'a@x.io',
+          displayName: 'A',
+          status: 1,
+        }),
+      };
     },
   });
   address = `127.0.0.1:${await server.listen()}`;

@@ -26,14 +26,17 @@ class FakeSessionService {
     userId: string,
     idleExpireTime = new Date(Date.now() + HOUR),
   ): void {
-    this.sessions.set(token, {
-      id: sessionId,
-      userId,
-      status: sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
-      endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
-      expireTime: new Date(Date.now() + 24 * HOUR),
-      idleExpireTime,
-    });
+    this.sessions.set(
+      token,
+      sessionv1.Session.fromPartial({
+        id: sessionId,
+        userId,
+        status: sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
+        endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
+        expireTime: new Date(Date.now() + 24 * HOUR),
+        idleExpireTime,
+      }),
+    );
   }
 
   handlers() {
@@ -58,6 +61,7 @@ class FakeSessionService {
       endSession: unused,
       endUserSessions: unused,
       watchSessions: unused,
+      completeMfa: unused,
     };
   }
 }
@@ -106,7 +110,9 @@ class FakeNats {
   }
 
   started(sessionId: string): void {
-    const data = sessionEventsV1.SessionStarted.encode({ sessionId, userId: 'u' }).finish();
+    const data = sessionEventsV1.SessionStarted.encode(
+      sessionEventsV1.SessionStarted.fromPartial({ sessionId, userId: 'u' }),
+    ).finish();
     this.deliver('warden.session.v1.started', data);
   }
 

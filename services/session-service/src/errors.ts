@@ -18,6 +18,12 @@ export const REASONS = {
   WATCH_TOO_SLOW: 'RESOURCE_EXHAUSTED',
   EVENT_FEED_LOST: 'UNAVAILABLE',
   SHUTTING_DOWN: 'UNAVAILABLE',
+  /** Step-up (issue 13): the challenge is unknown, expired, used or out of attempts. */
+  MFA_CHALLENGE_NOT_FOUND: 'UNAUTHENTICATED',
+  /** Passed through from user-service's VerifySecondFactor. */
+  INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
+  /** An RPC of the contract this build does not serve yet (CompleteMfa until step-up lands). */
+  NOT_IMPLEMENTED: 'UNIMPLEMENTED',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -63,3 +69,12 @@ export const eventFeedLost = (): AppError =>
 
 export const shuttingDown = (): AppError =>
   fail('SHUTTING_DOWN', 'session-service is shutting down; reconnect');
+
+export const mfaChallengeNotFound = (): AppError =>
+  fail('MFA_CHALLENGE_NOT_FOUND', 'the sign-in challenge is unknown, expired or used up');
+
+export const invalidSecondFactor = (): AppError =>
+  fail('INVALID_SECOND_FACTOR', 'the second factor is incorrect');
+
+export const notImplemented = (rpc: string): AppError =>
+  fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);

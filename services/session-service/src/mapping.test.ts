@@ -45,6 +45,8 @@ describe('watchedEventOf', () => {
           expireTime: session.expireTime,
           idleExpireTime: session.idleExpireTime,
           endReason: EndReason.SESSION_END_REASON_UNSPECIFIED,
+          factors: [sessionv1.Factor.FACTOR_PASSWORD],
+          assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
         },
       },
     });

@@ -31,6 +31,15 @@ export const toProtoStatus = (status: SessionStatus): sessionv1.SessionStatus =>
 export const toProtoEndReason = (reason: EndReason | null): sessionv1.SessionEndReason =>
   reason ? END_REASON[reason] : sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED;
 
+/**
+ * How every session authenticates until step-up lands (issue 13): a password alone, AAL1. The
+ * CompleteMfa work records factors on the session and replaces this.
+ */
+const PASSWORD_ONLY = {
+  factors: [sessionv1.Factor.FACTOR_PASSWORD],
+  assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+};
+
 export function toProtoSession(session: Session): sessionv1.Session {
   return {
     id: session.id,
@@ -43,6 +52,7 @@ export function toProtoSession(session: Session): sessionv1.Session {
     endTime: session.endTime ?? undefined,
     endReason: toProtoEndReason(session.endReason),
     client: { ipAddress: session.client.ipAddress, userAgent: session.client.userAgent },
+    ...PASSWORD_ONLY,
   };
 }
 
@@ -54,6 +64,8 @@ type Living = {
   occurTime?: Date;
   expireTime?: Date;
   idleExpireTime?: Date;
+  factors?: sessionv1.Factor[];
+  assuranceLevel?: sessionv1.AssuranceLevel;
 };
 const active = (e: Living, at: 'createTime' | 'lastSeenTime'): sessionv1.Session => ({
   id: e.sessionId,
@@ -63,6 +75,8 @@ const active = (e: Living, at: 'createTime' | 'lastSeenTime'): sessionv1.Session
   idleExpireTime: e.idleExpireTime,
   [at]: e.occurTime,
   endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
+  factors: e.factors ?? [],
+  assuranceLevel: e.assuranceLevel ?? sessionv1.AssuranceLevel.ASSURANCE_LEVEL_UNSPECIFIED,
 });
 
 type Ending = { sessionId: string; userId: string; occurTime?: Date; endReason: number };
@@ -72,6 +86,8 @@ const ended = (e: Ending, status: sessionv1.SessionStatus): sessionv1.Session =>
   status,
   endTime: e.occurTime,
   endReason: e.endReason,
+  factors: [],
+  assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_UNSPECIFIED,
 });
 
 /** What each published session event says about its session, by the subject's last segment. */
@@ -142,6 +158,7 @@ function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Arra
           expireTime: s.expireTime,
           idleExpireTime: s.idleExpireTime,
           occurTime: s.createTime,
+          ...PASSWORD_ONLY,
         }).finish(),
       };
     case 'refreshed':

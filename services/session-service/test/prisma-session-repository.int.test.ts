@@ -38,11 +38,13 @@ describe('erasing a deleted user over Postgres', () => {
       await db.pool.query(`UPDATE outbox SET payload = $2 WHERE headers->>'ce-subject' = $1`, [
         session.id,
         Buffer.from(
-          sessionEventsV1.SessionStarted.encode({
-            sessionId: session.id,
-            userId: session.userId,
-            client,
-          }).finish(),
+          sessionEventsV1.SessionStarted.encode(
+            sessionEventsV1.SessionStarted.fromPartial({
+              sessionId: session.id,
+              userId: session.userId,
+              client,
+            }),
+          ).finish(),
         ),
       ]);
     const idempotency = new PgIdempotencyStore(db.pool);

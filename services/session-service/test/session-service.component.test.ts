@@ -232,13 +232,13 @@ describe('session-service over gRPC (memory adapters, fake clock)', () => {
       event: {
         eventId: randomUUID(),
         type,
-        session: {
+        session: sessionv1.Session.fromPartial({
           id: randomUUID(),
           userId,
           status: SessionStatus.SESSION_STATUS_ENDED,
           endReason: 0,
           client: { ipAddress: '', userAgent: padding },
-        },
+        }),
         eventTime: new Date(),
       },
     });

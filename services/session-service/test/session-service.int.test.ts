@@ -173,11 +173,13 @@ describe('session-service on Postgres and NATS', () => {
       type: 'warden.session.v1.started',
       source: 'user-service',
       subjectId: userId,
-      payload: sessionEventsV1.SessionStarted.encode({
-        sessionId: randomUUID(),
-        userId,
-        occurTime: new Date(),
-      }).finish(),
+      payload: sessionEventsV1.SessionStarted.encode(
+        sessionEventsV1.SessionStarted.fromPartial({
+          sessionId: randomUUID(),
+          userId,
+          occurTime: new Date(),
+        }),
+      ).finish(),
     });
     nc.publish(forged.type, forged.payload, { headers: toNatsHeaders(forged) });
     // The server has the forged event before the real one is even sent: it is judged first.
@@ -286,10 +288,12 @@ describe('session-service on Postgres and NATS', () => {
       const [keep, other] = [await signIn(a, userId), await signIn(a, userId)];
       await publish(
         'warden.user.v1.password_changed',
-        userEventsV1.UserPasswordChanged.encode({
-          userId,
-          exceptSessionId: keep.session.id,
-        }).finish(),
+        userEventsV1.UserPasswordChanged.encode(
+          userEventsV1.UserPasswordChanged.fromPartial({
+            userId,
+            exceptSessionId: keep.session.id,
+          }),
+        ).finish(),
       );
       await waitFor(async () => (await a.sessions.findById(other.session.id))!.status === 'ENDED', {
         timeoutMs: 10_000,

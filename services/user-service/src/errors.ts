@@ -9,6 +9,20 @@ export const REASONS = {
   PASSWORD_CHECKS_BUSY: 'RESOURCE_EXHAUSTED',
   ACCOUNT_DISABLED: 'PERMISSION_DENIED',
   PASSWORD_BREACHED: 'INVALID_ARGUMENT',
+  /** A one-time code (email verification, password reset) that is wrong, used, burnt or absent. */
+  INVALID_CODE: 'INVALID_ARGUMENT',
+  /** An email verification code past its expire_time. */
+  CODE_EXPIRED: 'INVALID_ARGUMENT',
+  EMAIL_ALREADY_VERIFIED: 'FAILED_PRECONDITION',
+  EXTERNAL_ID_TAKEN: 'ALREADY_EXISTS',
+  /** An ImportUsers row's password hash: not a supported PHC/MCF string, or out-of-range parameters. */
+  INVALID_HASH: 'INVALID_ARGUMENT',
+  MFA_ALREADY_ENABLED: 'FAILED_PRECONDITION',
+  MFA_NOT_ENABLED: 'FAILED_PRECONDITION',
+  TOTP_NOT_ENROLLED: 'FAILED_PRECONDITION',
+  INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
+  /** An RPC of the contract this build does not serve yet (the TOTP ones until step-up lands). */
+  NOT_IMPLEMENTED: 'UNIMPLEMENTED',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -48,3 +62,40 @@ export const passwordBreached = (field: string): AppError => {
     violations: [violation],
   });
 };
+
+/** One answer for a wrong, used, burnt or missing code: which one it was is nobody's business. */
+export const invalidCode = (): AppError =>
+  fail('INVALID_CODE', 'code: is incorrect, used or no longer valid', {
+    violations: [{ field: 'code', description: 'is incorrect, used or no longer valid' }],
+  });
+
+export const codeExpired = (): AppError =>
+  fail('CODE_EXPIRED', 'code: has expired; request a new one', {
+    violations: [{ field: 'code', description: 'has expired; request a new one' }],
+  });
+
+export const emailAlreadyVerified = (): AppError =>
+  fail('EMAIL_ALREADY_VERIFIED', 'the email is verified already');
+
+export const externalIdTaken = (): AppError =>
+  fail('EXTERNAL_ID_TAKEN', 'a user with this external id already exists');
+
+export const invalidHash = (why: string): AppError =>
+  fail('INVALID_HASH', `password_hash: ${why}`, {
+    violations: [{ field: 'password_hash', description: why }],
+  });
+
+export const mfaAlreadyEnabled = (): AppError =>
+  fail('MFA_ALREADY_ENABLED', 'a second factor is enabled already');
+
+export const mfaNotEnabled = (): AppError =>
+  fail('MFA_NOT_ENABLED', 'the user has no second factor');
+
+export const totpNotEnrolled = (): AppError =>
+  fail('TOTP_NOT_ENROLLED', 'no TOTP enrolment is pending; call EnrollTotp first');
+
+export const invalidSecondFactor = (): AppError =>
+  fail('INVALID_SECOND_FACTOR', 'the second factor is incorrect');
+
+export const notImplemented = (rpc: string): AppError =>
+  fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);

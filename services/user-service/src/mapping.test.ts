@@ -40,7 +40,7 @@ describe('user event envelope', () => {
       userEventsV1.UserUpdated,
     ],
     [
-      { type: 'password_changed', userId, exceptSessionId: 's1', occurTime },
+      { type: 'password_changed', userId, exceptSessionId: 's1', reason: 'RESET', occurTime },
       userEventsV1.UserPasswordChanged,
     ],
     [{ type: 'disabled', userId, reason: 'spam', occurTime }, userEventsV1.UserDisabled],
@@ -52,7 +52,15 @@ describe('user event envelope', () => {
     const { type: _type, ...fields } = event;
     const decoded: object = message.decode(envelope.payload);
     // UserUpdated's deprecated display_name decodes as its empty default.
-    expect(decoded).toEqual(event.type === 'updated' ? { ...fields, displayName: '' } : fields);
+    // UserPasswordChanged's reason is the proto enum.
+    const reasons = { CHANGE: 1, RESET: 2 } as const;
+    expect(decoded).toEqual(
+      event.type === 'updated'
+        ? { ...fields, displayName: '' }
+        : event.type === 'password_changed'
+          ? { ...fields, reason: reasons[event.reason] }
+          : fields,
+    );
     expect(envelope).not.toHaveProperty('traceparent');
   });
 });

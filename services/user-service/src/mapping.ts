@@ -1,7 +1,7 @@
 import { invalidArgument } from '@warden/errors';
 import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { userEventsV1, userv1 } from '@warden/proto';
-import type { UserEvent } from './domain/user-events.js';
+import type { PasswordChangeReason, UserEvent } from './domain/user-events.js';
 import type { UserStatus, UserView } from './domain/user.js';
 
 const TO_PROTO: Record<UserStatus, userv1.UserStatus> = {
@@ -18,6 +18,10 @@ export const toProtoUser = (user: UserView): userv1.User => ({
   status: toProtoStatus(user.status),
   createTime: user.createTime,
   updateTime: user.updateTime,
+  emailVerified: false,
+  externalId: '',
+  metadata: {},
+  mfaEnabled: false,
 });
 
 /** A status filter: UNSPECIFIED is "any"; numbers outside the enum are refused. */
@@ -33,6 +37,11 @@ export function fromProtoStatusFilter(status: userv1.UserStatus): UserStatus | u
       throw invalidArgument([{ field: 'status', description: `unknown status ${String(status)}` }]);
   }
 }
+
+const PASSWORD_CHANGE_REASON: Record<PasswordChangeReason, userEventsV1.PasswordChangeReason> = {
+  CHANGE: userEventsV1.PasswordChangeReason.PASSWORD_CHANGE_REASON_CHANGE,
+  RESET: userEventsV1.PasswordChangeReason.PASSWORD_CHANGE_REASON_RESET,
+};
 
 const userEnvelope = envelopeFor({ source: 'user-service', subjectPrefix: 'warden.user.v1.' });
 
@@ -66,6 +75,7 @@ function encodePayload(event: UserEvent): Uint8Array {
         userId: event.userId,
         exceptSessionId: event.exceptSessionId,
         occurTime: event.occurTime,
+        reason: PASSWORD_CHANGE_REASON[event.reason],
       }).finish();
     case 'disabled':
       return userEventsV1.UserDisabled.encode({

@@ -250,12 +250,26 @@ describe('user-service over gRPC', () => {
       for (const n of [1, 2, 3]) await register(`lister${n}@example.com`);
       const first = await rpc(
         (c) => c.listUsers,
-        { pageSize: 2, pageToken: '', emailPrefix: 'LISTER', status: 0 },
+        {
+          pageSize: 2,
+          pageToken: '',
+          emailPrefix: 'LISTER',
+          status: 0,
+          externalId: '',
+          metadata: {},
+        },
         { token: 'admin-token' },
       );
       const second = await rpc(
         (c) => c.listUsers,
-        { pageSize: 2, pageToken: first.nextPageToken, emailPrefix: 'lister', status: 0 },
+        {
+          pageSize: 2,
+          pageToken: first.nextPageToken,
+          emailPrefix: 'lister',
+          status: 0,
+          externalId: '',
+          metadata: {},
+        },
         { token: 'admin-token' },
       );
       expect([...first.users, ...second.users].map((u) => u.email)).toEqual([
@@ -270,7 +284,14 @@ describe('user-service over gRPC', () => {
       const forged = await failure(
         rpc(
           (c) => c.listUsers,
-          { pageSize: 0, pageToken: 'forged', emailPrefix: '', status: 0 },
+          {
+            pageSize: 0,
+            pageToken: 'forged',
+            emailPrefix: '',
+            status: 0,
+            externalId: '',
+            metadata: {},
+          },
           { token: 'admin-token' },
         ),
       );
@@ -278,7 +299,7 @@ describe('user-service over gRPC', () => {
       const status = await failure(
         rpc(
           (c) => c.listUsers,
-          { pageSize: 0, pageToken: '', emailPrefix: '', status: 42 },
+          { pageSize: 0, pageToken: '', emailPrefix: '', status: 42, externalId: '', metadata: {} },
           { token: 'admin-token' },
         ),
       );
@@ -291,14 +312,14 @@ describe('user-service over gRPC', () => {
       const me = await aSignedInUser('update@example.com');
       const { user } = await rpc(
         (c) => c.updateUser,
-        { userId: me.user.id, displayName: 'Renamed', updateMask: ['display_name'] },
+        { userId: me.user.id, displayName: 'Renamed', updateMask: ['display_name'], metadata: {} },
         { token: me.token },
       );
       expect(user?.displayName).toBe('Renamed');
       const bad = await failure(
         rpc(
           (c) => c.updateUser,
-          { userId: me.user.id, displayName: 'x', updateMask: ['email'] },
+          { userId: me.user.id, displayName: 'x', updateMask: ['email'], metadata: {} },
           { token: me.token },
         ),
       );

@@ -5,9 +5,18 @@
 export type UserEvent =
   | { type: 'registered'; userId: string; occurTime: Date }
   | { type: 'updated'; userId: string; updateMask: string[]; occurTime: Date }
-  | { type: 'password_changed'; userId: string; exceptSessionId: string; occurTime: Date }
+  | {
+      type: 'password_changed';
+      userId: string;
+      exceptSessionId: string;
+      /** CHANGE: ChangePassword; RESET: ResetPassword with a one-time code (every session ends). */
+      reason: PasswordChangeReason;
+      occurTime: Date;
+    }
   | { type: 'disabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'enabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'deleted'; userId: string; occurTime: Date };
 
 export type UserEventType = UserEvent['type'];
+
+export type PasswordChangeReason = 'CHANGE' | 'RESET';

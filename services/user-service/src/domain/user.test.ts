@@ -66,7 +66,13 @@ describe('user', () => {
     const changed = changePassword(user, 'new-hash', 'session-1', now);
     expect(changed.user.passwordHash).toBe('new-hash');
     expect(changed.events).toEqual([
-      { type: 'password_changed', userId: user.id, exceptSessionId: 'session-1', occurTime: now },
+      {
+        type: 'password_changed',
+        userId: user.id,
+        exceptSessionId: 'session-1',
+        reason: 'CHANGE',
+        occurTime: now,
+      },
     ]);
     expect(() => changePassword(aUser({ status: 'DISABLED' }), 'h', '', now)).toThrow(AppError);
   });

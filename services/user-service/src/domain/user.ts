@@ -73,7 +73,15 @@ export function changePassword(
   if (user.status === 'DISABLED') throw accountDisabled();
   return {
     user: { ...user, passwordHash, updateTime: now },
-    events: [{ type: 'password_changed', userId: user.id, exceptSessionId, occurTime: now }],
+    events: [
+      {
+        type: 'password_changed',
+        userId: user.id,
+        exceptSessionId,
+        reason: 'CHANGE',
+        occurTime: now,
+      },
+    ],
   };
 }
 

@@ -2,6 +2,7 @@ import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
+import { notImplemented } from '../../errors.js';
 import { toProtoSession, type WatchedEvent } from '../../mapping.js';
 
 type Unary<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
@@ -95,5 +96,9 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     endSession,
     endUserSessions,
     watchSessions,
+    // Step-up (issue 13) lands with the TOTP work; until then the contract's RPC answers UNIMPLEMENTED.
+    completeMfa: async (): Promise<sessionv1.CompleteMfaResponse> => {
+      throw notImplemented('CompleteMfa');
+    },
   };
 }

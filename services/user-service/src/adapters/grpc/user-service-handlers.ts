@@ -2,6 +2,7 @@ import type { Bus } from '@warden/bus';
 import type { UnaryHandler } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { UseCases } from '../../application/use-cases.js';
+import { notImplemented } from '../../errors.js';
 import { fromProtoStatusFilter, toProtoStatus, toProtoUser } from '../../mapping.js';
 
 type Service = typeof userv1.UserServiceService;
@@ -84,5 +85,15 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
       );
       return { userId: verified.userId, status: toProtoStatus(verified.status) };
     },
+    // Issue 13 placeholders, replaced by their use cases as they land.
+    requestEmailVerification: () => Promise.reject(notImplemented('RequestEmailVerification')),
+    verifyEmail: () => Promise.reject(notImplemented('VerifyEmail')),
+    requestPasswordReset: () => Promise.reject(notImplemented('RequestPasswordReset')),
+    resetPassword: () => Promise.reject(notImplemented('ResetPassword')),
+    enrollTotp: () => Promise.reject(notImplemented('EnrollTotp')),
+    confirmTotp: () => Promise.reject(notImplemented('ConfirmTotp')),
+    removeTotp: () => Promise.reject(notImplemented('RemoveTotp')),
+    verifySecondFactor: () => Promise.reject(notImplemented('VerifySecondFactor')),
+    importUsers: () => Promise.reject(notImplemented('ImportUsers')),
   };
 }

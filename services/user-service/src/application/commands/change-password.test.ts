@@ -39,6 +39,7 @@ describe('ChangePassword', () => {
         type: 'password_changed',
         userId: user.id,
         exceptSessionId: 'session-7',
+        reason: 'CHANGE',
         occurTime: app.clock.now(),
       },
     ]);
