@@ -22,10 +22,16 @@ import { userEventDurables } from '../../services/session-service/src/adapters/n
 
 export const GATEWAY_KEY = 'dev-key-gateway-000000000';
 
+export type StackService = 'user' | 'session' | 'authz';
+export type StackRole = 'server' | 'worker';
+
 export interface Stack {
   prefix: string;
   adminEmail: string;
+  /** Where clients dial each service; with `replicas` > 1 an `ipv4:` list of every replica. */
   addresses: { user: string; session: string; authz: string };
+  /** Each server replica's own address, by service (one entry without `replicas`). */
+  replicaAddresses: Record<StackService, string[]>;
   /** Where each server answers grpc.health.v1 in plaintext (with `tls`); else its gRPC address. */
   healthAddresses: { user: string; session: string; authz: string };
   /** With `tls`: the certificate (CN=gateway) the stack's clients present. */
@@ -34,6 +40,15 @@ export interface Stack {
   sessions: sessionv1.SessionServiceClient;
   authz: authzv1.AuthzServiceClient;
   processes: ServiceProcess[];
+  /** The running process of one replica (0-based) of a service's server or worker. */
+  replica(service: StackService, role: StackRole, index: number): ServiceProcess;
+  /** SIGKILL of one replica: no shutdown step runs, as when a node dies. */
+  kill(service: StackService, role: StackRole, index: number): Promise<void>;
+  /**
+   * Starts a killed (or running: stopped first) replica again with its environment and port;
+   * a server's resolves once it answers SERVING.
+   */
+  restart(service: StackService, role: StackRole, index: number): Promise<void>;
   /** Replaces one service's worker with a new one started with `extraEnv` on top of its env. */
   restartWorker(
     service: 'user' | 'session' | 'authz',
@@ -55,6 +70,10 @@ export interface StackOptions {
   env?: Partial<Record<'user' | 'session' | 'authz', Record<string, string>>>;
   /** mTLS between every process: each service gets a certificate (CN = its name) from this CA. */
   tls?: TestPki;
+  /** Servers and workers per service (default 1); clients dial all servers round_robin. */
+  replicas?: number;
+  /** Another Postgres than the shared test one (e.g. a private one a test restarts). */
+  databaseUrl?: string;
 }
 
 /**
@@ -62,17 +81,26 @@ export interface StackOptions {
  * isolated from other test files by their own schemas and durable consumer names.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  await ensureTestDatabase();
+  const databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+  const replicaCount = options.replicas ?? 1;
+  if (!options.databaseUrl) await ensureTestDatabase();
   // Under vitest the run's nats-server; a benchmark gets one of its own.
   await ensureTestNats();
   const prefix = uniqueName('e2e');
   const adminEmail = `admin-${prefix}@example.com`;
   const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
-  const addresses = {
-    user: `127.0.0.1:${userPort}`,
-    session: `127.0.0.1:${sessionPort}`,
-    authz: `127.0.0.1:${authzPort}`,
+  // Replica 0 listens on the ports above, later replicas on ports of their own.
+  const ports: Record<StackService, number[]> = {
+    user: [userPort],
+    session: [sessionPort],
+    authz: [authzPort],
   };
+  for (const service of SERVICES)
+    for (let i = 1; i < replicaCount; i++) ports[service].push(await freePort());
+  const replicaAddresses = mapServices((s) => ports[s].map((port) => `127.0.0.1:${port}`));
+  const addresses = mapServices((s) =>
+    replicaCount === 1 ? replicaAddresses[s][0]! : `ipv4:${replicaAddresses[s].join(',')}`,
+  );
   const schemas = {
     user: `${prefix}_user`,
     session: `${prefix}_session`,
@@ -86,6 +114,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     session: `127.0.0.1:${healthPorts[1]}`,
     authz: `127.0.0.1:${healthPorts[2]}`,
   };
+  const replicaHealthPorts = mapServices((s) =>
+    ports[s].map((port, i) => (i === 0 ? healthPorts[SERVICES.indexOf(s)]! : port)),
+  );
+  if (options.tls)
+    for (const service of SERVICES)
+      for (let i = 1; i < replicaCount; i++) replicaHealthPorts[service][i] = await freePort();
   const tlsEnv = (service: string, healthPort: number): Record<string, string> => {
     if (!options.tls) return {};
     const certificate = options.tls.issue(`${service}-service`);
@@ -105,11 +139,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // session-service's workers consume on one durable per user event they act on.
   const allDurables = [durables.authz, ...userEventDurables(durables.session)];
   const common = {
-    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_URL: databaseUrl,
     WARDEN_GRPC_HOST: '127.0.0.1',
     WARDEN_METRICS_HOST: '127.0.0.1',
     WARDEN_METRICS_PORT: '0',
     WARDEN_DATABASE_POOL_SIZE: '4',
+    // Replicas answer each other's request_id replays only when they key records alike.
+    ...(replicaCount > 1
+      ? { WARDEN_IDEMPOTENCY_SECRET: `stack-idempotency-secret-${prefix}` }
+      : {}),
     WARDEN_USER_SERVICE_ADDRESS: addresses.user,
     WARDEN_SESSION_ADDRESS: addresses.session,
     WARDEN_AUTHZ_ADDRESS: addresses.authz,
@@ -156,6 +194,40 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   };
   const processes: ServiceProcess[] = [];
+  // Where each replica's process sits in `processes` (replica 0 first, as before replicas).
+  const slots = new Map<string, number>();
+  const slotKey = (service: StackService, role: StackRole, index: number) =>
+    `${service}/${role}/${index}`;
+  const replicaEnv = (service: StackService, role: StackRole, index: number) => {
+    const replicaPorts: Record<string, string> =
+      role === 'server' && index > 0
+        ? {
+            WARDEN_GRPC_PORT: String(ports[service][index]),
+            ...(options.tls
+              ? { WARDEN_GRPC_HEALTH_PORT: String(replicaHealthPorts[service][index]) }
+              : {}),
+          }
+        : {};
+    return { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false', ...replicaPorts };
+  };
+  const startReplica = (service: StackService, role: StackRole, index: number) =>
+    startServiceProcess(
+      `${service}-service`,
+      role === 'server' ? 'main.ts' : 'worker.ts',
+      replicaEnv(service, role, index),
+    );
+  const replicaServing = (service: StackService, index: number) =>
+    waitServing(
+      `127.0.0.1:${replicaHealthPorts[service][index]}`,
+      processes[slots.get(slotKey(service, 'server', index))!],
+      // Twelve processes under tsx on a busy two-core machine can take this long to start.
+      replicaCount > 1 ? 180_000 : undefined,
+    );
+  const replica = (service: StackService, role: StackRole, index: number): ServiceProcess => {
+    const slot = slots.get(slotKey(service, role, index));
+    if (slot === undefined) throw new Error(`no ${service} ${role} replica ${index}`);
+    return processes[slot]!;
+  };
   let stopping = false;
   // A process that dies while the stack is up shows up in the test's output with its last lines,
   // instead of only as UNAVAILABLE on the next call.
@@ -169,7 +241,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stop = async () => {
     stopping = true;
     await Promise.all(processes.map((p) => p.stop()));
-    await dropSchemas(Object.values(schemas));
+    await dropSchemas(databaseUrl, Object.values(schemas));
     await deleteDurables(allDurables);
   };
   try {
@@ -184,19 +256,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (code !== 0)
         throw new Error(`${migrations[i]!.name} failed:\n${migrations[i]!.output().slice(-3000)}`);
     });
-    for (const service of ['user', 'session', 'authz'] as const) {
-      const quiet = { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false' };
-      for (const entry of ['main.ts', 'worker.ts']) {
-        const process = startServiceProcess(`${service}-service`, entry, quiet);
-        reportDeath(process);
-        processes.push(process);
-      }
-    }
-    await Promise.all([
-      waitServing(healthAddresses.user, processes[0]),
-      waitServing(healthAddresses.session, processes[2]),
-      waitServing(healthAddresses.authz, processes[4]),
-    ]);
+    for (let index = 0; index < replicaCount; index++)
+      for (const service of SERVICES)
+        for (const role of ['server', 'worker'] as const) {
+          const process = startReplica(service, role, index);
+          reportDeath(process);
+          slots.set(slotKey(service, role, index), processes.length);
+          processes.push(process);
+        }
+    await Promise.all(
+      SERVICES.flatMap((service) => ports[service].map((_, i) => replicaServing(service, i))),
+    );
     await waitForDurables(allDurables);
   } catch (error) {
     await stop();
@@ -219,6 +289,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }),
     authz: createClient(authzv1.AuthzServiceClient, { address: addresses.authz, ...gateway }),
     processes,
+    replicaAddresses,
+    replica,
+    async kill(service, role, index) {
+      const process = replica(service, role, index);
+      stopping = true;
+      await process.kill();
+      stopping = false;
+    },
+    async restart(service, role, index) {
+      const slot = slots.get(slotKey(service, role, index))!;
+      stopping = true;
+      await replica(service, role, index).stop();
+      stopping = false;
+      processes[slot] = startReplica(service, role, index);
+      reportDeath(processes[slot]);
+      if (role === 'server') await replicaServing(service, index);
+    },
     async restartWorker(service, extraEnv) {
       const index = processes.findIndex((p) => p.name === `${service}-service/worker.ts`);
       stopping = true;
@@ -235,8 +322,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-async function dropSchemas(schemas: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+const SERVICES = ['user', 'session', 'authz'] as const;
+
+const mapServices = <T>(fn: (service: StackService) => T): Record<StackService, T> => ({
+  user: fn('user'),
+  session: fn('session'),
+  authz: fn('authz'),
+});
+
+async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
