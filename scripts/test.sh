@@ -21,7 +21,9 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; 
 if [ "${CI:-}" = true ]; then install=("${PNPM[@]}" install --frozen-lockfile); else install=("${PNPM[@]}" install); fi
 "${install[@]}" || { failed=$((failed + 1)); echo "install failed"; finish; }
 node scripts/generate.mjs || { failed=$((failed + 1)); echo "code generation failed"; finish; }
-bash scripts/ensure-infra.sh || { failed=$((failed + 1)); echo "Postgres or nats-server unavailable"; finish; }
+# An embedded Postgres, when one is started (no Postgres here), lives until this script exits.
+infra=$(bash scripts/ensure-infra.sh --owner $$) || { failed=$((failed + 1)); echo "Postgres or nats-server unavailable"; finish; }
+eval "$infra"
 
 step typecheck npx tsc -p tsconfig.json --noEmit
 step eslint npx eslint --max-warnings 0 .
