@@ -4,6 +4,7 @@ import {
   effectiveAccess,
   RoleCatalogue,
   type Decision,
+  type HeldRole,
   type ResourceRef,
   type RoleAssignment,
 } from '../domain/index.js';
@@ -30,6 +31,8 @@ export interface PolicyModelOptions {
 export class PolicyModel implements PermissionChecker, GrantsHeld {
   private catalogue = new RoleCatalogue([]);
   private readonly subjects: SubjectCache;
+  /** The one list `[{ role }]` every subject holding just that role, for good, shares. */
+  private readonly permanentOnly = new Map<string, readonly HeldRole[]>();
 
   constructor(
     private readonly clock: Clock,
@@ -40,7 +43,7 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
       options.maxSubjects ?? DEFAULT_SUBJECT_CACHE_MAX,
       async (subjectId) => {
         try {
-          return this.compact(subjectId, await source.assignmentsOf(subjectId));
+          return this.compact(await source.assignmentsOf(subjectId));
         } catch (error) {
           throw policyUnavailable(error);
         }
@@ -87,8 +90,8 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     return (await this.access(subjectId)).permissions;
   }
 
-  /** The subject's assignments as this process sees them (lapsed ones too, until swept). */
-  async assignmentsOf(subjectId: string): Promise<readonly RoleAssignment[]> {
+  /** The subject's roles as this process sees them (lapsed ones too, until swept). */
+  async assignmentsOf(subjectId: string): Promise<readonly HeldRole[]> {
     return this.subjects.peek(subjectId) ?? (await this.subjects.fetch(subjectId));
   }
 
@@ -126,7 +129,7 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
   }
 
   private decideOn(
-    held: readonly RoleAssignment[],
+    held: readonly HeldRole[],
     subjectId: string,
     permission: string,
     resource: ResourceRef | undefined,
@@ -135,20 +138,30 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
   }
 
   /**
-   * What the cache keeps of a read: the subject id it is filed under and the catalogue's role
-   * names, instead of fresh copies of both per row (most subjects hold the same one or two roles).
+   * What the cache keeps of a read: the role and its expiry, nothing else. Most subjects hold one
+   * permanent role, so that list is shared by every holder of the role (one per role name, from a
+   * map as small as the catalogue): such a subject costs the cache its key and one map slot.
    */
-  private compact(
-    subjectId: string,
-    assignments: readonly RoleAssignment[],
-  ): readonly RoleAssignment[] {
-    if (assignments.length === 0) return NO_ASSIGNMENTS;
-    return assignments.map((assignment) => ({
-      ...assignment,
-      subjectId,
-      role: this.catalogue.get(assignment.role)?.name ?? assignment.role,
-    }));
+  private compact(assignments: readonly RoleAssignment[]): readonly HeldRole[] {
+    if (assignments.length === 0) return NO_ROLES;
+    if (assignments.length === 1 && assignments[0]!.expireTime === undefined) {
+      const role = assignments[0]!.role;
+      let shared = this.permanentOnly.get(role);
+      if (!shared) {
+        if (this.permanentOnly.size >= MAX_SHARED_LISTS) this.permanentOnly.clear();
+        shared = Object.freeze([Object.freeze({ role })]);
+        this.permanentOnly.set(role, shared);
+      }
+      return shared;
+    }
+    return Object.freeze(
+      assignments.map(({ role, expireTime }) =>
+        Object.freeze(expireTime === undefined ? { role } : { role, expireTime }),
+      ),
+    );
   }
 }
 
-const NO_ASSIGNMENTS: readonly RoleAssignment[] = Object.freeze([]);
+const NO_ROLES: readonly HeldRole[] = Object.freeze([]);
+/** Role names are few; this only stops a flood of unknown names from growing the map. */
+const MAX_SHARED_LISTS = 10_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anAssignment, aUserId } from '../../test/support/mothers.js';
-import type { RoleAssignment } from '../domain/index.js';
+import type { HeldRole, RoleAssignment } from '../domain/index.js';
 import { SubjectCache } from './subject-cache.js';
 
 /** A loader whose reads the test answers by hand, each with the state at the time it was asked. */
@@ -22,7 +22,7 @@ class ManualLoader {
   }
 }
 
-const roles = (held: readonly RoleAssignment[] | undefined) => held?.map((a) => a.role);
+const roles = (held: readonly HeldRole[] | undefined) => held?.map((a) => a.role);
 
 describe('SubjectCache', () => {
   it('reads a subject once, however many lookups wait for it, and answers later ones from memory', async () => {

@@ -1,7 +1,7 @@
-import type { RoleAssignment } from '../domain/index.js';
+import type { HeldRole } from '../domain/index.js';
 
 /** Reads one subject's assignments (one indexed query). */
-export type SubjectLoader = (subjectId: string) => Promise<readonly RoleAssignment[]>;
+export type SubjectLoader = (subjectId: string) => Promise<readonly HeldRole[]>;
 
 /** Lookups answered from memory, those that had to read, and subjects pushed out by newer ones. */
 export interface SubjectCacheStats {
@@ -23,9 +23,9 @@ export interface SubjectCacheStats {
 export class SubjectCache {
   readonly stats: SubjectCacheStats = { hits: 0, misses: 0, evictions: 0 };
   /** Map order is recency: the first key is the least recently used. */
-  private readonly entries = new Map<string, readonly RoleAssignment[]>();
+  private readonly entries = new Map<string, readonly HeldRole[]>();
   /** The read whose result may be installed, by subject. */
-  private readonly loads = new Map<string, Promise<readonly RoleAssignment[]>>();
+  private readonly loads = new Map<string, Promise<readonly HeldRole[]>>();
 
   constructor(
     readonly maxSubjects: number,
@@ -45,7 +45,7 @@ export class SubjectCache {
   }
 
   /** The cached assignments (now the most recently used), or undefined: then call `fetch`. */
-  peek(subjectId: string): readonly RoleAssignment[] | undefined {
+  peek(subjectId: string): readonly HeldRole[] | undefined {
     const held = this.entries.get(subjectId);
     if (held === undefined) return undefined;
     this.stats.hits++;
@@ -62,11 +62,11 @@ export class SubjectCache {
   }
 
   /** Reads the subject, joining a read in flight; installs the result unless forgotten meanwhile. */
-  fetch(subjectId: string): Promise<readonly RoleAssignment[]> {
+  fetch(subjectId: string): Promise<readonly HeldRole[]> {
     const pending = this.loads.get(subjectId);
     if (pending) return pending;
     this.stats.misses++;
-    const read: Promise<readonly RoleAssignment[]> = this.load(subjectId).then(
+    const read: Promise<readonly HeldRole[]> = this.load(subjectId).then(
       (assignments) => {
         if (this.loads.get(subjectId) === read) {
           this.loads.delete(subjectId);
@@ -96,7 +96,7 @@ export class SubjectCache {
     this.loads.clear();
   }
 
-  private install(subjectId: string, assignments: readonly RoleAssignment[]): void {
+  private install(subjectId: string, assignments: readonly HeldRole[]): void {
     this.entries.delete(subjectId);
     this.entries.set(subjectId, assignments);
     while (this.entries.size > this.maxSubjects) {

@@ -9,8 +9,11 @@ export interface RoleAssignment {
   createTime: Date;
 }
 
+/** What a decision needs of an assignment: which role, and until when. */
+export type HeldRole = Pick<RoleAssignment, 'role' | 'expireTime'>;
+
 /** A grant lapses at its expire_time by itself, whether or not a sweeper has removed it yet. */
-export const isActive = (assignment: RoleAssignment, now: Date): boolean =>
+export const isActive = (assignment: HeldRole, now: Date): boolean =>
   assignment.expireTime === undefined || assignment.expireTime.getTime() > now.getTime();
 
 export function newAssignment(

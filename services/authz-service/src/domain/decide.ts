@@ -1,4 +1,4 @@
-import { isActive, type RoleAssignment } from './assignment.js';
+import { isActive, type HeldRole } from './assignment.js';
 import type { GrantOrigin } from './grant-index.js';
 import type { RoleCatalogue } from './role-catalogue.js';
 
@@ -19,7 +19,7 @@ export interface ResourceRef {
  */
 export function decide(
   catalogue: RoleCatalogue,
-  assignments: readonly RoleAssignment[] | undefined,
+  assignments: readonly HeldRole[] | undefined,
   subjectId: string,
   permission: string,
   resource: ResourceRef | undefined,
@@ -60,7 +60,7 @@ function allow(assigned: string, origin: GrantOrigin, suffix: string): Decision 
 /** A subject's effective roles (held and inherited) and their grants as written, both sorted. */
 export function effectiveAccess(
   catalogue: RoleCatalogue,
-  assignments: readonly RoleAssignment[] | undefined,
+  assignments: readonly HeldRole[] | undefined,
   now: Date,
 ): { roles: string[]; permissions: string[] } {
   const roles = new Set<string>();
