@@ -14,6 +14,8 @@ export type ErrorKind =
   | 'ABORTED'
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
+  /** A position past what is kept, e.g. a feed cursor older than the stream's retention. */
+  | 'OUT_OF_RANGE'
   /** An RPC the contract names but this build does not serve yet. */
   | 'UNIMPLEMENTED'
   | 'INTERNAL';

@@ -15,6 +15,7 @@ const CODES: Record<ErrorKind, status> = {
   UNAVAILABLE: status.UNAVAILABLE,
   DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
   UNIMPLEMENTED: status.UNIMPLEMENTED,
+  OUT_OF_RANGE: status.OUT_OF_RANGE,
   INTERNAL: status.INTERNAL,
 };
 const KINDS = new Map<status, ErrorKind>(

@@ -62,6 +62,8 @@ class FakeSessionService {
       endUserSessions: unused,
       watchSessions: unused,
       completeMfa: unused,
+      getJwks: unused,
+      watchRevocations: unused,
     };
   }
 }

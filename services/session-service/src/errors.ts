@@ -24,6 +24,10 @@ export const REASONS = {
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
   /** An RPC of the contract this build does not serve yet (CompleteMfa until step-up lands). */
   NOT_IMPLEMENTED: 'UNIMPLEMENTED',
+  /** WatchRevocations: `after` is not a cursor this service issued. */
+  INVALID_CURSOR: 'INVALID_ARGUMENT',
+  /** WatchRevocations: what follows `after` is past the streams' retention. */
+  CURSOR_EXPIRED: 'OUT_OF_RANGE',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -78,3 +82,15 @@ export const invalidSecondFactor = (): AppError =>
 
 export const notImplemented = (rpc: string): AppError =>
   fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);
+
+export const invalidCursor = (): AppError =>
+  fail('INVALID_CURSOR', 'after is not a WatchRevocations cursor', {
+    violations: [{ field: 'after', description: 'must be a cursor from an earlier item' }],
+  });
+
+export const cursorExpired = (stream: string, firstSeq: number): AppError =>
+  fail(
+    'CURSOR_EXPIRED',
+    'revocations after this cursor are past retention; re-validate cached tokens and start anew',
+    { metadata: { stream, first_sequence: String(firstSeq) } },
+  );

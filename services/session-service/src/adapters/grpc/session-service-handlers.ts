@@ -22,7 +22,10 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
       { email: request.email, password: request.password, client, requestId: request.requestId },
       ctx,
     );
-    return { session: toProtoSession(started.session), token: started.token };
+    return sessionv1.StartSessionResponse.fromPartial({
+      session: toProtoSession(started.session),
+      token: started.token,
+    });
   };
   const validateSession: Unary<
     sessionv1.ValidateSessionRequest,
@@ -52,7 +55,10 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     sessionv1.RefreshSessionResponse
   > = async (request, { ctx }) => {
     const refreshed = await bus.run(use.refreshSession, { token: request.token }, ctx);
-    return { session: toProtoSession(refreshed.session), token: refreshed.token };
+    return sessionv1.RefreshSessionResponse.fromPartial({
+      session: toProtoSession(refreshed.session),
+      token: refreshed.token,
+    });
   };
   const endSession: Unary<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse> = async (
     request,
@@ -99,6 +105,13 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     // Step-up (issue 13) lands with the TOTP work; until then the contract's RPC answers UNIMPLEMENTED.
     completeMfa: async (): Promise<sessionv1.CompleteMfaResponse> => {
       throw notImplemented('CompleteMfa');
+    },
+    // Gateway tokens and the revocation feed (issue 14) are wired in the next commits.
+    getJwks: async (): Promise<sessionv1.GetJwksResponse> => {
+      throw notImplemented('GetJwks');
+    },
+    watchRevocations: async (): Promise<void> => {
+      throw notImplemented('WatchRevocations');
     },
   };
 }
