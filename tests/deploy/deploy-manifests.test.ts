@@ -139,7 +139,7 @@ describe('deploy/k8s (kubectl kustomize, offline)', () => {
       expect(container.readinessProbe.grpc.port).toBeGreaterThan(50_000);
       expect(container.livenessProbe).toBeDefined();
       expect(named('Deployment', `${service}-worker`)).toBeDefined();
-      expect(named('Job', `${service}-migrate`)).toBeDefined();
+      expect(named('Job', `${service}-migrate-dev`)).toBeDefined();
       expect(named('Service', service)).toBeDefined();
       expect(named('HorizontalPodAutoscaler', service)).toBeDefined();
       expect(named('PodDisruptionBudget', service)).toBeDefined();

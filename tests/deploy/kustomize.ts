@@ -28,12 +28,17 @@ const DEV_OVERLAY = join(import.meta.dirname, '..', '..', 'deploy', 'k8s', 'over
  * Without kubectl the deploy tests fail naming it rather than skip.
  */
 export function renderDevOverlay(): K8sObject[] {
+  return renderKustomization(DEV_OVERLAY);
+}
+
+/** Any kustomization directory (paths inside it relative, as kustomize wants them). */
+export function renderKustomization(dir: string): K8sObject[] {
   let rendered: string;
   try {
-    rendered = execFileSync('kubectl', ['kustomize', DEV_OVERLAY], { encoding: 'utf8' });
+    rendered = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
   } catch (error) {
     throw new Error(
-      `kubectl kustomize ${DEV_OVERLAY} failed (install kubectl): ${(error as Error).message}`,
+      `kubectl kustomize ${dir} failed (install kubectl): ${(error as Error).message}`,
     );
   }
   return parseAllDocuments(rendered).map((d) => d.toJS() as K8sObject);
