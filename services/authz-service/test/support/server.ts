@@ -17,6 +17,7 @@ export async function startAuthzServer(
     repository?: AuthzRepository;
     clock?: Clock;
     tokens?: Map<string, UserPrincipal>;
+    subjectCacheMax?: number;
   } = {},
 ) {
   const repository = options.repository ?? new MemoryAuthzRepository();
@@ -25,6 +26,7 @@ export async function startAuthzServer(
     repository,
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.subjectCacheMax ? { subjectCacheMax: options.subjectCacheMax } : {}),
   });
   await app.sync.loadCatalogue();
   const server = createAuthzServer(app, {

@@ -1,0 +1,366 @@
+// authz-service as the number of role assignments grows: start time, memory and check latency at
+// each size, from the production bundle (`node dist/main.js` in the tree scripts/package.sh makes)
+// over the real Postgres and NATS. Targets (DESIGN.md sections 4b and 5), at the largest size:
+// RSS <= 200 MB, start to SERVING <= 2 s, cold CheckPermission p99 <= 5 ms, and warm requests/s
+// within 10% of the smallest size's (the memory and speed must not depend on the assignments).
+//
+// For each size N: a fresh schema migrated by the bundle's migrate.js, then N assignments written
+// straight into it with generate_series (N subjects; every tenth holds a custom role inheriting
+// player, the rest player; every twentieth grant expires tomorrow), ANALYZE, then the server:
+//   start      spawn of `node dist/main.js` to grpc.health.v1 SERVING (polled every 100 ms)
+//   idle       RSS after --idle seconds SERVING
+//   cold       CheckPermission for --cold subjects never asked before, --cold-concurrency callers:
+//              every check reads its subject (one indexed read); p50/p99, highest RSS meanwhile
+//   fill       CheckPermissions of 100 random subjects a call until min(N, 1.2 x cache max)
+//              subjects were asked: the subject cache full (LRU evicting at 1M); highest RSS
+// then warm rounds over all sizes in turn (alternating, so load from elsewhere on the machine hits
+// every size alike): CheckPermission over --warm subjects already cached, --concurrency callers,
+// --rounds rounds of --seconds; medians, and the highest RSS seen meanwhile.
+//   npx tsx bench/scale-authz.ts [--sizes 10000,100000,1000000] [--packages <dir>] [--cache-max 100000]
+//     [--cold 2000] [--cold-concurrency 4] [--warm 2000] [--concurrency 32] [--seconds 3] [--rounds 3] [--idle 3]
+// Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createClient } from '@warden/grpc';
+import pg from 'pg';
+import { authzv1 } from '../libs/proto/src/index.js';
+import {
+  ensureTestDatabase,
+  ensureTestNats,
+  freePort,
+  natsEnv,
+  startServiceProcess,
+  TEST_DATABASE_URL,
+  uniqueName,
+  waitServing,
+  type ServiceProcess,
+} from '../libs/testing/src/index.js';
+import { alternate, drive, machine, summary, type Result, type Target } from './lib/closed-loop.js';
+
+const TARGETS = { rssMb: 200, startMs: 2_000, coldP99Ms: 5, warmRatio: 0.9 };
+const GATEWAY_KEY = 'dev-key-gateway-000000000'; // config.yaml's dev key of the gateway
+const BATCH = 100; // CheckPermissions' largest batch
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000,1000000' },
+    packages: { type: 'string' },
+    'cache-max': { type: 'string', default: '100000' },
+    cold: { type: 'string', default: '2000' },
+    'cold-concurrency': { type: 'string', default: '4' },
+    warm: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    idle: { type: 'string', default: '3' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1_000))
+  throw new Error(`--sizes takes integers of at least 1000, not ${values.sizes}`);
+const cacheMax = Number(values['cache-max']);
+const coldCount = Number(values.cold);
+const warmCount = Number(values.warm);
+
+const root = join(import.meta.dirname, '..');
+const made = values.packages ? undefined : mkdtempSync(join(tmpdir(), 'warden-packages-'));
+const packages = values.packages ?? made!;
+if (made)
+  execFileSync(
+    'bash',
+    [join(root, 'scripts', 'package.sh'), 'authz-service', join(made, 'authz-service')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+process.env.WARDEN_STACK_PACKAGES = packages;
+await ensureTestDatabase();
+await ensureTestNats();
+
+/** Subject i's id, as the seed writes it: md5('s' || i) read as a UUID (lower-case hex). */
+const subjectOf = (i: number): string => {
+  const hex = createHash('md5').update(`s${i}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+
+/** The checks a caller makes of subject i: own resources, plain and inherited grants, denials. */
+const checkOf = (i: number, k: number): authzv1.CheckPermissionRequest => {
+  const subjectId = subjectOf(i);
+  const own = { ownerId: subjectId };
+  const [permission, resource] = (
+    [
+      ['session.end', { type: 'session', id: `s${i}`, ...own }],
+      ['game.join', { type: 'game', id: 'g1' }],
+      ['user.disable', { type: 'user', id: subjectId, ...own }],
+      ['chat.mute', undefined],
+    ] as const
+  )[k % 4]!;
+  return authzv1.CheckPermissionRequest.fromPartial({ subjectId, permission, resource });
+};
+
+interface Running {
+  size: number;
+  server: ServiceProcess;
+  schema: string;
+  client: authzv1.AuthzServiceClient;
+  /** Subjects the warm rounds ask about (cached by the cold phase). */
+  warm: number[];
+  startMs: number;
+  idleMb: number;
+  cold: Result;
+  coldPeakMb: number;
+  fillPeakMb: number;
+  filled: number;
+  warmPeakMb: number;
+}
+
+const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+const running: Running[] = [];
+try {
+  console.log(
+    `authz at scale: sizes ${sizes.join(', ')} assignments, authz.subject_cache_max ${cacheMax}, production bundle in ${packages}`,
+  );
+  for (const size of sizes) running.push(await measureSize(size));
+
+  // Warm rounds, every size in turn: the smallest first (the reference), the largest last.
+  const targets: Target[] = running.map((r) => {
+    let next = 0;
+    return {
+      name: `${r.size} assignments`,
+      prepare: async () => {
+        // Whatever the fill evicted comes back before the timed run: warm means cached.
+        for (let k = 0; k < r.warm.length; k += BATCH)
+          await checks(
+            r.client,
+            r.warm.slice(k, k + BATCH).map((i) => checkOf(i, k)),
+          );
+      },
+      op: async () => {
+        const k = next++;
+        return check(r.client, checkOf(r.warm[k % r.warm.length]!, k));
+      },
+    };
+  });
+  const [warmResults, warmPeaks] = await sampling(
+    running.map((r) => r.server),
+    () =>
+      alternate({
+        targets,
+        concurrency: Number(values.concurrency),
+        runMs: Number(values.seconds) * 1_000,
+        rounds: Number(values.rounds),
+        warmupMs: 1_000,
+        unit: 'req',
+      }),
+  );
+  running.forEach((r, i) => (r.warmPeakMb = warmPeaks[i]!));
+  report(warmResults.map(summary));
+} finally {
+  for (const r of running) {
+    r.client.close();
+    await r.server.stop();
+  }
+  for (const r of running) await admin.query(`DROP SCHEMA IF EXISTS "${r.schema}" CASCADE`);
+  await admin.end();
+  if (made) rmSync(made, { recursive: true, force: true });
+}
+
+async function measureSize(size: number): Promise<Running> {
+  const schema = uniqueName(`bench_scale_${size}`);
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: TEST_DATABASE_URL,
+    WARDEN_DATABASE_SCHEMA: schema,
+    WARDEN_DATABASE_MIGRATE_ON_START: 'false',
+    WARDEN_GRPC_HOST: '127.0.0.1',
+    WARDEN_GRPC_PORT: String(port),
+    WARDEN_METRICS_HOST: '127.0.0.1',
+    WARDEN_METRICS_PORT: '0',
+    WARDEN_AUTHZ_SUBJECT_CACHE_MAX: String(cacheMax),
+    ...natsEnv('authz-service'),
+  };
+  const migrate = startServiceProcess('authz-service', 'migrate.ts', env);
+  const code = await new Promise<number | null>((resolve) => migrate.child.once('exit', resolve));
+  if (code !== 0) throw new Error(`migrate.js failed (${code}):\n${migrate.output().slice(-3000)}`);
+  const seedStarted = performance.now();
+  await seed(schema, size);
+  const seedMs = performance.now() - seedStarted;
+
+  const started = performance.now();
+  const server = startServiceProcess('authz-service', 'main.ts', env);
+  const address = `127.0.0.1:${port}`;
+  await waitServing(address, server);
+  const startMs = performance.now() - started;
+  await sleep(Number(values.idle) * 1_000);
+  const idleMb = rssMb(server);
+  const client = createClient(authzv1.AuthzServiceClient, { address, serviceKey: GATEWAY_KEY });
+
+  // Cold: subjects never asked about, spread over the whole table.
+  const picks = distinctRandom(size, coldCount);
+  let nextCold = 0;
+  const [cold, [coldPeakMb = 0]] = await sampling([server], () =>
+    drive(Number(values['cold-concurrency']), 120_000, async () => {
+      if (nextCold >= picks.length) return false;
+      const k = nextCold++;
+      return check(client, checkOf(picks[k]!, k));
+    }),
+  );
+  if (cold.errors > 0) throw new Error(`cold checks failed: ${cold.firstError}`);
+
+  // Fill: random subjects until the cache is full (or every subject was asked).
+  const fillCount = Math.min(size, Math.round(cacheMax * 1.2));
+  let asked = 0;
+  const [, [fillPeakMb = 0]] = await sampling([server], () =>
+    drive(4, 600_000, async () => {
+      if (asked >= fillCount) return false;
+      asked += BATCH;
+      const batch = Array.from({ length: BATCH }, (_, k) =>
+        checkOf(Math.floor(Math.random() * size), k),
+      );
+      return checks(client, batch);
+    }),
+  );
+  const result: Running = {
+    size,
+    server,
+    schema,
+    client,
+    warm: picks.slice(0, warmCount),
+    startMs,
+    idleMb,
+    cold,
+    coldPeakMb,
+    fillPeakMb,
+    filled: asked,
+    warmPeakMb: 0,
+  };
+  console.log(
+    `${String(size).padStart(8)} assignments: seeded in ${(seedMs / 1000).toFixed(1)} s; start ${startMs.toFixed(0)} ms, idle ${idleMb.toFixed(0)} MB, cold p50 ${cold.p50.toFixed(2)} ms p99 ${cold.p99.toFixed(2)} ms (${cold.count} checks), ${asked} subjects asked to fill: ${fillPeakMb.toFixed(0)} MB`,
+  );
+  return result;
+}
+
+/** N assignments over N subjects, written by Postgres itself. */
+async function seed(schema: string, size: number): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query(`SET search_path TO "${schema}"`);
+    await client.query(`INSERT INTO roles (name, description, permissions, inherits, built_in, create_time, update_time)
+      VALUES ('moderator', 'bench', ARRAY['chat.*'], ARRAY['player'], false, now(), now())`);
+    await client.query(
+      `INSERT INTO role_assignments (subject_id, role, expire_time, create_time)
+       SELECT md5('s' || i)::uuid::text,
+              CASE WHEN i % 10 = 0 THEN 'moderator' ELSE 'player' END,
+              CASE WHEN i % 20 = 1 THEN now() + interval '1 day' END,
+              now()
+       FROM generate_series(0, $1::int - 1) AS i`,
+      [size],
+    );
+    await client.query('ANALYZE role_assignments');
+  } finally {
+    client.release();
+  }
+}
+
+function report(warm: Result[]): void {
+  const mb = (x: number) => `${x.toFixed(0)} MB`;
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const rows: Array<[string, (r: Running, i: number) => string]> = [
+    ['start to SERVING', (r) => `${r.startMs.toFixed(0)} ms`],
+    ['idle RSS', (r) => mb(r.idleMb)],
+    ['RSS, cold checks', (r) => mb(r.coldPeakMb)],
+    ['RSS, cache filled', (r) => `${mb(r.fillPeakMb)} (${r.filled} asked)`],
+    ['RSS, warm checks', (r) => mb(r.warmPeakMb)],
+    ['cold p50 / p99', (r) => `${ms(r.cold.p50)} / ${ms(r.cold.p99)}`],
+    ['warm req/s', (_, i) => warm[i]!.rps.toFixed(0)],
+    ['warm p50 / p99', (_, i) => `${ms(warm[i]!.p50)} / ${ms(warm[i]!.p99)}`],
+  ];
+  const width = 26;
+  console.log(
+    `\n${'assignments'.padEnd(20)}${running.map((r) => String(r.size).padStart(width)).join('')}`,
+  );
+  for (const [name, cell] of rows)
+    console.log(`${name.padEnd(20)}${running.map((r, i) => cell(r, i).padStart(width)).join('')}`);
+
+  const largest = running.at(-1)!;
+  const peakMb = Math.max(
+    largest.idleMb,
+    largest.coldPeakMb,
+    largest.fillPeakMb,
+    largest.warmPeakMb,
+  );
+  const ratio = warm.at(-1)!.rps / warm[0]!.rps;
+  const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
+  console.log(
+    `\nat ${largest.size} assignments (cold: ${values['cold-concurrency']} callers; warm: ${values.concurrency}):`,
+  );
+  console.log(
+    `  RSS, highest         ${mb(peakMb).padStart(10)}   target <= ${TARGETS.rssMb} MB: ${verdict(peakMb <= TARGETS.rssMb)}`,
+  );
+  console.log(
+    `  start to SERVING     ${`${largest.startMs.toFixed(0)} ms`.padStart(10)}   target <= ${TARGETS.startMs} ms: ${verdict(largest.startMs <= TARGETS.startMs)}`,
+  );
+  console.log(
+    `  cold p99             ${ms(largest.cold.p99).padStart(10)}   target <= ${TARGETS.coldP99Ms} ms: ${verdict(largest.cold.p99 <= TARGETS.coldP99Ms)}`,
+  );
+  if (running.length > 1)
+    console.log(
+      `  warm req/s           ${ratio.toFixed(2).padStart(8)} x   the ${running[0]!.size}-assignment run's (target >= ${TARGETS.warmRatio}): ${verdict(ratio >= TARGETS.warmRatio)}`,
+    );
+  console.log(`  [${machine()}]`);
+}
+
+function check(client: authzv1.AuthzServiceClient, request: authzv1.CheckPermissionRequest) {
+  return new Promise<authzv1.CheckPermissionResponse>((resolve, reject) =>
+    client.checkPermission(request, (error, response) =>
+      error ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+function checks(client: authzv1.AuthzServiceClient, batch: authzv1.CheckPermissionRequest[]) {
+  return new Promise<authzv1.CheckPermissionsResponse>((resolve, reject) =>
+    client.checkPermissions({ checks: batch }, (error, response) =>
+      error ? reject(error) : resolve(response),
+    ),
+  );
+}
+
+/** `count` distinct integers below `size`, in random order. */
+function distinctRandom(size: number, count: number): number[] {
+  const picked = new Set<number>();
+  for (let guard = 0; picked.size < Math.min(count, size) && guard < count * 100; guard++)
+    picked.add(Math.floor(Math.random() * size));
+  return [...picked];
+}
+
+/** Runs `work` while sampling each server's RSS every 100 ms; its result and each one's highest RSS. */
+async function sampling<T>(
+  servers: ServiceProcess[],
+  work: () => Promise<T>,
+): Promise<[T, number[]]> {
+  const peaks = servers.map(rssMb);
+  const sample = () => servers.forEach((s, i) => (peaks[i] = Math.max(peaks[i]!, rssMb(s))));
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await work();
+    sample();
+    return [result, peaks];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** VmRSS of a process, from /proc (Linux), in MB. */
+function rssMb(process: ServiceProcess): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${process.child.pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
