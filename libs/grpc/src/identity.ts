@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 
 type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthContext']>;
@@ -51,4 +51,5 @@ export class ServiceAuthenticator {
   }
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+/** One-shot hashing: no Hash object per call. */
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');

@@ -23,6 +23,7 @@ import {
   tracer,
   withLogContext,
   type ActiveSpan,
+  type LogContext,
   type Logger,
   type TraceContext,
 } from '@warden/logger';
@@ -101,8 +102,10 @@ export type Handlers<D> = {
     : UnaryHandler<RequestOf<D[K]>, ResponseOf<D[K]>>;
 };
 
-const DECODE_FAILED = Symbol('decode failed');
-type DecodeFailure = { [DECODE_FAILED]: string };
+/** What a request decodes to when its bytes are not the message: the handler answers INVALID_ARGUMENT. */
+class DecodeFailure {
+  constructor(readonly message: string) {}
+}
 
 /**
  * The server kit: every RPC passes identity, principal, request id, trace context, logging,
@@ -270,27 +273,42 @@ export class GrpcServer {
     return experimental.createCertificateProviderServerCredentials(files, files, true);
   }
 
+  /** What the kit knows of a method from its registration on, so a call computes none of it. */
+  private methodState(path: string): MethodState {
+    const [service = '', method = ''] = path.slice(1).split('/');
+    return {
+      path,
+      spanName: path.slice(1),
+      spanAttributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method },
+      durations: [],
+    };
+  }
+
   private wrapUnary(path: string, handler: UnaryHandler<unknown, unknown>) {
+    const state = this.methodState(path);
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const started = performance.now();
-      const trace: CallTrace = {};
-      void this.run(path, call, trace, async (info) => handler(call.request, info)).then(
-        (response) => {
-          this.observe(path, started, status.OK, trace);
-          callback(null, response);
-        },
-        (error: unknown) => {
-          const failure = this.failure(path, error);
-          this.observe(path, started, failure.code ?? status.INTERNAL, trace, failure.details);
-          callback(failure as never, null);
-        },
+      const kitCall = new KitCall(call, state);
+      withLogContext(kitCall, () =>
+        this.run(kitCall, handler, call.request).then(
+          (response) => {
+            kitCall.settle();
+            this.observe(kitCall, status.OK);
+            callback(null, response);
+          },
+          (error: unknown) => {
+            kitCall.settle();
+            const failure = this.failure(path, error);
+            this.observe(kitCall, failure.code ?? status.INTERNAL, failure.details);
+            callback(failure as never, null);
+          },
+        ),
       );
     };
   }
 
   private wrapStream(path: string, handler: StreamHandler<unknown, unknown>) {
+    const state = this.methodState(path);
     return (call: ServerWritableStream<unknown, unknown>) => {
-      const started = performance.now();
       const send = (message: unknown) =>
         new Promise<void>((resolve, reject) => {
           if (call.cancelled || call.destroyed)
@@ -298,102 +316,69 @@ export class GrpcServer {
           if (call.write(message)) resolve();
           else call.once('drain', () => resolve());
         });
-      const trace: CallTrace = {};
-      void this.run(path, call, trace, (info) => handler(call.request, info, send)).then(
-        () => {
-          this.observe(path, started, status.OK, trace);
-          call.end();
-        },
-        (error: unknown) => {
-          if (call.cancelled) return;
-          const failure = this.failure(path, error);
-          this.observe(path, started, failure.code ?? status.INTERNAL, trace, failure.details);
-          call.emit('error', failure);
-        },
+      const kitCall = new KitCall(call, state);
+      const streamHandler: UnaryHandler<unknown, void> = (request, info) =>
+        handler(request, info, send);
+      withLogContext(kitCall, () =>
+        this.run(kitCall, streamHandler, call.request).then(
+          () => {
+            kitCall.settle();
+            this.observe(kitCall, status.OK);
+            call.end();
+          },
+          (error: unknown) => {
+            kitCall.settle();
+            if (call.cancelled) return;
+            const failure = this.failure(path, error);
+            this.observe(kitCall, failure.code ?? status.INTERNAL, failure.details);
+            call.emit('error', failure);
+          },
+        ),
       );
     };
   }
 
-  private async run<T>(
-    path: string,
-    call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
-    trace: CallTrace,
-    body: (info: CallInfo) => Promise<T>,
+  /**
+   * Decoding, identity and principal, then the handler: synchronous up to the handler unless the
+   * call carries a bearer token, so a call costs no promise of the kit's own.
+   */
+  private run<T>(
+    kitCall: KitCall,
+    handler: UnaryHandler<unknown, T>,
+    request: unknown,
   ): Promise<T> {
-    const { metadata, request } = call;
-    const requestId = firstString(metadata, 'x-request-id')?.slice(0, 128) ?? randomUUID();
-    const context = this.startSpan(path, metadata, trace);
-    return withLogContext({ requestId, traceId: traceIdOf(context.traceparent) }, async () => {
-      if (isDecodeFailure(request)) {
+    try {
+      if (request instanceof DecodeFailure) {
         throw new AppError(
           'INVALID_ARGUMENT',
           'MALFORMED_REQUEST',
           'request could not be decoded',
-          { cause: request[DECODE_FAILED] },
+          { cause: request.message },
         );
       }
-      const service = this.authenticator.identify(call, metadata);
-      const ctx: CallContext = { service: { name: service }, requestId, ...context };
+      const metadata = kitCall.metadata;
+      const service = this.authenticator.identify(kitCall.call, metadata);
+      const ctx: CallContext = { service: { name: service }, requestId: kitCall.requestId };
+      ctx.traceparent = kitCall.trace.traceparent;
+      if (kitCall.trace.tracestate !== undefined) ctx.tracestate = kitCall.trace.tracestate;
+      kitCall.ctx = ctx;
       const token = bearerToken(metadata);
-      if (token !== undefined) {
-        if (!this.options.resolveUser)
-          throw new AppError(
-            'UNAUTHENTICATED',
-            'SESSION_NOT_FOUND',
-            'user tokens are not accepted here',
-          );
-        ctx.user = await this.options.resolveUser(token, ctx);
+      if (token === undefined) return handler(request, kitCall);
+      const resolveUser = this.options.resolveUser;
+      if (!resolveUser)
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'SESSION_NOT_FOUND',
+          'user tokens are not accepted here',
+        );
+      return resolveUser(token, ctx).then((user) => {
+        ctx.user = user;
         ctx.bearerToken = token;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      let controller: AbortController | undefined;
-      // Built on first use: most unary handlers never look at it, and the hot paths pay nothing.
-      const signal = () => {
-        if (controller) return controller.signal;
-        const abort = new AbortController();
-        controller = abort;
-        call.once('cancelled', () => abort.abort());
-        const deadline = call.getDeadline();
-        const remaining =
-          deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-        if (Number.isFinite(remaining))
-          timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
-        return abort.signal;
-      };
-      try {
-        return await body({
-          ctx,
-          metadata,
-          get signal() {
-            return signal();
-          },
-        });
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
-    });
-  }
-
-  /** The SERVER span starts with the call, as a child of the caller's context; off, only the context goes on. */
-  private startSpan(path: string, metadata: Metadata, trace: CallTrace): TraceContext {
-    const traceparent = firstString(metadata, 'traceparent');
-    const tracestate = firstString(metadata, 'tracestate');
-    const spans = tracer();
-    if (!spans.enabled) return continueTrace(traceparent, tracestate);
-    const [service, method] = path.slice(1).split('/');
-    trace.span = spans.start(
-      path.slice(1),
-      'server',
-      traceparent ? { traceparent, ...(tracestate ? { tracestate } : {}) } : undefined,
-      {
-        attributes: {
-          'rpc.system': 'grpc',
-          'rpc.service': service ?? '',
-          'rpc.method': method ?? '',
-        },
-      },
-    );
-    return trace.span.context;
+        return handler(request, kitCall);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private failure(path: string, error: unknown) {
@@ -413,19 +398,19 @@ export class GrpcServer {
     return internalStatus();
   }
 
-  private observe(
-    path: string,
-    started: number,
-    code: status,
-    trace: CallTrace,
-    message?: string,
-  ): void {
+  private observe(kitCall: KitCall, code: status, message?: string): void {
     const ended = performance.now();
-    this.options.rpcDuration?.observe(
-      { method: path, code: status[code] ?? String(code) },
-      (ended - started) / 1000,
-    );
-    trace.span?.end({
+    const rpcDuration = this.options.rpcDuration;
+    if (rpcDuration) {
+      // One labelled child per method and code, made at its first call.
+      const durations = kitCall.state.durations;
+      const observer = (durations[code] ??= rpcDuration.labels({
+        method: kitCall.state.path,
+        code: status[code] ?? String(code),
+      }));
+      observer.observe((ended - kitCall.started) / 1000);
+    }
+    kitCall.span?.end({
       endMs: performance.timeOrigin + ended,
       attributes: { 'rpc.grpc.status_code': code },
       // OpenTelemetry's rule for servers: only these codes are the server's own failure.
@@ -466,9 +451,85 @@ export function serverSecurity(
   };
 }
 
-/** The server span of one call, while tracing is on. */
+/** A method's path, span name and attributes, and its rpcDuration children by status code. */
+interface MethodState {
+  path: string;
+  spanName: string;
+  spanAttributes: Readonly<Record<string, string>>;
+  durations: Array<Observer | undefined>;
+}
+
+type Observer = ReturnType<Histogram<'method' | 'code'>['labels']>;
+
+/** The call's trace context, and its SERVER span while tracing is on. */
 interface CallTrace {
+  context: TraceContext;
   span?: ActiveSpan;
+}
+
+/** The SERVER span starts with the call, as a child of the caller's context; off, only the context goes on. */
+function startSpan(state: MethodState, metadata: Metadata): CallTrace {
+  const traceparent = firstString(metadata, 'traceparent');
+  const tracestate = firstString(metadata, 'tracestate');
+  const spans = tracer();
+  if (!spans.enabled) return { context: continueTrace(traceparent, tracestate) };
+  const span = spans.start(
+    state.spanName,
+    'server',
+    traceparent ? { traceparent, ...(tracestate ? { tracestate } : {}) } : undefined,
+    { attributes: state.spanAttributes },
+  );
+  return { context: span.context, span };
+}
+
+/**
+ * One call as the kit runs it: what its handler gets (CallInfo) and what its log lines carry
+ * (LogContext, the trace id read only when a line is written). One object per call, no closures.
+ */
+class KitCall implements CallInfo, LogContext {
+  readonly started = performance.now();
+  readonly metadata: Metadata;
+  readonly requestId: string;
+  readonly trace: TraceContext;
+  readonly span: ActiveSpan | undefined;
+  /** Set once the caller is identified, before the handler runs. */
+  ctx!: CallContext;
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+    readonly state: MethodState,
+  ) {
+    this.metadata = call.metadata;
+    this.requestId = firstString(this.metadata, 'x-request-id')?.slice(0, 128) ?? randomUUID();
+    const { context, span } = startSpan(state, this.metadata);
+    this.trace = context;
+    this.span = span;
+  }
+
+  get traceId(): string {
+    return traceIdOf(this.trace.traceparent);
+  }
+
+  /** Built on first use: most unary handlers never look at it, and the hot paths pay nothing. */
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const abort = new AbortController();
+    this.controller = abort;
+    this.call.once('cancelled', () => abort.abort());
+    const deadline = this.call.getDeadline();
+    const remaining =
+      deadline instanceof Date ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+    if (Number.isFinite(remaining))
+      this.timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
+    return abort.signal;
+  }
+
+  /** The handler is done: a deadline timer the signal started goes. */
+  settle(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
 }
 
 const SERVER_FAULTS = new Set<status>([
@@ -486,13 +547,10 @@ function safeDeserializer(deserialize: (bytes: Buffer) => unknown) {
     try {
       return deserialize(bytes);
     } catch (error) {
-      return { [DECODE_FAILED]: (error as Error).message } satisfies DecodeFailure;
+      return new DecodeFailure((error as Error).message);
     }
   };
 }
-
-const isDecodeFailure = (value: unknown): value is DecodeFailure =>
-  typeof value === 'object' && value !== null && DECODE_FAILED in value;
 
 function firstString(metadata: Metadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
