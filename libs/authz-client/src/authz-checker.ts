@@ -22,6 +22,8 @@ export interface AuthzCheckerOptions extends FollowerOptions {
   logger: Logger;
   /** Decision lifetime, a safety net behind the events: default 5 s with `nc`, no caching without it. */
   cacheTtlMs?: number;
+  /** Decisions kept at most (least recently used subjects go first); default 100k. */
+  maxEntries?: number;
   /** mTLS to authz-service (production); off in dev and tests. */
   tls?: ClientKitOptions['tls'];
   /** Per-check deadline; default 2 s. */
@@ -55,7 +57,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const ttlMs = options.cacheTtlMs ?? (options.nc ? DEFAULT_TTL_MS : 0);
-  const cache = new DecisionCache({ ttlMs, now: options.now });
+  const cache = new DecisionCache({ ttlMs, maxEntries: options.maxEntries, now: options.now });
   const inFlight = new Map<string, Promise<Decision>>();
   const deadlineMs = options.deadlineMs ?? 2_000;
   // While NATS is down we cannot hear revocations, so nothing is cached meanwhile.
@@ -128,7 +130,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
       const flightKey = `${subjectId}\u0000${key}`;
       const pending = inFlight.get(flightKey);
       if (pending) return pending;
-      const generation = cache.generation(subjectId);
+      const generation = cache.generation();
       const lookup = ask(subjectId, permission, resource).then((decision) => {
         if (cacheTrusted) cache.set(subjectId, key, decision, generation);
         return decision;

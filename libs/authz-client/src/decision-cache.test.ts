@@ -3,11 +3,10 @@ import { DecisionCache, decisionKey } from './decision-cache.js';
 
 const allow = { allowed: true, reason: 'role player grants game.join' };
 
-function aCache(ttlMs = 5_000, maxEntries?: number) {
+function aCache(ttlMs = 5_000, maxEntries?: number, guardSlots?: number) {
   const clock = { now: 0 };
-  const cache = new DecisionCache({ ttlMs, maxEntries, now: () => clock.now });
-  const put = (subject: string, key: string) =>
-    cache.set(subject, key, allow, cache.generation(subject));
+  const cache = new DecisionCache({ ttlMs, maxEntries, guardSlots, now: () => clock.now });
+  const put = (subject: string, key: string) => cache.set(subject, key, allow, cache.generation());
   return { cache, clock, put };
 }
 
@@ -74,7 +73,7 @@ describe('DecisionCache', () => {
 
   it('refuses an answer fetched before a clear, so a racing lookup cannot restore a revoked grant', () => {
     const { cache } = aCache();
-    const before = cache.generation('u1');
+    const before = cache.generation();
     cache.clear();
     cache.set('u1', 'k', allow, before);
     expect(cache.get('u1', 'k')).toBeUndefined();
@@ -82,8 +81,8 @@ describe('DecisionCache', () => {
 
   it("refuses an answer fetched before its subject's clear, and takes other subjects' answers", () => {
     const { cache } = aCache();
-    const u1 = cache.generation('u1');
-    const u2 = cache.generation('u2');
+    const u1 = cache.generation();
+    const u2 = cache.generation();
     cache.clearSubject('u1');
     cache.set('u1', 'k', allow, u1);
     cache.set('u2', 'k', allow, u2);
@@ -94,7 +93,7 @@ describe('DecisionCache', () => {
   it('refuses an answer fetched before a subject clear that a full clear then wiped', () => {
     const { cache } = aCache();
     cache.clearSubject('u1');
-    const stale = cache.generation('u1');
+    const stale = cache.generation();
     cache.clear();
     cache.set('u1', 'k', allow, stale);
     expect(cache.get('u1', 'k')).toBeUndefined();
@@ -106,22 +105,45 @@ describe('DecisionCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('starts over instead of growing past maxEntries', () => {
-    const { cache, put } = aCache(5_000, 2);
+  it('drops the least recently used subjects past maxEntries', () => {
+    const { cache, put } = aCache(5_000, 3);
     put('u1', 'a');
+    put('u2', 'a');
     put('u2', 'b');
-    put('u3', 'c');
-    expect(cache.size).toBe(1);
-    expect(cache.get('u3', 'c')).toEqual(allow);
+    cache.get('u1', 'a'); // u1 is now more recent than u2
+    put('u3', 'a');
+    expect(cache.size).toBe(2);
+    expect(cache.get('u2', 'a')).toBeUndefined();
+    expect(cache.get('u1', 'a')).toEqual(allow);
+    expect(cache.get('u3', 'a')).toEqual(allow);
   });
 
-  it('bounds the per-subject generations too', () => {
+  it("keeps one subject's decisions within maxEntries too, oldest out first", () => {
+    const { cache, put } = aCache(5_000, 2);
+    put('u1', 'a');
+    put('u1', 'b');
+    put('u1', 'c');
+    expect(cache.size).toBe(2);
+    expect(cache.get('u1', 'a')).toBeUndefined();
+    expect(cache.get('u1', 'c')).toEqual(allow);
+  });
+
+  it('clears of subjects it never held cost nothing and keep the rest', () => {
     const { cache, put } = aCache(5_000, 2);
     put('u9', 'k');
-    cache.clearSubject('u1');
+    for (let i = 0; i < 10_000; i++) cache.clearSubject(`other-${i}`);
+    expect(cache.get('u9', 'k')).toEqual(allow);
+    expect(cache.size).toBe(1);
+  });
+
+  it('a subject sharing a guard slot with a cleared one is at worst not cached, never stale', () => {
+    const { cache } = aCache(5_000, 100, 1); // one slot: every subject collides
+    const u1 = cache.generation();
     cache.clearSubject('u2');
-    cache.clearSubject('u3'); // past the bound: everything goes, generations included
-    expect(cache.size).toBe(0);
-    expect(cache.generation('u1').subject).toBe(0);
+    cache.set('u1', 'k', allow, u1); // refused: u2's clear may have been u1's
+    expect(cache.get('u1', 'k')).toBeUndefined();
+    const later = cache.generation();
+    cache.set('u1', 'k', allow, later); // begun after the clear: taken
+    expect(cache.get('u1', 'k')).toEqual(allow);
   });
 });

@@ -2,8 +2,10 @@ import type { Decision, ResourceRef } from '@warden/bus';
 
 export interface DecisionCacheOptions {
   ttlMs: number;
-  /** Beyond this many entries the cache starts over rather than grow without bound. */
+  /** Beyond this many decisions the least recently used subjects' go (default 100k). */
   maxEntries?: number;
+  /** Slots of the guard against a lookup racing a subject's clear (default 4096); tests shrink it. */
+  guardSlots?: number;
   /** Monotonic milliseconds; tests pass a fake. */
   now?: () => number;
 }
@@ -21,6 +23,7 @@ export interface CacheStats {
 /** Read before a lookup, handed back with its answer: tells whether a clear came in between. */
 export interface CacheGeneration {
   readonly all: number;
+  /** The subject-clear count when the lookup began. */
   readonly subject: number;
 }
 
@@ -29,32 +32,43 @@ interface Entry {
   expiresAt: number;
 }
 
+/** Slots of the subject-clear guard: fixed, whatever the number of subjects events name. */
+const GUARD_SLOTS = 4_096;
+
 /**
- * Decisions by subject, then (permission, resource), each kept for a short TTL.
+ * Decisions by subject, then (permission, resource), each kept for a short TTL; past
+ * `maxEntries` the least recently used subjects go first.
  *
  * `clear()` forgets everything (a role's grants changed: anyone may be affected); `clearSubject()`
- * forgets one subject (it was given or lost a role). Both bump a generation, and an answer fetched
- * before the bump is never stored after it, so a lookup racing a revocation cannot put the stale
- * decision back.
+ * forgets one subject (it was given or lost a role). An answer fetched before either is never
+ * stored after it, so a lookup racing a revocation cannot put the stale decision back. The guard
+ * for subject clears is a fixed table of slots (subjects hashed into it) holding the count at the
+ * slot's last clear: memory does not grow with the subjects events name, and a collision only
+ * means one answer is not cached.
  */
 export class DecisionCache {
   /** Lookups answered from the cache, and the rest: for metrics. */
   readonly stats = { hits: 0, misses: 0 };
+  /** Map order is recency: the first subject is the least recently used. */
   private readonly subjects = new Map<string, Map<string, Entry>>();
-  /** Bumped per subject by clearSubject; reset (with everything else) by clear. */
-  private readonly subjectGenerations = new Map<string, number>();
+  private readonly clearedAt: Float64Array;
   private readonly maxEntries: number;
   private readonly now: () => number;
   private allGeneration = 0;
+  private subjectClears = 0;
   private entryCount = 0;
 
   constructor(private readonly options: DecisionCacheOptions) {
     this.maxEntries = options.maxEntries ?? 100_000;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError(`maxEntries must be a positive integer, got ${this.maxEntries}`);
+    this.clearedAt = new Float64Array(options.guardSlots ?? GUARD_SLOTS);
     this.now = options.now ?? (() => performance.now());
   }
 
-  generation(subjectId: string): CacheGeneration {
-    return { all: this.allGeneration, subject: this.subjectGenerations.get(subjectId) ?? 0 };
+  /** Read before a lookup; `set` takes it back with the answer. */
+  generation(): CacheGeneration {
+    return { all: this.allGeneration, subject: this.subjectClears };
   }
 
   get size(): number {
@@ -76,33 +90,52 @@ export class DecisionCache {
       return undefined;
     }
     this.stats.hits++;
+    this.subjects.delete(subjectId);
+    this.subjects.set(subjectId, entries!);
     return entry.decision;
   }
 
   /** Stores `decision` unless the subject (or everything) was cleared since `generation` was read. */
   set(subjectId: string, key: string, decision: Decision, generation: CacheGeneration): void {
     if (this.options.ttlMs <= 0) return;
-    const current = this.generation(subjectId);
-    if (generation.all !== current.all || generation.subject !== current.subject) return;
-    if (this.entryCount >= this.maxEntries) this.clear();
+    if (generation.all !== this.allGeneration) return;
+    if (this.clearedAt[this.slotOf(subjectId)]! > generation.subject) return;
     let entries = this.subjects.get(subjectId);
-    if (!entries) this.subjects.set(subjectId, (entries = new Map()));
+    if (entries) this.subjects.delete(subjectId);
+    else entries = new Map();
+    this.subjects.set(subjectId, entries);
     if (!entries.has(key)) this.entryCount++;
     entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs });
+    for (const [oldest, held] of this.subjects) {
+      if (this.entryCount <= this.maxEntries || oldest === subjectId) break;
+      this.subjects.delete(oldest);
+      this.entryCount -= held.size;
+    }
+    // One subject alone past the bound (a stream of distinct resources): its oldest go.
+    for (const oldestKey of entries.keys()) {
+      if (this.entryCount <= this.maxEntries) break;
+      entries.delete(oldestKey);
+      this.entryCount--;
+    }
   }
 
   clear(): void {
     this.allGeneration++;
     this.subjects.clear();
-    this.subjectGenerations.clear();
     this.entryCount = 0;
   }
 
   clearSubject(subjectId: string): void {
-    // Bounded like the entries: past the limit, forgetting everything is the safe way to shrink.
-    if (this.subjectGenerations.size >= this.maxEntries) return this.clear();
-    this.subjectGenerations.set(subjectId, (this.subjectGenerations.get(subjectId) ?? 0) + 1);
+    this.clearedAt[this.slotOf(subjectId)] = ++this.subjectClears;
     this.entryCount -= this.subjects.get(subjectId)?.size ?? 0;
     this.subjects.delete(subjectId);
+  }
+
+  /** FNV-1a over the id's UTF-16 units, into the guard's slots. */
+  private slotOf(subjectId: string): number {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < subjectId.length; i++)
+      hash = Math.imul(hash ^ subjectId.charCodeAt(i), 0x01000193);
+    return (hash >>> 0) % this.clearedAt.length;
   }
 }

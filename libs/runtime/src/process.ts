@@ -53,6 +53,8 @@ export interface PeerClientOptions extends ClientKitOptions {
   nc: NatsClients['nc'];
   logger: Logger;
   cacheTtlMs: number;
+  /** The client's cache bound (`cache_max`), when the section sets one; else the client's default. */
+  maxEntries?: number;
   /** Counts the peer's events its feed drops (warden_events_rejected_total). */
   metrics: EventMetrics;
 }
@@ -79,7 +81,11 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
   client(address: string, extra?: ClientExtra): ClientKitOptions;
   serverOptions(): CommonServerOptions;
   /** Options of a client of a peer service that follows its events (authz-client, session-client). */
-  peer(peer: { address: string; cache_ttl: number }): Promise<PeerClientOptions>;
+  peer(peer: {
+    address: string;
+    cache_ttl: number;
+    cache_max?: number;
+  }): Promise<PeerClientOptions>;
   /** The keys of idempotency records; production refuses to start without idempotency.secret. */
   idempotencyKeys(): IdempotencyKeyring;
   /** `every` that stops with the process. */
@@ -225,13 +231,14 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
     prisma,
     nats: connectOnce,
     client: (address, extra = {}) => clientOptions(config, address, extra),
-    async peer({ address, cache_ttl }) {
+    async peer({ address, cache_ttl, cache_max }) {
       const { nc } = await connectOnce();
       return {
         ...clientOptions(config, address),
         nc,
         logger,
         cacheTtlMs: cache_ttl,
+        ...(cache_max === undefined ? {} : { maxEntries: cache_max }),
         metrics: eventMetrics(metrics.registry),
       };
     },

@@ -10,6 +10,7 @@ describe('authz-service config', () => {
     expect(config.authz.default_role).toBe('player');
     expect(config.authz.catalogue_reload_interval).toBe(60_000);
     expect(config.authz.subject_cache_max).toBe(100_000);
+    expect(config.session.cache_max).toBe(10_000);
     expect(Object.keys(config.auth.service_keys).sort()).toEqual([
       'authz-service',
       'gateway',

@@ -16,7 +16,11 @@ const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
 
 export const configSchema = serviceConfigSection.extend({
-  session: z.object({ address: grpcTarget(), cache_ttl: duration() }),
+  session: z.object({
+    address: grpcTarget(),
+    cache_ttl: duration(),
+    cache_max: z.number().int().min(1).max(10_000_000),
+  }),
   user_service: z.object({ address: grpcTarget() }),
   authz: z.object({
     default_role: roleName,

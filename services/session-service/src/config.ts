@@ -20,7 +20,11 @@ const positive = (min = 1) =>
 export const configSchema = serviceConfigSection
   .extend({
     user_service: z.object({ address, deadline: positive(10) }),
-    authz: z.object({ address, cache_ttl: duration() }),
+    authz: z.object({
+      address,
+      cache_ttl: duration(),
+      cache_max: z.number().int().min(1).max(10_000_000),
+    }),
     session: z.object({
       absolute_ttl: positive(1_000),
       idle_timeout: positive(1_000),

@@ -21,6 +21,8 @@ const clientSection = z.object({
   /** `host:port`, `dns:///host:port` or `ipv4:a:p,b:p` of the service (clients go round_robin). */
   address: grpcTarget(),
   cache_ttl: duration(),
+  /** Entries the client's cache keeps at most (least recently used go first). */
+  cache_max: z.number().int().min(1).max(10_000_000),
 });
 
 const hashingSection = z
