@@ -1,8 +1,13 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '@warden/errors';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CallContext } from './context.js';
-import { Idempotency, recordAddress, type IdempotencyStore } from './idempotency.js';
+import {
+  DEFAULT_PENDING_TIMEOUT_MS,
+  Idempotency,
+  recordAddress,
+  type IdempotencyStore,
+} from './idempotency.js';
 import {
   IdempotencyKeyring,
   idempotencyKeyring,
@@ -453,5 +458,74 @@ describe('idempotencyKeyring from config', () => {
     expect(await again.run(signIn())).toBe('token-1');
     expect(again.runs).toBe(0);
     expect(warnings).toEqual([]);
+  });
+});
+
+// Found by tests/faults: a replica SIGKILLed mid-request left its pending record, and every retry
+// with that request_id was refused (REQUEST_IN_PROGRESS) for 30 s. A running request now renews its
+// record, so a dead one is taken over after a short timeout while a slow live one is never run twice.
+describe('a pending record', () => {
+  const keyring = new IdempotencyKeyring(SECRET);
+
+  it('is renewed while its request runs: a retry past pendingTimeoutMs still waits, runs stay 1', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = now.getTime();
+      const store = new MemoryIdempotencyStore();
+      const idempotency = new Idempotency(store, {
+        now: () => new Date(clock),
+        pendingTimeoutMs: 4_000,
+        keyring,
+      });
+      let runs = 0;
+      let finish!: (token: string) => void;
+      const first = idempotency.run('StartSession', SPEC, signIn(), ctx, () => {
+        runs++;
+        return new Promise<string>((resolve) => (finish = resolve));
+      });
+      for (let second = 0; second < 6; second++) {
+        clock += 1_000;
+        await vi.advanceTimersByTimeAsync(1_000);
+      }
+      // 6 s after the claim, beyond the 4 s timeout: the claimant is alive, so it is not taken over.
+      const retry = idempotency.run('StartSession', SPEC, signIn(), ctx, async () => {
+        runs++;
+        return 'token-twice';
+      });
+      expect(await failure(retry)).toMatchObject({
+        kind: 'ABORTED',
+        reason: 'REQUEST_IN_PROGRESS',
+      });
+      finish('token-1');
+      expect(await first).toBe('token-1');
+      expect(
+        await idempotency.run('StartSession', SPEC, signIn(), ctx, async () => 'token-twice'),
+      ).toBe('token-1');
+      expect(runs).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('left by a dead claimant is taken over once DEFAULT_PENDING_TIMEOUT_MS has passed', async () => {
+    const store = new MemoryIdempotencyStore();
+    const keyHash = keyHashOf('req-1');
+    await store.claim({ keyHash, fingerprint: 'f'.repeat(64), now }, 86_400_000);
+    const at = (ms: number) => {
+      let runs = 0;
+      const idempotency = new Idempotency(store, {
+        now: () => new Date(now.getTime() + ms),
+        keyring,
+      });
+      return {
+        run: () =>
+          idempotency.run('StartSession', SPEC, signIn(), ctx, async () => `run-${++runs}`),
+      };
+    };
+    expect(DEFAULT_PENDING_TIMEOUT_MS).toBe(10_000);
+    expect(await failure(at(DEFAULT_PENDING_TIMEOUT_MS - 1).run())).toMatchObject({
+      reason: 'REQUEST_IN_PROGRESS',
+    });
+    expect(await at(DEFAULT_PENDING_TIMEOUT_MS).run()).toBe('run-1');
   });
 });

@@ -29,11 +29,19 @@ export interface IdempotencyStore {
   /** `ownerId`: the user the response is about, so erasing the user can delete the record. */
   complete(keyHash: string, response: Uint8Array, ownerId?: string): Promise<void>;
   release(keyHash: string): Promise<void>;
+  /**
+   * Moves a still-pending record's createTime to `now`: its claimant is alive, so no retry takes it
+   * over. Without it a pending record is taken over `pendingTimeoutMs` after its claim.
+   */
+  renew?(keyHash: string, now: Date): Promise<void>;
 }
 
 export interface IdempotencyOptions {
   ttlMs?: number;
-  /** A pending record older than this was left by a crashed request and may be taken over. */
+  /**
+   * A pending record not renewed for this long was left by a crashed request and may be taken
+   * over; a running request renews its record every quarter of it.
+   */
   pendingTimeoutMs?: number;
   now?: () => Date;
   /** Keys of the records; without it a random secret of this instance (tests, one-process dev). */
@@ -41,6 +49,11 @@ export interface IdempotencyOptions {
 }
 
 const DAY_MS = 24 * 3_600_000;
+/**
+ * How long a retry waits (REQUEST_IN_PROGRESS) for a request whose process died mid-way (a
+ * SIGKILLed replica, a lost node): short, since a live request renews its record.
+ */
+export const DEFAULT_PENDING_TIMEOUT_MS = 10_000;
 
 export class Idempotency {
   private readonly ttlMs: number;
@@ -53,7 +66,7 @@ export class Idempotency {
     options: IdempotencyOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? DAY_MS;
-    this.pendingTimeoutMs = options.pendingTimeoutMs ?? 30_000;
+    this.pendingTimeoutMs = options.pendingTimeoutMs ?? DEFAULT_PENDING_TIMEOUT_MS;
     this.now = options.now ?? (() => new Date());
     this.keyring = options.keyring ?? IdempotencyKeyring.random();
   }
@@ -112,11 +125,21 @@ export class Idempotency {
       return this.attempt(request, keyHash, attempt + 1);
     }
     let output: O;
+    // Renewed while it runs, so only a record whose claimant died waits out pendingTimeoutMs.
+    const renew = this.store.renew?.bind(this.store);
+    const heartbeat = renew
+      ? setInterval(
+          () => void renew(keyHash, this.now()).catch(() => undefined),
+          this.pendingTimeoutMs / 4,
+        )
+      : undefined;
     try {
       output = await execute();
     } catch (error) {
       await this.store.release(keyHash);
       throw error;
+    } finally {
+      clearInterval(heartbeat);
     }
     await this.store.complete(
       keyHash,

@@ -30,6 +30,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (ownerId !== undefined) this.owners.set(keyHash, ownerId);
   }
 
+  async renew(keyHash: string, now: Date): Promise<void> {
+    const existing = this.records.get(keyHash);
+    if (existing && existing.response === null) existing.createTime = now;
+  }
+
   async release(keyHash: string): Promise<void> {
     this.records.delete(keyHash);
     this.owners.delete(keyHash);

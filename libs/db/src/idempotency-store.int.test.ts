@@ -70,6 +70,22 @@ describe('PgIdempotencyStore', () => {
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
   });
 
+  it('renews a pending record, and leaves a completed one as it was', async () => {
+    const pending = randomUUID();
+    const done = randomUUID();
+    await store.claim({ keyHash: pending, fingerprint: 'f', now: T0 }, DAY);
+    await store.claim({ keyHash: done, fingerprint: 'f', now: T0 }, DAY);
+    await store.complete(done, Uint8Array.of(1));
+    await store.renew(pending, later(5_000));
+    await store.renew(done, later(5_000));
+    const { rows } = await db.pool.query<{ key_hash: string; create_time: Date }>(
+      'SELECT key_hash, create_time FROM idempotency_keys WHERE key_hash = ANY($1)',
+      [[pending, done]],
+    );
+    const created = Object.fromEntries(rows.map((r) => [r.key_hash, r.create_time.getTime()]));
+    expect(created).toEqual({ [pending]: later(5_000).getTime(), [done]: T0.getTime() });
+  });
+
   it('prunes records created before a time', async () => {
     const old = randomUUID();
     await store.claim({ keyHash: old, fingerprint: 'f', now: new Date(Date.now() - 2 * DAY) }, DAY);

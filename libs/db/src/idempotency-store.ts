@@ -61,6 +61,13 @@ export class PgIdempotencyStore implements IdempotencyStore {
     });
   }
 
+  async renew(keyHash: string, now: Date): Promise<void> {
+    await this.pool.query(
+      'UPDATE idempotency_keys SET create_time = $2 WHERE key_hash = $1 AND response IS NULL',
+      [keyHash, now],
+    );
+  }
+
   /** Deletes the records whose response is about `ownerId` (erasure); returns how many. */
   async forgetOwner(ownerId: string): Promise<number> {
     const { rowCount } = await this.pool.query(FORGET_IDEMPOTENCY_OWNER_SQL, [ownerId]);
