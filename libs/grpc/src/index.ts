@@ -22,6 +22,12 @@ export {
 } from './client.js';
 export { ServiceAuthenticator, SERVICE_KEY_HEADER } from './identity.js';
 export { toStatus, fromServiceError, ERROR_DOMAIN } from './status.js';
-export { createMetrics, registerCounter, serveMetrics, type Metrics } from './metrics.js';
+export {
+  createMetrics,
+  registerCounter,
+  serveMetrics,
+  type HttpRoute,
+  type Metrics,
+} from './metrics.js';
 export { waitForServing, checkHealth, HEALTH_STATUS } from './health-probe.js';
 export { serveHealth, LIVENESS_SERVICE, type HealthServer } from './health-server.js';

@@ -30,13 +30,27 @@ export function registerCounter<L extends string>(
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
-/** Prometheus text on GET /metrics. Port 0 picks a free port (tests). */
+/** A GET route served beside /metrics, e.g. session-service's /.well-known/jwks.json. */
+export type HttpRoute = () => { body: string; headers: Record<string, string> };
+
+/** Prometheus text on GET /metrics, and `routes` by exact path. Port 0 picks a free port (tests). */
 export async function serveMetrics(
   registry: Registry,
   host: string,
   port: number,
+  routes: Readonly<Record<string, HttpRoute>> = {},
 ): Promise<Server> {
   const server = createServer((request, response) => {
+    const route = request.method === 'GET' ? routes[request.url ?? ''] : undefined;
+    if (route) {
+      try {
+        const { body, headers } = route();
+        response.writeHead(200, headers).end(body);
+      } catch {
+        response.writeHead(500).end();
+      }
+      return;
+    }
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
       return;

@@ -9,6 +9,7 @@ import {
   serverSecurity,
   serveHealth,
   serveMetrics,
+  type HttpRoute,
   type ClientKitOptions,
   type GrpcServer,
   type Metrics,
@@ -101,8 +102,8 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
    * `<service>-worker` follow the dependencies like a server's readiness, `liveness` does not.
    */
   serveHealth(port: number): Promise<number>;
-  /** Prometheus text on GET /metrics at metrics.host:port; returns the port bound. */
-  serveMetrics(port: number): Promise<number>;
+  /** Prometheus text on GET /metrics (and `routes`) at metrics.host:port; returns the port bound. */
+  serveMetrics(port: number, routes?: Readonly<Record<string, HttpRoute>>): Promise<number>;
   /** Runs every stop step now (for processes that end on their own: cli, migrate). */
   close(): Promise<number>;
 }
@@ -297,9 +298,9 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
       watchDependencies((healthy) => health.setServing(healthy));
       return health.port;
     },
-    async serveMetrics(port) {
+    async serveMetrics(port, routes) {
       try {
-        metricsServer = await serveMetrics(metrics.registry, config.metrics.host, port);
+        metricsServer = await serveMetrics(metrics.registry, config.metrics.host, port, routes);
       } catch (error) {
         return failStartup(label, error);
       }

@@ -8,6 +8,7 @@ import {
   type UserPrincipal,
 } from '@warden/bus';
 import type { Logger } from '@warden/logger';
+import { withAccessToken, type AccessTokenIssuer } from './application/access-tokens.js';
 import { ActivityBuffer } from './application/activity-buffer.js';
 import { ActivityFlusher } from './application/activity-flusher.js';
 import { EndSessionHandler } from './application/commands/end-session.js';
@@ -21,6 +22,7 @@ import type {
   IdGenerator,
   SessionRepository,
 } from './application/ports.js';
+import { GetJwksHandler } from './application/queries/get-jwks.js';
 import { GetSessionHandler } from './application/queries/get-session.js';
 import { ListActiveSessionsHandler } from './application/queries/list-active-sessions.js';
 import { WatchSessionsHandler } from './application/queries/watch-sessions.js';
@@ -44,6 +46,8 @@ export interface SessionAppDeps {
   watch: { allowedServices: readonly string[]; queueSize: number; limits?: WatchLimits };
   lastSeenFlushIntervalMs: number;
   logger: Logger;
+  /** Signs access tokens (access_tokens.enabled); without it no access token is issued. */
+  accessTokens?: AccessTokenIssuer;
 }
 
 export interface SessionApp {
@@ -76,33 +80,40 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     idleTimeoutMs: settings.idleTimeoutMs,
   });
   const useCases: SessionUseCases<WatchedEvent> = {
-    startSession: new StartSessionHandler({
-      sessions,
-      credentials: deps.credentials,
-      clock,
-      ids: deps.ids,
-      cache,
-      settings,
-      idempotency,
-    }),
+    startSession: withAccessToken(
+      new StartSessionHandler({
+        sessions,
+        credentials: deps.credentials,
+        clock,
+        ids: deps.ids,
+        cache,
+        settings,
+        idempotency,
+      }),
+      deps.accessTokens,
+    ),
     validateSession,
     getSession: new GetSessionHandler({ sessions, clock, activity }),
     listActiveSessions: new ListActiveSessionsHandler({ sessions, clock }),
-    refreshSession: new RefreshSessionHandler({
-      sessions,
-      clock,
-      cache,
-      activity,
-      settings,
-      onReplay: (session) =>
-        logger.warn(
-          { sessionId: session.id, userId: session.userId },
-          'rotated-out session token presented again: session ended',
-        ),
-    }),
+    refreshSession: withAccessToken(
+      new RefreshSessionHandler({
+        sessions,
+        clock,
+        cache,
+        activity,
+        settings,
+        onReplay: (session) =>
+          logger.warn(
+            { sessionId: session.id, userId: session.userId },
+            'rotated-out session token presented again: session ended',
+          ),
+      }),
+      deps.accessTokens,
+    ),
     endSession: new EndSessionHandler({ sessions, clock, cache }),
     endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),
     watchSessions: new WatchSessionsHandler({ hub, allowedServices: deps.watch.allowedServices }),
+    getJwks: new GetJwksHandler(deps.accessTokens),
   };
   const flusher = new ActivityFlusher(
     activity,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSessionConfig } from './config.js';
+import { DEV_SIGNING_SECRET, loadSessionConfig, signingSecret } from './config.js';
 
 describe('session-service config', () => {
   it('loads the defaults as milliseconds', () => {
@@ -44,5 +44,75 @@ describe('session-service config', () => {
     [{ WARDEN_USER_SERVICE_ADDRESS: 'nohost' }, /user_service\.address/],
   ])('refuses %o naming the key', (env, message) => {
     expect(() => loadSessionConfig(env)).toThrow(message);
+  });
+
+  describe('access_tokens', () => {
+    // A production config that passes every other check: strong keys, plaintext allowed by a mesh.
+    const PRODUCTION = {
+      NODE_ENV: 'production',
+      WARDEN_GRPC_ALLOW_INSECURE: 'true',
+      WARDEN_AUTH_CLIENT_KEY: 'c'.repeat(32),
+      WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({
+        gateway: 'g'.repeat(32),
+        'session-service': 'c'.repeat(32),
+      }),
+    };
+
+    it('are off by default: 5 min tokens, daily rotation, keys re-read every 30 s', () => {
+      const config = loadSessionConfig({});
+      expect(config.access_tokens).toMatchObject({
+        enabled: false,
+        issuer: 'warden',
+        ttl: 300_000,
+        rotation: 86_400_000,
+        key_refresh: 30_000,
+      });
+      expect(signingSecret(config.access_tokens)).toBe(DEV_SIGNING_SECRET);
+      expect(config.revocations.allowed_services).toEqual(['gateway']);
+    });
+
+    it.each([
+      [{}, /access_tokens\.signing_secret.*WARDEN_ACCESS_TOKENS_SIGNING_SECRET/],
+      [{ WARDEN_ACCESS_TOKENS_SIGNING_SECRET: 'short' }, /at least 32 characters/],
+      [{ WARDEN_ACCESS_TOKENS_SIGNING_SECRET: DEV_SIGNING_SECRET }, /not dev- ones/],
+      [
+        {
+          WARDEN_ACCESS_TOKENS_SIGNING_SECRET: 'x'.repeat(40),
+          WARDEN_ACCESS_TOKENS_PREVIOUS_SIGNING_SECRETS: 'dev-old',
+        },
+        /access_tokens\.previous_signing_secrets/,
+      ],
+    ])(
+      'NODE_ENV=production with access tokens refuses a weak signing secret (%j)',
+      (env, message) => {
+        expect(() =>
+          loadSessionConfig({
+            ...PRODUCTION,
+            WARDEN_ACCESS_TOKENS_ENABLED: 'true',
+            ...env,
+          }),
+        ).toThrow(message);
+      },
+    );
+
+    it('NODE_ENV=production takes a real signing secret, and ignores it with access tokens off', () => {
+      const secret = 'k'.repeat(44);
+      const on = loadSessionConfig({
+        ...PRODUCTION,
+        WARDEN_ACCESS_TOKENS_ENABLED: 'true',
+        WARDEN_ACCESS_TOKENS_SIGNING_SECRET: secret,
+      });
+      expect(signingSecret(on.access_tokens)).toBe(secret);
+      expect(loadSessionConfig(PRODUCTION).access_tokens.enabled).toBe(false);
+    });
+
+    it('refuses a key refresh not shorter than the rotation', () => {
+      expect(() =>
+        loadSessionConfig({
+          WARDEN_ACCESS_TOKENS_ROTATION: '1m',
+          WARDEN_ACCESS_TOKENS_KEY_REFRESH: '1m',
+        }),
+      ).toThrow(/access_tokens\.key_refresh.*shorter than access_tokens\.rotation/);
+    });
   });
 });

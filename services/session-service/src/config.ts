@@ -1,5 +1,6 @@
 import {
   COMMON_ALIASES,
+  ConfigError,
   duration,
   grpcTarget,
   listOf,
@@ -48,9 +49,31 @@ export const configSchema = serviceConfigSection
       user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS durable name'),
       user_events_start_from: z.enum(['all', 'new']),
     }),
+    access_tokens: z.object({
+      enabled: z.boolean(),
+      issuer: z.string().min(1),
+      ttl: positive(1_000),
+      rotation: positive(60_000),
+      key_refresh: positive(100),
+      signing_secret: z.string(),
+      previous_signing_secrets: listOf(z.string().min(1)),
+    }),
+    revocations: z.object({
+      allowed_services: listOf(z.string().min(1)),
+      queue_size: z.number().int().min(1).max(1_000_000),
+      max_streams: z.number().int().min(1).max(1_000_000),
+      max_streams_per_caller: z.number().int().min(1).max(1_000_000),
+    }),
     worker: workerSection,
   })
   .superRefine((config, ctx) => {
+    if (config.access_tokens.key_refresh >= config.access_tokens.rotation) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['access_tokens', 'key_refresh'],
+        message: 'must be shorter than access_tokens.rotation',
+      });
+    }
     if (config.session.idle_timeout > config.session.absolute_ttl) {
       ctx.addIssue({
         code: 'custom',
@@ -77,7 +100,34 @@ export const { configFile: CONFIG_FILE, migrationsDir: MIGRATIONS_DIR } = servic
 export const loadSessionConfig = (
   env: NodeJS.ProcessEnv = process.env,
   file = CONFIG_FILE,
-): Config => loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+): Config => {
+  const config = loadConfig({ schema: configSchema, file, env, aliases: COMMON_ALIASES });
+  checkSigningSecret(config.access_tokens, env);
+  return config;
+};
+
+/** Seals access token signing keys in dev when access_tokens.signing_secret is empty; public. */
+export const DEV_SIGNING_SECRET = 'dev-access-token-signing-secret-0000000000';
+export const MIN_SIGNING_SECRET_LENGTH = 32;
+
+/** The secret sealing signing keys: the configured one, or in dev the public dev secret. */
+export const signingSecret = (section: Config['access_tokens']): string =>
+  section.signing_secret.trim() || DEV_SIGNING_SECRET;
+
+/** NODE_ENV=production with access tokens on refuses an empty, short or dev- signing secret. */
+function checkSigningSecret(section: Config['access_tokens'], env: NodeJS.ProcessEnv): void {
+  if (env.NODE_ENV !== 'production' || !section.enabled) return;
+  for (const [key, secrets] of [
+    ['signing_secret', [section.signing_secret.trim()]],
+    ['previous_signing_secrets', section.previous_signing_secrets.map((s) => s.trim())],
+  ] as const) {
+    const weak = secrets.find((s) => s.length < MIN_SIGNING_SECRET_LENGTH || s.startsWith('dev-'));
+    if (weak !== undefined)
+      throw new ConfigError(
+        `config: access_tokens.${key} (set WARDEN_ACCESS_TOKENS_${key.toUpperCase()}): NODE_ENV=production with access tokens enabled needs secrets of at least ${MIN_SIGNING_SECRET_LENGTH} characters, not dev- ones`,
+      );
+  }
+}
 
 /** What main, worker and migrate start with. */
 export const sessionService = {

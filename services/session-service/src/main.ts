@@ -3,12 +3,15 @@ import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
 import { uuidv7 } from '@warden/events';
 import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
+import { AccessTokenSigner } from './adapters/crypto/access-token-signer.js';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
+import { JWKS_PATH, jwksRoute } from './adapters/http/jwks-route.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
+import { PgSigningKeyStore } from './adapters/prisma/pg-signing-key-store.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from './app.js';
 import { shuttingDown } from './errors.js';
-import { sessionService } from './config.js';
+import { sessionService, signingSecret } from './config.js';
 import { createSessionServer } from './server.js';
 
 const proc = await startProcess({ ...sessionService, role: 'server' });
@@ -23,13 +26,35 @@ proc.onStop('close clients', async () => {
   credentials.close();
   await authorizer.close();
 });
+const clock = { now: () => new Date() };
+const tokens = config.access_tokens;
+const accessTokens = tokens.enabled
+  ? new AccessTokenSigner(
+      new PgSigningKeyStore(pool),
+      {
+        issuer: tokens.issuer,
+        ttlMs: tokens.ttl,
+        rotationMs: tokens.rotation,
+        refreshMs: tokens.key_refresh,
+        secret: signingSecret(tokens),
+        previousSecrets: tokens.previous_signing_secrets,
+      },
+      clock,
+      logger,
+    )
+  : undefined;
+if (accessTokens) {
+  // A signing key before the first call; then every key_refresh picks up rotations.
+  await accessTokens.refresh();
+  proc.every('access token keys', tokens.key_refresh, () => accessTokens.refresh());
+}
 const app = createSessionApp({
   sessions: new PrismaSessionRepository(pool),
   credentials,
   authorizer,
   idempotencyStore: new PgIdempotencyStore(pool),
   idempotencyKeyring: idempotencyKeys,
-  clock: { now: () => new Date() },
+  clock,
   ids: { newId: () => uuidv7() },
   settings: {
     absoluteTtlMs: config.session.absolute_ttl,
@@ -48,6 +73,7 @@ const app = createSessionApp({
   },
   lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
   logger,
+  ...(accessTokens ? { accessTokens } : {}),
 });
 const feed = followSessionEvents(nc, app, { logger, metrics: eventMetrics(metrics.registry) });
 proc.onStop('stop session events', () => feed.stop());
@@ -58,5 +84,8 @@ proc.onStop('flush session activity', () => app.flusher.stop());
 const port = await proc.serve(createSessionServer(app, proc.serverOptions()));
 // Runs first at shutdown: watchers are told to reconnect elsewhere before calls drain.
 proc.onStop('end watch streams', async () => app.hub.failAll(shuttingDown()));
-const metricsPort = await proc.serveMetrics(config.metrics.port);
+const metricsPort = await proc.serveMetrics(
+  config.metrics.port,
+  accessTokens ? { [JWKS_PATH]: jwksRoute(accessTokens, tokens.key_refresh) } : {},
+);
 logger.info({ port, metricsPort }, 'session-service serving');

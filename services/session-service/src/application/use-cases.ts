@@ -1,8 +1,12 @@
+import type { UseCase } from '@warden/bus';
+import type { WithAccessToken } from './access-tokens.js';
+import type { SessionWithToken } from './codecs.js';
+import type { RefreshSession } from './commands/refresh-session.js';
+import type { StartSession } from './commands/start-session.js';
 import type { EndSessionHandler } from './commands/end-session.js';
 import type { EndUserSessionsHandler } from './commands/end-user-sessions.js';
-import type { RefreshSessionHandler } from './commands/refresh-session.js';
-import type { StartSessionHandler } from './commands/start-session.js';
 import type { ValidateSessionHandler } from './commands/validate-session.js';
+import type { GetJwksHandler } from './queries/get-jwks.js';
 import type { GetSessionHandler } from './queries/get-session.js';
 import type { ListActiveSessionsHandler } from './queries/list-active-sessions.js';
 import type { WatchSessionsHandler } from './queries/watch-sessions.js';
@@ -10,12 +14,14 @@ import type { Watchable } from './watch-hub.js';
 
 /** The use cases behind SessionService's RPCs, one each. */
 export interface SessionUseCases<W extends Watchable> {
-  startSession: StartSessionHandler;
+  /** With access tokens on, the session's first access token comes too. */
+  startSession: UseCase<StartSession, WithAccessToken<SessionWithToken>>;
   validateSession: ValidateSessionHandler;
   getSession: GetSessionHandler;
   listActiveSessions: ListActiveSessionsHandler;
-  refreshSession: RefreshSessionHandler;
+  refreshSession: UseCase<RefreshSession, WithAccessToken<SessionWithToken>>;
   endSession: EndSessionHandler;
   endUserSessions: EndUserSessionsHandler;
   watchSessions: WatchSessionsHandler<W>;
+  getJwks: GetJwksHandler;
 }

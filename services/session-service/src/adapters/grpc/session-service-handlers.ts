@@ -4,6 +4,12 @@ import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
 import { notImplemented } from '../../errors.js';
 import { toProtoSession, type WatchedEvent } from '../../mapping.js';
+import type { AccessToken } from '../../application/access-tokens.js';
+
+const accessTokenFields = (accessToken: AccessToken | undefined) =>
+  accessToken
+    ? { accessToken: accessToken.token, accessTokenExpireTime: accessToken.expireTime }
+    : {};
 
 type Unary<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 
@@ -25,6 +31,7 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     return sessionv1.StartSessionResponse.fromPartial({
       session: toProtoSession(started.session),
       token: started.token,
+      ...accessTokenFields(started.accessToken),
     });
   };
   const validateSession: Unary<
@@ -58,6 +65,7 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     return sessionv1.RefreshSessionResponse.fromPartial({
       session: toProtoSession(refreshed.session),
       token: refreshed.token,
+      ...accessTokenFields(refreshed.accessToken),
     });
   };
   const endSession: Unary<sessionv1.EndSessionRequest, sessionv1.EndSessionResponse> = async (
@@ -106,10 +114,13 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     completeMfa: async (): Promise<sessionv1.CompleteMfaResponse> => {
       throw notImplemented('CompleteMfa');
     },
-    // Gateway tokens and the revocation feed (issue 14) are wired in the next commits.
-    getJwks: async (): Promise<sessionv1.GetJwksResponse> => {
-      throw notImplemented('GetJwks');
-    },
+    // The revocation feed (issue 14) is wired in the next commit.
+    getJwks: async (
+      _request: sessionv1.GetJwksRequest,
+      { ctx }: CallInfo,
+    ): Promise<sessionv1.GetJwksResponse> => ({
+      keys: (await bus.run(use.getJwks, {}, ctx)).map((key) => ({ ...key })),
+    }),
     watchRevocations: async (): Promise<void> => {
       throw notImplemented('WatchRevocations');
     },

@@ -1,0 +1,47 @@
+import type { Access, CallContext, UseCase } from '@warden/bus';
+import type { Session } from '../domain/session.js';
+
+/** An Ed25519 public key as a JSON Web Key (RFC 8037), as GetJwks and /.well-known/jwks.json give it. */
+export interface PublicJwk {
+  kid: string;
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  alg: 'EdDSA';
+  use: 'sig';
+}
+
+/** A signed access token (JWT) and its `exp`. */
+export interface AccessToken {
+  token: string;
+  expireTime: Date;
+}
+
+/** Signs access tokens for sessions and publishes the keys that verify them. */
+export interface AccessTokenIssuer {
+  issue(session: Session): Promise<AccessToken>;
+  /** The current key first, then retired keys whose tokens may not have lapsed yet. */
+  publicKeys(): readonly PublicJwk[];
+}
+
+export type WithAccessToken<O> = O & { accessToken?: AccessToken };
+
+/**
+ * A session-returning use case that also hands out an access token for the session it returns.
+ * The token is signed after the inner use case, outside its idempotency record: a replayed
+ * request gets the stored session and token, and a fresh access token.
+ */
+export function withAccessToken<I, O extends { session: Session }>(
+  inner: UseCase<I, O>,
+  issuer: AccessTokenIssuer | undefined,
+): UseCase<I, WithAccessToken<O>> {
+  if (!issuer) return inner;
+  return {
+    name: inner.name,
+    access: inner.access as Access<I>,
+    async execute(input: I, ctx: CallContext): Promise<WithAccessToken<O>> {
+      const output = await inner.execute(input, ctx);
+      return { ...output, accessToken: await issuer.issue(output.session) };
+    },
+  };
+}
