@@ -7,17 +7,19 @@
 // For each size N: a fresh schema migrated by the bundle's migrate.js, then N assignments written
 // straight into it with generate_series (N subjects; every tenth holds a custom role inheriting
 // player, the rest player; every twentieth grant expires tomorrow), ANALYZE, then the server:
-//   start      spawn of `node dist/main.js` to grpc.health.v1 SERVING (polled every 100 ms)
+//   start      spawn of `node dist/main.js` to grpc.health.v1 SERVING (polled every 100 ms), and
+//              the CPU time the process used until then (what the wall time is on an idle machine)
 //   idle       RSS after --idle seconds SERVING
 //   cold       CheckPermission for --cold subjects never asked before, --cold-concurrency callers:
-//              every check reads its subject (one indexed read); p50/p99, highest RSS meanwhile
-//   fill       CheckPermissions of 100 random subjects a call until min(N, 1.2 x cache max)
-//              subjects were asked: the subject cache full (LRU evicting at 1M); highest RSS
+//              every check reads its subject (one indexed read); p50/p99, highest RSS meanwhile,
+//              and authz's and Postgres's CPU time per check (the latency's floor when idle)
+//   fill       CheckPermissions of 100 random subjects a call, min(N, 1.2 x cache max) checks:
+//              the subject cache full at 1M (LRU evicting); highest RSS
 // then warm rounds over all sizes in turn (alternating, so load from elsewhere on the machine hits
 // every size alike): CheckPermission over --warm subjects already cached, --concurrency callers,
 // --rounds rounds of --seconds; medians, and the highest RSS seen meanwhile.
 //   npx tsx bench/scale-authz.ts [--sizes 10000,100000,1000000] [--packages <dir>] [--cache-max 100000]
-//     [--cold 2000] [--cold-concurrency 4] [--warm 2000] [--concurrency 32] [--seconds 3] [--rounds 3] [--idle 3]
+//     [--cold 2000] [--cold-concurrency 2] [--warm 2000] [--concurrency 32] [--seconds 3] [--rounds 3] [--idle 3]
 // Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -51,7 +53,7 @@ const { values } = parseArgs({
     packages: { type: 'string' },
     'cache-max': { type: 'string', default: '100000' },
     cold: { type: 'string', default: '2000' },
-    'cold-concurrency': { type: 'string', default: '4' },
+    'cold-concurrency': { type: 'string', default: '2' },
     warm: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '3' },
@@ -110,7 +112,10 @@ interface Running {
   /** Subjects the warm rounds ask about (cached by the cold phase). */
   warm: number[];
   startMs: number;
+  startCpuMs: number;
   idleMb: number;
+  /** authz-service's CPU time per cold check, in ms. */
+  coldCpuMs: number;
   cold: Result;
   coldPeakMb: number;
   fillPeakMb: number;
@@ -195,6 +200,7 @@ async function measureSize(size: number): Promise<Running> {
   const address = `127.0.0.1:${port}`;
   await waitServing(address, server);
   const startMs = performance.now() - started;
+  const startCpuMs = cpuMs(server);
   await sleep(Number(values.idle) * 1_000);
   const idleMb = rssMb(server);
   const client = createClient(authzv1.AuthzServiceClient, { address, serviceKey: GATEWAY_KEY });
@@ -202,6 +208,7 @@ async function measureSize(size: number): Promise<Running> {
   // Cold: subjects never asked about, spread over the whole table.
   const picks = distinctRandom(size, coldCount);
   let nextCold = 0;
+  const cpuBeforeCold = cpuMs(server);
   const [cold, [coldPeakMb = 0]] = await sampling([server], () =>
     drive(Number(values['cold-concurrency']), 120_000, async () => {
       if (nextCold >= picks.length) return false;
@@ -210,6 +217,7 @@ async function measureSize(size: number): Promise<Running> {
     }),
   );
   if (cold.errors > 0) throw new Error(`cold checks failed: ${cold.firstError}`);
+  const coldCpuMs = (cpuMs(server) - cpuBeforeCold) / cold.count;
 
   // Fill: random subjects until the cache is full (or every subject was asked).
   const fillCount = Math.min(size, Math.round(cacheMax * 1.2));
@@ -231,7 +239,9 @@ async function measureSize(size: number): Promise<Running> {
     client,
     warm: picks.slice(0, warmCount),
     startMs,
+    startCpuMs,
     idleMb,
+    coldCpuMs,
     cold,
     coldPeakMb,
     fillPeakMb,
@@ -271,11 +281,13 @@ function report(warm: Result[]): void {
   const ms = (x: number) => `${x.toFixed(2)} ms`;
   const rows: Array<[string, (r: Running, i: number) => string]> = [
     ['start to SERVING', (r) => `${r.startMs.toFixed(0)} ms`],
+    ['  CPU until then', (r) => `${r.startCpuMs.toFixed(0)} ms`],
     ['idle RSS', (r) => mb(r.idleMb)],
     ['RSS, cold checks', (r) => mb(r.coldPeakMb)],
-    ['RSS, cache filled', (r) => `${mb(r.fillPeakMb)} (${r.filled} asked)`],
+    ['RSS, cache filled', (r) => `${mb(r.fillPeakMb)} (${r.filled} checks)`],
     ['RSS, warm checks', (r) => mb(r.warmPeakMb)],
     ['cold p50 / p99', (r) => `${ms(r.cold.p50)} / ${ms(r.cold.p99)}`],
+    ['  CPU/check authz, pg', (r) => `${ms(r.coldCpuMs)}, ${ms(r.cold.cpu.postgres)}`],
     ['warm req/s', (_, i) => warm[i]!.rps.toFixed(0)],
     ['warm p50 / p99', (_, i) => `${ms(warm[i]!.p50)} / ${ms(warm[i]!.p99)}`],
   ];
@@ -353,6 +365,13 @@ async function sampling<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/** utime + stime of a process so far, in ms (Linux /proc; ticks of 10 ms). */
+function cpuMs(process: ServiceProcess): number {
+  const stat = readFileSync(`/proc/${process.child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** VmRSS of a process, from /proc (Linux), in MB. */
