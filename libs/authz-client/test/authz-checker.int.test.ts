@@ -26,6 +26,7 @@ class FakeAuthz {
     return {
       allowed,
       reason: allowed ? 'granted by fake' : `no role grants ${request.permission}`,
+      stepUpRequired: false,
     };
   }
 }

@@ -216,6 +216,56 @@ describe('Bus authorization', () => {
   });
 });
 
+describe('Bus step-up (assurance level)', () => {
+  const removeMfa: UseCase<{ userId: string }, string> = {
+    name: 'RemoveTotp',
+    access: {
+      kind: 'permission',
+      permission: 'user.remove_mfa',
+      resource: (input) => ({ type: 'user', id: input.userId, ownerId: input.userId }),
+    },
+    execute: async () => 'removed',
+  };
+  const checker = () => new TablePermissionChecker({ [USER]: ['user.remove_mfa:own@aal2'] });
+
+  it("passes the session's assurance level to the authorizer and allows an @aal2 grant at AAL2", async () => {
+    const authorizer = checker();
+    const ctx = aContext({ user: { userId: USER, sessionId: 's1', assuranceLevel: 'AAL2' } });
+    await expect(new Bus({ authorizer }).run(removeMfa, { userId: USER }, ctx)).resolves.toBe(
+      'removed',
+    );
+    expect(authorizer.asked[0]?.assurance).toBe('AAL2');
+  });
+
+  it('refuses an AAL1 session with PERMISSION_DENIED / STEP_UP_REQUIRED naming the permission', async () => {
+    const ctx = aContext({ user: { userId: USER, sessionId: 's1', assuranceLevel: 'AAL1' } });
+    const error = await rejection(
+      new Bus({ authorizer: checker() }).run(removeMfa, { userId: USER }, ctx),
+    );
+    expect(error.kind).toBe('PERMISSION_DENIED');
+    expect(error.reason).toBe('STEP_UP_REQUIRED');
+    expect(error.metadata).toEqual({
+      permission: 'user.remove_mfa',
+      required_assurance_level: 'AAL2',
+    });
+  });
+
+  it('treats a principal without a level as AAL1', async () => {
+    const error = await rejection(
+      new Bus({ authorizer: checker() }).run(removeMfa, { userId: USER }, aContext()),
+    );
+    expect(error.reason).toBe('STEP_UP_REQUIRED');
+  });
+
+  it('answers a plain PERMISSION_DENIED when even AAL2 would not help', async () => {
+    const ctx = aContext({ user: { userId: USER, sessionId: 's1', assuranceLevel: 'AAL2' } });
+    const error = await rejection(
+      new Bus({ authorizer: checker() }).run(removeMfa, { userId: OTHER }, ctx),
+    );
+    expect(error.reason).toBe('PERMISSION_DENIED');
+  });
+});
+
 describe('Bus idempotency', () => {
   type Register = { email: string; password: string; requestId?: string };
   const register = (): UseCase<Register, { id: number; token: string }> & { calls: number } => ({

@@ -48,6 +48,7 @@ export class Bus {
           subjectOf(ctx),
           access.permission,
           resource,
+          ctx.user?.assuranceLevel,
         );
         if (decision.allowed) return;
         if (!ctx.user) {
@@ -56,6 +57,7 @@ export class Bus {
             `${useCase.name} needs a user session (authorization: Bearer <token>)`,
           );
         }
+        if (decision.stepUpRequired) throw stepUpRequired(access.permission, decision.reason);
         // AIP-211: permission is decided before existence and the refusal names only the
         // permission, so another user's resource and a missing one read alike; why goes to the log.
         throw missingPermission(access.permission, decision.reason);
@@ -74,12 +76,29 @@ export class Bus {
     const userId = ctx.user.userId;
     if (limit.owners(input).every((owner) => owner === userId)) return;
     // No owner given: only an unscoped grant can allow it, never the user's `:own` one.
-    const decision = await this.deps.authorizer.check(userId, limit.permission, {
-      type: limit.permission.split('.')[0]!,
-    });
+    const decision = await this.deps.authorizer.check(
+      userId,
+      limit.permission,
+      { type: limit.permission.split('.')[0]! },
+      ctx.user.assuranceLevel,
+    );
     if (decision.allowed) return;
+    if (decision.stepUpRequired) throw stepUpRequired(limit.permission, decision.reason);
     throw missingPermission(limit.permission, `${name} for another user: ${decision.reason}`);
   }
+}
+
+/**
+ * The caller would be allowed with a second factor: PERMISSION_DENIED / STEP_UP_REQUIRED tells a
+ * client to sign in again completing MFA (an AAL2 session) and retry.
+ */
+function stepUpRequired(permission: string, why: string): AppError {
+  return new AppError(
+    'PERMISSION_DENIED',
+    'STEP_UP_REQUIRED',
+    `${permission} needs a session completed with a second factor (AAL2); sign in with it and retry`,
+    { metadata: { permission, required_assurance_level: 'AAL2' }, cause: why },
+  );
 }
 
 function missingPermission(permission: string, why: string): AppError {

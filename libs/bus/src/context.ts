@@ -3,9 +3,14 @@ export interface ServiceIdentity {
   name: string;
 }
 
+/** How strongly a session was authenticated: AAL2 when a second factor completed it. */
+export type AssuranceLevel = 'AAL1' | 'AAL2';
+
 export interface UserPrincipal {
   userId: string;
   sessionId: string;
+  /** The session's level; absent (a resolver that does not know) counts as AAL1. */
+  assuranceLevel?: AssuranceLevel;
 }
 
 export interface CallContext {
@@ -33,9 +38,19 @@ export interface ResourceRef {
 export interface Decision {
   allowed: boolean;
   reason: string;
+  /** Denied only for want of a second factor: the grant needs AAL2 (`@aal2`). */
+  stepUpRequired?: boolean;
 }
 
-/** The authorization port every service's bus uses (in-memory in tests, authz-service in prod). */
+/**
+ * The authorization port every service's bus uses (in-memory in tests, authz-service in prod).
+ * `assurance` is the user's session level; `@aal2` grants apply only at AAL2, never without one.
+ */
 export interface PermissionChecker {
-  check(subjectId: string, permission: string, resource: ResourceRef): Promise<Decision>;
+  check(
+    subjectId: string,
+    permission: string,
+    resource: ResourceRef,
+    assurance?: AssuranceLevel,
+  ): Promise<Decision>;
 }

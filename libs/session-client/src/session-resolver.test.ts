@@ -25,6 +25,7 @@ class FakeSessionService {
     sessionId: string,
     userId: string,
     idleExpireTime = new Date(Date.now() + HOUR),
+    assuranceLevel = sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
   ): void {
     this.sessions.set(
       token,
@@ -35,6 +36,7 @@ class FakeSessionService {
         endReason: sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED,
         expireTime: new Date(Date.now() + 24 * HOUR),
         idleExpireTime,
+        assuranceLevel,
       }),
     );
   }
@@ -169,12 +171,24 @@ describe('createSessionResolver', () => {
     expect(await resolver.resolve('wst_alice', ctx)).toEqual({
       userId: 'u-alice',
       sessionId: 's-alice',
+      assuranceLevel: 'AAL1',
     });
     expect(await resolver.resolve('wst_alice', ctx)).toEqual({
       userId: 'u-alice',
       sessionId: 's-alice',
+      assuranceLevel: 'AAL1',
     });
     expect(fake.calls).toBe(1);
+  });
+
+  it("carries the session's assurance level: AAL2 after a second factor", async () => {
+    const later = new Date(Date.now() + HOUR);
+    fake.add('wst_bob', 's-bob', 'u-bob', later, sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2);
+    expect(await resolver.resolve('wst_bob', ctx)).toEqual({
+      userId: 'u-bob',
+      sessionId: 's-bob',
+      assuranceLevel: 'AAL2',
+    });
   });
 
   it('asks once for concurrent resolves of one token', async () => {

@@ -111,7 +111,13 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
       throw asResolveFailure(error);
     });
     if (!session) throw unauthenticated('SESSION_NOT_FOUND', 'session not found');
-    const principal: UserPrincipal = { userId: session.userId, sessionId: session.id };
+    const principal: UserPrincipal = {
+      userId: session.userId,
+      sessionId: session.id,
+      // Step-up: `@aal2` grants apply to this caller only when its session had a second factor.
+      assuranceLevel:
+        session.assuranceLevel === sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2 ? 'AAL2' : 'AAL1',
+    };
     if (caching && startedAt === revocations) {
       const sessionEnds = Math.min(
         session.idleExpireTime?.getTime() ?? 0,

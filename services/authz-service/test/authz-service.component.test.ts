@@ -74,6 +74,7 @@ describe('AuthzService over gRPC', () => {
     expect(response).toEqual({
       allowed: true,
       reason: 'role player grants session.end:own (owner matches)',
+      stepUpRequired: false,
     });
     const denied = await call(client.checkPermission, {
       subjectId: playerId,
@@ -81,6 +82,39 @@ describe('AuthzService over gRPC', () => {
       resource: undefined,
     });
     expect(denied.allowed).toBe(false);
+    expect(denied.stepUpRequired).toBe(false);
+  });
+
+  it('applies an @aal2 grant only when the check carries AAL2, and says a step-up would help', async () => {
+    const mine = { type: 'user', id: playerId, ownerId: playerId };
+    const atAal1 = await call(client.checkPermission, {
+      subjectId: playerId,
+      permission: 'user.remove_mfa',
+      resource: mine,
+      assuranceLevel: authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+    });
+    expect(atAal1).toEqual({
+      allowed: false,
+      reason: 'user.remove_mfa:own@aal2 needs a session completed with a second factor (AAL2)',
+      stepUpRequired: true,
+    });
+    const unspecified = await call(client.checkPermission, {
+      subjectId: playerId,
+      permission: 'user.remove_mfa',
+      resource: mine,
+    });
+    expect(unspecified.stepUpRequired).toBe(true);
+    const atAal2 = await call(client.checkPermission, {
+      subjectId: playerId,
+      permission: 'user.remove_mfa',
+      resource: mine,
+      assuranceLevel: authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+    });
+    expect(atAal2).toEqual({
+      allowed: true,
+      reason: 'role player grants user.remove_mfa:own@aal2 at AAL2 (owner matches)',
+      stepUpRequired: false,
+    });
   });
 
   it('answers CheckPermissions in order', async () => {

@@ -17,6 +17,7 @@ const ANSWERS: Record<string, () => userv1.VerifyCredentialsResponse> = {
   'ok@example.com': () => ({
     userId: '0190a000-0000-7000-8000-000000000001',
     status: userv1.UserStatus.USER_STATUS_ACTIVE,
+    mfaEnabled: false,
   }),
   'wrong@example.com': () => {
     throw new AppError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'email or password is incorrect');

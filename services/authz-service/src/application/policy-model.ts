@@ -1,4 +1,4 @@
-import type { PermissionChecker, ResourceRef as BusResourceRef } from '@warden/bus';
+import type { AssuranceLevel, PermissionChecker, ResourceRef as BusResourceRef } from '@warden/bus';
 import {
   decide,
   effectiveAccess,
@@ -69,17 +69,23 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     subjectId: string,
     permission: string,
     resource?: ResourceRef,
+    aal2 = false,
   ): Decision | Promise<Decision> {
     const held = this.subjects.peek(subjectId);
-    if (held !== undefined) return this.decideOn(held, subjectId, permission, resource);
+    if (held !== undefined) return this.decideOn(held, subjectId, permission, resource, aal2);
     return this.subjects
       .fetch(subjectId)
-      .then((loaded) => this.decideOn(loaded, subjectId, permission, resource));
+      .then((loaded) => this.decideOn(loaded, subjectId, permission, resource, aal2));
   }
 
   /** The bus's authorizer inside authz-service itself: no network hop. */
-  async check(subjectId: string, permission: string, resource: BusResourceRef): Promise<Decision> {
-    return this.decide(subjectId, permission, resource);
+  async check(
+    subjectId: string,
+    permission: string,
+    resource: BusResourceRef,
+    assurance?: AssuranceLevel,
+  ): Promise<Decision> {
+    return this.decide(subjectId, permission, resource, assurance === 'AAL2');
   }
 
   async access(subjectId: string): Promise<{ roles: string[]; permissions: string[] }> {
@@ -133,8 +139,9 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     subjectId: string,
     permission: string,
     resource: ResourceRef | undefined,
+    aal2: boolean,
   ): Decision {
-    return decide(this.catalogue, held, subjectId, permission, resource, this.clock.now());
+    return decide(this.catalogue, held, subjectId, permission, resource, this.clock.now(), aal2);
   }
 
   /**

@@ -145,6 +145,70 @@ describe('decide', () => {
   });
 });
 
+describe('decide with step-up (@aal2) grants', () => {
+  const me = aUserId();
+  const other = aUserId();
+  const stepUp = aRole({
+    name: 'careful',
+    permissions: ['user.delete@aal2', 'user.remove_mfa:own@aal2', 'game.*@aal2'],
+  });
+  const check = policy([stepUp]);
+  const held = [anAssignment({ subjectId: me, role: 'careful' })];
+  const at = (aal2: boolean, permission: string, ownerId?: string) =>
+    decide(
+      new RoleCatalogue([...builtInRoles(T0), stepUp]),
+      held,
+      me,
+      permission,
+      { type: permission.split('.')[0], ...(ownerId ? { ownerId } : {}) },
+      T0,
+      aal2,
+    );
+
+  it('allows an @aal2 grant at AAL2 and says so', () => {
+    expect(at(true, 'user.delete')).toEqual({
+      allowed: true,
+      reason: 'role careful grants user.delete@aal2 at AAL2',
+    });
+    expect(at(true, 'game.join').allowed).toBe(true);
+  });
+
+  it('refuses it below AAL2 as a step-up, not as a missing grant', () => {
+    expect(at(false, 'user.delete')).toEqual({
+      allowed: false,
+      reason: 'user.delete@aal2 needs a session completed with a second factor (AAL2)',
+      stepUpRequired: true,
+    });
+    // decide's default is AAL1: a caller that passes no level never gets an @aal2 grant.
+    expect(check(me, held, 'user.delete', { type: 'user' }).stepUpRequired).toBe(true);
+  });
+
+  it('applies :own@aal2 only to the owner, and only at AAL2', () => {
+    expect(at(true, 'user.remove_mfa', me).allowed).toBe(true);
+    expect(at(false, 'user.remove_mfa', me).stepUpRequired).toBe(true);
+    const others = at(true, 'user.remove_mfa', other);
+    expect(others.allowed).toBe(false);
+    expect(others.stepUpRequired).toBeUndefined();
+    expect(others.reason).toContain('needs owner_id == subject_id');
+  });
+
+  it('lets an unsuffixed grant of another role allow at any level', () => {
+    const both = [...held, anAssignment({ subjectId: me, role: 'admin' })];
+    expect(check(me, both, 'user.delete', { type: 'user' }).allowed).toBe(true);
+  });
+
+  it('gives players their own TOTP enrolment at any level and its removal only at AAL2', () => {
+    const player = [anAssignment({ subjectId: me, role: 'player' })];
+    const catalogue = new RoleCatalogue(builtInRoles(T0));
+    const mine = { type: 'user', id: me, ownerId: me };
+    expect(decide(catalogue, player, me, 'user.manage_mfa', mine, T0).allowed).toBe(true);
+    expect(decide(catalogue, player, me, 'user.remove_mfa', mine, T0).stepUpRequired).toBe(true);
+    expect(decide(catalogue, player, me, 'user.remove_mfa', mine, T0, true).allowed).toBe(true);
+    const theirs = { type: 'user', id: other, ownerId: other };
+    expect(decide(catalogue, player, me, 'user.manage_mfa', theirs, T0).allowed).toBe(false);
+  });
+});
+
 describe('the built-in roles against the permissions the services check', () => {
   const me = aUserId();
   const other = aUserId();

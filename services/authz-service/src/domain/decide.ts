@@ -5,6 +5,8 @@ import type { RoleCatalogue } from './role-catalogue.js';
 export interface Decision {
   allowed: boolean;
   reason: string;
+  /** Denied only for want of a second factor: an `@aal2` grant would allow it at AAL2. */
+  stepUpRequired?: boolean;
 }
 
 export interface ResourceRef {
@@ -15,7 +17,9 @@ export interface ResourceRef {
 
 /**
  * May `subjectId` do `permission` on `resource`, holding `assignments`? Lapsed assignments count
- * for nothing. The reason names the assigned role and the grant that decided, or why none did.
+ * for nothing. `@aal2` grants apply only when `aal2` (the subject's session has a second factor).
+ * The reason names the assigned role and the grant that decided, or why none did; a denial that
+ * an `@aal2` grant would have allowed at AAL2 says so (`stepUpRequired`).
  */
 export function decide(
   catalogue: RoleCatalogue,
@@ -24,9 +28,11 @@ export function decide(
   permission: string,
   resource: ResourceRef | undefined,
   now: Date,
+  aal2 = false,
 ): Decision {
   const ownerMatches = !!resource?.ownerId && resource.ownerId === subjectId;
   let scopedOnly: GrantOrigin | undefined;
+  let stepUp: GrantOrigin | undefined;
   let activeRoles = 0;
   for (const assignment of assignments ?? []) {
     if (!isActive(assignment, now)) continue;
@@ -39,6 +45,19 @@ export function decide(
       if (ownerMatches) return allow(assignment.role, match.own, ' (owner matches)');
       scopedOnly ??= match.own;
     }
+    const atAal2 = match.unscopedAal2 ?? (ownerMatches ? match.ownAal2 : undefined);
+    if (atAal2) {
+      const suffix = atAal2 === match.unscopedAal2 ? ' at AAL2' : ' at AAL2 (owner matches)';
+      if (aal2) return allow(assignment.role, atAal2, suffix);
+      stepUp ??= atAal2;
+    } else if (match.ownAal2) scopedOnly ??= match.ownAal2;
+  }
+  if (stepUp) {
+    return {
+      allowed: false,
+      reason: `${stepUp.grant} needs a session completed with a second factor (AAL2)`,
+      stepUpRequired: true,
+    };
   }
   if (scopedOnly) {
     const owner = resource?.ownerId ? 'it is owned by someone else' : 'the resource names no owner';

@@ -4,12 +4,14 @@ import { EVERYTHING } from './role.js';
 
 /**
  * Does holding `held` allow everything `wanted` allows? `*` covers every grant, `<resource>.*`
- * every grant on that resource, and an `:own` grant covers only `:own` grants.
+ * every grant on that resource, an `:own` grant covers only `:own` grants, and an `@aal2` grant
+ * only `@aal2` ones.
  */
 export function covers(held: string, wanted: string): boolean {
   const h = parseGrant(held);
   const w = parseGrant(wanted);
   if (h.own && !w.own) return false;
+  if (h.aal2 && !w.aal2) return false;
   if (h.resource !== EVERYTHING && h.resource !== w.resource) return false;
   return h.action === EVERYTHING || h.action === w.action;
 }

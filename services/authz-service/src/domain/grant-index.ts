@@ -11,12 +11,12 @@ export interface GrantMatch {
   unscoped?: GrantOrigin;
   /** An `:own` grant: allows only when the owner is the subject. */
   own?: GrantOrigin;
+  /** The same two written with `@aal2`: they allow only at assurance level AAL2. */
+  unscopedAal2?: GrantOrigin;
+  ownAal2?: GrantOrigin;
 }
 
-interface Slot {
-  unscoped?: GrantOrigin;
-  own?: GrantOrigin;
-}
+type Slot = GrantMatch;
 
 /**
  * A role's effective grants (its own and inherited ones), indexed so that a check is three map
@@ -39,17 +39,23 @@ export class GrantIndex {
         : parsed.action === '*'
           ? slotIn(this.byResource, parsed.resource)
           : slotIn(this.byPermission, `${parsed.resource}.${parsed.action}`);
-    if (parsed.own) slot.own ??= origin;
+    if (parsed.aal2) {
+      if (parsed.own) slot.ownAal2 ??= origin;
+      else slot.unscopedAal2 ??= origin;
+    } else if (parsed.own) slot.own ??= origin;
     else slot.unscoped ??= origin;
   }
 
-  /** The most specific unscoped and `:own` grants covering `permission` (a well-formed one). */
+  /** The most specific grants of each kind covering `permission` (a well-formed one). */
   match(permission: string): GrantMatch {
     const exact = this.byPermission.get(permission);
     const resource = this.byResource.get(resourceOf(permission));
+    const all = this.everything;
     return {
-      unscoped: exact?.unscoped ?? resource?.unscoped ?? this.everything.unscoped,
-      own: exact?.own ?? resource?.own ?? this.everything.own,
+      unscoped: exact?.unscoped ?? resource?.unscoped ?? all.unscoped,
+      own: exact?.own ?? resource?.own ?? all.own,
+      unscopedAal2: exact?.unscopedAal2 ?? resource?.unscopedAal2 ?? all.unscopedAal2,
+      ownAal2: exact?.ownAal2 ?? resource?.ownAal2 ?? all.ownAal2,
     };
   }
 

@@ -22,19 +22,34 @@ describe('permissions and grants', () => {
     'session .end',
   ])('refuses the permission %j', (p) => expect(isPermission(p)).toBe(false));
 
-  it.each(['*', '*:own', 'session.*', 'session.*:own', 'session.end', 'session.end:own'])(
-    'accepts the grant %s',
-    (g) => {
-      expect(isGrant(g)).toBe(true);
-    },
-  );
+  it.each([
+    '*',
+    '*:own',
+    'session.*',
+    'session.*:own',
+    'session.end',
+    'session.end:own',
+    'user.delete@aal2',
+    'user.remove_mfa:own@aal2',
+    '*@aal2',
+  ])('accepts the grant %s', (g) => {
+    expect(isGrant(g)).toBe(true);
+  });
 
-  it.each(['', '**', 'session', 'session.end:mine', '*.end', 'session.end:own:own', 'SESSION.end'])(
-    'refuses the grant %j',
-    (g) => {
-      expect(isGrant(g)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    '**',
+    'session',
+    'session.end:mine',
+    '*.end',
+    'session.end:own:own',
+    'SESSION.end',
+    'user.delete@aal1',
+    'user.delete@aal2:own',
+    'user.delete@aal2@aal2',
+  ])('refuses the grant %j', (g) => {
+    expect(isGrant(g)).toBe(false);
+  });
 
   it('takes a grant apart', () => {
     expect(parseGrant('session.end:own')).toEqual({
@@ -42,14 +57,29 @@ describe('permissions and grants', () => {
       resource: 'session',
       action: 'end',
       own: true,
+      aal2: false,
+    });
+    expect(parseGrant('user.remove_mfa:own@aal2')).toEqual({
+      text: 'user.remove_mfa:own@aal2',
+      resource: 'user',
+      action: 'remove_mfa',
+      own: true,
+      aal2: true,
     });
     expect(parseGrant('user.*')).toEqual({
       text: 'user.*',
       resource: 'user',
       action: '*',
       own: false,
+      aal2: false,
     });
-    expect(parseGrant('*')).toEqual({ text: '*', resource: '*', action: '*', own: false });
+    expect(parseGrant('*')).toEqual({
+      text: '*',
+      resource: '*',
+      action: '*',
+      own: false,
+      aal2: false,
+    });
   });
 
   it('knows a subject when it sees one', () => {

@@ -79,7 +79,9 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
         'session.list:own',
         'session.read:own',
         'user.change_password:own',
+        'user.manage_mfa:own',
         'user.read:own',
+        'user.remove_mfa:own@aal2',
         'user.update:own',
       ]);
     });

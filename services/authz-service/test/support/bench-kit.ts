@@ -24,7 +24,11 @@ export interface Running {
 /** The physical limit: a grpc-js unary CheckPermission handler that answers at once. */
 export async function startNoopServer(): Promise<Running> {
   const server = new Server();
-  const answer: authzv1.CheckPermissionResponse = { allowed: true, reason: 'no-op' };
+  const answer: authzv1.CheckPermissionResponse = {
+    allowed: true,
+    reason: 'no-op',
+    stepUpRequired: false,
+  };
   server.addService(
     { checkPermission: authzv1.AuthzServiceService.checkPermission },
     {
@@ -70,7 +74,11 @@ function kitServer(serviceName: string): GrpcServer {
 /** The server kit (identity, request id, trace, metrics) around a CheckPermission that answers at once. */
 export async function startKitNoopServer(): Promise<Running> {
   const server = kitServer('kit-noop');
-  const answer: authzv1.CheckPermissionResponse = { allowed: true, reason: 'no-op' };
+  const answer: authzv1.CheckPermissionResponse = {
+    allowed: true,
+    reason: 'no-op',
+    stepUpRequired: false,
+  };
   const unused = async () => {
     throw new Error('not benchmarked');
   };

@@ -2,6 +2,7 @@ import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
 import type { AuthzUseCases } from '../../application/use-cases.js';
+import type { Decision } from '../../domain/index.js';
 import { fromProtoResource, toProtoAssignment, toProtoRole } from '../../mapping.js';
 
 type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
@@ -11,16 +12,15 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
   const checkPermission: Handler<
     authzv1.CheckPermissionRequest,
     authzv1.CheckPermissionResponse
-  > = (request, { ctx }) => bus.run(useCases.checkPermission, toCheck(request), ctx);
+  > = async (request, { ctx }) =>
+    toProtoDecision(await bus.run(useCases.checkPermission, toCheck(request), ctx));
 
   const handlers = {
     checkPermission,
     checkPermissions: (async (request, { ctx }) => ({
-      results: await bus.run(
-        useCases.checkPermissions,
-        { checks: request.checks.map(toCheck) },
-        ctx,
-      ),
+      results: (
+        await bus.run(useCases.checkPermissions, { checks: request.checks.map(toCheck) }, ctx)
+      ).map(toProtoDecision),
     })) satisfies Handler<authzv1.CheckPermissionsRequest, authzv1.CheckPermissionsResponse>,
 
     listSubjectPermissions: ((request, { ctx }) =>
@@ -118,5 +118,13 @@ function toCheck(request: authzv1.CheckPermissionRequest) {
     subjectId: request.subjectId,
     permission: request.permission,
     ...(resource ? { resource } : {}),
+    // Unspecified (a service, or a caller that does not know) is never AAL2.
+    aal2: request.assuranceLevel === authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
   };
 }
+
+const toProtoDecision = (decision: Decision): authzv1.CheckPermissionResponse => ({
+  allowed: decision.allowed,
+  reason: decision.reason,
+  stepUpRequired: decision.stepUpRequired === true,
+});

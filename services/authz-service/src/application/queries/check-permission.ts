@@ -14,6 +14,8 @@ export interface CheckPermission {
   subjectId: string;
   permission: string;
   resource?: ResourceRef;
+  /** The subject's session is at AAL2 (a second factor): `@aal2` grants apply. */
+  aal2?: boolean;
 }
 
 const isWellFormed = (check: CheckPermission): boolean =>
@@ -57,6 +59,11 @@ export class CheckPermissionHandler implements UseCase<CheckPermission, Decision
       validateCheck(violations, input, '');
       violations.throwIfAny();
     }
-    return this.model.decide(input.subjectId, input.permission, input.resource);
+    return this.model.decide(
+      input.subjectId,
+      input.permission,
+      input.resource,
+      input.aal2 === true,
+    );
   }
 }

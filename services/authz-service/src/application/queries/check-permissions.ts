@@ -30,7 +30,7 @@ export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermissio
     violations.throwIfAny();
     return Promise.all(
       input.checks.map((check) =>
-        this.model.decide(check.subjectId, check.permission, check.resource),
+        this.model.decide(check.subjectId, check.permission, check.resource, check.aal2 === true),
       ),
     );
   }
