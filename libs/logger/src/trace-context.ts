@@ -1,6 +1,6 @@
+import { randomFillSync } from 'node:crypto';
 import type { SpanContext } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
-import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 
 /** W3C trace context as it travels: gRPC metadata, NATS headers, outbox rows. */
 export interface TraceContext {
@@ -9,7 +9,29 @@ export interface TraceContext {
   tracestate?: string;
 }
 
-const ids = new RandomIdGenerator();
+/**
+ * Trace and span ids from a pool of crypto randomness, refilled 4 KiB at a time: a call while
+ * tracing is off pays a hex slice, and the OpenTelemetry SDK is not loaded for it (see startTracing).
+ */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomHex(bytes: number, zero: string): string {
+  for (;;) {
+    if (poolOffset + bytes > pool.length) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    const hex = pool.toString('hex', poolOffset, (poolOffset += bytes));
+    // An all-zero id is invalid in W3C trace context.
+    if (hex !== zero) return hex;
+  }
+}
+
+const ids = {
+  generateTraceId: () => randomHex(16, ZERO_TRACE),
+  generateSpanId: () => randomHex(8, ZERO_SPAN),
+};
 
 /** W3C traceparent: version (ff is invalid; 00 has nothing after the flags), trace id, span id, flags. */
 const TRACEPARENT = /^([0-9a-e][0-9a-f])-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import {
   ROOT_CONTEXT,
   SpanKind as OtelKind,
@@ -7,18 +8,7 @@ import {
   type Tracer as OtelTracer,
 } from '@opentelemetry/api';
 import { getBooleanFromEnv, getStringFromEnv, setGlobalErrorHandler } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { continueTrace, remoteSpanContext, type TraceContext } from './trace-context.js';
 
@@ -106,10 +96,26 @@ export function startTracing(options: TracingOptions): Tracer {
   return sdk;
 }
 
+/**
+ * The SDK, the OTLP exporter and the resource detectors are loaded only once tracing is on: a
+ * process that does not trace (the default) holds none of them (some MB of its idle RSS).
+ */
+const load = createRequire(import.meta.url);
+const sdkTraceBase = () =>
+  load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+const resources = () =>
+  load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+
 function otlpExporter(endpoint: string | undefined): SpanExporter | undefined {
-  if (getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) return new OTLPTraceExporter();
-  if (endpoint) return new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
-  return getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') ? new OTLPTraceExporter() : undefined;
+  const fromEnv = Boolean(getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
+  if (!fromEnv && !endpoint && !getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT')) return undefined;
+  const { OTLPTraceExporter } = load(
+    '@opentelemetry/exporter-trace-otlp-proto',
+  ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  // Without a traces endpoint of its own, the exporter reads the OTEL_EXPORTER_OTLP_* variables.
+  return !fromEnv && endpoint
+    ? new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` })
+    : new OTLPTraceExporter();
 }
 
 const KIND: Record<SpanKind, OtelKind> = {
@@ -128,6 +134,8 @@ class SdkTracer implements Tracer {
 
   constructor(options: TracingOptions, exporter: SpanExporter) {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    const { BasicTracerProvider, BatchSpanProcessor } = sdkTraceBase();
+    const { defaultResource, detectResources, envDetector, resourceFromAttributes } = resources();
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our name.
     const resource = defaultResource()
       .merge(resourceFromAttributes({ 'service.name': options.serviceName }))
