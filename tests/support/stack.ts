@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { callUnary, createClient } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import {
@@ -7,12 +7,16 @@ import {
   ensureTestNats,
   freePort,
   natsConnectOptions,
+  natsConnectOptionsFor,
   natsEnv,
+  natsEnvFor,
   startServiceProcess,
   TEST_DATABASE_URL,
   uniqueName,
   waitFor,
   waitServing,
+  type NatsService,
+  type NatsTarget,
   type ServiceProcess,
   type TestCertificate,
   type TestPki,
@@ -74,6 +78,11 @@ export interface StackOptions {
   replicas?: number;
   /** Another Postgres than the shared test one (e.g. a private one a test restarts). */
   databaseUrl?: string;
+  /**
+   * Another nats-server than the run's, e.g. a loopback cluster (startWardenNatsCluster): the
+   * services get its URL list and `streamReplicas` as nats.stream_replicas.
+   */
+  nats?: NatsTarget & { streamReplicas?: number };
 }
 
 /**
@@ -85,7 +94,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const replicaCount = options.replicas ?? 1;
   if (!options.databaseUrl) await ensureTestDatabase();
   // Under vitest the run's nats-server; a benchmark gets one of its own.
-  await ensureTestNats();
+  if (!options.nats) await ensureTestNats();
+  const nats = options.nats;
+  const serviceNatsEnv = (service: NatsService): Record<string, string> =>
+    nats
+      ? {
+          ...natsEnvFor(nats, service),
+          WARDEN_NATS_STREAM_REPLICAS: String(nats.streamReplicas ?? 1),
+        }
+      : natsEnv(service);
+  const opsOptions = nats ? natsConnectOptionsFor(nats, 'ops') : natsConnectOptions('ops');
   const prefix = uniqueName('e2e');
   const adminEmail = `admin-${prefix}@example.com`;
   const [userPort, sessionPort, authzPort] = [await freePort(), await freePort(), await freePort()];
@@ -155,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = {
     user: {
       ...common,
-      ...natsEnv('user-service'),
+      ...serviceNatsEnv('user-service'),
       WARDEN_GRPC_PORT: String(userPort),
       WARDEN_DATABASE_SCHEMA: schemas.user,
       WARDEN_PASSWORD_HASHING_PROFILE: 'test',
@@ -168,7 +186,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     session: {
       ...common,
-      ...natsEnv('session-service'),
+      ...serviceNatsEnv('session-service'),
       WARDEN_GRPC_PORT: String(sessionPort),
       WARDEN_DATABASE_SCHEMA: schemas.session,
       WARDEN_EVENTS_USER_EVENTS_DURABLE: durables.session,
@@ -181,7 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     authz: {
       ...common,
-      ...natsEnv('authz-service'),
+      ...serviceNatsEnv('authz-service'),
       WARDEN_GRPC_PORT: String(authzPort),
       WARDEN_DATABASE_SCHEMA: schemas.authz,
       WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
@@ -220,8 +238,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     waitServing(
       `127.0.0.1:${replicaHealthPorts[service][index]}`,
       processes[slots.get(slotKey(service, 'server', index))!],
-      // Twelve processes under tsx on a busy two-core machine can take this long to start.
-      replicaCount > 1 ? 180_000 : undefined,
+      // Processes under tsx on a busy two-core machine can take this long to start (a test's own
+      // hook timeout still bounds it).
+      180_000,
     );
   const replica = (service: StackService, role: StackRole, index: number): ServiceProcess => {
     const slot = slots.get(slotKey(service, role, index));
@@ -242,7 +261,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stopping = true;
     await Promise.all(processes.map((p) => p.stop()));
     await dropSchemas(databaseUrl, Object.values(schemas));
-    await deleteDurables(allDurables);
+    await deleteDurables(opsOptions, allDurables);
   };
   try {
     // Migrations first, one process per service, so servers and workers do not race to apply them.
@@ -267,7 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(
       SERVICES.flatMap((service) => ports[service].map((_, i) => replicaServing(service, i))),
     );
-    await waitForDurables(allDurables);
+    await waitForDurables(opsOptions, allDurables);
   } catch (error) {
     await stop();
     throw error;
@@ -338,9 +357,10 @@ async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<void
 }
 
 async function withJsm<T>(
+  ops: NodeConnectionOptions,
   fn: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>,
 ): Promise<T> {
-  const nc = await connect(natsConnectOptions('ops'));
+  const nc = await connect(ops);
   try {
     return await fn(await jetstreamManager(nc));
   } finally {
@@ -348,8 +368,8 @@ async function withJsm<T>(
   }
 }
 
-async function waitForDurables(durables: string[]): Promise<void> {
-  await withJsm((jsm) =>
+async function waitForDurables(ops: NodeConnectionOptions, durables: string[]): Promise<void> {
+  await withJsm(ops, (jsm) =>
     waitFor(
       async () => {
         for (const durable of durables) await jsm.consumers.info('WARDEN_USER', durable);
@@ -360,8 +380,8 @@ async function waitForDurables(durables: string[]): Promise<void> {
   );
 }
 
-async function deleteDurables(durables: string[]): Promise<void> {
-  await withJsm(async (jsm) => {
+async function deleteDurables(ops: NodeConnectionOptions, durables: string[]): Promise<void> {
+  await withJsm(ops, async (jsm) => {
     for (const durable of durables)
       await jsm.consumers.delete('WARDEN_USER', durable).catch(() => undefined);
   });
