@@ -48,10 +48,13 @@ describe('deploy/nats/warden-auth.conf', () => {
       expect(publish.some((s) => s === '>' || s === '$JS.API.>' || s.includes('DELETE'))).toBe(
         false,
       );
-      // Consumers only on WARDEN_USER, whose content only user-service writes.
-      for (const subject of publish.filter(
-        (s) => s.includes('CONSUMER') || s.startsWith('$JS.ACK'),
-      ))
+      // Durable (acked) consumers only on WARDEN_USER; session-service's WatchRevocations also
+      // reads WARDEN_SESSION and WARDEN_AUTHZ with ordered consumers, which never ack.
+      const readOnly =
+        user === 'session-service' ? /\.WARDEN_(USER|SESSION|AUTHZ)\./ : /\.WARDEN_USER\./;
+      for (const subject of publish.filter((s) => s.includes('CONSUMER')))
+        expect(subject, user).toMatch(readOnly);
+      for (const subject of publish.filter((s) => s.startsWith('$JS.ACK')))
         expect(subject, user).toMatch(/\.WARDEN_USER\./);
       // Replies on its own inbox prefix: no service reads another's API answers.
       expect(allowed(user, 'subscribe').filter((s) => s.startsWith('_INBOX'))).toEqual([

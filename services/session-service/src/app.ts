@@ -23,6 +23,11 @@ import type {
   SessionRepository,
 } from './application/ports.js';
 import { GetJwksHandler } from './application/queries/get-jwks.js';
+import {
+  StreamQuota,
+  WatchRevocationsHandler,
+  type RevocationFeed,
+} from './application/queries/watch-revocations.js';
 import { GetSessionHandler } from './application/queries/get-session.js';
 import { ListActiveSessionsHandler } from './application/queries/list-active-sessions.js';
 import { WatchSessionsHandler } from './application/queries/watch-sessions.js';
@@ -48,6 +53,8 @@ export interface SessionAppDeps {
   logger: Logger;
   /** Signs access tokens (access_tokens.enabled); without it no access token is issued. */
   accessTokens?: AccessTokenIssuer;
+  /** WatchRevocations' feed and who may read it. */
+  revocations?: { feed: RevocationFeed; allowedServices: readonly string[]; limits: WatchLimits };
 }
 
 export interface SessionApp {
@@ -114,6 +121,15 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),
     watchSessions: new WatchSessionsHandler({ hub, allowedServices: deps.watch.allowedServices }),
     getJwks: new GetJwksHandler(deps.accessTokens),
+    ...(deps.revocations
+      ? {
+          watchRevocations: new WatchRevocationsHandler({
+            feed: deps.revocations.feed,
+            allowedServices: deps.revocations.allowedServices,
+            quota: new StreamQuota(deps.revocations.limits),
+          }),
+        }
+      : {}),
   };
   const flusher = new ActivityFlusher(
     activity,

@@ -6,6 +6,7 @@ import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
 import { AccessTokenSigner } from './adapters/crypto/access-token-signer.js';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
 import { JWKS_PATH, jwksRoute } from './adapters/http/jwks-route.js';
+import { JetStreamRevocationFeed } from './adapters/nats/jetstream-revocation-feed.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
 import { PgSigningKeyStore } from './adapters/prisma/pg-signing-key-store.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
@@ -17,7 +18,7 @@ import { createSessionServer } from './server.js';
 const proc = await startProcess({ ...sessionService, role: 'server' });
 const { config, logger, pool, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
-const { nc } = await proc.nats();
+const { nc, js, jsm } = await proc.nats();
 const authorizer = createAuthzChecker(await proc.peer(config.authz));
 const credentials = new GrpcCredentialsVerifier(
   proc.client(config.user_service.address, { deadlineMs: config.user_service.deadline }),
@@ -48,6 +49,10 @@ if (accessTokens) {
   await accessTokens.refresh();
   proc.every('access token keys', tokens.key_refresh, () => accessTokens.refresh());
 }
+const revocationFeed = new JetStreamRevocationFeed(
+  { js, jsm },
+  { capacity: config.revocations.queue_size, logger },
+);
 const app = createSessionApp({
   sessions: new PrismaSessionRepository(pool),
   credentials,
@@ -74,6 +79,14 @@ const app = createSessionApp({
   lastSeenFlushIntervalMs: config.session.last_seen_flush_interval,
   logger,
   ...(accessTokens ? { accessTokens } : {}),
+  revocations: {
+    feed: revocationFeed,
+    allowedServices: config.revocations.allowed_services,
+    limits: {
+      maxStreams: config.revocations.max_streams,
+      maxStreamsPerCaller: config.revocations.max_streams_per_caller,
+    },
+  },
 });
 const feed = followSessionEvents(nc, app, { logger, metrics: eventMetrics(metrics.registry) });
 proc.onStop('stop session events', () => feed.stop());
@@ -83,7 +96,10 @@ proc.onStop('flush session activity', () => app.flusher.stop());
 
 const port = await proc.serve(createSessionServer(app, proc.serverOptions()));
 // Runs first at shutdown: watchers are told to reconnect elsewhere before calls drain.
-proc.onStop('end watch streams', async () => app.hub.failAll(shuttingDown()));
+proc.onStop('end watch streams', async () => {
+  app.hub.failAll(shuttingDown());
+  revocationFeed.failAll(shuttingDown());
+});
 const metricsPort = await proc.serveMetrics(
   config.metrics.port,
   accessTokens ? { [JWKS_PATH]: jwksRoute(accessTokens, tokens.key_refresh) } : {},

@@ -1,5 +1,9 @@
 import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
+import type {
+  PositionedRevocation,
+  RevocationKind,
+} from './application/queries/watch-revocations.js';
 import type { SessionEventKind } from './domain/session-events.js';
 import type { EndReason, Session, SessionStatus } from './domain/session.js';
 
@@ -196,3 +200,23 @@ export function redactStartedPayload(payload: Uint8Array): Uint8Array | undefine
   if (!event.client) return undefined;
   return sessionEventsV1.SessionStarted.encode({ ...event, client: undefined }).finish();
 }
+
+const REVOCATION_KIND: Record<RevocationKind, sessionv1.RevocationKind> = {
+  SESSION_ENDED: sessionv1.RevocationKind.REVOCATION_KIND_SESSION_ENDED,
+  SESSION_EXPIRED: sessionv1.RevocationKind.REVOCATION_KIND_SESSION_EXPIRED,
+  USER_DISABLED: sessionv1.RevocationKind.REVOCATION_KIND_USER_DISABLED,
+  USER_DELETED: sessionv1.RevocationKind.REVOCATION_KIND_USER_DELETED,
+  PASSWORD_CHANGED: sessionv1.RevocationKind.REVOCATION_KIND_PASSWORD_CHANGED,
+  ROLES_CHANGED: sessionv1.RevocationKind.REVOCATION_KIND_ROLES_CHANGED,
+};
+
+export const toProtoRevocation = ({
+  cursor,
+  revocation,
+}: PositionedRevocation): sessionv1.WatchRevocationsResponse => ({
+  cursor,
+  kind: REVOCATION_KIND[revocation.kind],
+  sessionId: revocation.sessionId,
+  userId: revocation.userId,
+  time: revocation.time,
+});

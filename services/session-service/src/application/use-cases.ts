@@ -7,6 +7,7 @@ import type { EndSessionHandler } from './commands/end-session.js';
 import type { EndUserSessionsHandler } from './commands/end-user-sessions.js';
 import type { ValidateSessionHandler } from './commands/validate-session.js';
 import type { GetJwksHandler } from './queries/get-jwks.js';
+import type { WatchRevocationsHandler } from './queries/watch-revocations.js';
 import type { GetSessionHandler } from './queries/get-session.js';
 import type { ListActiveSessionsHandler } from './queries/list-active-sessions.js';
 import type { WatchSessionsHandler } from './queries/watch-sessions.js';
@@ -24,4 +25,6 @@ export interface SessionUseCases<W extends Watchable> {
   endUserSessions: EndUserSessionsHandler;
   watchSessions: WatchSessionsHandler<W>;
   getJwks: GetJwksHandler;
+  /** Absent where no revocation feed is wired (in-memory test apps). */
+  watchRevocations?: WatchRevocationsHandler;
 }

@@ -2,8 +2,8 @@ import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
-import { notImplemented } from '../../errors.js';
-import { toProtoSession, type WatchedEvent } from '../../mapping.js';
+import { eventFeedLost, notImplemented } from '../../errors.js';
+import { toProtoRevocation, toProtoSession, type WatchedEvent } from '../../mapping.js';
 import type { AccessToken } from '../../application/access-tokens.js';
 
 const accessTokenFields = (accessToken: AccessToken | undefined) =>
@@ -114,15 +114,28 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     completeMfa: async (): Promise<sessionv1.CompleteMfaResponse> => {
       throw notImplemented('CompleteMfa');
     },
-    // The revocation feed (issue 14) is wired in the next commit.
     getJwks: async (
       _request: sessionv1.GetJwksRequest,
       { ctx }: CallInfo,
     ): Promise<sessionv1.GetJwksResponse> => ({
       keys: (await bus.run(use.getJwks, {}, ctx)).map((key) => ({ ...key })),
     }),
-    watchRevocations: async (): Promise<void> => {
-      throw notImplemented('WatchRevocations');
+    watchRevocations: async (
+      request: sessionv1.WatchRevocationsRequest,
+      call: CallInfo,
+      send: (item: sessionv1.WatchRevocationsResponse) => Promise<void>,
+    ): Promise<void> => {
+      if (!use.watchRevocations) throw eventFeedLost();
+      const stream = await bus.run(use.watchRevocations, { after: request.after }, call.ctx);
+      try {
+        for (;;) {
+          const next = await stream.next(call.signal);
+          if (!next) return;
+          await Promise.race([send(toProtoRevocation(next)), stream.failed]);
+        }
+      } finally {
+        stream.close();
+      }
     },
   };
 }
