@@ -16,7 +16,7 @@ const PASSWORD = 'bench password 0123';
 const STUB_HASH = await rawHash(PASSWORD);
 const user = await startUserService();
 const stubbed = await startUserService({
-  hasher: { hash: async () => STUB_HASH, verify: async () => false },
+  hasher: { hash: async () => STUB_HASH, verify: async () => false, needsRehash: () => false },
 });
 const client = gatewayClients({ user: user.address });
 const stubbedClient = gatewayClients({ user: stubbed.address });

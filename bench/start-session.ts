@@ -55,7 +55,11 @@ try {
   const session = await startSessionService({ userService: user.address });
   started.push(session);
   const stubbedUser = await startUserService({
-    hasher: { hash: async () => HASH, verify: async (_password, hash) => hash !== undefined },
+    hasher: {
+      hash: async () => HASH,
+      verify: async (_password, hash) => hash !== undefined,
+      needsRehash: () => false,
+    },
   });
   started.push(stubbedUser);
   const stubbedSession = await startSessionService({ userService: stubbedUser.address });

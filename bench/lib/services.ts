@@ -15,9 +15,15 @@ import {
   STANDARD_ARGON2,
 } from '../../services/user-service/src/adapters/crypto/argon2-password-hasher.js';
 import { QueueingHashingLimiter } from '../../services/user-service/src/adapters/crypto/hashing-limiter.js';
+import { ImportedHashesVerifier } from '../../services/user-service/src/adapters/crypto/imported-hashes.js';
 import { NO_BREACH_CHECK } from '../../services/user-service/src/adapters/http/breached-password-client.js';
 import { createPrismaClient as createUserPrisma } from '../../services/user-service/src/adapters/prisma/prisma-client.js';
 import { PrismaLoginFailureStore } from '../../services/user-service/src/adapters/prisma/prisma-login-failure-store.js';
+import { PrismaOneTimeCodeStore } from '../../services/user-service/src/adapters/prisma/prisma-one-time-code-store.js';
+import { SecretBox } from '../../services/user-service/src/adapters/crypto/secret-box.js';
+import { PrismaTotpFactorRepository } from '../../services/user-service/src/adapters/prisma/prisma-totp-factor-repository.js';
+import { GrpcSecondFactorVerifier } from '../../services/session-service/src/adapters/clients/grpc-second-factor-verifier.js';
+import { PgMfaChallengeStore } from '../../services/session-service/src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaUserDirectory } from '../../services/user-service/src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../../services/user-service/src/adapters/prisma/prisma-user-repository.js';
 import type { PasswordHasher } from '../../services/user-service/src/application/ports.js';
@@ -78,7 +84,16 @@ export async function startUserService(
       directory: new PrismaUserDirectory(prisma),
       loginFailures: new PrismaLoginFailureStore(db.pool),
       idempotencyStore: new PgIdempotencyStore(db.pool),
-      hasher: options.hasher ?? (await Argon2PasswordHasher.create(STANDARD_ARGON2)),
+      // As main.ts: argon2id for new hashes, imported formats (bcrypt, scrypt) verified as they are.
+      hasher: new ImportedHashesVerifier(
+        options.hasher ?? (await Argon2PasswordHasher.create(STANDARD_ARGON2)),
+      ),
+      codeStore: new PrismaOneTimeCodeStore(db.pool),
+      notifierServices: ['gateway'],
+      totpFactors: new PrismaTotpFactorRepository(
+        db.pool,
+        new SecretBox('bench-mfa-key-000000000000000000000'),
+      ),
       // config.yaml's defaults: twice the thread pool running, 256 waiting.
       hashingLimiter: new QueueingHashingLimiter({ maxConcurrent: 0, maxQueue: 256 }),
       breaches: NO_BREACH_CHECK,
@@ -137,6 +152,14 @@ export async function startSessionService(
     const app = createSessionApp({
       sessions,
       credentials,
+      secondFactors: options.userService
+        ? new GrpcSecondFactorVerifier({
+            address: options.userService,
+            serviceKey: KEYS['session-service'],
+            deadlineMs: 5_000,
+          })
+        : { verify: () => Promise.reject(new Error('this bench has no second factors')) },
+      challenges: new PgMfaChallengeStore(db.pool),
       authorizer: new AllowAllChecker(),
       idempotencyStore: new PgIdempotencyStore(db.pool),
       clock: { now: () => new Date() },

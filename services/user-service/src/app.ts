@@ -13,15 +13,26 @@ import { DisableUserHandler } from './application/commands/disable-user.js';
 import { EnableUserHandler } from './application/commands/enable-user.js';
 import { UpdateUserHandler } from './application/commands/update-user.js';
 import { VerifyCredentialsHandler } from './application/commands/verify-credentials.js';
+import { ImportUsersHandler } from './application/commands/import-users.js';
+import { RequestEmailVerificationHandler } from './application/commands/request-email-verification.js';
+import { RequestPasswordResetHandler } from './application/commands/request-password-reset.js';
+import { ResetPasswordHandler } from './application/commands/reset-password.js';
+import { VerifyEmailHandler } from './application/commands/verify-email.js';
 import { CredentialGuard } from './application/credential-guard.js';
+import { MetadataAccess } from './application/metadata-access.js';
 import { limitedHashing } from './adapters/crypto/hashing-limiter.js';
+import { PHC_IMPORT_FORMATS } from './adapters/crypto/imported-hashes.js';
+import { randomOneTimeCodes } from './adapters/crypto/one-time-codes.js';
 import type {
   BreachedPasswordChecker,
   Clock,
   HashingLimiter,
   IdGenerator,
+  ImportedHashFormats,
   LockoutCounter,
   LoginFailureStore,
+  OneTimeCodes,
+  OneTimeCodeStore,
   PasswordHasher,
   UserDirectory,
   UserRepository,
@@ -53,6 +64,14 @@ export interface UserAppDeps {
   idempotencyKeyring?: IdempotencyKeyring;
   clock?: Clock;
   ids?: IdGenerator;
+  /** One-time codes of email verification and password reset (hashes only). */
+  codeStore: OneTimeCodeStore;
+  /** Random 256-bit codes by default. */
+  codes?: OneTimeCodes;
+  /** What ImportUsers accepts; PHC argon2id/argon2i, bcrypt, scrypt by default. */
+  importFormats?: ImportedHashFormats;
+  /** auth.notifier_services: who may ask for codes (RequestEmailVerification, RequestPasswordReset). */
+  notifierServices?: readonly string[];
 }
 
 export interface UserApp {
@@ -73,24 +92,53 @@ export function createUserApp(deps: UserAppDeps): UserApp {
   const { users, directory, breaches } = deps;
   const limiter = deps.hashingLimiter ?? UNLIMITED;
   const hasher = limitedHashing(deps.hasher, limiter);
+  const policy = deps.lockout ?? DEFAULT_LOCKOUT;
+  const lockouts = deps.lockouts ?? { refused: () => undefined };
   const guard = new CredentialGuard({
     failures: deps.loginFailures,
     hasher: deps.hasher,
     clock,
-    policy: deps.lockout ?? DEFAULT_LOCKOUT,
+    policy,
     limiter,
-    lockouts: deps.lockouts ?? { refused: () => undefined },
+    lockouts,
   });
+  const metadata = new MetadataAccess({ authorizer: deps.authorizer });
+  const { codeStore } = deps;
+  const codes = deps.codes ?? randomOneTimeCodes;
+  const notifiers = deps.notifierServices ?? [];
   const useCases: UseCases = {
     registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids, guard }),
-    getUser: new GetUserHandler({ directory }),
-    listUsers: new ListUsersHandler({ directory }),
-    updateUser: new UpdateUserHandler({ users, clock }),
+    getUser: new GetUserHandler({ directory, metadata }),
+    listUsers: new ListUsersHandler({ directory, metadata }),
+    updateUser: new UpdateUserHandler({ users, clock, metadata }),
     changePassword: new ChangePasswordHandler({ users, guard, hasher, breaches, clock }),
     disableUser: new DisableUserHandler({ users, clock }),
     enableUser: new EnableUserHandler({ users, clock }),
     deleteUser: new DeleteUserHandler({ users, clock }),
-    verifyCredentials: new VerifyCredentialsHandler({ users, guard }),
+    verifyCredentials: new VerifyCredentialsHandler({ users, guard, hasher }),
+    requestEmailVerification: new RequestEmailVerificationHandler({
+      users,
+      codeStore,
+      codes,
+      clock,
+      notifiers,
+    }),
+    verifyEmail: new VerifyEmailHandler({ codeStore, codes, clock }),
+    requestPasswordReset: new RequestPasswordResetHandler({ codeStore, codes, clock, notifiers }),
+    resetPassword: new ResetPasswordHandler({
+      codeStore,
+      codes,
+      hasher,
+      breaches,
+      failures: deps.loginFailures,
+      clock,
+    }),
+    importUsers: new ImportUsersHandler({
+      users,
+      formats: deps.importFormats ?? PHC_IMPORT_FORMATS,
+      clock,
+      ids,
+    }),
   };
   const idempotency = new Idempotency(deps.idempotencyStore, {
     ...(deps.idempotencyTtlMs === undefined ? {} : { ttlMs: deps.idempotencyTtlMs }),

@@ -3,6 +3,7 @@ import {
   duration,
   grpcTarget,
   idempotencySection,
+  listOf,
   loadConfig,
   serviceConfigSection,
   serviceFiles,
@@ -40,6 +41,10 @@ const hashingSection = z
   });
 
 export const configSchema = serviceConfigSection.extend({
+  auth: serviceConfigSection.shape.auth.extend({
+    /** Services given one-time codes (RequestEmailVerification, RequestPasswordReset) to deliver. */
+    notifier_services: listOf(z.string().min(1).max(128)),
+  }),
   authz: clientSection,
   session: clientSection,
   password: z.object({

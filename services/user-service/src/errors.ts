@@ -21,6 +21,8 @@ export const REASONS = {
   MFA_NOT_ENABLED: 'FAILED_PRECONDITION',
   TOTP_NOT_ENROLLED: 'FAILED_PRECONDITION',
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
+  /** A second permission a request needs beyond its RPC's (metadata paths, private metadata keys). */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
   /** An RPC of the contract this build does not serve yet (the TOTP ones until step-up lands). */
   NOT_IMPLEMENTED: 'UNIMPLEMENTED',
 } as const;
@@ -99,3 +101,6 @@ export const invalidSecondFactor = (): AppError =>
 
 export const notImplemented = (rpc: string): AppError =>
   fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);
+
+export const missingPermission = (permission: string): AppError =>
+  fail('PERMISSION_DENIED', `missing permission ${permission}`, { metadata: { permission } });

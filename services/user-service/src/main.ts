@@ -7,11 +7,13 @@ import { createSessionResolver } from '@warden/session-client';
 import { createUserApp } from './app.js';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
 import { QueueingHashingLimiter } from './adapters/crypto/hashing-limiter.js';
+import { ImportedHashesVerifier } from './adapters/crypto/imported-hashes.js';
 import {
   BreachedPasswordClient,
   NO_BREACH_CHECK,
 } from './adapters/http/breached-password-client.js';
 import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
+import { PrismaOneTimeCodeStore } from './adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
 import { toArgon2Params, userService } from './config.js';
@@ -48,9 +50,14 @@ const app = createUserApp({
   directory: new PrismaUserDirectory(prisma),
   loginFailures: new PrismaLoginFailureStore(pool),
   idempotencyStore: new PgIdempotencyStore(pool),
-  hasher: await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing), (matched) =>
-    passwordChecks.inc({ result: matched ? 'match' : 'mismatch' }),
+  // New hashes are argon2id; bcrypt and scrypt hashes from ImportUsers verify as they are.
+  hasher: new ImportedHashesVerifier(
+    await Argon2PasswordHasher.create(toArgon2Params(config.password.hashing), (matched) =>
+      passwordChecks.inc({ result: matched ? 'match' : 'mismatch' }),
+    ),
   ),
+  codeStore: new PrismaOneTimeCodeStore(pool),
+  notifierServices: config.auth.notifier_services,
   hashingLimiter: new QueueingHashingLimiter({
     maxConcurrent: config.password.hashing.max_concurrent,
     maxQueue: config.password.hashing.max_queue,

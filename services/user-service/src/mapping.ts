@@ -18,10 +18,10 @@ export const toProtoUser = (user: UserView): userv1.User => ({
   status: toProtoStatus(user.status),
   createTime: user.createTime,
   updateTime: user.updateTime,
-  emailVerified: false,
-  externalId: '',
-  metadata: {},
-  mfaEnabled: false,
+  emailVerified: user.emailVerified,
+  externalId: user.externalId,
+  metadata: { ...user.metadata },
+  mfaEnabled: user.mfaEnabled,
 });
 
 /** A status filter: UNSPECIFIED is "any"; numbers outside the enum are refused. */
@@ -61,6 +61,12 @@ function encodePayload(event: UserEvent): Uint8Array {
         userId: event.userId,
         email: '',
         displayName: '',
+        occurTime: event.occurTime,
+        ...(event.imported ? { imported: true } : {}),
+      }).finish();
+    case 'email_verified':
+      return userEventsV1.EmailVerified.encode({
+        userId: event.userId,
         occurTime: event.occurTime,
       }).finish();
     case 'updated':

@@ -20,6 +20,10 @@ import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.j
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
+import { SecretBox } from '../src/adapters/crypto/secret-box.js';
+import { PrismaTotpFactorRepository } from '../src/adapters/prisma/prisma-totp-factor-repository.js';
+import { TEST_MFA_KEY } from './support/mothers.js';
+import { PrismaOneTimeCodeStore } from '../src/adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
 import { migrateUserSchema } from './support/database.js';
@@ -51,6 +55,8 @@ beforeAll(async () => {
     hasher: await Argon2PasswordHasher.create(STANDARD_ARGON2),
     breaches: NO_BREACH_CHECK,
     authorizer: new AllowAllChecker(),
+    codeStore: new PrismaOneTimeCodeStore(db.pool),
+    totpFactors: new PrismaTotpFactorRepository(db.pool, new SecretBox(TEST_MFA_KEY)),
   });
   nc = await connect(natsConnectOptions('ops'));
   userNc = await connect(natsConnectOptions('user-service'));

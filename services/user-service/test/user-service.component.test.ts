@@ -21,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserApp } from '../src/app.js';
 import { Argon2PasswordHasher } from '../src/adapters/crypto/argon2-password-hasher.js';
 import { MemoryLoginFailureStore } from '../src/adapters/memory/memory-login-failure-store.js';
+import { MemoryTotpFactorRepository } from '../src/adapters/memory/memory-totp-factor-repository.js';
+import { MemoryOneTimeCodeStore } from '../src/adapters/memory/memory-one-time-code-store.js';
 import { MemoryUserRepository } from '../src/adapters/memory/memory-user-repository.js';
 import { createUserServer } from '../src/server.js';
 import { FakeBreachedPasswords } from './support/fakes.js';
@@ -53,6 +55,9 @@ beforeAll(async () => {
     breaches: new FakeBreachedPasswords(['password123']),
     authorizer,
     lockout: { maxFailures: 3, windowMs: 60_000 },
+    codeStore: new MemoryOneTimeCodeStore(users),
+    notifierServices: ['gateway'],
+    totpFactors: new MemoryTotpFactorRepository(users),
   });
   server = createUserServer(app, {
     logger: createLogger({ service: 'user-service-test', level: 'silent' }),

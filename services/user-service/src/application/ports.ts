@@ -1,6 +1,7 @@
 import type { Change, User, UserStatus, UserView } from '../domain/user.js';
 import type { UserEvent } from '../domain/user-events.js';
 import type { FailureSlot, LockoutPolicy, LoginFailures } from '../domain/login-failures.js';
+import type { CodePurpose, CodeVerdict } from '../domain/one-time-code.js';
 
 /**
  * Write side of users. Each method is one transaction: state and the events' outbox rows are
@@ -18,6 +19,50 @@ export interface UserRepository {
    * the idempotent responses about them. NOT_FOUND when there is no such user.
    */
   remove(id: string, decide: (user: User) => UserEvent, traceparent?: string): Promise<void>;
+  /**
+   * ImportUsers: adds the users that fit, each with its events, in one transaction; a user whose
+   * email or external id is taken is skipped. One outcome per change, in order.
+   */
+  addMany(changes: readonly Change[], traceparent?: string): Promise<AddOutcome[]>;
+}
+
+export type AddOutcome = 'ADDED' | 'EMAIL_TAKEN' | 'EXTERNAL_ID_TAKEN';
+
+/** Whose code: a user by id (email verification) or by email (password reset). */
+export type CodeOwner = { userId: string } | { email: string };
+
+/**
+ * One-time codes, by their hashes; each method is one transaction. A user has at most one code per
+ * purpose: issuing replaces it.
+ */
+export interface OneTimeCodeStore {
+  /** Stores the code for the user; false when there is no such user (nothing stored). */
+  issue(
+    owner: CodeOwner,
+    purpose: CodePurpose,
+    code: { codeHash: Uint8Array; expireTime: Date },
+    now: Date,
+  ): Promise<boolean>;
+  /**
+   * Locks the owner and its code, judges the presented code (domain `judgeCode`) and applies the
+   * verdict: on MATCH the code goes and `decide(user)` is saved with its events; a wrong code counts
+   * an attempt or is burnt; an expired one goes. Without such a user the verdict is ABSENT.
+   */
+  redeem(
+    owner: CodeOwner,
+    purpose: CodePurpose,
+    matches: (codeHash: Uint8Array) => boolean,
+    now: Date,
+    decide: (user: User) => Change,
+    traceparent?: string,
+  ): Promise<{ verdict: CodeVerdict; user?: User }>;
+}
+
+/** Makes one-time codes: high-entropy strings shown once, kept only as hashes. */
+export interface OneTimeCodes {
+  issue(): { code: string; codeHash: Uint8Array };
+  /** Compares a presented code with a stored hash in constant time. */
+  matcher(code: string): (codeHash: Uint8Array) => boolean;
 }
 
 /** The position after which a page starts: the last (create_time, id) of the previous page. */
@@ -30,6 +75,10 @@ export interface UserListFilter {
   /** Normalized; empty for all. */
   emailPrefix: string;
   status?: UserStatus;
+  /** Empty or absent for all. */
+  externalId?: string;
+  /** Every pair must be present; empty or absent for all. */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /** Read side of users, for queries. */
@@ -54,6 +103,17 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** False for a wrong password. Without a hash it costs the same time and returns false. */
   verify(password: string, hash: string | undefined): Promise<boolean>;
+  /**
+   * True for a stored hash that should be replaced after its next successful check: an imported
+   * format (bcrypt, scrypt, argon2i) or argon2id with other parameters.
+   */
+  needsRehash(hash: string): boolean;
+}
+
+/** The password hash formats ImportUsers accepts (PHC / modular crypt strings). */
+export interface ImportedHashFormats {
+  /** Why the hash cannot be imported (unknown format, parameters out of range); undefined if it can. */
+  problem(hash: string): string | undefined;
 }
 
 /**

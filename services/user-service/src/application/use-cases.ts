@@ -5,6 +5,11 @@ import type { DisableUserHandler } from './commands/disable-user.js';
 import type { EnableUserHandler } from './commands/enable-user.js';
 import type { UpdateUserHandler } from './commands/update-user.js';
 import type { VerifyCredentialsHandler } from './commands/verify-credentials.js';
+import type { ImportUsersHandler } from './commands/import-users.js';
+import type { RequestEmailVerificationHandler } from './commands/request-email-verification.js';
+import type { RequestPasswordResetHandler } from './commands/request-password-reset.js';
+import type { ResetPasswordHandler } from './commands/reset-password.js';
+import type { VerifyEmailHandler } from './commands/verify-email.js';
 import type { GetUserHandler } from './queries/get-user.js';
 import type { ListUsersHandler } from './queries/list-users.js';
 
@@ -19,4 +24,9 @@ export interface UseCases {
   enableUser: EnableUserHandler;
   deleteUser: DeleteUserHandler;
   verifyCredentials: VerifyCredentialsHandler;
+  requestEmailVerification: RequestEmailVerificationHandler;
+  verifyEmail: VerifyEmailHandler;
+  requestPasswordReset: RequestPasswordResetHandler;
+  resetPassword: ResetPasswordHandler;
+  importUsers: ImportUsersHandler;
 }

@@ -3,7 +3,8 @@
  * Ids and field names only: the stream keeps events after DeleteUser erased the person.
  */
 export type UserEvent =
-  | { type: 'registered'; userId: string; occurTime: Date }
+  | { type: 'registered'; userId: string; occurTime: Date; imported?: true }
+  | { type: 'email_verified'; userId: string; occurTime: Date }
   | { type: 'updated'; userId: string; updateMask: string[]; occurTime: Date }
   | {
       type: 'password_changed';

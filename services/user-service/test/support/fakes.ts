@@ -33,6 +33,11 @@ export class FakePasswordHasher implements PasswordHasher {
     }
     return hash === fakeHashOf(password);
   }
+
+  /** Only the fake's own hashes are current. */
+  needsRehash(hash: string): boolean {
+    return !hash.startsWith('fake-hash:');
+  }
 }
 
 export class FakeBreachedPasswords implements BreachedPasswordChecker {

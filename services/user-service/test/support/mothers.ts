@@ -7,6 +7,8 @@ import { fakeHashOf } from './fakes.js';
 let sequence = 0;
 
 export const CORRECT_PASSWORD = 'correct horse battery';
+/** The MFA encryption key of tests (mfa.encryption_key in production comes from a Secret). */
+export const TEST_MFA_KEY = 'test-mfa-key-0000000000000000000000000';
 
 /** An active user whose password is CORRECT_PASSWORD under the FakePasswordHasher. */
 export function aUser(overrides: Partial<User> = {}): User {
@@ -20,6 +22,10 @@ export function aUser(overrides: Partial<User> = {}): User {
     status: 'ACTIVE',
     createTime: time,
     updateTime: time,
+    emailVerified: false,
+    externalId: '',
+    metadata: {},
+    mfaEnabled: false,
     ...overrides,
   };
 }

@@ -5,8 +5,9 @@ import {
 } from '@warden/bus';
 import { createUserApp, type UserApp } from '../../src/app.js';
 import { MemoryLoginFailureStore } from '../../src/adapters/memory/memory-login-failure-store.js';
+import { MemoryOneTimeCodeStore } from '../../src/adapters/memory/memory-one-time-code-store.js';
 import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
-import type { HashingLimiter } from '../../src/application/ports.js';
+import type { HashingLimiter, PasswordHasher } from '../../src/application/ports.js';
 import type { LockoutPolicy } from '../../src/domain/login-failures.js';
 import type { User } from '../../src/domain/user.js';
 import { FakeBreachedPasswords, FakePasswordHasher, FixedClock } from './fakes.js';
@@ -16,6 +17,8 @@ export interface TestApp extends UserApp {
   loginFailures: MemoryLoginFailureStore;
   idempotencyStore: MemoryIdempotencyStore;
   hasher: FakePasswordHasher;
+  /** The one-time codes stored (hashes only). */
+  codeStore: MemoryOneTimeCodeStore;
   breaches: FakeBreachedPasswords;
   clock: FixedClock;
   authorizer: PermissionChecker;
@@ -32,6 +35,10 @@ export function aTestApp(
     breached?: string[];
     lockout?: LockoutPolicy;
     hashingLimiter?: HashingLimiter;
+    /** A real hasher instead of the fake (the imported-hash tests); `hasher` stays the fake. */
+    passwordHasher?: PasswordHasher;
+    /** auth.notifier_services; default: the gateway. */
+    notifiers?: string[];
   } = {},
 ): TestApp {
   const loginFailures = new MemoryLoginFailureStore();
@@ -42,12 +49,15 @@ export function aTestApp(
   const clock = new FixedClock();
   const authorizer = options.authorizer ?? new TablePermissionChecker({ 'service:gateway': ['*'] });
   const lockouts = { count: 0 };
+  const codeStore = new MemoryOneTimeCodeStore(users);
   const app = createUserApp({
     users,
     directory: users,
     loginFailures,
     idempotencyStore,
-    hasher,
+    hasher: options.passwordHasher ?? hasher,
+    codeStore,
+    notifierServices: options.notifiers ?? ['gateway'],
     breaches,
     authorizer,
     clock,
@@ -61,6 +71,7 @@ export function aTestApp(
     loginFailures,
     idempotencyStore,
     hasher,
+    codeStore,
     breaches,
     clock,
     authorizer,

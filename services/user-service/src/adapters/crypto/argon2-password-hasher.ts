@@ -52,6 +52,14 @@ export class Argon2PasswordHasher implements PasswordHasher {
     return hash(password, this.options);
   }
 
+  /** Anything but argon2id with this hasher's parameters (imported or older hashes). */
+  needsRehash(passwordHash: string): boolean {
+    const { memoryCost, timeCost, parallelism } = this.options;
+    return !passwordHash.startsWith(
+      `$argon2id$v=19$m=${memoryCost},t=${timeCost},p=${parallelism}$`,
+    );
+  }
+
   async verify(password: string, passwordHash: string | undefined): Promise<boolean> {
     const matched = await this.verifyAgainst(password, passwordHash);
     this.observe(matched);

@@ -69,4 +69,5 @@ export const limitedHashing = (
 ): PasswordHasher => ({
   hash: (password) => limiter.run(() => hasher.hash(password)),
   verify: (password, hash) => hasher.verify(password, hash),
+  needsRehash: (hash) => hasher.needsRehash(hash),
 });

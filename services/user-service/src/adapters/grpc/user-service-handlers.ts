@@ -41,6 +41,8 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
           pageToken: req.pageToken,
           emailPrefix: req.emailPrefix,
           ...(status ? { status } : {}),
+          externalId: req.externalId,
+          metadata: req.metadata,
         },
         ctx,
       );
@@ -50,7 +52,13 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
       user: toProtoUser(
         await bus.run(
           useCases.updateUser,
-          { userId: req.userId, displayName: req.displayName, updateMask: req.updateMask ?? [] },
+          {
+            userId: req.userId,
+            displayName: req.displayName,
+            ...(req.externalId === undefined ? {} : { externalId: req.externalId }),
+            metadata: req.metadata,
+            updateMask: req.updateMask ?? [],
+          },
           ctx,
         ),
       ),
@@ -83,17 +91,57 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
         { email: req.email, password: req.password },
         ctx,
       );
-      return { userId: verified.userId, status: toProtoStatus(verified.status) };
+      return {
+        userId: verified.userId,
+        status: toProtoStatus(verified.status),
+        mfaEnabled: verified.mfaEnabled,
+      };
     },
-    // Issue 13 placeholders, replaced by their use cases as they land.
-    requestEmailVerification: () => Promise.reject(notImplemented('RequestEmailVerification')),
-    verifyEmail: () => Promise.reject(notImplemented('VerifyEmail')),
-    requestPasswordReset: () => Promise.reject(notImplemented('RequestPasswordReset')),
-    resetPassword: () => Promise.reject(notImplemented('ResetPassword')),
+    requestEmailVerification: async (req, { ctx }) =>
+      bus.run(useCases.requestEmailVerification, { userId: req.userId }, ctx),
+    verifyEmail: async (req, { ctx }) => ({
+      user: toProtoUser(
+        await bus.run(useCases.verifyEmail, { userId: req.userId, code: req.code }, ctx),
+      ),
+    }),
+    requestPasswordReset: async (req, { ctx }) =>
+      bus.run(useCases.requestPasswordReset, { email: req.email }, ctx),
+    resetPassword: async (req, { ctx }) => {
+      await bus.run(
+        useCases.resetPassword,
+        { email: req.email, code: req.code, newPassword: req.newPassword },
+        ctx,
+      );
+      return {};
+    },
+    importUsers: async (req, { ctx }) => {
+      const results = await bus.run(
+        useCases.importUsers,
+        {
+          requestId: req.requestId,
+          users: req.users.map((u) => ({
+            email: u.email,
+            displayName: u.displayName,
+            passwordHash: u.passwordHash,
+            emailVerified: u.emailVerified,
+            externalId: u.externalId,
+            metadata: u.metadata,
+          })),
+        },
+        ctx,
+      );
+      return {
+        results: results.map((r) =>
+          'userId' in r
+            ? { index: r.index, userId: r.userId, errorReason: '', errorMessage: '' }
+            : { index: r.index, userId: '', errorReason: r.reason, errorMessage: r.message },
+        ),
+      };
+    },
+    // The TOTP RPCs land with the step-up work (issue 13's second half).
     enrollTotp: () => Promise.reject(notImplemented('EnrollTotp')),
     confirmTotp: () => Promise.reject(notImplemented('ConfirmTotp')),
     removeTotp: () => Promise.reject(notImplemented('RemoveTotp')),
     verifySecondFactor: () => Promise.reject(notImplemented('VerifySecondFactor')),
-    importUsers: () => Promise.reject(notImplemented('ImportUsers')),
   };
 }

@@ -1,5 +1,6 @@
 import type { MemoryIdempotencyStore } from '@warden/bus';
 import type {
+  AddOutcome,
   UserCursor,
   UserDirectory,
   UserListFilter,
@@ -7,7 +8,7 @@ import type {
 } from '../../application/ports.js';
 import { toView, type Change, type User, type UserView } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
-import { emailTaken, userNotFound } from '../../errors.js';
+import { emailTaken, externalIdTaken, userNotFound } from '../../errors.js';
 import type { MemoryLoginFailureStore } from './memory-login-failure-store.js';
 
 export interface RecordedEvent {
@@ -32,9 +33,28 @@ export class MemoryUserRepository implements UserRepository, UserDirectory {
   }
 
   async add(change: Change, traceparent?: string): Promise<void> {
-    if ([...this.users.values()].some((u) => u.email === change.user.email)) throw emailTaken();
+    const taken = this.takenBy(change.user);
+    if (taken) throw taken === 'EMAIL_TAKEN' ? emailTaken() : externalIdTaken();
     this.users.set(change.user.id, change.user);
     this.record(change.events, traceparent);
+  }
+
+  async addMany(changes: readonly Change[], traceparent?: string): Promise<AddOutcome[]> {
+    return changes.map((change) => {
+      const taken = this.takenBy(change.user);
+      if (taken) return taken;
+      this.users.set(change.user.id, change.user);
+      this.record(change.events, traceparent);
+      return 'ADDED';
+    });
+  }
+
+  private takenBy(user: User, except?: string): Exclude<AddOutcome, 'ADDED'> | undefined {
+    const others = [...this.users.values()].filter((u) => u.id !== except);
+    if (!except && others.some((u) => u.email === user.email)) return 'EMAIL_TAKEN';
+    if (user.externalId && others.some((u) => u.externalId === user.externalId))
+      return 'EXTERNAL_ID_TAKEN';
+    return undefined;
   }
 
   async get(id: string): Promise<User | undefined> {
@@ -47,6 +67,7 @@ export class MemoryUserRepository implements UserRepository, UserDirectory {
 
   async update(id: string, decide: (user: User) => Change, traceparent?: string): Promise<User> {
     const change = decide(this.require(id));
+    if (this.takenBy(change.user, id)) throw externalIdTaken();
     this.users.set(id, change.user);
     this.record(change.events, traceparent);
     return change.user;
@@ -74,6 +95,8 @@ export class MemoryUserRepository implements UserRepository, UserDirectory {
     return [...this.users.values()]
       .filter((u) => u.email.startsWith(filter.emailPrefix))
       .filter((u) => !filter.status || u.status === filter.status)
+      .filter((u) => !filter.externalId || u.externalId === filter.externalId)
+      .filter((u) => Object.entries(filter.metadata ?? {}).every(([k, v]) => u.metadata[k] === v))
       .filter((u) => !after || compare(u, after) > 0)
       .sort(compare)
       .slice(0, limit)

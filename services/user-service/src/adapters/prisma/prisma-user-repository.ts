@@ -1,15 +1,17 @@
 import { isUniqueViolation, withTransaction } from '@warden/db';
 import { insertOutbox, outboxColumns } from '@warden/events';
 import type pg from 'pg';
-import type { UserRepository } from '../../application/ports.js';
+import type { AddOutcome, UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
 import type { UserEvent } from '../../domain/user-events.js';
 import { isUserId } from '../../domain/user-id.js';
-import { emailTaken, userNotFound } from '../../errors.js';
+import { emailTaken, externalIdTaken, userNotFound } from '../../errors.js';
 import { toEnvelope } from '../../mapping.js';
 import { eraseUserTraces } from './erase-user-traces.js';
 import {
   ADD_USER_SQL,
+  ADD_USERS_SQL,
+  TAKEN_SQL,
   DELETE_USER_SQL,
   FORGET_LOGIN_FAILURES_SQL,
   LOCK_USER_SQL,
@@ -18,7 +20,7 @@ import {
   USER_BY_ID_SQL,
 } from './user-sql.js';
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   display_name: string;
@@ -26,6 +28,10 @@ interface UserRow {
   status: User['status'];
   create_time: Date;
   update_time: Date;
+  email_verified: boolean;
+  external_id: string | null;
+  metadata: Record<string, string>;
+  mfa_enabled: boolean;
 }
 
 /**
@@ -51,12 +57,16 @@ export class PrismaUserRepository implements UserRepository {
           user.status,
           user.createTime,
           user.updateTime,
+          user.emailVerified,
+          user.externalId || null,
+          JSON.stringify(user.metadata),
+          user.mfaEnabled,
           ...outboxColumns(change.events.map((event) => toEnvelope(event, traceparent))),
         ],
       });
     } catch (error) {
-      // On the email: the id is a fresh UUIDv7.
-      if (isUniqueViolation(error)) throw emailTaken();
+      // On the email or the external id: the id is a fresh UUIDv7.
+      if (isUniqueViolation(error)) throw takenBy(error);
       throw error;
     }
   }
@@ -81,8 +91,12 @@ export class PrismaUserRepository implements UserRepository {
       const user = await lockUser(client, id);
       const change = decide(user);
       if (change.user !== user) {
-        const { displayName, passwordHash, status, updateTime } = change.user;
-        await client.query(UPDATE_USER_SQL, [id, displayName, passwordHash, status, updateTime]);
+        try {
+          await client.query(UPDATE_USER_SQL, updateValues(change.user));
+        } catch (error) {
+          if (isUniqueViolation(error)) throw takenBy(error);
+          throw error;
+        }
       }
       await insertOutbox(
         client,
@@ -102,15 +116,68 @@ export class PrismaUserRepository implements UserRepository {
       await insertOutbox(client, [toEnvelope(event, traceparent)]);
     });
   }
+
+  async addMany(changes: readonly Change[], traceparent?: string): Promise<AddOutcome[]> {
+    if (changes.length === 0) return [];
+    const users = changes.map((c) => c.user);
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ id: string }>(ADD_USERS_SQL, [
+        users.map((u) => u.id),
+        users.map((u) => u.email),
+        users.map((u) => u.displayName),
+        users.map((u) => u.passwordHash),
+        users.map((u) => u.createTime),
+        users.map((u) => u.emailVerified),
+        users.map((u) => u.externalId || null),
+        users.map((u) => JSON.stringify(u.metadata)),
+      ]);
+      const added = new Set(rows.map((r) => r.id));
+      await insertOutbox(
+        client,
+        changes
+          .filter((c) => added.has(c.user.id))
+          .flatMap((c) => c.events.map((event) => toEnvelope(event, traceparent))),
+      );
+      if (added.size === users.length) return users.map(() => 'ADDED' as const);
+      const skipped = users.filter((u) => !added.has(u.id));
+      const taken = await client.query<{ email: string; external_id: string | null }>(TAKEN_SQL, [
+        skipped.map((u) => u.email),
+        skipped.map((u) => u.externalId).filter((x) => x !== ''),
+      ]);
+      const emails = new Set(taken.rows.map((r) => r.email));
+      return users.map((u) =>
+        added.has(u.id) ? 'ADDED' : emails.has(u.email) ? 'EMAIL_TAKEN' : 'EXTERNAL_ID_TAKEN',
+      );
+    });
+  }
 }
 
-async function lockUser(client: pg.ClientBase, id: string): Promise<User> {
+/** Which unique index refused a write: the external id's, else the email's. */
+const takenBy = (error: unknown) =>
+  (error as { constraint?: string }).constraint === 'users_external_id_key'
+    ? externalIdTaken()
+    : emailTaken();
+
+/** The parameters of UPDATE_USER_SQL. */
+export const updateValues = (u: User): unknown[] => [
+  u.id,
+  u.displayName,
+  u.passwordHash,
+  u.status,
+  u.updateTime,
+  u.emailVerified,
+  u.externalId || null,
+  JSON.stringify(u.metadata),
+  u.mfaEnabled,
+];
+
+export async function lockUser(client: pg.ClientBase, id: string): Promise<User> {
   const { rows } = isUserId(id) ? await client.query<UserRow>(LOCK_USER_SQL, [id]) : { rows: [] };
   if (!rows[0]) throw userNotFound(id);
   return userFromRow(rows[0]);
 }
 
-const userFromRow = (row: UserRow): User => ({
+export const userFromRow = (row: UserRow): User => ({
   id: row.id,
   email: row.email,
   displayName: row.display_name,
@@ -118,4 +185,8 @@ const userFromRow = (row: UserRow): User => ({
   status: row.status,
   createTime: row.create_time,
   updateTime: row.update_time,
+  emailVerified: row.email_verified,
+  externalId: row.external_id ?? '',
+  metadata: row.metadata,
+  mfaEnabled: row.mfa_enabled,
 });

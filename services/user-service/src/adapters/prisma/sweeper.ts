@@ -13,6 +13,8 @@ export interface SweepResult {
   idempotencyKeys: number;
   loginFailures: number;
   outboxRows: number;
+  /** One-time codes past their expiry (they could never work again). */
+  expiredCodes: number;
 }
 
 /** Deletes what has outlived its use. Plain deletes by age: replicas may sweep side by side. */
@@ -32,6 +34,9 @@ export class Sweeper {
     const loginFailures = await this.prisma.loginFailure.deleteMany({
       where: { windowStartTime: { lt: before(this.options.lockoutWindowMs) } },
     });
+    const expiredCodes = await this.prisma.userCode.deleteMany({
+      where: { expireTime: { lt: now } },
+    });
     const outboxRows = await prunePublishedOutbox(
       this.pool,
       before(this.options.outboxRetentionMs),
@@ -40,6 +45,7 @@ export class Sweeper {
       idempotencyKeys: idempotencyKeys.count,
       loginFailures: loginFailures.count,
       outboxRows,
+      expiredCodes: expiredCodes.count,
     };
   }
 }

@@ -42,7 +42,7 @@ describe('emails across spellings', () => {
           { email, password: CORRECT_PASSWORD },
           sessionServiceContext(),
         ),
-      ).resolves.toEqual({ userId: user.id, status: 'ACTIVE' });
+      ).resolves.toEqual({ userId: user.id, status: 'ACTIVE', mfaEnabled: false });
     const spellings = [NFC, NFD, STORED, 'JOS\u00c9@B\u00dcCHER.DE', NFC];
     for (const email of spellings)
       await expectAppError(

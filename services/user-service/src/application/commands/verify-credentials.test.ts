@@ -23,7 +23,7 @@ describe('VerifyCredentials', () => {
     await app.given(user);
     await expect(
       verify(app, { email: ' ADA@example.com', password: CORRECT_PASSWORD }),
-    ).resolves.toEqual({ userId: user.id, status: 'ACTIVE' });
+    ).resolves.toEqual({ userId: user.id, status: 'ACTIVE', mfaEnabled: false });
   });
 
   it('verifies a disabled user too and reports the status, for the caller to decide', async () => {
@@ -33,6 +33,7 @@ describe('VerifyCredentials', () => {
     await expect(verify(app, { email: user.email, password: CORRECT_PASSWORD })).resolves.toEqual({
       userId: user.id,
       status: 'DISABLED',
+      mfaEnabled: false,
     });
   });
 

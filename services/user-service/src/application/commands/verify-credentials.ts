@@ -2,10 +2,10 @@ import { type Access, type UseCase, requireDeps } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword } from '../../domain/password-policy.js';
-import type { UserStatus } from '../../domain/user.js';
+import { rehashPassword, type User, type UserStatus } from '../../domain/user.js';
 import { invalidCredentials } from '../../errors.js';
 import type { CredentialGuard } from '../credential-guard.js';
-import type { UserRepository } from '../ports.js';
+import type { PasswordHasher, UserRepository } from '../ports.js';
 
 export interface VerifyCredentials {
   email: string;
@@ -15,6 +15,8 @@ export interface VerifyCredentials {
 export interface VerifiedCredentials {
   userId: string;
   status: UserStatus;
+  /** A second factor is on: the sign-in is not complete until VerifySecondFactor. */
+  mfaEnabled: boolean;
 }
 
 /** Internal, for session-service sign-in: correct credentials verify whatever the account status. */
@@ -22,7 +24,14 @@ export class VerifyCredentialsHandler implements UseCase<VerifyCredentials, Veri
   readonly name = 'VerifyCredentials';
   readonly access: Access<VerifyCredentials> = { kind: 'services', names: ['session-service'] };
 
-  constructor(private readonly deps: { users: UserRepository; guard: CredentialGuard }) {
+  constructor(
+    private readonly deps: {
+      users: UserRepository;
+      guard: CredentialGuard;
+      /** Rehashes an imported or outdated hash after a success (argon2id, current parameters). */
+      hasher: PasswordHasher;
+    },
+  ) {
     requireDeps('VerifyCredentialsHandler', deps);
   }
 
@@ -32,7 +41,23 @@ export class VerifyCredentialsHandler implements UseCase<VerifyCredentials, Veri
     const user = await this.deps.users.findByEmail(email);
     await this.deps.guard.check(email, cmd.password, user?.passwordHash);
     if (!user) throw invalidCredentials();
-    return { userId: user.id, status: user.status };
+    if (this.deps.hasher.needsRehash(user.passwordHash)) await this.rehash(user, cmd.password);
+    return { userId: user.id, status: user.status, mfaEnabled: user.mfaEnabled };
+  }
+
+  /**
+   * The password just proved is hashed again as argon2id (once: the next sign-in finds it current).
+   * Best effort: if hashing is busy or the write fails, the sign-in stands and the next one retries.
+   */
+  private async rehash(user: User, password: string): Promise<void> {
+    try {
+      const passwordHash = await this.deps.hasher.hash(password);
+      await this.deps.users.update(user.id, (current) =>
+        rehashPassword(current, user.passwordHash, passwordHash),
+      );
+    } catch {
+      // Deliberately ignored: see above.
+    }
   }
 }
 
