@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
+import { PrismaOneTimeCodeStore } from '../src/adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
 import { migrateUserSchema } from './support/database.js';
+import { describeAccountLifecycleContract } from './contracts/account-lifecycle.contract.js';
 import { describeUserStoreContract } from './contracts/user-store.contract.js';
 
 let db: TestSchema;
@@ -23,12 +25,30 @@ afterAll(async () => {
 });
 
 describeUserStoreContract('prisma', async () => {
-  await db.pool.query('TRUNCATE users, login_failures, idempotency_keys, outbox');
+  await db.pool.query('TRUNCATE users, login_failures, idempotency_keys, outbox CASCADE');
   return {
     users: new PrismaUserRepository(db.pool),
     directory: new PrismaUserDirectory(prisma),
     loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotency: new PgIdempotencyStore(db.pool),
+    recordedEvents: async () => {
+      const { rows } = await db.pool.query<{ type: string; user_id: string }>(
+        `SELECT type, headers->>'ce-subject' AS user_id FROM outbox ORDER BY create_time, id`,
+      );
+      return rows.map((row) => ({
+        type: row.type.replace('warden.user.v1.', ''),
+        userId: row.user_id,
+      }));
+    },
+  };
+});
+
+describeAccountLifecycleContract('prisma', async () => {
+  await db.pool.query('TRUNCATE users, outbox CASCADE');
+  return {
+    users: new PrismaUserRepository(db.pool),
+    directory: new PrismaUserDirectory(prisma),
+    codes: new PrismaOneTimeCodeStore(db.pool),
     recordedEvents: async () => {
       const { rows } = await db.pool.query<{ type: string; user_id: string }>(
         `SELECT type, headers->>'ce-subject' AS user_id FROM outbox ORDER BY create_time, id`,
