@@ -46,6 +46,9 @@ interface Fixture {
   sessionId: string;
 }
 
+/** A bcrypt hash (of "pw", cost 4) in the modular crypt format ImportUsers accepts. */
+const IMPORTED_BCRYPT = '$2b$04$XNgsM1pN42CbWfRPkLuO3OcbT82D3rGHL3qFTShZY7gAMqkxYJCNC';
+
 const A = 'allow';
 const D = 'deny';
 /** Only a service identity is needed: any caller with a valid key and no bad token passes. */
@@ -166,6 +169,71 @@ const TABLE: Row[] = [
     rpc: 'verifyCredentials',
     expect: nobodyHere,
     request: (t) => ({ email: t.email, password: PASSWORD }),
+  },
+  // Account lifecycle (issue 13). Codes go to the notifier services only (auth.notifier_services:
+  // the gateway here), whoever's token rides along; redeeming needs only a service identity, the
+  // code being the proof (a wrong one is INVALID_CODE: past authorization).
+  {
+    service: 'users',
+    rpc: 'requestEmailVerification',
+    expect: serviceOnly,
+    request: (t) => ({ userId: t.userId }),
+  },
+  {
+    service: 'users',
+    rpc: 'verifyEmail',
+    expect: serviceOnly,
+    request: (t) => ({ userId: t.userId, code: 'not-the-code' }),
+  },
+  {
+    service: 'users',
+    rpc: 'requestPasswordReset',
+    expect: serviceOnly,
+    request: (t) => ({ email: t.email }),
+  },
+  {
+    service: 'users',
+    rpc: 'resetPassword',
+    expect: serviceOnly,
+    request: (t) => ({ email: t.email, code: 'not-the-code', newPassword: 'matrix reset 2026' }),
+  },
+  {
+    service: 'users',
+    rpc: 'importUsers',
+    expect: adminOnly,
+    request: () => ({
+      users: [
+        {
+          email: `${uniqueName('imp')}@example.com`,
+          displayName: 'Imported',
+          passwordHash: IMPORTED_BCRYPT,
+          emailVerified: false,
+          externalId: '',
+          metadata: {},
+        },
+      ],
+      requestId: randomUUID(),
+    }),
+  },
+  // Metadata paths of UpdateUser need user.manage_metadata on top of user.update: admins only.
+  {
+    service: 'users',
+    rpc: 'updateUser',
+    variant: 'metadata',
+    expect: adminOnly,
+    request: (t) => ({
+      userId: t.userId,
+      metadata: { 'public.team': 'red' },
+      updateMask: ['metadata'],
+    }),
+  },
+  // Filtering on a private metadata key needs user.read_metadata on top of user.list.
+  {
+    service: 'users',
+    rpc: 'listUsers',
+    variant: 'private metadata filter',
+    expect: adminOnly,
+    request: () => ({ pageSize: 5, metadata: { 'crm.segment': 'x' } }),
   },
   // warden.session.v1.SessionService
   {
