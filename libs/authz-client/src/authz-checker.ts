@@ -1,4 +1,4 @@
-import type { Decision, PermissionChecker, ResourceRef } from '@warden/bus';
+import type { AssuranceLevel, Decision, PermissionChecker, ResourceRef } from '@warden/bus';
 import { AppError, isDependencyFailure } from '@warden/errors';
 import {
   followReplicaEvents,
@@ -45,6 +45,10 @@ const SUBJECT_SCOPED_EVENTS: ReadonlySet<string> = new Set([
   'warden.authz.v1.role_revoked',
 ]);
 const DEFAULT_TTL_MS = 5_000;
+const ASSURANCE_TO_PROTO: Record<AssuranceLevel, authzv1.AssuranceLevel> = {
+  AAL1: authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+  AAL2: authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+};
 
 /**
  * The bus's PermissionChecker backed by authz-service's CheckPermission, with a decision cache.
@@ -100,11 +104,13 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     subjectId: string,
     permission: string,
     resource: ResourceRef,
+    assurance: AssuranceLevel | undefined,
   ): Promise<Decision> => {
     const request = {
       subjectId,
       permission,
       resource: { type: resource.type, id: resource.id ?? '', ownerId: resource.ownerId ?? '' },
+      ...(assurance ? { assuranceLevel: ASSURANCE_TO_PROTO[assurance] } : {}),
     };
     try {
       const response = await callUnary(
@@ -114,7 +120,9 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
         undefined,
         deadlineMs,
       );
-      return { allowed: response.allowed, reason: response.reason };
+      return response.stepUpRequired
+        ? { allowed: false, reason: response.reason, stepUpRequired: true }
+        : { allowed: response.allowed, reason: response.reason };
     } catch (error) {
       throw asCheckFailure(error, permission);
     }
@@ -122,16 +130,17 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
 
   return {
     cacheStats: cache.stats,
-    async check(subjectId, permission, resource) {
-      if (ttlMs <= 0) return ask(subjectId, permission, resource);
-      const key = decisionKey(permission, resource);
+    async check(subjectId, permission, resource, assurance) {
+      if (ttlMs <= 0) return ask(subjectId, permission, resource, assurance);
+      // The level is part of the question: an AAL1 denial must not answer an AAL2 check.
+      const key = `${decisionKey(permission, resource)}\u0000${assurance ?? ''}`;
       const cached = cacheTrusted ? cache.get(subjectId, key) : undefined;
       if (cached) return cached;
       const flightKey = `${subjectId}\u0000${key}`;
       const pending = inFlight.get(flightKey);
       if (pending) return pending;
       const generation = cache.generation();
-      const lookup = ask(subjectId, permission, resource).then((decision) => {
+      const lookup = ask(subjectId, permission, resource, assurance).then((decision) => {
         if (cacheTrusted) cache.set(subjectId, key, decision, generation);
         return decision;
       });

@@ -22,11 +22,14 @@ class FakeAuthz {
   ): Promise<authzv1.CheckPermissionResponse> {
     this.asked.push(request);
     if (this.failing) throw new Error('database down');
-    const allowed = this.grants.has(`${request.subjectId} ${request.permission}`);
+    const aal2 = request.assuranceLevel === authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2;
+    const stepUp = this.grants.has(`${request.subjectId} ${request.permission}@aal2`);
+    const allowed =
+      this.grants.has(`${request.subjectId} ${request.permission}`) || (stepUp && aal2);
     return {
       allowed,
       reason: allowed ? 'granted by fake' : `no role grants ${request.permission}`,
-      stepUpRequired: false,
+      stepUpRequired: !allowed && stepUp,
     };
   }
 }
@@ -122,6 +125,29 @@ describe('createAuthzChecker', () => {
       permission: 'session.end',
       resource: { type: 'session', id: 's1', ownerId: 'u1' },
     });
+  });
+
+  it("passes the session's assurance level, and keeps AAL1 and AAL2 answers apart in the cache", async () => {
+    fake.grants.add('u1 user.remove_mfa@aal2');
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    const mine = { type: 'user', id: 'u1', ownerId: 'u1' };
+    expect(await checker.check('u1', 'user.remove_mfa', mine, 'AAL1')).toEqual({
+      allowed: false,
+      reason: 'no role grants user.remove_mfa',
+      stepUpRequired: true,
+    });
+    expect(await checker.check('u1', 'user.remove_mfa', mine, 'AAL2')).toEqual({
+      allowed: true,
+      reason: 'granted by fake',
+    });
+    expect(fake.asked.map((r) => r.assuranceLevel)).toEqual([
+      authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+      authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+    ]);
+    // Each level answered from its own cache entry.
+    expect((await checker.check('u1', 'user.remove_mfa', mine, 'AAL1')).allowed).toBe(false);
+    expect((await checker.check('u1', 'user.remove_mfa', mine, 'AAL2')).allowed).toBe(true);
+    expect(fake.asked).toHaveLength(2);
   });
 
   it('returns a denial as a decision, not an error', async () => {

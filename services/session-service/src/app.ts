@@ -11,6 +11,7 @@ import type { Logger } from '@warden/logger';
 import { withAccessToken, type AccessTokenIssuer } from './application/access-tokens.js';
 import { ActivityBuffer } from './application/activity-buffer.js';
 import { ActivityFlusher } from './application/activity-flusher.js';
+import { CompleteMfaHandler } from './application/commands/complete-mfa.js';
 import { EndSessionHandler } from './application/commands/end-session.js';
 import { EndUserSessionsHandler } from './application/commands/end-user-sessions.js';
 import { RefreshSessionHandler } from './application/commands/refresh-session.js';
@@ -20,6 +21,8 @@ import type {
   Clock,
   CredentialsVerifier,
   IdGenerator,
+  MfaChallengeStore,
+  SecondFactorVerifier,
   SessionRepository,
 } from './application/ports.js';
 import { GetJwksHandler } from './application/queries/get-jwks.js';
@@ -40,6 +43,10 @@ import type { WatchedEvent } from './mapping.js';
 export interface SessionAppDeps {
   sessions: SessionRepository;
   credentials: CredentialsVerifier;
+  /** user-service's VerifySecondFactor, for CompleteMfa. */
+  secondFactors: SecondFactorVerifier;
+  /** Pending MFA challenges of sign-ins (step-up). */
+  challenges: MfaChallengeStore;
   authorizer: PermissionChecker;
   idempotencyStore: IdempotencyStore;
   /** Keys of idempotency records (idempotency.secret); tests get a random one. */
@@ -96,6 +103,20 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
         cache,
         settings,
         idempotency,
+        challenges: deps.challenges,
+      }),
+      deps.accessTokens,
+    ),
+    completeMfa: withAccessToken(
+      new CompleteMfaHandler({
+        sessions,
+        challenges: deps.challenges,
+        secondFactors: deps.secondFactors,
+        clock,
+        ids: deps.ids,
+        cache,
+        settings,
+        idempotency,
       }),
       deps.accessTokens,
     ),
@@ -147,7 +168,11 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     hub,
     async resolveUser(token) {
       const session = await validateSession.execute({ token });
-      return { userId: session.userId, sessionId: session.id };
+      return {
+        userId: session.userId,
+        sessionId: session.id,
+        assuranceLevel: session.assuranceLevel,
+      };
     },
   };
 }

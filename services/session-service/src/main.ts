@@ -5,9 +5,11 @@ import { uuidv7 } from '@warden/events';
 import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
 import { AccessTokenSigner } from './adapters/crypto/access-token-signer.js';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
+import { GrpcSecondFactorVerifier } from './adapters/clients/grpc-second-factor-verifier.js';
 import { JWKS_PATH, jwksRoute } from './adapters/http/jwks-route.js';
 import { JetStreamRevocationFeed } from './adapters/nats/jetstream-revocation-feed.js';
 import { followSessionEvents } from './adapters/nats/session-event-feed.js';
+import { PgMfaChallengeStore } from './adapters/prisma/pg-mfa-challenge-store.js';
 import { PgSigningKeyStore } from './adapters/prisma/pg-signing-key-store.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from './app.js';
@@ -23,8 +25,12 @@ const authorizer = createAuthzChecker(await proc.peer(config.authz));
 const credentials = new GrpcCredentialsVerifier(
   proc.client(config.user_service.address, { deadlineMs: config.user_service.deadline }),
 );
+const secondFactors = new GrpcSecondFactorVerifier(
+  proc.client(config.user_service.address, { deadlineMs: config.user_service.deadline }),
+);
 proc.onStop('close clients', async () => {
   credentials.close();
+  secondFactors.close();
   await authorizer.close();
 });
 const clock = { now: () => new Date() };
@@ -56,6 +62,8 @@ const revocationFeed = new JetStreamRevocationFeed(
 const app = createSessionApp({
   sessions: new PrismaSessionRepository(pool),
   credentials,
+  secondFactors,
+  challenges: new PgMfaChallengeStore(pool),
   authorizer,
   idempotencyStore: new PgIdempotencyStore(pool),
   idempotencyKeyring: idempotencyKeys,

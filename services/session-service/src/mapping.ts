@@ -5,7 +5,13 @@ import type {
   RevocationKind,
 } from './application/queries/watch-revocations.js';
 import type { SessionEventKind } from './domain/session-events.js';
-import type { EndReason, Session, SessionStatus } from './domain/session.js';
+import type {
+  AssuranceLevel,
+  EndReason,
+  Factor,
+  Session,
+  SessionStatus,
+} from './domain/session.js';
 
 const STATUS: Record<SessionStatus, sessionv1.SessionStatus> = {
   ACTIVE: sessionv1.SessionStatus.SESSION_STATUS_ACTIVE,
@@ -35,14 +41,33 @@ export const toProtoStatus = (status: SessionStatus): sessionv1.SessionStatus =>
 export const toProtoEndReason = (reason: EndReason | null): sessionv1.SessionEndReason =>
   reason ? END_REASON[reason] : sessionv1.SessionEndReason.SESSION_END_REASON_UNSPECIFIED;
 
-/**
- * How every session authenticates until step-up lands (issue 13): a password alone, AAL1. The
- * CompleteMfa work records factors on the session and replaces this.
- */
-const PASSWORD_ONLY = {
-  factors: [sessionv1.Factor.FACTOR_PASSWORD],
-  assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+const FACTOR: Record<Factor, sessionv1.Factor> = {
+  PASSWORD: sessionv1.Factor.FACTOR_PASSWORD,
+  TOTP: sessionv1.Factor.FACTOR_TOTP,
+  RECOVERY_CODE: sessionv1.Factor.FACTOR_RECOVERY_CODE,
 };
+
+const ASSURANCE: Record<AssuranceLevel, sessionv1.AssuranceLevel> = {
+  AAL1: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+  AAL2: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+};
+
+/** How the session was authenticated: its factors and assurance level (AAL2 after CompleteMfa). */
+const authenticationOf = (session: Session) => ({
+  factors: session.factors.map((factor) => FACTOR[factor]),
+  assuranceLevel: ASSURANCE[session.assuranceLevel],
+});
+
+/** CompleteMfa's oneof (totp_code | recovery_code): which factor and its code; none if neither. */
+export function fromProtoSecondFactor(request: {
+  totpCode?: string | undefined;
+  recoveryCode?: string | undefined;
+}): { kind: 'TOTP' | 'RECOVERY_CODE'; code: string } | undefined {
+  if (request.totpCode !== undefined) return { kind: 'TOTP', code: request.totpCode };
+  if (request.recoveryCode !== undefined)
+    return { kind: 'RECOVERY_CODE', code: request.recoveryCode };
+  return undefined;
+}
 
 export function toProtoSession(session: Session): sessionv1.Session {
   return {
@@ -56,7 +81,7 @@ export function toProtoSession(session: Session): sessionv1.Session {
     endTime: session.endTime ?? undefined,
     endReason: toProtoEndReason(session.endReason),
     client: { ipAddress: session.client.ipAddress, userAgent: session.client.userAgent },
-    ...PASSWORD_ONLY,
+    ...authenticationOf(session),
   };
 }
 
@@ -162,7 +187,7 @@ function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Arra
           expireTime: s.expireTime,
           idleExpireTime: s.idleExpireTime,
           occurTime: s.createTime,
-          ...PASSWORD_ONLY,
+          ...authenticationOf(s),
         }).finish(),
       };
     case 'refreshed':

@@ -10,6 +10,7 @@ import {
   sweepInBatches,
 } from '@warden/runtime';
 import { userEventsConsumer } from './adapters/nats/user-events-consumer.js';
+import { PgMfaChallengeStore } from './adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from './adapters/prisma/prisma-session-repository.js';
 import { EndSessionsForUserEventHandler } from './application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from './application/commands/expire-sessions.js';
@@ -32,6 +33,7 @@ await awaitStream(jsm, STREAMS.user.name, logger, { replicas: config.nats.stream
 
 const clock = { now: () => new Date() };
 const sessions = new PrismaSessionRepository(pool);
+const mfaChallenges = new PgMfaChallengeStore(pool);
 const relay = new OutboxRelay({ pool, js, logger, observe: recordProducerSpan });
 relay.start();
 outboxMetrics(metrics.registry, () => outboxBacklog(pool));
@@ -60,6 +62,9 @@ const expireSessions = new ExpireSessionsHandler({
 proc.every('expire sessions', config.sweeper.interval, async () => {
   const expired = await sweepInBatches(() => expireSessions.execute(), batchSize);
   if (expired > 0) logger.info({ expired }, 'sessions expired');
+  // MFA challenges past their 5 minutes can never be completed: their client data goes too.
+  const challenges = await mfaChallenges.purgeExpired(clock.now());
+  if (challenges > 0) logger.info({ challenges }, 'expired MFA challenges deleted');
 });
 const purgeEndedSessions = new PurgeEndedSessionsHandler({
   sessions,

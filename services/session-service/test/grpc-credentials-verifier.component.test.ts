@@ -19,6 +19,11 @@ const ANSWERS: Record<string, () => userv1.VerifyCredentialsResponse> = {
     status: userv1.UserStatus.USER_STATUS_ACTIVE,
     mfaEnabled: false,
   }),
+  'mfa@example.com': () => ({
+    userId: '0190a000-0000-7000-8000-000000000002',
+    status: userv1.UserStatus.USER_STATUS_ACTIVE,
+    mfaEnabled: true,
+  }),
   'wrong@example.com': () => {
     throw new AppError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'email or password is incorrect');
   },
@@ -72,6 +77,15 @@ describe('GrpcCredentialsVerifier', () => {
     await expect(verifier.verify('ok@example.com', 'pw', ctx)).resolves.toEqual({
       userId: '0190a000-0000-7000-8000-000000000001',
       status: 'ACTIVE',
+      mfaEnabled: false,
+    });
+    verifier.close();
+  });
+
+  it('says when the user has a second factor on (StartSession then answers a challenge)', async () => {
+    const verifier = new GrpcCredentialsVerifier({ address, serviceKey: KEY });
+    await expect(verifier.verify('mfa@example.com', 'pw', ctx)).resolves.toMatchObject({
+      mfaEnabled: true,
     });
     verifier.close();
   });

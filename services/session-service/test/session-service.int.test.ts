@@ -25,7 +25,7 @@ import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { bearer, sessionClient, watch } from './support/grpc.js';
 import { aServiceContext, aStartSessionCommand, MINUTE } from './support/mothers.js';
 import { startReplica, type Replica } from './support/replica.js';
-import { silentLogger } from './support/test-app.js';
+import { sessionOf, silentLogger } from './support/test-app.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ctx = aServiceContext('gateway');
@@ -73,10 +73,12 @@ afterAll(async () => {
 async function signIn(replica: Replica, userId = randomUUID()) {
   const email = `${randomUUID()}@example.com`;
   credentials.addUser(email, PASSWORD, userId);
-  const started = await replica.bus.run(
-    replica.useCases.startSession,
-    aStartSessionCommand({ email, password: PASSWORD }),
-    ctx,
+  const started = sessionOf(
+    await replica.bus.run(
+      replica.useCases.startSession,
+      aStartSessionCommand({ email, password: PASSWORD }),
+      ctx,
+    ),
   );
   return { userId, ...started };
 }

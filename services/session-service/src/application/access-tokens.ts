@@ -27,11 +27,12 @@ export interface AccessTokenIssuer {
 export type WithAccessToken<O> = O & { accessToken?: AccessToken };
 
 /**
- * A session-returning use case that also hands out an access token for the session it returns.
- * The token is signed after the inner use case, outside its idempotency record: a replayed
- * request gets the stored session and token, and a fresh access token.
+ * A session-returning use case that also hands out an access token for the session it returns
+ * (none when it returns no session: StartSession's MFA challenge). The token is signed after the
+ * inner use case, outside its idempotency record: a replayed request gets the stored session and
+ * token, and a fresh access token.
  */
-export function withAccessToken<I, O extends { session: Session }>(
+export function withAccessToken<I, O extends object>(
   inner: UseCase<I, O>,
   issuer: AccessTokenIssuer | undefined,
 ): UseCase<I, WithAccessToken<O>> {
@@ -41,7 +42,8 @@ export function withAccessToken<I, O extends { session: Session }>(
     access: inner.access as Access<I>,
     async execute(input: I, ctx: CallContext): Promise<WithAccessToken<O>> {
       const output = await inner.execute(input, ctx);
-      return { ...output, accessToken: await issuer.issue(output.session) };
+      if (!('session' in output)) return output;
+      return { ...output, accessToken: await issuer.issue(output.session as Session) };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Session } from '../domain/session.js';
+import { authenticatedWith, type Session } from '../domain/session.js';
 
 /** StartSession's response as bytes for the idempotency store (which seals them). */
 export interface SessionWithToken {
@@ -28,5 +28,33 @@ export function decodeSessionWithToken(bytes: Uint8Array): SessionWithToken {
     const value = session[field];
     session[field] = typeof value === 'string' ? new Date(value) : null;
   }
+  // Records written before step-up hold password-only sessions without these fields.
+  if (!Array.isArray(session.factors)) Object.assign(session, authenticatedWith(null));
   return { session: session as unknown as Session, token: raw.token };
+}
+
+/** StartSession for a user with MFA on: no session yet, a challenge for CompleteMfa. */
+export interface ChallengeIssued {
+  challenge: { id: string; expireTime: Date };
+}
+
+/** What StartSession answers: a session and its token, or an MFA challenge. */
+export type SignInResult = SessionWithToken | ChallengeIssued;
+
+export const isChallenge = (result: SignInResult): result is ChallengeIssued =>
+  'challenge' in result;
+
+export function encodeSignInResult(value: SignInResult): Uint8Array {
+  return isChallenge(value)
+    ? new TextEncoder().encode(JSON.stringify(value))
+    : encodeSessionWithToken(value);
+}
+
+export function decodeSignInResult(bytes: Uint8Array): SignInResult {
+  const raw = JSON.parse(new TextDecoder().decode(bytes)) as {
+    challenge?: { id: string; expireTime: string };
+  };
+  if (raw.challenge)
+    return { challenge: { id: raw.challenge.id, expireTime: new Date(raw.challenge.expireTime) } };
+  return decodeSessionWithToken(bytes);
 }

@@ -1,5 +1,6 @@
 import type { CallContext } from '@warden/bus';
-import type { Session } from '../domain/session.js';
+import type { MfaChallenge } from '../domain/mfa-challenge.js';
+import type { SecondFactor, Session } from '../domain/session.js';
 import type { SessionChange } from '../domain/session-events.js';
 
 export interface Clock {
@@ -22,7 +23,39 @@ export interface CredentialsVerifier {
     email: string,
     password: string,
     ctx: CallContext,
-  ): Promise<{ userId: string; status: UserStatus }>;
+  ): Promise<{ userId: string; status: UserStatus; mfaEnabled: boolean }>;
+}
+
+/**
+ * user-service's second-factor check (VerifySecondFactor): resolves when the code is right (and
+ * spends it); fails with UNAUTHENTICATED/INVALID_SECOND_FACTOR, RESOURCE_EXHAUSTED/ACCOUNT_LOCKED,
+ * FAILED_PRECONDITION/MFA_NOT_ENABLED or UNAVAILABLE.
+ */
+export interface SecondFactorVerifier {
+  verify(userId: string, factor: PresentedSecondFactor, ctx: CallContext): Promise<void>;
+}
+
+export interface PresentedSecondFactor {
+  kind: SecondFactor;
+  code: string;
+}
+
+/**
+ * Pending MFA challenges, by the hash of their id. `attempt` and `consume` are single atomic
+ * statements, so concurrent CompleteMfa calls on one challenge count every attempt and at most one
+ * of them consumes it.
+ */
+export interface MfaChallengeStore {
+  add(challenge: MfaChallenge): Promise<void>;
+  /**
+   * Counts one attempt on a live challenge (not expired at `now`, under `maxAttempts` so far) and
+   * returns it; undefined when there is no such live challenge.
+   */
+  attempt(idHash: string, now: Date, maxAttempts: number): Promise<MfaChallenge | undefined>;
+  /** Deletes the challenge; false when it was gone already (another call consumed it). */
+  consume(idHash: string): Promise<boolean>;
+  /** Deletes challenges expired before `before`; returns how many. */
+  purgeExpired(before: Date): Promise<number>;
 }
 
 /** Keyset position in a newest-first listing. */

@@ -1,6 +1,7 @@
 import type { UseCase } from '@warden/bus';
 import type { WithAccessToken } from './access-tokens.js';
-import type { SessionWithToken } from './codecs.js';
+import type { SessionWithToken, SignInResult } from './codecs.js';
+import type { CompleteMfa } from './commands/complete-mfa.js';
 import type { RefreshSession } from './commands/refresh-session.js';
 import type { StartSession } from './commands/start-session.js';
 import type { EndSessionHandler } from './commands/end-session.js';
@@ -16,7 +17,9 @@ import type { Watchable } from './watch-hub.js';
 /** The use cases behind SessionService's RPCs, one each. */
 export interface SessionUseCases<W extends Watchable> {
   /** With access tokens on, the session's first access token comes too. */
-  startSession: UseCase<StartSession, WithAccessToken<SessionWithToken>>;
+  startSession: UseCase<StartSession, WithAccessToken<SignInResult>>;
+  /** Step-up: the MFA challenge of a StartSession and a second factor -> an AAL2 session. */
+  completeMfa: UseCase<CompleteMfa, WithAccessToken<SessionWithToken>>;
   validateSession: ValidateSessionHandler;
   getSession: GetSessionHandler;
   listActiveSessions: ListActiveSessionsHandler;

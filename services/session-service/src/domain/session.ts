@@ -13,6 +13,26 @@ export type EndReason =
   | 'IDLE_TIMEOUT'
   | 'ABSOLUTE_TIMEOUT';
 
+/** How the user proved who they are: a password, then maybe a second factor (step-up). */
+export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE';
+export type SecondFactor = Exclude<Factor, 'PASSWORD'>;
+/** AAL1: one factor; AAL2: a second factor completed the sign-in (CompleteMfa). */
+export type AssuranceLevel = 'AAL1' | 'AAL2';
+
+/** The factors and level of a session signed in with a password and `second` (if any). */
+export function authenticatedWith(second: SecondFactor | null): {
+  factors: readonly Factor[];
+  assuranceLevel: AssuranceLevel;
+} {
+  return second
+    ? { factors: ['PASSWORD', second], assuranceLevel: 'AAL2' }
+    : { factors: ['PASSWORD'], assuranceLevel: 'AAL1' };
+}
+
+/** The second factor a session was completed with, or null (the column sessions keep). */
+export const secondFactorOf = (session: Pick<Session, 'factors'>): SecondFactor | null =>
+  (session.factors.find((factor) => factor !== 'PASSWORD') as SecondFactor | undefined) ?? null;
+
 export interface ClientInfo {
   ipAddress: string;
   userAgent: string;
@@ -31,6 +51,9 @@ export interface Session {
   readonly endTime: Date | null;
   readonly endReason: EndReason | null;
   readonly client: ClientInfo;
+  /** PASSWORD first; a second factor when CompleteMfa created the session. */
+  readonly factors: readonly Factor[];
+  readonly assuranceLevel: AssuranceLevel;
 }
 
 export interface Lifetimes {
@@ -45,6 +68,8 @@ export function newSession(input: {
   client: ClientInfo;
   now: Date;
   lifetimes: Lifetimes;
+  /** The second factor CompleteMfa verified; none for a password-only sign-in. */
+  secondFactor?: SecondFactor;
 }): Session {
   const expireTime = new Date(input.now.getTime() + input.lifetimes.absoluteTtlMs);
   return {
@@ -59,6 +84,7 @@ export function newSession(input: {
     endTime: null,
     endReason: null,
     client: input.client,
+    ...authenticatedWith(input.secondFactor ?? null),
   };
 }
 

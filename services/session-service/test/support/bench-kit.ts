@@ -15,6 +15,7 @@ import { TEST_DATABASE_URL, uniqueName } from '@warden/testing';
 import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
 import { createPrismaClient } from '../../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
+import { PgMfaChallengeStore } from '../../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import { createSessionApp } from '../../src/app.js';
 import { MIGRATIONS_DIR } from '../../src/config.js';
@@ -115,6 +116,8 @@ export async function startSessionServer(): Promise<BenchTarget & { token: strin
   const app = createSessionApp({
     sessions: new PrismaSessionRepository(pool),
     credentials,
+    secondFactors: credentials.secondFactors,
+    challenges: new PgMfaChallengeStore(pool),
     authorizer: new AllowAllChecker(),
     idempotencyStore: new PgIdempotencyStore(pool),
     clock: { now: () => new Date() },

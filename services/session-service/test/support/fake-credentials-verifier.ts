@@ -1,12 +1,19 @@
 import type { CallContext } from '@warden/bus';
 import { AppError } from '@warden/errors';
-import type { CredentialsVerifier, UserStatus } from '../../src/application/ports.js';
+import type {
+  CredentialsVerifier,
+  PresentedSecondFactor,
+  SecondFactorVerifier,
+  UserStatus,
+} from '../../src/application/ports.js';
 
 interface Account {
   userId: string;
   password: string;
   status: UserStatus;
   failures: number;
+  /** With MFA on: the codes that still work (each once), as user-service spends them. */
+  codes?: Set<string>;
 }
 
 /**
@@ -26,6 +33,13 @@ export class FakeCredentialsVerifier implements CredentialsVerifier {
     return this;
   }
 
+  /** Turns MFA on for the account: each of `codes` (TOTP or recovery) verifies once. */
+  enableMfa(email: string, ...codes: string[]): this {
+    const account = this.accounts.get(email);
+    if (account) account.codes = new Set(codes);
+    return this;
+  }
+
   setStatus(email: string, status: UserStatus): void {
     const account = this.accounts.get(email);
     if (account) account.status = status;
@@ -35,7 +49,7 @@ export class FakeCredentialsVerifier implements CredentialsVerifier {
     email: string,
     password: string,
     ctx: CallContext,
-  ): Promise<{ userId: string; status: UserStatus }> {
+  ): Promise<{ userId: string; status: UserStatus; mfaEnabled: boolean }> {
     this.calls.push({ email, ctx });
     if (this.unavailable)
       throw new AppError('UNAVAILABLE', 'UNAVAILABLE', 'user-service is unavailable');
@@ -52,6 +66,29 @@ export class FakeCredentialsVerifier implements CredentialsVerifier {
       throw new AppError('UNAUTHENTICATED', 'INVALID_CREDENTIALS', 'wrong email or password');
     }
     account.failures = 0;
-    return { userId: account.userId, status: account.status };
+    return { userId: account.userId, status: account.status, mfaEnabled: !!account.codes };
   }
+
+  /** user-service's VerifySecondFactor as session-service sees it, over the same accounts. */
+  readonly secondFactors: SecondFactorVerifier & {
+    calls: Array<{ userId: string; factor: PresentedSecondFactor }>;
+  } = {
+    calls: [],
+    verify: async (userId, factor) => {
+      this.secondFactors.calls.push({ userId, factor });
+      if (this.unavailable)
+        throw new AppError(
+          'UNAVAILABLE',
+          'USER_SERVICE_UNAVAILABLE',
+          'user-service is unavailable',
+        );
+      const account = [...this.accounts.values()].find((a) => a.userId === userId);
+      if (!account?.codes?.delete(factor.code))
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'INVALID_SECOND_FACTOR',
+          'the second factor is incorrect',
+        );
+    },
+  };
 }

@@ -5,6 +5,7 @@ import type { GrpcServer } from '@warden/grpc';
 import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
 import { followSessionEvents } from '../../src/adapters/nats/session-event-feed.js';
 import { PgIdempotencyStore } from '@warden/db';
+import { PgMfaChallengeStore } from '../../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import type { Clock } from '../../src/application/ports.js';
 import type { SessionSettings } from '../../src/application/settings.js';
@@ -36,6 +37,8 @@ export async function startReplica(
   const app = createSessionApp({
     sessions,
     credentials: deps.credentials,
+    secondFactors: deps.credentials.secondFactors,
+    challenges: new PgMfaChallengeStore(db.pool),
     authorizer: deps.permissions,
     idempotencyStore: new PgIdempotencyStore(db.pool),
     clock: deps.clock ?? { now: () => new Date() },

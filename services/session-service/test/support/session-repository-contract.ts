@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SessionRepository } from '../../src/application/ports.js';
 import type { SessionChange } from '../../src/domain/session-events.js';
-import { end, expire, rotate, touch, type Session } from '../../src/domain/session.js';
+import {
+  authenticatedWith,
+  end,
+  expire,
+  rotate,
+  touch,
+  type Session,
+} from '../../src/domain/session.js';
 import { makeRoomForOneMore } from '../../src/domain/user-sessions.js';
 import { aSession, aUserId, HOUR, MINUTE, T0 } from './mothers.js';
 
@@ -34,6 +41,22 @@ export function sessionRepositoryContract(
       expect(await sessions.findById(session.id)).toEqual(session);
       expect(await sessions.findByTokenHash(session.tokenHash)).toEqual(session);
       expect(await events()).toEqual([{ kind: 'started', sessionId: session.id }]);
+    });
+
+    it('keeps how a session was authenticated: a second factor makes it AAL2', async () => {
+      const password = aSession();
+      const totp = { ...aSession(), ...authenticatedWith('TOTP') };
+      const recovery = { ...aSession(), ...authenticatedWith('RECOVERY_CODE') };
+      const { sessions } = await withSessions(password, totp, recovery);
+      expect(await sessions.findById(password.id)).toMatchObject({
+        factors: ['PASSWORD'],
+        assuranceLevel: 'AAL1',
+      });
+      expect(await sessions.findByTokenHash(totp.tokenHash)).toMatchObject({
+        factors: ['PASSWORD', 'TOTP'],
+        assuranceLevel: 'AAL2',
+      });
+      expect(await sessions.findById(recovery.id)).toEqual(recovery);
     });
 
     it('finds nothing for unknown or malformed ids and hashes', async () => {

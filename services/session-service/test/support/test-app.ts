@@ -10,6 +10,7 @@ import { createLogger } from '@warden/logger';
 import { vi } from 'vitest';
 import { FakeCredentialsVerifier } from './fake-credentials-verifier.js';
 import { FixedClock } from './fixed-clock.js';
+import { MemoryMfaChallengeStore } from '../../src/adapters/memory/memory-mfa-challenge-store.js';
 import { MemorySessionRepository } from '../../src/adapters/memory/memory-session-repository.js';
 import type { SessionSettings } from '../../src/application/settings.js';
 import type { WatchLimits } from '../../src/application/watch-hub.js';
@@ -19,6 +20,7 @@ import { aServiceContext, aStartSessionCommand, aUserId, someSettings, T0 } from
 
 export interface TestApp extends SessionApp {
   sessions: MemorySessionRepository;
+  challenges: MemoryMfaChallengeStore;
   credentials: FakeCredentialsVerifier;
   permissions: TablePermissionChecker;
   clock: FixedClock;
@@ -40,9 +42,12 @@ export function testApp(
   const credentials = new FakeCredentialsVerifier();
   const permissions = new TablePermissionChecker();
   const clock = new FixedClock(T0);
+  const challenges = new MemoryMfaChallengeStore();
   const app = createSessionApp({
     sessions,
     credentials,
+    secondFactors: credentials.secondFactors,
+    challenges,
     authorizer: permissions,
     idempotencyStore: new MemoryIdempotencyStore(),
     clock,
@@ -57,7 +62,7 @@ export function testApp(
     lastSeenFlushIntervalMs: 1_000,
     logger: silentLogger,
   });
-  return { ...app, sessions, credentials, permissions, clock };
+  return { ...app, sessions, challenges, credentials, permissions, clock };
 }
 
 /** Gives ada (the person of aStartSessionCommand) an account in `app`; returns her user id. */
@@ -67,8 +72,25 @@ export function withAda(app: TestApp = testApp()): { app: TestApp; userId: strin
   return { app, userId };
 }
 
-/** Ada signs in through the gateway. */
-export const signIn = (
+/** Ada signs in through the gateway (with a password alone: a session, never a challenge). */
+export async function signIn(
+  app: TestApp,
+  overrides: Partial<StartSession> = {},
+  ctx: CallContext = aServiceContext('gateway'),
+) {
+  const started = await startSession(app, overrides, ctx);
+  if ('challenge' in started) throw new Error('expected a session, StartSession gave a challenge');
+  return started;
+}
+
+/** A StartSession answer that must be a session (a password-only sign-in), narrowed to one. */
+export function sessionOf<R extends object>(started: R): Exclude<R, { challenge: unknown }> {
+  if ('challenge' in started) throw new Error('expected a session, StartSession gave a challenge');
+  return started as Exclude<R, { challenge: unknown }>;
+}
+
+/** StartSession as it answers: a session, or an MFA challenge for a user with MFA on. */
+export const startSession = (
   app: TestApp,
   overrides: Partial<StartSession> = {},
   ctx: CallContext = aServiceContext('gateway'),

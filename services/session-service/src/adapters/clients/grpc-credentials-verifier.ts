@@ -22,7 +22,7 @@ export class GrpcCredentialsVerifier implements CredentialsVerifier {
     email: string,
     password: string,
     ctx: CallContext,
-  ): Promise<{ userId: string; status: UserStatus }> {
+  ): Promise<{ userId: string; status: UserStatus; mfaEnabled: boolean }> {
     try {
       const response = await callUnary(
         this.client.verifyCredentials,
@@ -34,6 +34,7 @@ export class GrpcCredentialsVerifier implements CredentialsVerifier {
       return {
         userId: response.userId,
         status: response.status === userv1.UserStatus.USER_STATUS_ACTIVE ? 'ACTIVE' : 'DISABLED',
+        mfaEnabled: response.mfaEnabled,
       };
     } catch (error) {
       throw asVerifyFailure(error);

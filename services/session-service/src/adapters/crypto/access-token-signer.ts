@@ -180,9 +180,6 @@ export class AccessTokenSigner implements AccessTokenIssuer {
   }
 }
 
-/**
- * The `aal` claim. Every session is a password sign-in (AAL1) until step-up (issue 13) records
- * factors on the session; then this reads them.
- */
+/** The `aal` claim: aal2 for a session CompleteMfa created (a second factor), else aal1. */
 const assuranceOf = (session: Session): 'aal1' | 'aal2' =>
-  (session as Session & { assuranceLevel?: string }).assuranceLevel === 'AAL2' ? 'aal2' : 'aal1';
+  session.assuranceLevel === 'AAL2' ? 'aal2' : 'aal1';

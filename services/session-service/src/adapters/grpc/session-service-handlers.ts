@@ -2,8 +2,13 @@ import type { Bus } from '@warden/bus';
 import type { CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
-import { eventFeedLost, notImplemented } from '../../errors.js';
-import { toProtoRevocation, toProtoSession, type WatchedEvent } from '../../mapping.js';
+import { eventFeedLost } from '../../errors.js';
+import {
+  fromProtoSecondFactor,
+  toProtoRevocation,
+  toProtoSession,
+  type WatchedEvent,
+} from '../../mapping.js';
 import type { AccessToken } from '../../application/access-tokens.js';
 
 const accessTokenFields = (accessToken: AccessToken | undefined) =>
@@ -28,10 +33,35 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
       { email: request.email, password: request.password, client, requestId: request.requestId },
       ctx,
     );
+    if ('challenge' in started) {
+      // MFA on: no session and no token until CompleteMfa.
+      return sessionv1.StartSessionResponse.fromPartial({
+        mfaChallenge: { id: started.challenge.id, expireTime: started.challenge.expireTime },
+      });
+    }
     return sessionv1.StartSessionResponse.fromPartial({
       session: toProtoSession(started.session),
       token: started.token,
       ...accessTokenFields(started.accessToken),
+    });
+  };
+  const completeMfa: Unary<sessionv1.CompleteMfaRequest, sessionv1.CompleteMfaResponse> = async (
+    request,
+    { ctx },
+  ) => {
+    const completed = await bus.run(
+      use.completeMfa,
+      {
+        challengeId: request.challengeId,
+        factor: fromProtoSecondFactor(request),
+        requestId: request.requestId,
+      },
+      ctx,
+    );
+    return sessionv1.CompleteMfaResponse.fromPartial({
+      session: toProtoSession(completed.session),
+      token: completed.token,
+      ...accessTokenFields(completed.accessToken),
     });
   };
   const validateSession: Unary<
@@ -110,10 +140,7 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     endSession,
     endUserSessions,
     watchSessions,
-    // Step-up (issue 13) lands with the TOTP work; until then the contract's RPC answers UNIMPLEMENTED.
-    completeMfa: async (): Promise<sessionv1.CompleteMfaResponse> => {
-      throw notImplemented('CompleteMfa');
-    },
+    completeMfa,
     getJwks: async (
       _request: sessionv1.GetJwksRequest,
       { ctx }: CallInfo,

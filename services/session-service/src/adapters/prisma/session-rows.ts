@@ -1,4 +1,4 @@
-import type { Session } from '../../domain/session.js';
+import { authenticatedWith, secondFactorOf, type Session } from '../../domain/session.js';
 
 /** A sessions row as pg returns it (SELECT `SESSION_COLUMNS`). */
 export interface SessionRow {
@@ -14,6 +14,8 @@ export interface SessionRow {
   end_reason: Session['endReason'];
   ip_address: string;
   user_agent: string;
+  /** TOTP or RECOVERY_CODE when CompleteMfa created the session; null for a password alone. */
+  second_factor: 'TOTP' | 'RECOVERY_CODE' | null;
 }
 
 export function sessionFromRow(row: SessionRow): Session {
@@ -29,6 +31,7 @@ export function sessionFromRow(row: SessionRow): Session {
     endTime: row.end_time,
     endReason: row.end_reason,
     client: { ipAddress: row.ip_address, userAgent: row.user_agent },
+    ...authenticatedWith(row.second_factor),
   };
 }
 
@@ -47,11 +50,12 @@ export function sessionToParams(session: Session): unknown[] {
     session.endReason,
     session.client.ipAddress,
     session.client.userAgent,
+    secondFactorOf(session),
   ];
 }
 
-/** Sessions as twelve column arrays, the parameters of `insertSessions`. */
+/** Sessions as thirteen column arrays, the parameters of `insertSessions`. */
 export function sessionColumns(sessions: readonly Session[]): unknown[][] {
   const rows = sessions.map(sessionToParams);
-  return Array.from({ length: 12 }, (_, column) => rows.map((row) => row[column]));
+  return Array.from({ length: 13 }, (_, column) => rows.map((row) => row[column]));
 }

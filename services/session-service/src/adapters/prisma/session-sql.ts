@@ -4,20 +4,20 @@ import { OUTBOX_UNNEST } from '@warden/events';
 
 /** The sessions columns, in the order session-rows.ts reads and writes them. */
 export const SESSION_COLUMNS =
-  'id, user_id, token_hash, status, create_time, expire_time, idle_expire_time, last_seen_time, end_time, end_reason, ip_address, user_agent';
+  'id, user_id, token_hash, status, create_time, expire_time, idle_expire_time, last_seen_time, end_time, end_reason, ip_address, user_agent, second_factor';
 
-/** INSERT of the sessions in the twelve arrays of {@link sessionColumns}, bound from `$first` on. */
+/** INSERT of the sessions in the thirteen arrays of {@link sessionColumns}, bound from `$first` on. */
 export const insertSessions = (first: number): string => {
   const $ = (i: number) => `$${first + i}`;
   return `INSERT INTO sessions (${SESSION_COLUMNS})
   SELECT id, user_id, token_hash, status::"SessionStatus", create_time, expire_time,
          idle_expire_time, last_seen_time, end_time, end_reason::"SessionEndReason", ip_address,
-         user_agent
+         user_agent, second_factor
   FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::timestamptz[],
               ${$(5)}::timestamptz[], ${$(6)}::timestamptz[], ${$(7)}::timestamptz[], ${$(8)}::timestamptz[],
-              ${$(9)}::text[], ${$(10)}::text[], ${$(11)}::text[])
+              ${$(9)}::text[], ${$(10)}::text[], ${$(11)}::text[], ${$(12)}::text[])
     AS c(id, user_id, token_hash, status, create_time, expire_time, idle_expire_time,
-         last_seen_time, end_time, end_reason, ip_address, user_agent)`;
+         last_seen_time, end_time, end_reason, ip_address, user_agent, second_factor)`;
 };
 
 /**
@@ -36,16 +36,16 @@ WITH created AS (
       idle_expire_time = u.idle_expire_time,
       end_time = u.end_time,
       end_reason = u.end_reason::"SessionEndReason"
-  FROM unnest($13::uuid[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
-              $18::timestamptz[], $19::text[])
+  FROM unnest($14::uuid[], $15::text[], $16::text[], $17::timestamptz[], $18::timestamptz[],
+              $19::timestamptz[], $20::text[])
     AS u(id, token_hash, status, last_seen_time, idle_expire_time, end_time, end_reason)
   WHERE s.id = u.id
 ), rotated AS (
   INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
-  SELECT * FROM unnest($20::text[], $21::uuid[], $22::timestamptz[])
+  SELECT * FROM unnest($21::text[], $22::uuid[], $23::timestamptz[])
 )
 INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-SELECT * FROM ${OUTBOX_UNNEST(23)}`;
+SELECT * FROM ${OUTBOX_UNNEST(24)}`;
 
 export const SESSION_BY_ID_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
 export const SESSION_BY_TOKEN_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = $1`;

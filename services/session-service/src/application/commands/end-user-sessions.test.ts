@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aServiceContext, aStartSessionCommand, aUserId } from '../../../test/support/mothers.js';
-import { testApp } from '../../../test/support/test-app.js';
+import { sessionOf, testApp } from '../../../test/support/test-app.js';
 
 async function threeSessions() {
   const app = testApp();
@@ -9,10 +9,12 @@ async function threeSessions() {
   const started = [];
   for (let i = 0; i < 3; i++)
     started.push(
-      await app.bus.run(
-        app.useCases.startSession,
-        aStartSessionCommand(),
-        aServiceContext('gateway'),
+      sessionOf(
+        await app.bus.run(
+          app.useCases.startSession,
+          aStartSessionCommand(),
+          aServiceContext('gateway'),
+        ),
       ),
     );
   return { app, userId, started };

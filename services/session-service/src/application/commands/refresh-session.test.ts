@@ -7,7 +7,7 @@ import {
   MINUTE,
   T0,
 } from '../../../test/support/mothers.js';
-import { testApp } from '../../../test/support/test-app.js';
+import { sessionOf, testApp } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
 
 const ctx = aServiceContext('gateway');
@@ -16,7 +16,9 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 async function signedIn() {
   const app = testApp();
   app.credentials.addUser('ada@example.com', 'correct horse battery staple', aUserId());
-  const started = await app.bus.run(app.useCases.startSession, aStartSessionCommand(), ctx);
+  const started = sessionOf(
+    await app.bus.run(app.useCases.startSession, aStartSessionCommand(), ctx),
+  );
   return {
     app,
     ...started,

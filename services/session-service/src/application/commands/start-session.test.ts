@@ -7,7 +7,7 @@ import {
   MINUTE,
   T0,
 } from '../../../test/support/mothers.js';
-import { signIn, testApp, withAda } from '../../../test/support/test-app.js';
+import { sessionOf, signIn, testApp, withAda } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
 import { START_SESSION_REPLAY } from './start-session.js';
 
@@ -188,11 +188,13 @@ describe('StartSession', () => {
 
     it('keeps the request_ids of two calling services apart', async () => {
       const { app } = appWithAda();
-      const as = (service: string) =>
-        app.bus.run(
-          app.useCases.startSession,
-          aStartSessionCommand({ requestId: 'req-1' }),
-          aServiceContext(service),
+      const as = async (service: string) =>
+        sessionOf(
+          await app.bus.run(
+            app.useCases.startSession,
+            aStartSessionCommand({ requestId: 'req-1' }),
+            aServiceContext(service),
+          ),
         );
       const viaGateway = await as('gateway');
       const viaConsole = await as('admin-console');

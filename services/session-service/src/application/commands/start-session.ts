@@ -10,13 +10,22 @@ import {
 import { Violations } from '@warden/errors';
 import { accountDisabled } from '../../errors.js';
 import { issueToken } from '../../domain/session-token.js';
-import { newSession, type ClientInfo } from '../../domain/session.js';
+import { newSession, type ClientInfo, type SecondFactor } from '../../domain/session.js';
 import { makeRoomForOneMore } from '../../domain/user-sessions.js';
-import type { Clock, CredentialsVerifier, IdGenerator, SessionRepository } from '../ports.js';
+import { newChallenge } from '../../domain/mfa-challenge.js';
+import type {
+  Clock,
+  CredentialsVerifier,
+  IdGenerator,
+  MfaChallengeStore,
+  SessionRepository,
+} from '../ports.js';
 import {
-  decodeSessionWithToken,
-  encodeSessionWithToken,
+  decodeSignInResult,
+  encodeSignInResult,
+  type ChallengeIssued,
   type SessionWithToken,
+  type SignInResult,
 } from '../codecs.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
@@ -40,16 +49,21 @@ export const MAX_USER_AGENT_LENGTH = 512;
  * under the verified user, so a replay is no cheaper a password test than a sign-in and hands a
  * stored token only to whoever proved the password. The fingerprint holds no password.
  */
-export const START_SESSION_REPLAY: IdempotencySpec<StartSession, SessionWithToken> = {
+export const START_SESSION_REPLAY: IdempotencySpec<StartSession, SignInResult> = {
   key: (cmd) => cmd.requestId || undefined,
   fingerprint: (cmd) => JSON.stringify([normalizeEmail(cmd.email), clientOf(cmd)]),
-  encode: encodeSessionWithToken,
-  decode: decodeSessionWithToken,
+  encode: encodeSignInResult,
+  decode: decodeSignInResult,
   // The response holds the client's IP and user agent: the user's deletion deletes the record.
-  owner: (_cmd, started) => started.session.userId,
+  // A challenge holds neither (its record lapses with the idempotency TTL).
+  owner: (_cmd, started) => ('session' in started ? started.session.userId : undefined),
 };
 
-export class StartSessionHandler implements UseCase<StartSession, SessionWithToken> {
+/**
+ * Signs in with email and password. For a user with a second factor on, the password alone makes
+ * no session: the answer is an MFA challenge (5 minutes, 5 attempts) for CompleteMfa.
+ */
+export class StartSessionHandler implements UseCase<StartSession, SignInResult> {
   readonly name = 'StartSession';
   readonly access: Access<StartSession> = { kind: 'service' };
 
@@ -62,12 +76,13 @@ export class StartSessionHandler implements UseCase<StartSession, SessionWithTok
       cache: SessionCache;
       settings: SessionSettings;
       idempotency: Idempotency;
+      challenges: MfaChallengeStore;
     },
   ) {
     requireDeps('StartSessionHandler', deps);
   }
 
-  async execute(cmd: StartSession, ctx: CallContext): Promise<SessionWithToken> {
+  async execute(cmd: StartSession, ctx: CallContext): Promise<SignInResult> {
     validate(cmd);
     const user = await this.deps.credentials.verify(normalizeEmail(cmd.email), cmd.password, ctx);
     if (user.status !== 'ACTIVE') throw accountDisabled();
@@ -76,40 +91,67 @@ export class StartSessionHandler implements UseCase<StartSession, SessionWithTok
       START_SESSION_REPLAY,
       cmd,
       ctx,
-      () => this.start(cmd, user.userId, ctx),
+      () =>
+        user.mfaEnabled ? this.challenge(cmd, user.userId) : this.start(cmd, user.userId, ctx),
       { principal: `user:${user.userId}` },
     );
   }
 
-  private async start(
-    cmd: StartSession,
-    userId: string,
-    ctx: CallContext,
-  ): Promise<SessionWithToken> {
-    const { sessions, clock, ids, cache, settings } = this.deps;
-    const { token, hash } = issueToken(settings.tokenBytes);
-    const now = clock.now();
-    const session = newSession({
-      id: ids.newId(),
+  private async challenge(cmd: StartSession, userId: string): Promise<ChallengeIssued> {
+    const { id, challenge } = newChallenge({
       userId,
-      tokenHash: hash,
       client: clientOf(cmd),
-      now,
-      lifetimes: settings,
+      now: this.deps.clock.now(),
     });
-    const changes = await sessions.updateUserSessions(
-      userId,
-      (active) => [
-        ...makeRoomForOneMore(active, now, settings.maxPerUser),
-        { session, event: 'started' },
-      ],
-      { traceparent: ctx.traceparent },
-    );
-    for (const change of changes ?? [])
-      if (change.session.id !== session.id) cache.dropSession(change.session.id);
-    cache.put(session, now.getTime());
-    return { session, token };
+    await this.deps.challenges.add(challenge);
+    return { challenge: { id, expireTime: challenge.expireTime } };
   }
+
+  private start(cmd: StartSession, userId: string, ctx: CallContext): Promise<SessionWithToken> {
+    return createSession(this.deps, { userId, client: clientOf(cmd) }, ctx);
+  }
+}
+
+/**
+ * A new session for a user who proved it (StartSession, or CompleteMfa with `secondFactor`): makes
+ * room under the per-user limit, saves it with its `started` event, and caches it.
+ */
+export async function createSession(
+  deps: {
+    sessions: SessionRepository;
+    clock: Clock;
+    ids: IdGenerator;
+    cache: SessionCache;
+    settings: SessionSettings;
+  },
+  input: { userId: string; client: ClientInfo; secondFactor?: SecondFactor },
+  ctx: CallContext,
+): Promise<SessionWithToken> {
+  const { sessions, clock, ids, cache, settings } = deps;
+  const { userId } = input;
+  const { token, hash } = issueToken(settings.tokenBytes);
+  const now = clock.now();
+  const session = newSession({
+    id: ids.newId(),
+    userId,
+    tokenHash: hash,
+    client: input.client,
+    now,
+    lifetimes: settings,
+    ...(input.secondFactor ? { secondFactor: input.secondFactor } : {}),
+  });
+  const changes = await sessions.updateUserSessions(
+    userId,
+    (active) => [
+      ...makeRoomForOneMore(active, now, settings.maxPerUser),
+      { session, event: 'started' },
+    ],
+    { traceparent: ctx.traceparent },
+  );
+  for (const change of changes ?? [])
+    if (change.session.id !== session.id) cache.dropSession(change.session.id);
+  cache.put(session, now.getTime());
+  return { session, token };
 }
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();

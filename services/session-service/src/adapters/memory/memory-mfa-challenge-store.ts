@@ -1,0 +1,30 @@
+import type { MfaChallengeStore } from '../../application/ports.js';
+import type { MfaChallenge } from '../../domain/mfa-challenge.js';
+
+/** In-memory twin of PgMfaChallengeStore, for component tests. */
+export class MemoryMfaChallengeStore implements MfaChallengeStore {
+  readonly challenges = new Map<string, MfaChallenge>();
+
+  async add(challenge: MfaChallenge): Promise<void> {
+    this.challenges.set(challenge.idHash, challenge);
+  }
+
+  async attempt(idHash: string, now: Date, maxAttempts: number): Promise<MfaChallenge | undefined> {
+    const current = this.challenges.get(idHash);
+    if (!current || current.expireTime <= now || current.attempts >= maxAttempts) return undefined;
+    const counted = { ...current, attempts: current.attempts + 1 };
+    this.challenges.set(idHash, counted);
+    return counted;
+  }
+
+  async consume(idHash: string): Promise<boolean> {
+    return this.challenges.delete(idHash);
+  }
+
+  async purgeExpired(before: Date): Promise<number> {
+    let purged = 0;
+    for (const [key, challenge] of this.challenges)
+      if (challenge.expireTime < before && this.challenges.delete(key)) purged++;
+    return purged;
+  }
+}
