@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { AppError } from '@warden/errors';
+import { sessionv1, userv1 } from '@warden/proto';
+import { TEST_DATABASE_URL, waitFor } from '@warden/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { foreignHashes } from '../../services/user-service/test/support/foreign-hashes.js';
+import { bootstrapAdmin, PASSWORD, register, signIn } from '../support/flows.js';
+import { call, startStack, type Stack } from '../support/stack.js';
+
+// Account lifecycle over real processes, Postgres and NATS: the gateway's key is the notifier
+// (auth.notifier_services defaults to [gateway]), codes go to it and nowhere else.
+let stack: Stack;
+let adminToken: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  adminToken = (await bootstrapAdmin(stack)).token;
+}, 120_000);
+
+afterAll(() => stack?.stop(), 60_000);
+
+async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const users = <Req, Res>(rpc: string, request: Req, token?: string) =>
+  call<Req, Res>(stack.users, rpc, request, token);
+
+const validate = (token: string) =>
+  call<sessionv1.ValidateSessionRequest, sessionv1.ValidateSessionResponse>(
+    stack.sessions,
+    'validateSession',
+    { token },
+  );
+
+/** The stored hashes of these emails, straight from user-service's schema. */
+async function storedHashes(emails: string[]): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ email: string; password_hash: string }>(
+      `SELECT email, password_hash FROM "${stack.prefix}_user".users WHERE email = ANY($1)`,
+      [emails],
+    );
+    return new Map(rows.map((r) => [r.email, r.password_hash]));
+  } finally {
+    await client.end();
+  }
+}
+
+describe('register -> verify email -> reset password -> every session ends', () => {
+  it('runs the whole flow with one-time codes, and a reset leaves no session alive', async () => {
+    const email = `life-${stack.prefix}@example.com`;
+    const user = await register(stack, email);
+    expect(user.emailVerified).toBe(false);
+
+    const issued = await users<
+      userv1.RequestEmailVerificationRequest,
+      userv1.RequestEmailVerificationResponse
+    >('requestEmailVerification', { userId: user.id });
+    const wrong = await failure(users('verifyEmail', { userId: user.id, code: 'guess' }));
+    expect([wrong.kind, wrong.reason]).toEqual(['INVALID_ARGUMENT', 'INVALID_CODE']);
+    const verified = await users<userv1.VerifyEmailRequest, userv1.VerifyEmailResponse>(
+      'verifyEmail',
+      { userId: user.id, code: issued.code },
+    );
+    expect(verified.user?.emailVerified).toBe(true);
+
+    // Two sessions, on two devices.
+    const first = await signIn(stack, email);
+    const second = await signIn(stack, email);
+    await validate(first.token);
+
+    const reset = await users<
+      userv1.RequestPasswordResetRequest,
+      userv1.RequestPasswordResetResponse
+    >('requestPasswordReset', { email: ` ${email.toUpperCase()} ` });
+    const unknown = await users<
+      userv1.RequestPasswordResetRequest,
+      userv1.RequestPasswordResetResponse
+    >('requestPasswordReset', { email: `nobody-${stack.prefix}@example.com` });
+    expect(reset.code).not.toBe('');
+    expect(unknown.code).toBe('');
+
+    const newPassword = 'reset and renewed 2026';
+    await users('resetPassword', { email, code: reset.code, newPassword });
+    const reused = await failure(
+      users('resetPassword', { email, code: reset.code, newPassword: 'once more 2026' }),
+    );
+    expect(reused.reason).toBe('INVALID_CODE');
+
+    // session-service ends both sessions on password_changed (reason RESET, nobody kept).
+    for (const token of [first.token, second.token]) {
+      await waitFor(
+        async () => {
+          const error = await failure(validate(token)).catch(() => undefined);
+          return error?.reason === 'SESSION_ENDED';
+        },
+        { timeoutMs: 15_000, what: 'the reset to end the session' },
+      );
+    }
+    const ended = await call<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse>(
+      stack.sessions,
+      'getSession',
+      { sessionId: first.session.id },
+      adminToken,
+    );
+    expect(ended.session?.endReason).toBe(
+      sessionv1.SessionEndReason.SESSION_END_REASON_PASSWORD_CHANGED,
+    );
+
+    const old = await failure(
+      call(stack.sessions, 'startSession', {
+        email,
+        password: PASSWORD,
+        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+        requestId: randomUUID(),
+      }),
+    );
+    expect(old.reason).toBe('INVALID_CREDENTIALS');
+    const fresh = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+      stack.sessions,
+      'startSession',
+      {
+        email,
+        password: newPassword,
+        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+        requestId: randomUUID(),
+      },
+    );
+    expect(fresh.token).toMatch(/^wst_/);
+  });
+});
+
+describe('ImportUsers with bcrypt hashes', () => {
+  it('imports 200 users who sign in with their old passwords, get the default role, and are rehashed to argon2id', async () => {
+    const count = 200;
+    const rows = await Promise.all(
+      Array.from({ length: count }, async (_, i) => ({
+        email: `imported-${i}-${stack.prefix}@example.com`,
+        displayName: `Imported ${i}`,
+        passwordHash: await foreignHashes.bcrypt(`old password ${i}`),
+        emailVerified: i % 2 === 0,
+        externalId: `legacy-${stack.prefix}-${i}`,
+        metadata: { 'public.source': 'legacy' },
+      })),
+    );
+    const { results } = await users<userv1.ImportUsersRequest, userv1.ImportUsersResponse>(
+      'importUsers',
+      { users: rows, requestId: randomUUID() },
+      adminToken,
+    );
+    expect(results.filter((r) => r.errorReason !== '')).toEqual([]);
+    expect(results.map((r) => r.index)).toEqual(rows.map((_, i) => i));
+
+    const emails = rows.map((r) => r.email);
+    const before = await storedHashes(emails);
+    expect([...before.values()].every((h) => h.startsWith('$2b$'))).toBe(true);
+
+    // Each imported user signs in with the old password (verified as bcrypt, then rehashed).
+    for (const [i, row] of rows.entries()) {
+      const started = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+        stack.sessions,
+        'startSession',
+        {
+          email: row.email,
+          password: `old password ${i}`,
+          client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+          requestId: randomUUID(),
+        },
+      );
+      expect(started.session?.userId).toBe(results[i]!.userId);
+    }
+    const after = await storedHashes(emails);
+    expect(after.size).toBe(count);
+    expect([...after.values()].every((h) => h.startsWith('$argon2id$'))).toBe(true);
+
+    // email_verified kept; the registered events gave them the default role.
+    const { user } = await users<userv1.GetUserRequest, userv1.GetUserResponse>(
+      'getUser',
+      { userId: results[0]!.userId },
+      adminToken,
+    );
+    expect(user).toMatchObject({ emailVerified: true, metadata: { 'public.source': 'legacy' } });
+    await waitFor(
+      async () =>
+        (
+          await call<{ subjectId: string; permission: string }, { allowed: boolean }>(
+            stack.authz,
+            'checkPermission',
+            { subjectId: results[count - 1]!.userId, permission: 'game.join' },
+          )
+        ).allowed,
+      { timeoutMs: 15_000, what: 'the default role of an imported user' },
+    );
+  });
+});
