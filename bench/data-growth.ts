@@ -1,0 +1,471 @@
+// Cost as the data grows: the same operations on an almost empty database and on one holding a
+// real user base (default 1M users, 5 sessions each of which 20% active), in one run, alternating.
+// Both are user-service + session-service as bench/lib/services.ts builds them (in this process,
+// over real gRPC on loopback, each pair on fresh schemas of its own in the test database), seeded
+// straight into their tables with generate_series: the same shape on both sides, only the count
+// differs. The small side keeps --small-users (default 12,000) so a page 10k users deep exists.
+// Per operation: requests/s small and large (median of alternating rounds), their ratio and the
+// verdict: large >= 1/1.5 x small per call, >= 1/2 x for the expiry sweeper's sessions/s. The
+// EXPLAIN (ANALYZE, BUFFERS) of the statement behind each row that misses is printed. The schemas
+// are dropped at the end.
+//   npx tsx bench/data-growth.ts [--users 1000000] [--small-users 12000] [--seconds 2] [--rounds 3] [--concurrency 8] [--only <row name part>]
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { callUnary, createClient } from '@warden/grpc';
+import { sessionv1, userv1 } from '../libs/proto/src/index.js';
+import { ExpireSessionsHandler } from '../services/session-service/src/application/commands/expire-sessions.js';
+import {
+  listActiveSql,
+  lockUserSessionsSql,
+  SESSION_BY_TOKEN_SQL,
+  SESSIONS_DUE_SQL,
+} from '../services/session-service/src/adapters/prisma/session-sql.js';
+import { USER_BY_EMAIL_SQL } from '../services/user-service/src/adapters/prisma/user-sql.js';
+import { rawHash } from './lib/argon2.js';
+import { alternate, closedLoopArgs, machine, summary, type Target } from './lib/closed-loop.js';
+import {
+  KEYS,
+  startSessionService,
+  startUserService,
+  type SessionService,
+  type UserService,
+} from './lib/services.js';
+
+const { run, values } = closedLoopArgs({
+  concurrency: '8',
+  seconds: '2',
+  rounds: '3',
+  users: '1000000',
+  'small-users': '12000',
+  only: '',
+});
+const LARGE_USERS = Number(values.users);
+const SMALL_USERS = Number(values['small-users']);
+const SESSIONS_PER_USER = 5;
+/** Sessions the sweeper expires per round and side (its batch is config.yaml's 500). */
+const SWEEP_PER_ROUND = 5_000;
+const SWEEPER_BATCH = 500;
+const PER_CALL_TARGET = 1 / 1.5;
+const SWEEPER_TARGET = 1 / 2;
+const PASSWORD = 'data growth password 0123';
+/**
+ * Accounts StartSession signs in to, in turn: lockout admits a few checks of one email at a time
+ * (each holds a failure slot until it passes), so one account would refuse concurrent sign-ins.
+ */
+const SIGN_IN_USERS = 64;
+let signIns = 0;
+
+/** Session g's token, as SQL and JS both make it: `wst_` + base64url(sha256('seed-<g>')). */
+const seedToken = (g: number): string =>
+  'wst_' + createHash('sha256').update(`seed-${g}`).digest('base64url');
+const TOKEN_SQL = (g: string) =>
+  `'wst_' || rtrim(translate(encode(sha256(convert_to('seed-' || ${g}, 'UTF8')), 'base64'), '+/', '-_'), '=')`;
+const userIdSql = (n: string) => `md5('user-' || ${n})::uuid`;
+
+interface Side {
+  name: string;
+  users: number;
+  user: UserService;
+  session: SessionService;
+  userClient: userv1.UserServiceClient;
+  sessionClient: sessionv1.SessionServiceClient;
+  /** Seeded users whose one active session EndUserSessions has not ended yet. */
+  nextUserToEnd: number;
+}
+
+/**
+ * Users 1..n (create_time one second apart), each with 5 sessions (the 5th active, the others
+ * ended or expired, all in the past), straight into the tables; then one user with 10 active
+ * sessions (ListActiveSessions) and the accounts StartSession signs in to. ANALYZE after.
+ */
+async function seed(side: Side, passwordHash: string): Promise<void> {
+  const n = side.users;
+  const users = side.user.db.pool;
+  const sessions = side.session.db.pool;
+  const usersDone = users.query(
+    `INSERT INTO users (id, email, display_name, password_hash, status, create_time, update_time)
+     SELECT ${userIdSql('g')}, 'user' || g || '@example.com', 'User ' || g, $1, 'ACTIVE',
+            now() - make_interval(secs => $2::int - g), now() - make_interval(secs => $2::int - g)
+     FROM generate_series(1, $2::int) AS g`,
+    ['seeded: no password', n],
+  );
+  // Session g belongs to user ((g - 1) % n) + 1; g % 5 = 0 is active, the rest ended long ago.
+  const sessionsDone = sessions.query(
+    `INSERT INTO sessions (id, user_id, token_hash, status, create_time, expire_time,
+                           idle_expire_time, last_seen_time, end_time, end_reason, ip_address, user_agent)
+     SELECT md5('session-' || g)::uuid, ${userIdSql('((g - 1) % $1::int) + 1')},
+            encode(sha256(convert_to(${TOKEN_SQL('g')}, 'UTF8')), 'hex'),
+            CASE WHEN g % 5 = 0 THEN 'ACTIVE' WHEN g % 5 = 1 THEN 'EXPIRED' ELSE 'ENDED' END::"SessionStatus",
+            t, CASE WHEN g % 5 = 0 THEN now() + interval '20 hours' ELSE t + interval '1 day' END,
+            CASE WHEN g % 5 = 0 THEN now() + interval '25 minutes' ELSE t + interval '30 minutes' END,
+            CASE WHEN g % 5 = 0 THEN now() - interval '1 minute' ELSE t END,
+            CASE WHEN g % 5 = 0 THEN NULL ELSE t + interval '10 minutes' END,
+            CASE WHEN g % 5 = 0 THEN NULL WHEN g % 5 = 1 THEN 'IDLE_TIMEOUT' ELSE 'LOGOUT' END::"SessionEndReason",
+            '10.0.0.1', 'seed/1.0'
+     FROM generate_series(1, $1::int * ${SESSIONS_PER_USER}) AS g,
+          LATERAL (SELECT CASE WHEN g % 5 = 0 THEN now() - interval '2 hours'
+                               ELSE now() - make_interval(days => 1 + g % 20) END AS t) AS times`,
+    [n],
+  );
+  await Promise.all([usersDone, sessionsDone]);
+  // The user with ten active sessions, and the accounts StartSession signs in to.
+  await sessions.query(
+    `INSERT INTO sessions (id, user_id, token_hash, status, create_time, expire_time,
+                           idle_expire_time, last_seen_time, ip_address, user_agent)
+     SELECT md5('ten-' || i)::uuid, md5('ten-sessions')::uuid, md5('ten-token-' || i), 'ACTIVE',
+            now() - make_interval(mins => i), now() + interval '20 hours',
+            now() + interval '25 minutes', now(), '10.0.0.1', 'seed/1.0'
+     FROM generate_series(1, 10) AS i`,
+  );
+  await users.query(
+    `INSERT INTO users (id, email, display_name, password_hash, status, create_time, update_time)
+     SELECT gen_random_uuid(), 'signin' || i || '@example.com', 'Sign In', $1, 'ACTIVE', now(), now()
+     FROM generate_series(0, ${SIGN_IN_USERS - 1}) AS i`,
+    [passwordHash],
+  );
+  await Promise.all([users.query('ANALYZE'), sessions.query('ANALYZE')]);
+}
+
+/** `count` active seeded sessions made due (idle expiry passed), for the sweeper's next round. */
+async function makeDue(side: Side, count: number): Promise<void> {
+  await side.session.db.pool.query(
+    `UPDATE sessions SET idle_expire_time = now() - interval '1 hour'
+     WHERE id IN (SELECT id FROM sessions WHERE status = 'ACTIVE' AND user_agent = 'seed/1.0'
+                  AND idle_expire_time > now() LIMIT $1)`,
+    [count],
+  );
+}
+
+const random = (n: number) => 1 + Math.floor(Math.random() * n);
+
+/** The rows: each an operation per side, and the statement to EXPLAIN on the large side. */
+interface Row {
+  name: string;
+  unit: string;
+  target: number;
+  /** Callers at once; the sweeper is one loop per worker. Default --concurrency. */
+  concurrency?: number;
+  /** What one completed op counts for (a full sweeper batch: its size). */
+  perOp?: number;
+  op(side: Side): () => Promise<unknown>;
+  prepare?(side: Side): Promise<void>;
+  explain?(side: Side): { pool: pg.Pool; sql: string; params: unknown[] };
+}
+
+/** The token of a random active seeded session: never validated before, so the cache is cold. */
+const coldToken = (side: Side) => seedToken(5 * random(side.users));
+const sweepers = new Map<Side, ExpireSessionsHandler>();
+const pageTokens = new Map<Side, string>();
+
+const rows: Row[] = [
+  {
+    name: 'ValidateSession, cold cache',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    op: (side) => () =>
+      callUnary(
+        side.sessionClient.validateSession,
+        side.sessionClient,
+        sessionv1.ValidateSessionRequest.fromPartial({ token: coldToken(side) }),
+      ),
+    explain: (side) => ({
+      pool: side.session.db.pool,
+      sql: SESSION_BY_TOKEN_SQL,
+      params: [createHash('sha256').update(coldToken(side)).digest('hex')],
+    }),
+  },
+  {
+    name: 'StartSession',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    op: (side) => () =>
+      callUnary(
+        side.sessionClient.startSession,
+        side.sessionClient,
+        sessionv1.StartSessionRequest.fromPartial({
+          email: `signin${signIns++ % SIGN_IN_USERS}@example.com`,
+          password: PASSWORD,
+          client: { ipAddress: '127.0.0.1', userAgent: 'bench/1.0' },
+        }),
+      ),
+    explain: (side) => ({
+      pool: side.user.db.pool,
+      sql: USER_BY_EMAIL_SQL,
+      params: ['signin0@example.com'],
+    }),
+  },
+  {
+    name: 'ListActiveSessions, 10 sessions',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    op: (side) => {
+      const userId = tenSessionsUser(side);
+      return () =>
+        callUnary(
+          side.sessionClient.listActiveSessions,
+          side.sessionClient,
+          sessionv1.ListActiveSessionsRequest.fromPartial({ userId, pageSize: 10 }),
+        );
+    },
+    explain: (side) => ({
+      pool: side.session.db.pool,
+      sql: listActiveSql(false),
+      params: [tenSessionsUser(side), new Date(), 11],
+    }),
+  },
+  {
+    name: 'ListUsers, first page',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    op: (side) => () =>
+      callUnary(
+        side.userClient.listUsers,
+        side.userClient,
+        userv1.ListUsersRequest.fromPartial({ pageSize: 50 }),
+      ),
+    explain: (side) => listUsersExplain(side, undefined),
+  },
+  {
+    name: 'ListUsers, 10k users deep',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    async prepare(side) {
+      if (pageTokens.has(side)) return;
+      let token = '';
+      // Page by page (bounded) to the 10,000th user: the token a client would hold there.
+      for (let seen = 0, page = 0; seen < 10_000 && page < 10_000; page++) {
+        const response = await callUnary(
+          side.userClient.listUsers,
+          side.userClient,
+          userv1.ListUsersRequest.fromPartial({ pageSize: 100, pageToken: token }),
+        );
+        seen += response.users.length;
+        token = response.nextPageToken;
+      }
+      pageTokens.set(side, token);
+    },
+    op: (side) => () =>
+      callUnary(
+        side.userClient.listUsers,
+        side.userClient,
+        userv1.ListUsersRequest.fromPartial({ pageSize: 50, pageToken: pageTokens.get(side)! }),
+      ),
+    explain: (side) => listUsersExplain(side, { depth: 10_000 }),
+  },
+  {
+    name: 'ListUsers, email prefix',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    // user<k>: user<k>@..., user<k>0..9@..., (and deeper when the side has them).
+    op: (side) => () =>
+      callUnary(
+        side.userClient.listUsers,
+        side.userClient,
+        userv1.ListUsersRequest.fromPartial({
+          pageSize: 50,
+          emailPrefix: `user${random(Math.floor(side.users / 100))}`,
+        }),
+      ),
+    explain: (side) => listUsersExplain(side, { prefix: 'user777' }),
+  },
+  {
+    name: 'EndUserSessions',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    op: (side) => () => {
+      const n = side.nextUserToEnd++;
+      if (n > side.users) return Promise.resolve(false);
+      return callUnary(
+        side.sessionClient.endUserSessions,
+        side.sessionClient,
+        sessionv1.EndUserSessionsRequest.fromPartial({ userId: userIdOf(n) }),
+      );
+    },
+    explain: (side) => ({
+      pool: side.session.db.pool,
+      sql: `BEGIN; ${lockUserSessionsSql(userIdOf(side.users))}; ROLLBACK`,
+      params: [],
+    }),
+  },
+  {
+    name: 'expiry sweeper',
+    unit: 'session',
+    target: SWEEPER_TARGET,
+    concurrency: 1,
+    // makeDue makes whole batches due, so every batch it finds is full.
+    perOp: SWEEPER_BATCH,
+    prepare: (side) => makeDue(side, SWEEP_PER_ROUND),
+    op: (side) => async () => {
+      const expired = await sweepers.get(side)!.execute();
+      if (expired !== 0 && expired !== SWEEPER_BATCH)
+        throw new Error(`a sweeper batch of ${expired}, not ${SWEEPER_BATCH}`);
+      return expired === 0 ? false : expired;
+    },
+    explain: (side) => ({
+      pool: side.session.db.pool,
+      sql: SESSIONS_DUE_SQL,
+      params: [new Date(), new Date(), SWEEPER_BATCH],
+    }),
+  },
+];
+
+const userIdOf = (n: number) => md5Uuid(`user-${n}`);
+const tenSessionsUser = (_side: Side) => md5Uuid('ten-sessions');
+function md5Uuid(text: string): string {
+  const hex = createHash('md5').update(text).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The statement ListUsers sends (prisma-user-directory.ts), for EXPLAIN. */
+function listUsersExplain(
+  side: Side,
+  what: { depth: number } | { prefix: string } | undefined,
+): { pool: pg.Pool; sql: string; params: unknown[] } {
+  const columns = `id, email, display_name, status, create_time, update_time`;
+  const sql =
+    what && 'prefix' in what
+      ? `SELECT ${columns} FROM users WHERE email LIKE $1 ORDER BY create_time, id LIMIT 51`
+      : what
+        ? `SELECT ${columns} FROM users WHERE (create_time, id) > (SELECT create_time, id FROM users ORDER BY create_time, id OFFSET $1 LIMIT 1) ORDER BY create_time, id LIMIT 51`
+        : `SELECT ${columns} FROM users ORDER BY create_time, id LIMIT 51`;
+  const params = what ? ['prefix' in what ? `${what.prefix}%` : what.depth] : [];
+  return { pool: side.user.db.pool, sql, params };
+}
+
+async function startSide(name: string, users: number, passwordHash: string): Promise<Side> {
+  const user = await startUserService();
+  const session = await startSessionService({ userService: user.address }).catch(
+    async (error: unknown) => {
+      await user.stop();
+      throw error;
+    },
+  );
+  const side: Side = {
+    name,
+    users,
+    user,
+    session,
+    userClient: createClient(userv1.UserServiceClient, {
+      address: user.address,
+      serviceKey: KEYS.gateway,
+    }),
+    sessionClient: createClient(sessionv1.SessionServiceClient, {
+      address: session.address,
+      serviceKey: KEYS.gateway,
+    }),
+    nextUserToEnd: 1,
+  };
+  sweepers.set(
+    side,
+    new ExpireSessionsHandler({
+      sessions: session.sessions,
+      clock: { now: () => new Date() },
+      batchSize: SWEEPER_BATCH,
+      idleGraceMs: 0,
+    }),
+  );
+  const began = performance.now();
+  await seed(side, passwordHash);
+  const { rows: sizes } = await session.db.pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM sessions',
+  );
+  console.log(
+    `${name}: ${users} users, ${sizes[0]!.n} sessions seeded in ${((performance.now() - began) / 1000).toFixed(1)} s (schemas ${user.db.schema}, ${session.db.schema})`,
+  );
+  return side;
+}
+
+const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+const sides: Side[] = [];
+let failed = false;
+try {
+  console.log(
+    `data growth: ${SMALL_USERS} vs ${LARGE_USERS} users, ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s   [${machine()}]`,
+  );
+  const passwordHash = await rawHash(PASSWORD);
+  sides.push(await startSide('small', SMALL_USERS, passwordHash));
+  const rssSmall = rssMb();
+  sides.push(await startSide('large', LARGE_USERS, passwordHash));
+  const [small, large] = sides as [Side, Side];
+
+  const report: string[] = [];
+  const misses: Array<{ row: Row; explain: string }> = [];
+  for (const row of rows) {
+    if (values.only && !row.name.includes(values.only)) continue;
+    console.log(`\n${row.name}`);
+    const targets: Target[] = [small, large].map((side) => {
+      const op = row.op(side);
+      return {
+        name: side.name,
+        prepare: async () => row.prepare?.(side),
+        op: () => op(),
+      };
+    });
+    const results = await alternate({
+      ...run,
+      concurrency: row.concurrency ?? run.concurrency,
+      targets,
+      warmupMs: 500,
+      unit: row.unit,
+    });
+    const [s, l] = results.map(summary) as [ReturnType<typeof summary>, ReturnType<typeof summary>];
+    const rate = (r: typeof s) => r.rps * (row.perOp ?? 1);
+    const ratio = rate(l) / rate(s);
+    const clean = s.errors === 0 && l.errors === 0;
+    const met = clean && ratio >= row.target;
+    if (!met) failed = true;
+    report.push(
+      `${row.name.padEnd(34)} ${rate(s).toFixed(1).padStart(9)} ${rate(l).toFixed(1).padStart(9)} ${row.unit}/s  ${ratio.toFixed(2).padStart(5)} x  (>= ${row.target.toFixed(2)})  p99 ${s.p99.toFixed(1)} / ${l.p99.toFixed(1)} ms  ${met ? 'MET' : clean ? 'NOT MET' : 'INVALID (errors)'}`,
+    );
+    if (!met && row.explain) {
+      const { pool, sql, params } = row.explain(large);
+      misses.push({ row, explain: await explain(pool, sql, params) });
+    }
+  }
+  const rssLarge = rssMb();
+  console.log(`\n${'row'.padEnd(34)} ${'small'.padStart(9)} ${'large'.padStart(9)}`);
+  for (const line of report) console.log(line);
+  console.log(
+    `RSS of this process (both user-service and session-service pairs, in-process): ${rssSmall.toFixed(0)} MB with the small side up, ${rssLarge.toFixed(0)} MB after every row on both`,
+  );
+  for (const { row, explain: plan } of misses)
+    console.log(`\nEXPLAIN of ${row.name} (large side):\n${plan}`);
+} finally {
+  for (const side of sides) {
+    side.userClient.close();
+    side.sessionClient.close();
+    await side.session.stop();
+    await side.user.stop();
+  }
+}
+process.exit(failed ? 1 : 0);
+
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement (or of each statement in BEGIN; ...; ROLLBACK). */
+async function explain(pool: pg.Pool, sql: string, params: unknown[]): Promise<string> {
+  const client = await pool.connect();
+  try {
+    if (sql.startsWith('BEGIN;')) {
+      const statements = sql
+        .slice('BEGIN;'.length, sql.lastIndexOf('; ROLLBACK'))
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      await client.query('BEGIN');
+      const plans: string[] = [];
+      for (const statement of statements) plans.push(await plan(client, statement, []));
+      await client.query('ROLLBACK');
+      return plans.join('\n');
+    }
+    return await plan(client, sql, params);
+  } finally {
+    client.release();
+  }
+}
+
+async function plan(client: pg.PoolClient, sql: string, params: unknown[]): Promise<string> {
+  const { rows: lines } = await client.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+    params,
+  );
+  return lines.map((line) => `  ${line['QUERY PLAN']}`).join('\n');
+}
