@@ -46,7 +46,11 @@ export interface ProcessSpec<C extends RuntimeConfig, P> {
    * migration of this build, applying none.
    */
   args?: readonly string[];
-  /** The service's Prisma client over the process's pool; disconnected before the pool ends. */
+  /**
+   * The service's Prisma client over the process's pool; disconnected before the pool ends. A
+   * service that queries through pg alone returns undefined: its process then never loads the
+   * generated client (some 9 MB of idle RSS).
+   */
   prisma(pool: pg.Pool, schema: string): P;
 }
 
@@ -113,7 +117,7 @@ export interface WardenProcess<C extends RuntimeConfig, P> {
  * `readyQuery`) and Prisma over it; SIGTERM runs the stop steps. Any failure exits the process
  * with one line on stderr (connection strings without their password).
  */
-export async function startProcess<C extends RuntimeConfig, P extends PrismaLike>(
+export async function startProcess<C extends RuntimeConfig, P extends PrismaLike | undefined>(
   spec: ProcessSpec<C, P>,
 ): Promise<WardenProcess<C, P>> {
   const label = spec.role === 'server' ? spec.service : `${spec.service} ${spec.role}`;
@@ -179,7 +183,7 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
   shutdown.atEnd('drain NATS', async () => {
     if (nats) await (await nats).nc.drain();
   });
-  shutdown.atEnd('disconnect Prisma', () => prisma.$disconnect());
+  shutdown.atEnd('disconnect Prisma', async () => prisma?.$disconnect());
   shutdown.atEnd('close database pool', () => pool.end());
   shutdown.atEnd('flush spans', () => spans.shutdown());
   const connectOnce = () => {

@@ -10,7 +10,6 @@ import {
 } from '@warden/config';
 import type { ServiceSpec } from '@warden/runtime';
 import { z } from 'zod';
-import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 
 const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a role name');
@@ -64,5 +63,6 @@ export const authzService = {
   loadConfig: () => loadAuthzConfig(),
   migrations: { dir: MIGRATIONS_DIR },
   readyQuery: 'SELECT 1 FROM roles LIMIT 1',
-  prisma: createPrismaClient,
-} satisfies ServiceSpec<AuthzConfig, PrismaClient>;
+  // Every query goes through pg: no Prisma client is loaded (its generated code is ~9 MB of RSS).
+  prisma: () => undefined,
+} satisfies ServiceSpec<AuthzConfig, undefined>;
