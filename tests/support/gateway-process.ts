@@ -54,7 +54,9 @@ const server = createServer((request, response) => {
     },
   );
 });
-server.listen(Number(env('GATEWAY_PORT')), '127.0.0.1', () => console.log('gateway listening'));
+server.listen(Number(env('GATEWAY_PORT')), '127.0.0.1', () =>
+  process.stdout.write('gateway listening\n'),
+);
 process.once('SIGTERM', () => {
   server.close();
   void gateway.close().then(() => process.exit(0));
