@@ -64,6 +64,17 @@ export interface WardenNatsClusterOptions {
 export async function startWardenNatsCluster(
   options: WardenNatsClusterOptions = {},
 ): Promise<WardenNatsCluster> {
+  // The free ports are released before the nodes bind them: another process may take one first.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startClusterOnce(options: WardenNatsClusterOptions): Promise<WardenNatsCluster> {
   const size = options.size ?? 3;
   const streamReplicas = options.streamReplicas ?? size;
   const storeRoot = options.storeDir ?? mkdtempSync(join(tmpdir(), 'warden-nats-cluster-'));
@@ -93,17 +104,19 @@ export async function startWardenNatsCluster(
     await server.listening(ports[i]!.client);
   };
   // JetStream answers /healthz with 200 once the node has a meta leader and its streams are current.
-  const healthy = (i: number) =>
-    waitFor(
+  const healthy = async (i: number) => {
+    const state = await waitFor(
       async () => {
-        if (processes[i]?.child.exitCode !== null) throw new Error(`n${i + 1} exited`);
+        if (processes[i]?.child.exitCode !== null) return 'exited';
         const response = await fetch(`http://127.0.0.1:${ports[i]!.monitor}/healthz`).catch(
           () => undefined,
         );
-        return response?.ok === true;
+        return response?.ok === true && 'healthy';
       },
       { timeoutMs: 30_000, intervalMs: 100, what: `nats node n${i + 1} healthy` },
     );
+    if (state === 'exited') throw new Error(`nats node n${i + 1} exited`);
+  };
 
   const stop = async () => {
     await Promise.all(processes.map((p) => p?.stop()));
