@@ -21,6 +21,12 @@ import { VerifyEmailHandler } from './application/commands/verify-email.js';
 import { CredentialGuard } from './application/credential-guard.js';
 import { MetadataAccess } from './application/metadata-access.js';
 import { limitedHashing } from './adapters/crypto/hashing-limiter.js';
+import { OtpauthTotp } from './adapters/crypto/otpauth-totp.js';
+import { RandomRecoveryCodes } from './adapters/crypto/recovery-codes.js';
+import { ConfirmTotpHandler } from './application/commands/confirm-totp.js';
+import { EnrollTotpHandler } from './application/commands/enroll-totp.js';
+import { RemoveTotpHandler } from './application/commands/remove-totp.js';
+import { VerifySecondFactorHandler } from './application/commands/verify-second-factor.js';
 import { PHC_IMPORT_FORMATS } from './adapters/crypto/imported-hashes.js';
 import { randomOneTimeCodes } from './adapters/crypto/one-time-codes.js';
 import type {
@@ -34,6 +40,9 @@ import type {
   OneTimeCodes,
   OneTimeCodeStore,
   PasswordHasher,
+  RecoveryCodes,
+  TotpAlgorithm,
+  TotpFactorRepository,
   UserDirectory,
   UserRepository,
 } from './application/ports.js';
@@ -64,6 +73,12 @@ export interface UserAppDeps {
   idempotencyKeyring?: IdempotencyKeyring;
   clock?: Clock;
   ids?: IdGenerator;
+  /** TOTP second factors (secrets sealed under mfa.encryption_key in production). */
+  totpFactors: TotpFactorRepository;
+  /** RFC 6238 through otpauth, issuer `warden`, by default (main.ts passes mfa.issuer). */
+  totp?: TotpAlgorithm;
+  /** Random 80-bit codes, kept as SHA-256, by default. */
+  recoveryCodes?: RecoveryCodes;
   /** One-time codes of email verification and password reset (hashes only). */
   codeStore: OneTimeCodeStore;
   /** Random 256-bit codes by default. */
@@ -102,6 +117,9 @@ export function createUserApp(deps: UserAppDeps): UserApp {
     limiter,
     lockouts,
   });
+  const factors = deps.totpFactors;
+  const totp = deps.totp ?? new OtpauthTotp('warden');
+  const recoveryCodes = deps.recoveryCodes ?? new RandomRecoveryCodes();
   const metadata = new MetadataAccess({ authorizer: deps.authorizer });
   const { codeStore } = deps;
   const codes = deps.codes ?? randomOneTimeCodes;
@@ -138,6 +156,19 @@ export function createUserApp(deps: UserAppDeps): UserApp {
       formats: deps.importFormats ?? PHC_IMPORT_FORMATS,
       clock,
       ids,
+    }),
+    enrollTotp: new EnrollTotpHandler({ factors, totp, clock }),
+    confirmTotp: new ConfirmTotpHandler({ factors, totp, recoveryCodes, clock }),
+    removeTotp: new RemoveTotpHandler({ factors, totp, recoveryCodes, clock }),
+    verifySecondFactor: new VerifySecondFactorHandler({
+      users,
+      factors,
+      totp,
+      recoveryCodes,
+      failures: deps.loginFailures,
+      policy,
+      lockouts,
+      clock,
     }),
   };
   const idempotency = new Idempotency(deps.idempotencyStore, {

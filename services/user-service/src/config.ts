@@ -15,6 +15,7 @@ import {
   isWeakerThanStandard,
   type Argon2Params,
 } from './adapters/crypto/argon2-password-hasher.js';
+import { secretBoxFrom } from './adapters/crypto/secret-box.js';
 import { normalizeStoredEmails } from './adapters/prisma/migrations.js';
 import { createPrismaClient, type PrismaClient } from './adapters/prisma/prisma-client.js';
 
@@ -52,6 +53,14 @@ export const configSchema = serviceConfigSection.extend({
     breach_check: z.object({ enabled: z.boolean(), base_url: z.url(), timeout: duration() }),
   }),
   lockout: z.object({ max_failures: z.number().int().min(1).max(1000), window: duration() }),
+  mfa: z.object({
+    /** The issuer authenticator apps show next to the account (otpauth URI). */
+    issuer: z.string().min(1).max(64),
+    /** Seals TOTP secrets at rest (AES-256-GCM); production refuses dev-* or short keys. */
+    encryption_key: z.string().min(1, 'is required: TOTP secrets are encrypted under it'),
+    /** Earlier keys, still read after a rotation. */
+    previous_encryption_keys: listOf(z.string().min(1)),
+  }),
   idempotency: idempotencySection.extend({ ttl: duration() }),
   worker: workerSection.extend({ sweep_interval: duration(), outbox_retention: duration() }),
 });
@@ -67,12 +76,15 @@ export const {
 
 /** config.yaml (or WARDEN_CONFIG_FILE), then WARDEN_* / DATABASE_URL / NATS_URL overrides, validated once. */
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
-  return loadConfig({
+  const config = loadConfig({
     schema: configSchema,
     file: env.WARDEN_CONFIG_FILE ?? DEFAULT_CONFIG_FILE,
     env,
     aliases: COMMON_ALIASES,
   });
+  // NODE_ENV=production refuses a dev-* or short MFA key before anything starts.
+  secretBoxFrom(config.mfa, { production: env.NODE_ENV === 'production' });
+  return config;
 }
 
 /** What main, worker and migrate start with; migrations end by fixing stored emails. */

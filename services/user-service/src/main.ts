@@ -8,12 +8,15 @@ import { createUserApp } from './app.js';
 import { Argon2PasswordHasher } from './adapters/crypto/argon2-password-hasher.js';
 import { QueueingHashingLimiter } from './adapters/crypto/hashing-limiter.js';
 import { ImportedHashesVerifier } from './adapters/crypto/imported-hashes.js';
+import { OtpauthTotp } from './adapters/crypto/otpauth-totp.js';
+import { secretBoxFrom } from './adapters/crypto/secret-box.js';
 import {
   BreachedPasswordClient,
   NO_BREACH_CHECK,
 } from './adapters/http/breached-password-client.js';
 import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from './adapters/prisma/prisma-one-time-code-store.js';
+import { PrismaTotpFactorRepository } from './adapters/prisma/prisma-totp-factor-repository.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
 import { toArgon2Params, userService } from './config.js';
@@ -75,6 +78,11 @@ const app = createUserApp({
   lockouts: { refused: () => lockouts.inc() },
   idempotencyTtlMs: config.idempotency.ttl,
   idempotencyKeyring: idempotencyKeys,
+  totpFactors: new PrismaTotpFactorRepository(
+    pool,
+    secretBoxFrom(config.mfa, { production: process.env.NODE_ENV === 'production' }),
+  ),
+  totp: new OtpauthTotp(config.mfa.issuer),
 });
 
 const port = await proc.serve(

@@ -38,6 +38,17 @@ export function fromProtoStatusFilter(status: userv1.UserStatus): UserStatus | u
   }
 }
 
+/** A second factor's oneof (totp_code | recovery_code): which one, and its code; none if neither. */
+export function fromProtoSecondFactor(request: {
+  totpCode?: string | undefined;
+  recoveryCode?: string | undefined;
+}): { kind: 'TOTP' | 'RECOVERY_CODE'; code: string } | undefined {
+  if (request.totpCode !== undefined) return { kind: 'TOTP', code: request.totpCode };
+  if (request.recoveryCode !== undefined)
+    return { kind: 'RECOVERY_CODE', code: request.recoveryCode };
+  return undefined;
+}
+
 const PASSWORD_CHANGE_REASON: Record<PasswordChangeReason, userEventsV1.PasswordChangeReason> = {
   CHANGE: userEventsV1.PasswordChangeReason.PASSWORD_CHANGE_REASON_CHANGE,
   RESET: userEventsV1.PasswordChangeReason.PASSWORD_CHANGE_REASON_RESET,
@@ -97,6 +108,16 @@ function encodePayload(event: UserEvent): Uint8Array {
       }).finish();
     case 'deleted':
       return userEventsV1.UserDeleted.encode({
+        userId: event.userId,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'mfa_enabled':
+      return userEventsV1.MfaEnabled.encode({
+        userId: event.userId,
+        occurTime: event.occurTime,
+      }).finish();
+    case 'mfa_disabled':
+      return userEventsV1.MfaDisabled.encode({
         userId: event.userId,
         occurTime: event.occurTime,
       }).finish();

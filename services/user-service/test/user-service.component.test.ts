@@ -394,6 +394,7 @@ describe('user-service over gRPC', () => {
       ).toEqual({
         userId: user!.id,
         status: userv1.UserStatus.USER_STATUS_DISABLED,
+        mfaEnabled: false,
       });
     });
 

@@ -1,6 +1,7 @@
 import type { Change, User, UserStatus, UserView } from '../domain/user.js';
 import type { UserEvent } from '../domain/user-events.js';
 import type { FailureSlot, LockoutPolicy, LoginFailures } from '../domain/login-failures.js';
+import type { MfaHolder, TotpChange, TotpFactor } from '../domain/totp-factor.js';
 import type { CodePurpose, CodeVerdict } from '../domain/one-time-code.js';
 
 /**
@@ -140,4 +141,44 @@ export interface Clock {
 
 export interface IdGenerator {
   newId(): string;
+}
+
+/**
+ * Users' TOTP factors. `update` is one transaction: it locks the user (NOT_FOUND when there is
+ * none) and their factor, applies `decide`, and saves its factor (undefined deletes it), the user's
+ * `mfa_enabled` when given, and the events. A throw from `decide` saves nothing.
+ */
+export interface TotpFactorRepository {
+  update<T>(
+    userId: string,
+    decide: (holder: MfaHolder, factor: TotpFactor | undefined) => TotpChange<T>,
+    traceparent?: string,
+  ): Promise<T>;
+}
+
+/**
+ * Encrypts secrets kept at rest (TOTP secrets) under a server key that is not in the database;
+ * `ownerId` is bound in, so a sealed value moved to another owner does not open.
+ */
+export interface SecretSealer {
+  seal(plaintext: string, ownerId: string): string;
+  /** Throws when the key is not held or the sealed value was altered. */
+  open(sealed: string, ownerId: string): string;
+}
+
+/** TOTP (RFC 6238: SHA-1, 6 digits, 30 s steps), behind a kept library. */
+export interface TotpAlgorithm {
+  /** A new random secret, base32. */
+  newSecret(): string;
+  /** The `otpauth://totp/...` URI an authenticator app reads (a QR code of it). */
+  uri(secret: string, account: string): string;
+  /** The time step `code` is valid for at `now`, allowing one step of clock drift; else undefined. */
+  match(secret: string, code: string, now: Date): number | undefined;
+}
+
+/** Recovery codes: random, shown once, kept only as hashes. */
+export interface RecoveryCodes {
+  issue(count: number): { codes: string[]; hashes: string[] };
+  /** The hash a presented code is stored under (its normalized form). */
+  hashOf(code: string): string;
 }

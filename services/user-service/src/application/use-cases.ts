@@ -1,10 +1,14 @@
 import type { ChangePasswordHandler } from './commands/change-password.js';
+import type { ConfirmTotpHandler } from './commands/confirm-totp.js';
 import type { DeleteUserHandler } from './commands/delete-user.js';
 import type { RegisterUserHandler } from './commands/register-user.js';
 import type { DisableUserHandler } from './commands/disable-user.js';
+import type { EnrollTotpHandler } from './commands/enroll-totp.js';
 import type { EnableUserHandler } from './commands/enable-user.js';
+import type { RemoveTotpHandler } from './commands/remove-totp.js';
 import type { UpdateUserHandler } from './commands/update-user.js';
 import type { VerifyCredentialsHandler } from './commands/verify-credentials.js';
+import type { VerifySecondFactorHandler } from './commands/verify-second-factor.js';
 import type { ImportUsersHandler } from './commands/import-users.js';
 import type { RequestEmailVerificationHandler } from './commands/request-email-verification.js';
 import type { RequestPasswordResetHandler } from './commands/request-password-reset.js';
@@ -24,6 +28,10 @@ export interface UseCases {
   enableUser: EnableUserHandler;
   deleteUser: DeleteUserHandler;
   verifyCredentials: VerifyCredentialsHandler;
+  enrollTotp: EnrollTotpHandler;
+  confirmTotp: ConfirmTotpHandler;
+  removeTotp: RemoveTotpHandler;
+  verifySecondFactor: VerifySecondFactorHandler;
   requestEmailVerification: RequestEmailVerificationHandler;
   verifyEmail: VerifyEmailHandler;
   requestPasswordReset: RequestPasswordResetHandler;

@@ -16,7 +16,10 @@ export type UserEvent =
     }
   | { type: 'disabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'enabled'; userId: string; reason: string; occurTime: Date }
-  | { type: 'deleted'; userId: string; occurTime: Date };
+  | { type: 'deleted'; userId: string; occurTime: Date }
+  /** ConfirmTotp turned a second factor on; RemoveTotp turned it off. Never the secret. */
+  | { type: 'mfa_enabled'; userId: string; occurTime: Date }
+  | { type: 'mfa_disabled'; userId: string; occurTime: Date };
 
 export type UserEventType = UserEvent['type'];
 

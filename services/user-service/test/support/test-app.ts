@@ -5,7 +5,9 @@ import {
 } from '@warden/bus';
 import { createUserApp, type UserApp } from '../../src/app.js';
 import { MemoryLoginFailureStore } from '../../src/adapters/memory/memory-login-failure-store.js';
+import { OtpauthTotp } from '../../src/adapters/crypto/otpauth-totp.js';
 import { MemoryOneTimeCodeStore } from '../../src/adapters/memory/memory-one-time-code-store.js';
+import { MemoryTotpFactorRepository } from '../../src/adapters/memory/memory-totp-factor-repository.js';
 import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
 import type { HashingLimiter, PasswordHasher } from '../../src/application/ports.js';
 import type { LockoutPolicy } from '../../src/domain/login-failures.js';
@@ -24,6 +26,8 @@ export interface TestApp extends UserApp {
   authorizer: PermissionChecker;
   /** Attempts refused because their email was locked. */
   lockouts: { count: number };
+  /** TOTP factors (secrets in the clear: the Prisma twin seals them). */
+  totpFactors: MemoryTotpFactorRepository;
   /** Puts users straight into the repository, bypassing RegisterUser. */
   given(...users: User[]): Promise<void>;
 }
@@ -50,6 +54,7 @@ export function aTestApp(
   const authorizer = options.authorizer ?? new TablePermissionChecker({ 'service:gateway': ['*'] });
   const lockouts = { count: 0 };
   const codeStore = new MemoryOneTimeCodeStore(users);
+  const totpFactors = new MemoryTotpFactorRepository(users);
   const app = createUserApp({
     users,
     directory: users,
@@ -58,6 +63,8 @@ export function aTestApp(
     hasher: options.passwordHasher ?? hasher,
     codeStore,
     notifierServices: options.notifiers ?? ['gateway'],
+    totpFactors,
+    totp: new OtpauthTotp('warden-test'),
     breaches,
     authorizer,
     clock,
@@ -76,6 +83,7 @@ export function aTestApp(
     clock,
     authorizer,
     lockouts,
+    totpFactors,
     async given(...given: User[]) {
       for (const user of given) await users.add({ user, events: [] });
     },

@@ -2,8 +2,12 @@ import type { Bus } from '@warden/bus';
 import type { UnaryHandler } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { UseCases } from '../../application/use-cases.js';
-import { notImplemented } from '../../errors.js';
-import { fromProtoStatusFilter, toProtoStatus, toProtoUser } from '../../mapping.js';
+import {
+  fromProtoSecondFactor,
+  fromProtoStatusFilter,
+  toProtoStatus,
+  toProtoUser,
+} from '../../mapping.js';
 
 type Service = typeof userv1.UserServiceService;
 type RequestOf<K extends keyof Service> = Parameters<Service[K]['requestSerialize']>[0];
@@ -139,9 +143,25 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
       };
     },
     // The TOTP RPCs land with the step-up work (issue 13's second half).
-    enrollTotp: () => Promise.reject(notImplemented('EnrollTotp')),
-    confirmTotp: () => Promise.reject(notImplemented('ConfirmTotp')),
-    removeTotp: () => Promise.reject(notImplemented('RemoveTotp')),
-    verifySecondFactor: () => Promise.reject(notImplemented('VerifySecondFactor')),
+    enrollTotp: async (req, { ctx }) => bus.run(useCases.enrollTotp, { userId: req.userId }, ctx),
+    confirmTotp: async (req, { ctx }) => ({
+      recoveryCodes: await bus.run(
+        useCases.confirmTotp,
+        { userId: req.userId, code: req.code },
+        ctx,
+      ),
+    }),
+    removeTotp: async (req, { ctx }) => {
+      await bus.run(useCases.removeTotp, { userId: req.userId, code: req.code }, ctx);
+      return {};
+    },
+    verifySecondFactor: async (req, { ctx }) => {
+      const verified = await bus.run(
+        useCases.verifySecondFactor,
+        { userId: req.userId, factor: fromProtoSecondFactor(req) },
+        ctx,
+      );
+      return { recoveryCodesLeft: verified.recoveryCodesLeft };
+    },
   };
 }
