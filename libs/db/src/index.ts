@@ -13,4 +13,9 @@ export {
   FORGET_IDEMPOTENCY_OWNER_SQL,
 } from './idempotency-store.js';
 export { lastRows, withClient, withTransaction, withTransactionFrom } from './transaction.js';
-export { pgErrorCode, isForeignKeyViolation, isUniqueViolation } from './pg-errors.js';
+export {
+  pgErrorCode,
+  isDatabaseUnavailable,
+  isForeignKeyViolation,
+  isUniqueViolation,
+} from './pg-errors.js';

@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isForeignKeyViolation, isUniqueViolation, pgErrorCode } from './pg-errors.js';
+import {
+  isDatabaseUnavailable,
+  isForeignKeyViolation,
+  isUniqueViolation,
+  pgErrorCode,
+} from './pg-errors.js';
 
 const pgError = (code: string) =>
   Object.assign(new pg.DatabaseError('failed', 0, 'error'), { code });
@@ -46,5 +51,56 @@ describe('pgErrorCode', () => {
       { code: 23505 },
     ])
       expect(pgErrorCode(notOne)).toBeUndefined();
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  const prismaP1001 = Object.assign(new Error('Invalid `prisma.user.findFirst()` invocation'), {
+    name: 'PrismaClientKnownRequestError',
+    code: 'P1001',
+    meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } },
+  });
+
+  it.each([
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    ],
+    ['a reset connection', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+    ['a server shutting down (57P01)', Object.assign(new Error('terminating'), { code: '57P01' })],
+    ['a server starting up (57P03)', Object.assign(new Error('starting up'), { code: '57P03' })],
+    ['a connection exception (08006)', Object.assign(new Error('failure'), { code: '08006' })],
+    ['too many connections (53300)', Object.assign(new Error('too many'), { code: '53300' })],
+    ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
+    ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
+    ["Prisma's P1001", prismaP1001],
+    [
+      'a closed adapter connection',
+      Object.assign(new Error('x'), {
+        name: 'PrismaClientKnownRequestError',
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } },
+      }),
+    ],
+    ['one wrapped as a cause', new Error('saving the user failed', { cause: prismaP1001 })],
+    [
+      'every address refused',
+      new AggregateError([Object.assign(new Error('r'), { code: 'ECONNREFUSED' })]),
+    ],
+  ])('is true for %s', (_what, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  it.each([
+    ['a unique violation', Object.assign(new Error('duplicate'), { code: '23505' })],
+    ['a serialization failure', Object.assign(new Error('serialize'), { code: '40001' })],
+    ['a bug', new Error('Cannot read properties of undefined')],
+    [
+      "Prisma's P2002",
+      Object.assign(new Error('x'), { name: 'PrismaClientKnownRequestError', code: 'P2002' }),
+    ],
+    ['nothing', undefined],
+  ])('is false for %s', (_what, error) => {
+    expect(isDatabaseUnavailable(error)).toBe(false);
   });
 });

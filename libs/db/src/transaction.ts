@@ -49,16 +49,25 @@ export async function withClient<T>(
   fn: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // pg-pool listens for 'error' only on idle clients: a connection lost while checked out between
+  // two statements would emit it unheard and end the process (found by tests/faults: a Postgres
+  // restart killed session-service's worker). Noted here; the next statement fails.
+  let lost: Error | undefined;
+  const onError = (err: Error) => (lost ??= err);
+  client.on('error', onError);
   let broken: Error | undefined;
   try {
     return await fn(client);
   } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
-      // A connection that cannot roll back must not go back into the pool.
-      broken = rollbackErr;
-    });
+    if (!lost)
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        // A connection that cannot roll back must not go back into the pool.
+        broken = rollbackErr;
+      });
     throw err;
   } finally {
-    client.release(broken);
+    // A lost connection keeps a listener for its late errors and is discarded, not pooled.
+    if (!lost) client.off('error', onError);
+    client.release(lost ?? broken);
   }
 }

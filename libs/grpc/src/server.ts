@@ -88,6 +88,11 @@ export interface ServerKitOptions {
   maxConnectionAgeMs?: number;
   /** How long calls still running on such a connection may finish before it closes. */
   maxConnectionAgeGraceMs?: number;
+  /**
+   * True for an error no handler mapped that means a dependency is down (the database): the caller
+   * gets UNAVAILABLE, to retry, instead of INTERNAL.
+   */
+  isUnavailable?: (error: unknown) => boolean;
 }
 
 /** The kit's clients ping every 30 s; the server accepts pings this often, with or without calls. */
@@ -383,7 +388,7 @@ export class GrpcServer {
     }
   }
 
-  private failure(path: string, error: unknown) {
+  private failure(path: string, error: unknown): ReturnType<typeof toStatus> {
     const logger = this.options.logger;
     if (isAppError(error)) {
       if (error.kind === 'INTERNAL') logger.error({ err: error, method: path }, 'rpc failed');
@@ -395,6 +400,14 @@ export class GrpcServer {
       }
       return toStatus(error);
     }
+    if (this.options.isUnavailable?.(error))
+      return this.failure(
+        path,
+        new AppError('UNAVAILABLE', 'UNAVAILABLE', 'a dependency is unavailable; retry', {
+          cause: error,
+          retryAfterMs: 1_000,
+        }),
+      );
     // Unknown errors are logged once, here, and reach the caller as a bare INTERNAL.
     logger.error({ err: error, method: path }, 'unexpected error');
     return internalStatus();

@@ -40,6 +40,7 @@ beforeAll(async () => {
     maxMessageBytes: 64 * 1024,
     serviceKeys: { gateway: KEY },
     descriptorSetPath,
+    isUnavailable: (error) => (error as { code?: string }).code === 'ECONNREFUSED',
     resolveUser: async (token) => {
       if (token !== 'wst_good')
         throw new AppError('UNAUTHENTICATED', 'SESSION_NOT_FOUND', 'unknown session');
@@ -50,6 +51,10 @@ beforeAll(async () => {
     getUser: async (request, call) => {
       seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
       if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
+      if (request.userId === 'db-down')
+        throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), {
+          code: 'ECONNREFUSED',
+        });
       if (request.userId === 'locked') {
         throw new AppError('RESOURCE_EXHAUSTED', 'ACCOUNT_LOCKED', 'locked', {
           retryAfterMs: 90_500,
@@ -236,6 +241,17 @@ describe('GrpcServer', () => {
     expect(error.kind).toBe('INTERNAL');
     expect(error.message).toBe('internal error');
     expect(JSON.stringify(error)).not.toContain('SELECT');
+  });
+
+  it('answers an error isUnavailable recognizes (a lost database) with UNAVAILABLE, saying no more', async () => {
+    const c = client();
+    const error = (await failure(
+      callUnary(c.getUser, c, { userId: 'db-down' }),
+    )) as unknown as AppError;
+    expect(error.kind).toBe('UNAVAILABLE');
+    expect(error.reason).toBe('UNAVAILABLE');
+    expect(error.retryAfterMs).toBe(1_000);
+    expect(JSON.stringify(error)).not.toContain('10.0.0.7');
   });
 
   it('answers undecodable bytes with INVALID_ARGUMENT, not INTERNAL', async () => {

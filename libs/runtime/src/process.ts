@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { idempotencyKeyring, type IdempotencyKeyring } from '@warden/bus';
 import type { ServiceConfig } from '@warden/config';
-import { createPool, migrate, waitForMigrations } from '@warden/db';
+import { createPool, isDatabaseUnavailable, migrate, waitForMigrations } from '@warden/db';
 import { connectNats, type EventMetrics, type NatsClients } from '@warden/events';
 import {
   clientOptions,
@@ -257,6 +257,8 @@ export async function startProcess<C extends RuntimeConfig, P extends PrismaLike
       maxConnectionAgeGraceMs: config.grpc.shutdown_grace,
       ...serverSecurity(config),
       rpcDuration: metrics.rpcDuration,
+      // Postgres down or restarting: callers retry (UNAVAILABLE), they never see INTERNAL.
+      isUnavailable: isDatabaseUnavailable,
     }),
     idempotencyKeys() {
       try {
