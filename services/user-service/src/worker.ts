@@ -6,7 +6,7 @@ import { Sweeper } from './adapters/prisma/sweeper.js';
 import { SERVICE_NAME, userService } from './config.js';
 
 const proc = await startProcess({ ...userService, role: 'worker' });
-const { config, logger, pool, prisma } = proc;
+const { config, logger, pool } = proc;
 const { js, jsm } = await proc.nats();
 await awaitStream(jsm, STREAMS.user.name, logger, { replicas: config.nats.stream_replicas }).catch(
   (e: unknown) => failStartup(SERVICE_NAME, e),
@@ -17,7 +17,7 @@ relay.start();
 outboxMetrics(proc.metrics.registry, () => outboxBacklog(pool));
 proc.onStop('flush outbox', () => relay.stop());
 
-const sweeper = new Sweeper(prisma, pool, {
+const sweeper = new Sweeper(pool, {
   idempotencyTtlMs: config.idempotency.ttl,
   lockoutWindowMs: config.lockout.window,
   outboxRetentionMs: config.worker.outbox_retention,

@@ -62,7 +62,7 @@ describe('Sweeper', () => {
         outboxRow('0190c7a6-0000-7000-8000-000000000003', null),
       ],
     });
-    const sweeper = new Sweeper(prisma, db.pool, {
+    const sweeper = new Sweeper(db.pool, {
       idempotencyTtlMs: 24 * 60 * MINUTE,
       lockoutWindowMs: 15 * MINUTE,
       outboxRetentionMs: 60 * MINUTE,
