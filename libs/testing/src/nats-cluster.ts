@@ -7,6 +7,7 @@ import {
   natsConnectOptionsFor,
   newNatsPasswords,
   provisionAsOps,
+  retryOnPortTaken,
   spawnNatsServer,
   type NatsServerProcess,
   type NatsTarget,
@@ -61,17 +62,10 @@ export interface WardenNatsClusterOptions {
  * `server_name`, every route listed on every node, and warden's streams provisioned as `ops` with
  * `streamReplicas` replicas once the cluster has a JetStream leader.
  */
-export async function startWardenNatsCluster(
+export function startWardenNatsCluster(
   options: WardenNatsClusterOptions = {},
 ): Promise<WardenNatsCluster> {
-  // The free ports are released before the nodes bind them: another process may take one first.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startClusterOnce(options);
-    } catch (error) {
-      if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
-    }
-  }
+  return retryOnPortTaken(() => startClusterOnce(options));
 }
 
 async function startClusterOnce(options: WardenNatsClusterOptions): Promise<WardenNatsCluster> {

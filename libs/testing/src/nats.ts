@@ -54,11 +54,18 @@ export interface WardenNatsOptions {
  * Starts nats-server with JetStream, warden's users and permissions and fresh random passwords,
  * on a free loopback port; the three streams are provisioned as `ops`.
  */
-export async function startWardenNats(options: WardenNatsOptions = {}): Promise<WardenNats> {
-  // The free port is released before nats-server binds it: another process may take it first.
+export function startWardenNats(options: WardenNatsOptions = {}): Promise<WardenNats> {
+  return retryOnPortTaken(() => startOnce(options));
+}
+
+/**
+ * Starts again (3 attempts in all) when a port was taken: a free port is released before
+ * nats-server binds it, and another process may take it first.
+ */
+export async function retryOnPortTaken<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(options);
+      return await start();
     } catch (error) {
       if (attempt >= 3 || !/address already in use/.test((error as Error).message)) throw error;
     }
