@@ -53,9 +53,34 @@ describe('imported password hashes', () => {
       'scrypt needing 1 GiB',
       '$scrypt$ln=20,r=8,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',
     ],
+    // Within each bound alone, but a minute of CPU per sign-in attempt (memory x passes).
+    [
+      'scrypt ln=20,r=2,p=16 (256 MiB, 16 passes)',
+      '$scrypt$ln=20,r=2,p=16$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',
+    ],
+    [
+      'scrypt ln=14,r=32,p=16 (64 MiB, 16 passes)',
+      '$scrypt$ln=14,r=32,p=16$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',
+    ],
+    [
+      'argon2id with 256 MiB and 16 passes',
+      '$argon2id$v=19$m=262144,t=16,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA',
+    ],
     ['scrypt with a short key', '$scrypt$ln=10,r=8,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNo'],
   ])('refuses %s for import, and never matches it', async (_, hash) => {
     expect(PHC_IMPORT_FORMATS.problem(hash)).toMatch(/.+/);
     expect(await (await verifier()).verify('hunter2', hash)).toBe(false);
+  });
+
+  it.each([
+    ['argon2id as libsodium MODERATE (256 MiB, t=3)', '$argon2id$v=19$m=262144,t=3,p=1'],
+    ['argon2id as libsodium INTERACTIVE (64 MiB, t=2)', '$argon2id$v=19$m=65536,t=2,p=1'],
+    ['scrypt as passlib (ln=16, r=8, p=1)', '$scrypt$ln=16,r=8,p=1'],
+    ['scrypt at the work bound (ln=17, r=8, p=1)', '$scrypt$ln=17,r=8,p=1'],
+  ])('accepts %s for import', (_, prefix) => {
+    const tail = prefix.startsWith('$scrypt')
+      ? '$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA'
+      : '$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+    expect(PHC_IMPORT_FORMATS.problem(prefix + tail)).toBeUndefined();
   });
 });

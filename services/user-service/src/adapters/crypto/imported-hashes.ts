@@ -5,7 +5,9 @@ import type { ImportedHashFormats, PasswordHasher } from '../../application/port
 /**
  * Password hashes brought in by ImportUsers, verified as they are at sign-in until the user's next
  * successful sign-in replaces them with argon2id. Parameters are bounded so that no imported hash
- * costs a sign-in more than a few hundred milliseconds or 256 MiB.
+ * costs a sign-in more than 256 MiB or about 1 GiB of memory passes: memory and time are bounded
+ * together (argon2 m*t, scrypt N*r*p), since each bound alone let one sign-in attempt against an
+ * imported user run for a minute (scrypt ln=20,r=2,p=16; argon2 m=256 MiB,t=16).
  */
 const B64 = '[A-Za-z0-9+/]';
 const ARGON2 = new RegExp(
@@ -17,9 +19,11 @@ const SCRYPT = new RegExp(
 );
 
 export const IMPORT_LIMITS = {
-  argon2: { maxMemoryKib: 262_144, maxIterations: 16, maxParallelism: 16 },
+  // m*t: libsodium's MODERATE (256 MiB, t=3) and INTERACTIVE (64 MiB, t=2) fit.
+  argon2: { maxMemoryKib: 262_144, maxIterations: 16, maxParallelism: 16, maxWorkKib: 1_048_576 },
   bcrypt: { minCost: 4, maxCost: 14 },
-  scrypt: { maxLogN: 20, maxR: 32, maxP: 16, maxMemoryBytes: 256 * 1024 * 1024 },
+  // N*r*p: twice passlib's default (ln=16, r=8, p=1); Django's (ln=14, r=8) fits.
+  scrypt: { maxLogN: 20, maxR: 32, maxP: 16, maxMemoryBytes: 256 * 1024 * 1024, maxWork: 2 ** 20 },
 } as const;
 
 type Format =
@@ -39,6 +43,7 @@ function parse(hash: string): Format | string {
       return `argon2 iterations must be 1..${limits.maxIterations}`;
     if (p < 1 || p > limits.maxParallelism)
       return `argon2 parallelism must be 1..${limits.maxParallelism}`;
+    if (m * t > limits.maxWorkKib) return `argon2 m*t must be at most ${limits.maxWorkKib} KiB`;
     return { kind: 'argon2' };
   }
   const bcrypt = BCRYPT.exec(hash);
@@ -58,6 +63,7 @@ function parse(hash: string): Format | string {
     const N = 2 ** ln;
     const memory = 128 * N * r;
     if (memory > limits.maxMemoryBytes) return 'scrypt parameters need more than 256 MiB';
+    if (N * r * p > limits.maxWork) return `scrypt N*r*p must be at most ${limits.maxWork}`;
     const salt = Buffer.from(scrypt[4]!, 'base64');
     const key = Buffer.from(scrypt[5]!, 'base64');
     if (key.length < 16 || key.length > 64) return 'scrypt hash must be 16..64 bytes';
