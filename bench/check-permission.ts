@@ -1,5 +1,6 @@
 // CheckPermission, warm, against the physical limit: a no-op grpc-js unary handler driven by the
-// same client at the same concurrency. Target: authz-service >= 0.85 x the no-op's requests/s.
+// same client at the same concurrency. Target (issue 12, tighter than DESIGN 5's 0.85 x):
+// authz-service >= 0.9 x the no-op's requests/s.
 // Runs alternate (no-op, kit no-op, authz) so load from elsewhere on the machine hits all alike;
 // the verdict compares medians. "kit no-op" is the server kit around an empty handler: the part of
 // the gap that is the shared kit's (identity, request id, trace, metrics), not authz's.
@@ -58,7 +59,7 @@ const { results, met } = await compare({
   unit: 'req',
   what: 'authz-service',
   limitName: "the no-op's requests/s",
-  target: 0.85,
+  target: 0.9,
 });
 console.log(
   `p99 = ${(summary(results[2]!).p99 / summary(results[0]!).p99).toFixed(2)} x the no-op's p99`,

@@ -1,7 +1,8 @@
 // ValidateSession, warm, against the physical limit: a no-op grpc-js unary handler with the same
 // method shape, driven by the same client at the same concurrency, in alternating rounds.
 // "kit no-op" is the server kit around a constant answer: the shared kit's part of the gap.
-// Target: session-service >= 0.8 x the no-op's requests/s and p99 <= 3 x its p99.
+// Target (issue 12, tighter than DESIGN 5's 0.8 x and 3 x): session-service >= 0.9 x the no-op's
+// requests/s and p99 <= 1.5 x its p99.
 //   npx tsx bench/validate-session.ts [--concurrency 64] [--seconds 4] [--rounds 3]
 import {
   benchClient,
@@ -30,11 +31,14 @@ const { results, met } = await compare({
   unit: 'req',
   what: 'session-service',
   limitName: "the no-op's requests/s",
-  target: 0.8,
+  target: 0.9,
 });
 const p99Ratio = summary(results[2]!).p99 / summary(results[0]!).p99;
-console.log(`p99 = ${p99Ratio.toFixed(2)} x the no-op's p99 (target <= 3)`);
+const P99_TARGET = 1.5;
+console.log(
+  `p99 = ${p99Ratio.toFixed(2)} x the no-op's p99 (target <= ${P99_TARGET}): ${p99Ratio <= P99_TARGET ? 'MET' : 'NOT MET'}`,
+);
 
 for (const client of clients) client.close();
 for (const server of servers) await server.stop();
-process.exit(met && p99Ratio <= 3 ? 0 : 1);
+process.exit(met && p99Ratio <= P99_TARGET ? 0 : 1);
