@@ -23,7 +23,10 @@ export interface GatewayOptions {
   checkpoints?: CheckpointStore;
   /** Default `./warden-gateway-checkpoint.json`. */
   checkpointFile?: string;
-  /** session-service's `access_tokens.ttl` (ms), default 5 min: how long a revocation matters. */
+  /**
+   * session-service's `access_tokens.ttl` (ms), default 5 min: how long a revocation matters.
+   * Tokens older than this (plus the clock tolerance) are refused, whatever their `exp`.
+   */
   tokenLifetimeMs?: number;
   /** Tolerated clock difference with session-service (ms), default 5 s. */
   clockToleranceMs?: number;
@@ -209,6 +212,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         algorithms: ['EdDSA'],
         typ: 'at+jwt',
         requiredClaims: ['sub', 'sid', 'iat', 'exp'],
+        // Revocations are kept tokenLifetimeMs: an older token (exp further out than that, a ttl
+        // longer than the gateway was told) would outlive the end of its session being remembered.
+        maxTokenAge: Math.floor(lifetimeMs / 1000),
         clockTolerance: Math.floor(toleranceMs / 1000),
         currentDate: new Date(now()),
       }));
