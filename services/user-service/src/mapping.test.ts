@@ -34,6 +34,13 @@ describe('user event envelope', () => {
     });
   });
 
+  it('marks an imported registration, and only that one', () => {
+    const imported = toEnvelope({ type: 'registered', userId, occurTime, imported: true });
+    expect(userEventsV1.UserRegistered.decode(imported.payload).imported).toBe(true);
+    const registered = toEnvelope({ type: 'registered', userId, occurTime });
+    expect(userEventsV1.UserRegistered.decode(registered.payload).imported).toBeUndefined();
+  });
+
   it.each([
     [
       { type: 'updated', userId, updateMask: ['display_name'], occurTime },
@@ -46,6 +53,7 @@ describe('user event envelope', () => {
     [{ type: 'disabled', userId, reason: 'spam', occurTime }, userEventsV1.UserDisabled],
     [{ type: 'enabled', userId, reason: '', occurTime }, userEventsV1.UserEnabled],
     [{ type: 'deleted', userId, occurTime }, userEventsV1.UserDeleted],
+    [{ type: 'email_verified', userId, occurTime }, userEventsV1.EmailVerified],
   ] as const)('encodes %o as its payload message', (event, message) => {
     const envelope = toEnvelope(event as UserEvent);
     expect(envelope.type).toBe(`warden.user.v1.${event.type}`);

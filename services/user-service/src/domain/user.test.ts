@@ -6,8 +6,12 @@ import {
   disableUser,
   enableUser,
   registerUser,
+  rehashPassword,
   renameUser,
+  resetPassword,
   toView,
+  updateProfile,
+  verifyEmail,
 } from './user.js';
 import { AppError } from '@warden/errors';
 
@@ -80,5 +84,65 @@ describe('user', () => {
   it('announces a deletion without personal data', () => {
     const user = aUser();
     expect(deleteUser(user, now)).toEqual({ type: 'deleted', userId: user.id, occurTime: now });
+  });
+
+  it('registers an imported user with what the other system knew, and says it was imported', () => {
+    const { user, events } = registerUser({
+      id: 'u2',
+      email: 'b@x.io',
+      displayName: 'B',
+      passwordHash: '$2b$04$x',
+      now,
+      imported: { emailVerified: true, externalId: 'legacy-1', metadata: { k: 'v' } },
+    });
+    expect(user).toMatchObject({
+      emailVerified: true,
+      externalId: 'legacy-1',
+      metadata: { k: 'v' },
+    });
+    expect(events).toEqual([{ type: 'registered', userId: 'u2', occurTime: now, imported: true }]);
+  });
+
+  it('updates the given profile fields and names only the changed ones', () => {
+    const user = aUser({ externalId: 'a', metadata: { k: 'v' } });
+    const changed = updateProfile(user, { externalId: 'b', metadata: { k: 'v' } }, now);
+    expect(changed.user).toMatchObject({ externalId: 'b', metadata: { k: 'v' }, updateTime: now });
+    expect(changed.events).toEqual([
+      { type: 'updated', userId: user.id, updateMask: ['external_id'], occurTime: now },
+    ]);
+    const same = updateProfile(user, { metadata: { k: 'v' }, displayName: user.displayName }, now);
+    expect(same).toEqual({ user, events: [] });
+  });
+
+  it('verifies an email once', () => {
+    const user = aUser();
+    const verified = verifyEmail(user, now);
+    expect(verified.user.emailVerified).toBe(true);
+    expect(verified.events).toEqual([{ type: 'email_verified', userId: user.id, occurTime: now }]);
+    expect(verifyEmail(verified.user, now)).toEqual({ user: verified.user, events: [] });
+  });
+
+  it('resets a password keeping no session, even for a disabled user', () => {
+    const user = aUser({ status: 'DISABLED' });
+    const reset = resetPassword(user, 'new-hash', now);
+    expect(reset.user).toMatchObject({ passwordHash: 'new-hash', status: 'DISABLED' });
+    expect(reset.events).toEqual([
+      {
+        type: 'password_changed',
+        userId: user.id,
+        exceptSessionId: '',
+        reason: 'RESET',
+        occurTime: now,
+      },
+    ]);
+  });
+
+  it('rehashes silently, and not over a hash that changed meanwhile', () => {
+    const user = aUser({ passwordHash: '$2b$old' });
+    expect(rehashPassword(user, '$2b$old', '$argon2id$new')).toEqual({
+      user: { ...user, passwordHash: '$argon2id$new' },
+      events: [],
+    });
+    expect(rehashPassword(user, '$2b$other', '$argon2id$new')).toEqual({ user, events: [] });
   });
 });
