@@ -37,6 +37,16 @@ describe('user-service config', () => {
     expect(config.lockout.window).toBe(300_000);
   });
 
+  it('names the notifier services (the gateway in dev), from a list or comma-separated', () => {
+    expect(loadUserConfig({}).auth.notifier_services).toEqual(['gateway']);
+    expect(
+      loadUserConfig({ WARDEN_AUTH_NOTIFIER_SERVICES: 'mailer, gateway' }).auth.notifier_services,
+    ).toEqual(['mailer', 'gateway']);
+    expect(loadUserConfig({ WARDEN_AUTH_NOTIFIER_SERVICES: '' }).auth.notifier_services).toEqual(
+      [],
+    );
+  });
+
   it('takes the idempotency secret and the previous ones (a JSON list or comma-separated) from env', () => {
     const secret = 's'.repeat(44);
     expect(

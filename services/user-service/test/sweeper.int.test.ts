@@ -81,4 +81,36 @@ describe('Sweeper', () => {
     );
     expect(left).toEqual(['2', '3']);
   });
+
+  it('deletes one-time codes past their expiry and keeps live ones', async () => {
+    const user = await prisma.user.create({
+      data: {
+        id: '0190c7a6-0000-7000-8000-0000000000c1',
+        email: 'codes@example.com',
+        displayName: '',
+        passwordHash: 'h',
+        createTime: ago(MINUTE),
+        updateTime: ago(MINUTE),
+      },
+    });
+    const code = (purpose: string, expireTime: Date) => ({
+      userId: user.id,
+      purpose,
+      codeHash: new Uint8Array(32),
+      expireTime,
+      createTime: ago(MINUTE),
+    });
+    await prisma.userCode.createMany({
+      data: [code('PASSWORD_RESET', ago(1)), code('EMAIL_VERIFICATION', ago(-MINUTE))],
+    });
+    const sweeper = new Sweeper(db.pool, {
+      idempotencyTtlMs: 24 * 60 * MINUTE,
+      lockoutWindowMs: 15 * MINUTE,
+      outboxRetentionMs: 60 * MINUTE,
+    });
+    expect((await sweeper.sweepOnce(now)).expiredCodes).toBe(1);
+    expect((await prisma.userCode.findMany()).map((c) => c.purpose)).toEqual([
+      'EMAIL_VERIFICATION',
+    ]);
+  });
 });
