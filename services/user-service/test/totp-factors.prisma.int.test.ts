@@ -116,8 +116,14 @@ describe('TOTP factors over Postgres', () => {
       'UNAUTHENTICATED',
       'INVALID_SECOND_FACTOR',
     );
-    const { rows } = await db.pool.query('SELECT failure_count FROM login_failures');
-    expect(rows).toEqual([{ failure_count: 1 }]);
+    // One failure in the email's window and one in the second factor's own.
+    const { rows } = await db.pool.query(
+      'SELECT email, failure_count FROM login_failures ORDER BY email',
+    );
+    expect(rows).toEqual([
+      { email: `second-factor:${user.id}`, failure_count: 1 },
+      { email: user.email, failure_count: 1 },
+    ]);
   });
 
   it('goes with the user when the user is deleted', async () => {

@@ -35,7 +35,8 @@ export interface VerifiedSecondFactor {
  * Internal, for session-service's CompleteMfa: checks and spends a second factor. A TOTP code is
  * accepted once (its time step is remembered: the same code again is a replay), a recovery code
  * once. Every attempt takes a slot of the email's lockout window, like a password check, so
- * guessing codes locks the account as guessing passwords does; a success clears the window.
+ * guessing codes locks the account as guessing passwords does, and one of a second-factor window
+ * that a right password does not clear; a success clears both.
  */
 export class VerifySecondFactorHandler implements UseCase<
   VerifySecondFactor,
@@ -65,10 +66,15 @@ export class VerifySecondFactorHandler implements UseCase<
     const factor = validate(cmd);
     const user = await users.get(id);
     if (!user) throw userNotFound(id);
-    const slot = await failures.takeSlot(user.email, clock.now(), policy);
-    if (!slot.taken) {
-      this.deps.lockouts.refused();
-      throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
+    // Two windows: the email's (the account lockout, which a right password clears) and the
+    // second factor's own, which only a right second factor clears; without it, a right password
+    // between guesses (each StartSession) reopened the window and codes could be guessed forever.
+    for (const key of [secondFactorFailuresKey(user.id), user.email]) {
+      const slot = await failures.takeSlot(key, clock.now(), policy);
+      if (!slot.taken) {
+        this.deps.lockouts.refused();
+        throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
+      }
     }
     const recoveryCodesLeft = await factors.update(
       id,
@@ -86,10 +92,14 @@ export class VerifySecondFactorHandler implements UseCase<
       },
       ctx.traceparent,
     );
+    await failures.clear(secondFactorFailuresKey(user.id));
     await failures.clear(user.email);
     return { kind: factor.kind, recoveryCodesLeft };
   }
 }
+
+/** The login_failures key of a user's second-factor guesses (never an email: no '@'). */
+export const secondFactorFailuresKey = (userId: string): string => `second-factor:${userId}`;
 
 function validate(cmd: VerifySecondFactor): { kind: 'TOTP' | 'RECOVERY_CODE'; code: string } {
   if (!cmd.factor)
