@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PgIdempotencyStore } from '@warden/db';
 import { sessionEventsV1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgMfaChallengeStore } from '../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from '../src/adapters/prisma/prisma-session-repository.js';
+import { newChallenge } from '../src/domain/mfa-challenge.js';
 import { migratedSchema, outboxEvents, type MigratedSchema } from './support/database.js';
 import { aSession } from './support/mothers.js';
 import { sessionRepositoryContract } from './support/session-repository-contract.js';
@@ -56,10 +58,19 @@ describe('erasing a deleted user over Postgres', () => {
       await idempotency.complete(keyHash, Buffer.from(client.userAgent), owner);
     }
 
+    // A sign-in of theirs waiting for its second factor holds the same client data.
+    const challenges = new PgMfaChallengeStore(db.pool);
+    const pending = [userId, theirs.userId].map((owner) =>
+      newChallenge({ userId: owner, client, now: new Date() }),
+    );
+    for (const { challenge } of pending) await challenges.add(challenge);
+
     await repository.updateUserSessions(userId, () => [], {
       inbox: { consumer: 'erasure-test', eventId: randomUUID() },
       eraseUser: true,
     });
+    const left = await db.pool.query<{ user_id: string }>('SELECT user_id FROM mfa_challenges');
+    expect(left.rows.map((r) => r.user_id)).toEqual([theirs.userId]);
 
     const started = async (sessionId: string) => {
       const { rows } = await db.pool.query<{ payload: Buffer }>(
