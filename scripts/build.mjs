@@ -2,7 +2,7 @@
 // commands src/adapters/cli/*.ts (to dist/adapters/cli/) with the
 // workspace libs inlined and npm packages left external, into services/<name>/dist/.
 // Usage: node scripts/build.mjs [services/<name> ...]
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -60,3 +60,8 @@ for (const dir of targets) {
   copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(dir, 'descriptor.binpb'));
   console.log(`built ${dir.slice(root.length + 1)}/dist (${entryPoints.length} entries)`);
 }
+
+// The same descriptor set for Envoy's grpc_json_transcoder (deploy/envoy), as a build artifact.
+mkdirSync(join(root, 'dist'), { recursive: true });
+copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(root, 'dist', 'warden.binpb'));
+console.log('built dist/warden.binpb (descriptor set for deploy/envoy)');
