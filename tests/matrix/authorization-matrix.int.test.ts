@@ -215,6 +215,34 @@ const TABLE: Row[] = [
       requestId: randomUUID(),
     }),
   },
+  // Step-up (issue 13). A player enrols and confirms their own TOTP (user.manage_mfa:own); its
+  // removal is user.remove_mfa:own@aal2, so the players' password-only (AAL1) sessions here are
+  // asked to step up (PERMISSION_DENIED / STEP_UP_REQUIRED): admins only at this level.
+  {
+    service: 'users',
+    rpc: 'enrollTotp',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId }),
+  },
+  {
+    service: 'users',
+    rpc: 'confirmTotp',
+    expect: ownOrAdmin,
+    request: (t) => ({ userId: t.userId, code: '000000' }),
+  },
+  {
+    service: 'users',
+    rpc: 'removeTotp',
+    expect: adminOnly,
+    request: (t) => ({ userId: t.userId, code: '000000' }),
+  },
+  // Reserved for session-service (CompleteMfa), like VerifyCredentials.
+  {
+    service: 'users',
+    rpc: 'verifySecondFactor',
+    expect: nobodyHere,
+    request: (t) => ({ userId: t.userId, totpCode: '000000' }),
+  },
   // Metadata paths of UpdateUser need user.manage_metadata on top of user.update: admins only.
   {
     service: 'users',
@@ -246,6 +274,14 @@ const TABLE: Row[] = [
       client: { ipAddress: '127.0.0.1', userAgent: 'matrix' },
       requestId: randomUUID(),
     }),
+  },
+  // The challenge id is the proof, as the password is for StartSession: a service identity is
+  // enough (a malformed id is INVALID_ARGUMENT, past authorization).
+  {
+    service: 'sessions',
+    rpc: 'completeMfa',
+    expect: serviceOnly,
+    request: () => ({ challengeId: 'not-a-challenge', totpCode: '000000', requestId: '' }),
   },
   {
     service: 'sessions',
