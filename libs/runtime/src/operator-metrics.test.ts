@@ -23,6 +23,22 @@ describe('operator metrics', () => {
     ).toBe(2);
     session.hits = 10;
     expect(await sessionHits()).toBe(10);
+    // Neither counts evictions: no eviction counter at all.
+    expect((await registry.metrics()).includes('warden_cache_evictions_total')).toBe(false);
+  });
+
+  it('counts evictions of the caches that report them', async () => {
+    const registry = new Registry();
+    const subjects = { hits: 5, misses: 4, evictions: 2 };
+    cacheMetrics(registry, { session: { hits: 1, misses: 1 }, authz_subjects: subjects });
+    const evictions = () =>
+      valueOf(registry, 'warden_cache_evictions_total', { cache: 'authz_subjects' });
+    expect(await evictions()).toBe(2);
+    subjects.evictions = 7;
+    expect(await evictions()).toBe(7);
+    expect(
+      await valueOf(registry, 'warden_cache_evictions_total', { cache: 'session' }),
+    ).toBeUndefined();
   });
 
   it('reads the outbox backlog once per scrape for both gauges', async () => {

@@ -5,9 +5,14 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export interface CacheStats {
   readonly hits: number;
   readonly misses: number;
+  /** Entries pushed out by newer ones (bounded caches that count them). */
+  readonly evictions?: number;
 }
 
-/** warden_cache_requests_total{cache,result=hit|miss}: read from each cache's counts at each scrape. */
+/**
+ * warden_cache_requests_total{cache,result=hit|miss}, and warden_cache_evictions_total{cache} for
+ * the caches that count evictions: read from each cache's counts at each scrape.
+ */
 export function cacheMetrics(
   registry: Registry,
   caches: Readonly<Record<string, CacheStats>>,
@@ -23,6 +28,18 @@ export function cacheMetrics(
         this.inc({ cache, result: 'hit' }, stats.hits);
         this.inc({ cache, result: 'miss' }, stats.misses);
       }
+    },
+  });
+  const evicting = Object.entries(caches).filter(([, stats]) => stats.evictions !== undefined);
+  if (evicting.length === 0) return;
+  new Counter({
+    name: 'warden_cache_evictions_total',
+    help: 'entries a bounded cache pushed out to make room (a steady rate: the working set exceeds the bound)',
+    labelNames: ['cache'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [cache, stats] of evicting) this.inc({ cache }, stats.evictions ?? 0);
     },
   });
 }
