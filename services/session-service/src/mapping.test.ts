@@ -1,7 +1,7 @@
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
 import { aSession, T0 } from '../test/support/mothers.js';
-import { end, expire } from './domain/session.js';
+import { authenticatedWith, end, expire } from './domain/session.js';
 import { toEnvelope, watchedEventOf } from './mapping.js';
 
 describe('session event envelope', () => {
@@ -68,6 +68,20 @@ describe('watchedEventOf', () => {
     const expired = watched(toEnvelope('expired', expire(session, afterExpiry)!));
     expect(expired?.event.type).toBe(Type.SESSION_EVENT_TYPE_EXPIRED);
     expect(expired?.event.session?.status).toBe(Status.SESSION_STATUS_EXPIRED);
+  });
+
+  it('streams how a session was authenticated: factors and assurance level from the started event', () => {
+    const stepUp = { ...aSession(), ...authenticatedWith('TOTP') };
+    const event = watched(toEnvelope('started', stepUp));
+    expect(event?.event.session).toMatchObject({
+      id: stepUp.id,
+      factors: [sessionv1.Factor.FACTOR_PASSWORD, sessionv1.Factor.FACTOR_TOTP],
+      assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+    });
+    expect(watched(toEnvelope('started', session))?.event.session).toMatchObject({
+      factors: [sessionv1.Factor.FACTOR_PASSWORD],
+      assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+    });
   });
 
   it('ignores kinds it does not stream and throws on a payload that does not decode', () => {
