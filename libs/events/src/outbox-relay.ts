@@ -16,6 +16,7 @@ export type OutboxRelayOptions = {
   /** Longest wait between batches when idle and no insert notification arrives. */
   idlePollMs?: number;
   publishTimeoutMs?: number;
+  /** Longest wait between failed batches (5 s). */
   maxBackoffMs?: number;
   /** Set false where a dedicated LISTEN connection cannot be spared; the relay then polls. */
   listen?: boolean;
@@ -80,7 +81,9 @@ export class OutboxRelay {
     this.batchSize = opts.batchSize ?? 256;
     this.idlePollMs = opts.idlePollMs ?? 1000;
     this.publishTimeoutMs = opts.publishTimeoutMs;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    // A NATS failover (a stream leader elected anew) answers 'no responders' at once for a few
+    // seconds: a longer cap would leave every event that long late after the cluster is back.
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5_000;
     this.observe = opts.observe;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
