@@ -123,7 +123,7 @@ describe('a NATS node dies under registration load', () => {
           )
         ).rows;
       await waitFor(async () => (await assignments()).length >= REGISTRATIONS, {
-        timeoutMs: 60_000,
+        timeoutMs: 90_000,
         intervalMs: 250,
         what: `${REGISTRATIONS} default roles`,
       });
@@ -149,7 +149,7 @@ describe('a NATS node dies under registration load', () => {
           const events = await readStream(js, 'WARDEN_AUTHZ', 'warden.authz.v1.role_assigned');
           return events.length >= REGISTRATIONS && events;
         },
-        { timeoutMs: 60_000, intervalMs: 250, what: `${REGISTRATIONS} role_assigned events` },
+        { timeoutMs: 90_000, intervalMs: 250, what: `${REGISTRATIONS} role_assigned events` },
       );
       const assigned = roleEvents.map((m) => authzEventsV1.RoleAssigned.decode(m.data));
       const assignedIds = countBy(assigned.map((e) => e.subjectId));
@@ -172,5 +172,5 @@ describe('a NATS node dies under registration load', () => {
       await ops.close();
       await db.end();
     }
-  }, 120_000);
+  }, 240_000);
 });
