@@ -157,11 +157,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     let backoffMs = 100;
     let pruneAt = 0;
     while (!abort.signal.aborted) {
-      try {
-        if (cursor === '') resync();
+      // Connected once session-service says the feed is open (or an item arrives), not when a call
+      // is merely attempted: attempts refused at once must not restart the down time each backoff.
+      const up = () => {
         connected = true;
         downSince = undefined;
-        for await (const item of options.session.watchRevocations(cursor, abort.signal)) {
+      };
+      try {
+        if (cursor === '') resync();
+        for await (const item of options.session.watchRevocations(cursor, abort.signal, up)) {
+          if (!connected) up();
           apply(item);
           backoffMs = 100;
           if (now() >= pruneAt) {

@@ -90,8 +90,14 @@ export function grpcSessionApi(options: GrpcSessionApiOptions): SessionApi {
         throw new GatewayError('UNAVAILABLE', 'session-service did not answer', { cause: error });
       }
     },
-    async *watchRevocations(after: string, signal: AbortSignal): AsyncIterable<RevocationItem> {
+    async *watchRevocations(
+      after: string,
+      signal: AbortSignal,
+      opened?: () => void,
+    ): AsyncIterable<RevocationItem> {
       const call = client.watchRevocations({ after }, metadata());
+      // session-service sends the headers once the feed is open; a refused call sends none first.
+      if (opened) call.once('metadata', () => opened());
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
       try {

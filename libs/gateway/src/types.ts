@@ -42,7 +42,14 @@ export interface SessionApi {
   getJwks(): Promise<Jwk[]>;
   /** Resolves an opaque `wst_` token; rejects with a GatewayError when it is not valid. */
   validateSession(token: string): Promise<Omit<Principal, 'via'>>;
-  /** The feed after `after` ('' for from now); ends or throws when the stream does. */
-  watchRevocations(after: string, signal: AbortSignal): AsyncIterable<RevocationItem>;
+  /**
+   * The feed after `after` ('' for from now); ends or throws when the stream does. `opened` is
+   * called once session-service says the feed is open (before any item: the feed may be quiet).
+   */
+  watchRevocations(
+    after: string,
+    signal: AbortSignal,
+    opened?: () => void,
+  ): AsyncIterable<RevocationItem>;
   close(): void;
 }

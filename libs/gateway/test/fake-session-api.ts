@@ -76,9 +76,14 @@ export class FakeSessionApi implements SessionApi {
     this.wake?.();
   }
 
-  async *watchRevocations(after: string, signal: AbortSignal): AsyncIterable<RevocationItem> {
+  async *watchRevocations(
+    after: string,
+    signal: AbortSignal,
+    opened?: () => void,
+  ): AsyncIterable<RevocationItem> {
     this.watches.push(after);
     if (this.down) throw this.down;
+    opened?.();
     let next = after === '' ? this.log.length : Number(after);
     for (;;) {
       if (signal.aborted) return;

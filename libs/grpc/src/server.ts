@@ -5,7 +5,7 @@ import {
   Server,
   ServerCredentials,
   status,
-  type Metadata,
+  Metadata,
   type ServerDuplexStream,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -39,6 +39,11 @@ export interface CallInfo {
   metadata: Metadata;
   /** Aborted when the caller cancels or its deadline passes. */
   signal: AbortSignal;
+  /**
+   * Server streams: sends the response headers now, before any message, so the client knows the
+   * stream is open (a feed that may stay quiet for long); nothing on unary calls or a second time.
+   */
+  open?(): void;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
@@ -538,6 +543,7 @@ class KitCall implements CallInfo, LogContext {
   ctx!: CallContext;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private opened = false;
 
   constructor(
     readonly call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
@@ -566,6 +572,12 @@ class KitCall implements CallInfo, LogContext {
     if (Number.isFinite(remaining))
       this.timer = setTimeout(() => abort.abort(), Math.max(0, remaining));
     return abort.signal;
+  }
+
+  open(): void {
+    if (this.opened || !('write' in this.call) || this.call.cancelled) return;
+    this.opened = true;
+    this.call.sendMetadata(new Metadata());
   }
 
   /** The handler is done: a deadline timer the signal started goes. */

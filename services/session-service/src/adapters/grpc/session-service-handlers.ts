@@ -154,6 +154,9 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
     ): Promise<void> => {
       if (!use.watchRevocations) throw eventFeedLost();
       const stream = await bus.run(use.watchRevocations, { after: request.after }, call.ctx);
+      // The feed is open (cursor accepted, consumers created): a gateway counts itself connected
+      // from the headers, not from having dialled, so a feed that cannot open keeps it "down".
+      call.open?.();
       try {
         for (;;) {
           const next = await stream.next(call.signal);
