@@ -124,6 +124,11 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     this.subjects.forgetAll();
   }
 
+  /** While the authz events cannot be heard, no subject is cached: every check reads it. */
+  cacheSubjects(on: boolean): void {
+    this.subjects.setAccepting(on);
+  }
+
   /**
    * Swaps in a new catalogue. When a role is gone, so are its assignments (the database cascades):
    * every cached subject is dropped, so a role created again under the same name revives none.

@@ -205,6 +205,24 @@ describe('PolicyModel and PolicySync', () => {
     await resyncing;
   });
 
+  it('while the events cannot be heard, every check reads its subject', async () => {
+    const { source, model, sync, allowed } = await setUp();
+    const userId = aUserId();
+    source.assignments = [anAssignment({ subjectId: userId, role: 'admin' })];
+    expect(await allowed(userId, 'user.disable')).toBe(true);
+
+    sync.eventsConnected(false);
+    expect(model.holds(userId)).toBe(false);
+    expect(await allowed(userId, 'user.disable')).toBe(true);
+    source.assignments = []; // revoked elsewhere; its event is lost with the connection
+    expect(await allowed(userId, 'user.disable')).toBe(false); // read again: seen at once
+    expect(model.cache.size).toBe(0);
+
+    sync.eventsConnected(true);
+    expect(await allowed(userId, 'user.disable')).toBe(false);
+    expect(model.holds(userId)).toBe(true);
+  });
+
   it('a failed read is UNAVAILABLE for the check, reported for an event, and cached for neither', async () => {
     class FailingSource extends ScriptedSource {
       down = false;

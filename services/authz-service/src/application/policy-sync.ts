@@ -48,6 +48,14 @@ export class PolicySync implements PolicyChangeListener {
     await this.loadCatalogue();
   }
 
+  /**
+   * Whether the events can be heard. While not, nothing is cached (each check reads its subject),
+   * so a revocation made meanwhile is seen at once rather than when the feed returns.
+   */
+  eventsConnected(connected: boolean): void {
+    this.model.cacheSubjects(connected);
+  }
+
   async changed(changes: readonly PolicyChange[]): Promise<void> {
     const subjects = new Set<string>();
     let catalogue = false;

@@ -132,6 +132,26 @@ describe('SubjectCache', () => {
     expect(await retry).toEqual([]);
   });
 
+  it('caches nothing while not accepting, and again once accepting', async () => {
+    const loader = new ManualLoader();
+    const cache = new SubjectCache(10, loader.load);
+    const userId = aUserId();
+    const first = cache.fetch(userId);
+    await loader.answer();
+    await first;
+    cache.setAccepting(false); // what was cached goes...
+    expect(cache.has(userId)).toBe(false);
+    const read = cache.fetch(userId);
+    await loader.answer();
+    await read;
+    expect(cache.has(userId)).toBe(false); // ...and nothing read meanwhile stays
+    cache.setAccepting(true);
+    const again = cache.fetch(userId);
+    await loader.answer();
+    await again;
+    expect(cache.peek(userId)).toEqual([]);
+  });
+
   it('refuses a bound that is not a positive integer', () => {
     const load = async () => [];
     expect(() => new SubjectCache(0, load)).toThrow(RangeError);

@@ -26,6 +26,8 @@ export class SubjectCache {
   private readonly entries = new Map<string, readonly HeldRole[]>();
   /** The read whose result may be installed, by subject. */
   private readonly loads = new Map<string, Promise<readonly HeldRole[]>>();
+  /** Off while the events that keep entries current cannot be heard: reads then install nothing. */
+  private accepting = true;
 
   constructor(
     readonly maxSubjects: number,
@@ -70,7 +72,7 @@ export class SubjectCache {
       (assignments) => {
         if (this.loads.get(subjectId) === read) {
           this.loads.delete(subjectId);
-          this.install(subjectId, assignments);
+          if (this.accepting) this.install(subjectId, assignments);
         }
         return assignments;
       },
@@ -94,6 +96,15 @@ export class SubjectCache {
   forgetAll(): void {
     this.entries.clear();
     this.loads.clear();
+  }
+
+  /**
+   * Off: forgets everything and keeps nothing read from now on (every lookup reads), for as long
+   * as nothing would tell this cache of a change; on: caches again.
+   */
+  setAccepting(accepting: boolean): void {
+    this.accepting = accepting;
+    if (!accepting) this.forgetAll();
   }
 
   private install(subjectId: string, assignments: readonly HeldRole[]): void {

@@ -7,7 +7,8 @@ import { AUTHZ_EVENTS, policyChangeOf } from '../../mapping.js';
 /**
  * Every replica hears every authz event and re-reads what it names, if it holds it. Events
  * published while the connection was down are lost to core NATS, so any gap drops every cached
- * subject (each is read again at its next check) and re-reads the catalogue.
+ * subject (each is read again at its next check) and re-reads the catalogue, and while the
+ * connection is down no subject is cached at all.
  */
 export function subscribePolicyEvents(
   nc: NatsConnection,
@@ -28,6 +29,9 @@ export function subscribePolicyEvents(
           return;
         }
         if (change) void sync.changed([change]);
+      },
+      onConnected(connected) {
+        sync.eventsConnected(connected);
       },
       onGap(why) {
         logger.info({ why }, 'authz events interrupted: dropping cached subjects, reading roles');
