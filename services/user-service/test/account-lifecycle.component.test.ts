@@ -1,6 +1,6 @@
 import { TablePermissionChecker, type UserPrincipal } from '@warden/bus';
-import { AppError, unauthenticated } from '@warden/errors';
-import { callUnary, createClient, type GrpcServer } from '@warden/grpc';
+import { unauthenticated } from '@warden/errors';
+import { createClient, type GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
 import { userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { Argon2PasswordHasher } from '../src/adapters/crypto/argon2-password-has
 import { ImportedHashesVerifier } from '../src/adapters/crypto/imported-hashes.js';
 import { createUserServer } from '../src/server.js';
 import { foreignHashes } from './support/foreign-hashes.js';
+import { callAs, failure } from './support/grpc-calls.js';
 import { aUser } from './support/mothers.js';
 import { aTestApp, type TestApp } from './support/test-app.js';
 
@@ -67,29 +68,11 @@ afterAll(async () => {
   await server?.shutdown(1000);
 });
 
-type Unary<Req, Res> = Parameters<typeof callUnary<Req, Res>>[0];
-function rpc<Req, Res>(
-  method: (c: userv1.UserServiceClient) => Unary<Req, Res>,
+const rpc = <Req, Res>(
+  method: Parameters<typeof callAs<Req, Res>>[1],
   request: Req,
   options: { as?: keyof typeof KEYS; token?: string } = {},
-): Promise<Res> {
-  const client = clients[options.as ?? 'gateway'];
-  return callUnary(
-    method(client),
-    client,
-    request,
-    options.token ? { bearerToken: options.token, requestId: 'lifecycle-test' } : undefined,
-  );
-}
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
+) => callAs(clients[options.as ?? 'gateway'], method, request, options.token);
 
 const PASSWORD = 'imported secret 1';
 

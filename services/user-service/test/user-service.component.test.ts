@@ -7,7 +7,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { MemoryIdempotencyStore, TablePermissionChecker, type UserPrincipal } from '@warden/bus';
-import { AppError, unauthenticated } from '@warden/errors';
+import { unauthenticated } from '@warden/errors';
 import {
   callUnary,
   createClient,
@@ -26,6 +26,7 @@ import { MemoryOneTimeCodeStore } from '../src/adapters/memory/memory-one-time-c
 import { MemoryUserRepository } from '../src/adapters/memory/memory-user-repository.js';
 import { createUserServer } from '../src/server.js';
 import { FakeBreachedPasswords } from './support/fakes.js';
+import { callAs, failure } from './support/grpc-calls.js';
 
 const KEYS = {
   gateway: 'dev-key-gateway-000000000',
@@ -85,31 +86,12 @@ afterAll(async () => {
   await server?.shutdown(1000);
 });
 
-type Unary<Req, Res> = Parameters<typeof callUnary<Req, Res>>[0];
-
 /** One RPC as the gateway (or another client), on behalf of the user behind `token` when given. */
-function rpc<Req, Res>(
-  method: (c: userv1.UserServiceClient) => Unary<Req, Res>,
+const rpc = <Req, Res>(
+  method: Parameters<typeof callAs<Req, Res>>[1],
   request: Req,
   options: { token?: string; as?: userv1.UserServiceClient } = {},
-) {
-  const client = options.as ?? gateway;
-  return callUnary(
-    method(client),
-    client,
-    request,
-    options.token ? { bearerToken: options.token, requestId: 'component-test' } : undefined,
-  );
-}
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
+) => callAs(options.as ?? gateway, method, request, options.token);
 
 const register = (
   email: string,

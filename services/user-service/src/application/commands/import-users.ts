@@ -11,9 +11,9 @@ import { emailProblem, normalizeEmail } from '../../domain/email.js';
 import { checkExternalId, checkMetadata, normalizeExternalId } from '../../domain/metadata.js';
 import { registerUser, type Change } from '../../domain/user.js';
 import type { Clock, IdGenerator, ImportedHashFormats, UserRepository } from '../ports.js';
+import { requestKey } from '../request-key.js';
 
 export const MAX_IMPORT_ROWS = 1000;
-const MAX_REQUEST_ID_LENGTH = 128;
 /** Longer than any supported PHC string with bounded parameters. */
 const MAX_HASH_LENGTH = 512;
 
@@ -144,14 +144,4 @@ function rowProblem(
   checkExternalId(externalId, 'external_id', violations);
   checkMetadata(metadata, 'metadata', violations);
   return found[0];
-}
-
-function requestKey(requestId: string): string | undefined {
-  if (requestId === '') return undefined;
-  if (requestId.length > MAX_REQUEST_ID_LENGTH) {
-    throw invalidArgument([
-      { field: 'request_id', description: `must be at most ${MAX_REQUEST_ID_LENGTH} characters` },
-    ]);
-  }
-  return requestId;
 }

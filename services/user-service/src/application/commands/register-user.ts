@@ -5,7 +5,7 @@ import {
   type UseCase,
   requireDeps,
 } from '@warden/bus';
-import { invalidArgument, isAppError, Violations } from '@warden/errors';
+import { isAppError, Violations } from '@warden/errors';
 import { displayNameProblem, normalizeDisplayName } from '../../domain/display-name.js';
 import { emailProblem, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword, passwordProblem } from '../../domain/password-policy.js';
@@ -20,6 +20,7 @@ import type {
   UserRepository,
 } from '../ports.js';
 import { decodeUserView, encodeUserView } from '../codecs.js';
+import { requestKey } from '../request-key.js';
 
 export interface RegisterUser {
   email: string;
@@ -28,8 +29,6 @@ export interface RegisterUser {
   /** Idempotency key; empty for none. */
   requestId: string;
 }
-
-const MAX_REQUEST_ID_LENGTH = 128;
 
 export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
   readonly name = 'RegisterUser';
@@ -108,14 +107,4 @@ function validate(email: string, password: string, displayName: string): void {
     if (problem) violations.add(field, problem);
   const onlyPassword = problems.password !== undefined && !problems.email && !problems.display_name;
   violations.throwIfAny(onlyPassword ? 'WEAK_PASSWORD' : 'INVALID_ARGUMENT');
-}
-
-function requestKey(requestId: string): string | undefined {
-  if (requestId === '') return undefined;
-  if (requestId.length > MAX_REQUEST_ID_LENGTH) {
-    throw invalidArgument([
-      { field: 'request_id', description: `must be at most ${MAX_REQUEST_ID_LENGTH} characters` },
-    ]);
-  }
-  return requestId;
 }
