@@ -17,7 +17,6 @@ import {
 import { QueueingHashingLimiter } from '../../services/user-service/src/adapters/crypto/hashing-limiter.js';
 import { ImportedHashesVerifier } from '../../services/user-service/src/adapters/crypto/imported-hashes.js';
 import { NO_BREACH_CHECK } from '../../services/user-service/src/adapters/http/breached-password-client.js';
-import { createPrismaClient as createUserPrisma } from '../../services/user-service/src/adapters/prisma/prisma-client.js';
 import { PrismaLoginFailureStore } from '../../services/user-service/src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from '../../services/user-service/src/adapters/prisma/prisma-one-time-code-store.js';
 import { SecretBox } from '../../services/user-service/src/adapters/crypto/secret-box.js';
@@ -77,11 +76,10 @@ export async function startUserService(
   const db = await testSchema('bench_user', POOL_SIZE);
   try {
     await migrateUserSchema(db.pool, db.schema);
-    const prisma = createUserPrisma(db.pool, db.schema);
     const users = new PrismaUserRepository(db.pool);
     const app = createUserApp({
       users,
-      directory: new PrismaUserDirectory(prisma),
+      directory: new PrismaUserDirectory(db.pool),
       loginFailures: new PrismaLoginFailureStore(db.pool),
       idempotencyStore: new PgIdempotencyStore(db.pool),
       // As main.ts: argon2id for new hashes, imported formats (bcrypt, scrypt) verified as they are.
@@ -108,7 +106,6 @@ export async function startUserService(
       users,
       async stop() {
         await server.shutdown(1_000);
-        await prisma.$disconnect();
         await db.drop();
       },
     };

@@ -16,15 +16,14 @@ import {
 } from './adapters/http/breached-password-client.js';
 import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from './adapters/prisma/prisma-one-time-code-store.js';
-import { createPrismaClient } from './adapters/prisma/prisma-client.js';
 import { PrismaTotpFactorRepository } from './adapters/prisma/prisma-totp-factor-repository.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from './adapters/prisma/prisma-user-repository.js';
 import { toArgon2Params, userService } from './config.js';
 import { createUserServer } from './server.js';
 
-const proc = await startProcess({ ...userService, role: 'server', prisma: createPrismaClient });
-const { config, logger, pool, prisma, metrics } = proc;
+const proc = await startProcess({ ...userService, role: 'server' });
+const { config, logger, pool, metrics } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const authorizer = createAuthzChecker(await proc.peer(config.authz));
 const sessions = createSessionResolver(await proc.peer(config.session));
@@ -51,7 +50,7 @@ cacheMetrics(metrics.registry, { authz: authorizer.cacheStats });
 const breachCheck = config.password.breach_check;
 const app = createUserApp({
   users: new PrismaUserRepository(pool),
-  directory: new PrismaUserDirectory(prisma),
+  directory: new PrismaUserDirectory(pool),
   loginFailures: new PrismaLoginFailureStore(pool),
   idempotencyStore: new PgIdempotencyStore(pool),
   // New hashes are argon2id; bcrypt and scrypt hashes from ImportUsers verify as they are.

@@ -17,7 +17,6 @@ import {
   STANDARD_ARGON2,
 } from '../src/adapters/crypto/argon2-password-hasher.js';
 import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.js';
-import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { SecretBox } from '../src/adapters/crypto/secret-box.js';
@@ -34,7 +33,6 @@ const logger = createLogger({ service: 'user-service-test', level: 'silent' });
 const PASSWORD = 'integration password 1';
 
 let db: TestSchema;
-let prisma: PrismaClient;
 let app: UserApp;
 // The relay publishes as user-service; the test reads the stream back as ops.
 let nc: NatsConnection;
@@ -45,10 +43,9 @@ let jsm: JetStreamManager;
 beforeAll(async () => {
   db = await testSchema('user_reg');
   await migrateUserSchema(db.pool, db.schema);
-  prisma = createPrismaClient(db.pool, db.schema);
   app = createUserApp({
     users: new PrismaUserRepository(db.pool),
-    directory: new PrismaUserDirectory(prisma),
+    directory: new PrismaUserDirectory(db.pool),
     loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotencyStore: new PgIdempotencyStore(db.pool),
     // The production parameters: this test is about what lands in the database.
@@ -67,7 +64,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await nc?.drain();
   await userNc?.drain();
-  await prisma?.$disconnect();
   await db?.drop();
 });
 

@@ -1,6 +1,5 @@
 import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrismaClient, type PrismaClient } from '../src/adapters/prisma/prisma-client.js';
 import { PgIdempotencyStore } from '@warden/db';
 import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from '../src/adapters/prisma/prisma-one-time-code-store.js';
@@ -11,16 +10,13 @@ import { describeAccountLifecycleContract } from './contracts/account-lifecycle.
 import { describeUserStoreContract } from './contracts/user-store.contract.js';
 
 let db: TestSchema;
-let prisma: PrismaClient;
 
 beforeAll(async () => {
   db = await testSchema('user_store', 10);
   await migrateUserSchema(db.pool, db.schema);
-  prisma = createPrismaClient(db.pool, db.schema);
 });
 
 afterAll(async () => {
-  await prisma?.$disconnect();
   await db?.drop();
 });
 
@@ -28,7 +24,7 @@ describeUserStoreContract('prisma', async () => {
   await db.pool.query('TRUNCATE users, login_failures, idempotency_keys, outbox CASCADE');
   return {
     users: new PrismaUserRepository(db.pool),
-    directory: new PrismaUserDirectory(prisma),
+    directory: new PrismaUserDirectory(db.pool),
     loginFailures: new PrismaLoginFailureStore(db.pool),
     idempotency: new PgIdempotencyStore(db.pool),
     recordedEvents: async () => {
@@ -47,7 +43,7 @@ describeAccountLifecycleContract('prisma', async () => {
   await db.pool.query('TRUNCATE users, outbox CASCADE');
   return {
     users: new PrismaUserRepository(db.pool),
-    directory: new PrismaUserDirectory(prisma),
+    directory: new PrismaUserDirectory(db.pool),
     codes: new PrismaOneTimeCodeStore(db.pool),
     recordedEvents: async () => {
       const { rows } = await db.pool.query<{ type: string; user_id: string }>(
