@@ -151,6 +151,31 @@ describe('createGateway', () => {
     await gateway.close();
   });
 
+  it('checks a token it verified before against every later revocation', async () => {
+    const t = setup();
+    const gateway = t.make();
+    await connected(gateway);
+    t.advance(2_000);
+    const token = await anAccessToken(t.key, { sub: 'u1', sid: 's1', iatMs: t.now() });
+    expect(await codeOf(gateway.authenticate(bearer(token)))).toBe('accepted');
+    expect(await codeOf(gateway.authenticate(bearer(token)))).toBe('accepted');
+    t.advance(1_000);
+    t.session.push({
+      kind: 'SESSION_ENDED',
+      sessionId: 's1',
+      userId: 'u1',
+      time: new Date(t.now()),
+    });
+    await applied(gateway, 1);
+    expect(await codeOf(gateway.authenticate(bearer(token)))).toBe('TOKEN_REVOKED');
+    // Remembered only while it would verify: past its exp it is expired, not accepted.
+    const other = await anAccessToken(t.key, { sub: 'u2', sid: 's2', iatMs: t.now() });
+    expect(await codeOf(gateway.authenticate(bearer(other)))).toBe('accepted');
+    t.advance(6 * MIN);
+    expect(await codeOf(gateway.authenticate(bearer(other)))).toBe('TOKEN_EXPIRED');
+    await gateway.close();
+  });
+
   it('fetches the keys again for an unknown kid: tokens of a rotated-in key verify', async () => {
     const t = setup();
     const gateway = t.make();

@@ -10,6 +10,7 @@ import { FileCheckpointStore, type Checkpoint, type CheckpointStore } from './ch
 import { GatewayError } from './errors.js';
 import { grpcCodeOf } from './grpc-session-api.js';
 import { RevocationState } from './revocation-state.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import type { Jwk, Principal, RevocationItem, SessionApi } from './types.js';
 
 export interface GatewayOptions {
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   tokenLifetimeMs?: number;
   /** Tolerated clock difference with session-service (ms), default 5 s. */
   clockToleranceMs?: number;
+  /** Verified tokens remembered so their signature is checked once (default 10000; 0: none). */
+  verifiedTokenCacheSize?: number;
   /** Told when something goes wrong in the background (feed, checkpoint). */
   onError?: (error: unknown, context: string) => void;
   /** Told after each checkpoint is saved, with the items it made durable (observability, tests). */
@@ -68,6 +71,15 @@ export type HeadersLike =
   | Headers
   | Record<string, string | readonly string[] | undefined>
   | { get(name: string): string | null };
+
+/** What a verified access token says. */
+interface VerifiedClaims {
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  aal: 'aal1' | 'aal2';
+}
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 const SESSION_TOKEN_PREFIX = 'wst_';
@@ -115,6 +127,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 1_000 })
     : grpcKeySet(options.session, 1_000);
   const state = new RevocationState(lifetimeMs + toleranceMs);
+  const verified = new VerifiedTokens<VerifiedClaims>(options.verifiedTokenCacheSize ?? 10_000);
   const abort = new AbortController();
   let cursor = '';
   let connected = false;
@@ -203,13 +216,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     void follow();
   })();
 
-  const verifyAccessToken = async (token: string): Promise<Principal> => {
-    const down = connected ? undefined : downSince;
-    if (down !== undefined && now() - down > lifetimeMs)
-      throw new GatewayError(
-        'REVOCATIONS_UNAVAILABLE',
-        'the revocation feed has been down longer than an access token lives',
-      );
+  const verifyClaims = async (token: string): Promise<VerifiedClaims> => {
     let payload;
     try {
       ({ payload } = await jwtVerify(token, keySet, {
@@ -237,12 +244,37 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
     if (typeof sid !== 'string')
       throw new GatewayError('INVALID_TOKEN', 'the access token names no session');
+    return { sub, sid, iat, exp, aal: aal === 'aal2' ? 'aal2' : 'aal1' };
+  };
+
+  /** Signature and claims, checked once per token text (revocations are checked every time). */
+  const claimsOf = async (token: string): Promise<VerifiedClaims> => {
+    const cached = verified.get(token, now());
+    if (cached) return cached;
+    const claims = await verifyClaims(token);
+    // Until it would fail verification: its exp, or its maximum age.
+    verified.set(
+      token,
+      claims,
+      Math.min(claims.exp, claims.iat + Math.floor(lifetimeMs / 1000)) * 1000,
+    );
+    return claims;
+  };
+
+  const verifyAccessToken = async (token: string): Promise<Principal> => {
+    const down = connected ? undefined : downSince;
+    if (down !== undefined && now() - down > lifetimeMs)
+      throw new GatewayError(
+        'REVOCATIONS_UNAVAILABLE',
+        'the revocation feed has been down longer than an access token lives',
+      );
+    const { sub, sid, iat, exp, aal } = await claimsOf(token);
     const why = state.revoked(sub, sid, iat * 1000);
     if (why) throw new GatewayError('TOKEN_REVOKED', `the access token was revoked: ${why}`);
     return {
       userId: sub,
       sessionId: sid,
-      aal: aal === 'aal2' ? 'aal2' : 'aal1',
+      aal,
       via: 'access_token',
       expiresAt: new Date(exp * 1000),
     };
