@@ -83,6 +83,18 @@ export function describeAccountLifecycleContract(
       expect(await store.recordedEvents()).toHaveLength(1);
     });
 
+    it('lets one of many concurrent redemptions of a code through, once', async () => {
+      const { user } = imported();
+      await store.users.add({ user, events: [] });
+      const { code } = await issue({ userId: user.id });
+      const verdicts = await Promise.all(
+        Array.from({ length: 8 }, () => redeem({ userId: user.id }, code)),
+      );
+      expect(verdicts.filter((v) => v.verdict.kind === 'MATCH')).toHaveLength(1);
+      expect(verdicts.filter((v) => v.verdict.kind === 'ABSENT')).toHaveLength(7);
+      expect(await store.recordedEvents()).toEqual([{ type: 'password_changed', userId: user.id }]);
+    });
+
     it('gives no code to a disabled user by email', async () => {
       const user = aUser({ status: 'DISABLED' });
       await store.users.add({ user, events: [] });
