@@ -47,6 +47,28 @@ export interface Load {
 const MAX_ATTEMPTS = 200;
 const RETRY_PAUSE_MS = 100;
 
+/** RegisterUser of one load user with its own request_id. */
+const register = (stack: Stack, o: Outcome) =>
+  call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(stack.users, 'registerUser', {
+    email: o.email,
+    password: PASSWORD,
+    displayName: 'Fault',
+    requestId: o.registerRequestId,
+  });
+
+/** StartSession of one load user with its own request_id. */
+const signIn = (stack: Stack, o: Outcome) =>
+  call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+    stack.sessions,
+    'startSession',
+    {
+      email: o.email,
+      password: PASSWORD,
+      client: { ipAddress: '127.0.0.1', userAgent: 'faults' },
+      requestId: o.signInRequestId,
+    },
+  );
+
 /**
  * Registration and sign-in load over `concurrency` callers that retries a retryable failure with the
  * same request_id (bounded), then replays a call that had failed once more and checks it returns the
@@ -83,25 +105,6 @@ export function startLoad(
     }
   };
 
-  const register = (o: Outcome) =>
-    call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(stack.users, 'registerUser', {
-      email: o.email,
-      password: PASSWORD,
-      displayName: 'Fault',
-      requestId: o.registerRequestId,
-    });
-  const signIn = (o: Outcome) =>
-    call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-      stack.sessions,
-      'startSession',
-      {
-        email: o.email,
-        password: PASSWORD,
-        client: { ipAddress: '127.0.0.1', userAgent: 'faults' },
-        requestId: o.signInRequestId,
-      },
-    );
-
   const one = async (n: number) => {
     const o: Outcome = {
       email: `fault-${tag}-${n}@example.com`,
@@ -112,18 +115,22 @@ export function startLoad(
     };
     outcomes.push(o);
     try {
-      const { user } = await attempt(`register ${o.email}`, o.registerFailures, () => register(o));
+      const { user } = await attempt(`register ${o.email}`, o.registerFailures, () =>
+        register(stack, o),
+      );
       o.userId = user!.id;
-      const { session } = await attempt(`sign in ${o.email}`, o.signInFailures, () => signIn(o));
+      const { session } = await attempt(`sign in ${o.email}`, o.signInFailures, () =>
+        signIn(stack, o),
+      );
       o.sessionId = session!.id;
       // A call that failed once is replayed: the same request_id must answer the same result.
       if (o.registerFailures.length > 0) {
-        const replay = await attempt(`replay register ${o.email}`, [], () => register(o));
+        const replay = await attempt(`replay register ${o.email}`, [], () => register(stack, o));
         if (replay.user!.id !== o.userId)
           mismatches.push(`register ${o.email}: ${o.userId} then ${replay.user!.id}`);
       }
       if (o.signInFailures.length > 0) {
-        const replay = await attempt(`replay sign-in ${o.email}`, [], () => signIn(o));
+        const replay = await attempt(`replay sign-in ${o.email}`, [], () => signIn(stack, o));
         if (replay.session!.id !== o.sessionId)
           mismatches.push(`sign-in ${o.email}: ${o.sessionId} then ${replay.session!.id}`);
       }
@@ -177,22 +184,9 @@ export async function replayed(stack: Stack, report: LoadReport, sample = 40): P
   const wrong: string[] = [];
   for (let i = 0; i < acked.length; i += step) {
     const o = acked[i]!;
-    const { user } = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
-      stack.users,
-      'registerUser',
-      { email: o.email, password: PASSWORD, displayName: 'Fault', requestId: o.registerRequestId },
-    );
+    const { user } = await register(stack, o);
     if (user!.id !== o.userId) wrong.push(`register ${o.email}: ${o.userId} then ${user!.id}`);
-    const { session } = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-      stack.sessions,
-      'startSession',
-      {
-        email: o.email,
-        password: PASSWORD,
-        client: { ipAddress: '127.0.0.1', userAgent: 'faults' },
-        requestId: o.signInRequestId,
-      },
-    );
+    const { session } = await signIn(stack, o);
     if (session!.id !== o.sessionId)
       wrong.push(`sign-in ${o.email}: ${o.sessionId} then ${session!.id}`);
   }
