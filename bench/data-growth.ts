@@ -42,8 +42,11 @@ const { run, values } = closedLoopArgs({
 const LARGE_USERS = Number(values.users);
 const SMALL_USERS = Number(values['small-users']);
 const SESSIONS_PER_USER = 5;
-/** Sessions the sweeper expires per round and side (its batch is config.yaml's 500). */
-const SWEEP_PER_ROUND = 5_000;
+/**
+ * Sessions the sweeper expires per run and side (its batch is config.yaml's 500); the warm-up and
+ * every round take this many of the small side's active sessions.
+ */
+const SWEEP_PER_ROUND = 2_000;
 const SWEEPER_BATCH = 500;
 const PER_CALL_TARGET = 1 / 1.5;
 const SWEEPER_TARGET = 1 / 2;
@@ -160,12 +163,14 @@ async function bulkLoad(
 
 /** `count` active seeded sessions made due (idle expiry passed), for the sweeper's next round. */
 async function makeDue(side: Side, count: number): Promise<void> {
-  await side.session.db.pool.query(
+  const { rowCount } = await side.session.db.pool.query(
     `UPDATE sessions SET idle_expire_time = now() - interval '1 hour'
      WHERE id IN (SELECT id FROM sessions WHERE status = 'ACTIVE' AND user_agent = 'seed/1.0'
                   AND idle_expire_time > now() LIMIT $1)`,
     [count],
   );
+  if (rowCount !== count)
+    throw new Error(`${side.name}: only ${rowCount} active sessions left to expire, not ${count}`);
 }
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
