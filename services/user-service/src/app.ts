@@ -159,7 +159,15 @@ export function createUserApp(deps: UserAppDeps): UserApp {
     }),
     enrollTotp: new EnrollTotpHandler({ factors, totp, clock }),
     confirmTotp: new ConfirmTotpHandler({ factors, totp, recoveryCodes, clock }),
-    removeTotp: new RemoveTotpHandler({ factors, totp, recoveryCodes, clock }),
+    removeTotp: new RemoveTotpHandler({
+      factors,
+      totp,
+      recoveryCodes,
+      failures: deps.loginFailures,
+      policy,
+      lockouts,
+      clock,
+    }),
     verifySecondFactor: new VerifySecondFactorHandler({
       users,
       factors,

@@ -1,8 +1,16 @@
 import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
+import type { LockoutPolicy } from '../../domain/login-failures.js';
 import { removeTotp } from '../../domain/totp-factor.js';
 import { parseUserId } from '../../domain/user-id.js';
-import { invalidCode } from '../../errors.js';
-import type { Clock, RecoveryCodes, TotpAlgorithm, TotpFactorRepository } from '../ports.js';
+import { accountLocked, invalidCode } from '../../errors.js';
+import type {
+  Clock,
+  LockoutCounter,
+  LoginFailureStore,
+  RecoveryCodes,
+  TotpAlgorithm,
+  TotpFactorRepository,
+} from '../ports.js';
 import { onUser } from '../user-access.js';
 import {
   compactCode,
@@ -11,6 +19,7 @@ import {
   recoveryCodeProblem,
   requireWellFormed,
 } from './totp-codes.js';
+import { secondFactorFailuresKey } from './verify-second-factor.js';
 
 export interface RemoveTotp {
   userId: string;
@@ -21,7 +30,8 @@ export interface RemoveTotp {
 /**
  * Turns the second factor off (the secret and the recovery codes go). The user removing their own
  * proves it with a code, so a stolen session alone cannot; an administrator acting on another
- * user needs none (the permission decides).
+ * user needs none (the permission decides). A presented code takes a slot of the user's
+ * second-factor lockout window, as at sign-in, so the code cannot be guessed with the session.
  */
 export class RemoveTotpHandler implements UseCase<RemoveTotp, void> {
   readonly name = 'RemoveTotp';
@@ -32,6 +42,9 @@ export class RemoveTotpHandler implements UseCase<RemoveTotp, void> {
       factors: TotpFactorRepository;
       totp: TotpAlgorithm;
       recoveryCodes: RecoveryCodes;
+      failures: LoginFailureStore;
+      policy: LockoutPolicy;
+      lockouts: LockoutCounter;
       clock: Clock;
     },
   ) {
@@ -45,6 +58,15 @@ export class RemoveTotpHandler implements UseCase<RemoveTotp, void> {
     const own = ctx.user?.userId === id;
     if (own && code === '') throw invalidCode();
     if (code !== '' && !isTotpCode(code)) requireWellFormed('code', recoveryCodeProblem(code));
+    const failuresKey = secondFactorFailuresKey(id);
+    if (code !== '') {
+      const { failures, policy } = this.deps;
+      const slot = await failures.takeSlot(failuresKey, clock.now(), policy);
+      if (!slot.taken) {
+        this.deps.lockouts.refused();
+        throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
+      }
+    }
     await factors.update(
       id,
       (holder, current) => {
@@ -62,5 +84,6 @@ export class RemoveTotpHandler implements UseCase<RemoveTotp, void> {
       },
       ctx.traceparent,
     );
+    if (code !== '') await this.deps.failures.clear(failuresKey);
   }
 }
