@@ -30,5 +30,6 @@ describe('@warden/gateway as published', () => {
       '@grpc/grpc-js',
       'jose',
     ]);
-  });
+    // tsc and esbuild on a busy two-core machine.
+  }, 180_000);
 });
