@@ -22,8 +22,6 @@ export const REASONS = {
   MFA_CHALLENGE_NOT_FOUND: 'UNAUTHENTICATED',
   /** Passed through from user-service's VerifySecondFactor. */
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
-  /** An RPC of the contract this build does not serve yet (CompleteMfa until step-up lands). */
-  NOT_IMPLEMENTED: 'UNIMPLEMENTED',
   /** WatchRevocations: `after` is not a cursor this service issued. */
   INVALID_CURSOR: 'INVALID_ARGUMENT',
   /** WatchRevocations: what follows `after` is past the streams' retention. */
@@ -79,9 +77,6 @@ export const mfaChallengeNotFound = (): AppError =>
 
 export const invalidSecondFactor = (): AppError =>
   fail('INVALID_SECOND_FACTOR', 'the second factor is incorrect');
-
-export const notImplemented = (rpc: string): AppError =>
-  fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);
 
 export const invalidCursor = (): AppError =>
   fail('INVALID_CURSOR', 'after is not a WatchRevocations cursor', {

@@ -23,8 +23,6 @@ export const REASONS = {
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
   /** A second permission a request needs beyond its RPC's (metadata paths, private metadata keys). */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
-  /** An RPC of the contract this build does not serve yet (the TOTP ones until step-up lands). */
-  NOT_IMPLEMENTED: 'UNIMPLEMENTED',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -98,9 +96,6 @@ export const totpNotEnrolled = (): AppError =>
 
 export const invalidSecondFactor = (): AppError =>
   fail('INVALID_SECOND_FACTOR', 'the second factor is incorrect');
-
-export const notImplemented = (rpc: string): AppError =>
-  fail('NOT_IMPLEMENTED', `${rpc} is not served by this build yet`);
 
 export const missingPermission = (permission: string): AppError =>
   fail('PERMISSION_DENIED', `missing permission ${permission}`, { metadata: { permission } });
