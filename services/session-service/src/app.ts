@@ -106,6 +106,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
         challenges: deps.challenges,
       }),
       deps.accessTokens,
+      { sessions, clock },
     ),
     completeMfa: withAccessToken(
       new CompleteMfaHandler({
@@ -119,6 +120,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
         idempotency,
       }),
       deps.accessTokens,
+      { sessions, clock },
     ),
     validateSession,
     getSession: new GetSessionHandler({ sessions, clock, activity }),
@@ -137,6 +139,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
           ),
       }),
       deps.accessTokens,
+      { sessions, clock },
     ),
     endSession: new EndSessionHandler({ sessions, clock, cache }),
     endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),

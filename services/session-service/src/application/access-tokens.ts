@@ -1,5 +1,6 @@
 import type { Access, CallContext, UseCase } from '@warden/bus';
-import type { Session } from '../domain/session.js';
+import { isActiveAt, type Session } from '../domain/session.js';
+import type { Clock, SessionRepository } from './ports.js';
 
 /** An Ed25519 public key as a JSON Web Key (RFC 8037), as GetJwks and /.well-known/jwks.json give it. */
 export interface PublicJwk {
@@ -30,11 +31,14 @@ export type WithAccessToken<O> = O & { accessToken?: AccessToken };
  * A session-returning use case that also hands out an access token for the session it returns
  * (none when it returns no session: StartSession's MFA challenge). The token is signed after the
  * inner use case, outside its idempotency record: a replayed request gets the stored session and
- * token, and a fresh access token.
+ * token, and a fresh access token only while that session is still active. (A request_id replay
+ * of a sign-in whose session has since ended - logged out everywhere, say - used to mint a fresh
+ * token for it, which a gateway honours once it has forgotten the end.)
  */
 export function withAccessToken<I, O extends object>(
   inner: UseCase<I, O>,
   issuer: AccessTokenIssuer | undefined,
+  current: { sessions: Pick<SessionRepository, 'findById'>; clock: Clock },
 ): UseCase<I, WithAccessToken<O>> {
   if (!issuer) return inner;
   return {
@@ -43,7 +47,9 @@ export function withAccessToken<I, O extends object>(
     async execute(input: I, ctx: CallContext): Promise<WithAccessToken<O>> {
       const output = await inner.execute(input, ctx);
       if (!('session' in output)) return output;
-      return { ...output, accessToken: await issuer.issue(output.session as Session) };
+      const session = await current.sessions.findById((output.session as Session).id);
+      if (!session || !isActiveAt(session, current.clock.now())) return output;
+      return { ...output, accessToken: await issuer.issue(session) };
     },
   };
 }
