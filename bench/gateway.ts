@@ -15,9 +15,9 @@ import {
   MemoryCheckpointStore,
   type Gateway,
 } from '../libs/gateway/src/index.js';
-import type { sessionv1, userv1 } from '../libs/proto/src/index.js';
+import type { userv1 } from '../libs/proto/src/index.js';
 import { waitFor } from '../libs/testing/src/index.js';
-import { bootstrapAdmin, check, PASSWORD, register } from '../tests/support/flows.js';
+import { bootstrapAdmin, check, register, signIn } from '../tests/support/flows.js';
 import { formatPercentiles, percentiles } from '../tests/support/registration-latency.js';
 import { call, GATEWAY_KEY, startStack, type Stack } from '../tests/support/stack.js';
 import { closedLoopArgs, compare } from './lib/closed-loop.js';
@@ -126,20 +126,6 @@ async function newUser(stack: Stack, label: string): Promise<userv1.User> {
     what: 'default role',
   });
   return user;
-}
-
-async function signIn(stack: Stack, email: string) {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-    stack.sessions,
-    'startSession',
-    {
-      email,
-      password: PASSWORD,
-      client: { ipAddress: '127.0.0.1', userAgent: 'bench' },
-      requestId: '',
-    },
-  );
-  return { session: response.session!, token: response.token, accessToken: response.accessToken };
 }
 
 function outcome(gateway: Gateway, token: string): Promise<string> {

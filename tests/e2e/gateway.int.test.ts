@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fromServiceError } from '@warden/grpc';
-import { sessionv1, type userv1 } from '@warden/proto';
+import type { sessionv1, userv1 } from '@warden/proto';
 import { freePort, waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +15,7 @@ import {
   MemoryCheckpointStore,
   type Gateway,
 } from '../../libs/gateway/src/index.js';
-import { bootstrapAdmin, check, PASSWORD, register } from '../support/flows.js';
+import { bootstrapAdmin, check, register, signIn as signInAs } from '../support/flows.js';
 import { call, GATEWAY_KEY, startStack, type Stack } from '../support/stack.js';
 
 // The gateway against the real platform: access tokens from session-service, the revocation feed
@@ -44,25 +44,8 @@ beforeAll(async () => {
 
 afterAll(() => stack?.stop(), 60_000);
 
-interface SignedIn {
-  session: sessionv1.Session;
-  token: string;
-  accessToken: string;
-}
-
-async function signIn(email: string): Promise<SignedIn> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-    stack.sessions,
-    'startSession',
-    {
-      email,
-      password: PASSWORD,
-      client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-      requestId: '',
-    },
-  );
-  return { session: response.session!, token: response.token, accessToken: response.accessToken };
-}
+type SignedIn = Awaited<ReturnType<typeof signInAs>>;
+const signIn = (email: string): Promise<SignedIn> => signInAs(stack, email);
 
 /**
  * A registered user holding the default role: its grant is a roles change too, and would refuse

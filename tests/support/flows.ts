@@ -19,7 +19,7 @@ export async function register(stack: Stack, email: string): Promise<userv1.User
 export async function signIn(
   stack: Stack,
   email: string,
-): Promise<{ session: sessionv1.Session; token: string }> {
+): Promise<{ session: sessionv1.Session; token: string; accessToken: string }> {
   const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
     stack.sessions,
     'startSession',
@@ -30,7 +30,8 @@ export async function signIn(
       requestId: randomUUID(),
     },
   );
-  return { session: response.session!, token: response.token };
+  // accessToken is empty unless session-service has access_tokens.enabled.
+  return { session: response.session!, token: response.token, accessToken: response.accessToken };
 }
 
 /** CheckPermission as the gateway asks it. */
