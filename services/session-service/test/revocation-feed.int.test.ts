@@ -166,6 +166,34 @@ describe('JetStreamRevocationFeed', () => {
     expect(rest.filter((i) => i.revocation.kind === 'USER_DISABLED')).toHaveLength(1);
   });
 
+  it('resumes on another replica: a cursor is a position in the streams, not in one process', async () => {
+    const otherNc = await connect(natsConnectOptionsFor(nats, 'session-service'));
+    const replica = new JetStreamRevocationFeed(
+      { js: jetstream(otherNc), jsm: await jetstreamManager(otherNc) },
+      { capacity: 4, logger: silentLogger },
+    );
+    const user = randomUUID();
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const first = await feed.open(undefined);
+    await ended(ids[0]!, user);
+    const [a] = await take(first, 1);
+    first.close();
+    await ended(ids[1]!, user);
+    await roleRevoked(user);
+    await ended(ids[2]!, user);
+    const elsewhere = await replica.open(decodeCursor(a!.cursor));
+    const rest = await take(elsewhere, 3);
+    elsewhere.close();
+    await otherNc.drain();
+    expect(summary(rest).sort()).toEqual(
+      [
+        `SESSION_ENDED ${user} ${ids[1]}`,
+        `ROLES_CHANGED ${user} `,
+        `SESSION_ENDED ${user} ${ids[2]}`,
+      ].sort(),
+    );
+  });
+
   it('answers OUT_OF_RANGE CURSOR_EXPIRED for a cursor whose next event is gone', async () => {
     const stream = await feed.open(undefined);
     await ended(randomUUID(), randomUUID());
