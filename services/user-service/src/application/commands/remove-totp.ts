@@ -2,7 +2,7 @@ import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import type { LockoutPolicy } from '../../domain/login-failures.js';
 import { removeTotp } from '../../domain/totp-factor.js';
 import { parseUserId } from '../../domain/user-id.js';
-import { accountLocked, invalidCode } from '../../errors.js';
+import { invalidCode } from '../../errors.js';
 import type {
   Clock,
   LockoutCounter,
@@ -19,7 +19,7 @@ import {
   recoveryCodeProblem,
   requireWellFormed,
 } from './totp-codes.js';
-import { secondFactorFailuresKey } from './verify-second-factor.js';
+import { secondFactorFailuresKey, takeLockoutSlot } from './verify-second-factor.js';
 
 export interface RemoveTotp {
   userId: string;
@@ -59,14 +59,7 @@ export class RemoveTotpHandler implements UseCase<RemoveTotp, void> {
     if (own && code === '') throw invalidCode();
     if (code !== '' && !isTotpCode(code)) requireWellFormed('code', recoveryCodeProblem(code));
     const failuresKey = secondFactorFailuresKey(id);
-    if (code !== '') {
-      const { failures, policy } = this.deps;
-      const slot = await failures.takeSlot(failuresKey, clock.now(), policy);
-      if (!slot.taken) {
-        this.deps.lockouts.refused();
-        throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
-      }
-    }
+    if (code !== '') await takeLockoutSlot(this.deps, failuresKey);
     await factors.update(
       id,
       (holder, current) => {

@@ -61,7 +61,7 @@ export class VerifySecondFactorHandler implements UseCase<
   }
 
   async execute(cmd: VerifySecondFactor, ctx: CallContext): Promise<VerifiedSecondFactor> {
-    const { users, factors, failures, policy, clock } = this.deps;
+    const { users, factors, failures, clock } = this.deps;
     const id = parseUserId(cmd.userId);
     const factor = validate(cmd);
     const user = await users.get(id);
@@ -69,13 +69,8 @@ export class VerifySecondFactorHandler implements UseCase<
     // Two windows: the email's (the account lockout, which a right password clears) and the
     // second factor's own, which only a right second factor clears; without it, a right password
     // between guesses (each StartSession) reopened the window and codes could be guessed forever.
-    for (const key of [secondFactorFailuresKey(user.id), user.email]) {
-      const slot = await failures.takeSlot(key, clock.now(), policy);
-      if (!slot.taken) {
-        this.deps.lockouts.refused();
-        throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
-      }
-    }
+    await takeLockoutSlot(this.deps, secondFactorFailuresKey(user.id));
+    await takeLockoutSlot(this.deps, user.email);
     const recoveryCodesLeft = await factors.update(
       id,
       (holder, current) => {
@@ -100,6 +95,23 @@ export class VerifySecondFactorHandler implements UseCase<
 
 /** The login_failures key of a user's second-factor guesses (never an email: no '@'). */
 export const secondFactorFailuresKey = (userId: string): string => `second-factor:${userId}`;
+
+/** Takes a slot of `key`'s lockout window; ACCOUNT_LOCKED (and counted) when the window is full. */
+export async function takeLockoutSlot(
+  deps: {
+    failures: LoginFailureStore;
+    policy: LockoutPolicy;
+    lockouts: LockoutCounter;
+    clock: Clock;
+  },
+  key: string,
+): Promise<void> {
+  const { failures, policy, lockouts, clock } = deps;
+  const slot = await failures.takeSlot(key, clock.now(), policy);
+  if (slot.taken) return;
+  lockouts.refused();
+  throw accountLocked(Math.max(0, slot.lockedUntilTime.getTime() - clock.now().getTime()));
+}
 
 function validate(cmd: VerifySecondFactor): { kind: 'TOTP' | 'RECOVERY_CODE'; code: string } {
   if (!cmd.factor)
