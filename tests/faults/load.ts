@@ -48,7 +48,7 @@ const MAX_ATTEMPTS = 200;
 const RETRY_PAUSE_MS = 100;
 
 /** RegisterUser of one load user with its own request_id. */
-const register = (stack: Stack, o: Outcome) =>
+export const register = (stack: Stack, o: Outcome) =>
   call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(stack.users, 'registerUser', {
     email: o.email,
     password: PASSWORD,
@@ -57,7 +57,7 @@ const register = (stack: Stack, o: Outcome) =>
   });
 
 /** StartSession of one load user with its own request_id. */
-const signIn = (stack: Stack, o: Outcome) =>
+export const signIn = (stack: Stack, o: Outcome) =>
   call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
     stack.sessions,
     'startSession',
@@ -68,6 +68,38 @@ const signIn = (stack: Stack, o: Outcome) =>
       requestId: o.signInRequestId,
     },
   );
+
+/** A user of the load not registered yet, with fresh request_ids. */
+export const newOutcome = (name: string): Outcome => ({
+  email: `${name}@example.com`,
+  registerRequestId: randomUUID(),
+  signInRequestId: randomUUID(),
+  registerFailures: [],
+  signInFailures: [],
+});
+
+/**
+ * `run` again while it fails with a retryable code (at most MAX_ATTEMPTS times, RETRY_PAUSE_MS
+ * apart), telling `failed` each failure's kind/reason; any other failure is thrown at once.
+ */
+export async function retrying<T>(
+  what: string,
+  run: () => Promise<T>,
+  failed: (label: string) => void = () => undefined,
+): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (error) {
+      const { kind, reason } = error as { kind?: string; reason?: string };
+      const label = `${kind ?? 'non-grpc'}/${reason ?? (error as Error).message}`;
+      failed(label);
+      if (!kind || !RETRYABLE.has(kind)) throw new Error(`${what}: ${label}`, { cause: error });
+      if (i === MAX_ATTEMPTS) throw new Error(`${what}: still ${label} after ${i} attempts`);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    }
+  }
+}
 
 /**
  * Registration and sign-in load over `concurrency` callers that retries a retryable failure with the
@@ -88,31 +120,15 @@ export function startLoad(
   const waiters: Array<{ target: number; resolve: () => void }> = [];
   const tag = randomUUID().slice(0, 8);
 
-  const attempt = async <T>(what: string, failed: string[], run: () => Promise<T>): Promise<T> => {
-    for (let i = 1; ; i++) {
-      try {
-        return await run();
-      } catch (error) {
-        const { kind, reason } = error as { kind?: string; reason?: string };
-        const label = `${kind ?? 'non-grpc'}/${reason ?? (error as Error).message}`;
-        failures.set(label, (failures.get(label) ?? 0) + 1);
-        failedAttempts++;
-        failed.push(label);
-        if (!kind || !RETRYABLE.has(kind)) throw new Error(`${what}: ${label}`, { cause: error });
-        if (i === MAX_ATTEMPTS) throw new Error(`${what}: still ${label} after ${i} attempts`);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-      }
-    }
-  };
+  const attempt = <T>(what: string, failed: string[], run: () => Promise<T>): Promise<T> =>
+    retrying(what, run, (label) => {
+      failures.set(label, (failures.get(label) ?? 0) + 1);
+      failedAttempts++;
+      failed.push(label);
+    });
 
   const one = async (n: number) => {
-    const o: Outcome = {
-      email: `fault-${tag}-${n}@example.com`,
-      registerRequestId: randomUUID(),
-      signInRequestId: randomUUID(),
-      registerFailures: [],
-      signInFailures: [],
-    };
+    const o = newOutcome(`fault-${tag}-${n}`);
     outcomes.push(o);
     try {
       const { user } = await attempt(`register ${o.email}`, o.registerFailures, () =>
