@@ -78,6 +78,8 @@ async function inProcessGateway(jwksUrl?: string): Promise<Gateway> {
   });
   await gateway.ready();
   await waitFor(() => gateway.status().connected, { what: 'gateway feed' });
+  // session-service's headers carried the feed's start cursor: a reconnect resumes from there.
+  expect(gateway.status().cursor).not.toBe('');
   // Tokens issued before the gateway followed the feed are refused: start after its first second.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   return gateway;

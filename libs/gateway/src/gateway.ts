@@ -172,9 +172,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     while (!abort.signal.aborted) {
       // Connected once session-service says the feed is open (or an item arrives), not when a call
       // is merely attempted: attempts refused at once must not restart the down time each backoff.
-      const up = () => {
+      const up = (start?: string) => {
         connected = true;
         downSince = undefined;
+        // Started from now: keep where, so a reconnect before any item resumes without a gap.
+        if (cursor === '' && start) {
+          cursor = start;
+          void saving.then(checkpoint);
+        }
       };
       try {
         if (cursor === '') resync();

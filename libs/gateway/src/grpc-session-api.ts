@@ -93,11 +93,15 @@ export function grpcSessionApi(options: GrpcSessionApiOptions): SessionApi {
     async *watchRevocations(
       after: string,
       signal: AbortSignal,
-      opened?: () => void,
+      opened?: (start: string | undefined) => void,
     ): AsyncIterable<RevocationItem> {
       const call = client.watchRevocations({ after }, metadata());
       // session-service sends the headers once the feed is open; a refused call sends none first.
-      if (opened) call.once('metadata', () => opened());
+      if (opened)
+        call.once('metadata', (headers: Metadata) => {
+          const start = headers.get('x-warden-revocations-cursor')[0];
+          opened(typeof start === 'string' && start !== '' ? start : undefined);
+        });
       const cancel = () => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
       try {

@@ -44,12 +44,13 @@ export interface SessionApi {
   validateSession(token: string): Promise<Omit<Principal, 'via'>>;
   /**
    * The feed after `after` ('' for from now); ends or throws when the stream does. `opened` is
-   * called once session-service says the feed is open (before any item: the feed may be quiet).
+   * called once session-service says the feed is open (before any item: the feed may be quiet),
+   * with the cursor of where the stream starts.
    */
   watchRevocations(
     after: string,
     signal: AbortSignal,
-    opened?: () => void,
+    opened?: (start: string | undefined) => void,
   ): AsyncIterable<RevocationItem>;
   close(): void;
 }

@@ -79,12 +79,12 @@ export class FakeSessionApi implements SessionApi {
   async *watchRevocations(
     after: string,
     signal: AbortSignal,
-    opened?: () => void,
+    opened?: (start: string | undefined) => void,
   ): AsyncIterable<RevocationItem> {
     this.watches.push(after);
     if (this.down) throw this.down;
-    opened?.();
     let next = after === '' ? this.log.length : Number(after);
+    opened?.(String(next));
     for (;;) {
       if (signal.aborted) return;
       if (this.failure) {

@@ -41,9 +41,10 @@ export interface CallInfo {
   signal: AbortSignal;
   /**
    * Server streams: sends the response headers now, before any message, so the client knows the
-   * stream is open (a feed that may stay quiet for long); nothing on unary calls or a second time.
+   * stream is open (a feed that may stay quiet for long), with `headers` if given; nothing on
+   * unary calls or a second time.
    */
-  open?(): void;
+  open?(headers?: Readonly<Record<string, string>>): void;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
@@ -574,10 +575,12 @@ class KitCall implements CallInfo, LogContext {
     return abort.signal;
   }
 
-  open(): void {
+  open(headers: Readonly<Record<string, string>> = {}): void {
     if (this.opened || !('write' in this.call) || this.call.cancelled) return;
     this.opened = true;
-    this.call.sendMetadata(new Metadata());
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+    this.call.sendMetadata(metadata);
   }
 
   /** The handler is done: a deadline timer the signal started goes. */

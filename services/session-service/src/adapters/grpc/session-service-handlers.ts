@@ -11,6 +11,9 @@ import {
 } from '../../mapping.js';
 import type { AccessToken } from '../../application/access-tokens.js';
 
+/** Response header of WatchRevocations: the cursor of where the stream starts. */
+export const REVOCATIONS_CURSOR_HEADER = 'x-warden-revocations-cursor';
+
 const accessTokenFields = (accessToken: AccessToken | undefined) =>
   accessToken
     ? { accessToken: accessToken.token, accessTokenExpireTime: accessToken.expireTime }
@@ -156,7 +159,8 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
       const stream = await bus.run(use.watchRevocations, { after: request.after }, call.ctx);
       // The feed is open (cursor accepted, consumers created): a gateway counts itself connected
       // from the headers, not from having dialled, so a feed that cannot open keeps it "down".
-      call.open?.();
+      // Its start cursor too: a caller with no item yet still resumes without a gap.
+      call.open?.({ [REVOCATIONS_CURSOR_HEADER]: stream.start });
       try {
         for (;;) {
           const next = await stream.next(call.signal);

@@ -110,6 +110,7 @@ class MergedRevocations implements RevocationStream {
   private closed = false;
   private rejectFailed!: (error: AppError) => void;
   readonly failed: Promise<never>;
+  readonly start: string;
 
   constructor(
     start: FeedPosition,
@@ -119,6 +120,7 @@ class MergedRevocations implements RevocationStream {
     private readonly onClose: (stream: MergedRevocations) => void,
   ) {
     this.position = { ...start };
+    this.start = encodeCursor(start);
     this.expected = { session: start.session + 1, user: start.user + 1, authz: start.authz + 1 };
     this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
     this.failed.catch(() => undefined);

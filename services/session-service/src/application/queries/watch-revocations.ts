@@ -32,6 +32,8 @@ export interface PositionedRevocation {
 
 /** One caller's feed: read in order; `failed` rejects when it cannot go on (the caller resumes). */
 export interface RevocationStream {
+  /** The cursor of where the stream starts: resuming from it misses nothing that follows. */
+  readonly start: string;
   next(signal: AbortSignal): Promise<PositionedRevocation | undefined>;
   readonly failed: Promise<never>;
   close(): void;
@@ -95,6 +97,7 @@ export class WatchRevocationsHandler implements UseCase<WatchRevocations, Revoca
     try {
       const stream = await this.deps.feed.open(after);
       return {
+        start: stream.start,
         next: (signal) => stream.next(signal),
         failed: stream.failed,
         close() {
