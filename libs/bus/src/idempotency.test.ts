@@ -507,6 +507,38 @@ describe('a pending record', () => {
     }
   });
 
+  it('taken over asks recover for an effect the dead claimant committed; a fresh claim never does', async () => {
+    const store = new MemoryIdempotencyStore();
+    const recovered: string[] = [];
+    const spec: IdempotencySpec<SignIn, string> = {
+      ...SPEC,
+      recover: async (input) => {
+        recovered.push(input.requestId);
+        return input.requestId === 'req-1' ? 'committed-before-the-crash' : undefined;
+      },
+    };
+    await store.claim(
+      { keyHash: keyHashOf('req-1'), fingerprint: 'f'.repeat(64), now },
+      86_400_000,
+    );
+    await store.claim(
+      { keyHash: keyHashOf('req-2'), fingerprint: 'f'.repeat(64), now },
+      86_400_000,
+    );
+    const later = new Idempotency(store, {
+      now: () => new Date(now.getTime() + DEFAULT_PENDING_TIMEOUT_MS),
+      keyring,
+    });
+    let runs = 0;
+    const run = (requestId: string) =>
+      later.run('StartSession', spec, signIn({ requestId }), ctx, async () => `run-${++runs}`);
+    expect(await run('req-1')).toBe('committed-before-the-crash');
+    expect(await run('req-1')).toBe('committed-before-the-crash'); // stored, not recovered again
+    expect(await run('req-2')).toBe('run-1'); // nothing committed: the operation runs
+    expect(await run('req-3')).toBe('run-2'); // a fresh claim: nothing to recover
+    expect(recovered).toEqual(['req-1', 'req-2']);
+  });
+
   it('left by a dead claimant is taken over once DEFAULT_PENDING_TIMEOUT_MS has passed', async () => {
     const store = new MemoryIdempotencyStore();
     const keyHash = keyHashOf('req-1');

@@ -90,6 +90,7 @@ export class Idempotency {
       { spec, input, ctx, execute, key },
       recordAddress(ctx.service.name, operation, principal, key),
       1,
+      false,
     );
   }
 
@@ -97,6 +98,8 @@ export class Idempotency {
     request: Request<I, O>,
     keyHash: string,
     attempt: number,
+    /** A dead claimant's pending record was taken over: its effect may exist already. */
+    takenOver: boolean,
   ): Promise<O> {
     const { spec, input, ctx, execute, key } = request;
     const material = spec.fingerprint(input);
@@ -122,7 +125,7 @@ export class Idempotency {
       // Left by a crashed request, or unreadable (old scheme, a secret no longer held): as absent.
       if (attempt >= 3) throw inProgress();
       await this.store.release(keyHash);
-      return this.attempt(request, keyHash, attempt + 1);
+      return this.attempt(request, keyHash, attempt + 1, takenOver || pending);
     }
     let output: O;
     // Renewed while it runs, so only a record whose claimant died waits out pendingTimeoutMs.
@@ -134,7 +137,8 @@ export class Idempotency {
         )
       : undefined;
     try {
-      output = await execute();
+      const recovered = takenOver ? await spec.recover?.(input, ctx) : undefined;
+      output = recovered ?? (await execute());
     } catch (error) {
       await this.store.release(keyHash);
       throw error;

@@ -52,6 +52,12 @@ export interface IdempotencySpec<I, O> {
    * completed record answers at all; false answers IDEMPOTENCY_KEY_REUSED, an error is passed on.
    */
   prove?(input: I, ctx: CallContext): Promise<boolean>;
+  /**
+   * After a crashed claimant's pending record is taken over, its effect may have committed without
+   * its response being stored: finds that effect and answers it instead of running the operation
+   * again (which would fail, or do it twice). Proves a credential like `prove` before answering.
+   */
+  recover?(input: I, ctx: CallContext): Promise<O | undefined>;
   encode(output: O): Uint8Array;
   decode(bytes: Uint8Array): O;
   /** The user whose personal data the stored response holds: erasing that user deletes the record. */

@@ -200,6 +200,49 @@ describe('RegisterUser', () => {
       });
     });
 
+    // Found by tests/faults: a replica killed after its registration committed, before its
+    // response was stored, left a user its caller was never told about (the retry got EMAIL_TAKEN).
+    describe('a claimant killed between its commit and its stored response', () => {
+      const crashOnce = (app: ReturnType<typeof aTestApp>) => {
+        const complete = app.idempotencyStore.complete.bind(app.idempotencyStore);
+        let crashed = false;
+        app.idempotencyStore.complete = async (...args) => {
+          if (crashed) return complete(...args);
+          crashed = true;
+          throw new Error('process killed');
+        };
+      };
+
+      it('answers the retry with the committed user once the record is taken over', async () => {
+        const app = aTestApp();
+        crashOnce(app);
+        const cmd = aRegisterUserCommand({ requestId: 'req-crash' });
+        await expect(register(app, cmd)).rejects.toThrow('process killed');
+        const [committed] = app.users.eventsOfType('registered');
+        await expectAppError(register(app, cmd), 'ABORTED', 'REQUEST_IN_PROGRESS');
+        app.clock.advance(10_000);
+        const retried = await register(app, cmd);
+        expect(retried.id).toBe(committed?.userId);
+        expect(app.users.eventsOfType('registered')).toHaveLength(1);
+        // The answer is stored now: a later replay reads it.
+        expect(await register(app, cmd)).toEqual(retried);
+      });
+
+      it('answers EMAIL_TAKEN to a retry that cannot prove the password', async () => {
+        const app = aTestApp();
+        crashOnce(app);
+        const cmd = aRegisterUserCommand({ requestId: 'req-crash-2' });
+        await expect(register(app, cmd)).rejects.toThrow('process killed');
+        app.clock.advance(10_000);
+        await expectAppError(
+          register(app, { ...cmd, password: 'not the password at all' }),
+          'ALREADY_EXISTS',
+          'EMAIL_TAKEN',
+        );
+        expect(app.hasher.verifications).toBe(1);
+      });
+    });
+
     it('refuses a request_id longer than 128 characters', async () => {
       const app = aTestApp();
       const error = await expectAppError(

@@ -40,6 +40,7 @@ export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
     fingerprint: (cmd) =>
       JSON.stringify([normalizeEmail(cmd.email), normalizeDisplayName(cmd.displayName)]),
     prove: (cmd) => this.proveReplay(cmd),
+    recover: (cmd) => this.recoverCommitted(cmd),
     encode: encodeUserView,
     decode: decodeUserView,
     owner: (_cmd, user) => user.id, // the response holds the email: DeleteUser deletes the record
@@ -73,6 +74,17 @@ export class RegisterUserHandler implements UseCase<RegisterUser, UserView> {
       if (isAppError(error) && error.reason === 'INVALID_CREDENTIALS') return false;
       throw error;
     }
+  }
+
+  /**
+   * A claimant killed after its registration committed, before its response was stored: the
+   * retry answers that user (same email and display name, its password proven like a sign-in)
+   * instead of EMAIL_TAKEN for a user nobody was told about.
+   */
+  private async recoverCommitted(cmd: RegisterUser): Promise<UserView | undefined> {
+    const user = await this.deps.users.findByEmail(normalizeEmail(cmd.email));
+    if (!user || user.displayName !== normalizeDisplayName(cmd.displayName)) return undefined;
+    return (await this.proveReplay(cmd)) ? toView(user) : undefined;
   }
 
   async execute(cmd: RegisterUser, ctx: CallContext): Promise<UserView> {
