@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { MSG_ID_HEADER } from '@warden/events';
 import { authzEventsV1, sessionv1, userEventsV1, userv1 } from '@warden/proto';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import pg from 'pg';
@@ -209,13 +210,20 @@ export async function replayed(stack: Stack, report: LoadReport, sample = 40): P
   return wrong;
 }
 
+/** An event read back from a stream, with the message id JetStream deduplicated it by. */
+interface StoredEvent<T> {
+  /** `Nats-Msg-Id`: the outbox relay publishes each outbox row with the row's id. */
+  msgId: string | undefined;
+  event: T;
+}
+
 /** Events on `subject` in `stream` since `since`, decoded by `decode`, read as ops. */
 async function storedEvents<T>(
   stream: string,
   subject: string,
   since: Date,
   decode: (data: Uint8Array) => T,
-): Promise<T[]> {
+): Promise<StoredEvent<T>[]> {
   const nc = await connect(natsConnectOptions('ops'));
   try {
     const jsm = await jetstreamManager(nc);
@@ -228,7 +236,7 @@ async function storedEvents<T>(
       ack_policy: AckPolicy.None,
     });
     try {
-      const events: T[] = [];
+      const events: StoredEvent<T>[] = [];
       if (info.num_pending === 0) return events;
       const consumer = await jetstream(nc).consumers.get(stream, name);
       // Bounded: as many as were pending when the consumer was made, other runs' events included.
@@ -236,7 +244,7 @@ async function storedEvents<T>(
         const batch = await consumer.fetch({ max_messages: Math.min(left, 1_000), expires: 5_000 });
         let got = 0;
         for await (const msg of batch) {
-          events.push(decode(msg.data));
+          events.push({ msgId: msg.headers?.get(MSG_ID_HEADER), event: decode(msg.data) });
           got++;
           if (msg.info.pending === 0) left = 0;
         }
@@ -299,21 +307,38 @@ export async function effectsOf(
       { timeoutMs: 60_000, intervalMs: 250, what: 'the default role of every acknowledged user' },
     );
     const roleRows = countBy(await assigned());
+    // Only this stack's user-service publishes registered events for its users (their ids are its
+    // own), so every registered event of an acknowledged user in the stream counts.
     const registered = countBy(
       (
         await storedEvents('WARDEN_USER', 'warden.user.v1.registered', since, (d) =>
           userEventsV1.UserRegistered.decode(d),
         )
-      ).map((e) => e.userId),
+      ).map(({ event }) => event.userId),
+    );
+    // Every stack's authz worker consumes all of WARDEN_USER, so a stack running at the same time
+    // also gives these users a default role in its own schema and publishes its own role_assigned
+    // for them. Count only the events this stack's authz outbox published: the relay publishes each
+    // outbox row with the row's id as Nats-Msg-Id (read after the stream, so every event of ours
+    // already there has its row; published rows are kept for the outbox retention, 24 h).
+    const roleEventsInStream = await storedEvents(
+      'WARDEN_AUTHZ',
+      'warden.authz.v1.role_assigned',
+      since,
+      (d) => authzEventsV1.RoleAssigned.decode(d),
+    );
+    const ownOutbox = new Set(
+      (await db.query<{ id: string }>(`SELECT id FROM ${schema('authz')}.outbox`)).rows.map(
+        (r) => r.id,
+      ),
     );
     const roleEvents = countBy(
-      (
-        await storedEvents('WARDEN_AUTHZ', 'warden.authz.v1.role_assigned', since, (d) =>
-          authzEventsV1.RoleAssigned.decode(d),
+      roleEventsInStream
+        .filter(
+          ({ msgId, event }) =>
+            msgId !== undefined && ownOutbox.has(msgId) && event.role === 'player',
         )
-      )
-        .filter((e) => e.role === 'player')
-        .map((e) => e.subjectId),
+        .map(({ event }) => event.subjectId),
     );
     const users = (await db.query<{ id: string }>(`SELECT id FROM ${schema('user')}.users`)).rows;
     const sessions = countBy(
