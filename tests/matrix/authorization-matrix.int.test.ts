@@ -336,6 +336,16 @@ const TABLE: Row[] = [
     expect: serviceOrAdmin,
     request: () => ({ userId: '' }),
   },
+  // Public keys for any service identity; the revocation feed for named services
+  // (revocations.allowed_services: the gateway, the matrix's service identity).
+  { service: 'sessions', rpc: 'getJwks', expect: serviceOnly, request: () => ({}) },
+  {
+    service: 'sessions',
+    rpc: 'watchRevocations',
+    stream: true,
+    expect: serviceOnly,
+    request: () => ({ after: '' }),
+  },
   // warden.authz.v1.AuthzService
   // Any subject for a bare service; a user token asks about itself, or anyone with permission.read.
   {
@@ -479,7 +489,8 @@ async function attempt(row: Row, caller: Caller): Promise<{ outcome: Outcome; de
     if (row.stream) {
       await openStream(
         client as sessionv1.SessionServiceClient,
-        fullRequest<sessionv1.WatchSessionsRequest>(row.rpc, request),
+        row.rpc as StreamRpc,
+        fullRequest(row.rpc, request),
         tokens[caller],
       );
     } else await call(client, row.rpc, request, tokens[caller]);
@@ -490,18 +501,21 @@ async function attempt(row: Row, caller: Caller): Promise<{ outcome: Outcome; de
   }
 }
 
+type StreamRpc = 'watchSessions' | 'watchRevocations';
+
 /** A stream that stays open 300 ms without an error got past authorization. */
 function openStream(
   client: sessionv1.SessionServiceClient,
-  request: sessionv1.WatchSessionsRequest,
+  rpc: StreamRpc,
+  request: unknown,
   token?: string,
 ): Promise<void> {
   const metadata = new Metadata();
   if (token) metadata.set('authorization', `Bearer ${token}`);
-  const stream: ClientReadableStream<sessionv1.SessionEvent> = client.watchSessions(
-    request,
-    metadata,
-  );
+  const stream: ClientReadableStream<unknown> =
+    rpc === 'watchSessions'
+      ? client.watchSessions(request as sessionv1.WatchSessionsRequest, metadata)
+      : client.watchRevocations(request as sessionv1.WatchRevocationsRequest, metadata);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.cancel();

@@ -180,6 +180,7 @@ describe('a forged warden.user.v1.registered never makes a player admin', () => 
       WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({ gateway: key() }),
       WARDEN_AUTH_CLIENT_KEY: key(),
       WARDEN_IDEMPOTENCY_SECRET: key(),
+      WARDEN_MFA_ENCRYPTION_KEY: key(),
       WARDEN_GRPC_ALLOW_INSECURE: 'true',
     });
     spawned.push(worker);

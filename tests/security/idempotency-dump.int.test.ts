@@ -179,6 +179,10 @@ describe('a production service without its idempotency secret', () => {
     WARDEN_AUTH_SERVICE_KEYS: JSON.stringify({ gateway: randomBytes(24).toString('base64url') }),
     WARDEN_AUTH_CLIENT_KEY: randomBytes(24).toString('base64url'),
     WARDEN_GRPC_ALLOW_INSECURE: 'true',
+    // user-service's other production secret, so that the idempotency secret is what it refuses.
+    ...(service === 'user-service'
+      ? { WARDEN_MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
+      : {}),
   });
 
   async function exitOf(service: string, env: Record<string, string>) {

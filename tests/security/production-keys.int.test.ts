@@ -171,8 +171,9 @@ describe('a production user-service with its keys from the environment or a file
       WARDEN_METRICS_HOST: '127.0.0.1',
       WARDEN_METRICS_PORT: '0',
       WARDEN_AUTH_CLIENT_KEY: OWN_KEY,
-      // Production also refuses to start without its idempotency secret.
+      // Production also refuses to start without its idempotency secret and TOTP sealing key.
       WARDEN_IDEMPOTENCY_SECRET: randomBytes(32).toString('base64'),
+      WARDEN_MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       // Plaintext gRPC on loopback, as behind a mesh that does the mTLS.
       WARDEN_GRPC_ALLOW_INSECURE: 'true',
       ...keys,

@@ -235,7 +235,11 @@ describe('user-service, authz-service and session-service as processes', () => {
     const { userId, email } = await register();
     const { session, token } = await start(b, email);
     const ctx = { service: { name: 'gateway' }, requestId: randomUUID() };
-    await expect(resolver.resolve(token, ctx)).resolves.toEqual({ userId, sessionId: session.id });
+    await expect(resolver.resolve(token, ctx)).resolves.toEqual({
+      userId,
+      sessionId: session.id,
+      assuranceLevel: 'AAL1',
+    });
     await onceAuthorized(() => b.endSession({ sessionId: session.id }, bearer(token)));
     await waitFor(
       () =>
