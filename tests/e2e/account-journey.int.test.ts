@@ -213,8 +213,20 @@ describe('one account, end to end', () => {
     const after = await validate(recovered.token);
     expect(after.session).toMatchObject({
       userId: user.id,
+      factors: [sessionv1.Factor.FACTOR_PASSWORD, sessionv1.Factor.FACTOR_RECOVERY_CODE],
       assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
     });
+    // The user may read both ended sessions: each was ended by the password change.
+    for (const sessionId of [aal1.session.id, completed.session!.id]) {
+      const ended = await sessions<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse>(
+        'getSession',
+        { sessionId },
+        recovered.token,
+      );
+      expect(ended.session?.endReason).toBe(
+        sessionv1.SessionEndReason.SESSION_END_REASON_PASSWORD_CHANGED,
+      );
+    }
     const stillEnrolled = await users<userv1.GetUserRequest, userv1.GetUserResponse>(
       'getUser',
       { userId: user.id },
