@@ -44,7 +44,7 @@ const consumer = userEventsConsumer({
   jsm,
   durable: config.events.user_events_durable,
   startFrom: config.events.user_events_start_from,
-  handler: new EndSessionsForUserEventHandler({ sessions, clock }),
+  handler: new EndSessionsForUserEventHandler({ sessions, challenges: mfaChallenges, clock }),
   logger,
   metrics: eventMetrics(metrics.registry),
 });

@@ -67,4 +67,17 @@ describe('MFA challenges over Postgres', () => {
     expect(wins.sort()).toEqual([false, true]);
     expect(await store.attempt(challenge.idHash, at(MINUTE), 5)).toBeUndefined();
   });
+
+  it("drops a user's challenges created by a time, and no one else's", async () => {
+    const userId = randomUUID();
+    const early = newChallenge({ userId, client, now: T0 }).challenge;
+    const late = newChallenge({ userId, client, now: at(3 * MINUTE) }).challenge;
+    const other = (await stored()).challenge;
+    for (const c of [early, late]) await store.add(c);
+    expect(await store.dropForUser(userId, at(MINUTE))).toBe(1);
+    expect(await store.attempt(early.idHash, at(MINUTE), 5)).toBeUndefined();
+    expect(await store.dropForUser(userId)).toBe(1);
+    expect(await store.attempt(late.idHash, at(3 * MINUTE), 5)).toBeUndefined();
+    expect((await store.attempt(other.idHash, at(MINUTE), 5))?.userId).toBe(other.userId);
+  });
 });

@@ -19,6 +19,7 @@ import {
   userEventDurables,
   userEventsConsumer,
 } from '../src/adapters/nats/user-events-consumer.js';
+import { PgMfaChallengeStore } from '../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { EndSessionsForUserEventHandler } from '../src/application/commands/end-sessions-for-user-event.js';
 import { ExpireSessionsHandler } from '../src/application/commands/expire-sessions.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
@@ -230,6 +231,7 @@ describe('session-service on Postgres and NATS', () => {
         durable,
         handler: new EndSessionsForUserEventHandler({
           sessions: a.sessions,
+          challenges: new PgMfaChallengeStore(db.pool),
           clock: { now: () => new Date() },
         }),
         logger: silentLogger,
@@ -330,6 +332,7 @@ describe('session-service on Postgres and NATS', () => {
         durable: base,
         handler: new EndSessionsForUserEventHandler({
           sessions: a.sessions,
+          challenges: new PgMfaChallengeStore(db.pool),
           clock: { now: () => new Date() },
         }),
         logger,

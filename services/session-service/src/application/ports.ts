@@ -56,6 +56,11 @@ export interface MfaChallengeStore {
   consume(idHash: string): Promise<boolean>;
   /** Deletes challenges expired before `before`; returns how many. */
   purgeExpired(before: Date): Promise<number>;
+  /**
+   * Deletes the user's pending challenges created at or before `createdBy` (all when absent):
+   * a password proven before a reset or a disabling must not complete a sign-in after it.
+   */
+  dropForUser(userId: string, createdBy?: Date): Promise<number>;
 }
 
 /** Keyset position in a newest-first listing. */

@@ -27,4 +27,16 @@ export class MemoryMfaChallengeStore implements MfaChallengeStore {
       if (challenge.expireTime < before && this.challenges.delete(key)) purged++;
     return purged;
   }
+
+  async dropForUser(userId: string, createdBy?: Date): Promise<number> {
+    let dropped = 0;
+    for (const [key, challenge] of this.challenges)
+      if (
+        challenge.userId === userId &&
+        (!createdBy || challenge.createTime <= createdBy) &&
+        this.challenges.delete(key)
+      )
+        dropped++;
+    return dropped;
+  }
 }

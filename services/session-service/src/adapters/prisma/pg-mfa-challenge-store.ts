@@ -11,6 +11,8 @@ const ATTEMPT_SQL = `UPDATE mfa_challenges SET attempts = attempts + 1
   RETURNING id_hash, user_id, ip_address, user_agent, attempts, create_time, expire_time`;
 const CONSUME_SQL = 'DELETE FROM mfa_challenges WHERE id_hash = $1';
 const PURGE_SQL = 'DELETE FROM mfa_challenges WHERE expire_time < $1';
+const DROP_FOR_USER_SQL = `DELETE FROM mfa_challenges
+  WHERE user_id = $1 AND ($2::timestamptz IS NULL OR create_time <= $2)`;
 /** A deleted user's challenges (their client data), with the erasure's transaction. */
 export const DELETE_USER_CHALLENGES_SQL = 'DELETE FROM mfa_challenges WHERE user_id = $1';
 
@@ -61,6 +63,11 @@ export class PgMfaChallengeStore implements MfaChallengeStore {
 
   async purgeExpired(before: Date): Promise<number> {
     const { rowCount } = await this.pool.query(PURGE_SQL, [before]);
+    return rowCount ?? 0;
+  }
+
+  async dropForUser(userId: string, createdBy?: Date): Promise<number> {
+    const { rowCount } = await this.pool.query(DROP_FOR_USER_SQL, [userId, createdBy ?? null]);
     return rowCount ?? 0;
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { aSession, aUserId, MINUTE, T0 } from '../../../test/support/mothers.js';
 import { FixedClock } from '../../../test/support/fixed-clock.js';
+import { MemoryMfaChallengeStore } from '../../adapters/memory/memory-mfa-challenge-store.js';
 import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
+import { newChallenge } from '../../domain/mfa-challenge.js';
 import {
   CLOCK_SKEW_ALLOWANCE_MS,
   EndSessionsForUserEventHandler,
@@ -18,7 +20,11 @@ function setup() {
     sessions,
     userId,
     own,
-    handler: new EndSessionsForUserEventHandler({ sessions, clock }),
+    handler: new EndSessionsForUserEventHandler({
+      sessions,
+      challenges: new MemoryMfaChallengeStore(),
+      clock,
+    }),
   };
 }
 
@@ -92,7 +98,11 @@ describe('EndSessionsForUserEvent', () => {
       const after = aSession({ userId, now: new Date(T0.getTime() + 5 * MINUTE) });
       for (const s of [before, withinSkew, after]) sessions.sessions.set(s.id, s);
       const clock = new FixedClock(new Date(T0.getTime() + 10 * MINUTE));
-      const handler = new EndSessionsForUserEventHandler({ sessions, clock });
+      const handler = new EndSessionsForUserEventHandler({
+        sessions,
+        challenges: new MemoryMfaChallengeStore(),
+        clock,
+      });
       /** The user event, applied now; a deletion carries no occurredAt. */
       const applyLate = (reason: EndSessionsForUserEvent['reason'], eventId: string) =>
         handler.execute({
@@ -128,5 +138,38 @@ describe('EndSessionsForUserEvent', () => {
       await applyLate('USER_DELETED', 'late-3');
       for (const s of [before, withinSkew, after]) expect(statusOf(sessions, s.id)).toBe('ENDED');
     });
+  });
+});
+
+// Found by the account-journey e2e: a challenge started with the old password completed after
+// ResetPassword and gave a live session.
+describe('EndSessionsForUserEvent and pending MFA challenges', () => {
+  const client = { ipAddress: '203.0.113.7', userAgent: 'test' };
+  const occurredAt = new Date(T0.getTime() + MINUTE);
+
+  it('drops the challenges a password change or disabling makes stale, not later ones or others', async () => {
+    for (const reason of ['PASSWORD_CHANGED', 'USER_DISABLED'] as const) {
+      const challenges = new MemoryMfaChallengeStore();
+      const userId = aUserId();
+      const stale = newChallenge({ userId, client, now: T0 }).challenge;
+      const later = newChallenge({
+        userId,
+        client,
+        now: new Date(T0.getTime() + 5 * MINUTE),
+      }).challenge;
+      const someoneElse = newChallenge({ userId: aUserId(), client, now: T0 }).challenge;
+      for (const c of [stale, later, someoneElse]) await challenges.add(c);
+      const handler = new EndSessionsForUserEventHandler({
+        sessions: new MemorySessionRepository(),
+        challenges,
+        clock: new FixedClock(new Date(T0.getTime() + 10 * MINUTE)),
+      });
+      const event = { userId, reason, occurredAt, inbox: { consumer: 'c', eventId: reason } };
+      await handler.execute(event);
+      await handler.execute(event); // redelivered: still nothing stale left, nothing else gone
+      expect([...challenges.challenges.keys()].sort()).toEqual(
+        [later.idHash, someoneElse.idHash].sort(),
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { requireDeps } from '@warden/bus';
 import type { EndReason, Session } from '../../domain/session.js';
 import { endAllExcept } from '../../domain/user-sessions.js';
-import type { Clock, InboxEntry, SessionRepository } from '../ports.js';
+import type { Clock, InboxEntry, MfaChallengeStore, SessionRepository } from '../ports.js';
 
 /** What user-service told us: the user's sessions must end (disabled, deleted, password changed). */
 export interface EndSessionsForUserEvent {
@@ -27,7 +27,13 @@ export const CLOCK_SKEW_ALLOWANCE_MS = 30_000;
 
 /** Internal: run by the user-event consumer, not exposed over gRPC, so no authorization. */
 export class EndSessionsForUserEventHandler {
-  constructor(private readonly deps: { sessions: SessionRepository; clock: Clock }) {
+  constructor(
+    private readonly deps: {
+      sessions: SessionRepository;
+      challenges: MfaChallengeStore;
+      clock: Clock;
+    },
+  ) {
     requireDeps('EndSessionsForUserEventHandler', deps);
   }
 
@@ -45,12 +51,17 @@ export class EndSessionsForUserEventHandler {
         ...(cmd.traceparent ? { traceparent: cmd.traceparent } : {}),
       },
     );
+    // A challenge proves the old password (or an enabled user): it must not become a session now.
+    // Idempotent, so it runs on a redelivery too.
+    await this.deps.challenges.dropForUser(cmd.userId, latestAffected(cmd.occurredAt));
     return changes?.length;
   }
 }
 
 function startedBy(active: readonly Session[], occurredAt: Date | undefined): readonly Session[] {
-  if (!occurredAt) return active;
-  const latest = occurredAt.getTime() + CLOCK_SKEW_ALLOWANCE_MS;
-  return active.filter((session) => session.createTime.getTime() <= latest);
+  const latest = latestAffected(occurredAt);
+  return latest ? active.filter((session) => session.createTime <= latest) : active;
 }
+
+const latestAffected = (occurredAt: Date | undefined): Date | undefined =>
+  occurredAt && new Date(occurredAt.getTime() + CLOCK_SKEW_ALLOWANCE_MS);
