@@ -137,21 +137,40 @@ export class Idempotency {
         )
       : undefined;
     try {
-      const recovered = takenOver ? await spec.recover?.(input, ctx) : undefined;
-      output = recovered ?? (await execute());
-    } catch (error) {
-      await this.store.release(keyHash);
-      throw error;
+      try {
+        const recovered = takenOver ? await spec.recover?.(input, ctx) : undefined;
+        output = recovered ?? (await execute());
+      } catch (error) {
+        await this.store.release(keyHash);
+        throw error;
+      }
+      // The effect has committed: its answer is worth waiting for through a short database
+      // outage, else a retry after the takeover would do it a second time.
+      const sealed = keys.seal(key, keyHash, spec.encode(output));
+      const owner = spec.owner?.(input, output);
+      await withRetries(
+        () => this.store.complete(keyHash, sealed, owner),
+        COMPLETE_RETRY_DELAYS_MS,
+      );
     } finally {
       clearInterval(heartbeat);
     }
-    await this.store.complete(
-      keyHash,
-      keys.seal(key, keyHash, spec.encode(output)),
-      spec.owner?.(input, output),
-    );
     return output;
   }
+}
+
+/** Waits between attempts to store a committed request's answer (about 6 s in all). */
+const COMPLETE_RETRY_DELAYS_MS = [200, 400, 800, 1_600, 3_200];
+
+async function withRetries(attempt: () => Promise<void>, delaysMs: readonly number[]) {
+  for (const delayMs of delaysMs) {
+    try {
+      return await attempt();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+  return attempt();
 }
 
 interface Request<I, O> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   aCallContext,
   aRegisterUserCommand,
@@ -203,21 +203,32 @@ describe('RegisterUser', () => {
     // Found by tests/faults: a replica killed after its registration committed, before its
     // response was stored, left a user its caller was never told about (the retry got EMAIL_TAKEN).
     describe('a claimant killed between its commit and its stored response', () => {
-      const crashOnce = (app: ReturnType<typeof aTestApp>) => {
+      /** The first call's process dies after its commit: none of its attempts to store the answer lands. */
+      async function registerAndDie(app: ReturnType<typeof aTestApp>, cmd: RegisterUser) {
         const complete = app.idempotencyStore.complete.bind(app.idempotencyStore);
-        let crashed = false;
+        let dead = true;
         app.idempotencyStore.complete = async (...args) => {
-          if (crashed) return complete(...args);
-          crashed = true;
-          throw new Error('process killed');
+          if (dead) throw new Error('process killed');
+          return complete(...args);
         };
-      };
+        vi.useFakeTimers();
+        try {
+          const first = register(app, cmd).then(
+            () => 'answered',
+            (error: Error) => error.message,
+          );
+          await vi.advanceTimersByTimeAsync(10_000);
+          expect(await first).toBe('process killed');
+        } finally {
+          vi.useRealTimers();
+          dead = false;
+        }
+      }
 
       it('answers the retry with the committed user once the record is taken over', async () => {
         const app = aTestApp();
-        crashOnce(app);
         const cmd = aRegisterUserCommand({ requestId: 'req-crash' });
-        await expect(register(app, cmd)).rejects.toThrow('process killed');
+        await registerAndDie(app, cmd);
         const [committed] = app.users.eventsOfType('registered');
         await expectAppError(register(app, cmd), 'ABORTED', 'REQUEST_IN_PROGRESS');
         app.clock.advance(10_000);
@@ -230,9 +241,8 @@ describe('RegisterUser', () => {
 
       it('answers EMAIL_TAKEN to a retry that cannot prove the password', async () => {
         const app = aTestApp();
-        crashOnce(app);
         const cmd = aRegisterUserCommand({ requestId: 'req-crash-2' });
-        await expect(register(app, cmd)).rejects.toThrow('process killed');
+        await registerAndDie(app, cmd);
         app.clock.advance(10_000);
         await expectAppError(
           register(app, { ...cmd, password: 'not the password at all' }),
@@ -240,6 +250,26 @@ describe('RegisterUser', () => {
           'EMAIL_TAKEN',
         );
         expect(app.hasher.verifications).toBe(1);
+      });
+
+      it('stores the answer through a short outage of the store, so nothing is taken over', async () => {
+        const app = aTestApp();
+        const complete = app.idempotencyStore.complete.bind(app.idempotencyStore);
+        let failures = 3;
+        app.idempotencyStore.complete = async (...args) => {
+          if (failures-- > 0) throw new Error('connection terminated');
+          return complete(...args);
+        };
+        const cmd = aRegisterUserCommand({ requestId: 'req-outage' });
+        vi.useFakeTimers();
+        try {
+          const first = register(app, cmd);
+          await vi.advanceTimersByTimeAsync(2_000);
+          const user = await first;
+          expect(await register(app, cmd)).toEqual(user);
+        } finally {
+          vi.useRealTimers();
+        }
       });
     });
 
