@@ -9,7 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3, // integration files mostly wait on the processes they start: a third file overlaps that wait
     globalSetup: ['libs/testing/src/global-setup.ts'],
   },
 });

@@ -91,19 +91,22 @@ export const RECORD_ACTIVITY_SQL = `UPDATE sessions AS s
  * Active sessions past their idle ($1) or absolute ($2) expiry, a batch of $3, locked. Each expiry
  * is its own range scan of its (status, time) index, bounded by the batch: with the two as one OR,
  * Postgres walked every active session's index entry to find none due (bench/data-growth.ts: 642 ms
- * at 1M active sessions). The outer conditions are rechecked on the locked rows.
+ * at 1M active sessions). Each scan skips the rows other sweepers hold before its LIMIT, so
+ * concurrent sweepers share the due sessions instead of one finding only locked candidates and
+ * stopping early; the outer lock (on rows this statement holds) reads their latest version.
  */
-export const SESSIONS_DUE_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions
-  WHERE id IN (
-      (SELECT id FROM sessions WHERE status = 'ACTIVE' AND idle_expire_time <= $1
-       ORDER BY idle_expire_time LIMIT $3)
-      UNION ALL
-      (SELECT id FROM sessions WHERE status = 'ACTIVE' AND expire_time <= $2
-       ORDER BY expire_time LIMIT $3))
+export const SESSIONS_DUE_SQL = `WITH idle AS (
+      SELECT id FROM sessions WHERE status = 'ACTIVE' AND idle_expire_time <= $1
+      ORDER BY idle_expire_time LIMIT $3 FOR UPDATE SKIP LOCKED),
+    absolute AS (
+      SELECT id FROM sessions WHERE status = 'ACTIVE' AND expire_time <= $2
+      ORDER BY expire_time LIMIT $3 FOR UPDATE SKIP LOCKED)
+  SELECT ${SESSION_COLUMNS} FROM sessions
+  WHERE id IN (SELECT id FROM idle UNION ALL SELECT id FROM absolute)
     AND status = 'ACTIVE' AND (idle_expire_time <= $1 OR expire_time <= $2)
   ORDER BY idle_expire_time
   LIMIT $3
-  FOR UPDATE SKIP LOCKED`;
+  FOR UPDATE`;
 
 /** Rotated tokens go with their session (ON DELETE CASCADE). */
 export const PURGE_ENDED_SQL = `DELETE FROM sessions WHERE id IN (
