@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AppError } from '@warden/errors';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { waitFor } from '@warden/testing';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, PASSWORD, register, signIn } from '../support/flows.js';
+import { check, codeOf, failure, PASSWORD, register, signIn } from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
 // One user's whole account journey over real processes, Postgres and NATS, on one stack:
@@ -19,24 +17,7 @@ beforeAll(async () => {
 
 afterAll(() => stack?.stop(), 60_000);
 
-const STEP_MS = 30_000;
 const NEW_PASSWORD = 'journey reset 2026 passphrase';
-
-/** What the user's authenticator app shows `stepsAhead` time steps from now. */
-const codeOf = (secret: string, stepsAhead = 0): string =>
-  TOTP.generate({
-    secret: Secret.fromBase32(secret),
-    timestamp: Date.now() + stepsAhead * STEP_MS,
-  });
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const users = <Req, Res>(rpc: string, request: Req, token?: string) =>
   call<Req, Res>(stack.users, rpc, request, token);

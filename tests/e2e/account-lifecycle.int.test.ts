@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AppError } from '@warden/errors';
 import { sessionv1, userv1 } from '@warden/proto';
 import { TEST_DATABASE_URL, waitFor } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foreignHashes } from '../../services/user-service/test/support/foreign-hashes.js';
-import { bootstrapAdmin, PASSWORD, register, signIn } from '../support/flows.js';
+import { bootstrapAdmin, failure, PASSWORD, register, signIn } from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
 // Account lifecycle over real processes, Postgres and NATS: the gateway's key is the notifier
@@ -19,15 +18,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => stack?.stop(), 60_000);
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const users = <Req, Res>(rpc: string, request: Req, token?: string) =>
   call<Req, Res>(stack.users, rpc, request, token);

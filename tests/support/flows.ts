@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { AppError } from '@warden/errors';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { waitFor } from '@warden/testing';
+import { Secret, TOTP } from 'otpauth';
 import { call, type Stack } from './stack.js';
 
 // What a user of the stack does, over real gRPC: shared by the end-to-end suite and the benchmarks.
@@ -60,3 +62,22 @@ export async function bootstrapAdmin(
   });
   return { user, ...(await signIn(stack, stack.adminEmail)) };
 }
+
+/** The error a call failed with; throws when it did not fail. */
+export async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const TOTP_STEP_MS = 30_000;
+
+/** What a user's authenticator app shows for `secret`, `stepsAhead` time steps from now. */
+export const codeOf = (secret: string, stepsAhead = 0): string =>
+  TOTP.generate({
+    secret: Secret.fromBase32(secret),
+    timestamp: Date.now() + stepsAhead * TOTP_STEP_MS,
+  });
