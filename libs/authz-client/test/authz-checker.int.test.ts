@@ -30,6 +30,7 @@ class FakeAuthz {
       allowed,
       reason: allowed ? 'granted by fake' : `no role grants ${request.permission}`,
       stepUpRequired: !allowed && stepUp,
+      revision: 0,
     };
   }
 }
@@ -78,6 +79,9 @@ beforeAll(async () => {
     updateRole: unimplemented,
     deleteRole: unimplemented,
     getRole: unimplemented,
+    lookupSubjects: unimplemented,
+    planPermission: unimplemented,
+    listAuditEvents: unimplemented,
     listRoles: unimplemented,
   });
   address = `127.0.0.1:${await server.listen()}`;

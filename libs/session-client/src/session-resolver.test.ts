@@ -66,6 +66,7 @@ class FakeSessionService {
       completeMfa: unused,
       getJwks: unused,
       watchRevocations: unused,
+      listAuditEvents: unused,
     };
   }
 }

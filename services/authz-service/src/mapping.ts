@@ -27,6 +27,7 @@ export function toProtoAssignment(assignment: RoleAssignment): authzv1.RoleAssig
     role: assignment.role,
     expireTime: assignment.expireTime,
     createTime: assignment.createTime,
+    boundSessionId: '' /* TODO(issue 15): session-bound grants */,
   };
 }
 
@@ -66,6 +67,8 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role,
           expireTime,
           occurTime: event.occurTime,
+          boundSessionId: '' /* TODO(issue 15) */,
+          revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
     }
@@ -77,6 +80,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role: event.role,
           reason: REVOKE_REASONS[event.reason],
           occurTime: event.occurTime,
+          revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
     case 'role_created':
@@ -85,6 +89,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
         payload: authzEventsV1.RoleCreated.encode({
           role: toProtoRole(event.role),
           occurTime: event.occurTime,
+          revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
     case 'role_updated':
@@ -94,6 +99,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role: toProtoRole(event.role),
           updateMask: [...event.changed],
           occurTime: event.occurTime,
+          revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
     case 'role_deleted':
@@ -102,6 +108,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
         payload: authzEventsV1.RoleDeleted.encode({
           name: event.name,
           occurTime: event.occurTime,
+          revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
   }

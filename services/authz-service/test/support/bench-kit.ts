@@ -28,6 +28,7 @@ export async function startNoopServer(): Promise<Running> {
     allowed: true,
     reason: 'no-op',
     stepUpRequired: false,
+    revision: 0,
   };
   server.addService(
     { checkPermission: authzv1.AuthzServiceService.checkPermission },
@@ -78,6 +79,7 @@ export async function startKitNoopServer(): Promise<Running> {
     allowed: true,
     reason: 'no-op',
     stepUpRequired: false,
+    revision: 0,
   };
   const unused = async () => {
     throw new Error('not benchmarked');

@@ -1,4 +1,5 @@
 import type { Bus } from '@warden/bus';
+import { AppError } from '@warden/errors';
 import type { CallInfo } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
 import type { AuthzUseCases } from '../../application/use-cases.js';
@@ -23,12 +24,11 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
       ).map(toProtoDecision),
     })) satisfies Handler<authzv1.CheckPermissionsRequest, authzv1.CheckPermissionsResponse>,
 
-    listSubjectPermissions: ((request, { ctx }) =>
-      bus.run(
-        useCases.listSubjectPermissions,
-        { subjectId: request.subjectId },
-        ctx,
-      )) satisfies Handler<
+    listSubjectPermissions: (async (request, { ctx }) => ({
+      ...(await bus.run(useCases.listSubjectPermissions, { subjectId: request.subjectId }, ctx)),
+      scoped: [] /* TODO(issue 15): scoped grants */,
+      revision: 0 /* TODO(issue 15): revisions */,
+    })) satisfies Handler<
       authzv1.ListSubjectPermissionsRequest,
       authzv1.ListSubjectPermissionsResponse
     >,
@@ -44,12 +44,15 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         },
         ctx,
       );
-      return { assignment: toProtoAssignment(assignment) };
+      return {
+        assignment: toProtoAssignment(assignment),
+        revision: 0 /* TODO(issue 15): revisions */,
+      };
     }) satisfies Handler<authzv1.AssignRoleRequest, authzv1.AssignRoleResponse>,
 
     revokeRole: (async (request, { ctx }) => {
       await bus.run(useCases.revokeRole, { subjectId: request.subjectId, role: request.role }, ctx);
-      return {};
+      return { revision: 0 /* TODO(issue 15): revisions */ };
     }) satisfies Handler<authzv1.RevokeRoleRequest, authzv1.RevokeRoleResponse>,
 
     listRoleAssignments: (async (request, { ctx }) => {
@@ -73,7 +76,7 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         },
         ctx,
       );
-      return { role: toProtoRole(created) };
+      return { role: toProtoRole(created), revision: 0 /* TODO(issue 15): revisions */ };
     }) satisfies Handler<authzv1.CreateRoleRequest, authzv1.CreateRoleResponse>,
 
     updateRole: (async (request, { ctx }) => {
@@ -89,12 +92,12 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         },
         ctx,
       );
-      return { role: toProtoRole(updated) };
+      return { role: toProtoRole(updated), revision: 0 /* TODO(issue 15): revisions */ };
     }) satisfies Handler<authzv1.UpdateRoleRequest, authzv1.UpdateRoleResponse>,
 
     deleteRole: (async (request, { ctx }) => {
       await bus.run(useCases.deleteRole, { name: request.name }, ctx);
-      return {};
+      return { revision: 0 /* TODO(issue 15): revisions */ };
     }) satisfies Handler<authzv1.DeleteRoleRequest, authzv1.DeleteRoleResponse>,
 
     getRole: (async (request, { ctx }) => ({
@@ -105,6 +108,20 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
       const page = await bus.run(useCases.listRoles, request, ctx);
       return { roles: page.roles.map(toProtoRole), nextPageToken: page.nextPageToken };
     }) satisfies Handler<authzv1.ListRolesRequest, authzv1.ListRolesResponse>,
+
+    // TODO(issue 15): being built; the contract is in the proto.
+    lookupSubjects: (() => notYet('LookupSubjects')) satisfies Handler<
+      authzv1.LookupSubjectsRequest,
+      authzv1.LookupSubjectsResponse
+    >,
+    planPermission: (() => notYet('PlanPermission')) satisfies Handler<
+      authzv1.PlanPermissionRequest,
+      authzv1.PlanPermissionResponse
+    >,
+    listAuditEvents: (() => notYet('ListAuditEvents')) satisfies Handler<
+      authzv1.ListAuditEventsRequest,
+      authzv1.ListAuditEventsResponse
+    >,
   };
   return handlers satisfies Record<
     keyof typeof authzv1.AuthzServiceService,
@@ -127,4 +144,8 @@ const toProtoDecision = (decision: Decision): authzv1.CheckPermissionResponse =>
   allowed: decision.allowed,
   reason: decision.reason,
   stepUpRequired: decision.stepUpRequired === true,
+  revision: 0 /* TODO(issue 15): revisions */,
 });
+
+const notYet = (rpc: string): Promise<never> =>
+  Promise.reject(new AppError('UNIMPLEMENTED', 'UNIMPLEMENTED', `${rpc} is not served yet`));

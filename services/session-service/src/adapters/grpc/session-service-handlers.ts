@@ -1,4 +1,5 @@
 import type { Bus } from '@warden/bus';
+import { AppError } from '@warden/errors';
 import type { CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
@@ -171,5 +172,10 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
         stream.close();
       }
     },
+    // TODO(issue 15): the audit trail is being built; the contract is in the proto.
+    listAuditEvents: (): Promise<sessionv1.ListAuditEventsResponse> =>
+      Promise.reject(
+        new AppError('UNIMPLEMENTED', 'UNIMPLEMENTED', 'ListAuditEvents is not served yet'),
+      ),
   };
 }
