@@ -25,6 +25,15 @@ describe('imported password hashes', () => {
     expect(hasher.needsRehash(hash)).toBe(true);
   });
 
+  it('refuses a password longer than 72 bytes whose first 72 bytes match a bcrypt hash', async () => {
+    const hasher = await verifier();
+    const exact = 'é'.repeat(36); // 72 bytes in UTF-8
+    const hash = await foreignHashes.bcrypt(exact);
+    expect(await hasher.verify(exact, hash)).toBe(true);
+    expect(await hasher.verify(`${exact}anything`, hash)).toBe(false);
+    expect(await hasher.verify(`${exact}!`, await foreignHashes.bcrypt(`${exact}?`))).toBe(false);
+  });
+
   it('keeps its own argon2id hashes as they are', async () => {
     const hasher = await verifier();
     const own = await hasher.hash(PASSWORD);

@@ -87,6 +87,9 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
     ),
   );
 
+/** bcrypt ignores every password byte after these. */
+const BCRYPT_MAX_PASSWORD_BYTES = 72;
+
 /**
  * The service's hasher for every stored format: new hashes are argon2id (the wrapped hasher); a
  * stored bcrypt or scrypt hash is verified here, any argon2 one by the wrapped hasher. A hash that
@@ -107,7 +110,12 @@ export class ImportedHashesVerifier implements PasswordHasher {
     const format = parse(hash);
     try {
       if (typeof format === 'string') return false;
-      if (format.kind === 'bcrypt') return await bcryptVerify(password, hash);
+      if (format.kind === 'bcrypt') {
+        // bcrypt reads only the first 72 bytes: a longer password is refused after the same
+        // work, so one that merely begins like the real one never signs in.
+        const matches = await bcryptVerify(password, hash);
+        return matches && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_PASSWORD_BYTES;
+      }
       if (format.kind === 'scrypt') {
         const key = await scrypt(password, format.salt, format.key.length, format.options);
         return timingSafeEqual(key, format.key);

@@ -151,6 +151,20 @@ describe('ImportUsers', () => {
     );
   });
 
+  it('refuses a request_id replayed with other password hashes instead of answering the first import', async () => {
+    const { app, importUsers } = await setup();
+    const email = 'rehashed@example.com';
+    const first = [row({ email, passwordHash: await foreignHashes.bcrypt(PASSWORD) })];
+    await importUsers({ users: first, requestId: 'import-hashes' });
+    const otherHash = [row({ email, passwordHash: await foreignHashes.bcrypt('another secret') })];
+    await expectAppError(
+      importUsers({ users: otherHash, requestId: 'import-hashes' }),
+      'ALREADY_EXISTS',
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    expect(app.users.eventsOfType('registered')).toHaveLength(1);
+  });
+
   it('takes 1..1000 rows', async () => {
     const { importUsers } = await setup();
     await expectAppError(importUsers({ users: [] }), 'INVALID_ARGUMENT', 'INVALID_ARGUMENT');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CallContext,
   type IdempotencySpec,
@@ -43,7 +44,8 @@ export type ImportRowResult =
 export class ImportUsersHandler implements UseCase<ImportUsers, ImportRowResult[]> {
   readonly name = 'ImportUsers';
   readonly access = permissionOn<ImportUsers>('user.import', () => ({ type: 'user' }));
-  // The fingerprint holds every field of the rows but the password hashes (never a secret).
+  // Every field of every row, each password hash as its SHA-256: the same request_id with other
+  // hashes is another request (IDEMPOTENCY_KEY_REUSED), not the first import's results.
   readonly idempotency: IdempotencySpec<ImportUsers, ImportRowResult[]> = {
     key: (cmd) => requestKey(cmd.requestId),
     fingerprint: (cmd) =>
@@ -54,6 +56,7 @@ export class ImportUsersHandler implements UseCase<ImportUsers, ImportRowResult[
           normalizeExternalId(u.externalId),
           u.emailVerified,
           Object.entries(u.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          createHash('sha256').update(u.passwordHash).digest('base64url'),
         ]),
       ),
     encode: (results) => new TextEncoder().encode(JSON.stringify(results)),
