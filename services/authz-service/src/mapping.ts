@@ -7,6 +7,7 @@ import type {
   RevokeReason,
   Role,
   RoleAssignment,
+  Scope,
 } from './domain/index.js';
 
 export function toProtoRole(role: Role): authzv1.Role {
@@ -27,9 +28,16 @@ export function toProtoAssignment(assignment: RoleAssignment): authzv1.RoleAssig
     role: assignment.role,
     expireTime: assignment.expireTime,
     createTime: assignment.createTime,
-    boundSessionId: '' /* TODO(issue 15): session-bound grants */,
+    scope: assignment.scope && toProtoScope(assignment.scope),
+    boundSessionId: assignment.boundSessionId ?? '',
   };
 }
+
+export const toProtoScope = (scope: Scope): authzv1.Scope => ({ type: scope.type, id: scope.id });
+
+/** A request's scope: unset stays unset (unscoped); a set one is taken as given, to be validated. */
+export const fromProtoScope = (scope: authzv1.Scope | undefined): Scope | undefined =>
+  scope ? { type: scope.type, id: scope.id } : undefined;
 
 /** Proto leaves absent strings empty; the domain reads an empty owner as no owner. */
 export function fromProtoResource(resource: authzv1.Resource | undefined): ResourceRef | undefined {
@@ -44,6 +52,7 @@ const REVOKE_REASONS: Record<RevokeReason, authzEventsV1.RoleRevokeReason> = {
   REVOKED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_REVOKED,
   EXPIRED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_EXPIRED,
   SUBJECT_DELETED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_SUBJECT_DELETED,
+  SESSION_ENDED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_SESSION_ENDED,
 };
 
 /** A domain event as published: subject `warden.authz.v1.<type>`, protobuf payload, CloudEvents envelope. */
@@ -59,7 +68,7 @@ export function toEnvelope(event: AuthzEvent, traceparent?: string): EventEnvelo
 function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string } {
   switch (event.type) {
     case 'role_assigned': {
-      const { subjectId, role, expireTime } = event.assignment;
+      const { subjectId, role, expireTime, scope, boundSessionId } = event.assignment;
       return {
         about: subjectId,
         payload: authzEventsV1.RoleAssigned.encode({
@@ -67,7 +76,8 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role,
           expireTime,
           occurTime: event.occurTime,
-          boundSessionId: '' /* TODO(issue 15) */,
+          scope: scope && toProtoScope(scope),
+          boundSessionId: boundSessionId ?? '',
           revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };
@@ -80,6 +90,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role: event.role,
           reason: REVOKE_REASONS[event.reason],
           occurTime: event.occurTime,
+          scope: event.scope && toProtoScope(event.scope),
           revision: 0 /* TODO(issue 15) */,
         }).finish(),
       };

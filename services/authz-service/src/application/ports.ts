@@ -1,12 +1,14 @@
-import type { AuthzEvent, Role, RoleAssignment } from '../domain/index.js';
+import type { AuthzEvent, HolderSlice, Role, RoleAssignment, Scope } from '../domain/index.js';
 
 export interface Clock {
   now(): Date;
 }
 
+/** One assignment: a subject's role on a scope (unset: the unscoped one). */
 export interface AssignmentKey {
   subjectId: string;
   role: string;
+  scope?: Scope;
 }
 
 /**
@@ -18,7 +20,10 @@ export interface AuthzChange<T> {
   saveRoles?: readonly Role[];
   /** Deleted with every assignment of them. */
   deleteRoles?: readonly string[];
-  /** Inserted, or replacing the times of one held already; a missing role is ROLE_NOT_FOUND. */
+  /**
+   * Inserted, or replacing the times and session binding of the one held already on the same
+   * scope; a missing role is ROLE_NOT_FOUND.
+   */
   saveAssignments?: readonly RoleAssignment[];
   deleteAssignments?: readonly AssignmentKey[];
   events: readonly AuthzEvent[];
@@ -29,7 +34,10 @@ export interface AuthzChange<T> {
 /** The catalogue as a change sees it: read in its transaction, after the catalogue lock. */
 export interface CatalogueState {
   roles: Role[];
-  /** Whether a subject holds one of `roles` at `now`, `except` left out (lapsed ones do not count). */
+  /**
+   * Whether a subject holds one of `roles` unscoped at `now`, `except` left out (lapsed and
+   * scoped assignments do not count).
+   */
   hasActiveHolder(roles: readonly string[], now: Date, except?: AssignmentKey): Promise<boolean>;
   /** Every assignment the subject holds, lapsed ones too. */
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
@@ -37,9 +45,14 @@ export interface CatalogueState {
 
 /** A subject as a change sees it, read in its transaction. */
 export interface SubjectState {
-  /** Every assignment the subject holds, lapsed ones too, by role; locked until commit. */
+  /** Every assignment the subject holds, lapsed ones too, by role then scope; locked until commit. */
   held: RoleAssignment[];
   roles: Role[];
+  /**
+   * With the `boundSession` option: whether that session is known to have ended (a session event
+   * recorded it). Read under the session's lock, which the session-ended write takes too.
+   */
+  sessionEnded?: boolean;
 }
 
 /** Carried into the events a write records, so a trace continues across NATS. */
@@ -58,7 +71,9 @@ export interface BootstrapGrant {
 export interface AssignmentFilter {
   subjectId?: string;
   role?: string;
-  /** Keyset: only assignments after this (subject_id, role). */
+  /** Only assignments on this scope (unset: any scope, and unscoped ones). */
+  scope?: Scope;
+  /** Keyset: only assignments after this (subject_id, role, scope; unscoped first). */
   after?: AssignmentKey;
   limit: number;
   /** Lapsed assignments (expire_time <= now) are left out. */
@@ -71,7 +86,7 @@ export interface AssignmentFilter {
  */
 export interface PolicySource {
   allRoles(): Promise<Role[]>;
-  /** Every assignment the subject holds, lapsed ones too, ordered by role. */
+  /** Every assignment the subject holds, lapsed ones too, ordered by role then scope. */
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
 }
 
@@ -79,6 +94,12 @@ export interface PolicySource {
 export interface EventReceipt {
   consumer: string;
   eventId: string;
+}
+
+/** A session that ended or expired, as a session event told. */
+export interface EndedSession {
+  sessionId: string;
+  endTime: Date;
 }
 
 export interface AuthzRepository extends PolicySource {
@@ -98,8 +119,30 @@ export interface AuthzRepository extends PolicySource {
   updateSubject<T>(
     subjectId: string,
     decide: (subject: SubjectState) => AuthzChange<T>,
-    options?: WriteOptions & { inbox?: EventReceipt; claim?: BootstrapGrant },
+    options?: WriteOptions & {
+      inbox?: EventReceipt;
+      claim?: BootstrapGrant;
+      /**
+       * The session a grant is being bound to: the change takes that session's lock (before the
+       * subject's rows) and `decide` sees `sessionEnded`.
+       */
+      boundSession?: string;
+    },
   ): Promise<T | undefined>;
+  /**
+   * Records that `ended` ended (kept until {@link forgetEndedSessions}) and removes every
+   * assignment bound to it, with the events `announce` gives for them, under the session's lock;
+   * once per `receipt`: undefined, with nothing written, when the receipt is already there.
+   */
+  endSession(
+    receipt: EventReceipt,
+    ended: EndedSession,
+    now: Date,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+    options?: WriteOptions,
+  ): Promise<RoleAssignment[] | undefined>;
+  /** Drops up to `limit` ended-session records made before `before`; returns how many. */
+  forgetEndedSessions(before: Date, limit: number): Promise<number>;
   /**
    * Removes up to `limit` assignments lapsed at `now`, earliest first, skipping rows another
    * sweeper holds, with the events `announce` gives for them; returns the removed ones.
@@ -127,8 +170,23 @@ export interface AuthzRepository extends PolicySource {
   bootstrapGrants(): Promise<string[]>;
   /** Roles ordered by name, after `afterName` when given. */
   listRoles(page: { afterName?: string; limit: number }): Promise<Role[]>;
-  /** Unexpired assignments ordered by subject_id, then role. */
+  /** Unexpired assignments ordered by subject_id, role, then scope (unscoped first). */
   listAssignments(filter: AssignmentFilter): Promise<RoleAssignment[]>;
+  /**
+   * The subjects holding, unexpired at `now`, an assignment in one of `slices`, after `after`,
+   * ordered by subject_id, each once, at most `limit`: LookupSubjects' page, read from the index
+   * by (role, scope, subject_id) as one bounded range per slice, never a scan of the holders.
+   */
+  holdersOf(query: HolderQuery): Promise<string[]>;
+}
+
+/** What LookupSubjects reads: the slices that allow, and one keyset page of their holders. */
+export interface HolderQuery {
+  slices: readonly HolderSlice[];
+  /** Keyset: only subject ids after this one. */
+  after?: string;
+  limit: number;
+  now: Date;
 }
 
 /** Every grant a subject holds now, after inheritance, as written (`*`, `user.*`, `x.y:own`). */

@@ -1,6 +1,8 @@
 import {
   builtInRoles,
+  compareScopes,
   isActive,
+  sameScope,
   type AuthzEvent,
   type Role,
   type RoleAssignment,
@@ -12,8 +14,10 @@ import type {
   AuthzRepository,
   BootstrapGrant,
   CatalogueState,
+  EndedSession,
   EventReceipt,
   AuthzChange,
+  HolderQuery,
   SubjectState,
 } from '../../application/ports.js';
 
@@ -22,13 +26,16 @@ interface State {
   assignments: Map<string, RoleAssignment>;
   processed: Set<string>;
   bootstrapGrants: Map<string, BootstrapGrant>;
+  /** Ended sessions by id, with when they were recorded. */
+  endedSessions: Map<string, Date>;
   outbox: AuthzEvent[];
 }
 
-const keyOf = (key: AssignmentKey): string => `${key.subjectId}\u0000${key.role}`;
+const keyOf = (key: AssignmentKey): string =>
+  [key.subjectId, key.role, key.scope?.type ?? '', key.scope?.id ?? ''].join('\u0000');
 const byName = (a: Role, b: Role): number => compare(a.name, b.name);
-const bySubjectThenRole = (a: RoleAssignment, b: RoleAssignment): number =>
-  compare(a.subjectId, b.subjectId) || compare(a.role, b.role);
+const byKey = (a: AssignmentKey, b: AssignmentKey): number =>
+  compare(a.subjectId, b.subjectId) || compare(a.role, b.role) || compareScopes(a.scope, b.scope);
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
@@ -45,6 +52,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
       assignments: new Map(),
       processed: new Set(),
       bootstrapGrants: new Map(),
+      endedSessions: new Map(),
       outbox: [],
     };
   }
@@ -63,6 +71,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
           assignments().some(
             (a) =>
               roles.includes(a.role) &&
+              a.scope === undefined &&
               isActive(a, now) &&
               (except === undefined || keyOf(a) !== keyOf(except)),
           ),
@@ -75,7 +84,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
   updateSubject<T>(
     subjectId: string,
     decide: (subject: SubjectState) => AuthzChange<T>,
-    options: { inbox?: EventReceipt; claim?: BootstrapGrant } = {},
+    options: { inbox?: EventReceipt; claim?: BootstrapGrant; boundSession?: string } = {},
   ): Promise<T | undefined> {
     return this.inTransaction(async (draft) => {
       if (options.inbox && !markProcessed(draft, options.inbox)) return undefined;
@@ -83,8 +92,43 @@ export class MemoryAuthzRepository implements AuthzRepository {
         if (draft.bootstrapGrants.has(options.claim.entry)) return undefined;
         draft.bootstrapGrants.set(options.claim.entry, options.claim);
       }
-      const change = decide({ held: heldBy(draft, subjectId), roles: [...draft.roles.values()] });
+      const { boundSession } = options;
+      const change = decide({
+        held: heldBy(draft, subjectId),
+        roles: [...draft.roles.values()],
+        ...(boundSession === undefined
+          ? {}
+          : { sessionEnded: draft.endedSessions.has(boundSession) }),
+      });
       return write(draft, change);
+    });
+  }
+
+  endSession(
+    receipt: EventReceipt,
+    ended: EndedSession,
+    now: Date,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+  ): Promise<RoleAssignment[] | undefined> {
+    return this.inTransaction(async (draft) => {
+      if (!markProcessed(draft, receipt)) return undefined;
+      if (!draft.endedSessions.has(ended.sessionId)) draft.endedSessions.set(ended.sessionId, now);
+      const lapsed = [...draft.assignments.values()]
+        .filter((a) => a.boundSessionId === ended.sessionId)
+        .sort(byKey);
+      write(draft, { deleteAssignments: lapsed, events: lapsed.map(announce), result: undefined });
+      return lapsed;
+    });
+  }
+
+  forgetEndedSessions(before: Date, limit: number): Promise<number> {
+    return this.inTransaction(async (draft) => {
+      const old = [...draft.endedSessions]
+        .filter(([, recordTime]) => recordTime.getTime() < before.getTime())
+        .sort(([, x], [, y]) => x.getTime() - y.getTime())
+        .slice(0, limit);
+      for (const [sessionId] of old) draft.endedSessions.delete(sessionId);
+      return old.length;
     });
   }
 
@@ -123,6 +167,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
         assignments: new Map(this.state.assignments),
         processed: new Set(this.state.processed),
         bootstrapGrants: new Map(this.state.bootstrapGrants),
+        endedSessions: new Map(this.state.endedSessions),
         outbox: [...this.state.outbox],
       };
       const result = await fn(draft);
@@ -155,11 +200,11 @@ export class MemoryAuthzRepository implements AuthzRepository {
           isActive(a, filter.now) &&
           (filter.subjectId === undefined || a.subjectId === filter.subjectId) &&
           (filter.role === undefined || a.role === filter.role) &&
-          (filter.after === undefined ||
-            a.subjectId > filter.after.subjectId ||
-            (a.subjectId === filter.after.subjectId && a.role > filter.after.role)),
+          (filter.scope === undefined ||
+            (a.scope !== undefined && compareScopes(a.scope, filter.scope) === 0)) &&
+          (filter.after === undefined || byKey(a, filter.after) > 0),
       )
-      .sort(bySubjectThenRole)
+      .sort(byKey)
       .slice(0, filter.limit);
   }
 
@@ -167,10 +212,27 @@ export class MemoryAuthzRepository implements AuthzRepository {
     return [...this.state.roles.values()];
   }
 
+  /** A scan here; Postgres reads the index by (role, scope, subject_id) instead. */
+  async holdersOf(query: HolderQuery): Promise<string[]> {
+    const holders = new Set<string>();
+    for (const a of this.state.assignments.values()) {
+      if (!isActive(a, query.now) || (query.after !== undefined && a.subjectId <= query.after))
+        continue;
+      const inSlice = query.slices.some(
+        (slice) =>
+          slice.role === a.role &&
+          sameScope(slice.scope, a.scope) &&
+          (slice.subjectId === undefined || slice.subjectId === a.subjectId),
+      );
+      if (inSlice) holders.add(a.subjectId);
+    }
+    return [...holders].sort(compare).slice(0, query.limit);
+  }
+
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
     return [...this.state.assignments.values()]
       .filter((a) => a.subjectId === subjectId)
-      .sort(bySubjectThenRole);
+      .sort(byKey);
   }
 }
 
@@ -198,4 +260,4 @@ function markProcessed(draft: State, receipt: EventReceipt): boolean {
 }
 
 const heldBy = (draft: State, subjectId: string): RoleAssignment[] =>
-  [...draft.assignments.values()].filter((a) => a.subjectId === subjectId).sort(bySubjectThenRole);
+  [...draft.assignments.values()].filter((a) => a.subjectId === subjectId).sort(byKey);

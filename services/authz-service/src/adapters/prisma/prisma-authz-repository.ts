@@ -8,11 +8,18 @@ import type {
   AuthzRepository,
   BootstrapGrant,
   CatalogueState,
+  EndedSession,
   EventReceipt,
+  HolderQuery,
   SubjectState,
   WriteOptions,
 } from '../../application/ports.js';
-import type { AuthzEvent, Role, RoleAssignment } from '../../domain/index.js';
+import {
+  compareScopes,
+  type AuthzEvent,
+  type Role,
+  type RoleAssignment,
+} from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
 import { toEnvelope } from '../../mapping.js';
 import {
@@ -26,11 +33,17 @@ import {
   CLAIM_BOOTSTRAP_GRANT_SQL,
   DELETE_ASSIGNMENTS_SQL,
   DELETE_ROLES_SQL,
+  FORGET_ENDED_SESSIONS_SQL,
   HAS_ACTIVE_HOLDER_SQL,
+  HOLDERS_OF_SQL,
   LOCK_CATALOGUE_SQL,
+  LOCK_SESSION_SQL,
+  RECORD_ENDED_SESSION_SQL,
   SAVE_ASSIGNMENTS_SQL,
   SAVE_ROLE_SQL,
+  SESSION_ENDED_SQL,
   SUBJECT_FOR_UPDATE_SQL,
+  TAKE_BOUND_SQL,
   TAKE_LAPSED_SQL,
 } from './authz-sql.js';
 
@@ -50,6 +63,9 @@ type AssignmentRow = {
   role: string;
   expire_time: Date | null;
   create_time: Date;
+  scope_type: string;
+  scope_id: string;
+  bound_session_id: string | null;
 };
 
 /**
@@ -99,7 +115,9 @@ export class PrismaAuthzRepository implements AuthzRepository {
       const change = await decide({
         roles: roles.map(roleFromRow),
         hasActiveHolder: async (names, now, except) => {
-          const values = [names, now, except?.subjectId ?? null, except?.role ?? null];
+          // Only unscoped assignments count: a scoped one left out changes nothing.
+          const unscoped = except?.scope === undefined ? except : undefined;
+          const values = [names, now, unscoped?.subjectId ?? null, unscoped?.role ?? null];
           const { rows } = await client.query<{ held: boolean }>(HAS_ACTIVE_HOLDER_SQL, values);
           return rows[0]!.held;
         },
@@ -115,18 +133,30 @@ export class PrismaAuthzRepository implements AuthzRepository {
   updateSubject<T>(
     subjectId: string,
     decide: (subject: SubjectState) => AuthzChange<T>,
-    options: WriteOptions & { inbox?: EventReceipt; claim?: BootstrapGrant } = {},
+    options: WriteOptions & {
+      inbox?: EventReceipt;
+      claim?: BootstrapGrant;
+      boundSession?: string;
+    } = {},
   ): Promise<T | undefined> {
     return withTransaction(this.pool, async (client) => {
-      const { inbox, claim } = options;
+      const { inbox, claim, boundSession } = options;
       if (inbox && !(await pgInbox(this.pool).markProcessed(client, inbox.consumer, inbox.eventId)))
         return undefined;
       if (claim && !(await claimBootstrapGrant(client, claim))) return undefined;
+      // The session's lock before the subject's rows, in the order endSession takes them.
+      let sessionEnded: boolean | undefined;
+      if (boundSession !== undefined) {
+        await client.query(LOCK_SESSION_SQL, [boundSession]);
+        const { rows } = await client.query<{ ended: boolean }>(SESSION_ENDED_SQL, [boundSession]);
+        sessionEnded = rows[0]!.ended;
+      }
       const held = await client.query<AssignmentRow>(SUBJECT_FOR_UPDATE_SQL, [subjectId]);
       const roles = await client.query<RoleRow>(ALL_ROLES_SQL);
       const change = decide({
         held: held.rows.map(assignmentFromRow),
         roles: roles.rows.map(roleFromRow),
+        ...(sessionEnded === undefined ? {} : { sessionEnded }),
       });
       return write(client, change, options.traceparent);
     });
@@ -149,6 +179,32 @@ export class PrismaAuthzRepository implements AuthzRepository {
       );
       return lapsed;
     });
+  }
+
+  endSession(
+    receipt: EventReceipt,
+    ended: EndedSession,
+    now: Date,
+    announce: (lapsed: RoleAssignment) => AuthzEvent,
+    options: WriteOptions = {},
+  ): Promise<RoleAssignment[] | undefined> {
+    return withTransaction(this.pool, async (client) => {
+      if (!(await pgInbox(this.pool).markProcessed(client, receipt.consumer, receipt.eventId)))
+        return undefined;
+      await client.query(LOCK_SESSION_SQL, [ended.sessionId]);
+      await client.query(RECORD_ENDED_SESSION_SQL, [ended.sessionId, ended.endTime, now]);
+      const { rows } = await client.query<AssignmentRow>(TAKE_BOUND_SQL, [ended.sessionId]);
+      const lapsed = rows.map(assignmentFromRow).sort(byKey);
+      await insertOutbox(
+        client,
+        lapsed.map((assignment) => toEnvelope(announce(assignment), options.traceparent)),
+      );
+      return lapsed;
+    });
+  }
+
+  async forgetEndedSessions(before: Date, limit: number): Promise<number> {
+    return (await this.pool.query(FORGET_ENDED_SESSIONS_SQL, [before, limit])).rowCount ?? 0;
   }
 
   async findRole(name: string): Promise<Role | undefined> {
@@ -174,6 +230,10 @@ export class PrismaAuthzRepository implements AuthzRepository {
       filter.after?.subjectId ?? null,
       filter.after?.role ?? null,
       filter.limit,
+      filter.scope?.type ?? null,
+      filter.scope?.id ?? null,
+      filter.after?.scope?.type ?? '',
+      filter.after?.scope?.id ?? '',
     ]);
     return rows.map(assignmentFromRow);
   }
@@ -184,7 +244,7 @@ export class PrismaAuthzRepository implements AuthzRepository {
 
   /**
    * A cache miss, or an event about a subject a replica holds: one read on the primary key
-   * (subject_id, role), prepared once per connection.
+   * (subject_id, role, scope), prepared once per connection.
    */
   async assignmentsOf(subjectId: string): Promise<RoleAssignment[]> {
     const { rows } = await this.pool.query<AssignmentRow>({
@@ -193,6 +253,29 @@ export class PrismaAuthzRepository implements AuthzRepository {
       values: [subjectId],
     });
     return rows.map(assignmentFromRow);
+  }
+
+  /** LookupSubjects' page: one statement, prepared once per connection (see HOLDERS_OF_SQL). */
+  async holdersOf(query: HolderQuery): Promise<string[]> {
+    const open = query.slices.filter((slice) => slice.subjectId === undefined);
+    const owned = query.slices.filter((slice) => slice.subjectId !== undefined);
+    const { rows } = await this.pool.query<{ subject_id: string }>({
+      name: 'warden-holders-of',
+      text: HOLDERS_OF_SQL,
+      values: [
+        open.map((slice) => slice.role),
+        open.map((slice) => slice.scope?.type ?? ''),
+        open.map((slice) => slice.scope?.id ?? ''),
+        owned.map((slice) => slice.role),
+        owned.map((slice) => slice.scope?.type ?? ''),
+        owned.map((slice) => slice.scope?.id ?? ''),
+        owned.map((slice) => slice.subjectId!),
+        query.after ?? '',
+        query.now,
+        query.limit,
+      ],
+    });
+    return rows.map((row) => row.subject_id);
   }
 }
 
@@ -207,6 +290,8 @@ async function write<T>(
     await client.query(DELETE_ASSIGNMENTS_SQL, [
       deleteAssignments.map((key) => key.subjectId),
       deleteAssignments.map((key) => key.role),
+      deleteAssignments.map((key) => key.scope?.type ?? ''),
+      deleteAssignments.map((key) => key.scope?.id ?? ''),
     ]);
   if (deleteRoles.length > 0) await client.query(DELETE_ROLES_SQL, [deleteRoles]);
   for (const role of saveRoles)
@@ -226,6 +311,9 @@ async function write<T>(
         saveAssignments.map((a) => a.role),
         saveAssignments.map((a) => a.expireTime ?? null),
         saveAssignments.map((a) => a.createTime),
+        saveAssignments.map((a) => a.scope?.type ?? ''),
+        saveAssignments.map((a) => a.scope?.id ?? ''),
+        saveAssignments.map((a) => a.boundSessionId ?? null),
       ])
       .catch((error: unknown) => {
         throw roleDeletedMeanwhile(error, saveAssignments);
@@ -269,4 +357,11 @@ const assignmentFromRow = (row: AssignmentRow): RoleAssignment => ({
   role: row.role,
   ...(row.expire_time ? { expireTime: row.expire_time } : {}),
   createTime: row.create_time,
+  ...(row.scope_type === '' ? {} : { scope: { type: row.scope_type, id: row.scope_id } }),
+  ...(row.bound_session_id === null ? {} : { boundSessionId: row.bound_session_id }),
 });
+
+/** Subject, role, then scope (unscoped first): the order events about several assignments go in. */
+const byKey = (a: RoleAssignment, b: RoleAssignment): number =>
+  compare(a.subjectId, b.subjectId) || compare(a.role, b.role) || compareScopes(a.scope, b.scope);
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,4 +1,4 @@
-import type { AuthzEvent } from '../../domain/index.js';
+import { roleRevoked, type AuthzEvent } from '../../domain/index.js';
 import type { AuthzRepository, Clock, EventReceipt } from '../ports.js';
 
 /** On `warden.user.v1.deleted`, applied once per `inbox` entry (the consumed event). */
@@ -8,7 +8,7 @@ export interface RemoveSubject {
   traceparent?: string;
 }
 
-/** The user's assignments go, each with a RoleRevoked (SUBJECT_DELETED). */
+/** The user's assignments go (scoped and bound ones too), each with a RoleRevoked (SUBJECT_DELETED). */
 export class RemoveSubjectHandler {
   constructor(
     private readonly repository: AuthzRepository,
@@ -22,13 +22,9 @@ export class RemoveSubjectHandler {
       subjectId,
       ({ held }) => {
         const occurTime = this.clock.now();
-        const events: AuthzEvent[] = held.map((assignment) => ({
-          type: 'role_revoked',
-          subjectId,
-          role: assignment.role,
-          reason: 'SUBJECT_DELETED',
-          occurTime,
-        }));
+        const events: AuthzEvent[] = held.map((assignment) =>
+          roleRevoked(assignment, 'SUBJECT_DELETED', occurTime),
+        );
         return { deleteAssignments: held, events, result: events };
       },
       { inbox, traceparent },

@@ -1,4 +1,4 @@
-import type { AuthzEvent } from '../../domain/index.js';
+import { roleRevoked } from '../../domain/index.js';
 import type { AuthzRepository, Clock } from '../ports.js';
 
 /**
@@ -23,16 +23,8 @@ export class SweepLapsedAssignments {
   }
 
   private async sweepBatch(): Promise<number> {
-    const lapsed = await this.repository.expireDue(
-      this.clock.now(),
-      this.batchSize,
-      (assignment): AuthzEvent => ({
-        type: 'role_revoked',
-        subjectId: assignment.subjectId,
-        role: assignment.role,
-        reason: 'EXPIRED',
-        occurTime: assignment.expireTime!,
-      }),
+    const lapsed = await this.repository.expireDue(this.clock.now(), this.batchSize, (assignment) =>
+      roleRevoked(assignment, 'EXPIRED', assignment.expireTime!),
     );
     return lapsed.length;
   }
