@@ -48,14 +48,20 @@ describe('deploy/nats/warden-auth.conf', () => {
       expect(publish.some((s) => s === '>' || s === '$JS.API.>' || s.includes('DELETE'))).toBe(
         false,
       );
-      // Durable (acked) consumers only on WARDEN_USER; session-service's WatchRevocations also
-      // reads WARDEN_SESSION and WARDEN_AUTHZ with ordered consumers, which never ack.
+      // Durable (acked) consumers on WARDEN_USER, and authz-service's on WARDEN_SESSION (bound
+      // grants lapse with their session); session-service's WatchRevocations also reads
+      // WARDEN_SESSION and WARDEN_AUTHZ with ordered consumers, which never ack.
       const readOnly =
-        user === 'session-service' ? /\.WARDEN_(USER|SESSION|AUTHZ)\./ : /\.WARDEN_USER\./;
+        user === 'session-service'
+          ? /\.WARDEN_(USER|SESSION|AUTHZ)\./
+          : user === 'authz-service'
+            ? /\.WARDEN_(USER|SESSION)\./
+            : /\.WARDEN_USER\./;
+      const acked = user === 'authz-service' ? /\.WARDEN_(USER|SESSION)\./ : /\.WARDEN_USER\./;
       for (const subject of publish.filter((s) => s.includes('CONSUMER')))
         expect(subject, user).toMatch(readOnly);
       for (const subject of publish.filter((s) => s.startsWith('$JS.ACK')))
-        expect(subject, user).toMatch(/\.WARDEN_USER\./);
+        expect(subject, user).toMatch(acked);
       // Replies on its own inbox prefix: no service reads another's API answers.
       expect(allowed(user, 'subscribe').filter((s) => s.startsWith('_INBOX'))).toEqual([
         `_INBOX.${user}.>`,
