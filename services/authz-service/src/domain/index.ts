@@ -3,6 +3,7 @@ export * from './decide.js';
 export * from './delegation.js';
 export * from './events.js';
 export * from './grant-index.js';
+export * from './holders.js';
 export * from './permission.js';
 export * from './role.js';
 export * from './role-catalogue.js';
