@@ -11,6 +11,11 @@ export interface UserPrincipal {
   sessionId: string;
   /** The session's level; absent (a resolver that does not know) counts as AAL1. */
   assuranceLevel?: AssuranceLevel;
+  /**
+   * When the user proved their credentials for this session (its create time; a refresh keeps
+   * it). Absent (a resolver that does not know) counts as long ago: privileged changes refuse it.
+   */
+  authenticatedAt?: Date;
 }
 
 export interface CallContext {

@@ -20,6 +20,10 @@ import { ResetPasswordHandler } from './application/commands/reset-password.js';
 import { VerifyEmailHandler } from './application/commands/verify-email.js';
 import { CredentialGuard } from './application/credential-guard.js';
 import { MetadataAccess } from './application/metadata-access.js';
+import {
+  DEFAULT_PRIVILEGED_SESSION,
+  type PrivilegedSessionPolicy,
+} from './application/privileged-session.js';
 import { limitedHashing } from './adapters/crypto/hashing-limiter.js';
 import { OtpauthTotp } from './adapters/crypto/otpauth-totp.js';
 import { RandomRecoveryCodes } from './adapters/crypto/recovery-codes.js';
@@ -87,6 +91,8 @@ export interface UserAppDeps {
   importFormats?: ImportedHashFormats;
   /** auth.notifier_services: who may ask for codes (RequestEmailVerification, RequestPasswordReset). */
   notifierServices?: readonly string[];
+  /** auth.privileged_session_max_age: a user's own credential changes need a sign-in this recent. */
+  privilegedSession?: PrivilegedSessionPolicy;
 }
 
 export interface UserApp {
@@ -124,12 +130,20 @@ export function createUserApp(deps: UserAppDeps): UserApp {
   const { codeStore } = deps;
   const codes = deps.codes ?? randomOneTimeCodes;
   const notifiers = deps.notifierServices ?? [];
+  const privileged = deps.privilegedSession ?? DEFAULT_PRIVILEGED_SESSION;
   const useCases: UseCases = {
     registerUser: new RegisterUserHandler({ users, hasher, breaches, clock, ids, guard }),
     getUser: new GetUserHandler({ directory, metadata }),
     listUsers: new ListUsersHandler({ directory, metadata }),
     updateUser: new UpdateUserHandler({ users, clock, metadata }),
-    changePassword: new ChangePasswordHandler({ users, guard, hasher, breaches, clock }),
+    changePassword: new ChangePasswordHandler({
+      users,
+      guard,
+      hasher,
+      breaches,
+      clock,
+      privileged,
+    }),
     disableUser: new DisableUserHandler({ users, clock }),
     enableUser: new EnableUserHandler({ users, clock }),
     deleteUser: new DeleteUserHandler({ users, clock }),
@@ -157,8 +171,14 @@ export function createUserApp(deps: UserAppDeps): UserApp {
       clock,
       ids,
     }),
-    enrollTotp: new EnrollTotpHandler({ factors, totp, clock }),
-    confirmTotp: new ConfirmTotpHandler({ factors, totp, recoveryCodes, clock }),
+    enrollTotp: new EnrollTotpHandler({ factors, totp, clock, privileged }),
+    confirmTotp: new ConfirmTotpHandler({
+      factors,
+      totp,
+      recoveryCodes,
+      clock,
+      privileged,
+    }),
     removeTotp: new RemoveTotpHandler({
       factors,
       totp,

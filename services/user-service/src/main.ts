@@ -61,6 +61,7 @@ const app = createUserApp({
   ),
   codeStore: new PrismaOneTimeCodeStore(pool),
   notifierServices: config.auth.notifier_services,
+  privilegedSession: { maxAgeMs: config.auth.privileged_session_max_age },
   hashingLimiter: new QueueingHashingLimiter({
     maxConcurrent: config.password.hashing.max_concurrent,
     maxQueue: config.password.hashing.max_queue,
