@@ -192,6 +192,16 @@ describe('createSessionResolver', () => {
     });
   });
 
+  it("carries when the session's user signed in (its create time) for privileged changes", async () => {
+    const signedIn = new Date(Date.now() - 60_000);
+    fake.add('wst_carol', 's-carol', 'u-carol');
+    fake.sessions.set('wst_carol', { ...fake.sessions.get('wst_carol')!, createTime: signedIn });
+    expect(await resolver.resolve('wst_carol', ctx)).toMatchObject({
+      userId: 'u-carol',
+      authenticatedAt: signedIn,
+    });
+  });
+
   it('asks once for concurrent resolves of one token', async () => {
     fake.add('wst_alice', 's-alice', 'u-alice');
     await Promise.all(Array.from({ length: 5 }, () => resolver.resolve('wst_alice', ctx)));

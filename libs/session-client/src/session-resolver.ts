@@ -117,6 +117,8 @@ export function createSessionResolver(options: SessionResolverOptions): SessionR
       // Step-up: `@aal2` grants apply to this caller only when its session had a second factor.
       assuranceLevel:
         session.assuranceLevel === sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2 ? 'AAL2' : 'AAL1',
+      // Privileged changes (password, second factor) need a recent sign-in.
+      ...(session.createTime ? { authenticatedAt: session.createTime } : {}),
     };
     if (caching && startedAt === revocations) {
       const sessionEnds = Math.min(

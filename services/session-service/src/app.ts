@@ -175,6 +175,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
         userId: session.userId,
         sessionId: session.id,
         assuranceLevel: session.assuranceLevel,
+        authenticatedAt: session.createTime,
       };
     },
   };

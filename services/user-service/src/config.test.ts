@@ -47,6 +47,17 @@ describe('user-service config', () => {
     );
   });
 
+  it('gives privileged changes a 15 min session age by default, at least 1 s', () => {
+    expect(loadUserConfig({}).auth.privileged_session_max_age).toBe(15 * 60_000);
+    expect(
+      loadUserConfig({ WARDEN_AUTH_PRIVILEGED_SESSION_MAX_AGE: '5m' }).auth
+        .privileged_session_max_age,
+    ).toBe(300_000);
+    expect(() => loadUserConfig({ WARDEN_AUTH_PRIVILEGED_SESSION_MAX_AGE: '0s' })).toThrow(
+      /privileged_session_max_age/,
+    );
+  });
+
   it('takes the idempotency secret and the previous ones (a JSON list or comma-separated) from env', () => {
     const secret = 's'.repeat(44);
     expect(

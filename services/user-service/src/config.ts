@@ -44,6 +44,8 @@ export const configSchema = serviceConfigSection.extend({
   auth: serviceConfigSection.shape.auth.extend({
     /** Services given one-time codes (RequestEmailVerification, RequestPasswordReset) to deliver. */
     notifier_services: listOf(z.string().min(1).max(128)),
+    /** A user's own password or second-factor change needs a session started this recently. */
+    privileged_session_max_age: duration().refine((ms) => ms >= 1000, 'at least 1s'),
   }),
   authz: clientSection,
   session: clientSection,

@@ -21,6 +21,10 @@ export const REASONS = {
   MFA_NOT_ENABLED: 'FAILED_PRECONDITION',
   TOTP_NOT_ENROLLED: 'FAILED_PRECONDITION',
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
+  /** A user's own credential change from a session older than auth.privileged_session_max_age. */
+  REAUTHENTICATION_REQUIRED: 'PERMISSION_DENIED',
+  /** A user with a second factor changing their own credentials from an AAL1 session. */
+  STEP_UP_REQUIRED: 'PERMISSION_DENIED',
   /** A second permission a request needs beyond its RPC's (metadata paths, private metadata keys). */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
 } as const;
@@ -99,3 +103,21 @@ export const invalidSecondFactor = (): AppError =>
 
 export const missingPermission = (permission: string): AppError =>
   fail('PERMISSION_DENIED', `missing permission ${permission}`, { metadata: { permission } });
+
+/** The caller must sign in again (a fresh session) before changing their own credentials. */
+export const reauthenticationRequired = (maxAgeMs: number): AppError => {
+  const seconds = Math.floor(maxAgeMs / 1000);
+  return fail(
+    'REAUTHENTICATION_REQUIRED',
+    `changing your own password or second factor needs a session started in the last ${seconds} s; sign in again and retry`,
+    { metadata: { max_session_age_seconds: String(seconds) } },
+  );
+};
+
+/** The caller has a second factor: only a session completed with it may change their credentials. */
+export const stepUpRequired = (): AppError =>
+  fail(
+    'STEP_UP_REQUIRED',
+    'changing your own password or second factor needs a session completed with your second factor (AAL2); sign in with it and retry',
+    { metadata: { required_assurance_level: 'AAL2' } },
+  );

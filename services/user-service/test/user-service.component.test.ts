@@ -110,7 +110,11 @@ const register = (
 async function aSignedInUser(email: string) {
   const { user } = await register(email);
   const token = `token-${user!.id}`;
-  tokens.set(token, { userId: user!.id, sessionId: `session-${user!.id}` });
+  tokens.set(token, {
+    userId: user!.id,
+    sessionId: `session-${user!.id}`,
+    authenticatedAt: new Date(),
+  });
   authorizer.grant(user!.id, 'user.read:own', 'user.update:own', 'user.change_password:own');
   return { user: user!, token };
 }

@@ -10,6 +10,7 @@ import { MemoryOneTimeCodeStore } from '../../src/adapters/memory/memory-one-tim
 import { MemoryTotpFactorRepository } from '../../src/adapters/memory/memory-totp-factor-repository.js';
 import { MemoryUserRepository } from '../../src/adapters/memory/memory-user-repository.js';
 import type { HashingLimiter, PasswordHasher } from '../../src/application/ports.js';
+import type { PrivilegedSessionPolicy } from '../../src/application/privileged-session.js';
 import type { LockoutPolicy } from '../../src/domain/login-failures.js';
 import type { User } from '../../src/domain/user.js';
 import { FakeBreachedPasswords, FakePasswordHasher, FixedClock } from './fakes.js';
@@ -43,6 +44,8 @@ export function aTestApp(
     passwordHasher?: PasswordHasher;
     /** auth.notifier_services; default: the gateway. */
     notifiers?: string[];
+    /** auth.privileged_session_max_age; default 15 min. */
+    privilegedSession?: PrivilegedSessionPolicy;
   } = {},
 ): TestApp {
   const loginFailures = new MemoryLoginFailureStore();
@@ -71,6 +74,7 @@ export function aTestApp(
     lockouts: { refused: () => void lockouts.count++ },
     ...(options.lockout ? { lockout: options.lockout } : {}),
     ...(options.hashingLimiter ? { hashingLimiter: options.hashingLimiter } : {}),
+    ...(options.privilegedSession ? { privilegedSession: options.privilegedSession } : {}),
   });
   return {
     ...app,

@@ -26,7 +26,9 @@ describe('ChangePassword', () => {
     const { app, change } = setup();
     const user = aUser({ id: '0190c7a6-0000-7000-8000-000000000001' });
     await app.given(user);
-    const ctx = aCallContext({ user: { userId: user.id, sessionId: 'session-7' } });
+    const ctx = aCallContext({
+      user: { userId: user.id, sessionId: 'session-7', authenticatedAt: app.clock.now() },
+    });
 
     await change(
       { userId: user.id, currentPassword: CORRECT_PASSWORD, newPassword: NEW_PASSWORD },
@@ -117,7 +119,9 @@ describe('ChangePassword', () => {
     const owner = aUser({ id: '0190c7a6-0000-7000-8000-000000000001' });
     const other = aUser();
     await app.given(owner, other);
-    const asOwner = aCallContext({ user: { userId: owner.id, sessionId: 's1' } });
+    const asOwner = aCallContext({
+      user: { userId: owner.id, sessionId: 's1', authenticatedAt: app.clock.now() },
+    });
     await expectAppError(
       change(
         { userId: other.id, currentPassword: CORRECT_PASSWORD, newPassword: NEW_PASSWORD },
@@ -131,5 +135,59 @@ describe('ChangePassword', () => {
         asOwner,
       ),
     ).resolves.toBeUndefined();
+  });
+
+  describe("from the user's own session, which must be privileged", () => {
+    const OWNER = '0190c7a6-0000-7000-8000-000000000001';
+    const own = (authenticatedAt: Date, assuranceLevel: 'AAL1' | 'AAL2' = 'AAL1') =>
+      aCallContext({
+        user: { userId: OWNER, sessionId: 's-own', authenticatedAt, assuranceLevel },
+      });
+    const changeOwn = {
+      userId: OWNER,
+      currentPassword: CORRECT_PASSWORD,
+      newPassword: NEW_PASSWORD,
+    };
+
+    it('refuses a session older than 15 min before testing the password: nothing counted, nothing changed', async () => {
+      const { app, change } = setup({ lockout: { maxFailures: 1, windowMs: 60_000 } });
+      await app.given(aUser({ id: OWNER }));
+      const ctx = own(app.clock.now());
+      app.clock.advance(15 * 60_000 + 1);
+      for (const currentPassword of ['a guess', CORRECT_PASSWORD]) {
+        await expectAppError(
+          change({ ...changeOwn, currentPassword }, ctx),
+          'PERMISSION_DENIED',
+          'REAUTHENTICATION_REQUIRED',
+        );
+      }
+      expect(app.lockouts.count).toBe(0);
+      expect((await app.users.get(OWNER))?.passwordHash).toBe(fakeHashOf(CORRECT_PASSWORD));
+      // Signed in again: the same change goes through (the guess above was never counted).
+      await expect(change(changeOwn, own(app.clock.now()))).resolves.toBeUndefined();
+    });
+
+    it('asks a user with MFA on for an AAL2 session, however fresh the AAL1 one', async () => {
+      const { app, change } = setup();
+      await app.given(aUser({ id: OWNER, mfaEnabled: true }));
+      await expectAppError(
+        change(changeOwn, own(app.clock.now(), 'AAL1')),
+        'PERMISSION_DENIED',
+        'STEP_UP_REQUIRED',
+      );
+      await expect(change(changeOwn, own(app.clock.now(), 'AAL2'))).resolves.toBeUndefined();
+    });
+
+    it('refuses an AAL2 session of a user with MFA once it is older than the limit', async () => {
+      const { app, change } = setup();
+      await app.given(aUser({ id: OWNER, mfaEnabled: true }));
+      const ctx = own(app.clock.now(), 'AAL2');
+      app.clock.advance(15 * 60_000 + 1);
+      await expectAppError(
+        change(changeOwn, ctx),
+        'PERMISSION_DENIED',
+        'REAUTHENTICATION_REQUIRED',
+      );
+    });
   });
 });

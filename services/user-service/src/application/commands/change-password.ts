@@ -6,6 +6,7 @@ import { accountDisabled, passwordBreached, userNotFound } from '../../errors.js
 import { parseUserId } from '../../domain/user-id.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { BreachedPasswordChecker, Clock, PasswordHasher, UserRepository } from '../ports.js';
+import { requirePrivilegedSession, type PrivilegedSessionPolicy } from '../privileged-session.js';
 import { onUser } from '../user-access.js';
 
 export interface ChangePassword {
@@ -14,6 +15,10 @@ export interface ChangePassword {
   newPassword: string;
 }
 
+/**
+ * Replaces a password after checking the current one. The user changing their own needs a
+ * privileged session (recent; AAL2 once MFA is on), asked before the password is tested.
+ */
 export class ChangePasswordHandler implements UseCase<ChangePassword, void> {
   readonly name = 'ChangePassword';
   readonly access = onUser<ChangePassword>('user.change_password');
@@ -25,6 +30,7 @@ export class ChangePasswordHandler implements UseCase<ChangePassword, void> {
       hasher: PasswordHasher;
       breaches: BreachedPasswordChecker;
       clock: Clock;
+      privileged: PrivilegedSessionPolicy;
     },
   ) {
     requireDeps('ChangePasswordHandler', deps);
@@ -36,6 +42,7 @@ export class ChangePasswordHandler implements UseCase<ChangePassword, void> {
     validate(cmd);
     const user = await users.get(id);
     if (!user) throw userNotFound(id);
+    requirePrivilegedSession(ctx, id, user.mfaEnabled, clock.now(), this.deps.privileged);
     await guard.check(user.email, cmd.currentPassword, user.passwordHash);
     if (user.status === 'DISABLED') throw accountDisabled();
     if (await breaches.isBreached(cmd.newPassword)) throw passwordBreached('new_password');

@@ -2,6 +2,7 @@ import { type CallContext, type UseCase, requireDeps } from '@warden/bus';
 import { confirmTotp, RECOVERY_CODE_COUNT } from '../../domain/totp-factor.js';
 import { parseUserId } from '../../domain/user-id.js';
 import type { Clock, RecoveryCodes, TotpAlgorithm, TotpFactorRepository } from '../ports.js';
+import { requirePrivilegedSession, type PrivilegedSessionPolicy } from '../privileged-session.js';
 import { onUser } from '../user-access.js';
 import { compactCode, requireWellFormed, totpCodeProblem } from './totp-codes.js';
 
@@ -12,7 +13,8 @@ export interface ConfirmTotp {
 
 /**
  * Confirms a pending enrolment with a current code: the second factor is on, and the recovery
- * codes are returned this once (only their hashes are kept).
+ * codes are returned this once (only their hashes are kept). The user confirming their own needs a
+ * privileged session (recent; AAL2 once MFA is on).
  */
 export class ConfirmTotpHandler implements UseCase<ConfirmTotp, string[]> {
   readonly name = 'ConfirmTotp';
@@ -24,6 +26,7 @@ export class ConfirmTotpHandler implements UseCase<ConfirmTotp, string[]> {
       totp: TotpAlgorithm;
       recoveryCodes: RecoveryCodes;
       clock: Clock;
+      privileged: PrivilegedSessionPolicy;
     },
   ) {
     requireDeps('ConfirmTotpHandler', deps);
@@ -39,6 +42,7 @@ export class ConfirmTotpHandler implements UseCase<ConfirmTotp, string[]> {
       id,
       (holder, current) => {
         const now = clock.now();
+        requirePrivilegedSession(ctx, id, holder.mfaEnabled, now, this.deps.privileged);
         const step = current ? totp.match(current.secret, code, now) : undefined;
         return confirmTotp(holder, current, step, hashes, now);
       },

@@ -31,11 +31,13 @@ const reasonOf = (promise: Promise<unknown>): Promise<string> =>
 /** A user with TOTP confirmed, their (stolen) session, and the calls an attacker makes. */
 async function confirmedUser() {
   const user = aUser();
-  const asUser = aCallContext({ user: { userId: user.id, sessionId: 's-stolen' } });
   const app = aTestApp({
     authorizer: new TablePermissionChecker({
       [user.id]: ['user.manage_mfa:own', 'user.remove_mfa:own'],
     }),
+  });
+  const asUser = aCallContext({
+    user: { userId: user.id, sessionId: 's-stolen', authenticatedAt: app.clock.now() },
   });
   await app.given(user);
   const { secret } = await app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser);

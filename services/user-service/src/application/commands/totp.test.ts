@@ -17,7 +17,10 @@ const codeAt = (secret: string, at: Date): string =>
 async function setUp(): Promise<{
   app: TestApp;
   user: User;
+  /** The user's own session, AAL1, started just now. */
   asUser: ReturnType<typeof aCallContext>;
+  /** The user's own session completed with the second factor, started just now. */
+  asUserAal2: ReturnType<typeof aCallContext>;
 }> {
   const user = aUser();
   const authorizer = new TablePermissionChecker({
@@ -27,8 +30,12 @@ async function setUp(): Promise<{
   });
   const app = aTestApp({ authorizer });
   await app.given(user);
-  const asUser = aCallContext({ user: { userId: user.id, sessionId: 's-user' } });
-  return { app, user, asUser };
+  const signedIn = { userId: user.id, authenticatedAt: app.clock.now() };
+  const asUser = aCallContext({ user: { ...signedIn, sessionId: 's-user' } });
+  const asUserAal2 = aCallContext({
+    user: { ...signedIn, sessionId: 's-user-2', assuranceLevel: 'AAL2' },
+  });
+  return { app, user, asUser, asUserAal2 };
 }
 
 async function enrolled() {
@@ -94,9 +101,9 @@ describe('EnrollTotp', () => {
   });
 
   it('refuses to enrol twice once MFA is on', async () => {
-    const { app, user, asUser } = await confirmed();
+    const { app, user, asUserAal2 } = await confirmed();
     await expectAppError(
-      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser),
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUserAal2),
       'FAILED_PRECONDITION',
       'MFA_ALREADY_ENABLED',
     );
@@ -158,7 +165,7 @@ describe('ConfirmTotp', () => {
       on.app.bus.run(
         on.app.useCases.confirmTotp,
         { userId: on.user.id, code: codeAt(on.secret, on.app.clock.now()) },
-        on.asUser,
+        on.asUserAal2,
       ),
       'FAILED_PRECONDITION',
       'MFA_ALREADY_ENABLED',
@@ -364,5 +371,95 @@ describe('RemoveTotp', () => {
     );
     // At AAL2 the permission passes (no factor is on here: nothing to remove, no error).
     await app.bus.run(app.useCases.removeTotp, { userId: user.id, code: '123456' }, at('AAL2'));
+  });
+});
+
+describe('EnrollTotp and ConfirmTotp need a privileged session (a stolen one cannot plant a factor)', () => {
+  const MAX_AGE_MS = 15 * 60_000;
+
+  it('refuses a session started more than 15 min ago: REAUTHENTICATION_REQUIRED, nothing stored', async () => {
+    const { app, user, asUser } = await setUp();
+    app.clock.advance(MAX_AGE_MS + 1);
+    await expectAppError(
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser),
+      'PERMISSION_DENIED',
+      'REAUTHENTICATION_REQUIRED',
+    );
+    expect(app.totpFactors.factors.has(user.id)).toBe(false);
+  });
+
+  it('accepts a session exactly at the limit', async () => {
+    const { app, user, asUser } = await setUp();
+    app.clock.advance(MAX_AGE_MS);
+    await expect(
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser),
+    ).resolves.toMatchObject({ secret: expect.any(String) });
+  });
+
+  it('refuses to confirm from a session that aged meanwhile, even with the right code', async () => {
+    const { app, user, asUser, secret } = await enrolled();
+    app.clock.advance(MAX_AGE_MS + 1);
+    await expectAppError(
+      app.bus.run(
+        app.useCases.confirmTotp,
+        { userId: user.id, code: codeAt(secret, app.clock.now()) },
+        asUser,
+      ),
+      'PERMISSION_DENIED',
+      'REAUTHENTICATION_REQUIRED',
+    );
+    expect((await app.users.get(user.id))?.mfaEnabled).toBe(false);
+    expect(app.users.eventsOfType('mfa_enabled')).toEqual([]);
+  });
+
+  it('refuses a principal whose sign-in time is unknown', async () => {
+    const { app, user } = await setUp();
+    await expectAppError(
+      app.bus.run(
+        app.useCases.enrollTotp,
+        { userId: user.id },
+        aCallContext({ user: { userId: user.id, sessionId: 's-unknown-age' } }),
+      ),
+      'PERMISSION_DENIED',
+      'REAUTHENTICATION_REQUIRED',
+    );
+  });
+
+  it('asks an AAL1 session of a user with MFA on for a step-up before anything else', async () => {
+    const { app, user, asUser } = await confirmed();
+    await expectAppError(
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser),
+      'PERMISSION_DENIED',
+      'STEP_UP_REQUIRED',
+    );
+  });
+
+  it("leaves an administrator acting on another user's factor alone, whatever the session's age", async () => {
+    const { app, user } = await setUp();
+    const admin = aCallContext({
+      user: { userId: ADMIN, sessionId: 's-admin', authenticatedAt: app.clock.now() },
+    });
+    app.clock.advance(24 * 3_600_000);
+    await expect(
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, admin),
+    ).resolves.toMatchObject({ secret: expect.any(String) });
+  });
+
+  it('takes its age limit from auth.privileged_session_max_age', async () => {
+    const user = aUser();
+    const app = aTestApp({
+      authorizer: new TablePermissionChecker({ [user.id]: ['user.manage_mfa:own'] }),
+      privilegedSession: { maxAgeMs: 60_000 },
+    });
+    await app.given(user);
+    const asUser = aCallContext({
+      user: { userId: user.id, sessionId: 's', authenticatedAt: app.clock.now() },
+    });
+    app.clock.advance(60_001);
+    await expectAppError(
+      app.bus.run(app.useCases.enrollTotp, { userId: user.id }, asUser),
+      'PERMISSION_DENIED',
+      'REAUTHENTICATION_REQUIRED',
+    );
   });
 });
