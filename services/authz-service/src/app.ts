@@ -23,6 +23,8 @@ import { GetRoleHandler } from './application/queries/get-role.js';
 import { ListRoleAssignmentsHandler } from './application/queries/list-role-assignments.js';
 import { ListRolesHandler } from './application/queries/list-roles.js';
 import { ListSubjectPermissionsHandler } from './application/queries/list-subject-permissions.js';
+import { LookupSubjectsHandler } from './application/queries/lookup-subjects.js';
+import { PlanPermissionHandler } from './application/queries/plan-permission.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -84,5 +86,7 @@ function createUseCases(
     deleteRole: new DeleteRoleHandler(repository, clock, sync),
     getRole: new GetRoleHandler(repository),
     listRoles: new ListRolesHandler(repository),
+    lookupSubjects: new LookupSubjectsHandler(model, repository, clock),
+    planPermission: new PlanPermissionHandler(model, clock),
   };
 }

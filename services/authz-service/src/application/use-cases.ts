@@ -9,6 +9,8 @@ import type { GetRoleHandler } from './queries/get-role.js';
 import type { ListRoleAssignmentsHandler } from './queries/list-role-assignments.js';
 import type { ListRolesHandler } from './queries/list-roles.js';
 import type { ListSubjectPermissionsHandler } from './queries/list-subject-permissions.js';
+import type { LookupSubjectsHandler } from './queries/lookup-subjects.js';
+import type { PlanPermissionHandler } from './queries/plan-permission.js';
 
 /** Every use case of the service, one per RPC; the inbound adapters run them through the bus. */
 export interface AuthzUseCases {
@@ -23,4 +25,6 @@ export interface AuthzUseCases {
   deleteRole: DeleteRoleHandler;
   getRole: GetRoleHandler;
   listRoles: ListRolesHandler;
+  lookupSubjects: LookupSubjectsHandler;
+  planPermission: PlanPermissionHandler;
 }

@@ -3,7 +3,7 @@ import { AppError } from '@warden/errors';
 import type { CallInfo } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
 import type { AuthzUseCases } from '../../application/use-cases.js';
-import type { Decision } from '../../domain/index.js';
+import type { Decision, PlanKind } from '../../domain/index.js';
 import { fromProtoResource, toProtoAssignment, toProtoRole } from '../../mapping.js';
 
 type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
@@ -109,15 +109,43 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
       return { roles: page.roles.map(toProtoRole), nextPageToken: page.nextPageToken };
     }) satisfies Handler<authzv1.ListRolesRequest, authzv1.ListRolesResponse>,
 
+    lookupSubjects: (async (request, { ctx }) => {
+      const resource = fromProtoResource(request.resource);
+      const page = await bus.run(
+        useCases.lookupSubjects,
+        {
+          permission: request.permission,
+          ...(resource ? { resource } : {}),
+          aal2: isAal2(request.assuranceLevel),
+          pageSize: request.pageSize,
+          pageToken: request.pageToken,
+        },
+        ctx,
+      );
+      return { ...page, revision: 0 /* TODO(issue 15): revisions */ };
+    }) satisfies Handler<authzv1.LookupSubjectsRequest, authzv1.LookupSubjectsResponse>,
+
+    planPermission: (async (request, { ctx }) => {
+      const planned = await bus.run(
+        useCases.planPermission,
+        {
+          subjectId: request.subjectId,
+          permission: request.permission,
+          resourceType: request.resourceType,
+          aal2: isAal2(request.assuranceLevel),
+        },
+        ctx,
+      );
+      return {
+        kind: PLAN_KINDS[planned.kind],
+        ownerOnly: planned.ownerOnly,
+        scopedResourceIds: planned.scopedResourceIds,
+        stepUpRequired: planned.stepUpRequired,
+        revision: 0 /* TODO(issue 15): revisions */,
+      };
+    }) satisfies Handler<authzv1.PlanPermissionRequest, authzv1.PlanPermissionResponse>,
+
     // TODO(issue 15): being built; the contract is in the proto.
-    lookupSubjects: (() => notYet('LookupSubjects')) satisfies Handler<
-      authzv1.LookupSubjectsRequest,
-      authzv1.LookupSubjectsResponse
-    >,
-    planPermission: (() => notYet('PlanPermission')) satisfies Handler<
-      authzv1.PlanPermissionRequest,
-      authzv1.PlanPermissionResponse
-    >,
     listAuditEvents: (() => notYet('ListAuditEvents')) satisfies Handler<
       authzv1.ListAuditEventsRequest,
       authzv1.ListAuditEventsResponse
@@ -135,10 +163,19 @@ function toCheck(request: authzv1.CheckPermissionRequest) {
     subjectId: request.subjectId,
     permission: request.permission,
     ...(resource ? { resource } : {}),
-    // Unspecified (a service, or a caller that does not know) is never AAL2.
-    aal2: request.assuranceLevel === authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2,
+    aal2: isAal2(request.assuranceLevel),
   };
 }
+
+/** Unspecified (a service, or a caller that does not know) is never AAL2. */
+const isAal2 = (level: authzv1.AssuranceLevel | undefined): boolean =>
+  level === authzv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2;
+
+const PLAN_KINDS: Record<PlanKind, authzv1.PlanKind> = {
+  ALWAYS_ALLOWED: authzv1.PlanKind.PLAN_KIND_ALWAYS_ALLOWED,
+  ALWAYS_DENIED: authzv1.PlanKind.PLAN_KIND_ALWAYS_DENIED,
+  CONDITIONAL: authzv1.PlanKind.PLAN_KIND_CONDITIONAL,
+};
 
 const toProtoDecision = (decision: Decision): authzv1.CheckPermissionResponse => ({
   allowed: decision.allowed,
