@@ -435,6 +435,20 @@ const TABLE: Row[] = [
   },
   { service: 'authz', rpc: 'getRole', expect: adminOnly, request: () => ({ name: 'player' }) },
   { service: 'authz', rpc: 'listRoles', expect: adminOnly, request: () => ({ pageSize: 5 }) },
+  // Who holds a permission is everyone's data: a bare service, or a user with permission.read.
+  {
+    service: 'authz',
+    rpc: 'lookupSubjects',
+    expect: serviceOrAdmin,
+    request: () => ({ permission: 'game.join', pageSize: 5 }),
+  },
+  // A plan is about one subject, like CheckPermission: itself, or anyone with permission.read.
+  {
+    service: 'authz',
+    rpc: 'planPermission',
+    expect: serviceOrOwnOrAdmin,
+    request: (t) => ({ subjectId: t.userId, permission: 'session.end', resourceType: 'session' }),
+  },
 ];
 
 async function newUser(email = `${uniqueName('u')}@example.com`): Promise<Fixture> {
