@@ -1,4 +1,5 @@
 import { AppError, unauthenticated } from '@warden/errors';
+import { auditScopeOf, inAuditScope } from './audit.js';
 import { subjectOf, type CallContext, type PermissionChecker } from './context.js';
 import type { Idempotency } from './idempotency.js';
 import type { UseCase, UserLimit } from './use-case.js';
@@ -8,13 +9,21 @@ export interface BusDeps {
   idempotency?: Idempotency;
 }
 
-/** Runs every use case through authorization, then idempotency, then its handler. */
+/**
+ * Runs every use case through authorization, then idempotency, then its handler, in the call's
+ * audit scope (its actor, request_id and trace: what the changes it writes are recorded with).
+ */
 export class Bus {
   constructor(private readonly deps: BusDeps) {
     if (!deps.authorizer) throw new Error('Bus needs an authorizer');
   }
 
   async run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
+    const scope = auditScopeOf(ctx, useCase.idempotency?.key(input) ?? '');
+    return inAuditScope(scope, () => this.runInScope(useCase, input, ctx));
+  }
+
+  private async runInScope<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
     await this.authorize(useCase, input, ctx);
     if (useCase.idempotency && this.deps.idempotency) {
       return this.deps.idempotency.run(useCase.name, useCase.idempotency, input, ctx, () =>

@@ -2,6 +2,24 @@ export * from './context.js';
 export * from './use-case.js';
 export { Bus, type BusDeps } from './bus.js';
 export {
+  AUDIT_READ,
+  MemoryAuditLog,
+  SYSTEM_AUDIT_SCOPE,
+  auditScopeOf,
+  consumerAuditScope,
+  currentAuditScope,
+  inAuditScope,
+  listAuditEvents,
+  type AuditActor,
+  type AuditFilter,
+  type AuditLog,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditScope,
+  type ListAuditEventsInput,
+} from './audit.js';
+export {
   pageSize,
   readPage,
   encodePageToken,

@@ -18,6 +18,7 @@ export {
   logSection,
   telemetrySection,
   idempotencySection,
+  auditSection,
   serviceConfigSection,
   workerSection,
   healthSection,

@@ -170,6 +170,17 @@ export const healthSection = z.object({
   dependency_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),
 });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The audit trail (audit_events, in each service's database): entries older than `retention` are
+ * deleted by the service's worker. 400 days by default: a year of history plus a quarter's grace
+ * for an annual review; at least one day.
+ */
+export const auditSection = z.object({
+  retention: duration().refine((ms) => ms >= DAY_MS, 'at least 1d'),
+});
+
 /** What every service process reads; each service extends it with its own sections. */
 export const serviceConfigSection = z.object({
   grpc: grpcSection,
@@ -184,6 +195,7 @@ export const serviceConfigSection = z.object({
   log: logSection,
   telemetry: telemetrySection,
   idempotency: idempotencySection,
+  audit: auditSection.default({ retention: 400 * DAY_MS }),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSection>;

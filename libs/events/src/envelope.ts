@@ -1,4 +1,11 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import {
+  actorHeader,
+  auditEntry,
+  type AuditContext,
+  type AuditEntry,
+  type AuditFacts,
+} from './audit.js';
 import { isUuid, uuidv7 } from './uuid.js';
 
 /** One domain event in CloudEvents binary mode: metadata in headers, protobuf bytes as body. */
@@ -13,6 +20,12 @@ export type EventEnvelope = {
   traceparent?: string;
   /** CloudEvents `subject`: the entity the event is about, e.g. the user id. */
   subjectId?: string;
+  /** Who caused it, extension `wardenactor`: `user:<id>`, `service:<name>` or `system`. */
+  actor?: string;
+  /** The request_id (idempotency key) of the call that caused it, extension `wardenrequestid`. */
+  requestId?: string;
+  /** The audit entry written with the outbox row (never published). */
+  audit?: AuditEntry;
 };
 
 export type NewEvent = {
@@ -36,31 +49,55 @@ export function newEvent(input: NewEvent): EventEnvelope {
   };
 }
 
-/** What an event is about and when it happened, and the trace it continues. */
-export type EventAbout = { subjectId: string; time: Date; traceparent?: string };
+/**
+ * What an event is about and when it happened, the trace it continues, and what the audit trail
+ * records for it.
+ */
+export type EventAbout = {
+  subjectId: string;
+  time: Date;
+  traceparent?: string | undefined;
+  audit?: AuditFacts;
+};
 
 /**
  * The envelope maker of one service's events: `event` is the name after `subjectPrefix`
- * (`warden.user.v1.` + `registered`), which is both the ce-type and the NATS subject.
+ * (`warden.user.v1.` + `registered`), which is both the ce-type and the NATS subject. With
+ * `context` (the call's actor and request, read when the event is made), events carry
+ * `ce-wardenactor` and `ce-wardenrequestid`; those with `about.audit` carry their audit entry
+ * (a system one without `context`).
  */
 export function envelopeFor(service: {
   source: string;
   subjectPrefix: string;
+  context?: () => AuditContext;
 }): (event: string, payload: Uint8Array, about: EventAbout) => EventEnvelope {
-  return (event, payload, { subjectId, time, traceparent }) =>
-    newEvent({
+  return (event, payload, { subjectId, time, traceparent, audit }) => {
+    const context = service.context?.();
+    const trace = traceparent || context?.traceparent;
+    const env = newEvent({
       type: service.subjectPrefix + event,
       source: service.source,
       payload,
       subjectId,
       time,
-      ...(traceparent ? { traceparent } : {}),
+      ...(trace ? { traceparent: trace } : {}),
     });
+    if (context) {
+      env.actor = actorHeader(context.actor);
+      if (context.requestId) env.requestId = context.requestId;
+    }
+    if (audit) env.audit = auditEntry(audit, context, { eventId: env.id, traceparent: trace });
+    return env;
+  };
 }
 
 export const CONTENT_TYPE = 'application/protobuf';
 export const SPEC_VERSION = '1.0';
 export const MSG_ID_HEADER = 'Nats-Msg-Id';
+/** CloudEvents extension attributes of warden events (binary mode: `ce-<name>`). */
+export const ACTOR_HEADER = 'ce-wardenactor';
+export const REQUEST_ID_HEADER = 'ce-wardenrequestid';
 
 /** The CloudEvents headers of an event; this is what the outbox stores in `headers`. */
 export function cloudEventHeaders(env: EventEnvelope): Record<string, string> {
@@ -74,6 +111,8 @@ export function cloudEventHeaders(env: EventEnvelope): Record<string, string> {
   };
   if (env.subjectId !== undefined) h['ce-subject'] = env.subjectId;
   if (env.traceparent !== undefined) h.traceparent = env.traceparent;
+  if (env.actor !== undefined) h[ACTOR_HEADER] = env.actor;
+  if (env.requestId !== undefined) h[REQUEST_ID_HEADER] = env.requestId;
   return h;
 }
 
@@ -126,6 +165,8 @@ export function fromNatsMessage(msg: NatsEventMessage): EventEnvelope {
 
   const traceparent = h.get('traceparent');
   const subjectId = h.get('ce-subject');
+  const actor = h.get(ACTOR_HEADER);
+  const requestId = h.get(REQUEST_ID_HEADER);
   return {
     id,
     type,
@@ -134,5 +175,7 @@ export function fromNatsMessage(msg: NatsEventMessage): EventEnvelope {
     payload: msg.data,
     ...(traceparent === '' ? {} : { traceparent }),
     ...(subjectId === '' ? {} : { subjectId }),
+    ...(actor === '' ? {} : { actor }),
+    ...(requestId === '' ? {} : { requestId }),
   };
 }

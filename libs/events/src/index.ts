@@ -11,6 +11,8 @@ export {
   CONTENT_TYPE,
   SPEC_VERSION,
   MSG_ID_HEADER,
+  ACTOR_HEADER,
+  REQUEST_ID_HEADER,
   type EventAbout,
   type EventEnvelope,
   type NewEvent,
@@ -21,6 +23,7 @@ export {
   OUTBOX_CHANNEL,
   toOutboxRow,
   insertOutbox,
+  auditEntriesOf,
   outboxColumns,
   OUTBOX_UNNEST,
   type OutboxRow,
@@ -70,3 +73,19 @@ export {
   type ReplicaSubject,
 } from './replica-feed.js';
 export { prunePublishedOutbox, pruneProcessedEvents } from './retention.js';
+export {
+  AUDIT_COLUMNS,
+  AUDIT_DDL,
+  AUDIT_INSERT,
+  SYSTEM_ACTOR,
+  SYSTEM_CONTEXT,
+  actorHeader,
+  auditColumns,
+  auditEntry,
+  traceIdOf,
+  type AuditActor,
+  type AuditContext,
+  type AuditEntry,
+  type AuditFacts,
+} from './audit.js';
+export { PgAuditLog, pruneAuditEvents, type AuditQuery } from './audit-log.js';

@@ -1,3 +1,4 @@
+import { AUDIT_INSERT, auditColumns, type AuditEntry } from './audit.js';
 import type { EventEnvelope } from './envelope.js';
 import { cloudEventHeaders } from './envelope.js';
 
@@ -76,18 +77,41 @@ export type Queryable = {
   query(text: string, values?: unknown[]): Promise<unknown>;
 };
 
-/** Writes events to the outbox; pass the client of the transaction that changes the state. */
+/**
+ * Writes events to the outbox and their audit entries (plus `audit`, the entries of changes that
+ * publish no event) to `audit_events`, in one statement; pass the client of the transaction that
+ * changes the state.
+ */
 export async function insertOutbox(
   client: Queryable,
   envs: readonly EventEnvelope[],
+  audit: readonly AuditEntry[] = [],
 ): Promise<void> {
-  if (envs.length === 0) return;
+  const entries = [...auditEntriesOf(envs), ...audit];
+  if (entries.length === 0) {
+    if (envs.length === 0) return;
+    await client.query(
+      `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+       SELECT * FROM ${OUTBOX_UNNEST(1)}`,
+      outboxColumns(envs),
+    );
+    return;
+  }
+  if (envs.length === 0) {
+    await client.query(AUDIT_INSERT(1), auditColumns(entries));
+    return;
+  }
   await client.query(
-    `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+    `WITH audit AS (${AUDIT_INSERT(7)})
+     INSERT INTO outbox (id, subject, type, payload, headers, create_time)
      SELECT * FROM ${OUTBOX_UNNEST(1)}`,
-    outboxColumns(envs),
+    [...outboxColumns(envs), ...auditColumns(entries)],
   );
 }
+
+/** The audit entries the events carry, in order. */
+export const auditEntriesOf = (envs: readonly EventEnvelope[]): AuditEntry[] =>
+  envs.flatMap((env) => (env.audit ? [env.audit] : []));
 
 /**
  * `unnest(...)` over the six arrays of {@link outboxColumns} bound from `$first` on, giving rows

@@ -9,8 +9,8 @@ const CHUNK = 5000;
 export function prunePublishedOutbox(pool: Pool, before: Date): Promise<number> {
   return deleteInChunks(
     pool,
-    `DELETE FROM outbox WHERE id IN (
-       SELECT id FROM outbox WHERE published_time < $1 LIMIT ${CHUNK})`,
+    (chunk) => `DELETE FROM outbox WHERE id IN (
+       SELECT id FROM outbox WHERE published_time < $1 LIMIT ${chunk})`,
     before,
   );
 }
@@ -22,16 +22,22 @@ export function prunePublishedOutbox(pool: Pool, before: Date): Promise<number> 
 export function pruneProcessedEvents(pool: Pool, before: Date): Promise<number> {
   return deleteInChunks(
     pool,
-    `DELETE FROM processed_events WHERE (consumer, event_id) IN (
-       SELECT consumer, event_id FROM processed_events WHERE processed_time < $1 LIMIT ${CHUNK})`,
+    (chunk) => `DELETE FROM processed_events WHERE (consumer, event_id) IN (
+       SELECT consumer, event_id FROM processed_events WHERE processed_time < $1 LIMIT ${chunk})`,
     before,
   );
 }
 
-async function deleteInChunks(pool: Pool, sql: string, before: Date): Promise<number> {
+/** Runs `sql(chunk)` (deleting at most `chunk` rows older than $1) until a run deletes fewer. */
+export async function deleteInChunks(
+  pool: Pool,
+  sql: (chunk: number) => string,
+  before: Date,
+): Promise<number> {
+  const text = sql(CHUNK);
   let total = 0;
   for (;;) {
-    const { rowCount } = await pool.query(sql, [before]);
+    const { rowCount } = await pool.query(text, [before]);
     total += rowCount ?? 0;
     if ((rowCount ?? 0) < CHUNK) return total;
   }

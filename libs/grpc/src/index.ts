@@ -31,3 +31,10 @@ export {
 } from './metrics.js';
 export { waitForServing, checkHealth, HEALTH_STATUS } from './health-probe.js';
 export { serveHealth, LIVENESS_SERVICE, type HealthServer } from './health-server.js';
+export {
+  fromProtoListAuditEvents,
+  toProtoAuditEvent,
+  toProtoAuditPage,
+  type ListAuditEventsRequest,
+} from './audit.js';
+export { MIN_REVISION_METADATA, parseMinRevision, withMinRevision } from './revision.js';

@@ -7,6 +7,7 @@ export * as sessionv1 from './gen/warden/session/v1/session.js';
 export * as sessionEventsV1 from './gen/warden/session/v1/events.js';
 export * as authzv1 from './gen/warden/authz/v1/authz.js';
 export * as authzEventsV1 from './gen/warden/authz/v1/events.js';
+export * as auditv1 from './gen/warden/audit/v1/audit.js';
 export * as rpcStatus from './gen/google/rpc/status.js';
 export * as rpcDetails from './gen/google/rpc/error_details.js';
 export * as rpcCode from './gen/google/rpc/code.js';

@@ -1,5 +1,5 @@
 import { PgIdempotencyStore } from '@warden/db';
-import { prunePublishedOutbox, pruneProcessedEvents } from '@warden/events';
+import { pruneAuditEvents, prunePublishedOutbox, pruneProcessedEvents } from '@warden/events';
 import type pg from 'pg';
 
 export interface Retention {
@@ -9,6 +9,8 @@ export interface Retention {
   processedEventsMs: number;
   /** Idempotency records: above the longest time a client may retry. */
   idempotencyMs: number;
+  /** Audit entries (config `audit.retention`). */
+  auditMs: number;
 }
 
 /** Deletes what a worker's service keeps only for a while; returns how many rows of each. */
@@ -16,11 +18,12 @@ export async function pruneRetained(
   pool: pg.Pool,
   keep: Retention,
   now = Date.now(),
-): Promise<{ outbox: number; processedEvents: number; idempotency: number }> {
+): Promise<{ outbox: number; processedEvents: number; idempotency: number; audit: number }> {
   const before = (ms: number) => new Date(now - ms);
   return {
     outbox: await prunePublishedOutbox(pool, before(keep.outboxMs)),
     processedEvents: await pruneProcessedEvents(pool, before(keep.processedEventsMs)),
     idempotency: await new PgIdempotencyStore(pool).prune(before(keep.idempotencyMs)),
+    audit: await pruneAuditEvents(pool, before(keep.auditMs)),
   };
 }

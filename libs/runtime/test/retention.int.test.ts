@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_DDL } from '@warden/db';
-import { OUTBOX_DDL } from '@warden/events';
+import { AUDIT_DDL, auditEntry, insertOutbox, OUTBOX_DDL } from '@warden/events';
 import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneRetained } from '../src/retention.js';
@@ -14,12 +14,13 @@ beforeAll(async () => {
   db = await testSchema('runtime_retention');
   await db.pool.query(OUTBOX_DDL);
   await db.pool.query(IDEMPOTENCY_DDL);
+  await db.pool.query(AUDIT_DDL);
 });
 
 afterAll(() => db?.drop());
 
 describe('pruneRetained', () => {
-  it('deletes published outbox rows, processed events and idempotency records past their retention, nothing else', async () => {
+  it('deletes published outbox rows, processed events, idempotency records and audit entries past their retention, nothing else', async () => {
     const outbox = (id: string, published: Date | null) =>
       db.pool.query(
         `INSERT INTO outbox (id, subject, type, payload, headers, create_time, published_time)
@@ -43,14 +44,28 @@ describe('pruneRetained', () => {
       );
     }
 
+    const audited = (action: string, time: Date) =>
+      auditEntry({ action, target: { type: 'user', id: 'u' } }, undefined, { time });
+    await insertOutbox(
+      db.pool,
+      [],
+      [audited('old', ago(401 * 24 * HOUR)), audited('new', ago(399 * 24 * HOUR))],
+    );
+
     const pruned = await pruneRetained(
       db.pool,
-      { outboxMs: HOUR, processedEventsMs: 24 * HOUR, idempotencyMs: 24 * HOUR },
+      {
+        outboxMs: HOUR,
+        processedEventsMs: 24 * HOUR,
+        idempotencyMs: 24 * HOUR,
+        auditMs: 400 * 24 * HOUR,
+      },
       NOW,
     );
 
-    expect(pruned).toEqual({ outbox: 1, processedEvents: 1, idempotency: 1 });
+    expect(pruned).toEqual({ outbox: 1, processedEvents: 1, idempotency: 1, audit: 1 });
     const left = async (sql: string) => (await db.pool.query(sql)).rows.map((r) => r.k);
+    expect(await left('SELECT action AS k FROM audit_events')).toEqual(['new']);
     expect(await left('SELECT right(id::text, 1) AS k FROM outbox ORDER BY id')).toEqual([
       '2',
       '3',

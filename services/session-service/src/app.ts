@@ -1,6 +1,9 @@
 import {
   Bus,
   Idempotency,
+  listAuditEvents,
+  MemoryAuditLog,
+  type AuditLog,
   type CallContext,
   type IdempotencyKeyring,
   type IdempotencyStore,
@@ -62,6 +65,8 @@ export interface SessionAppDeps {
   accessTokens?: AccessTokenIssuer;
   /** WatchRevocations' feed and who may read it. */
   revocations?: { feed: RevocationFeed; allowedServices: readonly string[]; limits: WatchLimits };
+  /** The audit trail ListAuditEvents reads: PgAuditLog in production, an empty memory one by default. */
+  auditLog?: AuditLog;
 }
 
 export interface SessionApp {
@@ -145,6 +150,7 @@ export function createSessionApp(deps: SessionAppDeps): SessionApp {
     endUserSessions: new EndUserSessionsHandler({ sessions, clock, cache }),
     watchSessions: new WatchSessionsHandler({ hub, allowedServices: deps.watch.allowedServices }),
     getJwks: new GetJwksHandler(deps.accessTokens),
+    listAuditEvents: listAuditEvents(deps.auditLog ?? new MemoryAuditLog()),
     ...(deps.revocations
       ? {
           watchRevocations: new WatchRevocationsHandler({

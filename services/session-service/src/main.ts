@@ -1,7 +1,7 @@
 // session-service gRPC server: sessions, token validation and the WatchSessions feed.
 import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
-import { uuidv7 } from '@warden/events';
+import { PgAuditLog, uuidv7 } from '@warden/events';
 import { cacheMetrics, eventMetrics, startProcess } from '@warden/runtime';
 import { AccessTokenSigner } from './adapters/crypto/access-token-signer.js';
 import { GrpcCredentialsVerifier } from './adapters/clients/grpc-credentials-verifier.js';
@@ -61,6 +61,7 @@ const revocationFeed = new JetStreamRevocationFeed(
 );
 const app = createSessionApp({
   sessions: new PrismaSessionRepository(pool),
+  auditLog: new PgAuditLog(pool),
   credentials,
   secondFactors,
   challenges: new PgMfaChallengeStore(pool),

@@ -1,9 +1,11 @@
+import { currentAuditScope } from '@warden/bus';
 import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { sessionEventsV1, sessionv1 } from '@warden/proto';
 import type {
   PositionedRevocation,
   RevocationKind,
 } from './application/queries/watch-revocations.js';
+import { sessionAuditOf } from './audit-mapping.js';
 import type { SessionEventKind } from './domain/session-events.js';
 import type {
   AssuranceLevel,
@@ -161,6 +163,7 @@ export const SESSION_SUBJECT_PREFIX = 'warden.session.v1.';
 const sessionEnvelope = envelopeFor({
   source: 'session-service',
   subjectPrefix: SESSION_SUBJECT_PREFIX,
+  context: currentAuditScope,
 });
 
 /** A session change as the protobuf envelope the outbox stores and the relay publishes. */
@@ -170,7 +173,12 @@ export function toEnvelope(
   traceparent?: string,
 ): EventEnvelope {
   const { payload, time } = encodePayload(kind, session);
-  return sessionEnvelope(kind, payload, { subjectId: session.id, time, traceparent });
+  return sessionEnvelope(kind, payload, {
+    subjectId: session.id,
+    time,
+    traceparent,
+    audit: sessionAuditOf(kind, session),
+  });
 }
 
 function encodePayload(kind: SessionEventKind, s: Session): { payload: Uint8Array; time: Date } {

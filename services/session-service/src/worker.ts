@@ -73,7 +73,12 @@ const purgeEndedSessions = new PurgeEndedSessionsHandler({
   batchSize,
 });
 proc.every('prune old rows', HOUR, async () => {
-  await pruneRetained(pool, { outboxMs: DAY, processedEventsMs: 14 * DAY, idempotencyMs: DAY });
+  await pruneRetained(pool, {
+    outboxMs: DAY,
+    processedEventsMs: 14 * DAY,
+    idempotencyMs: DAY,
+    auditMs: config.audit.retention,
+  });
   const purged = await sweepInBatches(() => purgeEndedSessions.execute(), batchSize);
   if (purged > 0) logger.info({ purged }, 'ended sessions purged');
 });

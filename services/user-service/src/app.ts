@@ -1,6 +1,9 @@
 import {
   Bus,
   Idempotency,
+  listAuditEvents,
+  MemoryAuditLog,
+  type AuditLog,
   type IdempotencyKeyring,
   type IdempotencyStore,
   type PermissionChecker,
@@ -93,6 +96,8 @@ export interface UserAppDeps {
   notifierServices?: readonly string[];
   /** auth.privileged_session_max_age: a user's own credential changes need a sign-in this recent. */
   privilegedSession?: PrivilegedSessionPolicy;
+  /** The audit trail ListAuditEvents reads: PgAuditLog in production, an empty memory one by default. */
+  auditLog?: AuditLog;
 }
 
 export interface UserApp {
@@ -188,6 +193,7 @@ export function createUserApp(deps: UserAppDeps): UserApp {
       lockouts,
       clock,
     }),
+    listAuditEvents: listAuditEvents(deps.auditLog ?? new MemoryAuditLog()),
     verifySecondFactor: new VerifySecondFactorHandler({
       users,
       factors,

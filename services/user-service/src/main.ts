@@ -1,6 +1,7 @@
 // user-service gRPC server: accounts, credentials and their lockout.
 import { createAuthzChecker } from '@warden/authz-client';
 import { PgIdempotencyStore } from '@warden/db';
+import { PgAuditLog } from '@warden/events';
 import { registerCounter } from '@warden/grpc';
 import { cacheMetrics, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
@@ -50,6 +51,7 @@ cacheMetrics(metrics.registry, { authz: authorizer.cacheStats });
 const breachCheck = config.password.breach_check;
 const app = createUserApp({
   users: new PrismaUserRepository(pool),
+  auditLog: new PgAuditLog(pool),
   directory: new PrismaUserDirectory(pool),
   loginFailures: new PrismaLoginFailureStore(pool),
   idempotencyStore: new PgIdempotencyStore(pool),

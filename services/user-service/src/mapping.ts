@@ -1,6 +1,8 @@
+import { currentAuditScope } from '@warden/bus';
 import { invalidArgument } from '@warden/errors';
 import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { userEventsV1, userv1 } from '@warden/proto';
+import { userAuditOf } from './audit-mapping.js';
 import type { PasswordChangeReason, UserEvent } from './domain/user-events.js';
 import type { UserStatus, UserView } from './domain/user.js';
 
@@ -54,7 +56,11 @@ const PASSWORD_CHANGE_REASON: Record<PasswordChangeReason, userEventsV1.Password
   RESET: userEventsV1.PasswordChangeReason.PASSWORD_CHANGE_REASON_RESET,
 };
 
-const userEnvelope = envelopeFor({ source: 'user-service', subjectPrefix: 'warden.user.v1.' });
+const userEnvelope = envelopeFor({
+  source: 'user-service',
+  subjectPrefix: 'warden.user.v1.',
+  context: currentAuditScope,
+});
 
 /** A domain event as the protobuf envelope the outbox stores and the relay publishes. */
 export const toEnvelope = (event: UserEvent, traceparent?: string): EventEnvelope =>
@@ -62,6 +68,7 @@ export const toEnvelope = (event: UserEvent, traceparent?: string): EventEnvelop
     subjectId: event.userId,
     time: event.occurTime,
     traceparent,
+    audit: userAuditOf(event),
   });
 
 function encodePayload(event: UserEvent): Uint8Array {

@@ -1,5 +1,5 @@
 // user-service worker: publishes the outbox to WARDEN_USER and sweeps expired rows.
-import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
+import { awaitStream, outboxBacklog, OutboxRelay, pruneAuditEvents, STREAMS } from '@warden/events';
 import { recordProducerSpan } from '@warden/logger';
 import { failStartup, outboxMetrics, startProcess } from '@warden/runtime';
 import { Sweeper } from './adapters/prisma/sweeper.js';
@@ -26,6 +26,8 @@ proc.every('sweep expired rows', config.worker.sweep_interval, async () => {
   const swept = await sweeper.sweepOnce();
   if (swept.idempotencyKeys + swept.loginFailures + swept.outboxRows > 0)
     logger.info(swept, 'swept expired rows');
+  const auditEvents = await pruneAuditEvents(pool, new Date(Date.now() - config.audit.retention));
+  if (auditEvents > 0) logger.info({ auditEvents }, 'audit entries past audit.retention deleted');
 });
 
 const metricsPort = await proc.serveMetrics(config.worker.metrics_port);

@@ -1,4 +1,4 @@
-import type { UseCase } from '@warden/bus';
+import type { AuditPage, ListAuditEventsInput, UseCase } from '@warden/bus';
 import type { WithAccessToken } from './access-tokens.js';
 import type { SessionWithToken, SignInResult } from './codecs.js';
 import type { CompleteMfa } from './commands/complete-mfa.js';
@@ -30,4 +30,6 @@ export interface SessionUseCases<W extends Watchable> {
   getJwks: GetJwksHandler;
   /** Absent where no revocation feed is wired (in-memory test apps). */
   watchRevocations?: WatchRevocationsHandler;
+  /** The shared ListAuditEvents of @warden/bus over this service's audit trail. */
+  listAuditEvents: UseCase<ListAuditEventsInput, AuditPage>;
 }

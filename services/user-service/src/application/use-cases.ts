@@ -1,3 +1,4 @@
+import type { AuditPage, ListAuditEventsInput, UseCase } from '@warden/bus';
 import type { ChangePasswordHandler } from './commands/change-password.js';
 import type { ConfirmTotpHandler } from './commands/confirm-totp.js';
 import type { DeleteUserHandler } from './commands/delete-user.js';
@@ -37,4 +38,6 @@ export interface UseCases {
   requestPasswordReset: RequestPasswordResetHandler;
   resetPassword: ResetPasswordHandler;
   importUsers: ImportUsersHandler;
+  /** The shared ListAuditEvents of @warden/bus over this service's audit trail. */
+  listAuditEvents: UseCase<ListAuditEventsInput, AuditPage>;
 }

@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { consumerAuditScope, inAuditScope } from '@warden/bus';
 import { isAppError } from '@warden/errors';
 import { DurableConsumer, STREAMS, type EventEnvelope, type EventMetrics } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
@@ -60,7 +61,8 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
     }
     if (!work) return;
     try {
-      await work();
+      // Audited as warden itself (SYSTEM) through user-service, in the event's request and trace.
+      await inAuditScope(consumerAuditScope(event), work);
     } catch (error) {
       // Redelivery cannot cure a bad event or a refused lookup (the default role is given first, and
       // a missed bootstrap grant is made at the worker's next start); anything else is retried.

@@ -1,6 +1,5 @@
 import type { Bus } from '@warden/bus';
-import { AppError } from '@warden/errors';
-import type { CallInfo } from '@warden/grpc';
+import { fromProtoListAuditEvents, toProtoAuditPage, type CallInfo } from '@warden/grpc';
 import { sessionv1 } from '@warden/proto';
 import type { SessionUseCases } from '../../application/use-cases.js';
 import { eventFeedLost } from '../../errors.js';
@@ -172,10 +171,13 @@ export function sessionServiceHandlers(bus: Bus, use: SessionUseCases<WatchedEve
         stream.close();
       }
     },
-    // TODO(issue 15): the audit trail is being built; the contract is in the proto.
-    listAuditEvents: (): Promise<sessionv1.ListAuditEventsResponse> =>
-      Promise.reject(
-        new AppError('UNIMPLEMENTED', 'UNIMPLEMENTED', 'ListAuditEvents is not served yet'),
+    listAuditEvents: async (
+      request: sessionv1.ListAuditEventsRequest,
+      { ctx }: CallInfo,
+    ): Promise<sessionv1.ListAuditEventsResponse> =>
+      toProtoAuditPage(
+        await bus.run(use.listAuditEvents, fromProtoListAuditEvents(request), ctx),
+        'session-service',
       ),
   };
 }

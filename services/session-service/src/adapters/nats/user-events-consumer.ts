@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { consumerAuditScope, inAuditScope } from '@warden/bus';
 import { DurableConsumer, STREAMS, type EventEnvelope, type EventMetrics } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { userEventsV1 } from '@warden/proto';
@@ -67,7 +68,9 @@ export function userEventsConsumer(options: {
       );
       return;
     }
-    const ended = await handler.execute(command);
+    // Audited as warden itself (SYSTEM) through user-service, in the event's request and trace.
+    const apply = command;
+    const ended = await inAuditScope(consumerAuditScope(event), () => handler.execute(apply));
     if (ended)
       logger.info(
         { eventId: event.id, type: event.type, userId: command.userId, ended },

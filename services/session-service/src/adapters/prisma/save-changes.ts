@@ -1,11 +1,14 @@
-import { outboxColumns } from '@warden/events';
+import { auditColumns, auditEntriesOf, outboxColumns } from '@warden/events';
 import type pg from 'pg';
 import type { SessionChange } from '../../domain/session-events.js';
 import { toEnvelope } from '../../mapping.js';
 import { sessionColumns } from './session-rows.js';
 import { SAVE_CHANGES_SQL } from './session-sql.js';
 
-/** Writes changes and their outbox rows with the caller's transaction (a pg client in one). */
+/**
+ * Writes changes, their outbox rows and their audit entries with the caller's transaction (a pg
+ * client in one), in one statement.
+ */
 export async function saveChanges(
   client: pg.ClientBase,
   changes: readonly SessionChange[],
@@ -34,6 +37,7 @@ export async function saveChanges(
       rotated.map((c) => c.session.id),
       rotated.map((c) => c.session.lastSeenTime),
       ...outboxColumns(events),
+      ...auditColumns(auditEntriesOf(events)),
     ],
   });
 }

@@ -1,4 +1,4 @@
-import { OUTBOX_UNNEST } from '@warden/events';
+import { AUDIT_INSERT, OUTBOX_UNNEST } from '@warden/events';
 
 /** Every statement the session repository sends to pg, in one place. */
 
@@ -22,8 +22,9 @@ export const insertSessions = (first: number): string => {
 
 /**
  * Every write a set of changes makes, as one statement: new sessions, changed ones, rotated-out
- * token hashes and the outbox rows, each from arrays (empty ones write nothing). One prepared
- * statement serves every command; before, the same writes were four Prisma calls.
+ * token hashes, the outbox rows and their audit entries, each from arrays (empty ones write
+ * nothing). One prepared statement serves every command; before, the same writes were four
+ * Prisma calls.
  */
 export const SAVE_CHANGES_SQL = `
 WITH created AS (
@@ -43,6 +44,8 @@ WITH created AS (
 ), rotated AS (
   INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
   SELECT * FROM unnest($21::text[], $22::uuid[], $23::timestamptz[])
+), audit AS (
+  ${AUDIT_INSERT(30)}
 )
 INSERT INTO outbox (id, subject, type, payload, headers, create_time)
 SELECT * FROM ${OUTBOX_UNNEST(24)}`;

@@ -1,6 +1,5 @@
 import type { Bus } from '@warden/bus';
-import { AppError } from '@warden/errors';
-import type { UnaryHandler } from '@warden/grpc';
+import { fromProtoListAuditEvents, toProtoAuditPage, type UnaryHandler } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
 import type { UseCases } from '../../application/use-cases.js';
 import {
@@ -164,10 +163,10 @@ export function userServiceHandlers(bus: Bus, useCases: UseCases): UserServiceHa
       );
       return { recoveryCodesLeft: verified.recoveryCodesLeft };
     },
-    // TODO(issue 15): the audit trail is being built; the contract is in the proto.
-    listAuditEvents: () =>
-      Promise.reject(
-        new AppError('UNIMPLEMENTED', 'UNIMPLEMENTED', 'ListAuditEvents is not served yet'),
+    listAuditEvents: async (req, { ctx }) =>
+      toProtoAuditPage(
+        await bus.run(useCases.listAuditEvents, fromProtoListAuditEvents(req), ctx),
+        'user-service',
       ),
   };
 }

@@ -1,10 +1,12 @@
 import { withTransaction } from '@warden/db';
-import { insertOutbox } from '@warden/events';
+import { currentAuditScope } from '@warden/bus';
+import { auditColumns, auditEntry, insertOutbox } from '@warden/events';
 import type pg from 'pg';
 import type { CodeOwner, OneTimeCodeStore } from '../../application/ports.js';
 import { judgeCode, type CodePurpose, type CodeVerdict } from '../../domain/one-time-code.js';
 import type { Change, User } from '../../domain/user.js';
 import { isUserId } from '../../domain/user-id.js';
+import { codeIssued } from '../../audit-mapping.js';
 import { toEnvelope } from '../../mapping.js';
 import { updateValues, userFromRow, type UserRow } from './prisma-user-repository.js';
 import {
@@ -41,14 +43,17 @@ export class PrismaOneTimeCodeStore implements OneTimeCodeStore {
     const hash = Buffer.from(code.codeHash);
     if ('email' in owner) {
       // One statement either way: an unknown email costs the same round trip and index lookup.
-      const result = await this.pool.query(ISSUE_CODE_FOR_EMAIL_SQL, [
+      // The audit entry's target is the user the statement finds ('' stands in until then).
+      const audit = auditEntry(codeIssued('', purpose), currentAuditScope());
+      const result = await this.pool.query<{ issued: number }>(ISSUE_CODE_FOR_EMAIL_SQL, [
         owner.email,
         purpose,
         hash,
         code.expireTime,
         now,
+        ...auditColumns([audit]),
       ]);
-      return result.rowCount === 1;
+      return result.rows[0]?.issued === 1;
     }
     if (!isUserId(owner.userId)) return false;
     return withTransaction(this.pool, async (client) => {
@@ -62,6 +67,11 @@ export class PrismaOneTimeCodeStore implements OneTimeCodeStore {
         code.expireTime,
         now,
       ]);
+      await insertOutbox(
+        client,
+        [],
+        [auditEntry(codeIssued(owner.userId, purpose), currentAuditScope())],
+      );
       return true;
     });
   }

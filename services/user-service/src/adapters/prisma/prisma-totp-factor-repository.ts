@@ -1,10 +1,12 @@
 import { withTransaction } from '@warden/db';
-import { insertOutbox } from '@warden/events';
+import { currentAuditScope } from '@warden/bus';
+import { auditEntry, insertOutbox, type AuditEntry } from '@warden/events';
 import type pg from 'pg';
 import type { SecretSealer, TotpFactorRepository } from '../../application/ports.js';
 import type { MfaHolder, TotpChange, TotpFactor } from '../../domain/totp-factor.js';
 import { isUserId } from '../../domain/user-id.js';
 import { userNotFound } from '../../errors.js';
+import { recoveryCodeUsed, totpEnrollmentStarted } from '../../audit-mapping.js';
 import { toEnvelope } from '../../mapping.js';
 
 /** The user, locked: every writer of a user's factor takes this lock first, so they queue. */
@@ -20,6 +22,29 @@ const SAVE_FACTOR_SQL = `INSERT INTO totp_factors
     update_time = EXCLUDED.update_time`;
 const DELETE_FACTOR_SQL = 'DELETE FROM totp_factors WHERE user_id = $1';
 const SET_MFA_ENABLED_SQL = 'UPDATE users SET mfa_enabled = $2, update_time = $3 WHERE id = $1';
+
+/**
+ * The audit entries of factor changes that publish no event: a TOTP enrolment started (a new
+ * pending secret) and a recovery code used up. A TOTP code's replay guard moving on is not one:
+ * the session its sign-in starts is recorded by session-service.
+ */
+function unannounced<T>(
+  userId: string,
+  current: TotpFactor | undefined,
+  change: TotpChange<T>,
+  traceparent: string | undefined,
+): AuditEntry[] {
+  const next = change.factor;
+  if (change.events.length > 0 || !next) return [];
+  const entry = (facts: Parameters<typeof auditEntry>[0]) => [
+    auditEntry(facts, currentAuditScope(), { traceparent }),
+  ];
+  if (!next.confirmed && next.secret !== current?.secret)
+    return entry(totpEnrollmentStarted(userId));
+  if (current && next.recoveryCodeHashes.length < current.recoveryCodeHashes.length)
+    return entry(recoveryCodeUsed(userId, next.recoveryCodeHashes.length));
+  return [];
+}
 
 interface FactorRow {
   secret_sealed: string;
@@ -85,6 +110,7 @@ export class PrismaTotpFactorRepository implements TotpFactorRepository {
       await insertOutbox(
         client,
         change.events.map((event) => toEnvelope(event, traceparent)),
+        unannounced(userId, current, change, traceparent),
       );
       return change.result;
     });

@@ -1,5 +1,5 @@
 import { isUniqueViolation, withTransaction } from '@warden/db';
-import { insertOutbox, outboxColumns } from '@warden/events';
+import { auditColumns, auditEntriesOf, insertOutbox, outboxColumns } from '@warden/events';
 import type pg from 'pg';
 import type { AddOutcome, UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
@@ -45,6 +45,7 @@ export class PrismaUserRepository implements UserRepository {
 
   async add(change: Change, traceparent?: string): Promise<void> {
     const { user } = change;
+    const events = change.events.map((event) => toEnvelope(event, traceparent));
     try {
       await this.pool.query({
         name: 'warden-add-user', // prepared once per connection
@@ -61,7 +62,8 @@ export class PrismaUserRepository implements UserRepository {
           user.externalId || null,
           JSON.stringify(user.metadata),
           user.mfaEnabled,
-          ...outboxColumns(change.events.map((event) => toEnvelope(event, traceparent))),
+          ...outboxColumns(events),
+          ...auditColumns(auditEntriesOf(events)),
         ],
       });
     } catch (error) {

@@ -1,16 +1,21 @@
-import { OUTBOX_UNNEST } from '@warden/events';
+import { AUDIT_COLUMNS, AUDIT_INSERT, OUTBOX_UNNEST } from '@warden/events';
 
 /** Every statement the user repository sends to pg, in one place. */
 
 export const USER_COLUMNS =
   'id, email, display_name, password_hash, status, create_time, update_time, email_verified, external_id, metadata, mfa_enabled';
 
-/** The user and its events in one statement: the outbox rows go in only if the user did. */
+/**
+ * The user, its events and their audit entries in one statement: the outbox and audit rows go in
+ * only if the user did.
+ */
 export const ADD_USER_SQL = `
 WITH created AS (
   INSERT INTO users (${USER_COLUMNS})
   VALUES ($1::uuid, $2, $3, $4, $5::"UserStatus", $6, $7, $8, $9, $10::jsonb, $11)
   RETURNING 1
+), audit AS (
+  ${AUDIT_INSERT(18, 'WHERE EXISTS (SELECT 1 FROM created)')}
 )
 INSERT INTO outbox (id, subject, type, payload, headers, create_time)
 SELECT * FROM ${OUTBOX_UNNEST(12)} WHERE EXISTS (SELECT 1 FROM created)`;
@@ -58,14 +63,27 @@ export const ISSUE_CODE_FOR_USER_SQL = `INSERT INTO user_codes
  * It commits without waiting for the WAL flush, which only the known email's write would wait for
  * (milliseconds that would tell it apart); a crash may lose the code, and the user asks again.
  */
-export const ISSUE_CODE_FOR_EMAIL_SQL = `INSERT INTO user_codes
-  (user_id, purpose, code_hash, expire_time, attempts, create_time)
+export const ISSUE_CODE_FOR_EMAIL_SQL = `WITH issued AS (
+  INSERT INTO user_codes (user_id, purpose, code_hash, expire_time, attempts, create_time)
   SELECT u.id, $2, $3, $4, 0, $5
   FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit, users u
   WHERE u.email = $1 AND u.status = 'ACTIVE'
   ON CONFLICT (user_id, purpose) DO UPDATE
   SET code_hash = EXCLUDED.code_hash, expire_time = EXCLUDED.expire_time, attempts = 0,
-      create_time = EXCLUDED.create_time`;
+      create_time = EXCLUDED.create_time
+  RETURNING user_id
+), audit AS (
+  -- The audit entry (AUDIT_INSERT's thirteen arrays, one entry) of the user found, if any.
+  INSERT INTO audit_events (${AUDIT_COLUMNS})
+  SELECT a.id, a.time, a.actor_type, a.actor_id, a.via_service, a.action, a.target_type,
+         i.user_id::text, a.request_id, a.trace_id, a.reason, a.event_id, a.details
+  FROM issued i, unnest($6::uuid[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
+              $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+              $17::uuid[], $18::jsonb[])
+    AS a(id, time, actor_type, actor_id, via_service, action, target_type, target_id, request_id,
+         trace_id, reason, event_id, details)
+)
+SELECT count(*)::int AS issued FROM issued`;
 
 export const LOCK_USER_BY_EMAIL_SQL = `${USER_BY_EMAIL_SQL} FOR UPDATE`;
 export const LOCK_CODE_SQL = `SELECT code_hash, expire_time, attempts FROM user_codes
