@@ -153,6 +153,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const durables = {
     session: `${prefix}_session_user_events`,
     authz: `${prefix}_authz_user_events`,
+    /** authz-service's on WARDEN_SESSION (session-bound grants). */
+    authzSessions: `${prefix}_authz_session_events`,
   };
   // session-service's workers consume on one durable per user event they act on.
   const allDurables = [durables.authz, ...userEventDurables(durables.session)];
@@ -204,6 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_DATABASE_SCHEMA: schemas.authz,
       WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
       WARDEN_WORKER_USER_EVENTS_START_FROM: 'new',
+      WARDEN_WORKER_SESSION_EVENTS_DURABLE: durables.authzSessions,
       WARDEN_WORKER_METRICS_PORT: '0',
       WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: '200ms',
       WARDEN_AUTHZ_BOOTSTRAP_ADMINS: adminEmail,
@@ -262,6 +265,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(processes.map((p) => p.stop()));
     await dropSchemas(databaseUrl, Object.values(schemas));
     await deleteDurables(opsOptions, allDurables);
+    await deleteDurables(opsOptions, [durables.authzSessions], 'WARDEN_SESSION');
   };
   try {
     // Migrations first, one process per service, so servers and workers do not race to apply them.
@@ -380,10 +384,14 @@ async function waitForDurables(ops: NodeConnectionOptions, durables: string[]): 
   );
 }
 
-async function deleteDurables(ops: NodeConnectionOptions, durables: string[]): Promise<void> {
+async function deleteDurables(
+  ops: NodeConnectionOptions,
+  durables: string[],
+  stream = 'WARDEN_USER',
+): Promise<void> {
   await withJsm(ops, async (jsm) => {
     for (const durable of durables)
-      await jsm.consumers.delete('WARDEN_USER', durable).catch(() => undefined);
+      await jsm.consumers.delete(stream, durable).catch(() => undefined);
   });
 }
 

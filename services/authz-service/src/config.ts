@@ -34,10 +34,17 @@ export const configSchema = serviceConfigSection.extend({
     ),
     catalogue_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
     subject_cache_max: z.number().int().min(1).max(100_000_000),
+    max_bound_grant_ttl: duration().refine(
+      (ms) => ms >= 60_000 && ms <= 30 * 24 * 3_600_000,
+      'between 1m and 30d',
+    ),
+    min_revision_wait: duration().refine((ms) => ms <= 5_000, 'at most 5s'),
   }),
   worker: workerSection.extend({
     user_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
     user_events_start_from: z.enum(['all', 'new']),
+    session_events_durable: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a NATS consumer name'),
+    session_events_start_from: z.enum(['all', 'new']),
     expiry_sweep_interval: duration().refine((ms) => ms >= 100, 'at least 100ms'),
     retention_interval: duration(),
     outbox_retention: duration(),

@@ -13,6 +13,12 @@ export const REASONS = {
   INVALID_GRANT: 'INTERNAL',
   /** A subject's assignments could not be read (Postgres down): retry later, never allow. */
   POLICY_UNAVAILABLE: 'UNAVAILABLE',
+  /** A grant cannot be bound to a session that has ended, expired or does not exist. */
+  SESSION_NOT_ACTIVE: 'FAILED_PRECONDITION',
+  /** session-service could not say whether a session to bind to is active: never bind unchecked. */
+  SESSIONS_UNAVAILABLE: 'UNAVAILABLE',
+  /** A `min_revision` newer than any authz write committed so far. */
+  REVISION_NOT_REACHED: 'FAILED_PRECONDITION',
 } as const;
 
 export const fail = failWith(REASONS);
@@ -50,6 +56,30 @@ export const lastAdmin = (what: string): AppError =>
 export const invalidGrant = (text: string): AppError =>
   fail('INVALID_GRANT', `not a grant: ${text}`);
 
+/** The session a grant was to be bound to is not active (ended, expired or unknown). */
+export const sessionNotActive = (sessionId: string): AppError =>
+  fail(
+    'SESSION_NOT_ACTIVE',
+    `session ${sessionId} is not active; bind the grant to an active one`,
+    {
+      metadata: { session_id: sessionId },
+    },
+  );
+
+/** session-service did not answer; its error goes to the log only. */
+export const sessionsUnavailable = (cause: unknown): AppError =>
+  fail('SESSIONS_UNAVAILABLE', 'the session to bind to cannot be checked right now; retry', {
+    cause,
+  });
+
 /** A cold check could not read the subject's assignments; the database error goes to the log only. */
 export const policyUnavailable = (cause: unknown): AppError =>
   fail('POLICY_UNAVAILABLE', 'permissions cannot be read right now; retry', { cause });
+
+/** A read asked for state newer than anything written: the revision did not come from a write here. */
+export const revisionNotReached = (wanted: number, current: number): AppError =>
+  fail(
+    'REVISION_NOT_REACHED',
+    `revision ${wanted} has not been written (the latest is ${current}); pass a revision a write returned`,
+    { metadata: { min_revision: String(wanted), revision: String(current) } },
+  );

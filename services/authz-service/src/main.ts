@@ -1,8 +1,10 @@
 // authz-service gRPC server: answers checks from the role catalogue and a bounded cache of subjects'
 // assignments (read on demand), kept current by events.
 import { PgIdempotencyStore } from '@warden/db';
+import { PgAuditLog } from '@warden/events';
 import { cacheMetrics, eventMetrics, failStartup, startProcess } from '@warden/runtime';
 import { createSessionResolver } from '@warden/session-client';
+import { GrpcSessionDirectory } from './adapters/clients/grpc-session-directory.js';
 import { subscribePolicyEvents } from './adapters/nats/policy-events-subscriber.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { createAuthzApp } from './app.js';
@@ -14,12 +16,22 @@ const { config, logger, pool } = proc;
 const idempotencyKeys = proc.idempotencyKeys();
 const { nc } = await proc.nats();
 
+// AssignRole asks session-service whether a session to bind a grant to is active and whose it is.
+const sessionDirectory = new GrpcSessionDirectory(
+  proc.client(config.session.address, { deadlineMs: 5_000 }),
+);
+proc.onStop('close session directory client', async () => sessionDirectory.close());
+
 const app = createAuthzApp({
   repository: new PrismaAuthzRepository(pool),
+  sessions: sessionDirectory,
+  maxBoundGrantTtlMs: config.authz.max_bound_grant_ttl,
+  auditLog: new PgAuditLog(pool),
   idempotencyStore: new PgIdempotencyStore(pool),
   idempotencyKeyring: idempotencyKeys,
   logger,
   subjectCacheMax: config.authz.subject_cache_max,
+  minRevisionWaitMs: config.authz.min_revision_wait,
 });
 // Subscribe before loading, so nothing committed meanwhile is missed.
 const policyEvents = subscribePolicyEvents(nc, app.sync, {
@@ -28,8 +40,8 @@ const policyEvents = subscribePolicyEvents(nc, app.sync, {
 });
 proc.onStop('unsubscribe policy events', () => policyEvents.stop());
 // Roles only: assignments are read per subject at its first check, so start time and memory do not
-// grow with the number of assignments.
-await app.sync.loadCatalogue().catch((error: unknown) => failStartup(SERVICE_NAME, error));
+// grow with the number of assignments. The watermark starts at the revision read before them.
+await app.sync.resync().catch((error: unknown) => failStartup(SERVICE_NAME, error));
 proc.every('reload role catalogue', config.authz.catalogue_reload_interval, () =>
   app.sync.loadCatalogue(),
 );

@@ -1,7 +1,7 @@
 import { authzEventsV1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
 import { aRole, aUserId, T0 } from '../test/support/mothers.js';
-import { policyChangeOf, toEnvelope } from './mapping.js';
+import { policyChangeOf, toEnvelope, toProtoAssignment } from './mapping.js';
 
 describe('authz event mapping', () => {
   it('publishes a RoleAssigned on warden.authz.v1.role_assigned, about the subject', () => {
@@ -12,6 +12,7 @@ describe('authz event mapping', () => {
         type: 'role_assigned',
         assignment: { subjectId, role: 'player', expireTime, createTime: T0 },
         occurTime: T0,
+        revision: 7,
       },
       '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     );
@@ -27,8 +28,53 @@ describe('authz event mapping', () => {
       role: 'player',
       expireTime,
       occurTime: T0,
+      boundSessionId: '',
+      revision: 7,
     });
-    expect(policyChangeOf(envelope.type, envelope.payload)).toEqual({ kind: 'subject', subjectId });
+    expect(policyChangeOf(envelope.type, envelope.payload)).toEqual({
+      kind: 'subject',
+      subjectId,
+      revision: 7,
+    });
+  });
+
+  it('carries the scope and session binding of an assignment, and the scope of a revocation', () => {
+    const subjectId = aUserId();
+    const sessionId = aUserId();
+    const expireTime = new Date(T0.getTime() + 60_000);
+    const scope = { type: 'guild', id: '42' };
+    const assigned = toEnvelope({
+      type: 'role_assigned',
+      assignment: {
+        subjectId,
+        role: 'moderator',
+        expireTime,
+        createTime: T0,
+        scope,
+        boundSessionId: sessionId,
+      },
+      occurTime: T0,
+    });
+    expect(authzEventsV1.RoleAssigned.decode(assigned.payload)).toMatchObject({
+      scope,
+      boundSessionId: sessionId,
+    });
+    const revoked = toEnvelope({
+      type: 'role_revoked',
+      subjectId,
+      role: 'moderator',
+      scope,
+      reason: 'SESSION_ENDED',
+      occurTime: T0,
+    });
+    expect(authzEventsV1.RoleRevoked.decode(revoked.payload)).toMatchObject({
+      scope,
+      reason: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_SESSION_ENDED,
+    });
+    expect(toProtoAssignment({ subjectId, role: 'moderator', createTime: T0 })).toMatchObject({
+      scope: undefined,
+      boundSessionId: '',
+    });
   });
 
   it('carries the revoke reason', () => {

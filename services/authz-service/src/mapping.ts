@@ -1,6 +1,8 @@
+import { currentAuditScope } from '@warden/bus';
 import { envelopeFor, type EventEnvelope } from '@warden/events';
 import { authzEventsV1, authzv1 } from '@warden/proto';
 import type { PolicyChange } from './application/policy-sync.js';
+import { authzAuditOf } from './audit-mapping.js';
 import type {
   AuthzEvent,
   ResourceRef,
@@ -8,6 +10,7 @@ import type {
   Role,
   RoleAssignment,
   Scope,
+  ScopedAccess,
 } from './domain/index.js';
 
 export function toProtoRole(role: Role): authzv1.Role {
@@ -39,6 +42,23 @@ export const toProtoScope = (scope: Scope): authzv1.Scope => ({ type: scope.type
 export const fromProtoScope = (scope: authzv1.Scope | undefined): Scope | undefined =>
   scope ? { type: scope.type, id: scope.id } : undefined;
 
+/** ListSubjectPermissions' answer: unscoped roles and grants, then one entry per scope. */
+export const toProtoAccess = (access: {
+  roles: string[];
+  permissions: string[];
+  scoped: readonly ScopedAccess[];
+  revision: number;
+}): authzv1.ListSubjectPermissionsResponse => ({
+  roles: access.roles,
+  permissions: access.permissions,
+  scoped: access.scoped.map((entry) => ({
+    scope: toProtoScope(entry.scope),
+    roles: entry.roles,
+    permissions: entry.permissions,
+  })),
+  revision: access.revision,
+});
+
 /** Proto leaves absent strings empty; the domain reads an empty owner as no owner. */
 export function fromProtoResource(resource: authzv1.Resource | undefined): ResourceRef | undefined {
   return resource ? { type: resource.type, id: resource.id, ownerId: resource.ownerId } : undefined;
@@ -46,7 +66,11 @@ export function fromProtoResource(resource: authzv1.Resource | undefined): Resou
 
 export const AUTHZ_SUBJECT_PREFIX = 'warden.authz.v1.';
 export const AUTHZ_EVENTS = `${AUTHZ_SUBJECT_PREFIX}>`;
-const authzEnvelope = envelopeFor({ source: 'authz-service', subjectPrefix: AUTHZ_SUBJECT_PREFIX });
+const authzEnvelope = envelopeFor({
+  source: 'authz-service',
+  subjectPrefix: AUTHZ_SUBJECT_PREFIX,
+  context: currentAuditScope,
+});
 
 const REVOKE_REASONS: Record<RevokeReason, authzEventsV1.RoleRevokeReason> = {
   REVOKED: authzEventsV1.RoleRevokeReason.ROLE_REVOKE_REASON_REVOKED,
@@ -62,6 +86,7 @@ export function toEnvelope(event: AuthzEvent, traceparent?: string): EventEnvelo
     subjectId: about,
     time: event.occurTime,
     traceparent,
+    audit: authzAuditOf(event),
   });
 }
 
@@ -78,7 +103,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           occurTime: event.occurTime,
           scope: scope && toProtoScope(scope),
           boundSessionId: boundSessionId ?? '',
-          revision: 0 /* TODO(issue 15) */,
+          revision: event.revision ?? 0,
         }).finish(),
       };
     }
@@ -91,7 +116,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           reason: REVOKE_REASONS[event.reason],
           occurTime: event.occurTime,
           scope: event.scope && toProtoScope(event.scope),
-          revision: 0 /* TODO(issue 15) */,
+          revision: event.revision ?? 0,
         }).finish(),
       };
     case 'role_created':
@@ -100,7 +125,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
         payload: authzEventsV1.RoleCreated.encode({
           role: toProtoRole(event.role),
           occurTime: event.occurTime,
-          revision: 0 /* TODO(issue 15) */,
+          revision: event.revision ?? 0,
         }).finish(),
       };
     case 'role_updated':
@@ -110,7 +135,7 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
           role: toProtoRole(event.role),
           updateMask: [...event.changed],
           occurTime: event.occurTime,
-          revision: 0 /* TODO(issue 15) */,
+          revision: event.revision ?? 0,
         }).finish(),
       };
     case 'role_deleted':
@@ -119,25 +144,47 @@ function encodePayload(event: AuthzEvent): { payload: Uint8Array; about: string 
         payload: authzEventsV1.RoleDeleted.encode({
           name: event.name,
           occurTime: event.occurTime,
-          revision: 0 /* TODO(issue 15) */,
+          revision: event.revision ?? 0,
         }).finish(),
       };
   }
 }
 
-/** What a published authz event means for a policy model; undefined for subjects it does not know. */
+/**
+ * What a published authz event means for a policy model, with the event's revision (left out when
+ * 0: a publisher that predates revisions); undefined for subjects it does not know.
+ */
 export function policyChangeOf(subject: string, payload: Uint8Array): PolicyChange | undefined {
   switch (subject) {
-    case `${AUTHZ_SUBJECT_PREFIX}role_assigned`:
-      return { kind: 'subject', subjectId: authzEventsV1.RoleAssigned.decode(payload).subjectId };
-    case `${AUTHZ_SUBJECT_PREFIX}role_revoked`:
-      return { kind: 'subject', subjectId: authzEventsV1.RoleRevoked.decode(payload).subjectId };
+    case `${AUTHZ_SUBJECT_PREFIX}role_assigned`: {
+      const { subjectId, revision } = authzEventsV1.RoleAssigned.decode(payload);
+      return { kind: 'subject', subjectId, ...revisionOf(revision) };
+    }
+    case `${AUTHZ_SUBJECT_PREFIX}role_revoked`: {
+      const { subjectId, revision } = authzEventsV1.RoleRevoked.decode(payload);
+      return { kind: 'subject', subjectId, ...revisionOf(revision) };
+    }
     case `${AUTHZ_SUBJECT_PREFIX}role_created`:
+      return {
+        kind: 'catalogue',
+        dropsAssignments: false,
+        ...revisionOf(authzEventsV1.RoleCreated.decode(payload).revision),
+      };
     case `${AUTHZ_SUBJECT_PREFIX}role_updated`:
-      return { kind: 'catalogue', dropsAssignments: false };
+      return {
+        kind: 'catalogue',
+        dropsAssignments: false,
+        ...revisionOf(authzEventsV1.RoleUpdated.decode(payload).revision),
+      };
     case `${AUTHZ_SUBJECT_PREFIX}role_deleted`:
-      return { kind: 'catalogue', dropsAssignments: true };
+      return {
+        kind: 'catalogue',
+        dropsAssignments: true,
+        ...revisionOf(authzEventsV1.RoleDeleted.decode(payload).revision),
+      };
     default:
       return undefined;
   }
 }
+
+const revisionOf = (revision: number): { revision?: number } => (revision > 0 ? { revision } : {});

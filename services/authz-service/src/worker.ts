@@ -1,4 +1,5 @@
-// authz-service worker: outbox relay, the user-events consumer, the expiry sweeper and retention.
+// authz-service worker: outbox relay, the user- and session-events consumers, the expiry sweeper
+// and retention.
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { awaitStream, outboxBacklog, OutboxRelay, STREAMS } from '@warden/events';
 import { recordProducerSpan } from '@warden/logger';
@@ -10,11 +11,16 @@ import {
   startProcess,
 } from '@warden/runtime';
 import { GrpcUserLookup } from './adapters/clients/grpc-user-lookup.js';
+import { createSessionEventsConsumer } from './adapters/nats/session-events-consumer.js';
 import { createUserEventsConsumer } from './adapters/nats/user-events-consumer.js';
 import { PrismaAuthzRepository } from './adapters/prisma/prisma-authz-repository.js';
 import { systemClock } from './app.js';
 import { BootstrapAdmins, bootstrapEntries } from './application/bootstrap-admins.js';
 import { GiveDefaultRolesHandler } from './application/commands/give-default-roles.js';
+import {
+  ForgetEndedSessions,
+  LapseSessionGrantsHandler,
+} from './application/commands/lapse-session-grants.js';
 import { PromoteExistingAdmins } from './application/commands/promote-existing-admins.js';
 import { RemoveSubjectHandler } from './application/commands/remove-subject.js';
 import { SweepLapsedAssignments } from './application/commands/sweep-lapsed-assignments.js';
@@ -89,6 +95,33 @@ void proc
   })
   .catch((error: unknown) => failStartup(SERVICE_NAME, error));
 
+// Session-bound grants lapse with their session (ended or expired). WARDEN_SESSION belongs to
+// session-service's worker: wait for it like for WARDEN_USER.
+const sessionConsumer = createSessionEventsConsumer({
+  js,
+  jsm,
+  lapseSessionGrants: new LapseSessionGrantsHandler(repository, systemClock),
+  logger,
+  durable: config.worker.session_events_durable,
+  startFrom: config.worker.session_events_start_from,
+  metrics: eventMetrics(metrics.registry),
+});
+proc.onStop('stop consuming session events', () => sessionConsumer.stop());
+void proc
+  .retry('wait for the session stream', () => sessionConsumer.start(), {
+    delayMs: () => 2_000,
+    retryable: (error) =>
+      error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound,
+    onFailure: (_error, attempt) => {
+      if (attempt === 1)
+        logger.warn(
+          { stream: STREAMS.session.name },
+          'stream not there yet (session-service worker creates it); waiting',
+        );
+    },
+  })
+  .catch((error: unknown) => failStartup(SERVICE_NAME, error));
+
 // Bootstrap admins who registered before being listed (or are listed by id): asked of user-service
 // in the background, retried while it is not up yet; new registrations go through the consumer.
 if (bootstrap.entries.length > 0) {
@@ -118,11 +151,19 @@ proc.every('expiry sweep', config.worker.expiry_sweep_interval, async () => {
   const removed = await sweeper.sweep();
   if (removed > 0) logger.info({ removed }, 'lapsed role assignments removed');
 });
+// Ended sessions are remembered as long as a grant may be bound (AssignRole's race guard).
+const endedSessions = new ForgetEndedSessions(
+  repository,
+  systemClock,
+  config.authz.max_bound_grant_ttl,
+);
 proc.every('retention', config.worker.retention_interval, async () => {
+  await endedSessions.sweep();
   await pruneRetained(pool, {
     outboxMs: config.worker.outbox_retention,
     processedEventsMs: config.worker.processed_events_retention,
     idempotencyMs: DAY_MS,
+    auditMs: config.audit.retention,
   });
 });
 

@@ -3,7 +3,11 @@ import {
   decide,
   effectiveAccess,
   RoleCatalogue,
+  scopedAccess,
   type Decision,
+  type EffectiveAccess,
+  type ScopedAccess,
+  type Scope,
   type HeldRole,
   type ResourceRef,
   type RoleAssignment,
@@ -51,6 +55,26 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     );
   }
 
+  /**
+   * A model read through to `source` for one request: the catalogue as it is now, and each subject
+   * at its first look. Nothing of it is shared or kept; PolicySync never touches it.
+   */
+  static async readThrough(
+    clock: Clock,
+    source: Pick<PolicySource, 'allRoles' | 'assignmentsOf'>,
+    maxSubjects: number,
+  ): Promise<PolicyModel> {
+    let roles;
+    try {
+      roles = await source.allRoles();
+    } catch (error) {
+      throw policyUnavailable(error);
+    }
+    const model = new PolicyModel(clock, { source, maxSubjects });
+    model.replaceCatalogue(new RoleCatalogue(roles));
+    return model;
+  }
+
   get roles(): RoleCatalogue {
     return this.catalogue;
   }
@@ -88,12 +112,24 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     return this.decide(subjectId, permission, resource, assurance === 'AAL2');
   }
 
-  async access(subjectId: string): Promise<{ roles: string[]; permissions: string[] }> {
-    return effectiveAccess(this.catalogue, await this.assignmentsOf(subjectId), this.clock.now());
+  /** Effective roles and grants: the unscoped ones, and one entry per scope (`scoped`). */
+  async access(subjectId: string): Promise<EffectiveAccess & { scoped: ScopedAccess[] }> {
+    const held = await this.assignmentsOf(subjectId);
+    const now = this.clock.now();
+    return {
+      ...effectiveAccess(this.catalogue, held, now),
+      scoped: scopedAccess(this.catalogue, held, now),
+    };
   }
 
-  async grantsHeldBy(subjectId: string): Promise<readonly string[]> {
-    return (await this.access(subjectId)).permissions;
+  /** The grants held unscoped, and with `scope` those held on it too, sorted and deduplicated. */
+  async grantsHeldBy(subjectId: string, scope?: Scope): Promise<readonly string[]> {
+    const held = await this.assignmentsOf(subjectId);
+    const now = this.clock.now();
+    const unscoped = effectiveAccess(this.catalogue, held, now).permissions;
+    if (scope === undefined) return unscoped;
+    const there = effectiveAccess(this.catalogue, held, now, scope).permissions;
+    return [...new Set([...unscoped, ...there])].sort();
   }
 
   /** The subject's roles as this process sees them (lapsed ones too, until swept). */
@@ -150,13 +186,18 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
   }
 
   /**
-   * What the cache keeps of a read: the role and its expiry, nothing else. Most subjects hold one
-   * permanent role, so that list is shared by every holder of the role (one per role name, from a
-   * map as small as the catalogue): such a subject costs the cache its key and one map slot.
+   * What the cache keeps of a read: the role, its scope and its expiry, nothing else. Most
+   * subjects hold one permanent unscoped role, so that list is shared by every holder of the role
+   * (one per role name, from a map as small as the catalogue): such a subject costs the cache its
+   * key and one map slot.
    */
   private compact(assignments: readonly RoleAssignment[]): readonly HeldRole[] {
     if (assignments.length === 0) return NO_ROLES;
-    if (assignments.length === 1 && assignments[0]!.expireTime === undefined) {
+    if (
+      assignments.length === 1 &&
+      assignments[0]!.expireTime === undefined &&
+      assignments[0]!.scope === undefined
+    ) {
       const role = assignments[0]!.role;
       let shared = this.permanentOnly.get(role);
       if (!shared) {
@@ -167,8 +208,12 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
       return shared;
     }
     return Object.freeze(
-      assignments.map(({ role, expireTime }) =>
-        Object.freeze(expireTime === undefined ? { role } : { role, expireTime }),
+      assignments.map(({ role, expireTime, scope }) =>
+        Object.freeze({
+          role,
+          ...(expireTime === undefined ? {} : { expireTime }),
+          ...(scope === undefined ? {} : { scope: Object.freeze({ ...scope }) }),
+        }),
       ),
     );
   }

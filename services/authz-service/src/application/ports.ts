@@ -13,7 +13,10 @@ export interface AssignmentKey {
 
 /**
  * What one write changes. The repository writes it, with `events` in the outbox, in one
- * transaction: all of it or, when `decide` throws, nothing.
+ * transaction: all of it or, when `decide` throws, nothing. Every state change is announced by an
+ * event, and the events take the write's revisions: the repository stamps each event's
+ * `revision` in that transaction (see application/revisions.ts); a change without events takes
+ * none.
  */
 export interface AuthzChange<T> {
   /** Inserted, or replacing the role of that name. */
@@ -86,6 +89,11 @@ export interface AssignmentFilter {
  */
 export interface PolicySource {
   allRoles(): Promise<Role[]>;
+  /**
+   * The revision of the latest committed authz write (0 before any): state read after this
+   * returns reflects at least it.
+   */
+  currentRevision(): Promise<number>;
   /** Every assignment the subject holds, lapsed ones too, ordered by role then scope. */
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
 }
@@ -191,7 +199,8 @@ export interface HolderQuery {
 
 /** Every grant a subject holds now, after inheritance, as written (`*`, `user.*`, `x.y:own`). */
 export interface GrantsHeld {
-  grantsHeldBy(subjectId: string): readonly string[] | Promise<readonly string[]>;
+  /** With `scope`, the grants held on that scope count too (a scoped admin delegating there). */
+  grantsHeldBy(subjectId: string, scope?: Scope): readonly string[] | Promise<readonly string[]>;
 }
 
 /** Told about committed events, so this process's policy model need not wait for NATS. */
@@ -200,3 +209,18 @@ export interface PolicyChangeListener {
 }
 
 export const NO_POLICY_LISTENER: PolicyChangeListener = { committed: async () => undefined };
+
+/** A session as AssignRole needs it to bind a grant: whose it is, and whether it is active. */
+export interface SessionInfo {
+  userId: string;
+  /** Not ended and not past either expiry. */
+  active: boolean;
+  /** The absolute expiry: a grant bound to the session lapses no later. */
+  expireTime?: Date;
+}
+
+/** Session-service as authz asks it; fails SESSIONS_UNAVAILABLE when it cannot answer. */
+export interface SessionDirectory {
+  /** The session, or undefined when there is no such session. */
+  findSession(sessionId: string): Promise<SessionInfo | undefined>;
+}

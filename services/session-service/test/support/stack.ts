@@ -81,6 +81,7 @@ export async function startStack(options: {
     WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
     WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
     WARDEN_WORKER_USER_EVENTS_START_FROM: 'new',
+    WARDEN_WORKER_SESSION_EVENTS_DURABLE: `${durables.authz}_sessions`,
     WARDEN_WORKER_METRICS_PORT: String(await freePort()),
   };
   const session = {
@@ -140,6 +141,7 @@ export async function startStack(options: {
     await Promise.all(processes.map((p) => p.stop(5_000)));
     await Promise.all(Object.values(schemas).map((s) => s.drop()));
     await deleteDurables([durables.authz, ...userEventDurables(durables.session)]);
+    await deleteDurables([`${durables.authz}_sessions`], STREAMS.session.name);
   };
   try {
     await Promise.all([
@@ -166,10 +168,9 @@ export async function startStack(options: {
 }
 
 /** The test's durable consumers on WARDEN_USER, so they do not pile up on the shared server. */
-async function deleteDurables(names: string[]): Promise<void> {
+async function deleteDurables(names: string[], stream: string = STREAMS.user.name): Promise<void> {
   const nc = await connect(natsConnectOptions('ops'));
   const jsm = await jetstreamManager(nc);
-  for (const name of names)
-    await jsm.consumers.delete(STREAMS.user.name, name).catch(() => undefined);
+  for (const name of names) await jsm.consumers.delete(stream, name).catch(() => undefined);
   await nc.close();
 }

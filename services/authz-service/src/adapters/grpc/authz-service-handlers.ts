@@ -1,10 +1,15 @@
 import type { Bus } from '@warden/bus';
-import { AppError } from '@warden/errors';
-import type { CallInfo } from '@warden/grpc';
+import { fromProtoListAuditEvents, toProtoAuditPage, type CallInfo } from '@warden/grpc';
 import { authzv1 } from '@warden/proto';
 import type { AuthzUseCases } from '../../application/use-cases.js';
 import type { Decision, PlanKind } from '../../domain/index.js';
-import { fromProtoResource, toProtoAssignment, toProtoRole } from '../../mapping.js';
+import {
+  fromProtoResource,
+  fromProtoScope,
+  toProtoAccess,
+  toProtoAssignment,
+  toProtoRole,
+} from '../../mapping.js';
 
 type Handler<Req, Res> = (request: Req, call: CallInfo) => Promise<Res>;
 
@@ -24,11 +29,17 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
       ).map(toProtoDecision),
     })) satisfies Handler<authzv1.CheckPermissionsRequest, authzv1.CheckPermissionsResponse>,
 
-    listSubjectPermissions: (async (request, { ctx }) => ({
-      ...(await bus.run(useCases.listSubjectPermissions, { subjectId: request.subjectId }, ctx)),
-      scoped: [] /* TODO(issue 15): scoped grants */,
-      revision: 0 /* TODO(issue 15): revisions */,
-    })) satisfies Handler<
+    listSubjectPermissions: (async (request, { ctx }) =>
+      toProtoAccess(
+        await bus.run(
+          useCases.listSubjectPermissions,
+          {
+            subjectId: request.subjectId,
+            ...(request.minRevision ? { minRevision: request.minRevision } : {}),
+          },
+          ctx,
+        ),
+      )) satisfies Handler<
       authzv1.ListSubjectPermissionsRequest,
       authzv1.ListSubjectPermissionsResponse
     >,
@@ -41,18 +52,26 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
           role: request.role,
           ...(request.expireTime ? { expireTime: request.expireTime } : {}),
           ...(request.requestId ? { requestId: request.requestId } : {}),
+          ...(request.scope ? { scope: fromProtoScope(request.scope)! } : {}),
+          // Empty reads as unset, as for every other optional string here.
+          ...(request.boundSessionId ? { boundSessionId: request.boundSessionId } : {}),
         },
         ctx,
       );
-      return {
-        assignment: toProtoAssignment(assignment),
-        revision: 0 /* TODO(issue 15): revisions */,
-      };
+      return { assignment: toProtoAssignment(assignment.value), revision: assignment.revision };
     }) satisfies Handler<authzv1.AssignRoleRequest, authzv1.AssignRoleResponse>,
 
     revokeRole: (async (request, { ctx }) => {
-      await bus.run(useCases.revokeRole, { subjectId: request.subjectId, role: request.role }, ctx);
-      return { revision: 0 /* TODO(issue 15): revisions */ };
+      const revision = await bus.run(
+        useCases.revokeRole,
+        {
+          subjectId: request.subjectId,
+          role: request.role,
+          ...(request.scope ? { scope: fromProtoScope(request.scope)! } : {}),
+        },
+        ctx,
+      );
+      return { revision };
     }) satisfies Handler<authzv1.RevokeRoleRequest, authzv1.RevokeRoleResponse>,
 
     listRoleAssignments: (async (request, { ctx }) => {
@@ -76,7 +95,7 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         },
         ctx,
       );
-      return { role: toProtoRole(created), revision: 0 /* TODO(issue 15): revisions */ };
+      return { role: toProtoRole(created.value), revision: created.revision };
     }) satisfies Handler<authzv1.CreateRoleRequest, authzv1.CreateRoleResponse>,
 
     updateRole: (async (request, { ctx }) => {
@@ -92,12 +111,11 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         },
         ctx,
       );
-      return { role: toProtoRole(updated), revision: 0 /* TODO(issue 15): revisions */ };
+      return { role: toProtoRole(updated.value), revision: updated.revision };
     }) satisfies Handler<authzv1.UpdateRoleRequest, authzv1.UpdateRoleResponse>,
 
     deleteRole: (async (request, { ctx }) => {
-      await bus.run(useCases.deleteRole, { name: request.name }, ctx);
-      return { revision: 0 /* TODO(issue 15): revisions */ };
+      return { revision: await bus.run(useCases.deleteRole, { name: request.name }, ctx) };
     }) satisfies Handler<authzv1.DeleteRoleRequest, authzv1.DeleteRoleResponse>,
 
     getRole: (async (request, { ctx }) => ({
@@ -145,11 +163,11 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
       };
     }) satisfies Handler<authzv1.PlanPermissionRequest, authzv1.PlanPermissionResponse>,
 
-    // TODO(issue 15): being built; the contract is in the proto.
-    listAuditEvents: (() => notYet('ListAuditEvents')) satisfies Handler<
-      authzv1.ListAuditEventsRequest,
-      authzv1.ListAuditEventsResponse
-    >,
+    listAuditEvents: (async (request, { ctx }) =>
+      toProtoAuditPage(
+        await bus.run(useCases.listAuditEvents, fromProtoListAuditEvents(request), ctx),
+        'authz-service',
+      )) satisfies Handler<authzv1.ListAuditEventsRequest, authzv1.ListAuditEventsResponse>,
   };
   return handlers satisfies Record<
     keyof typeof authzv1.AuthzServiceService,
@@ -164,6 +182,7 @@ function toCheck(request: authzv1.CheckPermissionRequest) {
     permission: request.permission,
     ...(resource ? { resource } : {}),
     aal2: isAal2(request.assuranceLevel),
+    ...(request.minRevision ? { minRevision: request.minRevision } : {}),
   };
 }
 
@@ -177,12 +196,11 @@ const PLAN_KINDS: Record<PlanKind, authzv1.PlanKind> = {
   CONDITIONAL: authzv1.PlanKind.PLAN_KIND_CONDITIONAL,
 };
 
-const toProtoDecision = (decision: Decision): authzv1.CheckPermissionResponse => ({
+const toProtoDecision = (
+  decision: Decision & { revision: number },
+): authzv1.CheckPermissionResponse => ({
   allowed: decision.allowed,
   reason: decision.reason,
   stepUpRequired: decision.stepUpRequired === true,
-  revision: 0 /* TODO(issue 15): revisions */,
+  revision: decision.revision,
 });
-
-const notYet = (rpc: string): Promise<never> =>
-  Promise.reject(new AppError('UNIMPLEMENTED', 'UNIMPLEMENTED', `${rpc} is not served yet`));

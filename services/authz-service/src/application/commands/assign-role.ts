@@ -1,23 +1,34 @@
-import { type CallContext, type IdempotencySpec, type UseCase, permissionOn } from '@warden/bus';
-import { Violations } from '@warden/errors';
 import {
+  type CallContext,
+  type IdempotencySpec,
+  type PermissionChecker,
+  type UseCase,
+  permissionOn,
+} from '@warden/bus';
+import { invalidArgument, Violations } from '@warden/errors';
+import {
+  describeScope,
+  isUserSubject,
   newAssignment,
   roleAssigned,
   RoleCatalogue,
   type AuthzEvent,
   type Role,
   type RoleAssignment,
+  type Scope,
 } from '../../domain/index.js';
-import { roleNotFound } from '../../errors.js';
-import { assignmentCodec } from '../codecs.js';
-import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
-import { checkRequestId, requireRoleName, requireSubject, grantedRole } from '../fields.js';
+import { roleNotFound, sessionNotActive, sessionsUnavailable } from '../../errors.js';
+import { assignmentCodec, type Revised } from '../codecs.js';
+import { assertMayHandOut, grantsOfCaller, roleOrScope } from '../delegation.js';
+import { revisionAfter } from '../revisions.js';
+import { checkRequestId, requireRoleName, requireSubject } from '../fields.js';
 import type {
   AuthzRepository,
   Clock,
   GrantsHeld,
   AuthzChange,
   PolicyChangeListener,
+  SessionDirectory,
 } from '../ports.js';
 
 export interface AssignRole {
@@ -25,6 +36,31 @@ export interface AssignRole {
   role: string;
   expireTime?: Date;
   requestId?: string;
+  /** Unset: the role applies everywhere. */
+  scope?: Scope;
+  /** The session the grant lapses with; needs expireTime. */
+  boundSessionId?: string;
+}
+
+/** `authz.max_bound_grant_ttl`'s default: how far ahead a session-bound grant may expire. */
+export const DEFAULT_MAX_BOUND_GRANT_TTL_MS = 24 * 3_600_000;
+
+/** No session-service to ask (the operator CLI, tests): a grant is never bound unchecked. */
+export const NO_SESSIONS: SessionDirectory = {
+  findSession: () =>
+    Promise.reject(sessionsUnavailable(new Error('no session-service configured'))),
+};
+
+export interface AssignRoleOptions {
+  /** Session-service, asked whether a session to bind to is active and whose it is. */
+  sessions: SessionDirectory;
+  /**
+   * The bus's authorizer: whether the caller may assign the role everywhere or only on a scope.
+   * Without it (the operator CLI, which runs no bus), the role is the resource checked.
+   */
+  authorizer?: PermissionChecker;
+  /** A session-bound grant's expire_time is at most this far ahead (authz.max_bound_grant_ttl). */
+  maxBoundGrantTtlMs?: number;
 }
 
 /** The change giving `assignment`, with its event, which it returns (also the bootstrap grants'). */
@@ -37,13 +73,24 @@ export function assigning(
   return { saveAssignments: [assignment], events, result: events };
 }
 
-export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
+/** The assignment as stored, and the revision of the write. */
+export class AssignRoleHandler implements UseCase<AssignRole, Revised<RoleAssignment>> {
   readonly name = 'AssignRole';
-  readonly access = permissionOn<AssignRole>('role.assign', grantedRole);
-  readonly idempotency: IdempotencySpec<AssignRole, RoleAssignment> = {
+  /** `role.assign` on the role; for a scoped assignment, on the scope itself will do. */
+  readonly access = permissionOn<AssignRole>('role.assign', (input, ctx) =>
+    roleOrScope(this.options.authorizer, 'role.assign', input, ctx),
+  );
+  readonly idempotency: IdempotencySpec<AssignRole, Revised<RoleAssignment>> = {
     key: (input) => input.requestId || undefined,
     fingerprint: (input) =>
-      JSON.stringify([input.subjectId, input.role, input.expireTime?.toISOString() ?? '']),
+      JSON.stringify([
+        input.subjectId,
+        input.role,
+        input.expireTime?.toISOString() ?? '',
+        ...(input.scope || input.boundSessionId
+          ? [input.scope?.type ?? '', input.scope?.id ?? '', input.boundSessionId ?? '']
+          : []),
+      ]),
     ...assignmentCodec,
   };
 
@@ -52,28 +99,78 @@ export class AssignRoleHandler implements UseCase<AssignRole, RoleAssignment> {
     private readonly clock: Clock,
     private readonly listener: PolicyChangeListener,
     private readonly held: GrantsHeld,
+    private readonly options: AssignRoleOptions = { sessions: NO_SESSIONS },
   ) {}
 
-  async execute(input: AssignRole, ctx: CallContext): Promise<RoleAssignment> {
+  async execute(input: AssignRole, ctx: CallContext): Promise<Revised<RoleAssignment>> {
     const violations = new Violations();
     requireSubject(violations, 'subject_id', input.subjectId);
     requireRoleName(violations, 'role', input.role);
     checkRequestId(violations, input.requestId);
     violations.throwIfAny();
-    const assignment = newAssignment(input, this.clock.now());
-    const callerGrants = await grantsOfCaller(this.held, ctx);
+    const now = this.clock.now();
+    let assignment = newAssignment(input, now);
+    if (assignment.boundSessionId !== undefined)
+      assignment = await this.boundToActiveSession(assignment, now);
+    // Grants held unscoped, and on the scope for a scoped assignment: a scoped admin delegates there.
+    const callerGrants = await grantsOfCaller(this.held, ctx, assignment.scope);
+    const what = assignment.scope
+      ? `role ${assignment.role} on ${describeScope(assignment.scope)}`
+      : `role ${assignment.role}`;
     const events = await this.repository.updateSubject(
       assignment.subjectId,
-      ({ roles }) => {
+      ({ roles, sessionEnded }) => {
+        // The session may have ended since it was asked about: its end, recorded under the same
+        // lock, is seen here, or the end's removal of bound grants sees this one.
+        if (sessionEnded) throw sessionNotActive(assignment.boundSessionId!);
         // The role's grants after inheritance, read in the transaction that assigns it.
         const grants = new RoleCatalogue(roles).grantsOf(assignment.role);
         if (!grants) throw roleNotFound(assignment.role);
-        assertMayHandOut(callerGrants, grants.grants, `role ${assignment.role}`);
+        assertMayHandOut(callerGrants, grants.grants, what);
         return assigning(assignment, roles);
       },
-      ctx,
+      {
+        ...ctx,
+        ...(assignment.boundSessionId === undefined
+          ? {}
+          : { boundSession: assignment.boundSessionId }),
+      },
     );
     await this.listener.committed(events ?? []);
-    return assignment;
+    return { value: assignment, revision: await revisionAfter(events, this.repository) };
+  }
+
+  /**
+   * The bound session must be the subject's and active (asked of session-service: an outage is
+   * SESSIONS_UNAVAILABLE, never an unchecked binding); the grant lapses by its absolute expiry at
+   * the latest, and may not be given for longer than authz.max_bound_grant_ttl.
+   */
+  private async boundToActiveSession(
+    assignment: RoleAssignment,
+    now: Date,
+  ): Promise<RoleAssignment> {
+    const sessionId = assignment.boundSessionId!;
+    const maxTtl = this.options.maxBoundGrantTtlMs ?? DEFAULT_MAX_BOUND_GRANT_TTL_MS;
+    if (assignment.expireTime!.getTime() - now.getTime() > maxTtl)
+      throw invalidArgument([
+        {
+          field: 'expire_time',
+          description: `at most ${Math.floor(maxTtl / 60_000)} minutes ahead for a session-bound grant`,
+        },
+      ]);
+    if (!isUserSubject(assignment.subjectId))
+      throw invalidArgument([
+        { field: 'bound_session_id', description: 'only a user subject has sessions' },
+      ]);
+    const session = await this.options.sessions.findSession(sessionId);
+    if (session && session.userId !== assignment.subjectId)
+      throw invalidArgument([
+        { field: 'bound_session_id', description: 'is a session of another user than subject_id' },
+      ]);
+    if (!session?.active) throw sessionNotActive(sessionId);
+    const sessionEnd = session.expireTime;
+    return sessionEnd && sessionEnd.getTime() < assignment.expireTime!.getTime()
+      ? { ...assignment, expireTime: sessionEnd }
+      : assignment;
   }
 }
