@@ -22,6 +22,11 @@ export const REASONS = {
   MFA_CHALLENGE_NOT_FOUND: 'UNAUTHENTICATED',
   /** Passed through from user-service's VerifySecondFactor. */
   INVALID_SECOND_FACTOR: 'UNAUTHENTICATED',
+  /**
+   * A sign-in's request_id replayed after its answer stopped standing: the session ended, expired
+   * or was refreshed, or the account's second factor was turned on or off since.
+   */
+  REPLAY_OUTDATED: 'FAILED_PRECONDITION',
   /** WatchRevocations: `after` is not a cursor this service issued. */
   INVALID_CURSOR: 'INVALID_ARGUMENT',
   /** WatchRevocations: what follows `after` is past the streams' retention. */
@@ -43,6 +48,12 @@ export const sessionNotFound = (sessionId: string): AppError =>
   });
 
 export const sessionEnded = (): AppError => fail('SESSION_ENDED', 'the session has ended');
+
+export const replayOutdated = (): AppError =>
+  fail(
+    'REPLAY_OUTDATED',
+    'the sign-in this request_id made no longer stands (its session ended or was refreshed, or the second factor changed); sign in again with a new request_id',
+  );
 
 export const sessionExpired = (): AppError => fail('SESSION_EXPIRED', 'the session has expired');
 

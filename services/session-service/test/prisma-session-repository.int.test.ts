@@ -1,12 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { PgIdempotencyStore } from '@warden/db';
 import { sessionEventsV1 } from '@warden/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TablePermissionChecker } from '@warden/bus';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createSessionApp } from '../src/app.js';
+import type { Clock } from '../src/application/ports.js';
+import type { SessionWithToken } from '../src/application/codecs.js';
+import { hashToken } from '../src/domain/session-token.js';
+import { dyingAfterCommit } from './support/dying-idempotency-store.js';
+import { FakeCredentialsVerifier } from './support/fake-credentials-verifier.js';
+import { silentLogger } from './support/test-app.js';
 import { PgMfaChallengeStore } from '../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from '../src/adapters/prisma/prisma-session-repository.js';
 import { newChallenge } from '../src/domain/mfa-challenge.js';
 import { migratedSchema, outboxEvents, type MigratedSchema } from './support/database.js';
-import { aSession } from './support/mothers.js';
+import {
+  aServiceContext,
+  aSession,
+  aStartSessionCommand,
+  aUserId,
+  someSettings,
+} from './support/mothers.js';
 import { sessionRepositoryContract } from './support/session-repository-contract.js';
 
 let db: MigratedSchema;
@@ -92,5 +106,80 @@ describe('erasing a deleted user over Postgres', () => {
     const text = dump.rows.map((r) => r.row).join('\n');
     expect(text).not.toContain(client.ipAddress);
     expect(text).not.toContain(Buffer.from(client.userAgent).toString('hex'));
+  });
+});
+
+describe('StartSession recovery over Postgres', () => {
+  const credentials = new FakeCredentialsVerifier();
+  const replica = (
+    idempotencyStore: PgIdempotencyStore | ReturnType<typeof dyingAfterCommit>['store'],
+    clock: Clock,
+  ) =>
+    createSessionApp({
+      sessions: new PrismaSessionRepository(db.pool),
+      credentials,
+      secondFactors: credentials.secondFactors,
+      challenges: new PgMfaChallengeStore(db.pool),
+      authorizer: new TablePermissionChecker(),
+      idempotencyStore,
+      clock,
+      ids: { newId: () => randomUUID() },
+      settings: someSettings(),
+      cache: { maxEntries: 100, ttlMs: 60_000 },
+      watch: { allowedServices: ['gateway'], queueSize: 16 },
+      lastSeenFlushIntervalMs: 1_000,
+      logger: silentLogger,
+    });
+
+  it('a retry on another replica after the first died between commit and stored answer gets the committed session', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const email = `${randomUUID()}@example.com`;
+      const userId = aUserId();
+      credentials.addUser(email, 'correct horse battery staple', userId);
+      const cmd = aStartSessionCommand({ email, requestId: `req-${randomUUID()}` });
+      const ctx = aServiceContext('gateway');
+      const dying = dyingAfterCommit(new PgIdempotencyStore(db.pool));
+      const crashed = replica(dying.store, { now: () => new Date() });
+      void crashed.bus.run(crashed.useCases.startSession, cmd, ctx); // never answers
+      await dying.killed;
+      const committed = await db.pool.query<{ id: string; token_hash: string }>(
+        'SELECT id, token_hash FROM sessions WHERE user_id = $1',
+        [userId],
+      );
+      expect(committed.rows).toHaveLength(1);
+
+      // The survivor's clock is past the dead request's takeover time.
+      const survivor = replica(new PgIdempotencyStore(db.pool), {
+        now: () => new Date(Date.now() + 11_000),
+      });
+      const retried = (await survivor.bus.run(
+        survivor.useCases.startSession,
+        cmd,
+        ctx,
+      )) as SessionWithToken;
+      expect(retried.session.id).toBe(committed.rows[0]!.id);
+      const after = await db.pool.query<{ id: string; token_hash: string }>(
+        'SELECT id, token_hash FROM sessions WHERE user_id = $1',
+        [userId],
+      );
+      expect(after.rows).toEqual([
+        { id: retried.session.id, token_hash: hashToken(retried.token) },
+      ]);
+      const started = await db.pool.query(
+        `SELECT 1 FROM outbox WHERE type = 'warden.session.v1.started' AND headers->>'ce-subject' = $1`,
+        [retried.session.id],
+      );
+      expect(started.rowCount).toBe(1);
+      // Replayed from now on, on either replica.
+      const again = (await survivor.bus.run(
+        survivor.useCases.startSession,
+        cmd,
+        ctx,
+      )) as SessionWithToken;
+      expect(again.token).toBe(retried.token);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-reposit
 import { ConfirmTotpHandler } from '../src/application/commands/confirm-totp.js';
 import { EnrollTotpHandler } from '../src/application/commands/enroll-totp.js';
 import { VerifySecondFactorHandler } from '../src/application/commands/verify-second-factor.js';
+import { DEFAULT_PRIVILEGED_SESSION as privileged } from '../src/application/privileged-session.js';
 import { DEFAULT_LOCKOUT } from '../src/domain/login-failures.js';
 import { deleteUser } from '../src/domain/user.js';
 import { expectAppError } from './support/expect-app-error.js';
@@ -39,8 +40,8 @@ function useCases() {
   const factors = new PrismaTotpFactorRepository(db.pool, box);
   return {
     users,
-    enroll: new EnrollTotpHandler({ factors, totp, clock }),
-    confirm: new ConfirmTotpHandler({ factors, totp, recoveryCodes, clock }),
+    enroll: new EnrollTotpHandler({ factors, totp, clock, privileged }),
+    confirm: new ConfirmTotpHandler({ factors, totp, recoveryCodes, clock, privileged }),
     verify: new VerifySecondFactorHandler({
       users,
       factors,

@@ -97,6 +97,8 @@ export interface SessionRepository {
   findByTokenHash(tokenHash: string): Promise<Session | undefined>;
   /** The session a token replaced by a refresh belonged to. */
   findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined>;
+  /** The session started by the request at this idempotency address (`startRequest`), if any. */
+  findByStartRequest(requestAddress: string): Promise<Session | undefined>;
   /** Sessions with status ACTIVE and both expiries after `now`, newest first. */
   listActive(userId: string, now: Date, limit: number, after?: ListCursor): Promise<Session[]>;
   /**
@@ -114,12 +116,14 @@ export interface SessionRepository {
    * returns undefined when that event was applied before. With `eraseUser` (the user was
    * deleted), also erases in the same transaction the client data (IP, user agent) of every
    * session of the user whatever its status, that data in their outbox rows, and the idempotent
-   * responses about the user.
+   * responses about the user. With `startRequest` (an idempotency record's address), links the
+   * session `decide` starts to it in the same transaction, for findByStartRequest: a retry after
+   * a crash between the commit and the stored answer finds the session instead of making another.
    */
   updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean },
+    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string },
   ): Promise<SessionChange[] | undefined>;
   /** Moves last-seen and idle expiry forward (never back) on sessions still ACTIVE. */
   recordActivity(batch: readonly Activity[]): Promise<void>;

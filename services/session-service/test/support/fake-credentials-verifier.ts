@@ -40,6 +40,13 @@ export class FakeCredentialsVerifier implements CredentialsVerifier {
     return this;
   }
 
+  /** Turns MFA off for the account (RemoveTotp). */
+  disableMfa(email: string): this {
+    const account = this.accounts.get(email);
+    if (account) delete account.codes;
+    return this;
+  }
+
   setStatus(email: string, status: UserStatus): void {
     const account = this.accounts.get(email);
     if (account) account.status = status;

@@ -59,6 +59,25 @@ export function sessionRepositoryContract(
       expect(await sessions.findById(recovery.id)).toEqual(recovery);
     });
 
+    it('links a started session to the request that started it; a re-run request points at its newer one', async () => {
+      const f = await fixture();
+      const first = aSession();
+      const request = `start-request-${randomUUID()}`;
+      await f.sessions.updateUserSessions(first.userId, () => [started(first)], {
+        startRequest: request,
+      });
+      expect(await f.sessions.findByStartRequest(request)).toEqual(first);
+      expect(await f.sessions.findByStartRequest(`${request}-other`)).toBeUndefined();
+      const second = aSession({ userId: first.userId });
+      await f.sessions.updateUserSessions(first.userId, () => [started(second)], {
+        startRequest: request,
+      });
+      expect((await f.sessions.findByStartRequest(request))?.id).toBe(second.id);
+      // Without a started session there is nothing to link.
+      await f.sessions.updateUserSessions(first.userId, () => [], { startRequest: 'nothing' });
+      expect(await f.sessions.findByStartRequest('nothing')).toBeUndefined();
+    });
+
     it('finds nothing for unknown or malformed ids and hashes', async () => {
       const { sessions } = await withSessions(aSession());
       expect(await sessions.findById(randomUUID())).toBeUndefined();

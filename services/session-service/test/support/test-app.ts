@@ -3,6 +3,7 @@ import {
   MemoryIdempotencyStore,
   TablePermissionChecker,
   type CallContext,
+  type IdempotencyStore,
   type UseCase,
 } from '@warden/bus';
 import type { AppError } from '@warden/errors';
@@ -36,6 +37,8 @@ export function testApp(
     queueSize?: number;
     watchLimits?: WatchLimits;
     cacheTtlMs?: number;
+    /** Another idempotency store than a fresh memory one (a process that dies mid-request). */
+    idempotencyStore?: IdempotencyStore;
   } = {},
 ): TestApp {
   const sessions = new MemorySessionRepository();
@@ -49,7 +52,7 @@ export function testApp(
     secondFactors: credentials.secondFactors,
     challenges,
     authorizer: permissions,
-    idempotencyStore: new MemoryIdempotencyStore(),
+    idempotencyStore: overrides.idempotencyStore ?? new MemoryIdempotencyStore(),
     clock,
     ids: { newId: () => randomUUID() },
     settings: someSettings(overrides.settings),

@@ -21,6 +21,8 @@ const newestFirst = (a: Session, b: Session): number =>
 export class MemorySessionRepository implements SessionRepository {
   readonly sessions = new Map<string, Session>();
   readonly rotatedTokens = new Map<string, string>();
+  /** Idempotency record address -> the session that request started. */
+  readonly startRequests = new Map<string, string>();
   readonly events: RecordedEvent[] = [];
   readonly processed = new Set<string>();
   /** Set to make the next activity write fail (flusher tests). */
@@ -38,6 +40,11 @@ export class MemorySessionRepository implements SessionRepository {
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
     const sessionId = this.rotatedTokens.get(tokenHash);
+    return sessionId === undefined ? undefined : this.sessions.get(sessionId);
+  }
+
+  async findByStartRequest(requestAddress: string): Promise<Session | undefined> {
+    const sessionId = this.startRequests.get(requestAddress);
     return sessionId === undefined ? undefined : this.sessions.get(sessionId);
   }
 
@@ -81,7 +88,7 @@ export class MemorySessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean },
+    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string },
   ): Promise<SessionChange[] | undefined> {
     if (options?.inbox) {
       const key = `${options.inbox.consumer}\n${options.inbox.eventId}`;
@@ -93,6 +100,9 @@ export class MemorySessionRepository implements SessionRepository {
     );
     const changes = decide(active);
     this.apply(changes, options);
+    const started = changes.find((c) => c.event === 'started');
+    if (options?.startRequest && started)
+      this.startRequests.set(options.startRequest, started.session.id);
     if (options?.eraseUser) {
       for (const session of this.sessions.values())
         if (session.userId === userId)
@@ -142,6 +152,8 @@ export class MemorySessionRepository implements SessionRepository {
     for (const id of gone) this.sessions.delete(id);
     for (const [tokenHash, sessionId] of this.rotatedTokens)
       if (gone.has(sessionId)) this.rotatedTokens.delete(tokenHash);
+    for (const [request, sessionId] of this.startRequests)
+      if (gone.has(sessionId)) this.startRequests.delete(request);
     return gone.size;
   }
 

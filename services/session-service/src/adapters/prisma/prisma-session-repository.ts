@@ -15,6 +15,7 @@ import { eraseUserData } from './erase-user-data.js';
 import { saveChanges } from './save-changes.js';
 import { sessionFromRow, type SessionRow } from './session-rows.js';
 import {
+  LINK_START_REQUEST_SQL,
   listActiveSql,
   lockSessionSql,
   lockUserSessionsSql,
@@ -22,6 +23,7 @@ import {
   RECORD_ACTIVITY_SQL,
   SESSION_BY_ID_SQL,
   SESSION_BY_ROTATED_TOKEN_SQL,
+  SESSION_BY_START_REQUEST_SQL,
   SESSION_BY_TOKEN_SQL,
   SESSIONS_DUE_SQL,
 } from './session-sql.js';
@@ -45,6 +47,13 @@ export class PrismaSessionRepository implements SessionRepository {
 
   async findByRotatedTokenHash(tokenHash: string): Promise<Session | undefined> {
     return this.findOne('warden-session-by-rotated-token', SESSION_BY_ROTATED_TOKEN_SQL, tokenHash);
+  }
+
+  async findByStartRequest(requestAddress: string): Promise<Session | undefined> {
+    const { rows } = await this.pool.query<SessionRow>(SESSION_BY_START_REQUEST_SQL, [
+      requestAddress,
+    ]);
+    return rows[0] ? sessionFromRow(rows[0]) : undefined;
   }
 
   /** The lookups every command and validation makes, as prepared statements on pg. */
@@ -93,7 +102,7 @@ export class PrismaSessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean } = {},
+    options: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string } = {},
   ): Promise<SessionChange[] | undefined> {
     if (!isUuid(userId)) return [];
     // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
@@ -101,6 +110,9 @@ export class PrismaSessionRepository implements SessionRepository {
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
       const changes = decide(active.map(sessionFromRow));
       await saveChanges(client, changes, options.traceparent);
+      const started = changes.find((c) => c.event === 'started');
+      if (options.startRequest && started)
+        await client.query(LINK_START_REQUEST_SQL, [options.startRequest, started.session.id]);
       if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
     };

@@ -129,3 +129,16 @@ export const STARTED_ROWS_OF_USER_SQL = `SELECT o.id, o.payload FROM outbox o
     AND o.headers->>'ce-subject' IN (SELECT id::text FROM sessions WHERE user_id = $1)
   FOR UPDATE`;
 export const REDACT_OUTBOX_PAYLOAD_SQL = 'UPDATE outbox SET payload = $2 WHERE id = $1';
+
+/**
+ * Links a new session to the request that started it (the idempotency record's address), in its
+ * transaction; a request re-run after a crash points at its newer session.
+ */
+export const LINK_START_REQUEST_SQL = `INSERT INTO session_start_requests (request_hash, session_id)
+  VALUES ($1, $2)
+  ON CONFLICT (request_hash) DO UPDATE SET session_id = EXCLUDED.session_id`;
+
+export const SESSION_BY_START_REQUEST_SQL = `SELECT ${SESSION_COLUMNS.split(', ')
+  .map((column) => `s.${column}`)
+  .join(', ')}
+  FROM session_start_requests r JOIN sessions s ON s.id = r.session_id WHERE r.request_hash = $1`;

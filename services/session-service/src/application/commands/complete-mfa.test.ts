@@ -1,8 +1,12 @@
 import type { AppError } from '@warden/errors';
-import { describe, expect, it } from 'vitest';
+import { MemoryIdempotencyStore } from '@warden/bus';
+import { describe, expect, it, vi } from 'vitest';
+import { dyingAfterCommit } from '../../../test/support/dying-idempotency-store.js';
 import { aServiceContext, MINUTE, T0 } from '../../../test/support/mothers.js';
 import { startSession, testApp, withAda } from '../../../test/support/test-app.js';
 import { hashChallengeId, MFA_CHALLENGE_TTL_MS } from '../../domain/mfa-challenge.js';
+import { hashToken } from '../../domain/session-token.js';
+import { end } from '../../domain/session.js';
 import { toProtoSession } from '../../mapping.js';
 import type { CompleteMfa } from './complete-mfa.js';
 
@@ -12,8 +16,8 @@ const OTHER_TOTP = '654321';
 const RECOVERY = 'abcd-efgh-jkmn-pqrs';
 
 /** Ada with MFA on: her password alone gets a challenge. */
-async function challenged() {
-  const { app, userId } = withAda(testApp());
+async function challenged(app = testApp()) {
+  const { userId } = withAda(app);
   app.credentials.enableMfa('ada@example.com', TOTP, OTHER_TOTP, RECOVERY);
   const started = await startSession(app, {}, ctx);
   if (!('challenge' in started)) throw new Error('expected a challenge');
@@ -83,6 +87,7 @@ describe('CompleteMfa', () => {
       userId,
       sessionId: session.id,
       assuranceLevel: 'AAL2',
+      authenticatedAt: session.createTime,
     });
     const proto = toProtoSession(validated);
     expect(proto.factors).toEqual([1, 2]);
@@ -164,6 +169,38 @@ describe('CompleteMfa', () => {
     expect(again.token).toBe(first.token);
     expect(app.sessions.sessions.size).toBe(1);
     expect(app.credentials.secondFactors.calls).toHaveLength(1);
+  });
+
+  it('refuses a replay once the session it made has ended: REPLAY_OUTDATED, no dead token', async () => {
+    const { app, complete } = await challenged();
+    const first = await complete({ requestId: 'mfa-1' });
+    await app.sessions.update(first.session.id, (s) => ({
+      session: end(s, 'LOGOUT', app.clock.now())!,
+      event: 'ended',
+    }));
+    const error = await failureOf(complete({ requestId: 'mfa-1' }));
+    expect([error?.kind, error?.reason]).toEqual(['FAILED_PRECONDITION', 'REPLAY_OUTDATED']);
+  });
+
+  it('answers a retry after the first attempt died past its commit with that session, under a new token', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const dying = dyingAfterCommit(new MemoryIdempotencyStore());
+      const { app, complete } = await challenged(testApp({ idempotencyStore: dying.store }));
+      void complete({ requestId: 'mfa-k' }); // never answers: the process is gone
+      await dying.killed;
+      const orphan = [...app.sessions.sessions.values()][0]!;
+      app.clock.advance(11_000); // past the pending record's takeover time (the challenge is spent)
+      const retried = await complete({ requestId: 'mfa-k' });
+      expect(retried.session).toMatchObject({ id: orphan.id, assuranceLevel: 'AAL2' });
+      expect(hashToken(retried.token)).not.toBe(orphan.tokenHash);
+      expect(app.sessions.sessions.size).toBe(1);
+      await expect(
+        app.bus.run(app.useCases.validateSession, { token: retried.token }, ctx),
+      ).resolves.toMatchObject({ id: orphan.id });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports malformed input as INVALID_ARGUMENT before touching the challenge', async () => {

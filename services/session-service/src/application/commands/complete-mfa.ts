@@ -4,6 +4,7 @@ import {
   type Idempotency,
   type IdempotencySpec,
   type UseCase,
+  idempotencyRecordAddress,
   requireDeps,
 } from '@warden/bus';
 import { Violations } from '@warden/errors';
@@ -28,6 +29,7 @@ import type {
 } from '../ports.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
+import { recoverStartedSession, stillGranted } from '../sign-in-replay.js';
 import { createSession } from './start-session.js';
 
 export interface CompleteMfa {
@@ -38,6 +40,7 @@ export interface CompleteMfa {
 }
 
 const MAX_REQUEST_ID_LENGTH = 128;
+const challengePrincipal = (challengeId: string) => `mfa-challenge:${hashChallengeId(challengeId)}`;
 const MAX_CODE_LENGTH = 64;
 
 /**
@@ -47,7 +50,7 @@ const MAX_CODE_LENGTH = 64;
  */
 export const COMPLETE_MFA_REPLAY: IdempotencySpec<CompleteMfa, SessionWithToken> = {
   key: (cmd) => cmd.requestId || undefined,
-  principal: (cmd) => `mfa-challenge:${hashChallengeId(cmd.challengeId)}`,
+  principal: (cmd) => challengePrincipal(cmd.challengeId),
   fingerprint: (cmd) => JSON.stringify([hashChallengeId(cmd.challengeId), cmd.factor?.kind ?? '']),
   encode: encodeSessionWithToken,
   decode: decodeSessionWithToken,
@@ -58,7 +61,9 @@ export const COMPLETE_MFA_REPLAY: IdempotencySpec<CompleteMfa, SessionWithToken>
  * The second step of a sign-in: the challenge from StartSession and a TOTP or recovery code,
  * checked (and spent) by user-service. Every attempt counts against the challenge (5 in all) and,
  * in user-service, against the user's lockout; the first right one consumes the challenge and
- * creates a session with factors [PASSWORD, <factor>] at AAL2.
+ * creates a session with factors [PASSWORD, <factor>] at AAL2. A replayed request_id answers the
+ * stored session only while it is active with that token; one whose first attempt died after its
+ * commit finds the session that attempt started (the challenge is spent by then).
  */
 export class CompleteMfaHandler implements UseCase<CompleteMfa, SessionWithToken> {
   readonly name = 'CompleteMfa';
@@ -81,14 +86,36 @@ export class CompleteMfaHandler implements UseCase<CompleteMfa, SessionWithToken
 
   async execute(cmd: CompleteMfa, ctx: CallContext): Promise<SessionWithToken> {
     const factor = validate(cmd);
-    return this.deps.idempotency.run(this.name, COMPLETE_MFA_REPLAY, cmd, ctx, () =>
-      this.complete(hashChallengeId(cmd.challengeId), factor, ctx),
+    const startRequest = cmd.requestId
+      ? idempotencyRecordAddress(
+          ctx.service.name,
+          this.name,
+          challengePrincipal(cmd.challengeId),
+          cmd.requestId,
+        )
+      : undefined;
+    let ranHere = false;
+    const answer = await this.deps.idempotency.run(
+      this.name,
+      {
+        ...COMPLETE_MFA_REPLAY,
+        recover: async () =>
+          startRequest ? recoverStartedSession(this.deps, startRequest, ctx) : undefined,
+      },
+      cmd,
+      ctx,
+      () => {
+        ranHere = true;
+        return this.complete(hashChallengeId(cmd.challengeId), factor, startRequest, ctx);
+      },
     );
+    return ranHere ? answer : stillGranted(this.deps, answer);
   }
 
   private async complete(
     idHash: string,
     factor: PresentedSecondFactor,
+    startRequest: string | undefined,
     ctx: CallContext,
   ): Promise<SessionWithToken> {
     const { challenges, secondFactors, clock } = this.deps;
@@ -99,7 +126,12 @@ export class CompleteMfaHandler implements UseCase<CompleteMfa, SessionWithToken
     if (!(await challenges.consume(idHash))) throw mfaChallengeNotFound();
     return createSession(
       this.deps,
-      { userId: challenge.userId, client: challenge.client, secondFactor: factor.kind },
+      {
+        userId: challenge.userId,
+        client: challenge.client,
+        secondFactor: factor.kind,
+        ...(startRequest ? { startRequest } : {}),
+      },
       ctx,
     );
   }

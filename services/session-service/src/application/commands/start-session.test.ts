@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { MemoryIdempotencyStore } from '@warden/bus';
+import { describe, expect, it, vi } from 'vitest';
+import { dyingAfterCommit } from '../../../test/support/dying-idempotency-store.js';
 import {
   aServiceContext,
   aStartSessionCommand,
@@ -9,6 +11,7 @@ import {
 } from '../../../test/support/mothers.js';
 import { sessionOf, signIn, testApp, withAda } from '../../../test/support/test-app.js';
 import { hashToken } from '../../domain/session-token.js';
+import { end } from '../../domain/session.js';
 import { START_SESSION_REPLAY } from './start-session.js';
 
 const ctx = aServiceContext('gateway');
@@ -231,6 +234,62 @@ describe('StartSession', () => {
       });
     });
 
+    it('refuses a replay after MFA was turned on: the AAL1 token made before is not handed out again', async () => {
+      const { app, start } = appWithAda();
+      await start({ requestId: 'req-1' });
+      app.credentials.enableMfa('ada@example.com', '123456');
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({
+        kind: 'FAILED_PRECONDITION',
+        reason: 'REPLAY_OUTDATED',
+      });
+      // A fresh sign-in gets what the current state grants: a challenge.
+      await expect(
+        app.bus.run(app.useCases.startSession, aStartSessionCommand({ requestId: 'req-2' }), ctx),
+      ).resolves.toMatchObject({ challenge: { id: expect.any(String) } });
+    });
+
+    it('refuses a replay once its session has ended, rather than hand back a dead token', async () => {
+      const { app, start } = appWithAda();
+      const first = await start({ requestId: 'req-1' });
+      await app.sessions.update(first.session.id, (s) => ({
+        session: end(s, 'LOGOUT', app.clock.now())!,
+        event: 'ended',
+      }));
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({
+        kind: 'FAILED_PRECONDITION',
+        reason: 'REPLAY_OUTDATED',
+      });
+      expect(app.sessions.sessions.size).toBe(1);
+    });
+
+    it('refuses a replay after a refresh replaced its token; the session lives on', async () => {
+      const { app, start } = appWithAda();
+      const first = await start({ requestId: 'req-1' });
+      const refreshed = await app.bus.run(app.useCases.refreshSession, { token: first.token }, ctx);
+      // Handing back the old token would invite the client to refresh with it: a theft signal
+      // that ends the session.
+      await expect(start({ requestId: 'req-1' })).rejects.toMatchObject({
+        reason: 'REPLAY_OUTDATED',
+      });
+      await expect(
+        app.bus.run(app.useCases.validateSession, { token: refreshed.token }, ctx),
+      ).resolves.toMatchObject({ id: first.session.id, status: 'ACTIVE' });
+    });
+
+    it('refuses a replayed challenge once MFA was turned off', async () => {
+      const { app, start } = appWithAda();
+      app.credentials.enableMfa('ada@example.com', '123456');
+      const signIn = () =>
+        app.bus.run(app.useCases.startSession, aStartSessionCommand({ requestId: 'req-c' }), ctx);
+      const first = await signIn();
+      expect(await signIn()).toEqual(first);
+      app.credentials.disableMfa('ada@example.com');
+      await expect(signIn()).rejects.toMatchObject({ reason: 'REPLAY_OUTDATED' });
+      await expect(start({ requestId: 'req-d' })).resolves.toMatchObject({
+        session: { status: 'ACTIVE' },
+      });
+    });
+
     it('forgets a key whose request failed, so a corrected retry works', async () => {
       const { app, start } = appWithAda();
       app.credentials.unavailable = true;
@@ -240,5 +299,75 @@ describe('StartSession', () => {
         session: { status: 'ACTIVE' },
       });
     });
+  });
+});
+
+describe('StartSession killed between its commit and its stored answer', () => {
+  /** Ada's app on a store whose first request dies after committing; heartbeats stay still. */
+  async function afterAKill() {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const dying = dyingAfterCommit(new MemoryIdempotencyStore());
+    const { app, userId } = withAda(testApp({ idempotencyStore: dying.store }));
+    void signIn(app, { requestId: 'req-k' }, ctx); // never answers: the process is gone
+    await dying.killed;
+    const orphan = [...app.sessions.sessions.values()][0]!;
+    return { app, userId, orphan };
+  }
+
+  it('answers the retry with the session the dead attempt committed, under a new token', async () => {
+    try {
+      const { app, orphan } = await afterAKill();
+      await expect(signIn(app, { requestId: 'req-k' }, ctx)).rejects.toMatchObject({
+        kind: 'ABORTED',
+        reason: 'REQUEST_IN_PROGRESS',
+      });
+      app.clock.advance(11_000); // past the pending record's takeover time
+      const retried = await signIn(app, { requestId: 'req-k' }, ctx);
+      expect(retried.session.id).toBe(orphan.id);
+      expect(app.sessions.sessions.size).toBe(1);
+      expect(app.sessions.eventsOf('started')).toHaveLength(1);
+      expect(hashToken(retried.token)).not.toBe(orphan.tokenHash);
+      await expect(
+        app.bus.run(app.useCases.validateSession, { token: retried.token }, ctx),
+      ).resolves.toMatchObject({ id: orphan.id, status: 'ACTIVE' });
+      // The recovered answer is the stored one from now on.
+      expect((await signIn(app, { requestId: 'req-k' }, ctx)).token).toBe(retried.token);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('signs in afresh when the committed session has ended meanwhile', async () => {
+    try {
+      const { app, orphan } = await afterAKill();
+      await app.sessions.update(orphan.id, (s) => ({
+        session: end(s, 'ADMIN', app.clock.now())!,
+        event: 'ended',
+      }));
+      app.clock.advance(11_000);
+      const retried = await signIn(app, { requestId: 'req-k' }, ctx);
+      expect(retried.session.id).not.toBe(orphan.id);
+      expect(app.sessions.eventsOf('started')).toHaveLength(2);
+      expect((await signIn(app, { requestId: 'req-k' }, ctx)).session.id).toBe(retried.session.id);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('gives no password-only session to a user who turned MFA on meanwhile: a challenge instead', async () => {
+    try {
+      const { app, orphan } = await afterAKill();
+      app.credentials.enableMfa('ada@example.com', '123456');
+      app.clock.advance(11_000);
+      const retried = await app.bus.run(
+        app.useCases.startSession,
+        aStartSessionCommand({ requestId: 'req-k' }),
+        ctx,
+      );
+      expect(retried).toMatchObject({ challenge: { id: expect.any(String) } });
+      expect((await app.sessions.findById(orphan.id))?.tokenHash).toBe(orphan.tokenHash);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -5,10 +5,11 @@ import {
   type Idempotency,
   type IdempotencySpec,
   type UseCase,
+  idempotencyRecordAddress,
   requireDeps,
 } from '@warden/bus';
 import { Violations } from '@warden/errors';
-import { accountDisabled } from '../../errors.js';
+import { accountDisabled, replayOutdated } from '../../errors.js';
 import { issueToken } from '../../domain/session-token.js';
 import { newSession, type ClientInfo, type SecondFactor } from '../../domain/session.js';
 import { makeRoomForOneMore } from '../../domain/user-sessions.js';
@@ -23,12 +24,14 @@ import type {
 import {
   decodeSignInResult,
   encodeSignInResult,
+  isChallenge,
   type ChallengeIssued,
   type SessionWithToken,
   type SignInResult,
 } from '../codecs.js';
 import type { SessionCache } from '../session-cache.js';
 import type { SessionSettings } from '../settings.js';
+import { recoverStartedSession, stillGranted } from '../sign-in-replay.js';
 
 export interface StartSession {
   email: string;
@@ -61,7 +64,9 @@ export const START_SESSION_REPLAY: IdempotencySpec<StartSession, SignInResult> =
 
 /**
  * Signs in with email and password. For a user with a second factor on, the password alone makes
- * no session: the answer is an MFA challenge (5 minutes, 5 attempts) for CompleteMfa.
+ * no session: the answer is an MFA challenge (5 minutes, 5 attempts) for CompleteMfa. A replayed
+ * request_id answers only what the user's current state would grant (see `replayed`); one whose
+ * first attempt died after its commit finds the session that attempt started (`recover`).
  */
 export class StartSessionHandler implements UseCase<StartSession, SignInResult> {
   readonly name = 'StartSession';
@@ -86,15 +91,47 @@ export class StartSessionHandler implements UseCase<StartSession, SignInResult> 
     validate(cmd);
     const user = await this.deps.credentials.verify(normalizeEmail(cmd.email), cmd.password, ctx);
     if (user.status !== 'ACTIVE') throw accountDisabled();
-    return this.deps.idempotency.run(
+    const principal = `user:${user.userId}`;
+    // The record's address also names the session this request starts (its recovery key).
+    const startRequest = cmd.requestId
+      ? idempotencyRecordAddress(ctx.service.name, this.name, principal, cmd.requestId)
+      : undefined;
+    let ranHere = false;
+    const answer = await this.deps.idempotency.run(
       this.name,
-      START_SESSION_REPLAY,
+      {
+        ...START_SESSION_REPLAY,
+        // A challenge committed by a dead attempt is harmless: a new one is issued instead.
+        recover: async () =>
+          startRequest && !user.mfaEnabled
+            ? recoverStartedSession(this.deps, startRequest, ctx)
+            : undefined,
+      },
       cmd,
       ctx,
-      () =>
-        user.mfaEnabled ? this.challenge(cmd, user.userId) : this.start(cmd, user.userId, ctx),
-      { principal: `user:${user.userId}` },
+      () => {
+        ranHere = true;
+        return user.mfaEnabled
+          ? this.challenge(cmd, user.userId)
+          : this.start(cmd, user.userId, startRequest, ctx);
+      },
+      { principal },
     );
+    return ranHere ? answer : this.replayed(answer, user.mfaEnabled);
+  }
+
+  /**
+   * A stored (or recovered) answer, as far as the current state still grants it: a session only
+   * while the user has no second factor (an AAL1 token made before MFA was turned on is not handed
+   * out again) and the session is still active with that token; a challenge only while MFA is on.
+   */
+  private async replayed(answer: SignInResult, mfaEnabled: boolean): Promise<SignInResult> {
+    if (isChallenge(answer)) {
+      if (!mfaEnabled) throw replayOutdated();
+      return answer;
+    }
+    if (mfaEnabled) throw replayOutdated();
+    return stillGranted(this.deps, answer);
   }
 
   private async challenge(cmd: StartSession, userId: string): Promise<ChallengeIssued> {
@@ -107,14 +144,24 @@ export class StartSessionHandler implements UseCase<StartSession, SignInResult> 
     return { challenge: { id, expireTime: challenge.expireTime } };
   }
 
-  private start(cmd: StartSession, userId: string, ctx: CallContext): Promise<SessionWithToken> {
-    return createSession(this.deps, { userId, client: clientOf(cmd) }, ctx);
+  private start(
+    cmd: StartSession,
+    userId: string,
+    startRequest: string | undefined,
+    ctx: CallContext,
+  ): Promise<SessionWithToken> {
+    return createSession(
+      this.deps,
+      { userId, client: clientOf(cmd), ...(startRequest ? { startRequest } : {}) },
+      ctx,
+    );
   }
 }
 
 /**
  * A new session for a user who proved it (StartSession, or CompleteMfa with `secondFactor`): makes
- * room under the per-user limit, saves it with its `started` event, and caches it.
+ * room under the per-user limit, saves it with its `started` event (linked to `startRequest`, the
+ * request's idempotency address, for recovery), and caches it.
  */
 export async function createSession(
   deps: {
@@ -124,7 +171,7 @@ export async function createSession(
     cache: SessionCache;
     settings: SessionSettings;
   },
-  input: { userId: string; client: ClientInfo; secondFactor?: SecondFactor },
+  input: { userId: string; client: ClientInfo; secondFactor?: SecondFactor; startRequest?: string },
   ctx: CallContext,
 ): Promise<SessionWithToken> {
   const { sessions, clock, ids, cache, settings } = deps;
@@ -146,7 +193,10 @@ export async function createSession(
       ...makeRoomForOneMore(active, now, settings.maxPerUser),
       { session, event: 'started' },
     ],
-    { traceparent: ctx.traceparent },
+    {
+      traceparent: ctx.traceparent,
+      ...(input.startRequest ? { startRequest: input.startRequest } : {}),
+    },
   );
   for (const change of changes ?? [])
     if (change.session.id !== session.id) cache.dropSession(change.session.id);
