@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aRole, anAssignment, aUserId, T0 } from '../../test/support/mothers.js';
 import type { RoleAssignment } from './assignment.js';
-import { decide, effectiveAccess } from './decide.js';
+import { decide, effectiveAccess, scopedAccess } from './decide.js';
 import { builtInRoles, type Role } from './role.js';
 import { RoleCatalogue } from './role-catalogue.js';
 
@@ -282,5 +282,141 @@ describe('effectiveAccess', () => {
     expect(access.permissions).toContain('game.join');
     expect(access.permissions).not.toContain('*');
     expect(access.permissions).toEqual([...access.permissions].sort());
+  });
+});
+
+describe('decide with scoped assignments', () => {
+  const me = aUserId();
+  const other = aUserId();
+  const guild42 = { type: 'guild', id: '42' };
+  const moderator = aRole({
+    name: 'moderator',
+    permissions: ['guild.ban', 'guild.kick:own', 'guild.delete@aal2'],
+    inherits: ['member'],
+  });
+  const member = aRole({ name: 'member', permissions: ['guild.post'], inherits: [] });
+  const owner = aRole({ name: 'owner', permissions: ['guild.*'], inherits: [] });
+  const catalogue = new RoleCatalogue([...builtInRoles(T0), moderator, member, owner]);
+  const check = (
+    held: RoleAssignment[],
+    permission: string,
+    resource?: { type?: string; id?: string; ownerId?: string },
+    aal2 = false,
+    now = T0,
+  ) => decide(catalogue, held, me, permission, resource, now, aal2);
+  const modOn42 = [anAssignment({ subjectId: me, role: 'moderator', scope: guild42 })];
+
+  it('applies a scoped grant to exactly its resource and names the scope', () => {
+    expect(check(modOn42, 'guild.ban', { type: 'guild', id: '42' })).toEqual({
+      allowed: true,
+      reason: 'role moderator on guild:42 grants guild.ban',
+    });
+  });
+
+  it('does not apply it to another id, another type with that id, or no resource', () => {
+    for (const resource of [
+      { type: 'guild', id: '43' },
+      { type: 'channel', id: '42' },
+      { type: 'guild' },
+      undefined,
+    ]) {
+      expect(check(modOn42, 'guild.ban', resource)).toEqual({
+        allowed: false,
+        reason: 'role moderator grants guild.ban only on guild:42',
+      });
+    }
+  });
+
+  it('carries inheritance and wildcards to the scope only', () => {
+    expect(check(modOn42, 'guild.post', guild42)).toEqual({
+      allowed: true,
+      reason: 'role moderator on guild:42 grants guild.post via member',
+    });
+    expect(check(modOn42, 'guild.post', { type: 'guild', id: '7' }).allowed).toBe(false);
+    const ownerOn7 = [
+      anAssignment({ subjectId: me, role: 'owner', scope: { type: 'guild', id: '7' } }),
+    ];
+    expect(check(ownerOn7, 'guild.rename', { type: 'guild', id: '7' }).reason).toBe(
+      'role owner on guild:7 grants guild.*',
+    );
+    expect(check(ownerOn7, 'guild.rename', guild42).allowed).toBe(false);
+    const adminOn7 = [
+      anAssignment({ subjectId: me, role: 'admin', scope: { type: 'guild', id: '7' } }),
+    ];
+    expect(check(adminOn7, 'user.delete', { type: 'user', id: '7' }).allowed).toBe(false);
+    expect(check(adminOn7, 'user.delete', { type: 'guild', id: '7' }).allowed).toBe(true);
+  });
+
+  it('needs the owner for a scoped :own grant, and AAL2 for a scoped @aal2 grant', () => {
+    expect(check(modOn42, 'guild.kick', { ...guild42, ownerId: me })).toEqual({
+      allowed: true,
+      reason: 'role moderator on guild:42 grants guild.kick:own (owner matches)',
+    });
+    expect(check(modOn42, 'guild.kick', { ...guild42, ownerId: other }).reason).toBe(
+      'guild.kick:own needs owner_id == subject_id, but it is owned by someone else',
+    );
+    expect(check(modOn42, 'guild.delete', guild42)).toMatchObject({
+      allowed: false,
+      stepUpRequired: true,
+    });
+    expect(check(modOn42, 'guild.delete', guild42, true)).toEqual({
+      allowed: true,
+      reason: 'role moderator on guild:42 grants guild.delete@aal2 at AAL2',
+    });
+    expect(check(modOn42, 'guild.delete', { type: 'guild', id: '1' }, true).allowed).toBe(false);
+  });
+
+  it('lets an unscoped assignment apply everywhere beside scoped ones, and scoped ones lapse', () => {
+    const both = [
+      ...modOn42,
+      anAssignment({ subjectId: me, role: 'member' }),
+      anAssignment({
+        subjectId: me,
+        role: 'owner',
+        scope: guild42,
+        expireTime: new Date(T0.getTime() + 1_000),
+      }),
+    ];
+    expect(check(both, 'guild.post', { type: 'guild', id: '9' }).reason).toBe(
+      'role member grants guild.post',
+    );
+    expect(check(both, 'guild.rename', guild42).allowed).toBe(true);
+    expect(
+      check(both, 'guild.rename', guild42, false, new Date(T0.getTime() + 1_000)).allowed,
+    ).toBe(false);
+  });
+});
+
+describe('effectiveAccess and scopedAccess with scopes', () => {
+  it('keep unscoped roles apart and list one entry per scope, ordered by type then id', () => {
+    const me = aUserId();
+    const catalogue = new RoleCatalogue([...builtInRoles(T0), aRole({ name: 'moderator' })]);
+    const held = [
+      anAssignment({ subjectId: me, role: 'player' }),
+      anAssignment({ subjectId: me, role: 'moderator', scope: { type: 'guild', id: '9' } }),
+      anAssignment({ subjectId: me, role: 'guest', scope: { type: 'guild', id: '10' } }),
+      anAssignment({ subjectId: me, role: 'moderator', scope: { type: 'guild', id: '10' } }),
+      anAssignment({ subjectId: me, role: 'admin', scope: { type: 'clan', id: 'z' } }),
+      anAssignment({
+        subjectId: me,
+        role: 'admin',
+        scope: { type: 'clan', id: 'a' },
+        expireTime: T0,
+      }),
+    ];
+    expect(effectiveAccess(catalogue, held, T0).roles).toEqual(['guest', 'player']);
+    expect(scopedAccess(catalogue, held, T0)).toEqual([
+      { scope: { type: 'clan', id: 'z' }, roles: ['admin'], permissions: ['*'] },
+      {
+        scope: { type: 'guild', id: '10' },
+        roles: ['guest', 'moderator'],
+        permissions: ['chat.mute', 'session.read', 'user.read:own'],
+      },
+      {
+        scope: { type: 'guild', id: '9' },
+        roles: ['moderator'],
+        permissions: ['chat.mute', 'session.read'],
+      },
+    ]);
   });
 });
