@@ -1,3 +1,4 @@
+import type { AuditPage, ListAuditEventsInput, UseCase } from '@warden/bus';
 import type { AssignRoleHandler } from './commands/assign-role.js';
 import type { CreateRoleHandler } from './commands/create-role.js';
 import type { DeleteRoleHandler } from './commands/delete-role.js';
@@ -27,4 +28,6 @@ export interface AuthzUseCases {
   listRoles: ListRolesHandler;
   lookupSubjects: LookupSubjectsHandler;
   planPermission: PlanPermissionHandler;
+  /** The shared ListAuditEvents of @warden/bus over this service's audit trail. */
+  listAuditEvents: UseCase<ListAuditEventsInput, AuditPage>;
 }
