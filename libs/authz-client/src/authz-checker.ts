@@ -100,17 +100,20 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
     );
   }
 
+  /** authz's answer, and the revision it reflects. */
   const ask = async (
     subjectId: string,
     permission: string,
     resource: ResourceRef,
     assurance: AssuranceLevel | undefined,
-  ): Promise<Decision> => {
+    minRevision: number | undefined,
+  ): Promise<{ decision: Decision; revision: number }> => {
     const request = {
       subjectId,
       permission,
       resource: { type: resource.type, id: resource.id ?? '', ownerId: resource.ownerId ?? '' },
       ...(assurance ? { assuranceLevel: ASSURANCE_TO_PROTO[assurance] } : {}),
+      ...(minRevision ? { minRevision } : {}),
     };
     try {
       const response = await callUnary(
@@ -120,9 +123,10 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
         undefined,
         deadlineMs,
       );
-      return response.stepUpRequired
+      const decision: Decision = response.stepUpRequired
         ? { allowed: false, reason: response.reason, stepUpRequired: true }
         : { allowed: response.allowed, reason: response.reason };
+      return { decision, revision: response.revision };
     } catch (error) {
       throw asCheckFailure(error, permission);
     }
@@ -130,21 +134,26 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
 
   return {
     cacheStats: cache.stats,
-    async check(subjectId, permission, resource, assurance) {
-      if (ttlMs <= 0) return ask(subjectId, permission, resource, assurance);
+    async check(subjectId, permission, resource, assurance, minRevision) {
+      if (ttlMs <= 0)
+        return (await ask(subjectId, permission, resource, assurance, minRevision)).decision;
       // The level is part of the question: an AAL1 denial must not answer an AAL2 check.
       const key = `${decisionKey(permission, resource)}\u0000${assurance ?? ''}`;
-      const cached = cacheTrusted ? cache.get(subjectId, key) : undefined;
+      // A decision older than the revision asked for is never the answer (read-your-writes).
+      const cached = cacheTrusted ? cache.get(subjectId, key, minRevision) : undefined;
       if (cached) return cached;
       const flightKey = `${subjectId}\u0000${key}`;
-      const pending = inFlight.get(flightKey);
+      // A lookup in flight may predate the revision asked for: such a check asks on its own.
+      const pending = minRevision ? undefined : inFlight.get(flightKey);
       if (pending) return pending;
       const generation = cache.generation();
-      const lookup = ask(subjectId, permission, resource, assurance).then((decision) => {
-        if (cacheTrusted) cache.set(subjectId, key, decision, generation);
-        return decision;
-      });
-      if (cacheTrusted) {
+      const lookup = ask(subjectId, permission, resource, assurance, minRevision).then(
+        ({ decision, revision }) => {
+          if (cacheTrusted) cache.set(subjectId, key, decision, generation, revision);
+          return decision;
+        },
+      );
+      if (cacheTrusted && !minRevision) {
         inFlight.set(flightKey, lookup);
         const forget = () => {
           if (inFlight.get(flightKey) === lookup) inFlight.delete(flightKey);

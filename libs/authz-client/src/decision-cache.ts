@@ -30,6 +30,8 @@ export interface CacheGeneration {
 interface Entry {
   decision: Decision;
   expiresAt: number;
+  /** The authz revision the decision reflects (0: unknown). */
+  revision: number;
 }
 
 /** Slots of the subject-clear guard: fixed, whatever the number of subjects events name. */
@@ -45,6 +47,9 @@ const GUARD_SLOTS = 4_096;
  * for subject clears is a fixed table of slots (subjects hashed into it) holding the count at the
  * slot's last clear: memory does not grow with the subjects events name, and a collision only
  * means one answer is not cached.
+ *
+ * Each decision remembers the authz revision it reflects: a lookup that must read at least a
+ * revision (read-your-writes) is never answered by an older one.
  */
 export class DecisionCache {
   /** Lookups answered from the cache, and the rest: for metrics. */
@@ -75,10 +80,11 @@ export class DecisionCache {
     return this.entryCount;
   }
 
-  get(subjectId: string, key: string): Decision | undefined {
+  /** The cached decision, unless it is missing, lapsed, or older than `minRevision`. */
+  get(subjectId: string, key: string, minRevision = 0): Decision | undefined {
     const entries = this.subjects.get(subjectId);
     const entry = entries?.get(key);
-    if (!entry) {
+    if (!entry || entry.revision < minRevision) {
       this.stats.misses++;
       return undefined;
     }
@@ -95,8 +101,17 @@ export class DecisionCache {
     return entry.decision;
   }
 
-  /** Stores `decision` unless the subject (or everything) was cleared since `generation` was read. */
-  set(subjectId: string, key: string, decision: Decision, generation: CacheGeneration): void {
+  /**
+   * Stores `decision`, which reflects authz `revision`, unless the subject (or everything) was
+   * cleared since `generation` was read.
+   */
+  set(
+    subjectId: string,
+    key: string,
+    decision: Decision,
+    generation: CacheGeneration,
+    revision = 0,
+  ): void {
     if (this.options.ttlMs <= 0) return;
     if (generation.all !== this.allGeneration) return;
     if (this.clearedAt[this.slotOf(subjectId)]! > generation.subject) return;
@@ -105,7 +120,10 @@ export class DecisionCache {
     else entries = new Map();
     this.subjects.set(subjectId, entries);
     if (!entries.has(key)) this.entryCount++;
-    entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs });
+    const held = entries.get(key);
+    // A slower answer never replaces a newer one.
+    if (held && held.revision > revision && held.expiresAt > this.now()) return;
+    entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs, revision });
     for (const [oldest, held] of this.subjects) {
       if (this.entryCount <= this.maxEntries || oldest === subjectId) break;
       this.subjects.delete(oldest);

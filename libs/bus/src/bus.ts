@@ -58,6 +58,7 @@ export class Bus {
           access.permission,
           resource,
           ctx.user?.assuranceLevel,
+          ctx.minRevision,
         );
         if (decision.allowed) return;
         if (!ctx.user) {
@@ -90,6 +91,7 @@ export class Bus {
       limit.permission,
       { type: limit.permission.split('.')[0]! },
       ctx.user.assuranceLevel,
+      ctx.minRevision,
     );
     if (decision.allowed) return;
     if (decision.stepUpRequired) throw stepUpRequired(limit.permission, decision.reason);

@@ -27,6 +27,12 @@ export interface CallContext {
   tracestate?: string;
   /** Raw bearer token, forwarded when this service calls another on the user's behalf. */
   bearerToken?: string;
+  /**
+   * The authz revision the caller must see at least (metadata `x-warden-min-revision`, a write's
+   * `revision`): every authz check made for this call asks for it, and calls made downstream on
+   * its behalf carry it on.
+   */
+  minRevision?: number;
 }
 
 /** Authorization subject: the user when there is one, else the calling service itself. */
@@ -50,6 +56,8 @@ export interface Decision {
 /**
  * The authorization port every service's bus uses (in-memory in tests, authz-service in prod).
  * `assurance` is the user's session level; `@aal2` grants apply only at AAL2, never without one.
+ * `minRevision`: answer from authz state at least that new (read-your-writes), never from a
+ * cached decision older than it.
  */
 export interface PermissionChecker {
   check(
@@ -57,5 +65,6 @@ export interface PermissionChecker {
     permission: string,
     resource: ResourceRef,
     assurance?: AssuranceLevel,
+    minRevision?: number,
   ): Promise<Decision>;
 }

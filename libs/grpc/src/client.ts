@@ -16,6 +16,7 @@ import {
 import type { CallContext } from '@warden/bus';
 import { tracer, type Tracer } from '@warden/logger';
 import { SERVICE_KEY_HEADER } from './identity.js';
+import { MIN_REVISION_METADATA } from './revision.js';
 import { TLS_RELOAD_INTERVAL_MS, type TlsConfig } from './server.js';
 import { fromServiceError } from './status.js';
 
@@ -142,12 +143,16 @@ function serviceKeyInterceptor(key: string): Interceptor {
 
 /** What of the caller's context goes along with an outbound call. */
 export type OutgoingContext = Partial<
-  Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent' | 'tracestate'>
+  Pick<CallContext, 'bearerToken' | 'requestId' | 'traceparent' | 'tracestate' | 'minRevision'>
 >;
 
-/** Metadata for a call made on behalf of `ctx`: the user's token, request id and trace go along. */
+/**
+ * Metadata for a call made on behalf of `ctx`: the user's token, request id, trace and the authz
+ * revision it must read (`x-warden-min-revision`) go along.
+ */
 export function outgoingMetadata(ctx?: OutgoingContext): Metadata {
   const metadata = new Metadata();
+  if (ctx?.minRevision) metadata.set(MIN_REVISION_METADATA, String(ctx.minRevision));
   if (ctx?.bearerToken) metadata.set('authorization', `Bearer ${ctx.bearerToken}`);
   if (ctx?.requestId) metadata.set('x-request-id', ctx.requestId);
   if (ctx?.traceparent) {

@@ -31,6 +31,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { LIVENESS_SERVICE } from './health-server.js';
 import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
+import { MIN_REVISION_METADATA, parseMinRevision } from './revision.js';
 import { describeCause, internalStatus, isClientKind, toStatus } from './status.js';
 
 /** What a handler gets besides its request. */
@@ -374,6 +375,8 @@ export class GrpcServer {
       const ctx: CallContext = { service: { name: service }, requestId: kitCall.requestId };
       ctx.traceparent = kitCall.trace.traceparent;
       if (kitCall.trace.tracestate !== undefined) ctx.tracestate = kitCall.trace.tracestate;
+      const minRevision = firstString(metadata, MIN_REVISION_METADATA);
+      if (minRevision !== undefined) ctx.minRevision = parseMinRevision(minRevision);
       kitCall.ctx = ctx;
       const token = bearerToken(metadata);
       if (token === undefined) return handler(request, kitCall);

@@ -1,5 +1,8 @@
+import { authzEventsV1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthzEvent } from '../src/domain/index.js';
 import { authzRepositoryContract } from './support/authz-repository-contract.js';
+import { scopedAssignmentsContract } from './support/scoped-assignments-contract.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { aRole, aUserId, T0 } from './support/mothers.js';
 import { seed } from './support/seed.js';
@@ -15,15 +18,17 @@ afterAll(async () => {
 });
 
 // One schema for the file: each case truncates what it uses so runs stay independent and fast.
-authzRepositoryContract('prisma', async () => {
+const fresh = async () => {
   await db.pool.query(`
-    TRUNCATE role_assignments, outbox, processed_events;
+    TRUNCATE role_assignments, outbox, processed_events, ended_sessions;
     DELETE FROM roles WHERE NOT built_in;`);
   return {
     repository: db.repository,
     outboxTypes: async () => (await db.outbox()).map((row) => row.subject),
   };
-});
+};
+authzRepositoryContract('prisma', fresh);
+scopedAssignmentsContract('prisma', fresh);
 
 describe('prisma repository, against concurrent writers', () => {
   it('assignOnce turns a role deleted under it into ROLE_NOT_FOUND, writing nothing', async () => {
@@ -56,6 +61,96 @@ describe('prisma repository, against concurrent writers', () => {
   });
 });
 
+describe('prisma repository revisions', () => {
+  it('gives concurrent writers distinct revisions in commit order: a revision read means all below it committed', async () => {
+    await db.pool.query('TRUNCATE role_assignments, outbox, processed_events');
+    const start = await db.repository.currentRevision();
+    const writers = 12;
+    let writing = true;
+    // Whenever the counter says R, every revision up to R is in a committed outbox row.
+    const watching = (async () => {
+      const seen: number[] = [];
+      for (let i = 0; i < 2_000 && (writing || seen.length === 0); i++) {
+        const revision = await db.repository.currentRevision();
+        const committed = new Set((await db.outbox()).map(revisionOfRow));
+        for (let r = start + 1; r <= revision; r++) expect(committed.has(r)).toBe(true);
+        seen.push(revision);
+      }
+      return seen;
+    })();
+    const subjects = Array.from({ length: writers }, () => aUserId());
+    const events = await Promise.all(
+      subjects.map(async (subjectId) => {
+        const assigned: AuthzEvent[] = [
+          {
+            type: 'role_assigned',
+            assignment: { subjectId, role: 'player', createTime: T0 },
+            occurTime: T0,
+          },
+        ];
+        await db.repository.updateSubject(subjectId, () => ({
+          saveAssignments: [{ subjectId, role: 'player', createTime: T0 }],
+          events: assigned,
+          result: undefined,
+        }));
+        return assigned[0]!;
+      }),
+    );
+    writing = false;
+    const seen = await watching;
+    const revisions = events.map((event) => event.revision!).sort((x, y) => x - y);
+    expect(revisions).toEqual(Array.from({ length: writers }, (_, i) => start + i + 1));
+    expect(await db.repository.currentRevision()).toBe(start + writers);
+    // The counter only grows, as commits land.
+    expect(seen).toEqual([...seen].sort((x, y) => x - y));
+    // Each outbox row carries its event's revision.
+    expect((await db.outbox()).map(revisionOfRow).sort((x, y) => x - y)).toEqual(revisions);
+  });
+
+  it('a writer waits on the revision row, and a rolled-back revision leaves no gap', async () => {
+    await db.pool.query('TRUNCATE role_assignments, outbox, processed_events');
+    const start = await db.repository.currentRevision();
+    const other = await db.pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('UPDATE authz_revision SET revision = revision + 1');
+      const subjectId = aUserId();
+      const assigned: AuthzEvent[] = [
+        {
+          type: 'role_assigned',
+          assignment: { subjectId, role: 'player', createTime: T0 },
+          occurTime: T0,
+        },
+      ];
+      const writing = db.repository.updateSubject(subjectId, () => ({
+        saveAssignments: [{ subjectId, role: 'player', createTime: T0 }],
+        events: assigned,
+        result: undefined,
+      }));
+      await waitForLockWait();
+      await other.query('ROLLBACK');
+      await writing;
+      expect(assigned[0]!.revision).toBe(start + 1);
+      expect(await db.repository.currentRevision()).toBe(start + 1);
+    } finally {
+      other.release();
+    }
+  });
+});
+
+/** The revision in an authz outbox row's payload (every authz event type has one). */
+function revisionOfRow(row: { subject: string; payload: Buffer }): number {
+  const type = row.subject.slice('warden.authz.v1.'.length);
+  const codecs = {
+    role_assigned: authzEventsV1.RoleAssigned,
+    role_revoked: authzEventsV1.RoleRevoked,
+    role_created: authzEventsV1.RoleCreated,
+    role_updated: authzEventsV1.RoleUpdated,
+    role_deleted: authzEventsV1.RoleDeleted,
+  } as const;
+  return codecs[type as keyof typeof codecs].decode(row.payload).revision;
+}
+
 /** Until some backend of this test's database waits on a lock (bounded). */
 async function waitForLockWait(): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -68,3 +163,38 @@ async function waitForLockWait(): Promise<void> {
   }
   throw new Error('no backend ever waited on the lock');
 }
+
+describe('prisma repository, binding a grant while its session ends', () => {
+  it('makes an assignment bound to a session wait for its end and see it', async () => {
+    const subjectId = aUserId();
+    const sessionId = aUserId();
+    const ender = await db.pool.connect();
+    try {
+      // The session-ended write holds the session's lock, as endSession does.
+      await ender.query('BEGIN');
+      await ender.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('warden-authz-session:' || $1, 0))",
+        [sessionId],
+      );
+      let decided = false;
+      const binding = db.repository.updateSubject(
+        subjectId,
+        ({ sessionEnded }) => {
+          decided = true;
+          return { events: [], result: sessionEnded };
+        },
+        { boundSession: sessionId },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(decided).toBe(false);
+      await ender.query(
+        'INSERT INTO ended_sessions (session_id, end_time, record_time) VALUES ($1, now(), now())',
+        [sessionId],
+      );
+      await ender.query('COMMIT');
+      expect(await binding).toBe(true);
+    } finally {
+      ender.release();
+    }
+  });
+});

@@ -26,3 +26,9 @@ export const grantedRole = (input: { role: string }): ResourceRef => ({
   type: 'role',
   id: input.role,
 });
+
+/** A `min_revision` given: 0 (or unset) asks for nothing, a negative one is malformed. */
+export function checkMinRevision(violations: Violations, field: string, value?: number): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+    violations.add(field, 'must be 0 or a revision an authz write returned');
+}

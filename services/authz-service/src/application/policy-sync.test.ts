@@ -1,9 +1,10 @@
 import { AppError } from '@warden/errors';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { aRole, anAssignment, aUserId, FakeClock, T0 } from '../../test/support/mothers.js';
 import { builtInRoles, type Role, type RoleAssignment } from '../domain/index.js';
 import { PolicyModel } from './policy-model.js';
 import { PolicySync } from './policy-sync.js';
+import { RevisionWatermark } from './revisions.js';
 import type { PolicySource } from './ports.js';
 
 /**
@@ -14,6 +15,12 @@ class ScriptedSource implements PolicySource {
   readonly pending: Array<{ what: string; release: () => void }> = [];
   roles: Role[] = builtInRoles(T0);
   assignments: RoleAssignment[] = [];
+  revision = 0;
+
+  /** Answered at once: the watermark tests release nothing for it. */
+  async currentRevision(): Promise<number> {
+    return this.revision;
+  }
 
   allRoles(): Promise<Role[]> {
     return this.later('roles', () => this.roles);
@@ -193,16 +200,20 @@ describe('PolicyModel and PolicySync', () => {
     expect(model.roles.has('moderator')).toBe(true);
   });
 
-  it('after a gap in the events, forgets every subject and reads the catalogue', async () => {
+  it('after a gap in the events, forgets every subject, reads the catalogue and moves the watermark', async () => {
     const { source, model, sync, allowed } = await setUp();
     const userId = aUserId();
     source.assignments = [anAssignment({ subjectId: userId, role: 'player' })];
     expect(await allowed(userId, 'game.join')).toBe(true);
+    source.revision = 5;
     const resyncing = sync.resync();
     expect(model.cache.size).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve)); // the revision is read first
     expect(source.pending.map((p) => p.what)).toEqual(['roles']);
+    expect(sync.watermark.revision).toBe(0); // not before the catalogue is read
     await source.release();
     await resyncing;
+    expect(sync.watermark.revision).toBe(5);
   });
 
   it('while the events cannot be heard, every check reads its subject', async () => {
@@ -248,5 +259,59 @@ describe('PolicyModel and PolicySync', () => {
     await sync.changed([{ kind: 'subject', subjectId: userId }]);
     expect(errors).toHaveLength(1);
     expect(model.holds(userId)).toBe(false);
+  });
+});
+
+describe('PolicySync watermark', () => {
+  it('counts a subject change at once (forgotten), a catalogue change when a later read returns', async () => {
+    const { source, sync } = await setUp();
+    await sync.changed([{ kind: 'subject', subjectId: aUserId(), revision: 1 }]);
+    expect(sync.watermark.revision).toBe(1);
+    const changing = sync.changed([{ kind: 'catalogue', dropsAssignments: false, revision: 2 }]);
+    expect(sync.watermark.revision).toBe(1); // the catalogue is being read
+    await source.release();
+    await changing;
+    expect(sync.watermark.revision).toBe(2);
+  });
+
+  it('out of order and twice: counts each revision once, none above a missing one', async () => {
+    const { sync } = await setUp();
+    const subject = (revision: number) => ({
+      kind: 'subject' as const,
+      subjectId: aUserId(),
+      revision,
+    });
+    await sync.changed([subject(3)]);
+    await sync.changed([subject(1), subject(1)]);
+    expect(sync.watermark.revision).toBe(1);
+    await sync.changed([subject(2), subject(3)]);
+    expect(sync.watermark.revision).toBe(3);
+  });
+
+  it('a catalogue read that fails leaves its revision to the next read that succeeds', async () => {
+    const source = new ScriptedSource();
+    const { sync, errors } = await setUp({ source });
+    const failing = vi.spyOn(source, 'allRoles').mockRejectedValueOnce(new Error('db down'));
+    await sync.changed([{ kind: 'catalogue', dropsAssignments: false, revision: 1 }]);
+    expect(errors).toHaveLength(1);
+    expect(sync.watermark.revision).toBe(0);
+    failing.mockRestore();
+    const reloading = sync.loadCatalogue(); // the periodic safety net
+    await source.release();
+    await reloading;
+    expect(sync.watermark.revision).toBe(1);
+  });
+
+  it('resyncs when too many revisions wait above a lost one', async () => {
+    const source = new ScriptedSource();
+    const model = new PolicyModel(new FakeClock(), { source });
+    const sync = new PolicySync(model, source, () => undefined, new RevisionWatermark(1));
+    source.revision = 4;
+    await sync.changed([{ kind: 'subject', subjectId: aUserId(), revision: 3 }]);
+    await sync.changed([{ kind: 'subject', subjectId: aUserId(), revision: 4 }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.pending.map((p) => p.what)).toEqual(['roles']); // the resync's catalogue read
+    await source.release();
+    expect(sync.watermark.revision).toBe(4);
   });
 });

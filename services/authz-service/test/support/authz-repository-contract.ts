@@ -398,5 +398,76 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       expect(await outboxTypes()).toEqual([]);
       expect(await markProcessed(repository, 'c1', 'event-1')).toBe(true);
     });
+
+    it('takes one revision per event of a write, in order, and none for a write without events', async () => {
+      const { repository } = await fresh();
+      const start = await repository.currentRevision();
+      const [a, b] = [aUserId(), aUserId()];
+      const events = [assigned(a, 'player'), assigned(a, 'guest')];
+      await repository.updateSubject(a, () => ({
+        saveAssignments: [
+          { subjectId: a, role: 'player', createTime: T0 },
+          { subjectId: a, role: 'guest', createTime: T0 },
+        ],
+        events,
+        result: undefined,
+      }));
+      expect(events.map((e) => e.revision)).toEqual([start + 1, start + 2]);
+      expect(await repository.currentRevision()).toBe(start + 2);
+
+      await repository.updateSubject(b, () => nothing(undefined));
+      expect(await repository.currentRevision()).toBe(start + 2);
+
+      const once = [assigned(b, 'player')];
+      const receipt = { consumer: 'c1', eventId: aUserId() };
+      const wanted = [{ subjectId: b, role: 'player', createTime: T0 }];
+      expect(await repository.assignOnce(receipt, wanted, once)).toBe(true);
+      expect(once[0]!.revision).toBe(start + 3);
+      // The duplicate writes nothing and takes nothing.
+      expect(await repository.assignOnce(receipt, wanted, [assigned(b, 'player')])).toBe(false);
+      expect(await repository.currentRevision()).toBe(start + 3);
+
+      const catalogue: AuthzEvent[] = [
+        { type: 'role_created', role: aRole({ name: 'counted' }), occurTime: T0 },
+      ];
+      await repository.updateCatalogue(async () => ({
+        saveRoles: [aRole({ name: 'counted' })],
+        events: catalogue,
+        result: undefined,
+      }));
+      expect(catalogue[0]).toMatchObject({ revision: start + 4 });
+      await seed(repository, {
+        assignments: [{ subjectId: a, role: 'counted', expireTime: at(10), createTime: T0 }],
+      });
+      const afterSeed = await repository.currentRevision();
+      expect(await repository.expireDue(at(10), 10, revoked)).toHaveLength(1);
+      expect(await repository.currentRevision()).toBe(afterSeed + 1);
+    });
+
+    it('takes no revision for a write that fails, and leaves no gap', async () => {
+      const { repository } = await fresh();
+      const start = await repository.currentRevision();
+      const subjectId = aUserId();
+      await expect(
+        repository.updateCatalogue(async () => {
+          throw new Error('decided against');
+        }),
+      ).rejects.toThrow('decided against');
+      await expect(
+        repository.updateSubject(subjectId, () => ({
+          saveAssignments: [{ subjectId, role: 'ghost', createTime: T0 }],
+          events: [assigned(subjectId, 'ghost')],
+          result: undefined,
+        })),
+      ).rejects.toMatchObject({ reason: 'ROLE_NOT_FOUND' });
+      expect(await repository.currentRevision()).toBe(start);
+      const next = [assigned(subjectId, 'player')];
+      await repository.updateSubject(subjectId, () => ({
+        saveAssignments: [{ subjectId, role: 'player', createTime: T0 }],
+        events: next,
+        result: undefined,
+      }));
+      expect(next[0]!.revision).toBe(start + 1);
+    });
   });
 }

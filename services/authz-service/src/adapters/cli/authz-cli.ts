@@ -49,20 +49,23 @@ const repository = new PrismaAuthzRepository(proc.pool);
 const ctx = { service: { name: 'authz-admin-cli' }, requestId: randomUUID() };
 try {
   if (command === 'revoke-role') {
-    await new RevokeRoleHandler(repository, systemClock, NO_POLICY_LISTENER).execute(
-      { subjectId, role },
-      ctx,
-    );
-    process.stdout.write(`revoked ${role} from ${subjectId}\n`);
+    const revision = await new RevokeRoleHandler(
+      repository,
+      systemClock,
+      NO_POLICY_LISTENER,
+    ).execute({ subjectId, role }, ctx);
+    process.stdout.write(`revoked ${role} from ${subjectId} (revision ${revision})\n`);
   } else {
-    const assignment = await new AssignRoleHandler(
+    const { value: assignment, revision } = await new AssignRoleHandler(
       repository,
       systemClock,
       NO_POLICY_LISTENER,
       OPERATOR_HOLDS_EVERYTHING,
     ).execute({ subjectId, role, ...(expireTime ? { expireTime } : {}) }, ctx);
     const until = assignment.expireTime ? ` until ${assignment.expireTime.toISOString()}` : '';
-    process.stdout.write(`assigned ${assignment.role} to ${assignment.subjectId}${until}\n`);
+    process.stdout.write(
+      `assigned ${assignment.role} to ${assignment.subjectId}${until} (revision ${revision})\n`,
+    );
   }
 } catch (error) {
   if (!isAppError(error)) throw error;

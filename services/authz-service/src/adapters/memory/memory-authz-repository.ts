@@ -20,6 +20,7 @@ import type {
   HolderQuery,
   SubjectState,
 } from '../../application/ports.js';
+import { stampRevisions } from '../../application/revisions.js';
 
 interface State {
   roles: Map<string, Role>;
@@ -29,6 +30,8 @@ interface State {
   /** Ended sessions by id, with when they were recorded. */
   endedSessions: Map<string, Date>;
   outbox: AuthzEvent[];
+  /** The last revision taken (one per event recorded). */
+  revision: number;
 }
 
 const keyOf = (key: AssignmentKey): string =>
@@ -54,6 +57,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
       bootstrapGrants: new Map(),
       endedSessions: new Map(),
       outbox: [],
+      revision: 0,
     };
   }
 
@@ -169,6 +173,7 @@ export class MemoryAuthzRepository implements AuthzRepository {
         bootstrapGrants: new Map(this.state.bootstrapGrants),
         endedSessions: new Map(this.state.endedSessions),
         outbox: [...this.state.outbox],
+        revision: this.state.revision,
       };
       const result = await fn(draft);
       this.state = draft;
@@ -206,6 +211,10 @@ export class MemoryAuthzRepository implements AuthzRepository {
       )
       .sort(byKey)
       .slice(0, filter.limit);
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.state.revision;
   }
 
   async allRoles(): Promise<Role[]> {
@@ -247,6 +256,10 @@ function write<T>(draft: State, change: AuthzChange<T>): T {
   for (const assignment of change.saveAssignments ?? []) {
     if (!draft.roles.has(assignment.role)) throw roleNotFound(assignment.role);
     draft.assignments.set(keyOf(assignment), assignment);
+  }
+  if (change.events.length > 0) {
+    draft.revision += change.events.length;
+    stampRevisions(change.events, draft.revision);
   }
   draft.outbox.push(...change.events);
   return change.result;

@@ -1,5 +1,3 @@
-import { OUTBOX_UNNEST } from '@warden/events';
-
 /** Every statement the authz repository sends to pg itself, in one place. */
 
 export const ROLE_COLUMNS =
@@ -10,9 +8,10 @@ export const ASSIGNMENT_COLUMNS =
 const ASSIGNMENT_KEY = '(subject_id, role, scope_type, scope_id)';
 
 /**
- * Every change in one statement: the receipt goes in only when no wanted role is missing, and the
- * assignments and outbox rows only when the receipt went in, so a duplicate or a missing role
- * writes nothing. A role deleted meanwhile fails the assignments' foreign key (23503).
+ * The change in one statement: the receipt goes in only when no wanted role is missing, and the
+ * assignments and the revisions ($7, one per event) only when the receipt went in, so a duplicate
+ * or a missing role writes nothing. A role deleted meanwhile fails the assignments' foreign key
+ * (23503). The outbox rows follow in the same transaction, stamped with the revisions.
  */
 export const ASSIGN_ONCE_SQL = `
 WITH wanted AS (
@@ -32,15 +31,25 @@ WITH wanted AS (
   DO UPDATE SET expire_time = EXCLUDED.expire_time, create_time = EXCLUDED.create_time,
     bound_session_id = NULL
   RETURNING 1
-), announced AS (
-  INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-  SELECT * FROM ${OUTBOX_UNNEST(7)} WHERE EXISTS (SELECT 1 FROM receipt)
-  RETURNING 1
+), revised AS (
+  UPDATE authz_revision SET revision = revision + $7
+  WHERE $7 > 0 AND EXISTS (SELECT 1 FROM receipt)
+  RETURNING revision
 )
 SELECT (SELECT count(*) FROM receipt)::int AS applied,
        (SELECT count(*) FROM assigned)::int AS assigned,
-       (SELECT count(*) FROM announced)::int AS announced,
+       (SELECT revision FROM revised) AS revision,
        ARRAY(SELECT role FROM missing) AS missing`;
+
+/**
+ * Takes the next $1 revisions, one per event the write records, and returns the last. The row
+ * stays locked to commit: authz writers serialise on it, so revisions follow commit order, and a
+ * write rolled back leaves no gap.
+ */
+export const TAKE_REVISIONS_SQL =
+  'UPDATE authz_revision SET revision = revision + $1 RETURNING revision';
+
+export const CURRENT_REVISION_SQL = 'SELECT revision FROM authz_revision';
 
 /** A cache miss, or an event about a cached subject: the primary key serves it. */
 export const ASSIGNMENTS_OF_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments

@@ -1,5 +1,5 @@
 import { isForeignKeyViolation, withTransaction, withTransactionFrom } from '@warden/db';
-import { insertOutbox, outboxColumns, pgInbox } from '@warden/events';
+import { insertOutbox, pgInbox } from '@warden/events';
 import type pg from 'pg';
 import type {
   AssignmentFilter,
@@ -21,6 +21,7 @@ import {
   type RoleAssignment,
 } from '../../domain/index.js';
 import { roleNotFound } from '../../errors.js';
+import { stampRevisions } from '../../application/revisions.js';
 import { toEnvelope } from '../../mapping.js';
 import {
   ALL_ROLES_SQL,
@@ -31,6 +32,8 @@ import {
   ASSIGN_ONCE_SQL,
   ASSIGNMENTS_OF_SQL,
   CLAIM_BOOTSTRAP_GRANT_SQL,
+  CURRENT_REVISION_SQL,
+  TAKE_REVISIONS_SQL,
   DELETE_ASSIGNMENTS_SQL,
   DELETE_ROLES_SQL,
   FORGET_ENDED_SESSIONS_SQL,
@@ -71,9 +74,10 @@ type AssignmentRow = {
 /**
  * Roles, assignments, processed events and the outbox in Postgres (the schema is Prisma's), on
  * pg. Each change is one transaction that writes the state, the outbox rows and the inbox or
- * bootstrap record together; the two paths taken for every registration are prepared statements:
- * {@link assignOnce} (the default role, one statement) and {@link assignmentsOf} (each replica's
- * re-read).
+ * bootstrap record together, and takes the revisions of its events (the `authz_revision` row,
+ * last before commit); the two paths taken for every registration are prepared statements:
+ * {@link assignOnce} (the default role: one statement, then its outbox rows) and
+ * {@link assignmentsOf} (each replica's re-read).
  */
 export class PrismaAuthzRepository implements AuthzRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -84,27 +88,36 @@ export class PrismaAuthzRepository implements AuthzRepository {
     events: readonly AuthzEvent[],
     options: WriteOptions = {},
   ): Promise<boolean> {
-    let result: pg.QueryResult<{ applied: number; missing: string[] }>;
-    try {
-      result = await this.pool.query({
-        name: 'warden-assign-once', // prepared once per connection
-        text: ASSIGN_ONCE_SQL,
-        values: [
-          receipt.consumer,
-          receipt.eventId,
-          assignments.map((a) => a.subjectId),
-          assignments.map((a) => a.role),
-          assignments.map((a) => a.expireTime ?? null),
-          assignments.map((a) => a.createTime),
-          ...outboxColumns(events.map((event) => toEnvelope(event, options.traceparent))),
-        ],
-      });
-    } catch (error) {
-      throw roleDeletedMeanwhile(error, assignments);
-    }
-    const [row] = result.rows;
-    if (row!.missing.length > 0) throw roleNotFound(row!.missing[0]!);
-    return row!.applied === 1;
+    return withTransaction(this.pool, async (client) => {
+      type Row = { applied: number; missing: string[]; revision: string | null };
+      let result: pg.QueryResult<Row>;
+      try {
+        result = await client.query<Row>({
+          name: 'warden-assign-once', // prepared once per connection
+          text: ASSIGN_ONCE_SQL,
+          values: [
+            receipt.consumer,
+            receipt.eventId,
+            assignments.map((a) => a.subjectId),
+            assignments.map((a) => a.role),
+            assignments.map((a) => a.expireTime ?? null),
+            assignments.map((a) => a.createTime),
+            events.length,
+          ],
+        });
+      } catch (error) {
+        throw roleDeletedMeanwhile(error, assignments);
+      }
+      const [row] = result.rows;
+      if (row!.missing.length > 0) throw roleNotFound(row!.missing[0]!);
+      if (row!.applied !== 1) return false;
+      if (row!.revision !== null) stampRevisions(events, Number(row!.revision));
+      await insertOutbox(
+        client,
+        events.map((event) => toEnvelope(event, options.traceparent)),
+      );
+      return true;
+    });
   }
 
   updateCatalogue<T>(
@@ -173,9 +186,10 @@ export class PrismaAuthzRepository implements AuthzRepository {
       const lapsed = rows
         .map(assignmentFromRow)
         .sort((x, y) => (x.expireTime?.getTime() ?? 0) - (y.expireTime?.getTime() ?? 0));
-      await insertOutbox(
+      await recordEvents(
         client,
-        lapsed.map((assignment) => toEnvelope(announce(assignment))),
+        lapsed.map((assignment) => announce(assignment)),
+        undefined,
       );
       return lapsed;
     });
@@ -195,9 +209,10 @@ export class PrismaAuthzRepository implements AuthzRepository {
       await client.query(RECORD_ENDED_SESSION_SQL, [ended.sessionId, ended.endTime, now]);
       const { rows } = await client.query<AssignmentRow>(TAKE_BOUND_SQL, [ended.sessionId]);
       const lapsed = rows.map(assignmentFromRow).sort(byKey);
-      await insertOutbox(
+      await recordEvents(
         client,
-        lapsed.map((assignment) => toEnvelope(announce(assignment), options.traceparent)),
+        lapsed.map((assignment) => announce(assignment)),
+        options.traceparent,
       );
       return lapsed;
     });
@@ -236,6 +251,11 @@ export class PrismaAuthzRepository implements AuthzRepository {
       filter.after?.scope?.id ?? '',
     ]);
     return rows.map(assignmentFromRow);
+  }
+
+  async currentRevision(): Promise<number> {
+    const { rows } = await this.pool.query<{ revision: string }>(CURRENT_REVISION_SQL);
+    return Number(rows[0]?.revision ?? 0);
   }
 
   async allRoles(): Promise<Role[]> {
@@ -318,11 +338,26 @@ async function write<T>(
       .catch((error: unknown) => {
         throw roleDeletedMeanwhile(error, saveAssignments);
       });
+  await recordEvents(client, change.events, traceparent);
+  return change.result;
+}
+
+/**
+ * The write's events into the outbox, each stamped with its revision: taken here, the last thing
+ * before commit, so the revision row is held as briefly as can be. No events, no revision.
+ */
+async function recordEvents(
+  client: pg.PoolClient,
+  events: readonly AuthzEvent[],
+  traceparent: string | undefined,
+): Promise<void> {
+  if (events.length === 0) return;
+  const { rows } = await client.query<{ revision: string }>(TAKE_REVISIONS_SQL, [events.length]);
+  stampRevisions(events, Number(rows[0]!.revision));
   await insertOutbox(
     client,
-    change.events.map((event) => toEnvelope(event, traceparent)),
+    events.map((event) => toEnvelope(event, traceparent)),
   );
-  return change.result;
 }
 
 async function claimBootstrapGrant(client: pg.PoolClient, grant: BootstrapGrant): Promise<boolean> {

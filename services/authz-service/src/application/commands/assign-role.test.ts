@@ -8,16 +8,18 @@ describe('AssignRole', () => {
     const subjectId = aUserId();
     expect((await h.model.decide(subjectId, 'game.join')).allowed).toBe(false);
 
-    const assignment = await h.bus.run(
+    const { value: assignment, revision } = await h.bus.run(
       h.useCases.assignRole,
       { subjectId, role: 'player' },
       h.asAdmin,
     );
 
     expect(assignment).toEqual({ subjectId, role: 'player', createTime: h.clock.now() });
+    expect(revision).toBe(1);
     expect(h.newEvents()).toEqual([
-      { type: 'role_assigned', assignment, occurTime: h.clock.now() },
+      { type: 'role_assigned', assignment, occurTime: h.clock.now(), revision },
     ]);
+    expect(h.sync.watermark.revision).toBe(revision);
     expect((await h.model.decide(subjectId, 'game.join')).allowed).toBe(true);
   });
 

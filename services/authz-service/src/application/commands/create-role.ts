@@ -2,9 +2,10 @@ import { type CallContext, type IdempotencySpec, type UseCase, permissionOn } fr
 import { Violations } from '@warden/errors';
 import { newRole, RoleCatalogue, type AuthzEvent, type Role } from '../../domain/index.js';
 import { roleAlreadyExists } from '../../errors.js';
-import { roleCodec } from '../codecs.js';
+import { roleCodec, type Revised } from '../codecs.js';
 import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
 import { checkRequestId, requireRoleName } from '../fields.js';
+import { revisionAfter } from '../revisions.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
 
 export interface CreateRole {
@@ -15,10 +16,11 @@ export interface CreateRole {
   requestId?: string;
 }
 
-export class CreateRoleHandler implements UseCase<CreateRole, Role> {
+/** The role as created, and the revision of the write. */
+export class CreateRoleHandler implements UseCase<CreateRole, Revised<Role>> {
   readonly name = 'CreateRole';
   readonly access = permissionOn<CreateRole>('role.create');
-  readonly idempotency: IdempotencySpec<CreateRole, Role> = {
+  readonly idempotency: IdempotencySpec<CreateRole, Revised<Role>> = {
     key: (input) => input.requestId || undefined,
     fingerprint: (input) =>
       JSON.stringify([input.name, input.description, input.permissions, input.inherits]),
@@ -32,7 +34,7 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
     private readonly held: GrantsHeld,
   ) {}
 
-  async execute(input: CreateRole, ctx: CallContext): Promise<Role> {
+  async execute(input: CreateRole, ctx: CallContext): Promise<Revised<Role>> {
     const violations = new Violations();
     requireRoleName(violations, 'role.name', input.name);
     checkRequestId(violations, input.requestId);
@@ -55,6 +57,6 @@ export class CreateRoleHandler implements UseCase<CreateRole, Role> {
       return { saveRoles: [role], events: created, result: created };
     }, ctx);
     await this.listener.committed(events);
-    return role;
+    return { value: role, revision: await revisionAfter(events, this.repository) };
   }
 }

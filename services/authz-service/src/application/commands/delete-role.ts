@@ -5,13 +5,17 @@ import { roleNotFound } from '../../errors.js';
 import { requireRoleName, namedRole } from '../fields.js';
 import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, PolicyChangeListener } from '../ports.js';
+import { revisionAfter } from '../revisions.js';
 
 export interface DeleteRole {
   name: string;
 }
 
-/** Deletes a role with its assignments: one RoleDeleted, no RoleRevoked for each holder. */
-export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
+/**
+ * Deletes a role with its assignments: one RoleDeleted, no RoleRevoked for each holder. Returns
+ * the revision of the write.
+ */
+export class DeleteRoleHandler implements UseCase<DeleteRole, number> {
   readonly name = 'DeleteRole';
   readonly access = permissionOn<DeleteRole>('role.delete', namedRole);
 
@@ -21,7 +25,7 @@ export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
     private readonly listener: PolicyChangeListener,
   ) {}
 
-  async execute(input: DeleteRole, ctx: CallContext): Promise<void> {
+  async execute(input: DeleteRole, ctx: CallContext): Promise<number> {
     const violations = new Violations();
     requireRoleName(violations, 'name', input.name);
     violations.throwIfAny();
@@ -45,5 +49,6 @@ export class DeleteRoleHandler implements UseCase<DeleteRole, void> {
       return { deleteRoles: [role.name], events: deleted, result: deleted };
     }, ctx);
     await this.listener.committed(events);
+    return revisionAfter(events, this.repository);
   }
 }

@@ -153,7 +153,7 @@ describe('CreateRole puts in only what the caller holds', () => {
   it('creates a role within the caller: held grants, narrower :own ones, a covered parent', async () => {
     const h = await anAuthzApp();
     const creator = await holderOf(h, 'role-creator', ['role.create', 'game.join', 'user.read']);
-    const created = await h.bus.run(
+    const { value: created } = await h.bus.run(
       h.useCases.createRole,
       role('narrow', ['game.join', 'user.read:own'], ['guest']),
       creator.ctx,
@@ -200,13 +200,13 @@ describe('UpdateRole adds only what the caller holds', () => {
       role('moderator', ['chat.mute', 'user.disable']),
       h.asAdmin,
     );
-    const kept = await h.bus.run(
+    const { value: kept } = await h.bus.run(
       h.useCases.updateRole,
       { ...role('moderator', ['chat.mute', 'user.disable', 'game.join']), updateMask: [] },
       editor.ctx,
     );
     expect(kept.permissions).toEqual(['chat.mute', 'game.join', 'user.disable']);
-    const dropped = await h.bus.run(
+    const { value: dropped } = await h.bus.run(
       h.useCases.updateRole,
       { ...role('moderator', ['game.join']), updateMask: ['permissions'] },
       editor.ctx,

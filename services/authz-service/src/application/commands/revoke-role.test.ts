@@ -5,7 +5,12 @@ import { aUserId } from '../../../test/support/mothers.js';
 describe('RevokeRole', () => {
   it('revokes, records RoleRevoked (REVOKED), and checks deny at once', async () => {
     const h = await anAuthzApp();
-    await h.bus.run(h.useCases.revokeRole, { subjectId: h.playerId, role: 'player' }, h.asAdmin);
+    const revision = await h.bus.run(
+      h.useCases.revokeRole,
+      { subjectId: h.playerId, role: 'player' },
+      h.asAdmin,
+    );
+    expect(revision).toBe(1);
     expect(h.newEvents()).toEqual([
       {
         type: 'role_revoked',
@@ -13,6 +18,7 @@ describe('RevokeRole', () => {
         role: 'player',
         reason: 'REVOKED',
         occurTime: h.clock.now(),
+        revision,
       },
     ]);
     expect((await h.model.decide(h.playerId, 'game.join')).allowed).toBe(false);
@@ -20,8 +26,13 @@ describe('RevokeRole', () => {
 
   it('succeeds quietly when the subject does not hold the role', async () => {
     const h = await anAuthzApp();
-    await h.bus.run(h.useCases.revokeRole, { subjectId: aUserId(), role: 'player' }, h.asAdmin);
-    expect(h.newEvents()).toEqual([]);
+    await h.bus.run(h.useCases.revokeRole, { subjectId: h.playerId, role: 'player' }, h.asAdmin);
+    // Nothing held: no revision taken, the current one returned.
+    expect(
+      await h.bus.run(h.useCases.revokeRole, { subjectId: aUserId(), role: 'player' }, h.asAdmin),
+    ).toBe(1);
+    expect(h.newEvents()).toHaveLength(1);
+    expect(await h.repository.currentRevision()).toBe(1);
   });
 
   it('refuses an unknown role', async () => {

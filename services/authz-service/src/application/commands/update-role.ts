@@ -12,8 +12,10 @@ import {
 import { roleNotFound } from '../../errors.js';
 import { assertMayHandOut, grantsOfCaller } from '../delegation.js';
 import { requireRoleName, namedRole } from '../fields.js';
+import type { Revised } from '../codecs.js';
 import { assertKeepsAnAdmin, mayTakeEverything } from '../keep-an-admin.js';
 import type { AuthzRepository, Clock, GrantsHeld, PolicyChangeListener } from '../ports.js';
+import { revisionAfter } from '../revisions.js';
 
 export interface UpdateRole {
   name: string;
@@ -24,7 +26,8 @@ export interface UpdateRole {
   updateMask: string[];
 }
 
-export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
+/** The role after the update, and the revision of the write (the current one when nothing changed). */
+export class UpdateRoleHandler implements UseCase<UpdateRole, Revised<Role>> {
   readonly name = 'UpdateRole';
   readonly access = permissionOn<UpdateRole>('role.update', namedRole);
 
@@ -35,7 +38,7 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
     private readonly held: GrantsHeld,
   ) {}
 
-  async execute(input: UpdateRole, ctx: CallContext): Promise<Role> {
+  async execute(input: UpdateRole, ctx: CallContext): Promise<Revised<Role>> {
     const violations = new Violations();
     requireRoleName(violations, 'role.name', input.name);
     violations.throwIfAny();
@@ -70,7 +73,7 @@ export class UpdateRoleHandler implements UseCase<UpdateRole, Role> {
       return { saveRoles: [next], events: updated, result: { role: next, events: updated } };
     }, ctx);
     if (events.length > 0) await this.listener.committed(events);
-    return role;
+    return { value: role, revision: await revisionAfter(events, this.repository) };
   }
 }
 

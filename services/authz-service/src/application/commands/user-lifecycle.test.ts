@@ -161,6 +161,7 @@ describe('RemoveSubjectHandler', () => {
         role: 'admin',
         reason: 'SUBJECT_DELETED',
         occurTime: clock.now(),
+        revision: 1,
       },
       {
         type: 'role_revoked',
@@ -168,6 +169,7 @@ describe('RemoveSubjectHandler', () => {
         role: 'player',
         reason: 'SUBJECT_DELETED',
         occurTime: clock.now(),
+        revision: 2, // one revision per event of the write
       },
     ]);
     expect(await repository.assignmentsOf(userId)).toEqual([]);

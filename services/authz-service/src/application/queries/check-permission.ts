@@ -7,8 +7,8 @@ import {
   type Decision,
   type ResourceRef,
 } from '../../domain/index.js';
-import { requireSubject } from '../fields.js';
-import type { PolicyModel } from '../policy-model.js';
+import { checkMinRevision, requireSubject } from '../fields.js';
+import type { FreshPolicy, PolicyAt } from '../fresh-policy.js';
 
 export interface CheckPermission {
   subjectId: string;
@@ -16,10 +16,17 @@ export interface CheckPermission {
   resource?: ResourceRef;
   /** The subject's session is at AAL2 (a second factor): `@aal2` grants apply. */
   aal2?: boolean;
+  /** Answer from authz state at least this new (a write's revision); 0 or unset for any. */
+  minRevision?: number;
 }
 
+/** A decision and the authz revision it reflects. */
+export type RevisedDecision = Decision & { revision: number };
+
 const isWellFormed = (check: CheckPermission): boolean =>
-  isSubjectId(check.subjectId) && isPermission(check.permission);
+  isSubjectId(check.subjectId) &&
+  isPermission(check.permission) &&
+  (check.minRevision === undefined || check.minRevision >= 0);
 
 export function validateCheck(
   violations: Violations,
@@ -30,6 +37,23 @@ export function validateCheck(
   requireSubject(violations, `${prefix}subject_id`, check.subjectId);
   if (check.permission === '') violations.add(`${prefix}permission`, 'is required');
   else if (!isPermission(check.permission)) violations.add(`${prefix}permission`, PERMISSION_RULE);
+  checkMinRevision(violations, `${prefix}min_revision`, check.minRevision);
+}
+
+/** `check` decided by `policy`'s model, with the revision that model reflects. */
+export function decideAt(
+  { model, revision }: PolicyAt,
+  check: CheckPermission,
+): RevisedDecision | Promise<RevisedDecision> {
+  const decision = model.decide(
+    check.subjectId,
+    check.permission,
+    check.resource,
+    check.aal2 === true,
+  );
+  return decision instanceof Promise
+    ? decision.then((decided) => ({ ...decided, revision }))
+    : { ...decision, revision };
 }
 
 /** What a user may read of others' access when its token rides along (the gateway's routes). */
@@ -39,31 +63,30 @@ export const PERMISSION_READ = 'permission.read';
  * Any authenticated service may ask about any subject; a user whose token it carries may ask
  * about itself, or others with permission.read. A denial is an answer, not an error.
  */
-export class CheckPermissionHandler implements UseCase<CheckPermission, Decision> {
+export class CheckPermissionHandler implements UseCase<CheckPermission, RevisedDecision> {
   readonly name = 'CheckPermission';
   readonly access: Access<CheckPermission> = {
     kind: 'service',
     onBehalf: { permission: PERMISSION_READ, owners: (input) => [input.subjectId] },
   };
 
-  constructor(private readonly model: PolicyModel) {}
+  constructor(private readonly policy: FreshPolicy) {}
 
-  async execute(input: CheckPermission): Promise<Decision> {
+  async execute(input: CheckPermission): Promise<RevisedDecision> {
     return this.answer(input);
   }
 
-  /** The answer itself, synchronous for a cached subject; callers from the network come through the bus. */
-  answer(input: CheckPermission): Decision | Promise<Decision> {
+  /**
+   * The answer itself, synchronous for a cached subject when no newer revision is asked for;
+   * callers from the network come through the bus.
+   */
+  answer(input: CheckPermission): RevisedDecision | Promise<RevisedDecision> {
     if (!isWellFormed(input)) {
       const violations = new Violations();
       validateCheck(violations, input, '');
       violations.throwIfAny();
     }
-    return this.model.decide(
-      input.subjectId,
-      input.permission,
-      input.resource,
-      input.aal2 === true,
-    );
+    const at = this.policy.at(input.minRevision);
+    return at instanceof Promise ? at.then((ready) => decideAt(ready, input)) : decideAt(at, input);
   }
 }

@@ -1,13 +1,24 @@
 import type { Access, UseCase } from '@warden/bus';
 import { invalidArgument, Violations } from '@warden/errors';
-import type { Decision } from '../../domain/index.js';
-import type { PolicyModel } from '../policy-model.js';
-import { PERMISSION_READ, validateCheck, type CheckPermission } from './check-permission.js';
+import type { FreshPolicy } from '../fresh-policy.js';
+import {
+  decideAt,
+  PERMISSION_READ,
+  validateCheck,
+  type CheckPermission,
+  type RevisedDecision,
+} from './check-permission.js';
 
 export const MAX_BATCH_CHECKS = 100;
 
-/** CheckPermission for up to MAX_BATCH_CHECKS checks at once, answered in request order. */
-export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermission[] }, Decision[]> {
+/**
+ * CheckPermission for up to MAX_BATCH_CHECKS checks at once, answered in request order, all from
+ * one policy state: at least as new as the highest `minRevision` of the batch.
+ */
+export class CheckPermissionsHandler implements UseCase<
+  { checks: CheckPermission[] },
+  RevisedDecision[]
+> {
   readonly name = 'CheckPermissions';
   readonly access: Access<{ checks: CheckPermission[] }> = {
     kind: 'service',
@@ -17,9 +28,9 @@ export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermissio
     },
   };
 
-  constructor(private readonly model: PolicyModel) {}
+  constructor(private readonly policy: FreshPolicy) {}
 
-  async execute(input: { checks: CheckPermission[] }): Promise<Decision[]> {
+  async execute(input: { checks: CheckPermission[] }): Promise<RevisedDecision[]> {
     if (input.checks.length === 0 || input.checks.length > MAX_BATCH_CHECKS) {
       throw invalidArgument([
         { field: 'checks', description: `must hold 1..${MAX_BATCH_CHECKS} checks` },
@@ -28,10 +39,9 @@ export class CheckPermissionsHandler implements UseCase<{ checks: CheckPermissio
     const violations = new Violations();
     input.checks.forEach((check, i) => validateCheck(violations, check, `checks[${i}].`));
     violations.throwIfAny();
-    return Promise.all(
-      input.checks.map((check) =>
-        this.model.decide(check.subjectId, check.permission, check.resource, check.aal2 === true),
-      ),
-    );
+    const minRevision = Math.max(0, ...input.checks.map((check) => check.minRevision ?? 0));
+    const subjects = new Set(input.checks.map((check) => check.subjectId)).size;
+    const at = await this.policy.at(minRevision, subjects);
+    return Promise.all(input.checks.map((check) => decideAt(at, check)));
   }
 }

@@ -22,6 +22,7 @@ describe('CheckPermission', () => {
     expect(decision).toEqual({
       allowed: true,
       reason: 'role player grants session.end:own (owner matches)',
+      revision: 0, // nothing written since the harness started
     });
   });
 
@@ -32,7 +33,7 @@ describe('CheckPermission', () => {
       { subjectId: h.playerId, permission: 'user.list' },
       h.asService,
     );
-    expect(decision).toEqual({ allowed: false, reason: 'no role grants user.list' });
+    expect(decision).toEqual({ allowed: false, reason: 'no role grants user.list', revision: 0 });
   });
 
   it('refuses an empty subject or a malformed permission', async () => {
