@@ -5,3 +5,4 @@ export {
   type AuthzCheckerOptions,
 } from './authz-checker.js';
 export { DecisionCache, decisionKey, type DecisionCacheOptions } from './decision-cache.js';
+export { planWhere, type PlanColumns, type PlanCondition, type PlanWhere } from './plan-where.js';

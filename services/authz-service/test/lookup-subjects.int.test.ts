@@ -150,7 +150,7 @@ describe('LookupSubjects on Postgres', () => {
       new Date(),
       101,
     ];
-    const { rows } = await db.pool.query<{ 'QUERY PLAN': PlanNode[] }>(
+    const { rows } = await db.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
       `EXPLAIN (ANALYZE, FORMAT JSON) ${HOLDERS_OF_SQL}`,
       values,
     );
