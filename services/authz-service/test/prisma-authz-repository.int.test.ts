@@ -1,4 +1,5 @@
 import { authzEventsV1 } from '@warden/proto';
+import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthzEvent } from '../src/domain/index.js';
 import { authzRepositoryContract } from './support/authz-repository-contract.js';
@@ -185,7 +186,19 @@ describe('prisma repository, binding a grant while its session ends', () => {
         },
         { boundSession: sessionId },
       );
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // It waits on the session's lock, before reading anything.
+      await waitFor(
+        async () =>
+          (
+            await db.pool.query(
+              `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                 AND ((classid::bigint << 32) | objid::bigint)
+                   = hashtextextended('warden-authz-session:' || $1, 0)`,
+              [sessionId],
+            )
+          ).rowCount! > 0,
+        { timeoutMs: 10_000, intervalMs: 20, what: 'the binding to wait on the session lock' },
+      );
       expect(decided).toBe(false);
       await ender.query(
         'INSERT INTO ended_sessions (session_id, end_time, record_time) VALUES ($1, now(), now())',

@@ -1,10 +1,13 @@
 import { authzRepositoryContract } from '../../../test/support/authz-repository-contract.js';
+import { scopedAssignmentsContract } from '../../../test/support/scoped-assignments-contract.js';
 import { MemoryAuthzRepository } from './memory-authz-repository.js';
 
-authzRepositoryContract('memory', async () => {
+const fresh = async () => {
   const repository = new MemoryAuthzRepository();
   return {
     repository,
     outboxTypes: async () => repository.outbox.map((event) => `warden.authz.v1.${event.type}`),
   };
-});
+};
+authzRepositoryContract('memory', fresh);
+scopedAssignmentsContract('memory', fresh);
