@@ -7,7 +7,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStream, newEvent, toNatsHeaders, type EventEnvelope } from '@warden/events';
-import { userEventsV1 } from '@warden/proto';
+import { sessionEventsV1, sessionv1, userEventsV1 } from '@warden/proto';
 import { natsConnectOptions, type NatsUser } from '@warden/testing';
 
 export interface TestNats {
@@ -67,4 +67,50 @@ export async function publish(
   if (asRedelivery)
     headers.set('Nats-Msg-Id', `${event.id}-again-${randomBytes(3).toString('hex')}`);
   await js.publish(event.type, event.payload, { headers });
+}
+
+/** A session-events stream of this test's own, `T_SESSION_<hex>` on `t<hex>.session.v1.>`. */
+export async function aSessionEventsStream(jsm: JetStreamManager) {
+  const hex = randomBytes(4).toString('hex');
+  const prefix = `t${hex}.session.v1.`;
+  const name = `T_SESSION_${hex}`;
+  await ensureStream(jsm, { name, subjects: [`${prefix}>`] });
+  const event = (kind: 'ended' | 'expired', sessionId: string, userId: string, occurTime: Date) =>
+    newEvent({
+      type: `${prefix}${kind}`,
+      source: 'session-service',
+      subjectId: sessionId,
+      payload: (kind === 'ended'
+        ? sessionEventsV1.SessionEnded.encode({
+            sessionId,
+            userId,
+            endReason: sessionv1.SessionEndReason.SESSION_END_REASON_LOGOUT,
+            occurTime,
+          })
+        : sessionEventsV1.SessionExpired.encode({
+            sessionId,
+            userId,
+            endReason: sessionv1.SessionEndReason.SESSION_END_REASON_IDLE_TIMEOUT,
+            occurTime,
+          })
+      ).finish(),
+    });
+  return {
+    name,
+    prefix,
+    filterSubject: `${prefix}>`,
+    durable: `authz_sessions_test_${hex}`,
+    ended: (sessionId: string, userId: string, occurTime = new Date()) =>
+      event('ended', sessionId, userId, occurTime),
+    expired: (sessionId: string, userId: string, occurTime = new Date()) =>
+      event('expired', sessionId, userId, occurTime),
+    refreshed: (sessionId: string, userId: string): EventEnvelope =>
+      newEvent({
+        type: `${prefix}refreshed`,
+        source: 'session-service',
+        subjectId: sessionId,
+        payload: sessionEventsV1.SessionRefreshed.encode({ sessionId, userId }).finish(),
+      }),
+    drop: () => jsm.streams.delete(name),
+  };
 }
