@@ -39,6 +39,8 @@ export type AuthzChecker = PermissionChecker & {
 };
 
 export const AUTHZ_EVENTS_SUBJECT = 'warden.authz.v1.>';
+/** authz-service's refusal of a `min_revision` above anything it has written. */
+const REVISION_NOT_REACHED = 'REVISION_NOT_REACHED';
 /** Events that change what one subject (their ce-subject) may do, and nobody else. */
 const SUBJECT_SCOPED_EVENTS: ReadonlySet<string> = new Set([
   'warden.authz.v1.role_assigned',
@@ -171,6 +173,12 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
 }
 
 function asCheckFailure(error: unknown, permission: string): AppError {
+  // The caller's min_revision was never written: its mistake, told as authz told it.
+  if (error instanceof AppError && error.reason === REVISION_NOT_REACHED)
+    return new AppError('FAILED_PRECONDITION', REVISION_NOT_REACHED, error.message, {
+      cause: error,
+      metadata: error.metadata,
+    });
   const kind = error instanceof AppError ? error.kind : 'UNAVAILABLE';
   // The caller learns that authorization could not be decided; which address failed, and how, is logged.
   // A dependency we could not get: the caller must fail, never allow or pretend to deny.

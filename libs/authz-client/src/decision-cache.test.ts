@@ -146,4 +146,19 @@ describe('DecisionCache', () => {
     cache.set('u1', 'k', allow, later); // begun after the clear: taken
     expect(cache.get('u1', 'k')).toEqual(allow);
   });
+
+  it('never answers a lookup from a decision older than the revision it asks for', () => {
+    const { cache } = aCache();
+    const deny = { allowed: false, reason: 'no role grants game.join' };
+    cache.set('u1', 'k', allow, cache.generation(), 3);
+    expect(cache.get('u1', 'k')).toEqual(allow);
+    expect(cache.get('u1', 'k', 3)).toEqual(allow);
+    expect(cache.get('u1', 'k', 4)).toBeUndefined();
+    cache.set('u1', 'k', deny, cache.generation(), 4);
+    expect(cache.get('u1', 'k', 4)).toEqual(deny);
+    // A slower answer from an older revision does not replace it.
+    cache.set('u1', 'k', allow, cache.generation(), 3);
+    expect(cache.get('u1', 'k')).toEqual(deny);
+    expect(cache.stats).toEqual({ hits: 4, misses: 1 });
+  });
 });

@@ -16,6 +16,8 @@ class FakeAuthz {
   readonly asked: authzv1.CheckPermissionRequest[] = [];
   grants = new Set<string>();
   failing = false;
+  /** The revision its answers reflect (at least the one asked for, as authz-service does). */
+  revision = 0;
 
   async checkPermission(
     request: authzv1.CheckPermissionRequest,
@@ -30,7 +32,7 @@ class FakeAuthz {
       allowed,
       reason: allowed ? 'granted by fake' : `no role grants ${request.permission}`,
       stepUpRequired: !allowed && stepUp,
-      revision: 0,
+      revision: Math.max(this.revision, request.minRevision ?? 0),
     };
   }
 }
@@ -94,6 +96,7 @@ afterEach(async () => {
   fake.asked.length = 0;
   fake.grants.clear();
   fake.failing = false;
+  fake.revision = 0;
 });
 
 afterAll(async () => {
@@ -168,6 +171,36 @@ describe('createAuthzChecker', () => {
 
     expect(second.allowed).toBe(true);
     expect(fake.asked).toHaveLength(1);
+  });
+
+  it('never answers a check with min_revision from a decision older than it', async () => {
+    fake.grants.add('u1 game.join');
+    fake.revision = 3;
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    const join = (minRevision?: number) =>
+      checker.check('u1', 'game.join', { type: 'game' }, undefined, minRevision);
+    expect((await join()).allowed).toBe(true); // cached, reflecting revision 3
+    fake.grants.delete('u1 game.join'); // revoked at revision 4; its event has not come
+    fake.revision = 4;
+    expect((await join(3)).allowed).toBe(true); // the entry is new enough for 3
+    expect(fake.asked).toHaveLength(1);
+    expect((await join(4)).allowed).toBe(false); // older than 4: asked again, with it
+    expect(fake.asked.at(-1)?.minRevision).toBe(4);
+    // The fresh answer replaced the entry: later checks, with or without it, see the revoke.
+    expect((await join(4)).allowed).toBe(false);
+    expect((await join()).allowed).toBe(false);
+    expect(fake.asked).toHaveLength(2);
+  });
+
+  it('a check with min_revision does not join an older lookup in flight', async () => {
+    fake.grants.add('u1 game.join');
+    const checker = aChecker({ cacheTtlMs: 60_000 });
+    const [plain, fresh] = await Promise.all([
+      checker.check('u1', 'game.join', { type: 'game' }),
+      checker.check('u1', 'game.join', { type: 'game' }, undefined, 1),
+    ]);
+    expect([plain.allowed, fresh.allowed]).toEqual([true, true]);
+    expect(fake.asked.map((r) => r.minRevision)).toEqual([undefined, 1]);
   });
 
   it('asks once for concurrent identical questions', async () => {

@@ -15,7 +15,8 @@ import { createLogger } from '@warden/logger';
 import { recordingTracer } from '../../testing/src/recording-tracer.js';
 import { descriptorSetPath, userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, callUnary } from '../src/client.js';
+import { createClient, callUnary, outgoingMetadata } from '../src/client.js';
+import { MIN_REVISION_METADATA, withMinRevision } from '../src/revision.js';
 import { GrpcServer } from '../src/server.js';
 import { fromServiceError } from '../src/status.js';
 import { waitForServing } from '../src/health-probe.js';
@@ -26,7 +27,7 @@ import { loadSync } from '@grpc/proto-loader';
 const KEY = 'test-key-gateway-0000000';
 const definition = { getUser: userv1.UserServiceService.getUser };
 const silent = createLogger({ service: 'test', level: 'silent' });
-const seen: Array<{ user?: string; service: string }> = [];
+const seen: Array<{ user?: string; service: string; minRevision?: number }> = [];
 
 let server: GrpcServer;
 let address: string;
@@ -49,7 +50,11 @@ beforeAll(async () => {
   });
   server.addService(definition, {
     getUser: async (request, call) => {
-      seen.push({ user: call.ctx.user?.userId, service: call.ctx.service.name });
+      seen.push({
+        user: call.ctx.user?.userId,
+        service: call.ctx.service.name,
+        minRevision: call.ctx.minRevision,
+      });
       if (request.userId === 'boom') throw new Error('SELECT password_hash FROM users -- exploded');
       if (request.userId === 'db-down')
         throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), {
@@ -136,6 +141,27 @@ describe('GrpcServer', () => {
     expect(fromServiceError(await failure(withMetadata(malformed, 'u')))).toMatchObject({
       reason: 'MALFORMED_AUTHORIZATION',
     });
+  });
+
+  it('carries x-warden-min-revision into the call context, and on to the calls made for it', async () => {
+    await withMetadata(withMinRevision(42), 'u-rev');
+    expect(seen.at(-1)).toEqual({ user: undefined, service: 'gateway', minRevision: 42 });
+    await withMetadata(withMinRevision(0), 'u-rev'); // no write to read: nothing set
+    expect(seen.at(-1)?.minRevision).toBeUndefined();
+    expect(outgoingMetadata({ minRevision: 42 }).get(MIN_REVISION_METADATA)).toEqual(['42']);
+    expect(outgoingMetadata({}).get(MIN_REVISION_METADATA)).toEqual([]);
+  });
+
+  it('refuses an x-warden-min-revision that is not a positive integer: INVALID_ARGUMENT naming it', async () => {
+    for (const value of ['0', '-3', 'abc', '1.5', '1e3', '99999999999999999999']) {
+      const metadata = new Metadata();
+      metadata.set(MIN_REVISION_METADATA, value);
+      const error = fromServiceError(await failure(withMetadata(metadata, 'u')));
+      expect(error).toMatchObject({ kind: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' });
+      expect(error.violations).toEqual([
+        { field: MIN_REVISION_METADATA, description: expect.stringContaining('positive integer') },
+      ]);
+    }
   });
 
   it('maps AppError to its code with ErrorInfo and BadRequest details', async () => {
