@@ -393,6 +393,41 @@ const TABLE: Row[] = [
       role: 'player',
     }),
   },
+  // Scoped grants: role.assign/role.revoke on the role, or on the scope itself; none of these
+  // callers holds it on a guild, so only the admin (unscoped) passes.
+  {
+    service: 'authz',
+    rpc: 'assignRole',
+    variant: 'on a scope',
+    expect: adminOnly,
+    request: (t) => ({
+      subjectId: t.userId,
+      role: 'player',
+      scope: { type: 'guild', id: randomUUID() },
+      requestId: randomUUID(),
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'assignRole',
+    variant: 'bound to a session',
+    expect: adminOnly,
+    request: (t) => ({
+      subjectId: t.userId,
+      // Not player: a bound assignment would replace the target's permanent one.
+      role: 'guest',
+      expireTime: new Date(Date.now() + 3_600_000),
+      boundSessionId: t.sessionId,
+      requestId: randomUUID(),
+    }),
+  },
+  {
+    service: 'authz',
+    rpc: 'revokeRole',
+    variant: 'on a scope',
+    expect: adminOnly,
+    request: (t) => ({ subjectId: t.userId, role: 'player', scope: { type: 'guild', id: '1' } }),
+  },
   {
     service: 'authz',
     rpc: 'listRoleAssignments',
@@ -449,6 +484,14 @@ const TABLE: Row[] = [
     expect: serviceOrOwnOrAdmin,
     request: (t) => ({ subjectId: t.userId, permission: 'session.end', resourceType: 'session' }),
   },
+  // The audit trails: audit.read on {type audit}, an admin's; never a bare service or a player,
+  // not even filtered to their own entries.
+  ...(['users', 'sessions', 'authz'] as const).map((service): Row => ({
+    service,
+    rpc: 'listAuditEvents',
+    expect: adminOnly,
+    request: (t) => ({ filter: { actorId: t.userId }, pageSize: 5 }),
+  })),
 ];
 
 async function newUser(email = `${uniqueName('u')}@example.com`): Promise<Fixture> {
