@@ -1,4 +1,4 @@
-import type { UserPrincipal } from '@warden/bus';
+import type { AuditLog, UserPrincipal } from '@warden/bus';
 import { unauthenticated } from '@warden/errors';
 import { MemoryAuthzRepository } from '../../src/adapters/memory/memory-authz-repository.js';
 import { createAuthzApp } from '../../src/app.js';
@@ -18,6 +18,8 @@ export async function startAuthzServer(
     clock?: Clock;
     tokens?: Map<string, UserPrincipal>;
     subjectCacheMax?: number;
+    /** The trail ListAuditEvents reads; an empty memory one by default. */
+    auditLog?: AuditLog;
   } = {},
 ) {
   const repository = options.repository ?? new MemoryAuthzRepository();
@@ -27,6 +29,7 @@ export async function startAuthzServer(
     logger: silentLogger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.subjectCacheMax ? { subjectCacheMax: options.subjectCacheMax } : {}),
+    ...(options.auditLog ? { auditLog: options.auditLog } : {}),
   });
   await app.sync.loadCatalogue();
   const server = createAuthzServer(app, {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   MemoryIdempotencyStore,
   TablePermissionChecker,
+  type AuditLog,
   type CallContext,
   type IdempotencyStore,
   type UseCase,
@@ -39,6 +40,8 @@ export function testApp(
     cacheTtlMs?: number;
     /** Another idempotency store than a fresh memory one (a process that dies mid-request). */
     idempotencyStore?: IdempotencyStore;
+    /** The trail ListAuditEvents reads; an empty memory one by default. */
+    auditLog?: AuditLog;
   } = {},
 ): TestApp {
   const sessions = new MemorySessionRepository();
@@ -64,6 +67,7 @@ export function testApp(
     },
     lastSeenFlushIntervalMs: 1_000,
     logger: silentLogger,
+    ...(overrides.auditLog ? { auditLog: overrides.auditLog } : {}),
   });
   return { ...app, sessions, challenges, credentials, permissions, clock };
 }

@@ -1,6 +1,7 @@
 import {
   MemoryIdempotencyStore,
   TablePermissionChecker,
+  type AuditLog,
   type PermissionChecker,
 } from '@warden/bus';
 import { createUserApp, type UserApp } from '../../src/app.js';
@@ -46,6 +47,8 @@ export function aTestApp(
     notifiers?: string[];
     /** auth.privileged_session_max_age; default 15 min. */
     privilegedSession?: PrivilegedSessionPolicy;
+    /** The trail ListAuditEvents reads; an empty memory one by default. */
+    auditLog?: AuditLog;
   } = {},
 ): TestApp {
   const loginFailures = new MemoryLoginFailureStore();
@@ -75,6 +78,7 @@ export function aTestApp(
     ...(options.lockout ? { lockout: options.lockout } : {}),
     ...(options.hashingLimiter ? { hashingLimiter: options.hashingLimiter } : {}),
     ...(options.privilegedSession ? { privilegedSession: options.privilegedSession } : {}),
+    ...(options.auditLog ? { auditLog: options.auditLog } : {}),
   });
   return {
     ...app,
