@@ -210,6 +210,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       WARDEN_WORKER_METRICS_PORT: '0',
       WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: '200ms',
       WARDEN_AUTHZ_BOOTSTRAP_ADMINS: adminEmail,
+      // The admin registers with no mailer to verify its email (a test may turn this back on).
+      WARDEN_AUTHZ_BOOTSTRAP_REQUIRES_VERIFIED_EMAIL: 'false',
       ...tlsEnv('authz', healthPorts[2]!),
       ...options.env?.authz,
     },

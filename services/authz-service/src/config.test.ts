@@ -35,6 +35,14 @@ describe('authz-service config', () => {
     expect(config.database.url).toBe('postgres://db.internal/warden');
   });
 
+  it('grants email bootstrap admins only to verified emails unless a dev stack turns it off', () => {
+    expect(loadAuthzConfig({}).authz.bootstrap_requires_verified_email).toBe(true);
+    expect(
+      loadAuthzConfig({ WARDEN_AUTHZ_BOOTSTRAP_REQUIRES_VERIFIED_EMAIL: 'false' }).authz
+        .bootstrap_requires_verified_email,
+    ).toBe(false);
+  });
+
   it('refuses a bad value, naming the key and the variable', () => {
     expect(() => loadAuthzConfig({ WARDEN_AUTHZ_BOOTSTRAP_ADMINS: 'not-an-email' })).toThrow(
       /authz\.bootstrap_admins.*WARDEN_AUTHZ_BOOTSTRAP_ADMINS.*email or a user id/s,

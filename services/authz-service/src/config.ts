@@ -32,6 +32,8 @@ export const configSchema = serviceConfigSection.extend({
           'must be an email or a user id',
         ),
     ),
+    /** An email entry grants admin only to a user who verified that email (dev stacks: false). */
+    bootstrap_requires_verified_email: z.boolean(),
     catalogue_reload_interval: duration().refine((ms) => ms >= 1_000, 'at least 1s'),
     subject_cache_max: z.number().int().min(1).max(100_000_000),
     max_bound_grant_ttl: duration().refine(

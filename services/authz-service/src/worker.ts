@@ -61,6 +61,7 @@ const bootstrap = new BootstrapAdmins(
   bootstrapEntries(config.authz.bootstrap_admins),
   repository,
   userLookup,
+  { requireVerifiedEmail: config.authz.bootstrap_requires_verified_email },
 );
 
 const consumer = createUserEventsConsumer({
@@ -125,7 +126,7 @@ void proc
 // Bootstrap admins who registered before being listed (or are listed by id): asked of user-service
 // in the background, retried while it is not up yet; new registrations go through the consumer.
 if (bootstrap.entries.length > 0) {
-  const promote = new PromoteExistingAdmins(repository, userLookup, bootstrap, systemClock);
+  const promote = new PromoteExistingAdmins(repository, bootstrap, systemClock);
   void proc.retry(
     'promote bootstrap admins',
     async () => {

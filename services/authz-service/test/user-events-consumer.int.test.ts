@@ -116,6 +116,24 @@ describe('user events consumer', () => {
     expect(await rolesOf(again)).toEqual(['player']);
   });
 
+  it('makes a bootstrap admin who registered unverified an admin at their email_verified event', async () => {
+    const userId = aUserId();
+    users.set('boss@example.com', userId, false);
+    await publish(nats.js, stream.registered(userId));
+    await waitFor(async () => (await rolesOf(userId)).length === 1, { what: 'the default role' });
+    await waitFor(consumerIdle, { what: 'the registration applied' });
+    expect(await rolesOf(userId)).toEqual(['player']);
+    users.set('boss@example.com', userId, true);
+    const verified = stream.emailVerified(userId);
+    await publish(nats.js, verified);
+    await publish(nats.js, verified, true);
+    await waitFor(async () => (await rolesOf(userId)).length === 2, { what: 'admin' });
+    await waitFor(consumerIdle, { what: 'nothing left pending' });
+    expect(await rolesOf(userId)).toEqual(['admin', 'player']);
+    const { rows } = await db.pool.query('SELECT subject_id FROM bootstrap_grants');
+    expect(rows).toEqual([{ subject_id: userId }]);
+  });
+
   it('gives the default role and lets the event go when user-service refuses the lookup', async () => {
     users.failure = permissionDenied('user.list denied');
     const userId = aUserId();

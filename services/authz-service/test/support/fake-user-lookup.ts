@@ -1,22 +1,29 @@
-import type { UserLookup } from '../../src/application/bootstrap-admins.js';
+import type { UserByEmail, UserLookup } from '../../src/application/bootstrap-admins.js';
 
-/** user-service's directory as a table of email -> user id, remembering what it was asked. */
+/**
+ * user-service's directory as a table of email -> user id (emails verified unless marked
+ * otherwise), remembering what it was asked.
+ */
 export class FakeUserLookup implements UserLookup {
   readonly asked: string[] = [];
   failure: Error | undefined;
+  private readonly unverified = new Set<string>();
 
   constructor(private readonly users: Record<string, string> = {}) {}
 
-  /** Registers (or, with undefined, deletes) a user. */
-  set(email: string, userId: string | undefined): void {
+  /** Registers (or, with undefined, deletes) a user; `emailVerified` false: not proven yet. */
+  set(email: string, userId: string | undefined, emailVerified = true): void {
     if (userId === undefined) delete this.users[email];
     else this.users[email] = userId;
+    if (emailVerified) this.unverified.delete(email);
+    else this.unverified.add(email);
   }
 
-  async findUserIdByEmail(email: string): Promise<string | undefined> {
+  async findUserByEmail(email: string): Promise<UserByEmail | undefined> {
     this.asked.push(`email:${email}`);
     if (this.failure) throw this.failure;
-    return this.users[email];
+    const id = this.users[email];
+    return id === undefined ? undefined : { id, emailVerified: !this.unverified.has(email) };
   }
 
   async emailOf(userId: string): Promise<string | undefined> {

@@ -46,6 +46,13 @@ export async function aUserEventsStream(jsm: JetStreamManager) {
           occurTime: new Date(),
         }).finish(),
       }),
+    emailVerified: (userId: string): EventEnvelope =>
+      newEvent({
+        type: `${prefix}email_verified`,
+        source: 'user-service',
+        subjectId: userId,
+        payload: userEventsV1.EmailVerified.encode({ userId, occurTime: new Date() }).finish(),
+      }),
     deleted: (userId: string): EventEnvelope =>
       newEvent({
         type: `${prefix}deleted`,

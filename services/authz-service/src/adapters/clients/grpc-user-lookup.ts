@@ -1,7 +1,7 @@
 import { isAppError } from '@warden/errors';
 import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import { userv1 } from '@warden/proto';
-import type { UserLookup } from '../../application/bootstrap-admins.js';
+import type { UserByEmail, UserLookup } from '../../application/bootstrap-admins.js';
 
 /** UserLookup over user-service's ListUsers (email_prefix, then an exact match) and GetUser. */
 export class GrpcUserLookup implements UserLookup {
@@ -11,7 +11,7 @@ export class GrpcUserLookup implements UserLookup {
     this.client = createClient(userv1.UserServiceClient, options);
   }
 
-  async findUserIdByEmail(email: string): Promise<string | undefined> {
+  async findUserByEmail(email: string): Promise<UserByEmail | undefined> {
     const request = userv1.ListUsersRequest.fromPartial({ emailPrefix: email, pageSize: 10 });
     const { users } = await callUnary(
       this.client.listUsers,
@@ -20,7 +20,8 @@ export class GrpcUserLookup implements UserLookup {
       undefined,
       this.options.deadlineMs,
     );
-    return users.find((user) => user.email === email)?.id;
+    const user = users.find((candidate) => candidate.email === email);
+    return user && { id: user.id, emailVerified: user.emailVerified };
   }
 
   async emailOf(userId: string): Promise<string | undefined> {

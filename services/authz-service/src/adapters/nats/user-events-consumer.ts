@@ -26,8 +26,9 @@ export interface UserEventsConsumerOptions {
 }
 
 /**
- * Turns user-context events into authz commands: a registered user gets the default role, a
- * deleted user loses every assignment. Each event's effect commits once, with its processed id.
+ * Turns user-context events into authz commands: a registered user gets the default role, a user
+ * whose email is verified may become a bootstrap admin, a deleted user loses every assignment.
+ * Each event's effect commits once, with its processed id (a bootstrap grant with its record).
  */
 export function createUserEventsConsumer(options: UserEventsConsumerOptions): DurableConsumer {
   const prefix = options.subjectPrefix ?? 'warden.user.v1.';
@@ -49,6 +50,16 @@ export function createUserEventsConsumer(options: UserEventsConsumerOptions): Du
         work = async () => {
           const given = await options.giveDefaultRoles.execute({ userId, ...once(event) });
           if (given.some((e) => e.type === 'role_assigned' && e.assignment.role === ADMIN_ROLE))
+            options.logger.info({ userId, eventId: event.id }, 'bootstrap admin granted');
+        };
+      } else if (is(event.type, prefix, 'email_verified', 'EmailVerified')) {
+        const { userId } = userEventsV1.EmailVerified.decode(event.payload);
+        work = async () => {
+          const given = await options.giveDefaultRoles.afterEmailVerified({
+            userId,
+            ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+          });
+          if (given.length > 0)
             options.logger.info({ userId, eventId: event.id }, 'bootstrap admin granted');
         };
       } else if (is(event.type, prefix, 'deleted', 'UserDeleted')) {

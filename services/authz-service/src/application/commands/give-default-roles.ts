@@ -22,9 +22,16 @@ export interface DefaultRoles {
   defaultRole: string;
 }
 
+/** On `warden.user.v1.email_verified`: a bootstrap entry by email may match the user now. */
+export interface GrantVerifiedBootstrapAdmin {
+  userId: string;
+  traceparent?: string;
+}
+
 /**
  * The default role, and admin when the user matches a `bootstrap_admins` entry not granted
- * before (each entry grants once, recorded with the role).
+ * before (each entry grants once, recorded with the role). An entry by email matches only once
+ * the email is verified: at registration for a user imported verified, else at `email_verified`.
  */
 export class GiveDefaultRolesHandler {
   constructor(
@@ -52,14 +59,35 @@ export class GiveDefaultRolesHandler {
     const applied = await this.repository.assignOnce(command.inbox, [base], given, { traceparent });
     const events = applied ? given : [];
     // After the default role, so that asking user-service never delays it.
+    return [...events, ...(await this.grantBootstrapAdmin(userId, now, traceparent))];
+  }
+
+  /**
+   * A user's email was verified: admin if they match an email entry not granted yet. Repeated
+   * (a redelivered event) it grants nothing more: the entry's record keeps it to once.
+   */
+  async afterEmailVerified(command: GrantVerifiedBootstrapAdmin): Promise<AuthzEvent[]> {
+    if (!isUserSubject(command.userId)) {
+      throw invalidArgument([
+        { field: 'user_id', description: `not a user id: ${command.userId}` },
+      ]);
+    }
+    return this.grantBootstrapAdmin(command.userId, this.clock.now(), command.traceparent);
+  }
+
+  private async grantBootstrapAdmin(
+    userId: string,
+    now: Date,
+    traceparent: string | undefined,
+  ): Promise<AuthzEvent[]> {
     const entry = await this.bootstrap?.entryFor(userId);
-    if (entry === undefined) return events;
+    if (entry === undefined) return [];
     const granted = await this.repository.updateSubject(
       userId,
       ({ roles }) => assigning(newAssignment({ subjectId: userId, role: ADMIN_ROLE }, now), roles),
       { traceparent, claim: { entry, subjectId: userId, grantTime: now } },
     );
     this.bootstrap?.markGranted(entry);
-    return [...events, ...(granted ?? [])];
+    return granted ?? [];
   }
 }

@@ -14,7 +14,7 @@ const rolesOf = async (repository: MemoryAuthzRepository, subjectId: string) =>
 /** A worker start: a fresh process (nothing remembered) over the same database. */
 function start(repository: MemoryAuthzRepository, lookup: FakeUserLookup, entries: string[]) {
   const bootstrap = new BootstrapAdmins(bootstrapEntries(entries), repository, lookup);
-  return new PromoteExistingAdmins(repository, lookup, bootstrap, clock);
+  return new PromoteExistingAdmins(repository, bootstrap, clock);
 }
 
 describe('PromoteExistingAdmins', () => {

@@ -1,18 +1,18 @@
 import { ADMIN_ROLE, newAssignment } from '../../domain/index.js';
-import type { BootstrapAdmins, BootstrapEntry, UserLookup } from '../bootstrap-admins.js';
+import type { BootstrapAdmins } from '../bootstrap-admins.js';
 import type { AuthzRepository, Clock } from '../ports.js';
 import { assigning } from './assign-role.js';
 
 /**
  * `authz.bootstrap_admins` for users who exist already (listed after registering, or by user id):
- * at worker start, each entry never granted before whose user exists gets admin (with its event)
- * and is recorded, so a later revocation sticks. A user holding admin already is only recorded.
+ * at worker start, each entry never granted before whose user exists (by email: with the email
+ * verified, unless configured otherwise) gets admin (with its event) and is recorded, so a later
+ * revocation sticks. A user holding admin already is only recorded.
  * Users who register later get it from their `registered` event instead.
  */
 export class PromoteExistingAdmins {
   constructor(
     private readonly repository: AuthzRepository,
-    private readonly users: UserLookup,
     private readonly bootstrap: BootstrapAdmins,
     private readonly clock: Clock,
   ) {}
@@ -21,7 +21,7 @@ export class PromoteExistingAdmins {
   async run(): Promise<string[]> {
     const promoted: string[] = [];
     for (const entry of await this.bootstrap.ungranted()) {
-      const userId = await this.userOf(entry);
+      const userId = await this.bootstrap.userOf(entry);
       if (!userId) continue;
       const now = this.clock.now();
       const admin = newAssignment({ subjectId: userId, role: ADMIN_ROLE }, now);
@@ -37,10 +37,5 @@ export class PromoteExistingAdmins {
       if (assigned) promoted.push(userId);
     }
     return promoted;
-  }
-
-  private async userOf(entry: BootstrapEntry): Promise<string | undefined> {
-    if (entry.kind === 'email') return this.users.findUserIdByEmail(entry.email);
-    return (await this.users.emailOf(entry.userId)) === undefined ? undefined : entry.userId;
   }
 }
