@@ -1,4 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { consumerAuditScope, inAuditScope } from '@warden/bus';
 import { DurableConsumer, STREAMS, type EventEnvelope, type EventMetrics } from '@warden/events';
 import { recordConsumerSpan, type Logger } from '@warden/logger';
 import { sessionEventsV1 } from '@warden/proto';
@@ -47,13 +48,18 @@ export function createSessionEventsConsumer(
       return;
     }
     if (!ended || ended.sessionId === '') return;
-    // Anything failing here (Postgres) is retried by redelivery.
-    const lapsed = await options.lapseSessionGrants.execute({
-      sessionId: ended.sessionId,
-      endTime: ended.occurTime ?? event.time,
-      inbox: { consumer: options.durable, eventId: event.id },
-      ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-    });
+    // Anything failing here (Postgres) is retried by redelivery. Audited as warden itself
+    // (SYSTEM) through session-service, in the event's request and trace.
+    const { sessionId } = ended;
+    const endTime = ended.occurTime ?? event.time;
+    const lapsed = await inAuditScope(consumerAuditScope(event), () =>
+      options.lapseSessionGrants.execute({
+        sessionId,
+        endTime,
+        inbox: { consumer: options.durable, eventId: event.id },
+        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
+      }),
+    );
     if (lapsed && lapsed.length > 0)
       options.logger.info(
         { sessionId: ended.sessionId, lapsed: lapsed.length, eventId: event.id },
