@@ -108,6 +108,11 @@ describe('LookupSubjects on Postgres', () => {
       await lookupAll({ permission: 'guild.moderate', resource: { ...on42, ownerId: mod7 } }),
     ).toEqual([admin, mod42].sort());
     expect(await lookupAll({ permission: 'guild.moderate' })).toEqual([admin]);
+    // Text no scope or subject can hold (a NUL Postgres would refuse) is no error: nobody there.
+    const unstorable = { type: 'guild', id: '4\u00002', ownerId: 'x\u0000' };
+    expect(await lookupAll({ permission: 'guild.moderate', resource: unstorable })).toEqual([
+      admin,
+    ]);
     // An unscoped :own grant (player's session.end:own): the owner only.
     const session = { type: 'session', id: 's1', ownerId: owner42 };
     expect(await lookupAll({ permission: 'session.end', resource: session })).toEqual(

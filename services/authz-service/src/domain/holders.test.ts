@@ -101,6 +101,19 @@ describe('holderSlices', () => {
       { role: 'owner', subjectId: me },
     ]);
   });
+
+  it('names no slice for a scope or an owner nothing can be stored under', () => {
+    for (const resource of [
+      { type: 'guild', id: 'a\u0000b', ownerId: 'not-a-subject' },
+      { type: 'Guild!', id: '42', ownerId: '\u0000' },
+      { type: 'guild', id: 'x'.repeat(129), ownerId: me.toUpperCase() },
+    ]) {
+      expect(holderSlices(catalogue, 'guild.moderate', resource, false)).toEqual([
+        { role: 'admin' },
+        { role: 'moderator' },
+      ]);
+    }
+  });
 });
 
 describe('plan', () => {

@@ -1,7 +1,8 @@
-import { isActive, type HeldRole, type Scope } from './assignment.js';
+import { isActive, isScopeId, isScopeType, type HeldRole, type Scope } from './assignment.js';
 import type { ResourceRef } from './decide.js';
 import type { GrantMatch } from './grant-index.js';
 import type { RoleCatalogue } from './role-catalogue.js';
+import { isSubjectId } from './subject.js';
 
 /**
  * "Who may do P" and "on which resources may S do P", answered from the catalogue: which roles
@@ -54,7 +55,9 @@ export interface HolderSlice {
  *   (type and id) when the resource names both;
  * - a role covering it only for the owner (`:own`): the same two, limited to `resource.owner_id`,
  *   so at most that one subject; none without an owner.
- * Without a resource that leaves the unscoped holders of roles that grant it without `:own`.
+ * Without a resource that leaves the unscoped holders of roles that grant it without `:own`. A
+ * type and id no scope can have, or an owner no subject can be, name no slice (nothing is stored
+ * under them, and no such text reaches the database).
  */
 export function holderSlices(
   catalogue: RoleCatalogue,
@@ -63,8 +66,14 @@ export function holderSlices(
   aal2: boolean,
 ): HolderSlice[] {
   const scope: Scope | undefined =
-    resource?.type && resource.id ? { type: resource.type, id: resource.id } : undefined;
-  const ownerId = resource?.ownerId || undefined;
+    resource?.type !== undefined &&
+    resource.id !== undefined &&
+    isScopeType(resource.type) &&
+    isScopeId(resource.id)
+      ? { type: resource.type, id: resource.id }
+      : undefined;
+  const ownerId =
+    resource?.ownerId !== undefined && isSubjectId(resource.ownerId) ? resource.ownerId : undefined;
   const slices: HolderSlice[] = [];
   for (const { role, coverage } of rolesGranting(catalogue, permission, aal2)) {
     if (coverage === 'owner' && ownerId === undefined) continue;
