@@ -19,11 +19,6 @@
 //   npx tsx bench/lookup.ts [--assignments 1000000] [--packages <dir>] [--concurrency 8]
 //     [--seconds 5] [--walk 100000] [--check-concurrency 32] [--check-seconds 2] [--rounds 5]
 // Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient } from '@warden/grpc';
 import pg from 'pg';
@@ -40,10 +35,15 @@ import {
   type ServiceProcess,
 } from '../libs/testing/src/index.js';
 import { startNoopServer } from '../services/authz-service/test/support/bench-kit.js';
+import {
+  authzPackages,
+  check,
+  GATEWAY_KEY,
+  seededSubject as subjectOf,
+} from './lib/authz-bundle.js';
 import { compare, drive, machine, type Result, type Target } from './lib/closed-loop.js';
 
 const TARGETS = { p99Ms: 20, checkRatio: 0.9 };
-const GATEWAY_KEY = 'dev-key-gateway-000000000'; // config.yaml's dev key of the gateway
 const PAGE = 100;
 const GUILDS = 100;
 
@@ -65,24 +65,10 @@ if (!Number.isInteger(size) || size < 1_000)
 const concurrency = Number(values.concurrency);
 const runMs = Number(values.seconds) * 1_000;
 
-const root = join(import.meta.dirname, '..');
-const made = values.packages ? undefined : mkdtempSync(join(tmpdir(), 'warden-packages-'));
-const packages = values.packages ?? made!;
-if (made)
-  execFileSync(
-    'bash',
-    [join(root, 'scripts', 'package.sh'), 'authz-service', join(made, 'authz-service')],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-process.env.WARDEN_STACK_PACKAGES = packages;
+const { packages, cleanup } = authzPackages(values.packages);
 await ensureTestDatabase();
 await ensureTestNats();
 
-/** Subject i's id, as the seed writes it: md5('s' || i) read as a UUID (lower-case hex). */
-const subjectOf = (i: number): string => {
-  const hex = createHash('md5').update(`s${i}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 const randomSubject = () => subjectOf(Math.floor(Math.random() * size));
 
 const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
@@ -250,7 +236,7 @@ try {
   await noop.stop();
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await admin.end();
-  if (made) rmSync(made, { recursive: true, force: true });
+  cleanup();
 }
 process.exit(allMet ? 0 : 1);
 
@@ -288,13 +274,5 @@ function unary<Req, Res>(
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
     method(request, (error, response) => (error ? reject(error) : resolve(response))),
-  );
-}
-
-function check(client: authzv1.AuthzServiceClient, request: authzv1.CheckPermissionRequest) {
-  return new Promise<authzv1.CheckPermissionResponse>((resolve, reject) =>
-    client.checkPermission(request, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
   );
 }

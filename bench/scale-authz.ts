@@ -24,11 +24,7 @@
 //     [--jit-warmup 3000] [--cold 2000] [--cold-concurrency 2] [--warm 2000] [--concurrency 32]
 //     [--seconds 3] [--rounds 5] [--idle 3]
 // Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClient } from '@warden/grpc';
 import pg from 'pg';
@@ -45,6 +41,12 @@ import {
   type ServiceProcess,
 } from '../libs/testing/src/index.js';
 import {
+  authzPackages,
+  check,
+  GATEWAY_KEY,
+  seededSubject as subjectOf,
+} from './lib/authz-bundle.js';
+import {
   alternate,
   drive,
   machine,
@@ -55,7 +57,6 @@ import {
 } from './lib/closed-loop.js';
 
 const TARGETS = { rssMb: 200, startMs: 2_000, coldP99Ms: 5, warmRatio: 0.9 };
-const GATEWAY_KEY = 'dev-key-gateway-000000000'; // config.yaml's dev key of the gateway
 const BATCH = 100; // CheckPermissions' largest batch
 
 const { values } = parseArgs({
@@ -80,26 +81,9 @@ const cacheMax = Number(values['cache-max']);
 const coldCount = Number(values.cold);
 const warmCount = Number(values.warm);
 
-const root = join(import.meta.dirname, '..');
-const made = values.packages ? undefined : mkdtempSync(join(tmpdir(), 'warden-packages-'));
-const packages = values.packages ?? made!;
-if (made)
-  execFileSync(
-    'bash',
-    [join(root, 'scripts', 'package.sh'), 'authz-service', join(made, 'authz-service')],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-process.env.WARDEN_STACK_PACKAGES = packages;
+const { packages, cleanup } = authzPackages(values.packages);
 await ensureTestDatabase();
 await ensureTestNats();
-
-/** Subject i's id, as the seed writes it: md5('s' || i) read as a UUID (lower-case hex). */
-const subjectOf = (i: number): string => {
-  const hex = createHash('md5').update(`s${i}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
 
 /** The checks a caller makes of subject i: own resources, plain and inherited grants, denials. */
 const checkOf = (i: number, k: number): authzv1.CheckPermissionRequest => {
@@ -186,7 +170,7 @@ try {
   }
   for (const r of running) await admin.query(`DROP SCHEMA IF EXISTS "${r.schema}" CASCADE`);
   await admin.end();
-  if (made) rmSync(made, { recursive: true, force: true });
+  cleanup();
 }
 
 async function measureSize(size: number): Promise<Running> {
@@ -348,14 +332,6 @@ function report(warm: Result[], ratio: number): void {
       `  warm req/s           ${ratio.toFixed(2).padStart(8)} x   the ${running[0]!.size}-assignment run's, median of the rounds' ratios (target >= ${TARGETS.warmRatio}): ${verdict(ratio >= TARGETS.warmRatio)}`,
     );
   console.log(`  [${machine()}]`);
-}
-
-function check(client: authzv1.AuthzServiceClient, request: authzv1.CheckPermissionRequest) {
-  return new Promise<authzv1.CheckPermissionResponse>((resolve, reject) =>
-    client.checkPermission(request, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
 }
 
 function checks(client: authzv1.AuthzServiceClient, batch: authzv1.CheckPermissionRequest[]) {
