@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { waitFor } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, codeOf, failure, PASSWORD, register, signIn } from '../support/flows.js';
+import {
+  bootstrapAdmin,
+  check,
+  codeOf,
+  failure,
+  PASSWORD,
+  register,
+  signIn,
+} from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
 // Step-up over real processes, Postgres and NATS: a player turns TOTP on, signs in with a
@@ -172,5 +180,46 @@ describe('register -> enrol TOTP -> confirm -> challenge -> CompleteMfa -> AAL2 
     expect(fifth.session?.assuranceLevel).toBe(sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL2);
     const sixth = await failure(completeMfa(mfaChallenge!.id, { totpCode: codeOf(secret, 1) }));
     expect(sixth.reason).toBe('MFA_CHALLENGE_NOT_FOUND');
+  });
+});
+
+describe('session-bound elevation over real processes', () => {
+  it('gives a role for one session only: it lapses when the user signs out of it', async () => {
+    const admin = await bootstrapAdmin(stack);
+    const email = `bound-${stack.prefix}@example.com`;
+    const user = await register(stack, email);
+    const everyone: authzv1.Resource = { type: 'user', id: '', ownerId: '' };
+    await waitFor(async () => (await check(stack, user.id, 'game.join')).allowed, {
+      timeoutMs: 15_000,
+      what: 'the player role',
+    });
+    const elevated = await signIn(stack, email);
+    const assign = () =>
+      call<authzv1.AssignRoleRequest, authzv1.AssignRoleResponse>(
+        stack.authz,
+        'assignRole',
+        {
+          subjectId: user.id,
+          role: 'admin',
+          expireTime: new Date(Date.now() + 3_600_000),
+          boundSessionId: elevated.session.id,
+          requestId: randomUUID(),
+        },
+        admin.token,
+      );
+    // authz-service asks session-service (GetSession) that the session is the user's and active.
+    const { assignment } = await assign();
+    expect(assignment).toMatchObject({ role: 'admin', boundSessionId: elevated.session.id });
+    expect((await check(stack, user.id, 'user.list', everyone)).allowed).toBe(true);
+
+    // Signing out of that session ends the grant (session-service's event, authz's worker).
+    await sessions('endSession', { sessionId: elevated.session.id }, elevated.token);
+    await waitFor(async () => !(await check(stack, user.id, 'user.list', everyone)).allowed, {
+      timeoutMs: 15_000,
+      what: 'the bound grant to lapse',
+    });
+    expect((await check(stack, user.id, 'game.join')).allowed).toBe(true);
+    const again = await failure(assign());
+    expect(again).toMatchObject({ kind: 'FAILED_PRECONDITION', reason: 'SESSION_NOT_ACTIVE' });
   });
 });
