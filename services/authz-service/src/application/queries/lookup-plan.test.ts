@@ -1,9 +1,19 @@
 import type { AppError } from '@warden/errors';
 import { describe, expect, it } from 'vitest';
 import { anAuthzApp, type AuthzHarness } from '../../../test/support/harness.js';
-import { aRole, aUserCall, aUserId } from '../../../test/support/mothers.js';
+import { MemoryAuthzRepository } from '../../adapters/memory/memory-authz-repository.js';
+import { createAuthzApp } from '../../app.js';
+import {
+  aRole,
+  aServiceCall,
+  aUserCall,
+  aUserId,
+  FakeClock,
+  silentLogger,
+  T0,
+} from '../../../test/support/mothers.js';
 import { seed } from '../../../test/support/seed.js';
-import { newAssignment, type Scope } from '../../domain/index.js';
+import { builtInRoles, newAssignment, type Scope } from '../../domain/index.js';
 import type { LookupSubjects } from './lookup-subjects.js';
 
 const HOUR = 3_600_000;
@@ -201,7 +211,7 @@ describe('LookupSubjects', () => {
     );
   });
 
-  it('answers nothing, without reading, when no role grants the permission', async () => {
+  it('fills no subject cache: the holders come from the index', async () => {
     const h = await anAuthzApp();
     const before = { ...h.model.cache.stats };
     expect(await lookup(h, { permission: 'nothing.here', resource: guild42 })).toEqual({
@@ -209,6 +219,27 @@ describe('LookupSubjects', () => {
       nextPageToken: '',
     });
     expect(h.model.cache.stats).toEqual(before);
+  });
+
+  it('reads nothing when no role grants the permission', async () => {
+    const repository = new MemoryAuthzRepository(
+      builtInRoles(T0).filter((role) => role.name !== 'admin'),
+    );
+    let reads = 0;
+    const holdersOf = repository.holdersOf.bind(repository);
+    repository.holdersOf = async (query) => {
+      reads++;
+      return holdersOf(query);
+    };
+    const app = createAuthzApp({ repository, clock: new FakeClock(), logger: silentLogger });
+    await app.sync.loadCatalogue();
+    const page = await app.bus.run(
+      app.useCases.lookupSubjects,
+      { permission: 'nothing.here', pageSize: 0, pageToken: '' },
+      aServiceCall(),
+    );
+    expect(page).toEqual({ subjectIds: [], nextPageToken: '' });
+    expect(reads).toBe(0);
   });
 });
 
