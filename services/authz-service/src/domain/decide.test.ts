@@ -251,6 +251,7 @@ describe('the built-in roles against the permissions the services check', () => 
     ['RevokeRole', 'role.revoke'],
     ['CreateRole', 'role.create'],
     ['ListRoles', 'role.read'],
+    ['ListAuditEvents', 'audit.read'],
   ])('a player may not %s (%s), an admin may', (_rpc, permission) => {
     expect(
       check(me, player, permission, { type: permission.split('.')[0], ownerId: me }).allowed,
