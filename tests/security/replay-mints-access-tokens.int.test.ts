@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { sessionv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, register } from '../support/flows.js';
+import { failure, PASSWORD, register } from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
 /**
@@ -9,8 +9,8 @@ import { call, startStack, type Stack } from '../support/stack.js';
  * and a request_id of their choosing; the victim then logs that session out (or everywhere). A
  * request_id replay answers the stored session, and the access token was signed afresh for it,
  * so every replay (24 h of idempotency) gave a new 5-minute JWT for the ended session, honoured by
- * gateways once the end is older than a token lifetime. Now the replay still answers the stored
- * session and its (ended) session token, and no access token.
+ * gateways once the end is older than a token lifetime. Now a replay of an ended session answers
+ * nothing at all: FAILED_PRECONDITION REPLAY_OUTDATED, neither the stored token nor an access token.
  */
 let stack: Stack;
 
@@ -33,7 +33,7 @@ const startSession = (email: string, requestId: string) =>
   );
 
 describe('a StartSession replay after the session ended', () => {
-  it('answers the stored session but signs no access token for it', async () => {
+  it('answers neither the stored session nor an access token for it: REPLAY_OUTDATED', async () => {
     const email = `replay-jwt-${randomUUID()}@example.com`;
     await register(stack, email);
     const requestId = randomUUID();
@@ -46,10 +46,7 @@ describe('a StartSession replay after the session ended', () => {
     expect(live.accessToken.split('.')).toHaveLength(3);
 
     await call(stack.sessions, 'endSession', { sessionId: first.session!.id }, first.token);
-    const replayed = await startSession(email, requestId);
-    expect(replayed.session!.id).toBe(first.session!.id);
-    expect(replayed.token).toBe(first.token);
-    expect(replayed.accessToken).toBe('');
-    expect(replayed.accessTokenExpireTime).toBeUndefined();
+    const replayed = await failure(startSession(email, requestId));
+    expect([replayed.kind, replayed.reason]).toEqual(['FAILED_PRECONDITION', 'REPLAY_OUTDATED']);
   });
 });

@@ -239,6 +239,7 @@ describe('user-service, authz-service and session-service as processes', () => {
       userId,
       sessionId: session.id,
       assuranceLevel: 'AAL1',
+      authenticatedAt: session.createTime,
     });
     await onceAuthorized(() => b.endSession({ sessionId: session.id }, bearer(token)));
     await waitFor(
