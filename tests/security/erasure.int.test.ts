@@ -162,6 +162,20 @@ const describeMessage = (msg: JsMsg): string =>
     Buffer.from(msg.data).toString('latin1'),
   ].join('\n');
 
+/** The actions of every audit entry of the three services about `id` (as target or in details). */
+async function auditActionsAbout(id: string): Promise<string[]> {
+  const actions: string[] = [];
+  for (const schema of schemas()) {
+    const { rows } = await db.query<{ action: string }>(
+      `SELECT action FROM "${schema}".audit_events
+       WHERE target_id = $1 OR actor_id = $1 OR details->>'user_id' = $1 ORDER BY time, id`,
+      [id],
+    );
+    actions.push(...rows.map((r) => r.action));
+  }
+  return actions;
+}
+
 describe('erasure', () => {
   it("leaves none of a deleted user's email, display names, IP addresses or user agents in any table or stream", async () => {
     const admin = await bootstrapAdmin(stack);
@@ -234,6 +248,11 @@ describe('erasure', () => {
 
     expect(await databaseFindings()).toEqual([]);
     expect(await idempotencyRecordsAbout(userId)).toEqual({ user: 0, session: 0 });
+    // The audit trails keep what happened to the person, by pseudonymous id only (the search
+    // above covered their rows too): who deleted whom, and when, stays answerable.
+    expect(await auditActionsAbout(userId)).toEqual(
+      expect.arrayContaining(['user.registered', 'user.updated', 'user.deleted', 'role.assigned']),
+    );
     const streams = await streamFindings();
     expect(streams.hits).toEqual([]);
     // The search read the person's events: registered, updated, deleted; started, refreshed, ended.
@@ -243,4 +262,74 @@ describe('erasure', () => {
     for (const process of stack.processes)
       expect(findings(process.name, process.output(), uniqueNeedles)).toEqual([]);
   }, 120_000);
+});
+
+describe('the audit trails', () => {
+  it('hold no password, password hash, session token or its hash, nor a one-time code', async () => {
+    const email = `audited-${tag}@example.com`;
+    const { user } = await call<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
+      stack.users,
+      'registerUser',
+      { email, password: PASSWORD, displayName: 'Audited', requestId: randomUUID() },
+    );
+    const userId = user!.id;
+    const started = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+      stack.sessions,
+      'startSession',
+      {
+        email,
+        password: PASSWORD,
+        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+        requestId: randomUUID(),
+      },
+    );
+    const refreshed = await call<sessionv1.RefreshSessionRequest, sessionv1.RefreshSessionResponse>(
+      stack.sessions,
+      'refreshSession',
+      { token: started.token },
+    );
+    const { code } = await call<
+      userv1.RequestPasswordResetRequest,
+      userv1.RequestPasswordResetResponse
+    >(stack.users, 'requestPasswordReset', { email });
+    const { rows: hashes } = await db.query<{ password_hash: string }>(
+      `SELECT password_hash FROM "${stack.prefix}_user".users WHERE id = $1`,
+      [userId],
+    );
+    const newPassword = `new ${PASSWORD} ${tag}`;
+    await call(stack.users, 'resetPassword', { email, code, newPassword });
+    const { rows: tokenHashes } = await db.query<{ token_hash: string }>(
+      `SELECT token_hash FROM "${stack.prefix}_session".sessions WHERE user_id = $1`,
+      [userId],
+    );
+    const secrets = [
+      PASSWORD,
+      newPassword,
+      hashes[0]!.password_hash,
+      started.token,
+      refreshed.token,
+      ...tokenHashes.map((r) => r.token_hash),
+      code,
+    ];
+    expect(secrets.every((secret) => secret.length >= 8)).toBe(true);
+
+    const hits: string[] = [];
+    for (const schema of schemas()) {
+      const { rows } = await db.query<{ row: string }>(
+        `SELECT t::text AS row FROM "${schema}".audit_events t`,
+      );
+      for (const { row } of rows) hits.push(...findings(`${schema}.audit_events`, row, secrets));
+    }
+    expect(hits).toEqual([]);
+    // What the search read: the person's changes, each recorded.
+    expect(await auditActionsAbout(userId)).toEqual(
+      expect.arrayContaining([
+        'user.registered',
+        'user.code_issued',
+        'user.password_changed',
+        'session.started',
+        'session.refreshed',
+      ]),
+    );
+  }, 60_000);
 });
