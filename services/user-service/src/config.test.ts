@@ -84,6 +84,14 @@ describe('user-service config', () => {
     ).toBe(1024);
   });
 
+  it('keeps audit entries 400 days by default, at least a day (audit.retention)', () => {
+    expect(loadUserConfig({}).audit.retention).toBe(400 * 86_400_000);
+    expect(loadUserConfig({ WARDEN_AUDIT_RETENTION: '30d' }).audit.retention).toBe(30 * 86_400_000);
+    expect(() => loadUserConfig({ WARDEN_AUDIT_RETENTION: '12h' })).toThrow(
+      /audit\.retention.*at least 1d/,
+    );
+  });
+
   it('names the key of a bad value', () => {
     expect(() => loadUserConfig({ WARDEN_LOCKOUT_MAX_FAILURES: '0' })).toThrow(
       /lockout\.max_failures.*WARDEN_LOCKOUT_MAX_FAILURES/,
