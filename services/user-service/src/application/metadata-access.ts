@@ -37,6 +37,9 @@ export class MetadataAccess {
 
   private async may(permission: string, ctx: CallContext, userId?: string): Promise<boolean> {
     const resource = userId ? { type: 'user', id: userId, ownerId: userId } : { type: 'user' };
-    return (await this.deps.authorizer.check(subjectOf(ctx), permission, resource)).allowed;
+    const { authorizer } = this.deps;
+    const level = ctx.user?.assuranceLevel;
+    return (await authorizer.check(subjectOf(ctx), permission, resource, level, ctx.minRevision))
+      .allowed;
   }
 }

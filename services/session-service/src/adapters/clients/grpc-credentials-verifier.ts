@@ -72,4 +72,5 @@ const forwarded = (ctx: CallContext) => ({
   requestId: ctx.requestId,
   ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
   ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}),
+  ...(ctx.minRevision ? { minRevision: ctx.minRevision } : {}),
 });

@@ -35,6 +35,7 @@ export class GrpcSecondFactorVerifier implements SecondFactorVerifier {
           requestId: ctx.requestId,
           ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
           ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}),
+          ...(ctx.minRevision ? { minRevision: ctx.minRevision } : {}),
         },
         this.deadlineMs,
       );
