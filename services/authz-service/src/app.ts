@@ -131,8 +131,8 @@ function createUseCases(
     deleteRole: new DeleteRoleHandler(repository, clock, sync),
     getRole: new GetRoleHandler(repository),
     listRoles: new ListRolesHandler(repository),
-    lookupSubjects: new LookupSubjectsHandler(model, repository, clock),
-    planPermission: new PlanPermissionHandler(model, clock),
+    lookupSubjects: new LookupSubjectsHandler(policy, repository, clock),
+    planPermission: new PlanPermissionHandler(policy, clock),
     listAuditEvents: listAuditEvents(auditLog),
   };
 }

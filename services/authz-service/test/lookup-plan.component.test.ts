@@ -124,6 +124,18 @@ describe('LookupSubjects over gRPC', () => {
   });
 });
 
+describe('min_revision over gRPC', () => {
+  it('passes min_revision on: one above anything written is REVISION_NOT_REACHED', async () => {
+    const unreached = { kind: 'FAILED_PRECONDITION', reason: 'REVISION_NOT_REACHED' };
+    await expect(lookup({ permission: 'game.join', minRevision: 99 })).rejects.toMatchObject(
+      unreached,
+    );
+    await expect(
+      planFor({ subjectId: playerId, permission: 'game.join', minRevision: 99 }),
+    ).rejects.toMatchObject(unreached);
+  });
+});
+
 describe('PlanPermission over gRPC', () => {
   it('answers each plan kind with its conditions', async () => {
     expect(await planFor({ subjectId: adminId, permission: 'guild.moderate' })).toEqual({

@@ -137,10 +137,11 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
           aal2: isAal2(request.assuranceLevel),
           pageSize: request.pageSize,
           pageToken: request.pageToken,
+          ...(request.minRevision ? { minRevision: request.minRevision } : {}),
         },
         ctx,
       );
-      return { ...page, revision: 0 /* TODO(issue 15): revisions */ };
+      return page;
     }) satisfies Handler<authzv1.LookupSubjectsRequest, authzv1.LookupSubjectsResponse>,
 
     planPermission: (async (request, { ctx }) => {
@@ -151,6 +152,7 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
           permission: request.permission,
           resourceType: request.resourceType,
           aal2: isAal2(request.assuranceLevel),
+          ...(request.minRevision ? { minRevision: request.minRevision } : {}),
         },
         ctx,
       );
@@ -159,7 +161,7 @@ export function authzServiceHandlers(bus: Bus, useCases: AuthzUseCases) {
         ownerOnly: planned.ownerOnly,
         scopedResourceIds: planned.scopedResourceIds,
         stepUpRequired: planned.stepUpRequired,
-        revision: 0 /* TODO(issue 15): revisions */,
+        revision: planned.revision,
       };
     }) satisfies Handler<authzv1.PlanPermissionRequest, authzv1.PlanPermissionResponse>,
 

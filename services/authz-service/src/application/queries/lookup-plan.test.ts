@@ -70,6 +70,7 @@ describe('LookupSubjects', () => {
     expect(await lookup(h, { permission: 'guild.moderate' })).toEqual({
       subjectIds: sorted([h.adminId, mod]),
       nextPageToken: '',
+      revision: 0,
     });
     // game.join: player's own grant, moderator's inherited one, admin's *.
     expect((await lookup(h, { permission: 'game.join' })).subjectIds).toEqual(
@@ -145,7 +146,7 @@ describe('LookupSubjects', () => {
       pageSize: 4,
       pageToken: first.nextPageToken,
     });
-    expect(second).toEqual({ subjectIds: everyone.slice(4), nextPageToken: '' });
+    expect(second).toEqual({ subjectIds: everyone.slice(4), nextPageToken: '', revision: 0 });
     expect(await lookupAll(h, { permission: 'guild.moderate', pageSize: 1 })).toEqual(everyone);
 
     const refused = { kind: 'INVALID_ARGUMENT', reason: 'INVALID_PAGE_TOKEN' };
@@ -217,6 +218,7 @@ describe('LookupSubjects', () => {
     expect(await lookup(h, { permission: 'nothing.here', resource: guild42 })).toEqual({
       subjectIds: [h.adminId],
       nextPageToken: '',
+      revision: 0,
     });
     expect(h.model.cache.stats).toEqual(before);
   });
@@ -238,7 +240,7 @@ describe('LookupSubjects', () => {
       { permission: 'nothing.here', pageSize: 0, pageToken: '' },
       aServiceCall(),
     );
-    expect(page).toEqual({ subjectIds: [], nextPageToken: '' });
+    expect(page).toEqual({ subjectIds: [], nextPageToken: '', revision: 0 });
     expect(reads).toBe(0);
   });
 });
@@ -257,6 +259,7 @@ describe('PlanPermission', () => {
       ownerOnly: false,
       scopedResourceIds: [],
       stepUpRequired: false,
+      revision: 0,
     });
     expect(
       await planFor(h, {
@@ -269,6 +272,7 @@ describe('PlanPermission', () => {
       ownerOnly: true,
       scopedResourceIds: [],
       stepUpRequired: false,
+      revision: 0,
     });
     expect(await planFor(h, { subjectId: h.playerId, permission: 'user.disable' })).toMatchObject({
       kind: 'ALWAYS_DENIED',
@@ -290,6 +294,7 @@ describe('PlanPermission', () => {
       ownerOnly: false,
       scopedResourceIds: ['42', '7'],
       stepUpRequired: false,
+      revision: 0,
     });
     expect(await planFor(h, { subjectId: mod, permission: 'guild.delete' })).toMatchObject({
       kind: 'ALWAYS_DENIED',
@@ -340,5 +345,104 @@ describe('PlanPermission', () => {
     expect(
       await planFor(h, { subjectId: stranger, permission: 'game.join' }, aUserCall(stranger)),
     ).toMatchObject({ kind: 'ALWAYS_DENIED' });
+  });
+});
+
+describe('LookupSubjects and PlanPermission with min_revision', () => {
+  /** The harness, and a replica on the same repository that hears no events (a lagging cache). */
+  async function withReplica() {
+    const h = await anAuthzApp();
+    const replica = createAuthzApp({
+      repository: h.repository,
+      clock: h.clock,
+      logger: silentLogger,
+      minRevisionWaitMs: 20,
+    });
+    await replica.sync.resync();
+    return { h, replica };
+  }
+
+  it('LookupSubjects reads a role created since, from a replica whose catalogue lags', async () => {
+    const { h, replica } = await withReplica();
+    const modId = aUserId();
+    await h.bus.run(
+      h.useCases.createRole,
+      { name: 'moderator', description: '', permissions: ['guild.moderate'], inherits: [] },
+      h.asAdmin,
+    );
+    const { revision } = await h.bus.run(
+      h.useCases.assignRole,
+      { subjectId: modId, role: 'moderator' },
+      h.asAdmin,
+    );
+    const onReplica = (minRevision?: number) =>
+      replica.bus.run(
+        replica.useCases.lookupSubjects,
+        {
+          permission: 'guild.moderate',
+          pageSize: 0,
+          pageToken: '',
+          ...(minRevision ? { minRevision } : {}),
+        },
+        h.asService,
+      );
+    // Its catalogue has no moderator yet: only admin's * names a slice.
+    expect((await onReplica()).subjectIds).toEqual([h.adminId]);
+    expect(await onReplica(revision)).toEqual({
+      subjectIds: [h.adminId, modId].sort(),
+      nextPageToken: '',
+      revision,
+    });
+  });
+
+  it('PlanPermission plans a revoke read back with its revision, though the cache is warm', async () => {
+    const { h, replica } = await withReplica();
+    const onReplica = (minRevision?: number) =>
+      replica.bus.run(
+        replica.useCases.planPermission,
+        {
+          subjectId: h.playerId,
+          permission: 'game.join',
+          resourceType: '',
+          ...(minRevision ? { minRevision } : {}),
+        },
+        h.asService,
+      );
+    expect(await onReplica()).toMatchObject({ kind: 'ALWAYS_ALLOWED', revision: 0 }); // warm now
+    const revision = await h.bus.run(
+      h.useCases.revokeRole,
+      { subjectId: h.playerId, role: 'player' },
+      h.asAdmin,
+    );
+    expect(await onReplica(revision)).toMatchObject({ kind: 'ALWAYS_DENIED', revision });
+  });
+
+  it('refuses a negative min_revision, and one above anything written', async () => {
+    const h = await anAuthzApp();
+    const negative = {
+      kind: 'INVALID_ARGUMENT',
+      violations: [{ field: 'min_revision', description: expect.stringContaining('revision') }],
+    };
+    await expect(lookup(h, { permission: 'game.join', minRevision: -1 })).rejects.toMatchObject(
+      negative,
+    );
+    await expect(
+      h.bus.run(
+        h.useCases.planPermission,
+        { subjectId: h.playerId, permission: 'game.join', resourceType: '', minRevision: -1 },
+        h.asService,
+      ),
+    ).rejects.toMatchObject(negative);
+    const unreached = { kind: 'FAILED_PRECONDITION', reason: 'REVISION_NOT_REACHED' };
+    await expect(lookup(h, { permission: 'game.join', minRevision: 99 })).rejects.toMatchObject(
+      unreached,
+    );
+    await expect(
+      h.bus.run(
+        h.useCases.planPermission,
+        { subjectId: h.playerId, permission: 'game.join', resourceType: '', minRevision: 99 },
+        h.asService,
+      ),
+    ).rejects.toMatchObject(unreached);
   });
 });

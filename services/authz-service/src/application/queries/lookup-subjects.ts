@@ -14,7 +14,8 @@ import {
   PERMISSION_RULE,
   type ResourceRef,
 } from '../../domain/index.js';
-import type { PolicyModel } from '../policy-model.js';
+import { checkMinRevision } from '../fields.js';
+import type { FreshPolicy } from '../fresh-policy.js';
 import type { AuthzRepository, Clock } from '../ports.js';
 import { PERMISSION_READ } from './check-permission.js';
 
@@ -23,11 +24,15 @@ export interface LookupSubjects extends PageRequest {
   resource?: ResourceRef;
   /** Assume every subject's session is at AAL2: `@aal2` grants count. */
   aal2?: boolean;
+  /** Answer from authz state at least this new; 0 or unset for any. */
+  minRevision?: number;
 }
 
 export interface SubjectPage {
   subjectIds: string[];
   nextPageToken: string;
+  /** The authz revision the answer reflects. */
+  revision: number;
 }
 
 /** LookupSubjects' page_size: 0 for 100, at most 1000. */
@@ -51,7 +56,7 @@ export class LookupSubjectsHandler implements UseCase<LookupSubjects, SubjectPag
   };
 
   constructor(
-    private readonly model: PolicyModel,
+    private readonly policy: FreshPolicy,
     private readonly repository: Pick<AuthzRepository, 'holdersOf'>,
     private readonly clock: Clock,
   ) {}
@@ -60,16 +65,15 @@ export class LookupSubjectsHandler implements UseCase<LookupSubjects, SubjectPag
     const violations = new Violations();
     if (input.permission === '') violations.add('permission', 'is required');
     else if (!isPermission(input.permission)) violations.add('permission', PERMISSION_RULE);
+    checkMinRevision(violations, 'min_revision', input.minRevision);
     violations.throwIfAny();
     const limit = pageSize(input.pageSize, LOOKUP_PAGE_SIZE);
     const scope = tokenScope(input);
     const after = decodePageToken(input.pageToken, scope, ['key'])?.[0];
-    const slices = holderSlices(
-      this.model.roles,
-      input.permission,
-      input.resource,
-      input.aal2 === true,
-    );
+    // The holders come from the database, read after this; the catalogue naming the slices from
+    // the model, or read through when the model is behind `min_revision`.
+    const { model, revision } = await this.policy.at(input.minRevision, 0);
+    const slices = holderSlices(model.roles, input.permission, input.resource, input.aal2 === true);
     const rows =
       slices.length === 0
         ? []
@@ -82,6 +86,7 @@ export class LookupSubjectsHandler implements UseCase<LookupSubjects, SubjectPag
     const subjectIds = rows.slice(0, limit);
     const last = subjectIds.at(-1);
     return {
+      revision,
       subjectIds,
       nextPageToken:
         rows.length > limit && last !== undefined ? encodePageToken(scope, [last]) : '',

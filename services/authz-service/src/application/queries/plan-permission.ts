@@ -1,8 +1,8 @@
 import type { Access, UseCase } from '@warden/bus';
 import { Violations } from '@warden/errors';
 import { isPermission, plan, PERMISSION_RULE, resourceOf, type Plan } from '../../domain/index.js';
-import { requireSubject } from '../fields.js';
-import type { PolicyModel } from '../policy-model.js';
+import { checkMinRevision, requireSubject } from '../fields.js';
+import type { FreshPolicy } from '../fresh-policy.js';
 import type { Clock } from '../ports.js';
 import { PERMISSION_READ } from './check-permission.js';
 
@@ -13,6 +13,8 @@ export interface PlanPermission {
   resourceType: string;
   /** The subject's session is at AAL2: `@aal2` grants apply. */
   aal2?: boolean;
+  /** Answer from authz state at least this new; 0 or unset for any. */
+  minRevision?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface PlanPermission {
  * may ask about any subject; a user whose token rides along, about itself, or others with
  * `permission.read`, as for CheckPermission.
  */
-export class PlanPermissionHandler implements UseCase<PlanPermission, Plan> {
+export class PlanPermissionHandler implements UseCase<PlanPermission, Plan & { revision: number }> {
   readonly name = 'PlanPermission';
   readonly access: Access<PlanPermission> = {
     kind: 'service',
@@ -29,11 +31,11 @@ export class PlanPermissionHandler implements UseCase<PlanPermission, Plan> {
   };
 
   constructor(
-    private readonly model: PolicyModel,
+    private readonly policy: FreshPolicy,
     private readonly clock: Clock,
   ) {}
 
-  async execute(input: PlanPermission): Promise<Plan> {
+  async execute(input: PlanPermission): Promise<Plan & { revision: number }> {
     const violations = new Violations();
     requireSubject(violations, 'subject_id', input.subjectId);
     if (input.permission === '') violations.add('permission', 'is required');
@@ -44,15 +46,18 @@ export class PlanPermissionHandler implements UseCase<PlanPermission, Plan> {
         `must be the permission's resource type (${resourceOf(input.permission)}) or empty`,
       );
     }
+    checkMinRevision(violations, 'min_revision', input.minRevision);
     violations.throwIfAny();
-    const held = await this.model.assignmentsOf(input.subjectId);
-    return plan(
-      this.model.roles,
+    const { model, revision } = await this.policy.at(input.minRevision);
+    const held = await model.assignmentsOf(input.subjectId);
+    const planned = plan(
+      model.roles,
       held,
       input.permission,
       resourceOf(input.permission),
       this.clock.now(),
       input.aal2 === true,
     );
+    return { ...planned, revision };
   }
 }
