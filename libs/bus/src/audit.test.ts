@@ -80,6 +80,25 @@ describe('the audit scope of a call', () => {
     });
   });
 
+  it('leaves a request_id the use case refuses to its idempotency, after the permission check', async () => {
+    const refusing: UseCase<object, string> = {
+      name: 'Refusing',
+      access: { kind: 'permission', permission: 'thing.make' },
+      idempotency: {
+        key: () => {
+          throw new AppError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'request_id: too long');
+        },
+        fingerprint: () => '',
+        encode: () => new Uint8Array(),
+        decode: () => '',
+      },
+      execute: async () => 'made',
+    };
+    const denying = new Bus({ authorizer: new TablePermissionChecker() });
+    const error = await rejection(denying.run(refusing, {}, asUser(USER)));
+    expect(error.kind).toBe('PERMISSION_DENIED');
+  });
+
   it('does not leak into concurrent calls', async () => {
     const [a, b] = await Promise.all([
       bus.run(scopeProbe, { requestId: 'a' }, asUser(USER)),

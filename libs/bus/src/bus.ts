@@ -19,7 +19,7 @@ export class Bus {
   }
 
   async run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
-    const scope = auditScopeOf(ctx, useCase.idempotency?.key(input) ?? '');
+    const scope = auditScopeOf(ctx, requestIdOf(useCase, input));
     return inAuditScope(scope, () => this.runInScope(useCase, input, ctx));
   }
 
@@ -96,6 +96,18 @@ export class Bus {
     if (decision.allowed) return;
     if (decision.stepUpRequired) throw stepUpRequired(limit.permission, decision.reason);
     throw missingPermission(limit.permission, `${name} for another user: ${decision.reason}`);
+  }
+}
+
+/**
+ * The call's request_id for the audit trail. A key the use case refuses is refused by idempotency
+ * after authorization (a refusal must not come before the permission check): '' until then.
+ */
+function requestIdOf<I, O>(useCase: UseCase<I, O>, input: I): string {
+  try {
+    return useCase.idempotency?.key(input) ?? '';
+  } catch {
+    return '';
   }
 }
 

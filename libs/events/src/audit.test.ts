@@ -57,6 +57,22 @@ describe('auditEntry', () => {
     expect(entry.traceId).toBe('');
   });
 
+  it('keeps caller-given text storable: no NUL (Postgres refuses it), at most 1024 characters', () => {
+    const entry = auditEntry(
+      {
+        action: 'user.disabled',
+        target: { type: 'user', id: USER },
+        reason: `a\u0000b${'x'.repeat(2000)}`,
+        details: { note: 'c\u0000d' },
+      },
+      { ...admin, requestId: 'r\u0000q' },
+    );
+    expect(entry.reason).toHaveLength(1024);
+    expect(entry.reason.startsWith('abx')).toBe(true);
+    expect(entry.details).toEqual({ note: 'cd' });
+    expect(entry.requestId).toBe('rq');
+  });
+
   it('binds a change without an event as a NULL event id', () => {
     const columns = auditColumns([
       auditEntry({ action: 'user.code_issued', target: { type: 'user', id: USER } }, admin),

@@ -61,6 +61,12 @@ export function traceIdOf(traceparent: string | undefined): string {
   return id === undefined || id === ZERO_TRACE ? '' : id;
 }
 
+/** Longer caller-given text (a reason, a request id) is cut: an entry's size stays bounded. */
+export const MAX_AUDIT_TEXT = 1024;
+
+/** Caller-given text as Postgres text takes it: no NUL (it refuses the row), at most 1024 characters. */
+const text = (value: string): string => value.replaceAll('\u0000', '').slice(0, MAX_AUDIT_TEXT);
+
 /** A new entry for `facts` in `context`; the explicit traceparent (the call's) wins over the context's. */
 export function auditEntry(
   facts: AuditFacts,
@@ -70,14 +76,20 @@ export function auditEntry(
   return {
     id: uuidv7(),
     time: about.time ?? new Date(),
-    actor: context.actor,
-    action: facts.action,
-    target: facts.target,
-    requestId: context.requestId,
+    actor: {
+      type: context.actor.type,
+      id: text(context.actor.id),
+      viaService: text(context.actor.viaService),
+    },
+    action: text(facts.action),
+    target: { type: text(facts.target.type), id: text(facts.target.id) },
+    requestId: text(context.requestId),
     traceId: traceIdOf(about.traceparent ?? context.traceparent),
-    reason: facts.reason ?? '',
+    reason: text(facts.reason ?? ''),
     eventId: about.eventId ?? '',
-    details: facts.details ?? {},
+    details: Object.fromEntries(
+      Object.entries(facts.details ?? {}).map(([key, value]) => [text(key), text(value)]),
+    ),
   };
 }
 
