@@ -99,6 +99,16 @@ describe('the audit scope of a call', () => {
     expect(error.kind).toBe('PERMISSION_DENIED');
   });
 
+  it("takes the request's request_id even when the use case replays requests itself", async () => {
+    const ownReplays: UseCase<{ requestId: string }, AuditScope> = {
+      name: 'OwnReplays',
+      access: { kind: 'service' },
+      execute: async () => currentAuditScope(),
+    };
+    const scope = await bus.run(ownReplays, { requestId: 'k-9' }, asService);
+    expect(scope.requestId).toBe('k-9');
+  });
+
   it('does not leak into concurrent calls', async () => {
     const [a, b] = await Promise.all([
       bus.run(scopeProbe, { requestId: 'a' }, asUser(USER)),

@@ -100,10 +100,14 @@ export class Bus {
 }
 
 /**
- * The call's request_id for the audit trail. A key the use case refuses is refused by idempotency
- * after authorization (a refusal must not come before the permission check): '' until then.
+ * The call's request_id for the audit trail: the request's `request_id` field (AIP-155), which a
+ * use case that replays requests itself (StartSession) carries too, else its idempotency key. A
+ * key the use case refuses is refused by idempotency after authorization (a refusal must not come
+ * before the permission check): '' until then.
  */
 function requestIdOf<I, O>(useCase: UseCase<I, O>, input: I): string {
+  const field = (input as { requestId?: unknown } | null | undefined)?.requestId;
+  if (typeof field === 'string') return field;
   try {
     return useCase.idempotency?.key(input) ?? '';
   } catch {
