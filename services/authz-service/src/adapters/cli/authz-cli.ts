@@ -1,7 +1,7 @@
 // Operator commands, run with database access (no gRPC, no bus authorization):
-//   pnpm --filter @warden/authz-service admin assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
+//   pnpm --filter @warden/authz-service admin assign-role --subject <id> --role <name> [--expire-time <ISO 8601>] [--scope <type>:<id>]
 //   pnpm --filter @warden/authz-service admin grant-admin --subject <id>
-//   pnpm --filter @warden/authz-service admin revoke-role --subject <id> --role <name>
+//   pnpm --filter @warden/authz-service admin revoke-role --subject <id> --role <name> [--scope <type>:<id>]
 // Changes go through the same repository as the service (state and outbox in one transaction).
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,9 +17,9 @@ import { ADMIN_ROLE } from '../../domain/index.js';
 import { PrismaAuthzRepository } from '../prisma/prisma-authz-repository.js';
 
 const USAGE = `usage: admin <command> [options]
-  assign-role --subject <id> --role <name> [--expire-time <ISO 8601>]
+  assign-role --subject <id> --role <name> [--expire-time <ISO 8601>] [--scope <type>:<id>]
   grant-admin --subject <id>
-  revoke-role --subject <id> --role <name>`;
+  revoke-role --subject <id> --role <name> [--scope <type>:<id>]`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -27,6 +27,7 @@ const { positionals, values } = parseArgs({
     subject: { type: 'string' },
     role: { type: 'string' },
     'expire-time': { type: 'string' },
+    scope: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -37,6 +38,13 @@ if (values.help || !command || !['assign-role', 'grant-admin', 'revoke-role'].in
 }
 const subjectId = values.subject ?? '';
 const role = command === 'grant-admin' ? ADMIN_ROLE : (values.role ?? '');
+// A role on one resource: `guild:42` (the type holds no `:`, the id may).
+let scope: { type: string; id: string } | undefined;
+if (values.scope !== undefined) {
+  const colon = values.scope.indexOf(':');
+  if (colon < 1) fail(`--scope: not <type>:<id>: ${values.scope}`);
+  scope = { type: values.scope.slice(0, colon), id: values.scope.slice(colon + 1) };
+}
 let expireTime: Date | undefined;
 if (values['expire-time'] !== undefined) {
   expireTime = new Date(values['expire-time']);
@@ -53,18 +61,23 @@ try {
       repository,
       systemClock,
       NO_POLICY_LISTENER,
-    ).execute({ subjectId, role }, ctx);
-    process.stdout.write(`revoked ${role} from ${subjectId} (revision ${revision})\n`);
+    ).execute({ subjectId, role, ...(scope ? { scope } : {}) }, ctx);
+    const on = scope ? ` on ${scope.type}:${scope.id}` : '';
+    process.stdout.write(`revoked ${role}${on} from ${subjectId} (revision ${revision})\n`);
   } else {
     const { value: assignment, revision } = await new AssignRoleHandler(
       repository,
       systemClock,
       NO_POLICY_LISTENER,
       OPERATOR_HOLDS_EVERYTHING,
-    ).execute({ subjectId, role, ...(expireTime ? { expireTime } : {}) }, ctx);
+    ).execute(
+      { subjectId, role, ...(expireTime ? { expireTime } : {}), ...(scope ? { scope } : {}) },
+      ctx,
+    );
     const until = assignment.expireTime ? ` until ${assignment.expireTime.toISOString()}` : '';
+    const on = assignment.scope ? ` on ${assignment.scope.type}:${assignment.scope.id}` : '';
     process.stdout.write(
-      `assigned ${assignment.role} to ${assignment.subjectId}${until} (revision ${revision})\n`,
+      `assigned ${assignment.role}${on} to ${assignment.subjectId}${until} (revision ${revision})\n`,
     );
   }
 } catch (error) {
