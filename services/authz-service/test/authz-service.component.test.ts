@@ -75,6 +75,7 @@ describe('AuthzService over gRPC', () => {
       allowed: true,
       reason: 'role player grants session.end:own (owner matches)',
       stepUpRequired: false,
+      revision: 0,
     });
     const denied = await call(client.checkPermission, {
       subjectId: playerId,
@@ -97,6 +98,7 @@ describe('AuthzService over gRPC', () => {
       allowed: false,
       reason: 'user.remove_mfa:own@aal2 needs a session completed with a second factor (AAL2)',
       stepUpRequired: true,
+      revision: 0,
     });
     const unspecified = await call(client.checkPermission, {
       subjectId: playerId,
@@ -114,6 +116,7 @@ describe('AuthzService over gRPC', () => {
       allowed: true,
       reason: 'role player grants user.remove_mfa:own@aal2 at AAL2 (owner matches)',
       stepUpRequired: false,
+      revision: 0,
     });
   });
 
