@@ -8,11 +8,11 @@ import {
   type TraceContext,
   type Tracer,
 } from '@warden/logger';
-import type { sessionv1, userv1 } from '@warden/proto';
+import { auditv1, type authzv1, type sessionv1, type userv1 } from '@warden/proto';
 import { startOtlpReceiver, waitFor, type OtlpReceiver, type ReceivedSpan } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD } from '../support/flows.js';
-import { fullRequest, startStack, type Stack } from '../support/stack.js';
+import { bootstrapAdmin, PASSWORD } from '../support/flows.js';
+import { call, fullRequest, startStack, type Stack } from '../support/stack.js';
 
 // OpenTelemetry across gRPC and NATS, over real processes: every service exports its spans through
 // the SDK (OTLP/HTTP protobuf) to an in-process receiver, and so does this test as the "gateway".
@@ -39,7 +39,7 @@ beforeAll(async () => {
     endpoint: receiver.endpoint,
     logger: createLogger({ service: 'gateway', level: 'silent' }),
   });
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await gateway?.shutdown();
@@ -225,5 +225,142 @@ describe('traces', () => {
       (s) => s.traceId === traceIdOf(root) && s.service === 'authz-service' && s.kind === CONSUMER,
     );
     expect(receiver.spans.filter((s) => s.traceId === traceIdOf(unsampled))).toEqual([]);
+  });
+});
+
+// The audit trail of the same requests: each service records who made the change (the calling
+// service, the user behind the token, or warden itself for a consumer), with the caller's
+// request_id and the trace the change was made in.
+describe('the audit trail', () => {
+  const { AUDIT_ACTOR_TYPE_USER: USER, AUDIT_ACTOR_TYPE_SERVICE: SERVICE } = auditv1.AuditActorType;
+  const SYSTEM = auditv1.AuditActorType.AUDIT_ACTOR_TYPE_SYSTEM;
+  type Ctx = TraceContext & { requestId: string; bearerToken?: string };
+  const traced = (bearerToken?: string): Ctx => ({
+    ...edgeContext(),
+    requestId: randomUUID(),
+    ...(bearerToken ? { bearerToken } : {}),
+  });
+  const unary = <Req, Res>(client: object, method: string, request: unknown, ctx: Ctx) =>
+    callUnary<Req, Res>(
+      (client as Record<string, Parameters<typeof callUnary<Req, Res>>[0]>)[method]!,
+      client as never,
+      fullRequest<Req>(method, request),
+      ctx,
+      20_000,
+    );
+  const trail = async (client: object, filter: Partial<auditv1.AuditEventFilter>, token: string) =>
+    (
+      await call<unknown, { auditEvents: auditv1.AuditEvent[] }>(
+        client,
+        'listAuditEvents',
+        { filter: { actorId: '', targetId: '', action: '', ...filter }, pageSize: 50 },
+        token,
+      )
+    ).auditEvents;
+
+  it('records a registration, its default role, a sign-in, a logout and an admin grant with actor, request_id and trace', async () => {
+    const admin = await bootstrapAdmin(stack);
+    const email = `audited-${stack.prefix}@example.com`;
+
+    const registration = traced();
+    const registerId = randomUUID();
+    const { user } = await unary<userv1.RegisterUserRequest, userv1.RegisterUserResponse>(
+      stack.users,
+      'registerUser',
+      { email, password: PASSWORD, displayName: 'audited', requestId: registerId },
+      registration,
+    );
+    const userId = user!.id;
+    const [registered] = await trail(stack.users, { targetId: userId }, admin.token);
+    expect(registered).toMatchObject({
+      service: 'user-service',
+      actor: { type: SERVICE, id: 'gateway', viaService: '' },
+      action: 'user.registered',
+      target: { type: 'user', id: userId },
+      requestId: registerId,
+      traceId: traceIdOf(registration),
+    });
+    expect(registered!.eventId).not.toBe('');
+
+    // authz gives the default role on hearing the event: warden itself, in the same request.
+    const given = await waitFor(
+      async () =>
+        (await trail(stack.authz, { targetId: userId, action: 'role.assigned' }, admin.token))[0],
+      { timeoutMs: 15_000, what: 'the default role in the authz audit trail' },
+    );
+    expect(given).toMatchObject({
+      service: 'authz-service',
+      actor: { type: SYSTEM, id: '', viaService: 'user-service' },
+      requestId: registerId,
+      traceId: traceIdOf(registration),
+      details: { role: 'player' },
+    });
+
+    const signIn = traced();
+    const startId = randomUUID();
+    const started = await unary<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+      stack.sessions,
+      'startSession',
+      {
+        email,
+        password: PASSWORD,
+        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+        requestId: startId,
+      },
+      signIn,
+    );
+    const sessionId = started.session!.id;
+    // Logging out needs the player role's session.end:own.
+    await waitFor(
+      async () =>
+        (
+          await call<authzv1.CheckPermissionRequest, authzv1.CheckPermissionResponse>(
+            stack.authz,
+            'checkPermission',
+            {
+              subjectId: userId,
+              permission: 'session.end',
+              resource: { type: 'session', id: sessionId, ownerId: userId },
+            },
+          )
+        ).allowed,
+      { timeoutMs: 15_000, what: 'the player role' },
+    );
+    const logout = traced(started.token);
+    await unary(stack.sessions, 'endSession', { sessionId }, logout);
+    const sessionTrail = await trail(stack.sessions, { targetId: sessionId }, admin.token);
+    expect(sessionTrail.map((e) => e.action)).toEqual(['session.ended', 'session.started']);
+    expect(sessionTrail[1]).toMatchObject({
+      actor: { type: SERVICE, id: 'gateway' },
+      requestId: startId,
+      traceId: traceIdOf(signIn),
+      details: { user_id: userId, assurance_level: 'AAL1' },
+    });
+    expect(sessionTrail[0]).toMatchObject({
+      actor: { type: USER, id: userId, viaService: 'gateway' },
+      reason: 'LOGOUT',
+      traceId: traceIdOf(logout),
+    });
+
+    const grant = traced(admin.token);
+    const assignId = randomUUID();
+    await unary(
+      stack.authz,
+      'assignRole',
+      { subjectId: userId, role: 'guest', requestId: assignId },
+      grant,
+    );
+    const [assigned] = await trail(
+      stack.authz,
+      { targetId: userId, actorId: admin.user.id, action: 'role.assigned' },
+      admin.token,
+    );
+    expect(assigned).toMatchObject({
+      actor: { type: USER, id: admin.user.id, viaService: 'gateway' },
+      target: { type: 'subject', id: userId },
+      requestId: assignId,
+      traceId: traceIdOf(grant),
+      details: { role: 'guest' },
+    });
   });
 });
