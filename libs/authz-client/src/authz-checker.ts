@@ -9,10 +9,13 @@ import { callUnary, createClient, type ClientKitOptions } from '@warden/grpc';
 import type { Logger } from '@warden/logger';
 import { authzv1 } from '@warden/proto';
 import { DecisionCache, decisionKey, type CacheStats } from './decision-cache.js';
+import { eventRevision, HeardRevisions } from './heard-revisions.js';
 
 /**
  * With `nc`, authz events keep the cache honest on every replica: `role_assigned` and
  * `role_revoked` drop their subject's decisions, any other `warden.authz.v1.>` event drops all.
+ * A check with `minRevision` is answered from a decision only when it reflects that revision, or
+ * every event since it was stored has been heard up to that revision; else authz is asked.
  */
 export interface AuthzCheckerOptions extends FollowerOptions {
   /** authz-service's gRPC address, `host:port`. */
@@ -70,9 +73,17 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
   let cacheTrusted = options.nc ? !options.nc.isClosed() : ttlMs > 0;
   let feed: ReplicaFeed | undefined;
 
+  // The event revisions applied: a decision older than a check's min_revision may still answer
+  // it when every event in between was heard after the decision was stored.
+  const heard = new HeardRevisions();
+  const vouch = heard.vouches.bind(heard);
   const drop = () => {
     cache.clear();
     inFlight.clear();
+  };
+  const startOver = () => {
+    heard.reset();
+    drop();
   };
   const dropSubject = (subjectId: string) => {
     cache.clearSubject(subjectId);
@@ -87,8 +98,10 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
         onEvent: (event, subject) => {
           if (event.subjectId && SUBJECT_SCOPED_EVENTS.has(subject)) dropSubject(event.subjectId);
           else drop();
+          // Applied above; one without a revision starts the count over.
+          heard.heard(eventRevision(subject, event.payload));
         },
-        onGap: drop,
+        onGap: startOver,
         onConnected: (connected) => {
           cacheTrusted = connected;
         },
@@ -142,7 +155,7 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
       // The level is part of the question: an AAL1 denial must not answer an AAL2 check.
       const key = `${decisionKey(permission, resource)}\u0000${assurance ?? ''}`;
       // A decision older than the revision asked for is never the answer (read-your-writes).
-      const cached = cacheTrusted ? cache.get(subjectId, key, minRevision) : undefined;
+      const cached = cacheTrusted ? cache.get(subjectId, key, minRevision, vouch) : undefined;
       if (cached) return cached;
       const flightKey = `${subjectId}\u0000${key}`;
       // A lookup in flight may predate the revision asked for: such a check asks on its own.
@@ -151,7 +164,8 @@ export function createAuthzChecker(options: AuthzCheckerOptions): AuthzChecker {
       const generation = cache.generation();
       const lookup = ask(subjectId, permission, resource, assurance, minRevision).then(
         ({ decision, revision }) => {
-          if (cacheTrusted) cache.set(subjectId, key, decision, generation, revision);
+          if (cacheTrusted)
+            cache.set(subjectId, key, decision, generation, revision, heard.highest);
           return decision;
         },
       );

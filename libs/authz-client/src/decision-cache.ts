@@ -32,7 +32,12 @@ interface Entry {
   expiresAt: number;
   /** The authz revision the decision reflects (0: unknown). */
   revision: number;
+  /** The highest authz event revision heard when it was stored (see HeardRevisions). */
+  heard: number;
 }
+
+/** Whether a decision of `revision`, stored when `heard` was heard, reflects `minRevision` too. */
+export type Vouch = (revision: number, heard: number, minRevision: number) => boolean;
 
 /** Slots of the subject-clear guard: fixed, whatever the number of subjects events name. */
 const GUARD_SLOTS = 4_096;
@@ -80,11 +85,17 @@ export class DecisionCache {
     return this.entryCount;
   }
 
-  /** The cached decision, unless it is missing, lapsed, or older than `minRevision`. */
-  get(subjectId: string, key: string, minRevision = 0): Decision | undefined {
+  /**
+   * The cached decision, unless it is missing, lapsed, or older than `minRevision` (and `vouch`,
+   * the events heard since it was stored, cannot tell it is still current at that revision).
+   */
+  get(subjectId: string, key: string, minRevision = 0, vouch?: Vouch): Decision | undefined {
     const entries = this.subjects.get(subjectId);
     const entry = entries?.get(key);
-    if (!entry || entry.revision < minRevision) {
+    if (
+      !entry ||
+      (entry.revision < minRevision && !vouch?.(entry.revision, entry.heard, minRevision))
+    ) {
       this.stats.misses++;
       return undefined;
     }
@@ -102,8 +113,8 @@ export class DecisionCache {
   }
 
   /**
-   * Stores `decision`, which reflects authz `revision`, unless the subject (or everything) was
-   * cleared since `generation` was read.
+   * Stores `decision`, which reflects authz `revision` (`heard`: the highest event revision heard
+   * now), unless the subject (or everything) was cleared since `generation` was read.
    */
   set(
     subjectId: string,
@@ -111,6 +122,7 @@ export class DecisionCache {
     decision: Decision,
     generation: CacheGeneration,
     revision = 0,
+    heard = 0,
   ): void {
     if (this.options.ttlMs <= 0) return;
     if (generation.all !== this.allGeneration) return;
@@ -123,7 +135,7 @@ export class DecisionCache {
     const held = entries.get(key);
     // A slower answer never replaces a newer one.
     if (held && held.revision > revision && held.expiresAt > this.now()) return;
-    entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs, revision });
+    entries.set(key, { decision, expiresAt: this.now() + this.options.ttlMs, revision, heard });
     for (const [oldest, held] of this.subjects) {
       if (this.entryCount <= this.maxEntries || oldest === subjectId) break;
       this.subjects.delete(oldest);

@@ -3,7 +3,7 @@ import type { AppError } from '@warden/errors';
 import { newEvent, toNatsHeaders } from '@warden/events';
 import { GrpcServer } from '@warden/grpc';
 import { createLogger } from '@warden/logger';
-import { authzv1 } from '@warden/proto';
+import { authzEventsV1, authzv1 } from '@warden/proto';
 import { natsConnectOptions, uniqueName, waitFor } from '@warden/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthzChecker, type AuthzChecker, type AuthzCheckerOptions } from '../src/index.js';
@@ -105,11 +105,16 @@ afterAll(async () => {
 });
 
 /** An authz event as the relay publishes it: CloudEvents headers (ce-subject: what it is about). */
-function publishEvent(type: string, subjectId?: string, source = 'authz-service'): void {
+function publishEvent(
+  type: string,
+  subjectId?: string,
+  source = 'authz-service',
+  payload = new Uint8Array(),
+): void {
   const event = newEvent({
     type,
     source,
-    payload: new Uint8Array(),
+    payload,
     ...(subjectId ? { subjectId } : {}),
   });
   nc.publish(type, event.payload, { headers: toNatsHeaders(event) });
@@ -240,6 +245,31 @@ describe('createAuthzChecker', () => {
       return answer.allowed && answer;
     });
     expect(decision.reason).toBe('granted by fake');
+  });
+
+  it('answers a min_revision check from a decision the events heard since vouch for', async () => {
+    fake.grants.add('u1 game.join');
+    fake.revision = 5;
+    const checker = aChecker({ nc });
+    const ask = (subject: string, minRevision?: number) =>
+      checker.check(subject, 'game.join', { type: 'game' }, undefined, minRevision);
+    await ask('u1');
+    await ask('u2');
+    // Revision 6 is about u2 alone: u1's decision, stored before it was heard, reflects 6 too.
+    fake.grants.add('u2 game.join');
+    fake.revision = 6;
+    const assigned = authzEventsV1.RoleAssigned.encode(
+      authzEventsV1.RoleAssigned.fromPartial({ subjectId: 'u2', role: 'x', revision: 6 }),
+    );
+    publishEvent('warden.authz.v1.role_assigned', 'u2', 'authz-service', assigned.finish());
+    await nc.flush();
+    await waitFor(async () => (await ask('u2')).allowed);
+    expect((await ask('u1', 6)).allowed).toBe(true);
+    expect(fake.asked.filter((q) => q.subjectId === 'u1')).toHaveLength(1);
+    // Revision 7 has not been heard: asked.
+    fake.revision = 7;
+    await ask('u1', 7);
+    expect(fake.asked.filter((q) => q.subjectId === 'u1')).toHaveLength(2);
   });
 
   it("drops only the subject's decisions on role_assigned and role_revoked", async () => {
