@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthzRepository, AuthzChange } from '../../src/application/ports.js';
+import type { AuthzRepository, AuthzChange, HolderQuery } from '../../src/application/ports.js';
 import { newAssignment, type AuthzEvent, type RoleAssignment } from '../../src/domain/index.js';
 import { aRole, aUserId, T0 } from './mothers.js';
 import { seed } from './seed.js';
@@ -271,6 +271,46 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
         now: at(99),
       });
       expect(live.map((x) => x.role)).toEqual(['admin', 'guest', 'player']);
+    });
+
+    it('reads the holders of index slices: unexpired, ordered, each once, after a key', async () => {
+      const { repository } = await fresh();
+      const [a, b, c, d] = [aUserId(), aUserId(), aUserId(), aUserId()].sort() as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      const guild = { type: 'guild', id: '42' };
+      await seed(repository, {
+        assignments: [
+          { subjectId: a, role: 'player', createTime: T0 },
+          { subjectId: a, role: 'guest', createTime: T0 }, // in two slices: listed once
+          { subjectId: b, role: 'guest', scope: guild, createTime: T0 },
+          { subjectId: c, role: 'guest', expireTime: at(100), createTime: T0 },
+          { subjectId: d, role: 'player', scope: { type: 'guild', id: '7' }, createTime: T0 },
+        ],
+      });
+      const slices = [
+        { role: 'player' },
+        { role: 'guest' },
+        { role: 'guest', scope: guild },
+        { role: 'player', scope: guild },
+      ];
+      const read = (query: Partial<HolderQuery>) =>
+        repository.holdersOf({ slices, limit: 10, now: T0, ...query });
+      expect(await read({})).toEqual([a, b, c]);
+      expect(await read({ now: at(100) })).toEqual([a, b]);
+      expect(await read({ after: a })).toEqual([b, c]);
+      expect(await read({ limit: 2 })).toEqual([a, b]);
+      // A slice limited to one subject (an :own grant's owner): that subject, when it holds it.
+      const owned = [
+        { role: 'guest', subjectId: c },
+        { role: 'player', subjectId: b },
+        { role: 'guest', scope: guild, subjectId: b },
+      ];
+      expect(await read({ slices: owned })).toEqual([b, c]);
+      expect(await read({ slices: owned, after: b })).toEqual([c]);
     });
 
     it("reads the catalogue, and one subject's assignments (lapsed too) by role", async () => {
