@@ -261,6 +261,90 @@ describe('AuthzService over gRPC', () => {
     });
   });
 
+  it('carries scopes and session bindings through the edge', async () => {
+    await call(
+      client.createRole,
+      {
+        role: {
+          name: 'guild_mod',
+          description: 'mods one guild',
+          permissions: ['guild.ban'],
+          inherits: [],
+          builtIn: false,
+        },
+        requestId: randomUUID(),
+      },
+      asAdmin,
+    );
+    const subjectId = aUserId();
+    const scope = { type: 'guild', id: '42' };
+    const { assignment } = await call(
+      client.assignRole,
+      { subjectId, role: 'guild_mod', scope, requestId: '' },
+      asAdmin,
+    );
+    expect(assignment).toMatchObject({ subjectId, role: 'guild_mod', scope, boundSessionId: '' });
+    const onIt = { type: 'guild', id: '42', ownerId: '' };
+    expect(
+      (await call(client.checkPermission, { subjectId, permission: 'guild.ban', resource: onIt }))
+        .reason,
+    ).toBe('role guild_mod on guild:42 grants guild.ban');
+    const access = await call(client.listSubjectPermissions, { subjectId }, asAdmin);
+    expect(access).toMatchObject({
+      roles: [],
+      permissions: [],
+      scoped: [{ scope, roles: ['guild_mod'], permissions: ['guild.ban'] }],
+    });
+    const listed = await call(
+      client.listRoleAssignments,
+      { subjectId: '', role: '', pageSize: 10, pageToken: '', scope },
+      asAdmin,
+    );
+    expect(listed.assignments).toEqual([expect.objectContaining({ subjectId, scope })]);
+    await call(client.revokeRole, { subjectId, role: 'guild_mod', scope }, asAdmin);
+    expect(
+      (await call(client.checkPermission, { subjectId, permission: 'guild.ban', resource: onIt }))
+        .allowed,
+    ).toBe(false);
+
+    await expect(
+      call(
+        client.assignRole,
+        { subjectId, role: 'guild_mod', scope: { type: '', id: '' }, requestId: '' },
+        asAdmin,
+      ),
+    ).rejects.toMatchObject({
+      kind: 'INVALID_ARGUMENT',
+      violations: [
+        { field: 'scope.type', description: 'is required' },
+        { field: 'scope.id', description: 'is required' },
+      ],
+    });
+    // No session-service here: a binding cannot be checked, so nothing is assigned.
+    await expect(
+      call(
+        client.assignRole,
+        {
+          subjectId,
+          role: 'guild_mod',
+          expireTime: new Date(Date.now() + 3_600_000),
+          boundSessionId: randomUUID(),
+          requestId: '',
+        },
+        asAdmin,
+      ),
+    ).rejects.toMatchObject({ kind: 'UNAVAILABLE', reason: 'SESSIONS_UNAVAILABLE' });
+    expect(
+      (
+        await call(
+          client.listRoleAssignments,
+          { subjectId, role: '', pageSize: 10, pageToken: '' },
+          asAdmin,
+        )
+      ).assignments,
+    ).toEqual([]);
+  });
+
   it('gives clear errors for a cycle, an unknown role and a built-in role', async () => {
     await expect(
       call(
