@@ -127,6 +127,20 @@ describe('session-bound grants over Postgres and NATS', () => {
     ]);
   });
 
+  it('lets an undecodable session event go and carries on', async () => {
+    const { userId, sessionId, elevate } = aSignedInUser();
+    await elevate();
+    const broken = stream.ended(aUserId(), userId);
+    broken.payload = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
+    await publish(nats.js, broken);
+    await publish(nats.js, stream.ended(sessionId, userId));
+    await waitFor(async () => (await rolesOf(userId)).length === 0, {
+      timeoutMs: 15_000,
+      what: 'the good event applied',
+    });
+    await waitFor(consumerIdle, { timeoutMs: 15_000, what: 'nothing left pending' });
+  });
+
   it('never leaves a live grant for a session that ended before the assignment commits', async () => {
     const { userId, sessionId, elevate } = aSignedInUser();
     // The session expires; its event is applied before AssignRole commits, while session-service
