@@ -89,6 +89,23 @@ describe('AccessTokenSigner over Postgres', () => {
     expect(a.publicKeys().map((k) => k.kid)).toEqual([decodeProtectedHeader(fresh.token).kid]);
     expect((await store.list()).length).toBe(1);
     await expect(verify(fresh.token, a, clock)).rejects.toThrow();
+
+    // Each key change is in the audit trail (keys publish no event), by kid only.
+    const freshKid = decodeProtectedHeader(fresh.token).kid!;
+    const { rows: trail } = await db.pool.query<{
+      action: string;
+      target_id: string;
+      details: object;
+    }>(
+      `SELECT action, target_id, details FROM audit_events
+       WHERE target_type = 'signing_key' AND target_id = ANY($1) ORDER BY time, id`,
+      [[firstKid, freshKid]],
+    );
+    expect(trail).toEqual([
+      { action: 'signing_key.rotated', target_id: firstKid, details: {} },
+      { action: 'signing_key.rotated', target_id: freshKid, details: { replaced_kid: firstKid } },
+      { action: 'signing_key.deleted', target_id: firstKid, details: {} },
+    ]);
   });
 
   it('replaces a signing key sealed under a secret it does not hold', async () => {

@@ -1,4 +1,6 @@
+import { currentAuditScope } from '@warden/bus';
 import { withTransaction } from '@warden/db';
+import { auditEntry, insertOutbox } from '@warden/events';
 import type { Pool } from 'pg';
 import type { PublicJwk } from '../../application/access-tokens.js';
 import type { SigningKeyStore, StoredSigningKey } from '../../application/signing-keys.js';
@@ -20,6 +22,10 @@ const toKey = (row: KeyRow): StoredSigningKey => ({
   createTime: row.create_time,
   retireTime: row.retire_time,
 });
+
+/** The audit entry of a key change (keys publish no event): the kid, never key material. */
+const keyAudit = (action: string, kid: string, details: Record<string, string> = {}) =>
+  auditEntry({ action, target: { type: 'signing_key', id: kid }, details }, currentAuditScope());
 
 /** Serializes rotations across replicas (an advisory lock id of this table's own). */
 const ROTATION_LOCK = 7_140_001;
@@ -55,16 +61,28 @@ export class PgSigningKeyStore implements SigningKeyStore {
           fresh.createTime,
         ],
       );
+      await insertOutbox(
+        client,
+        [],
+        [keyAudit('signing_key.rotated', fresh.kid, replacing ? { replaced_kid: replacing } : {})],
+      );
       return true;
     });
   }
 
   /** Deletes keys retired at or before `before` (their tokens have all lapsed); returns how many. */
   async purgeRetiredBefore(before: Date): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      'DELETE FROM access_token_keys WHERE retire_time <= $1',
-      [before],
-    );
-    return rowCount ?? 0;
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ kid: string }>(
+        'DELETE FROM access_token_keys WHERE retire_time <= $1 RETURNING kid',
+        [before],
+      );
+      await insertOutbox(
+        client,
+        [],
+        rows.map((row) => keyAudit('signing_key.deleted', row.kid)),
+      );
+      return rows.length;
+    });
   }
 }
