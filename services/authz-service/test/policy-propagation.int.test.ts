@@ -32,7 +32,7 @@ const asAdmin = aUserCall(adminId);
 async function aReplica(): Promise<AuthzApp> {
   const app = createAuthzApp({ repository: db.repository, logger: silentLogger });
   subscriptions.push(subscribePolicyEvents(nats.nc, app.sync, { logger: silentLogger }));
-  await app.sync.loadCatalogue();
+  await app.sync.resync();
   return app;
 }
 
@@ -145,5 +145,44 @@ describe('policy changes reach every replica through events', () => {
     expect((await replicaB.model.decide(userId, 'session.end', { ownerId: userId })).reason).toBe(
       'role player grants session.end:own (owner matches)',
     );
+  });
+
+  it("replica B's watermark follows every write through the events, so min_revision reads need no read-through", async () => {
+    const subjectId = aUserId();
+    expect(await allowedOnB(subjectId, 'game.join')).toBe(false);
+    const { revision: assigned } = await replicaA.bus.run(
+      replicaA.useCases.assignRole,
+      { subjectId, role: 'player' },
+      asAdmin,
+    );
+    await waitFor(async () => replicaB.sync.watermark.revision >= assigned, {
+      what: "replica B's watermark at the assignment",
+    });
+    const revoked = await replicaA.bus.run(
+      replicaA.useCases.revokeRole,
+      { subjectId, role: 'player' },
+      asAdmin,
+    );
+    // At once, whether or not the event has come: B waits for it or reads through.
+    expect(
+      await replicaB.bus.run(
+        replicaB.useCases.checkPermission,
+        { subjectId, permission: 'game.join', minRevision: revoked },
+        asAdmin,
+      ),
+    ).toMatchObject({ allowed: false });
+    await waitFor(async () => replicaB.sync.watermark.revision >= revoked, {
+      what: "replica B's watermark at the revocation",
+    });
+    // The worker's writes (a registration's default role) count too.
+    await publish(ops.js, userStream.registered(aUserId()));
+    await waitFor(async () => (await db.repository.currentRevision()) > revoked, {
+      what: 'the default role written',
+    });
+    const current = await db.repository.currentRevision();
+    await waitFor(async () => replicaB.sync.watermark.revision >= current, {
+      what: "replica B's watermark at the worker's write",
+    });
+    expect(replicaB.sync.watermark.pending).toBe(0);
   });
 });

@@ -31,7 +31,7 @@ export async function startAuthzServer(
     ...(options.subjectCacheMax ? { subjectCacheMax: options.subjectCacheMax } : {}),
     ...(options.auditLog ? { auditLog: options.auditLog } : {}),
   });
-  await app.sync.loadCatalogue();
+  await app.sync.resync();
   const server = createAuthzServer(app, {
     logger: silentLogger,
     host: '127.0.0.1',
