@@ -5,8 +5,8 @@ import type { Freshness, Settled } from './revisions.js';
 
 /** The policy a read answers from, and the revision it reflects. */
 export interface PolicyAt {
-  model: PolicyModel;
-  revision: number;
+  readonly model: PolicyModel;
+  readonly revision: number;
 }
 
 /**
@@ -15,12 +15,17 @@ export interface PolicyAt {
  * Postgres for that one request, never from older state.
  */
 export class FreshPolicy implements PermissionChecker {
+  /** The shared model at the watermark: one object per revision, not one per check. */
+  private current: PolicyAt;
+
   constructor(
     readonly model: PolicyModel,
     readonly freshness: Freshness,
     private readonly clock: Clock,
     private readonly source: Pick<PolicySource, 'allRoles' | 'assignmentsOf'>,
-  ) {}
+  ) {
+    this.current = { model, revision: freshness.watermark.revision };
+  }
 
   /** See {@link Freshness.settle}: for reads that answer from state of their own (indexes). */
   settle(minRevision?: number): Settled | Promise<Settled> {
@@ -33,7 +38,11 @@ export class FreshPolicy implements PermissionChecker {
    */
   at(minRevision?: number, subjects = 1): PolicyAt | Promise<PolicyAt> {
     const settled = this.freshness.settle(minRevision);
-    if (!(settled instanceof Promise)) return { model: this.model, revision: settled.revision };
+    if (!(settled instanceof Promise)) {
+      if (this.current.revision !== settled.revision)
+        this.current = { model: this.model, revision: settled.revision };
+      return this.current;
+    }
     return settled.then(async ({ revision, readThrough }) => ({
       model: readThrough
         ? await PolicyModel.readThrough(this.clock, this.source, Math.max(1, subjects))

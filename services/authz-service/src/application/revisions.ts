@@ -111,13 +111,13 @@ export class RevisionWatermark {
 /** How a read that must reflect a revision is answered. */
 export interface Settled {
   /** The revision the answer reflects (at least the one asked for). */
-  revision: number;
+  readonly revision: number;
   /**
    * False: this process's caches (policy model, indexes) are at `revision` already; answer from
    * them. True: they are behind; read what the answer needs from the database, after `settle`
    * returned (it then reflects at least `revision`), and never from the caches.
    */
-  readThrough: boolean;
+  readonly readThrough: boolean;
 }
 
 /**
@@ -127,6 +127,8 @@ export interface Settled {
  * database's revision: a minimum above it was never written (REVISION_NOT_REACHED).
  */
 export class Freshness {
+  private cached: Settled = { revision: 0, readThrough: false };
+
   constructor(
     readonly watermark: RevisionWatermark,
     private readonly database: { currentRevision(): Promise<number> },
@@ -135,8 +137,11 @@ export class Freshness {
 
   settle(minRevision?: number): Settled | Promise<Settled> {
     const current = this.watermark.revision;
-    if (minRevision === undefined || minRevision <= current)
-      return { revision: current, readThrough: false };
+    if (minRevision === undefined || minRevision <= current) {
+      // One object per revision, not one per read: the hot path allocates nothing here.
+      if (this.cached.revision !== current) this.cached = { revision: current, readThrough: false };
+      return this.cached;
+    }
     return this.catchUp(minRevision);
   }
 
