@@ -58,6 +58,29 @@ describe('Bus authorization', () => {
     expect(useCase.calls).toBe(0);
   });
 
+  it("asks every check of a call for the call's min revision (x-warden-min-revision)", async () => {
+    const asked: Array<number | undefined> = [];
+    const authorizer: PermissionChecker = {
+      check: async (_subject, _permission, _resource, _assurance, minRevision) => {
+        asked.push(minRevision);
+        return { allowed: true, reason: 'granted' };
+      },
+    };
+    const bus = new Bus({ authorizer });
+    await bus.run(readUser(), { userId: OTHER }, aContext({ minRevision: 42 }));
+    await bus.run(readUser(), { userId: OTHER }, aContext());
+    const watchOthers: UseCase<{ userId: string }, string> = {
+      name: 'WatchSessions',
+      access: {
+        kind: 'service',
+        onBehalf: { permission: 'session.list', owners: (i) => [i.userId] },
+      },
+      execute: async () => 'watching',
+    };
+    await bus.run(watchOthers, { userId: OTHER }, aContext({ minRevision: 43 }));
+    expect(asked).toEqual([42, undefined, 43]);
+  });
+
   it("refuses another owner's resource and a missing one alike, keeping authz's reason for the log", async () => {
     // Like authz-service: the reason says whether the resource named an owner.
     const authorizer: PermissionChecker = {
