@@ -1,6 +1,7 @@
 import { authzEventsV1 } from '@warden/proto';
 import { describe, expect, it } from 'vitest';
 import { aRole, aUserId, T0 } from '../test/support/mothers.js';
+import type { AuthzEvent } from './domain/index.js';
 import { policyChangeOf, toEnvelope, toProtoAssignment } from './mapping.js';
 
 describe('authz event mapping', () => {
@@ -120,5 +121,27 @@ describe('authz event mapping', () => {
 
   it('ignores subjects it does not know', () => {
     expect(policyChangeOf('warden.authz.v1.something_new', new Uint8Array())).toBeUndefined();
+  });
+
+  it('every event type a write records reads back as a policy change with its revision', () => {
+    // A revision taken by an event the replicas cannot place would stall their watermark.
+    const subjectId = aUserId();
+    const role = aRole({ name: 'counted' });
+    const events: AuthzEvent[] = [
+      {
+        type: 'role_assigned',
+        assignment: { subjectId, role: 'player', createTime: T0 },
+        occurTime: T0,
+      },
+      { type: 'role_revoked', subjectId, role: 'player', reason: 'EXPIRED', occurTime: T0 },
+      { type: 'role_created', role, occurTime: T0 },
+      { type: 'role_updated', role, changed: ['permissions'], occurTime: T0 },
+      { type: 'role_deleted', name: role.name, occurTime: T0 },
+    ];
+    events.forEach((event, i) => {
+      event.revision = 40 + i;
+      const envelope = toEnvelope(event);
+      expect(policyChangeOf(envelope.type, envelope.payload)?.revision).toBe(40 + i);
+    });
   });
 });
