@@ -45,7 +45,11 @@ await app.sync.resync().catch((error: unknown) => failStartup(SERVICE_NAME, erro
 proc.every('reload role catalogue', config.authz.catalogue_reload_interval, () =>
   app.sync.loadCatalogue(),
 );
-cacheMetrics(proc.metrics.registry, { authz_subjects: app.model.cache.stats });
+cacheMetrics(proc.metrics.registry, {
+  authz_subjects: app.model.cache.stats,
+  // Reads with a min_revision: answered from the caches (hit), or read through (miss).
+  authz_min_revision: app.policy.freshness.stats,
+});
 
 const sessions = createSessionResolver(await proc.peer(config.session));
 proc.onStop('close session client', () => sessions.close());

@@ -85,6 +85,9 @@ describe('Freshness.settle', () => {
     watermark.applied(1);
     watermark.applied(2);
     expect(await settling).toEqual({ revision: 2, readThrough: false });
+    freshness.settle(1);
+    freshness.settle(); // asked for nothing: not counted
+    expect(freshness.stats).toEqual({ hits: 2, misses: 0 });
   });
 
   it('reads through after the wait, at the database revision', async () => {
@@ -93,6 +96,7 @@ describe('Freshness.settle', () => {
     const settling = freshness.settle(6);
     await vi.advanceTimersByTimeAsync(150);
     expect(await settling).toEqual({ revision: 7, readThrough: true });
+    expect(freshness.stats).toEqual({ hits: 0, misses: 1 });
   });
 
   it('refuses a revision above the database: FAILED_PRECONDITION / REVISION_NOT_REACHED', async () => {

@@ -127,6 +127,11 @@ export interface Settled {
  * database's revision: a minimum above it was never written (REVISION_NOT_REACHED).
  */
 export class Freshness {
+  /**
+   * Reads that asked for a revision: `hits` answered from the caches (at once or after waiting),
+   * `misses` read through (for warden_cache_requests_total{cache="authz_min_revision"}).
+   */
+  readonly stats = { hits: 0, misses: 0 };
   private cached: Settled = { revision: 0, readThrough: false };
 
   constructor(
@@ -138,6 +143,7 @@ export class Freshness {
   settle(minRevision?: number): Settled | Promise<Settled> {
     const current = this.watermark.revision;
     if (minRevision === undefined || minRevision <= current) {
+      if (minRevision) this.stats.hits++;
       // One object per revision, not one per read: the hot path allocates nothing here.
       if (this.cached.revision !== current) this.cached = { revision: current, readThrough: false };
       return this.cached;
@@ -146,8 +152,11 @@ export class Freshness {
   }
 
   private async catchUp(minRevision: number): Promise<Settled> {
-    if (await this.watermark.reach(minRevision, this.waitMs))
+    if (await this.watermark.reach(minRevision, this.waitMs)) {
+      this.stats.hits++;
       return { revision: this.watermark.revision, readThrough: false };
+    }
+    this.stats.misses++;
     let revision: number;
     try {
       revision = await this.database.currentRevision();
