@@ -15,7 +15,6 @@ import { eraseUserData } from './erase-user-data.js';
 import { saveChanges } from './save-changes.js';
 import { sessionFromRow, type SessionRow } from './session-rows.js';
 import {
-  LINK_START_REQUEST_SQL,
   listActiveSql,
   lockSessionSql,
   lockUserSessionsSql,
@@ -93,7 +92,7 @@ export class PrismaSessionRepository implements SessionRepository {
         const stored = sessionFromRow(rows[0]);
         const result = change(stored);
         if (!result) return stored;
-        await saveChanges(client, [result], options?.traceparent);
+        await saveChanges(client, [result], { traceparent: options?.traceparent });
         return result.session;
       },
     );
@@ -109,10 +108,7 @@ export class PrismaSessionRepository implements SessionRepository {
     const lockAndRead = lockUserSessionsSql(userId);
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
       const changes = decide(active.map(sessionFromRow));
-      await saveChanges(client, changes, options.traceparent);
-      const started = changes.find((c) => c.event === 'started');
-      if (options.startRequest && started)
-        await client.query(LINK_START_REQUEST_SQL, [options.startRequest, started.session.id]);
+      await saveChanges(client, changes, options);
       if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
     };

@@ -7,15 +7,18 @@ import { SAVE_CHANGES_SQL } from './session-sql.js';
 
 /**
  * Writes changes, their outbox rows and their audit entries with the caller's transaction (a pg
- * client in one), in one statement.
+ * client in one), in one statement; with `startRequest` (a request's idempotency record address),
+ * the session the changes start is linked to it in the same statement.
  */
 export async function saveChanges(
   client: pg.ClientBase,
   changes: readonly SessionChange[],
-  traceparent?: string,
+  options: { traceparent?: string | undefined; startRequest?: string | undefined } = {},
 ): Promise<void> {
   if (changes.length === 0) return;
+  const { traceparent, startRequest } = options;
   const created = changes.filter((c) => c.event === 'started').map((c) => c.session);
+  const started = startRequest ? created.slice(0, 1) : [];
   const updated = changes.filter((c) => c.event !== 'started').map((c) => c.session);
   const rotated = changes.filter((c) => c.rotatedTokenHash !== undefined);
   const events = changes
@@ -38,6 +41,8 @@ export async function saveChanges(
       rotated.map((c) => c.session.lastSeenTime),
       ...outboxColumns(events),
       ...auditColumns(auditEntriesOf(events)),
+      started.map(() => startRequest),
+      started.map((s) => s.id),
     ],
   });
 }

@@ -22,9 +22,11 @@ export const insertSessions = (first: number): string => {
 
 /**
  * Every write a set of changes makes, as one statement: new sessions, changed ones, rotated-out
- * token hashes, the outbox rows and their audit entries, each from arrays (empty ones write
- * nothing). One prepared statement serves every command; before, the same writes were four
- * Prisma calls.
+ * token hashes, the outbox rows, their audit entries and the link of a new session to the request
+ * that started it (`session_start_requests`: the idempotency record's address; a request re-run
+ * after a crash points at its newer session), each from arrays (empty ones write nothing). One
+ * prepared statement serves every command, so a sign-in with a request_id costs no round trip
+ * more than one without; before, the same writes were four Prisma calls.
  */
 export const SAVE_CHANGES_SQL = `
 WITH created AS (
@@ -46,6 +48,10 @@ WITH created AS (
   SELECT * FROM unnest($21::text[], $22::uuid[], $23::timestamptz[])
 ), audit AS (
   ${AUDIT_INSERT(30)}
+), linked AS (
+  INSERT INTO session_start_requests (request_hash, session_id)
+  SELECT * FROM unnest($43::text[], $44::uuid[])
+  ON CONFLICT (request_hash) DO UPDATE SET session_id = EXCLUDED.session_id
 )
 INSERT INTO outbox (id, subject, type, payload, headers, create_time)
 SELECT * FROM ${OUTBOX_UNNEST(24)}`;
@@ -129,14 +135,6 @@ export const STARTED_ROWS_OF_USER_SQL = `SELECT o.id, o.payload FROM outbox o
     AND o.headers->>'ce-subject' IN (SELECT id::text FROM sessions WHERE user_id = $1)
   FOR UPDATE`;
 export const REDACT_OUTBOX_PAYLOAD_SQL = 'UPDATE outbox SET payload = $2 WHERE id = $1';
-
-/**
- * Links a new session to the request that started it (the idempotency record's address), in its
- * transaction; a request re-run after a crash points at its newer session.
- */
-export const LINK_START_REQUEST_SQL = `INSERT INTO session_start_requests (request_hash, session_id)
-  VALUES ($1, $2)
-  ON CONFLICT (request_hash) DO UPDATE SET session_id = EXCLUDED.session_id`;
 
 export const SESSION_BY_START_REQUEST_SQL = `SELECT ${SESSION_COLUMNS.split(', ')
   .map((column) => `s.${column}`)
