@@ -110,23 +110,26 @@ export class AssignRoleHandler implements UseCase<AssignRole, Revised<RoleAssign
     violations.throwIfAny();
     const now = this.clock.now();
     let assignment = newAssignment(input, now);
-    if (assignment.boundSessionId !== undefined)
-      assignment = await this.boundToActiveSession(assignment, now);
     // Grants held unscoped, and on the scope for a scoped assignment: a scoped admin delegates there.
     const callerGrants = await grantsOfCaller(this.held, ctx, assignment.scope);
     const what = assignment.scope
       ? `role ${assignment.role} on ${describeScope(assignment.scope)}`
       : `role ${assignment.role}`;
+    if (assignment.boundSessionId !== undefined) {
+      checkBinding(assignment, now, this.options.maxBoundGrantTtlMs);
+      // Session-service is asked only for a caller who may hand the role out: one who may not
+      // learns nothing about the session (whether it exists, whose it is, whether it is active).
+      mayAssign(await this.repository.allRoles(), assignment.role, callerGrants, what);
+      assignment = await this.boundToActiveSession(assignment);
+    }
     const events = await this.repository.updateSubject(
       assignment.subjectId,
       ({ roles, sessionEnded }) => {
         // The session may have ended since it was asked about: its end, recorded under the same
         // lock, is seen here, or the end's removal of bound grants sees this one.
         if (sessionEnded) throw sessionNotActive(assignment.boundSessionId!);
-        // The role's grants after inheritance, read in the transaction that assigns it.
-        const grants = new RoleCatalogue(roles).grantsOf(assignment.role);
-        if (!grants) throw roleNotFound(assignment.role);
-        assertMayHandOut(callerGrants, grants.grants, what);
+        // The role's grants after inheritance, read again in the transaction that assigns it.
+        mayAssign(roles, assignment.role, callerGrants, what);
         return assigning(assignment, roles);
       },
       {
@@ -142,26 +145,11 @@ export class AssignRoleHandler implements UseCase<AssignRole, Revised<RoleAssign
 
   /**
    * The bound session must be the subject's and active (asked of session-service: an outage is
-   * SESSIONS_UNAVAILABLE, never an unchecked binding); the grant lapses by its absolute expiry at
-   * the latest, and may not be given for longer than authz.max_bound_grant_ttl.
+   * SESSIONS_UNAVAILABLE, never an unchecked binding); the grant lapses by the session's absolute
+   * expiry at the latest.
    */
-  private async boundToActiveSession(
-    assignment: RoleAssignment,
-    now: Date,
-  ): Promise<RoleAssignment> {
+  private async boundToActiveSession(assignment: RoleAssignment): Promise<RoleAssignment> {
     const sessionId = assignment.boundSessionId!;
-    const maxTtl = this.options.maxBoundGrantTtlMs ?? DEFAULT_MAX_BOUND_GRANT_TTL_MS;
-    if (assignment.expireTime!.getTime() - now.getTime() > maxTtl)
-      throw invalidArgument([
-        {
-          field: 'expire_time',
-          description: `at most ${Math.floor(maxTtl / 60_000)} minutes ahead for a session-bound grant`,
-        },
-      ]);
-    if (!isUserSubject(assignment.subjectId))
-      throw invalidArgument([
-        { field: 'bound_session_id', description: 'only a user subject has sessions' },
-      ]);
     const session = await this.options.sessions.findSession(sessionId);
     if (session && session.userId !== assignment.subjectId)
       throw invalidArgument([
@@ -173,4 +161,35 @@ export class AssignRoleHandler implements UseCase<AssignRole, Revised<RoleAssign
       ? { ...assignment, expireTime: sessionEnd }
       : assignment;
   }
+}
+
+/**
+ * What a binding needs before anything is asked about its session: a user subject, and an
+ * expire_time at most authz.max_bound_grant_ttl ahead.
+ */
+function checkBinding(assignment: RoleAssignment, now: Date, maxBoundGrantTtlMs?: number): void {
+  const maxTtl = maxBoundGrantTtlMs ?? DEFAULT_MAX_BOUND_GRANT_TTL_MS;
+  if (assignment.expireTime!.getTime() - now.getTime() > maxTtl)
+    throw invalidArgument([
+      {
+        field: 'expire_time',
+        description: `at most ${Math.floor(maxTtl / 60_000)} minutes ahead for a session-bound grant`,
+      },
+    ]);
+  if (!isUserSubject(assignment.subjectId))
+    throw invalidArgument([
+      { field: 'bound_session_id', description: 'only a user subject has sessions' },
+    ]);
+}
+
+/** The role exists in `roles` and the caller holds every grant it gives (after inheritance). */
+function mayAssign(
+  roles: readonly Role[],
+  role: string,
+  callerGrants: readonly string[],
+  what: string,
+): void {
+  const grants = new RoleCatalogue(roles).grantsOf(role);
+  if (!grants) throw roleNotFound(role);
+  assertMayHandOut(callerGrants, grants.grants, what);
 }

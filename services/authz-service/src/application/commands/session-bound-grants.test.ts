@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeSessionDirectory } from '../../../test/support/fake-session-directory.js';
 import { anAuthzApp } from '../../../test/support/harness.js';
-import { aUserId } from '../../../test/support/mothers.js';
+import { aUserCall, aUserId } from '../../../test/support/mothers.js';
 import { ForgetEndedSessions, LapseSessionGrantsHandler } from './lapse-session-grants.js';
 
 const MINUTE = 60_000;
@@ -177,6 +177,47 @@ describe('AssignRole bound to a session', () => {
       violations: [{ field: 'bound_session_id', description: 'only a user subject has sessions' }],
     });
     expect(sessions.lookups).toBe(0);
+  });
+
+  it('asks nothing about the session of a caller who may not hand the role out: the same refusal for an existing and an unknown session', async () => {
+    const { h, sessions, sessionId, inAnHour } = await withSessions();
+    await h.bus.run(
+      h.useCases.createRole,
+      { name: 'helpdesk', description: 'helpdesk', permissions: ['role.assign'], inherits: [] },
+      h.asAdmin,
+    );
+    const helpdeskId = aUserId();
+    await h.bus.run(h.useCases.assignRole, { subjectId: helpdeskId, role: 'helpdesk' }, h.asAdmin);
+    const before = h.newEvents().length;
+    const bind = (role: string, boundSessionId: string) =>
+      h.bus
+        .run(
+          h.useCases.assignRole,
+          { subjectId: h.playerId, role, expireTime: inAnHour, boundSessionId },
+          aUserCall(helpdeskId),
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+    const lookups = sessions.lookups;
+    for (const role of ['admin', 'no-such-role']) {
+      const existing = await bind(role, sessionId);
+      const unknown = await bind(role, aUserId());
+      expect(existing).toMatchObject({ kind: expect.any(String), reason: expect.any(String) });
+      expect(unknown).toEqual(existing);
+      expect(JSON.stringify(unknown)).toEqual(JSON.stringify(existing));
+    }
+    expect(await bind('admin', sessionId)).toMatchObject({
+      kind: 'PERMISSION_DENIED',
+      reason: 'ESCALATION_DENIED',
+    });
+    expect(await bind('no-such-role', sessionId)).toMatchObject({
+      kind: 'NOT_FOUND',
+      reason: 'ROLE_NOT_FOUND',
+    });
+    expect(sessions.lookups).toBe(lookups);
+    expect(h.newEvents()).toHaveLength(before);
   });
 
   it('lapses no later than the session itself expires', async () => {
