@@ -4,9 +4,11 @@ import { sessionEventsV1 } from '@warden/proto';
 import { TablePermissionChecker } from '@warden/bus';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSessionApp } from '../src/app.js';
+import pg from 'pg';
 import type { Clock } from '../src/application/ports.js';
 import type { SessionWithToken } from '../src/application/codecs.js';
 import { hashToken } from '../src/domain/session-token.js';
+import { end } from '../src/domain/session.js';
 import { dyingAfterCommit } from './support/dying-idempotency-store.js';
 import { FakeCredentialsVerifier } from './support/fake-credentials-verifier.js';
 import { silentLogger } from './support/test-app.js';
@@ -181,5 +183,189 @@ describe('StartSession recovery over Postgres', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('round trips to Postgres per call', () => {
+  /** What each round trip `run` makes on pg sends: its statements' first words (a simple query may hold several). */
+  async function roundTrips(run: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      const first = args[0] as string | { text: string };
+      const text = typeof first === 'string' ? first : first.text;
+      sent.push(
+        text
+          .split(/;\s*(?=[A-Z])/)
+          .map((statement) => statement.trim().split(/\s+/).slice(0, 2).join(' '))
+          .join('; '),
+      );
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    try {
+      await run();
+    } finally {
+      spy.mockRestore();
+    }
+    return sent;
+  }
+
+  const credentials = new FakeCredentialsVerifier();
+  const permissions = new TablePermissionChecker();
+  const app = () =>
+    createSessionApp({
+      sessions: new PrismaSessionRepository(db.pool),
+      credentials,
+      secondFactors: credentials.secondFactors,
+      challenges: new PgMfaChallengeStore(db.pool),
+      authorizer: permissions,
+      idempotencyStore: new PgIdempotencyStore(db.pool),
+      clock: { now: () => new Date() },
+      ids: { newId: () => randomUUID() },
+      settings: someSettings(),
+      cache: { maxEntries: 100, ttlMs: 60_000 },
+      watch: { allowedServices: ['gateway'], queueSize: 16 },
+      lastSeenFlushIntervalMs: 60_000,
+      logger: silentLogger,
+    });
+
+  it('StartSession, EndSession and ValidateSession make only the round trips they need', async () => {
+    const { bus, useCases } = app();
+    const email = `${randomUUID()}@example.com`;
+    const userId = aUserId();
+    credentials.addUser(email, 'correct horse battery staple', userId);
+    permissions.grant(userId, 'session.end:own');
+    const signIn = (requestId: string) =>
+      bus.run(
+        useCases.startSession,
+        aStartSessionCommand({ email, requestId }),
+        aServiceContext('gateway'),
+      ) as Promise<SessionWithToken>;
+
+    let started: SessionWithToken | undefined;
+    const withRequestId = await roundTrips(async () => {
+      started = await signIn(`req-${randomUUID()}`);
+    });
+    const withoutRequestId = await roundTrips(() => signIn(''));
+    const cold = await roundTrips(() =>
+      app().bus.run(app().useCases.validateSession, { token: started!.token }, aServiceContext()),
+    );
+    const warm = await roundTrips(() =>
+      bus.run(useCases.validateSession, { token: started!.token }, aServiceContext()),
+    );
+    const logout = await roundTrips(() =>
+      bus.run(
+        useCases.endSession,
+        { sessionId: started!.session.id },
+        aServiceContext('gateway', { userId, sessionId: started!.session.id }),
+      ),
+    );
+    // The idempotency claim and stored answer; the user's lock and active sessions with BEGIN; every
+    // write (session, sessions it ends, outbox, audit, request link) in one statement; COMMIT.
+    expect(withRequestId).toEqual([
+      'INSERT INTO',
+      'BEGIN; SELECT pg_advisory_xact_lock(24149,; SELECT id,',
+      'WITH created',
+      'COMMIT',
+      'UPDATE idempotency_keys',
+    ]);
+    expect(withoutRequestId).toEqual(withRequestId.slice(1, -1));
+    // One read for a token not cached here, none for a cached one (activity is written in batches).
+    expect(cold).toEqual(['SELECT id,']);
+    expect(warm).toEqual([]);
+    // The owner's logout: the row with its version, then one conditional statement, no transaction.
+    expect(logout).toEqual(['SELECT xmin::text', 'WITH changed']);
+  });
+});
+
+describe('a change of one session over Postgres', () => {
+  /**
+   * The repository over a pool on which, after each of the first `times` reads of a session with
+   * its version, another writer changes the row (as the activity flusher or a refresh would).
+   */
+  function racedBy(times: number) {
+    let raced = 0;
+    const pool = new Proxy(db.pool, {
+      get(target, property, receiver) {
+        if (property !== 'query') return Reflect.get(target, property, receiver);
+        return async (...args: unknown[]) => {
+          const result = await (target.query as (...a: unknown[]) => Promise<pg.QueryResult>)(
+            ...args,
+          );
+          const config = args[0] as { name?: string; values?: unknown[] };
+          if (config.name === 'warden-session-versioned' && raced < times) {
+            raced++;
+            await target.query(
+              `UPDATE sessions SET last_seen_time = last_seen_time + interval '1 second' WHERE id = $1`,
+              [config.values![0]],
+            );
+          }
+          return result;
+        };
+      },
+    });
+    return new PrismaSessionRepository(pool);
+  }
+
+  it('re-runs the change on the row another writer changed in between, writing only the last result', async () => {
+    for (const times of [1, 3]) {
+      await db.pool.query('DELETE FROM sessions');
+      const session = aSession({ now: new Date() });
+      await new PrismaSessionRepository(db.pool).updateUserSessions(session.userId, () => [
+        { session, event: 'started' },
+      ]);
+      await db.pool.query('DELETE FROM outbox; DELETE FROM audit_events');
+      const seen: Date[] = [];
+      const ended = await racedBy(times).update(session.id, (stored) => {
+        seen.push(stored.lastSeenTime);
+        const after = end(stored, 'LOGOUT', new Date());
+        return after && { session: after, event: 'ended' };
+      });
+      // Three misses hand over to the locking transaction, which reads the row once more.
+      expect(seen).toHaveLength(times + 1);
+      expect(ended?.status).toBe('ENDED');
+      // The other writer's change is kept: the write used the row it made.
+      expect(ended!.lastSeenTime.getTime()).toBe(session.lastSeenTime.getTime() + times * 1_000);
+      const { rows } = await db.pool.query<{ status: string; last_seen_time: Date }>(
+        'SELECT status, last_seen_time FROM sessions WHERE id = $1',
+        [session.id],
+      );
+      expect(rows).toEqual([{ status: 'ENDED', last_seen_time: ended!.lastSeenTime }]);
+      // The missed attempts wrote no event and no audit entry.
+      expect(await outboxEvents(db)).toEqual([{ kind: 'ended', sessionId: session.id }]);
+      const audit = await db.pool.query('SELECT action FROM audit_events');
+      expect(audit.rowCount).toBe(1);
+    }
+  });
+
+  it('writes nothing when the session is gone before its change is written', async () => {
+    const session = aSession({ now: new Date() });
+    const repository = new PrismaSessionRepository(db.pool);
+    await repository.updateUserSessions(session.userId, () => [{ session, event: 'started' }]);
+    await db.pool.query('DELETE FROM outbox');
+    const gone = new PrismaSessionRepository(
+      new Proxy(db.pool, {
+        get(target, property, receiver) {
+          if (property !== 'query') return Reflect.get(target, property, receiver);
+          return async (...args: unknown[]) => {
+            const result = await (target.query as (...a: unknown[]) => Promise<pg.QueryResult>)(
+              ...args,
+            );
+            if ((args[0] as { name?: string }).name === 'warden-session-versioned')
+              await target.query('DELETE FROM sessions WHERE id = $1', [session.id]);
+            return result;
+          };
+        },
+      }),
+    );
+    const ended = await gone.update(session.id, (stored) => {
+      const after = end(stored, 'LOGOUT', new Date());
+      return after && { session: after, event: 'ended' };
+    });
+    expect(ended).toBeUndefined();
+    expect(await outboxEvents(db)).toEqual([]);
   });
 });

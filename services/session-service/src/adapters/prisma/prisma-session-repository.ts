@@ -12,7 +12,7 @@ import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
 import { eraseUserData } from './erase-user-data.js';
-import { saveChanges } from './save-changes.js';
+import { saveChanges, saveIfUnchanged } from './save-changes.js';
 import { sessionFromRow, type SessionRow } from './session-rows.js';
 import {
   listActiveSql,
@@ -25,11 +25,16 @@ import {
   SESSION_BY_START_REQUEST_SQL,
   SESSION_BY_TOKEN_SQL,
   SESSIONS_DUE_SQL,
+  VERSIONED_SESSION_BY_ID_SQL,
 } from './session-sql.js';
 
+/** Optimistic tries of {@link PrismaSessionRepository.update} before it takes the row's lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
 /**
- * Sessions in Postgres (the schema is Prisma's), on pg: lookups as prepared statements, and each
- * command's writes as a locking read, then {@link saveChanges}' one statement, in one transaction.
+ * Sessions in Postgres (the schema is Prisma's), on pg: lookups as prepared statements; a change of
+ * one session as a versioned read and one conditional statement (see `update`); changes of a
+ * user's sessions as a locking read, then {@link saveChanges}' one statement, in one transaction.
  * Through Prisma's interactive transaction, EndSession cost twice the CPU (bench/end-session.ts).
  */
 export class PrismaSessionRepository implements SessionRepository {
@@ -76,12 +81,42 @@ export class PrismaSessionRepository implements SessionRepository {
     return rows.map(sessionFromRow);
   }
 
+  /**
+   * Optimistic first: the row and its version in one read, the change, then one statement writing
+   * it only if the row is still that version (see SAVE_IF_UNCHANGED_SQL): two round trips and no
+   * BEGIN/COMMIT, where the locking transaction takes three. A row changed in between (a refresh,
+   * the activity flusher, a sweeper) is read again; after {@link OPTIMISTIC_ATTEMPTS} such misses,
+   * the locking transaction decides, so a hot row still makes progress. `change` may run more than
+   * once, each time on the latest row; only its last result is written.
+   */
   async update(
     id: string,
     change: (session: Session) => SessionChange | undefined,
     options?: WriteOptions,
   ): Promise<Session | undefined> {
     if (!isUuid(id)) return undefined;
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const { rows } = await this.pool.query<SessionRow & { version: string }>({
+        name: 'warden-session-versioned',
+        text: VERSIONED_SESSION_BY_ID_SQL,
+        values: [id],
+      });
+      if (!rows[0]) return undefined;
+      const stored = sessionFromRow(rows[0]);
+      const result = change(stored);
+      if (!result) return stored;
+      if (await saveIfUnchanged(this.pool, result, rows[0].version, options?.traceparent))
+        return result.session;
+    }
+    return this.updateLocked(id, change, options);
+  }
+
+  /** {@link update} under the row's lock, in a transaction. */
+  private updateLocked(
+    id: string,
+    change: (session: Session) => SessionChange | undefined,
+    options?: WriteOptions,
+  ): Promise<Session | undefined> {
     // The id passed isUuid, so it may be inlined: BEGIN and the locking read are one round trip.
     const lock = lockSessionSql(id);
     return withTransactionFrom<SessionRow, Session | undefined>(

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { SessionChange } from '../../domain/session-events.js';
 import { toEnvelope } from '../../mapping.js';
 import { sessionColumns } from './session-rows.js';
-import { SAVE_CHANGES_SQL } from './session-sql.js';
+import { SAVE_CHANGES_SQL, SAVE_IF_UNCHANGED_SQL } from './session-sql.js';
 
 /**
  * Writes changes, their outbox rows and their audit entries with the caller's transaction (a pg
@@ -45,4 +45,40 @@ export async function saveChanges(
       started.map((s) => s.id),
     ],
   });
+}
+
+/**
+ * Writes one changed session, its outbox rows and audit entries in one statement of its own (no
+ * transaction), only if the row is still at `version` (the xmin it was read with); false, with
+ * nothing written, when another write changed or removed it since.
+ */
+export async function saveIfUnchanged(
+  pool: pg.Pool,
+  change: SessionChange,
+  version: string,
+  traceparent?: string,
+): Promise<boolean> {
+  const { session } = change;
+  const events = change.event ? [toEnvelope(change.event, session, traceparent)] : [];
+  const rotated = change.rotatedTokenHash === undefined ? [] : [change];
+  const { rows } = await pool.query<{ saved: number }>({
+    name: 'warden-session-save-if-unchanged', // prepared once per connection
+    text: SAVE_IF_UNCHANGED_SQL,
+    values: [
+      session.id,
+      session.tokenHash,
+      session.status,
+      session.lastSeenTime,
+      session.idleExpireTime,
+      session.endTime,
+      session.endReason,
+      version,
+      rotated.map((c) => c.rotatedTokenHash!),
+      rotated.map((c) => c.session.id),
+      rotated.map((c) => c.session.lastSeenTime),
+      ...outboxColumns(events),
+      ...auditColumns(auditEntriesOf(events)),
+    ],
+  });
+  return rows[0]!.saved === 1;
 }

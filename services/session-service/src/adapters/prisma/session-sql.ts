@@ -57,6 +57,40 @@ INSERT INTO outbox (id, subject, type, payload, headers, create_time)
 SELECT * FROM ${OUTBOX_UNNEST(24)}`;
 
 export const SESSION_BY_ID_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
+
+/** A session with its row version (xmin), for {@link SAVE_IF_UNCHANGED_SQL}. */
+export const VERSIONED_SESSION_BY_ID_SQL = `SELECT xmin::text AS version, ${SESSION_COLUMNS}
+  FROM sessions WHERE id = $1`;
+
+/**
+ * One changed session ($1), written only if its row is still the version read ($8, its xmin: any
+ * committed write since, or one committing meanwhile, gives the row another), with its rotated-out
+ * token hash, outbox rows and audit entries, which go in only with it. One statement, so no
+ * BEGIN/COMMIT around it; `saved` is 0 when the row changed or is gone.
+ */
+export const SAVE_IF_UNCHANGED_SQL = `
+WITH changed AS (
+  UPDATE sessions AS s
+  SET token_hash = $2,
+      status = $3::text::"SessionStatus",
+      last_seen_time = $4,
+      idle_expire_time = $5,
+      end_time = $6,
+      end_reason = $7::text::"SessionEndReason"
+  WHERE s.id = $1 AND s.xmin = $8::text::xid
+  RETURNING s.id
+), rotated AS (
+  INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
+  SELECT * FROM unnest($9::text[], $10::uuid[], $11::timestamptz[])
+  WHERE EXISTS (SELECT 1 FROM changed)
+), outboxed AS (
+  INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+  SELECT * FROM ${OUTBOX_UNNEST(12)}
+  WHERE EXISTS (SELECT 1 FROM changed)
+), audit AS (
+  ${AUDIT_INSERT(18, 'WHERE EXISTS (SELECT 1 FROM changed)')}
+)
+SELECT count(*)::int AS saved FROM changed`;
 export const SESSION_BY_TOKEN_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = $1`;
 
 export const SESSION_BY_ROTATED_TOKEN_SQL = `SELECT ${SESSION_COLUMNS.split(', ')
