@@ -77,6 +77,8 @@ export async function startStack(options: {
     ...addresses,
     WARDEN_DATABASE_SCHEMA: schemas.authz.schema,
     WARDEN_AUTHZ_BOOTSTRAP_ADMINS: options.adminEmail,
+    // Its admin has no mailer to verify the email with (as tests/support/stack.ts).
+    WARDEN_AUTHZ_BOOTSTRAP_REQUIRES_VERIFIED_EMAIL: 'false',
     // The worker asks user-service for a bootstrap admin's email.
     WARDEN_USER_SERVICE_ADDRESS: host(ports.user),
     WARDEN_WORKER_USER_EVENTS_DURABLE: durables.authz,
