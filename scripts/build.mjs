@@ -1,20 +1,35 @@
 // Production build of one service (or all): bundles src/{main,worker,migrate}.ts and the operator
 // commands src/adapters/cli/*.ts (to dist/adapters/cli/) with the
 // workspace libs inlined and npm packages left external, into services/<name>/dist/.
-// Usage: node scripts/build.mjs [services/<name> ...]
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+// Usage: node scripts/build.mjs [--tree <dir>] [services/<name> ...]
+// --tree: each service into <dir>/<name>/dist instead, laid out as package.sh's production tree
+// (config.yaml, prisma/, package.json and node_modules beside dist) but linked to the workspace's
+// files and installed packages, in a second: what the test suite runs its service processes from.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const targets = process.argv.slice(2).length
-  ? process.argv.slice(2).map((p) => resolve(p))
+const args = process.argv.slice(2);
+const treeAt = args.indexOf('--tree');
+const tree = treeAt === -1 ? undefined : resolve(args.splice(treeAt, 2)[1] ?? '');
+const targets = args.length
+  ? args.map((p) => resolve(p))
   : readdirSync(join(root, 'services')).map((name) => join(root, 'services', name));
 
-/** Every npm dependency of the service and of the workspace libs stays external. */
-function externals(serviceDir) {
-  const names = new Set();
+/** Every npm dependency of the service and of the workspace libs, with a folder that declares it. */
+function dependencies(serviceDir) {
+  const declaredIn = new Map();
   const seen = new Set();
   const collect = (dir) => {
     if (seen.has(dir)) return;
@@ -22,11 +37,27 @@ function externals(serviceDir) {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
       if (name.startsWith('@warden/')) collect(join(root, 'libs', name.slice('@warden/'.length)));
-      else names.add(name);
+      else if (!declaredIn.has(name)) declaredIn.set(name, dir);
     }
   };
   collect(serviceDir);
-  return [...names].flatMap((name) => [name, `${name}/*`]);
+  return declaredIn;
+}
+
+/**
+ * A service's tree under `at` (as package.sh's, for a dist/ built there): its own files linked,
+ * and each npm package it or a lib it uses depends on linked from where pnpm installed it for
+ * the package that declares it (a lib's dependencies are not in the service's node_modules).
+ */
+function linkTree(serviceDir, at, declaredIn) {
+  for (const file of ['package.json', 'config.yaml', 'prisma'])
+    if (existsSync(join(serviceDir, file))) symlinkSync(join(serviceDir, file), join(at, file));
+  for (const [name, dir] of declaredIn) {
+    const installed = join(dir, 'node_modules', name);
+    if (!existsSync(installed)) continue; // an optional peer nothing installed
+    mkdirSync(dirname(join(at, 'node_modules', name)), { recursive: true });
+    symlinkSync(realpathSync(installed), join(at, 'node_modules', name));
+  }
 }
 
 for (const dir of targets) {
@@ -40,16 +71,23 @@ for (const dir of targets) {
           .map((file) => join(cliDir, file))
       : []),
   ].filter((file) => existsSync(file));
+  const declaredIn = dependencies(dir);
+  const home = tree ? join(tree, basename(dir)) : dir;
+  if (tree) {
+    rmSync(home, { recursive: true, force: true });
+    mkdirSync(home, { recursive: true });
+    linkTree(dir, home, declaredIn);
+  }
   await build({
     entryPoints,
-    outdir: join(dir, 'dist'),
+    outdir: join(home, 'dist'),
     outbase: join(dir, 'src'),
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     sourcemap: true,
-    external: externals(dir),
+    external: [...declaredIn.keys()].flatMap((name) => [name, `${name}/*`]),
     // Bundled ESM still needs require() for CommonJS packages it imports dynamically.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
@@ -57,9 +95,13 @@ for (const dir of targets) {
     logLevel: 'warning',
   });
   // The reflection descriptor set is read at run time from <service>/descriptor.binpb.
-  copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(dir, 'descriptor.binpb'));
-  console.log(`built ${dir.slice(root.length + 1)}/dist (${entryPoints.length} entries)`);
+  copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(home, 'descriptor.binpb'));
+  console.log(
+    `built ${tree ? home : `${dir.slice(root.length + 1)}/dist`} (${entryPoints.length} entries)`,
+  );
 }
+
+if (tree) process.exit(0);
 
 // The same descriptor set for Envoy's grpc_json_transcoder (deploy/envoy), as a build artifact.
 mkdirSync(join(root, 'dist'), { recursive: true });

@@ -43,7 +43,13 @@ export async function waitForServing(
     alive,
   }: { service?: string; timeoutMs?: number; alive?: () => void } = {},
 ): Promise<void> {
-  const client = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+  // grpc-js backs off exponentially between connection attempts (1 s, 1.6 s, ... up to 120 s): a
+  // process that took 30 s to start listening was seen 10 to 20 s later. A probe on a few attempts
+  // a second sees it within a poll.
+  const client = new Health(address, credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 250,
+  }) as unknown as HealthClient;
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

@@ -1,12 +1,73 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { waitForServing } from '@warden/grpc';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+/** Where the suite's global setup tells its forked workers the services' built trees are. */
+export const SERVICE_BUILDS_VARIABLE = 'WARDEN_TEST_SERVICE_BUILDS';
+
+/**
+ * Bundles every service once (`scripts/build.mjs --tree`, about a second) into a temporary
+ * directory and points startServiceProcess at it for this process and the workers it forks: a
+ * service process then starts as `node dist/<entry>.js`, as in production, instead of tsx
+ * resolving and transpiling a few hundred files in each of the suite's hundreds of processes
+ * (half the CPU of each start). When the sources do not bundle (someone's edit in progress), the
+ * processes run under tsx and the tests that start them show the error. Returns the cleanup.
+ */
+export function useServiceBuilds(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-test-services-'));
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--tree', dir], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    const { stderr } = error as { stderr?: Buffer };
+    console.error(
+      `scripts/build.mjs --tree failed, service processes run under tsx:\n${stderr?.toString() ?? error}`,
+    );
+    return () => undefined;
+  }
+  process.env[SERVICE_BUILDS_VARIABLE] = dir;
+  return () => {
+    delete process.env[SERVICE_BUILDS_VARIABLE];
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Service processes this process started that still run. */
+const running = new Set<ChildProcess>();
+let reaping = false;
+
+/**
+ * Service processes end with the process that started them: a test worker ends its file, or
+ * vitest stops it with SIGTERM (after a hook timed out while a stack was still starting, when
+ * the file's afterAll had no stack to stop). They used to serve, sweep and consume on as orphans,
+ * loading the machine for every later file and run.
+ */
+function endWithThisProcess(child: ChildProcess): void {
+  if (!reaping) {
+    reaping = true;
+    const killAll = () => {
+      for (const c of running) c.kill('SIGKILL');
+    };
+    process.once('exit', killAll);
+    process.once('SIGTERM', () => {
+      killAll();
+      // Another handler (ensureTestNats's) ends the process itself; else end as SIGTERM would.
+      if (process.listenerCount('SIGTERM') === 0) process.exit(143);
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
 
 const handedOut = new Set<number>();
 
@@ -42,7 +103,8 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `services/<service>/src/<entry>` under tsx with the given environment. With
+ * Starts `services/<service>/src/<entry>` with the given environment: under the test suite from
+ * the bundle useServiceBuilds made (same sources, built as for production), else under tsx. With
  * WARDEN_STACK_PACKAGES=<dir>, it runs the production tree instead, as the image does:
  * `node dist/<entry>.js` in `<dir>/<service>`, made by `bash scripts/package.sh <service> <dir>/<service>`.
  * Memory is measured that way: tsx's loader and transpiler alone cost each process tens of MB.
@@ -60,19 +122,25 @@ export function startServiceProcess(
   const profile = process.env.WARDEN_CPU_PROFILE_DIR;
   const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const packages = process.env.WARDEN_STACK_PACKAGES;
+  const built = process.env[SERVICE_BUILDS_VARIABLE];
+  const bundle = join('dist', entry.replace(/\.ts$/, '.js'));
   const program = packages
-    ? [join('dist', entry.replace(/\.ts$/, '.js'))]
-    : ['--import', TSX_LOADER, join('src', entry)];
+    ? [bundle]
+    : built
+      ? ['--enable-source-maps', join(built, service, bundle)]
+      : ['--import', TSX_LOADER, join('src', entry)];
   const cwd = packages ? join(packages, service) : join(ROOT, 'services', service);
-  if (!existsSync(join(cwd, program.at(-1)!)))
+  const file = resolve(cwd, program.at(-1)!);
+  if (!existsSync(file))
     throw new Error(
-      `no ${join(cwd, program.at(-1)!)} (WARDEN_STACK_PACKAGES: see scripts/package.sh)`,
+      `no ${file} (${packages ? 'WARDEN_STACK_PACKAGES: see scripts/package.sh' : 'built by useServiceBuilds'})`,
     );
   const child = spawn(process.execPath, [...profiling, ...program, ...args], {
     cwd,
     env: { ...process.env, WARDEN_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  endWithThisProcess(child);
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);

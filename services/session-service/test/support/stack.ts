@@ -9,6 +9,7 @@ import {
   TEST_DATABASE_URL,
   testSchema,
   uniqueName,
+  waitFor,
   waitServing,
   type ServiceProcess,
   type TestSchema,
@@ -31,7 +32,7 @@ export interface Stack {
 const host = (port: number) => `127.0.0.1:${port}`;
 
 /**
- * The whole system as real processes (tsx), each service on a schema of its own, on the real
+ * The whole system as real processes, each service on a schema of its own, on the real
  * Postgres and NATS. session-service's sweeper runs once at start and then not for an hour, so
  * expiry is seen through validation alone.
  */
@@ -153,6 +154,9 @@ export async function startStack(options: {
       waitServing(host(ports.b), processes[5], 60_000),
       waitServing(host(ports.c), processes[6], 60_000),
     ]);
+    // The workers consume from the present on: an event published before a worker's durable
+    // exists never reaches it (a user's default role, seen missing when the servers came up first).
+    await waitForDurables([durables.authz, ...userEventDurables(durables.session)]);
   } catch (error) {
     await stop();
     throw error;
@@ -167,6 +171,22 @@ export async function startStack(options: {
     processes,
     stop,
   };
+}
+
+async function waitForDurables(names: string[]): Promise<void> {
+  const nc = await connect(natsConnectOptions('ops'));
+  try {
+    const jsm = await jetstreamManager(nc);
+    await waitFor(
+      async () => {
+        for (const name of names) await jsm.consumers.info(STREAMS.user.name, name);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: `durable consumers ${names.join(', ')}` },
+    );
+  } finally {
+    await nc.close();
+  }
 }
 
 /** The test's durable consumers on WARDEN_USER, so they do not pile up on the shared server. */
