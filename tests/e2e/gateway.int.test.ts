@@ -290,8 +290,10 @@ describe('a gateway process killed mid-stream', () => {
     for (const s of sessions.slice(8)) await end(s);
 
     child = await start();
+    // The restarted gateway reopens the feed from its checkpoint: on a loaded 2-core machine its
+    // ordered consumers may need a heartbeat reset or two (5 s each) before the backlog flows.
     await waitFor(() => ourEnds().length >= sessions.length || undefined, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: `all ${sessions.length} ends checkpointed (have ${ourEnds().length})`,
     });
     const ends = ourEnds();
