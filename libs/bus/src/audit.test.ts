@@ -5,6 +5,7 @@ import {
   currentAuditScope,
   listAuditEvents,
   MemoryAuditLog,
+  SYSTEM_AUDIT_SCOPE,
   type AuditRecord,
   type AuditScope,
 } from './audit.js';
@@ -107,6 +108,34 @@ describe('the audit scope of a call', () => {
     };
     const scope = await bus.run(ownReplays, { requestId: 'k-9' }, asService);
     expect(scope.requestId).toBe('k-9');
+  });
+
+  it('is not opened for a read-only use case, which is still authorized', async () => {
+    const reading: UseCase<{ requestId: string }, AuditScope> = {
+      name: 'Reading',
+      access: { kind: 'permission', permission: 'thing.read' },
+      readOnly: true,
+      execute: async () => currentAuditScope(),
+    };
+    // At a server (no scope around the call): warden's own, not the caller's.
+    await expect(bus.run(reading, { requestId: 'k-3' }, asUser(USER))).resolves.toEqual(
+      SYSTEM_AUDIT_SCOPE,
+    );
+    // Inside a command's scope (a read it makes through the bus): that command's.
+    const outer = await bus.run(
+      {
+        name: 'Outer',
+        access: { kind: 'service' },
+        execute: (_input: { requestId: string }, ctx) =>
+          bus.run(reading, { requestId: 'k-4' }, ctx),
+      },
+      { requestId: 'k-5' },
+      asService,
+    );
+    expect(outer).toMatchObject({ actor: { type: 'SERVICE', id: 'billing' }, requestId: 'k-5' });
+    const denying = new Bus({ authorizer: new TablePermissionChecker() });
+    const error = await rejection(denying.run(reading, { requestId: '' }, asUser(USER)));
+    expect(error.kind).toBe('PERMISSION_DENIED');
   });
 
   it('does not leak into concurrent calls', async () => {

@@ -125,6 +125,7 @@ export function listAuditEvents(log: AuditLog): UseCase<ListAuditEventsInput, Au
   return {
     name: 'ListAuditEvents',
     access: permissionOn(AUDIT_READ, () => ({ type: 'audit' })),
+    readOnly: true,
     async execute(input) {
       const filter = checkedFilter(input.filter);
       const { items, nextPageToken } = await readPage(input, {

@@ -11,7 +11,8 @@ export interface BusDeps {
 
 /**
  * Runs every use case through authorization, then idempotency, then its handler, in the call's
- * audit scope (its actor, request_id and trace: what the changes it writes are recorded with).
+ * audit scope (its actor, request_id and trace: what the changes it writes are recorded with);
+ * a read-only use case (`readOnly`) writes nothing to record, and runs without one.
  */
 export class Bus {
   constructor(private readonly deps: BusDeps) {
@@ -19,11 +20,16 @@ export class Bus {
   }
 
   async run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
+    if (useCase.readOnly === true) return this.authorizeAndRun(useCase, input, ctx);
     const scope = auditScopeOf(ctx, requestIdOf(useCase, input));
-    return inAuditScope(scope, () => this.runInScope(useCase, input, ctx));
+    return inAuditScope(scope, () => this.authorizeAndRun(useCase, input, ctx));
   }
 
-  private async runInScope<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
+  private async authorizeAndRun<I, O>(
+    useCase: UseCase<I, O>,
+    input: I,
+    ctx: CallContext,
+  ): Promise<O> {
     await this.authorize(useCase, input, ctx);
     if (useCase.idempotency && this.deps.idempotency) {
       return this.deps.idempotency.run(useCase.name, useCase.idempotency, input, ctx, () =>

@@ -69,5 +69,11 @@ export interface UseCase<I, O> {
   readonly name: string;
   readonly access: Access<I>;
   readonly idempotency?: IdempotencySpec<I, O>;
+  /**
+   * A query that changes nothing (writes no outbox row, no audit entry): the bus opens no audit
+   * scope for it, which a hot read (ValidateSession, CheckPermission) would pay on every call. A
+   * write made by one anyway would be recorded with whatever scope is around it (SYSTEM at a server).
+   */
+  readonly readOnly?: boolean;
   execute(input: I, ctx: CallContext): Promise<O>;
 }

@@ -65,6 +65,7 @@ export const PERMISSION_READ = 'permission.read';
  */
 export class CheckPermissionHandler implements UseCase<CheckPermission, RevisedDecision> {
   readonly name = 'CheckPermission';
+  readonly readOnly = true;
   readonly access: Access<CheckPermission> = {
     kind: 'service',
     onBehalf: { permission: PERMISSION_READ, owners: (input) => [input.subjectId] },

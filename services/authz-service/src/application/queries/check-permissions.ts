@@ -20,6 +20,7 @@ export class CheckPermissionsHandler implements UseCase<
   RevisedDecision[]
 > {
   readonly name = 'CheckPermissions';
+  readonly readOnly = true;
   readonly access: Access<{ checks: CheckPermission[] }> = {
     kind: 'service',
     onBehalf: {

@@ -7,6 +7,7 @@ import type { AuthzRepository } from '../ports.js';
 
 export class GetRoleHandler implements UseCase<{ name: string }, Role> {
   readonly name = 'GetRole';
+  readonly readOnly = true;
   readonly access = permissionOn<{ name: string }>('role.read', namedRole);
 
   constructor(private readonly repository: AuthzRepository) {}

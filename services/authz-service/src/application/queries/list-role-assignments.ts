@@ -30,6 +30,7 @@ function scopeOfKey(key: string): Scope | undefined {
  */
 export class ListRoleAssignmentsHandler implements UseCase<ListRoleAssignments, AssignmentPage> {
   readonly name = 'ListRoleAssignments';
+  readonly readOnly = true;
   readonly access = permissionOn<ListRoleAssignments>('role.read');
 
   constructor(

@@ -8,6 +8,7 @@ export type RolePage = Page<'roles', Role>;
 
 export class ListRolesHandler implements UseCase<ListRoles, RolePage> {
   readonly name = 'ListRoles';
+  readonly readOnly = true;
   readonly access = permissionOn<ListRoles>('role.read');
 
   constructor(private readonly repository: AuthzRepository) {}

@@ -26,6 +26,7 @@ export class ListSubjectPermissionsHandler implements UseCase<
   SubjectAccess
 > {
   readonly name = 'ListSubjectPermissions';
+  readonly readOnly = true;
   readonly access = permissionOn<ListSubjectPermissions>('permission.read', (input) => ({
     type: 'subject',
     id: input.subjectId,

@@ -50,6 +50,7 @@ export const LOOKUP_PAGE_SIZE = { default: 100, max: 1000 };
  */
 export class LookupSubjectsHandler implements UseCase<LookupSubjects, SubjectPage> {
   readonly name = 'LookupSubjects';
+  readonly readOnly = true;
   readonly access: Access<LookupSubjects> = {
     kind: 'service',
     onBehalf: { permission: PERMISSION_READ, owners: () => [undefined] },

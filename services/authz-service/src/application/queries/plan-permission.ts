@@ -25,6 +25,7 @@ export interface PlanPermission {
  */
 export class PlanPermissionHandler implements UseCase<PlanPermission, Plan & { revision: number }> {
   readonly name = 'PlanPermission';
+  readonly readOnly = true;
   readonly access: Access<PlanPermission> = {
     kind: 'service',
     onBehalf: { permission: PERMISSION_READ, owners: (input) => [input.subjectId] },

@@ -15,6 +15,7 @@ export interface ValidateSession {
  */
 export class ValidateSessionHandler implements UseCase<ValidateSession, Session> {
   readonly name = 'ValidateSession';
+  readonly readOnly = true;
   readonly access: Access<ValidateSession> = { kind: 'service' };
   private readonly loading = new Map<string, Promise<Session>>();
 

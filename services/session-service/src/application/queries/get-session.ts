@@ -12,6 +12,7 @@ export interface GetSession {
 
 export class GetSessionHandler implements UseCase<GetSession, Session> {
   readonly name = 'GetSession';
+  readonly readOnly = true;
   readonly access: Access<GetSession>;
   private readonly resource: SessionResource<GetSession>;
 

@@ -12,6 +12,7 @@ export type SessionPage = Page<'sessions', Session>;
 
 export class ListActiveSessionsHandler implements UseCase<ListActiveSessions, SessionPage> {
   readonly name = 'ListActiveSessions';
+  readonly readOnly = true;
   readonly access = permissionOn<ListActiveSessions>('session.list', (query) => {
     requireIds({ user_id: { value: query.userId } });
     return { type: 'session', ownerId: query.userId };

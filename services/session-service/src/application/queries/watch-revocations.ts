@@ -78,6 +78,7 @@ export class StreamQuota {
  */
 export class WatchRevocationsHandler implements UseCase<WatchRevocations, RevocationStream> {
   readonly name = 'WatchRevocations';
+  readonly readOnly = true;
   readonly access: Access<WatchRevocations>;
 
   constructor(

@@ -16,6 +16,7 @@ export class WatchSessionsHandler<T extends Watchable> implements UseCase<
   WatchSubscription<T>
 > {
   readonly name = 'WatchSessions';
+  readonly readOnly = true;
   readonly access: Access<WatchSessions>;
 
   constructor(private readonly deps: { hub: WatchHub<T>; allowedServices: readonly string[] }) {

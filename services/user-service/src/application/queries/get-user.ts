@@ -12,6 +12,7 @@ export interface GetUser {
 
 export class GetUserHandler implements UseCase<GetUser, UserView> {
   readonly name = 'GetUser';
+  readonly readOnly = true;
   readonly access = onUser<GetUser>('user.read');
 
   constructor(private readonly deps: { directory: UserDirectory; metadata: MetadataAccess }) {

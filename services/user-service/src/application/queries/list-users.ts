@@ -26,6 +26,7 @@ export type UserPage = Page<'users', UserView>;
 
 export class ListUsersHandler implements UseCase<ListUsers, UserPage> {
   readonly name = 'ListUsers';
+  readonly readOnly = true;
   readonly access = permissionOn<ListUsers>('user.list');
 
   constructor(private readonly deps: { directory: UserDirectory; metadata: MetadataAccess }) {
