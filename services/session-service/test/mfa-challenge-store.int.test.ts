@@ -58,16 +58,6 @@ describe('MFA challenges over Postgres', () => {
     expect(await store.purgeExpired(at(6 * MINUTE))).toBe(1);
   });
 
-  it('is consumed once: of two concurrent consumers exactly one wins', async () => {
-    const { challenge } = await stored();
-    const wins = await Promise.all([
-      store.consume(challenge.idHash),
-      store.consume(challenge.idHash),
-    ]);
-    expect(wins.sort()).toEqual([false, true]);
-    expect(await store.attempt(challenge.idHash, at(MINUTE), 5)).toBeUndefined();
-  });
-
   it("drops a user's challenges created by a time, and no one else's", async () => {
     const userId = randomUUID();
     const early = newChallenge({ userId, client, now: T0 }).challenge;

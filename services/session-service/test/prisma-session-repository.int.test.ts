@@ -34,10 +34,11 @@ afterAll(() => db.drop());
 sessionRepositoryContract('prisma', async () => {
   // DELETE, not TRUNCATE: these tables are tiny here and TRUNCATE waits for an exclusive lock.
   await db.pool.query(
-    'DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events',
+    'DELETE FROM rotated_tokens; DELETE FROM sessions; DELETE FROM outbox; DELETE FROM processed_events; DELETE FROM mfa_challenges',
   );
   return {
     sessions: new PrismaSessionRepository(db.pool),
+    challenges: new PgMfaChallengeStore(db.pool),
     events: () => outboxEvents(db),
   };
 });

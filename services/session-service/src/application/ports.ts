@@ -41,9 +41,10 @@ export interface PresentedSecondFactor {
 }
 
 /**
- * Pending MFA challenges, by the hash of their id. `attempt` and `consume` are single atomic
- * statements, so concurrent CompleteMfa calls on one challenge count every attempt and at most one
- * of them consumes it.
+ * Pending MFA challenges, by the hash of their id. `attempt` is a single atomic statement, so
+ * concurrent CompleteMfa calls on one challenge count every attempt; a challenge is consumed by
+ * the write saving the session it makes (SessionRepository `consumeChallenge`), so at most one of
+ * them gets a session, and never a spent challenge without one.
  */
 export interface MfaChallengeStore {
   add(challenge: MfaChallenge): Promise<void>;
@@ -52,8 +53,6 @@ export interface MfaChallengeStore {
    * returns it; undefined when there is no such live challenge.
    */
   attempt(idHash: string, now: Date, maxAttempts: number): Promise<MfaChallenge | undefined>;
-  /** Deletes the challenge; false when it was gone already (another call consumed it). */
-  consume(idHash: string): Promise<boolean>;
   /** Deletes challenges expired before `before`; returns how many. */
   purgeExpired(before: Date): Promise<number>;
   /**
@@ -85,6 +84,14 @@ export interface InboxEntry {
 export interface WriteOptions {
   /** The caller's trace, carried by the events this write emits. */
   traceparent?: string;
+}
+
+/** What {@link SessionRepository.updateUserSessions} writes besides the changes. */
+export interface UserSessionsWriteOptions extends WriteOptions {
+  inbox?: InboxEntry;
+  eraseUser?: boolean;
+  startRequest?: string;
+  consumeChallenge?: string;
 }
 
 /**
@@ -119,11 +126,14 @@ export interface SessionRepository {
    * responses about the user. With `startRequest` (an idempotency record's address), links the
    * session `decide` starts to it in the same transaction, for findByStartRequest: a retry after
    * a crash between the commit and the stored answer finds the session instead of making another.
+   * With `consumeChallenge` (an MFA challenge's id hash), deletes that challenge in the same
+   * transaction, and throws MFA_CHALLENGE_NOT_FOUND, saving nothing, when it is gone (another call
+   * consumed it): CompleteMfa's challenge is spent exactly when its session is saved.
    */
   updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string },
+    options?: UserSessionsWriteOptions,
   ): Promise<SessionChange[] | undefined>;
   /** Moves last-seen and idle expiry forward (never back) on sessions still ACTIVE. */
   recordActivity(batch: readonly Activity[]): Promise<void>;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { SessionRepository } from '../../src/application/ports.js';
+import type { AppError } from '@warden/errors';
+import type { MfaChallengeStore, SessionRepository } from '../../src/application/ports.js';
+import { newChallenge } from '../../src/domain/mfa-challenge.js';
 import type { SessionChange } from '../../src/domain/session-events.js';
 import {
   authenticatedWith,
@@ -15,6 +17,8 @@ import { aSession, aUserId, HOUR, MINUTE, T0 } from './mothers.js';
 
 export interface RepositoryFixture {
   sessions: SessionRepository;
+  /** The challenges `consumeChallenge` spends (the same database / memory). */
+  challenges: MfaChallengeStore;
   /** The events written with the changes (outbox), oldest first. */
   events(): Promise<Array<{ kind: string; sessionId: string }>>;
 }
@@ -57,6 +61,90 @@ export function sessionRepositoryContract(
         assuranceLevel: 'AAL2',
       });
       expect(await sessions.findById(recovery.id)).toEqual(recovery);
+    });
+
+    describe('consuming an MFA challenge with the session it makes (CompleteMfa)', () => {
+      async function withChallenge() {
+        const f = await fixture();
+        const userId = aUserId();
+        const client = { ipAddress: '203.0.113.4', userAgent: 'Consume/1.0' };
+        const { challenge } = newChallenge({ userId, client, now: T0 });
+        await f.challenges.add(challenge);
+        const live = () => f.challenges.attempt(challenge.idHash, at(MINUTE), 99);
+        return { ...f, userId, idHash: challenge.idHash, live };
+      }
+      const reasonOf = (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'saved',
+          (e: AppError) => e.reason ?? e.message,
+        );
+
+      it('saves the session and deletes the challenge together', async () => {
+        const f = await withChallenge();
+        const session = aSession({ userId: f.userId });
+        await f.sessions.updateUserSessions(f.userId, () => [started(session)], {
+          consumeChallenge: f.idHash,
+        });
+        expect(await f.sessions.findById(session.id)).toEqual(session);
+        expect(await f.live()).toBeUndefined();
+      });
+
+      it('keeps the challenge when the write dies before it is saved: neither happened', async () => {
+        const f = await withChallenge();
+        const session = aSession({ userId: f.userId });
+        const died = f.sessions.updateUserSessions(
+          f.userId,
+          () => {
+            throw new Error('process died mid-write');
+          },
+          { consumeChallenge: f.idHash },
+        );
+        await expect(died).rejects.toThrow('process died mid-write');
+        expect(await f.live()).toMatchObject({ userId: f.userId });
+        expect(await f.events()).toEqual([]);
+        // The retry finds the challenge and spends it then.
+        await f.sessions.updateUserSessions(f.userId, () => [started(session)], {
+          consumeChallenge: f.idHash,
+        });
+        expect(await f.sessions.findById(session.id)).toEqual(session);
+        expect(await f.live()).toBeUndefined();
+      });
+
+      it('refuses a challenge already spent or unknown: MFA_CHALLENGE_NOT_FOUND, nothing saved', async () => {
+        const f = await withChallenge();
+        const first = aSession({ userId: f.userId });
+        await f.sessions.updateUserSessions(f.userId, () => [started(first)], {
+          consumeChallenge: f.idHash,
+        });
+        const second = aSession({ userId: f.userId });
+        for (const idHash of [f.idHash, 'f'.repeat(64)])
+          expect(
+            await reasonOf(
+              f.sessions.updateUserSessions(f.userId, () => [started(second)], {
+                consumeChallenge: idHash,
+              }),
+            ),
+          ).toBe('MFA_CHALLENGE_NOT_FOUND');
+        expect(await f.sessions.findById(second.id)).toBeUndefined();
+        expect(await f.events()).toEqual([{ kind: 'started', sessionId: first.id }]);
+      });
+
+      it('gives two writes racing on one challenge one session', async () => {
+        const f = await withChallenge();
+        const [a, b] = [aSession({ userId: f.userId }), aSession({ userId: f.userId })];
+        const outcomes = await Promise.all(
+          [a, b].map((session) =>
+            reasonOf(
+              f.sessions.updateUserSessions(f.userId, () => [started(session)], {
+                consumeChallenge: f.idHash,
+              }),
+            ),
+          ),
+        );
+        expect(outcomes.sort()).toEqual(['MFA_CHALLENGE_NOT_FOUND', 'saved']);
+        const saved = [await f.sessions.findById(a.id), await f.sessions.findById(b.id)];
+        expect(saved.filter(Boolean)).toHaveLength(1);
+      });
     });
 
     it('links a started session to the request that started it; a re-run request points at its newer one', async () => {

@@ -42,13 +42,15 @@ export function testApp(
     idempotencyStore?: IdempotencyStore;
     /** The trail ListAuditEvents reads; an empty memory one by default. */
     auditLog?: AuditLog;
+    /** Another session repository over the app's challenges (one that fails mid-write). */
+    sessions?: (challenges: MemoryMfaChallengeStore) => MemorySessionRepository;
   } = {},
 ): TestApp {
-  const sessions = new MemorySessionRepository();
+  const challenges = new MemoryMfaChallengeStore();
+  const sessions = overrides.sessions?.(challenges) ?? new MemorySessionRepository(challenges);
   const credentials = new FakeCredentialsVerifier();
   const permissions = new TablePermissionChecker();
   const clock = new FixedClock(T0);
-  const challenges = new MemoryMfaChallengeStore();
   const app = createSessionApp({
     sessions,
     credentials,

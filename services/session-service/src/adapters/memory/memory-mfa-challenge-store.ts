@@ -1,7 +1,10 @@
 import type { MfaChallengeStore } from '../../application/ports.js';
 import type { MfaChallenge } from '../../domain/mfa-challenge.js';
 
-/** In-memory twin of PgMfaChallengeStore, for component tests. */
+/**
+ * In-memory twin of PgMfaChallengeStore, for component tests; MemorySessionRepository consumes
+ * from `challenges` as the Postgres repository does in its transaction.
+ */
 export class MemoryMfaChallengeStore implements MfaChallengeStore {
   readonly challenges = new Map<string, MfaChallenge>();
 
@@ -15,10 +18,6 @@ export class MemoryMfaChallengeStore implements MfaChallengeStore {
     const counted = { ...current, attempts: current.attempts + 1 };
     this.challenges.set(idHash, counted);
     return counted;
-  }
-
-  async consume(idHash: string): Promise<boolean> {
-    return this.challenges.delete(idHash);
   }
 
   async purgeExpired(before: Date): Promise<number> {

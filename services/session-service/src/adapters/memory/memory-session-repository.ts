@@ -2,11 +2,13 @@ import type { SessionChange, SessionEventKind } from '../../domain/session-event
 import type { Session } from '../../domain/session.js';
 import type {
   Activity,
-  InboxEntry,
   ListCursor,
   SessionRepository,
+  UserSessionsWriteOptions,
   WriteOptions,
 } from '../../application/ports.js';
+import { mfaChallengeNotFound } from '../../errors.js';
+import type { MemoryMfaChallengeStore } from './memory-mfa-challenge-store.js';
 
 export interface RecordedEvent {
   kind: SessionEventKind;
@@ -27,6 +29,9 @@ export class MemorySessionRepository implements SessionRepository {
   readonly processed = new Set<string>();
   /** Set to make the next activity write fail (flusher tests). */
   failNextActivityWrite = false;
+
+  /** `challenges`: the store `consumeChallenge` spends from, as Postgres does in one transaction. */
+  constructor(private readonly challenges?: MemoryMfaChallengeStore) {}
 
   async findById(id: string): Promise<Session | undefined> {
     return this.sessions.get(id);
@@ -88,8 +93,11 @@ export class MemorySessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options?: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string },
+    options?: UserSessionsWriteOptions,
   ): Promise<SessionChange[] | undefined> {
+    const challenge = options?.consumeChallenge;
+    if (challenge !== undefined && !this.challenges?.challenges.has(challenge))
+      throw mfaChallengeNotFound();
     if (options?.inbox) {
       const key = `${options.inbox.consumer}\n${options.inbox.eventId}`;
       if (this.processed.has(key)) return undefined;
@@ -99,6 +107,7 @@ export class MemorySessionRepository implements SessionRepository {
       (s) => s.userId === userId && s.status === 'ACTIVE',
     );
     const changes = decide(active);
+    if (challenge !== undefined) this.challenges?.challenges.delete(challenge);
     this.apply(changes, options);
     const started = changes.find((c) => c.event === 'started');
     if (options?.startRequest && started)

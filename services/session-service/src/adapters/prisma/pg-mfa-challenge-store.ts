@@ -9,7 +9,8 @@ const ADD_SQL = `INSERT INTO mfa_challenges
 const ATTEMPT_SQL = `UPDATE mfa_challenges SET attempts = attempts + 1
   WHERE id_hash = $1 AND expire_time > $2 AND attempts < $3
   RETURNING id_hash, user_id, ip_address, user_agent, attempts, create_time, expire_time`;
-const CONSUME_SQL = 'DELETE FROM mfa_challenges WHERE id_hash = $1';
+/** Run by the session repository, in the transaction saving the session CompleteMfa makes. */
+export const CONSUME_CHALLENGE_SQL = 'DELETE FROM mfa_challenges WHERE id_hash = $1';
 const PURGE_SQL = 'DELETE FROM mfa_challenges WHERE expire_time < $1';
 const DROP_FOR_USER_SQL = `DELETE FROM mfa_challenges
   WHERE user_id = $1 AND ($2::timestamptz IS NULL OR create_time <= $2)`;
@@ -54,11 +55,6 @@ export class PgMfaChallengeStore implements MfaChallengeStore {
         expireTime: row.expire_time,
       }
     );
-  }
-
-  async consume(idHash: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(CONSUME_SQL, [idHash]);
-    return (rowCount ?? 0) > 0;
   }
 
   async purgeExpired(before: Date): Promise<number> {

@@ -3,15 +3,17 @@ import { pgInbox, processOnce } from '@warden/events';
 import type pg from 'pg';
 import type {
   Activity,
-  InboxEntry,
   ListCursor,
   SessionRepository,
+  UserSessionsWriteOptions,
   WriteOptions,
 } from '../../application/ports.js';
 import type { SessionChange } from '../../domain/session-events.js';
 import { isUuid } from '../../domain/session-id.js';
 import type { Session } from '../../domain/session.js';
+import { mfaChallengeNotFound } from '../../errors.js';
 import { eraseUserData } from './erase-user-data.js';
+import { CONSUME_CHALLENGE_SQL } from './pg-mfa-challenge-store.js';
 import { saveChanges, saveIfUnchanged } from './save-changes.js';
 import { sessionFromRow, type SessionRow } from './session-rows.js';
 import {
@@ -136,12 +138,18 @@ export class PrismaSessionRepository implements SessionRepository {
   async updateUserSessions(
     userId: string,
     decide: (active: Session[]) => SessionChange[],
-    options: WriteOptions & { inbox?: InboxEntry; eraseUser?: boolean; startRequest?: string } = {},
+    options: UserSessionsWriteOptions = {},
   ): Promise<SessionChange[] | undefined> {
     if (!isUuid(userId)) return [];
     // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
     const lockAndRead = lockUserSessionsSql(userId);
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
+      // The challenge goes with the session it makes (a crash before COMMIT leaves both as they
+      // were); of two calls racing on one, the second waits on the row and finds it gone.
+      if (options.consumeChallenge !== undefined) {
+        const { rowCount } = await client.query(CONSUME_CHALLENGE_SQL, [options.consumeChallenge]);
+        if (!rowCount) throw mfaChallengeNotFound();
+      }
       const changes = decide(active.map(sessionFromRow));
       await saveChanges(client, changes, options);
       if (options.eraseUser) await eraseUserData(client, userId);

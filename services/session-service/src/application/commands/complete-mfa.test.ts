@@ -2,6 +2,8 @@ import type { AppError } from '@warden/errors';
 import { MemoryIdempotencyStore } from '@warden/bus';
 import { describe, expect, it, vi } from 'vitest';
 import { dyingAfterCommit } from '../../../test/support/dying-idempotency-store.js';
+import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
+import type { MemoryMfaChallengeStore } from '../../adapters/memory/memory-mfa-challenge-store.js';
 import { aServiceContext, MINUTE, T0 } from '../../../test/support/mothers.js';
 import { startSession, testApp, withAda } from '../../../test/support/test-app.js';
 import { hashChallengeId, MFA_CHALLENGE_TTL_MS } from '../../domain/mfa-challenge.js';
@@ -201,6 +203,42 @@ describe('CompleteMfa', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('leaves the challenge for a retry when the process dies before the session is saved', async () => {
+    // The write that would save the session (and spend the challenge) never happens: the process
+    // died after user-service accepted the code. Before, the challenge was spent by then.
+    class DyingOnce extends MemorySessionRepository {
+      dead = false;
+      override updateUserSessions(
+        ...args: Parameters<MemorySessionRepository['updateUserSessions']>
+      ) {
+        if (!this.dead && args[2]?.consumeChallenge !== undefined) {
+          this.dead = true;
+          return Promise.reject(new Error('process killed before COMMIT'));
+        }
+        return super.updateUserSessions(...args);
+      }
+    }
+    const app = testApp({ sessions: (c: MemoryMfaChallengeStore) => new DyingOnce(c) });
+    const { challenge, complete } = await challenged(app);
+    await expect(complete({ requestId: 'mfa-d' })).rejects.toThrow();
+    expect(app.sessions.sessions.size).toBe(0);
+    expect(app.challenges.challenges.get(hashChallengeId(challenge.id))?.attempts).toBe(1);
+    // The same code was spent by user-service (a replay now); the next one completes the
+    // sign-in on the same challenge, under the same request_id.
+    const again = await failureOf(complete({ requestId: 'mfa-d' }));
+    expect(again?.reason).toBe('INVALID_SECOND_FACTOR');
+    const retried = await complete({
+      requestId: 'mfa-d',
+      factor: { kind: 'TOTP', code: OTHER_TOTP },
+    });
+    expect(retried.session).toMatchObject({
+      assuranceLevel: 'AAL2',
+      factors: ['PASSWORD', 'TOTP'],
+    });
+    expect(app.sessions.sessions.size).toBe(1);
+    expect(app.challenges.challenges.size).toBe(0);
   });
 
   it('reports malformed input as INVALID_ARGUMENT before touching the challenge', async () => {

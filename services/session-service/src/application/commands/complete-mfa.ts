@@ -122,14 +122,16 @@ export class CompleteMfaHandler implements UseCase<CompleteMfa, SessionWithToken
     const challenge = await challenges.attempt(idHash, clock.now(), MFA_CHALLENGE_MAX_ATTEMPTS);
     if (!challenge) throw mfaChallengeNotFound();
     await secondFactors.verify(challenge.userId, factor, ctx);
-    // Two right codes racing on one challenge: only the call that consumes it gets a session.
-    if (!(await challenges.consume(idHash))) throw mfaChallengeNotFound();
+    // The challenge is consumed in the transaction that saves the session: a process dying
+    // before it commits leaves the challenge (with its attempts left) for a retry, never a spent
+    // challenge without a session. Two right codes racing on it: only one commit consumes it.
     return createSession(
       this.deps,
       {
         userId: challenge.userId,
         client: challenge.client,
         secondFactor: factor.kind,
+        consumeChallenge: idHash,
         ...(startRequest ? { startRequest } : {}),
       },
       ctx,

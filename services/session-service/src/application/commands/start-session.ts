@@ -171,7 +171,14 @@ export async function createSession(
     cache: SessionCache;
     settings: SessionSettings;
   },
-  input: { userId: string; client: ClientInfo; secondFactor?: SecondFactor; startRequest?: string },
+  input: {
+    userId: string;
+    client: ClientInfo;
+    secondFactor?: SecondFactor;
+    startRequest?: string;
+    /** CompleteMfa: the challenge (id hash) spent in the same transaction as the session. */
+    consumeChallenge?: string;
+  },
   ctx: CallContext,
 ): Promise<SessionWithToken> {
   const { sessions, clock, ids, cache, settings } = deps;
@@ -196,6 +203,7 @@ export async function createSession(
     {
       traceparent: ctx.traceparent,
       ...(input.startRequest ? { startRequest: input.startRequest } : {}),
+      ...(input.consumeChallenge ? { consumeChallenge: input.consumeChallenge } : {}),
     },
   );
   for (const change of changes ?? [])
