@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RevocationSnapshot } from './revocation-state.js';
+import type { RevocationItem } from './types.js';
 
 /** Where the feed stands and what it said, saved together so a restart resumes consistently. */
 export interface Checkpoint {
@@ -15,7 +16,11 @@ export interface Checkpoint {
 /** Pluggable: a file (the default), Redis, a database... `save` must be atomic. */
 export interface CheckpointStore {
   load(): Promise<Checkpoint | undefined>;
-  save(checkpoint: Checkpoint): Promise<void>;
+  /**
+   * Saves the checkpoint. `items` are the feed items it makes durable (applied since the last
+   * save), for a store that keeps a journal of them in the same atomic write; others ignore them.
+   */
+  save(checkpoint: Checkpoint, items: readonly RevocationItem[]): Promise<void>;
 }
 
 /** A JSON file replaced atomically (write, then rename). */

@@ -241,6 +241,45 @@ describe('createGateway', () => {
     await second.close();
   });
 
+  it('hands each save the items it makes durable, and saves again after a failed save', async () => {
+    const saves: Array<{ cursor: string; items: string[] }> = [];
+    let failNext = false;
+    const errors: string[] = [];
+    const store = new MemoryCheckpointStore();
+    const t = setup({
+      checkpoints: {
+        load: () => store.load(),
+        async save(checkpoint, items) {
+          if (failNext) {
+            failNext = false;
+            throw new Error('disk full');
+          }
+          await store.save(checkpoint);
+          saves.push({ cursor: checkpoint.cursor, items: items.map((i) => i.sessionId) });
+        },
+      },
+      onError: (error, context) => errors.push(`${context}: ${String(error)}`),
+    });
+    const gateway = t.make();
+    await connected(gateway);
+    const end = (sessionId: string) =>
+      t.session.push({ kind: 'SESSION_ENDED', sessionId, userId: 'u', time: new Date(t.now()) });
+    failNext = true;
+    end('s1');
+    await applied(gateway, 1);
+    for (let i = 0; i < 1_000 && errors.length === 0; i++) await sleep(2);
+    expect(errors).toEqual(['saving the checkpoint: Error: disk full']);
+    // The next item asks for a save that takes the one whose save failed along with it.
+    end('s2');
+    await applied(gateway, 2);
+    for (let i = 0; i < 1_000 && !saves.some((s) => s.items.includes('s2')); i++) await sleep(2);
+    const journaled = saves.flatMap((s) => s.items);
+    expect(journaled).toEqual(['s1', 's2']);
+    expect(saves.at(-1)!.cursor).toBe('2');
+    expect((await store.load())!.cursor).toBe('2');
+    await gateway.close();
+  });
+
   it('refuses tokens issued before it follows the feed, and after OUT_OF_RANGE starts anew', async () => {
     const t = setup();
     const before = await anAccessToken(t.key, { iatMs: t.now() - 1_000 });

@@ -135,21 +135,36 @@ export function createGateway(options: GatewayOptions): Gateway {
   let applied = 0;
   let unsaved: RevocationItem[] = [];
   let saving: Promise<void> = Promise.resolve();
+  let saveQueued = false;
 
-  const checkpoint = (): Promise<void> => {
+  /** Saves the cursor and state as they are now, with the items applied since the last save. */
+  const saveNow = async (): Promise<void> => {
     const items = unsaved;
     unsaved = [];
     const snapshot: Checkpoint = { version: 1, cursor, savedAt: now(), state: state.snapshot() };
-    saving = saving
-      .then(() => store.save(snapshot))
-      .then(
-        () => options.onCheckpoint?.(items),
-        (error: unknown) => {
-          // Not saved: the items count again toward the next checkpoint.
-          unsaved = [...items, ...unsaved];
-          report(error, 'saving the checkpoint');
-        },
-      );
+    try {
+      await store.save(snapshot, items);
+    } catch (error) {
+      // Not saved: the items go with the next save (the next item or close() asks for one).
+      unsaved = [...items, ...unsaved];
+      report(error, 'saving the checkpoint');
+      return;
+    }
+    options.onCheckpoint?.(items);
+  };
+
+  /**
+   * Saves coalesce: one write at a time, and at most one queued behind it, which takes everything
+   * applied by the time it runs. Resolves once what was applied before the call is saved (or failed).
+   */
+  const checkpoint = (): Promise<void> => {
+    if (!saveQueued) {
+      saveQueued = true;
+      saving = saving.then(() => {
+        saveQueued = false;
+        return saveNow();
+      });
+    }
     return saving;
   };
 
@@ -178,7 +193,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Started from now: keep where, so a reconnect before any item resumes without a gap.
         if (cursor === '' && start) {
           cursor = start;
-          void saving.then(checkpoint);
+          void checkpoint();
         }
       };
       try {
@@ -191,8 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             state.prune(now());
             pruneAt = now() + 10_000;
           }
-          // Saves coalesce: one write at a time, each with everything applied so far.
-          if (unsaved.length === 1) void saving.then(checkpoint);
+          void checkpoint();
         }
       } catch (error) {
         if (abort.signal.aborted) break;
