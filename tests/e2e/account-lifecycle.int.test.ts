@@ -4,17 +4,28 @@ import { TEST_DATABASE_URL, waitFor } from '@warden/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foreignHashes } from '../../services/user-service/test/support/foreign-hashes.js';
-import { bootstrapAdmin, failure, PASSWORD, register, signIn } from '../support/flows.js';
+import {
+  bootstrapAdmin,
+  check,
+  codeOf,
+  failure,
+  PASSWORD,
+  register,
+  signIn,
+} from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
 // Account lifecycle over real processes, Postgres and NATS: the gateway's key is the notifier
 // (auth.notifier_services defaults to [gateway]), codes go to it and nowhere else.
 let stack: Stack;
 let adminToken: string;
+let adminId: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  adminToken = (await bootstrapAdmin(stack)).token;
+  const admin = await bootstrapAdmin(stack);
+  adminToken = admin.token;
+  adminId = admin.user.id;
 }, 120_000);
 
 afterAll(() => stack?.stop(), 60_000);
@@ -126,6 +137,127 @@ describe('register -> verify email -> reset password -> every session ends', () 
     );
     expect(fresh.token).toMatch(/^wst_/);
   });
+});
+
+/**
+ * WatchRevocations as the gateway reads it, from now on: `collect` reads items until `done` says
+ * so (or `timeoutMs` passes, then the stream is cancelled); `ready` resolves once an item arrived,
+ * so what the test does next is after the feed's start.
+ */
+function revocationFeed() {
+  const stream = stack.sessions.watchRevocations({ after: '' });
+  const items: sessionv1.WatchRevocationsResponse[] = [];
+  let failed: unknown;
+  const waiters = new Set<() => void>();
+  stream.on('data', (item: sessionv1.WatchRevocationsResponse) => {
+    items.push(item);
+    for (const wake of waiters) wake();
+  });
+  stream.on('error', (error) => (failed = error));
+  const until = (done: (seen: typeof items) => boolean, what: string) =>
+    waitFor(
+      () => {
+        if (failed) throw failed as Error;
+        return done(items);
+      },
+      { timeoutMs: 15_000, what },
+    );
+  return { items, until, close: () => stream.cancel() };
+}
+
+describe('ConfirmTotp ends the AAL1 sessions that never passed the second factor', () => {
+  it('ends the other AAL1 session (SESSION_END_REASON_MFA_ENABLED, on the revocation feed too) and keeps the confirming one', async () => {
+    const email = `mfa-on-${stack.prefix}@example.com`;
+    const user = await register(stack, email);
+    const mine = { type: 'user', id: user.id, ownerId: user.id };
+    await waitFor(async () => (await check(stack, user.id, 'user.manage_mfa', mine)).allowed, {
+      timeoutMs: 15_000,
+      what: 'the player role',
+    });
+    // Two AAL1 sessions: the laptop enrols the authenticator, the phone was signed in before.
+    const laptop = await signIn(stack, email);
+    const phone = await signIn(stack, email);
+    await validate(phone.token);
+
+    const feed = revocationFeed();
+    try {
+      // A revocation of our own first, so the feed is known to run before ConfirmTotp.
+      const throwaway = await signIn(stack, stack.adminEmail);
+      await call(stack.sessions, 'endSession', { sessionId: throwaway.session.id }, adminToken);
+      await feed.until(
+        (seen) => seen.some((item) => item.sessionId === throwaway.session.id),
+        'the feed to report the throwaway session',
+      );
+      expect(feed.items.at(-1)).toMatchObject({
+        kind: sessionv1.RevocationKind.REVOCATION_KIND_SESSION_ENDED,
+        userId: adminId,
+      });
+
+      const enrolment = await call<userv1.EnrollTotpRequest, userv1.EnrollTotpResponse>(
+        stack.users,
+        'enrollTotp',
+        { userId: user.id },
+        laptop.token,
+      );
+      await call(
+        stack.users,
+        'confirmTotp',
+        { userId: user.id, code: codeOf(enrolment.secret) },
+        laptop.token,
+      );
+
+      // The phone's session never passed the second factor: it ends, through the worker.
+      await waitFor(
+        async () =>
+          (await failure(validate(phone.token)).catch(() => undefined))?.reason === 'SESSION_ENDED',
+        { timeoutMs: 15_000, what: 'the AAL1 session to end' },
+      );
+      const ended = await call<sessionv1.GetSessionRequest, sessionv1.GetSessionResponse>(
+        stack.sessions,
+        'getSession',
+        { sessionId: phone.session.id },
+        adminToken,
+      );
+      expect(ended.session).toMatchObject({
+        status: sessionv1.SessionStatus.SESSION_STATUS_ENDED,
+        endReason: sessionv1.SessionEndReason.SESSION_END_REASON_MFA_ENABLED,
+      });
+      // A gateway following the feed learns it as a SESSION_ENDED of that session.
+      await feed.until(
+        (seen) => seen.some((item) => item.sessionId === phone.session.id),
+        'the feed to report the ended session',
+      );
+      const about = feed.items.filter((item) => item.userId === user.id);
+      expect(about).toEqual([
+        expect.objectContaining({
+          kind: sessionv1.RevocationKind.REVOCATION_KIND_SESSION_ENDED,
+          sessionId: phone.session.id,
+        }),
+      ]);
+    } finally {
+      feed.close();
+    }
+
+    // The confirming session stays, still AAL1 (it did not sign in with the second factor).
+    const kept = await validate(laptop.token);
+    expect(kept.session).toMatchObject({
+      id: laptop.session.id,
+      assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
+    });
+    // And a password alone now gets a challenge, not a session.
+    const again = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+      stack.sessions,
+      'startSession',
+      {
+        email,
+        password: PASSWORD,
+        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
+        requestId: randomUUID(),
+      },
+    );
+    expect(again.token).toBe('');
+    expect(again.mfaChallenge?.id).toMatch(/^wmc_/);
+  }, 90_000);
 });
 
 describe('ImportUsers with bcrypt hashes', () => {

@@ -30,6 +30,7 @@ const END_REASON: Record<EndReason, sessionv1.SessionEndReason> = {
   REPLACED_BY_LIMIT: sessionv1.SessionEndReason.SESSION_END_REASON_REPLACED_BY_LIMIT,
   IDLE_TIMEOUT: sessionv1.SessionEndReason.SESSION_END_REASON_IDLE_TIMEOUT,
   ABSOLUTE_TIMEOUT: sessionv1.SessionEndReason.SESSION_END_REASON_ABSOLUTE_TIMEOUT,
+  MFA_ENABLED: sessionv1.SessionEndReason.SESSION_END_REASON_MFA_ENABLED,
 };
 
 /** What WatchSessions streams; `userId` picks the watchers that get it. */

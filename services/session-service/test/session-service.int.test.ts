@@ -24,7 +24,14 @@ import { EndSessionsForUserEventHandler } from '../src/application/commands/end-
 import { ExpireSessionsHandler } from '../src/application/commands/expire-sessions.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { bearer, sessionClient, watch } from './support/grpc.js';
-import { aServiceContext, aStartSessionCommand, MINUTE } from './support/mothers.js';
+import {
+  aServiceContext,
+  aSession,
+  aStartSessionCommand,
+  aToken,
+  MINUTE,
+} from './support/mothers.js';
+import { authenticatedWith } from '../src/domain/session.js';
 import { startReplica, type Replica } from './support/replica.js';
 import { sessionOf, silentLogger } from './support/test-app.js';
 
@@ -317,6 +324,72 @@ describe('session-service on Postgres and NATS', () => {
       });
     });
 
+    it('a second factor turned on ends the AAL1 sessions but the confirming one; AAL2 sessions stay', async () => {
+      const userId = randomUUID();
+      const [keep, other] = [await signIn(a, userId), await signIn(a, userId)];
+      // An AAL2 session of the same user (as CompleteMfa saves one).
+      const aal2Token = aToken();
+      const aal2 = {
+        token: aal2Token,
+        session: aSession({
+          userId,
+          token: aal2Token,
+          now: new Date(),
+          ...authenticatedWith('TOTP'),
+        }),
+      };
+      await a.sessions.updateUserSessions(userId, () => [
+        { session: aal2.session, event: 'started' },
+      ]);
+      // Replica b has the session that is to end cached.
+      await b.bus.run(b.useCases.validateSession, { token: other.token }, ctx);
+      const event = await publish(
+        'warden.user.v1.mfa_enabled',
+        userEventsV1.MfaEnabled.encode({
+          userId,
+          occurTime: new Date(),
+          exceptSessionId: keep.session.id,
+        }).finish(),
+      );
+      await waitFor(
+        () =>
+          b.bus.run(b.useCases.validateSession, { token: other.token }, ctx).then(
+            () => false,
+            (error: { reason?: string }) => error.reason === 'SESSION_ENDED',
+          ),
+        { timeoutMs: 10_000, what: 'the AAL1 session to end, on the other replica too' },
+      );
+      expect(await a.sessions.findById(other.session.id)).toMatchObject({
+        status: 'ENDED',
+        endReason: 'MFA_ENABLED',
+      });
+      expect(await a.sessions.findById(keep.session.id)).toMatchObject({
+        status: 'ACTIVE',
+        assuranceLevel: 'AAL1',
+      });
+      expect(await a.sessions.findById(aal2.session.id)).toMatchObject({
+        status: 'ACTIVE',
+        assuranceLevel: 'AAL2',
+      });
+      for (const { token } of [keep, aal2])
+        await expect(b.bus.run(b.useCases.validateSession, { token }, ctx)).resolves.toMatchObject({
+          status: 'ACTIVE',
+        });
+      // Its SessionEnded event carries the reason (what WatchSessions and the revocation feed read).
+      const { rows } = await db.pool.query<{ payload: Buffer }>(
+        `SELECT payload FROM outbox WHERE type = 'warden.session.v1.ended' AND headers->>'ce-subject' = $1`,
+        [other.session.id],
+      );
+      expect(sessionEventsV1.SessionEnded.decode(rows[0]!.payload).endReason).toBe(
+        sessionv1.SessionEndReason.SESSION_END_REASON_MFA_ENABLED,
+      );
+      const applied = await db.pool.query(
+        'SELECT count(*)::int AS n FROM processed_events WHERE consumer = $1 AND event_id = $2',
+        [durable, event.id],
+      );
+      expect(applied.rows[0].n).toBe(1);
+    });
+
     it('points at the single durable older versions used, so operators can remove it', async () => {
       const base = uniqueName('session_test_legacy');
       await jsm.consumers.add(STREAMS.user.name, {
@@ -359,6 +432,7 @@ describe('session-service on Postgres and NATS', () => {
       expect(filters.sort()).toEqual([
         'warden.user.v1.deleted',
         'warden.user.v1.disabled',
+        'warden.user.v1.mfa_enabled',
         'warden.user.v1.password_changed',
       ]);
       // NATS applies the filters: a registration is never delivered, a deletion still is.

@@ -39,7 +39,12 @@ const EVENTS: Array<[UserEvent, string, Partial<ReturnType<typeof userAuditOf>>]
   [{ type: 'disabled', userId, reason: 'fraud', occurTime }, 'user.disabled', { reason: 'fraud' }],
   [{ type: 'enabled', userId, reason: 'appeal', occurTime }, 'user.enabled', { reason: 'appeal' }],
   [{ type: 'deleted', userId, occurTime }, 'user.deleted', {}],
-  [{ type: 'mfa_enabled', userId, occurTime }, 'user.mfa_enabled', {}],
+  [
+    { type: 'mfa_enabled', userId, exceptSessionId: sessionId, occurTime },
+    'user.mfa_enabled',
+    { details: { kept_session_id: sessionId } },
+  ],
+  [{ type: 'mfa_enabled', userId, exceptSessionId: '', occurTime }, 'user.mfa_enabled', {}],
   [{ type: 'mfa_disabled', userId, occurTime }, 'user.mfa_disabled', {}],
 ];
 

@@ -23,6 +23,9 @@ export function userAuditOf(event: UserEvent): AuditFacts {
       facts.reason = event.reason;
       if (event.exceptSessionId) facts.details = { kept_session_id: event.exceptSessionId };
       break;
+    case 'mfa_enabled':
+      if (event.exceptSessionId) facts.details = { kept_session_id: event.exceptSessionId };
+      break;
     case 'disabled':
     case 'enabled':
       facts.reason = event.reason;

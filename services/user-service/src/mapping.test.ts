@@ -54,6 +54,7 @@ describe('user event envelope', () => {
     [{ type: 'enabled', userId, reason: '', occurTime }, userEventsV1.UserEnabled],
     [{ type: 'deleted', userId, occurTime }, userEventsV1.UserDeleted],
     [{ type: 'email_verified', userId, occurTime }, userEventsV1.EmailVerified],
+    [{ type: 'mfa_enabled', userId, exceptSessionId: 's2', occurTime }, userEventsV1.MfaEnabled],
   ] as const)('encodes %o as its payload message', (event, message) => {
     const envelope = toEnvelope(event as UserEvent);
     expect(envelope.type).toBe(`warden.user.v1.${event.type}`);

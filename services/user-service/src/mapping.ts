@@ -122,6 +122,7 @@ function encodePayload(event: UserEvent): Uint8Array {
       return userEventsV1.MfaEnabled.encode({
         userId: event.userId,
         occurTime: event.occurTime,
+        exceptSessionId: event.exceptSessionId,
       }).finish();
     case 'mfa_disabled':
       return userEventsV1.MfaDisabled.encode({

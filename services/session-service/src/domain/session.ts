@@ -2,7 +2,7 @@ import { sessionEnded, sessionExpired } from '../errors.js';
 
 export type SessionStatus = 'ACTIVE' | 'ENDED' | 'EXPIRED';
 
-/** Why a session stopped: the first six end it, the last two expire it. */
+/** Why a session stopped: IDLE_TIMEOUT and ABSOLUTE_TIMEOUT expire it, the others end it. */
 export type EndReason =
   | 'LOGOUT'
   | 'ADMIN'
@@ -11,7 +11,9 @@ export type EndReason =
   | 'PASSWORD_CHANGED'
   | 'REPLACED_BY_LIMIT'
   | 'IDLE_TIMEOUT'
-  | 'ABSOLUTE_TIMEOUT';
+  | 'ABSOLUTE_TIMEOUT'
+  /** The user turned a second factor on: a session that never passed it (AAL1) ends. */
+  | 'MFA_ENABLED';
 
 /** How the user proved who they are: a password, then maybe a second factor (step-up). */
 export type Factor = 'PASSWORD' | 'TOTP' | 'RECOVERY_CODE';

@@ -76,12 +76,16 @@ export function enrollTotp(
   };
 }
 
-/** ConfirmTotp: a current code turns the factor on, with fresh recovery codes; emits mfa_enabled. */
+/**
+ * ConfirmTotp: a current code turns the factor on, with fresh recovery codes; emits mfa_enabled,
+ * which ends the user's AAL1 sessions but `exceptSessionId` (the confirming one; '' for none).
+ */
 export function confirmTotp(
   holder: MfaHolder,
   current: TotpFactor | undefined,
   matchedStep: TotpMatch,
   recoveryCodeHashes: readonly string[],
+  exceptSessionId: string,
   now: Date,
 ): TotpChange<void> {
   if (holder.mfaEnabled || current?.confirmed) throw mfaAlreadyEnabled();
@@ -96,7 +100,7 @@ export function confirmTotp(
       updateTime: now,
     },
     mfaEnabled: { value: true, time: now },
-    events: [{ type: 'mfa_enabled', userId: holder.id, occurTime: now }],
+    events: [{ type: 'mfa_enabled', userId: holder.id, exceptSessionId, occurTime: now }],
     result: undefined,
   };
 }

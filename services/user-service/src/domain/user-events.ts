@@ -17,8 +17,12 @@ export type UserEvent =
   | { type: 'disabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'enabled'; userId: string; reason: string; occurTime: Date }
   | { type: 'deleted'; userId: string; occurTime: Date }
-  /** ConfirmTotp turned a second factor on; RemoveTotp turned it off. Never the secret. */
-  | { type: 'mfa_enabled'; userId: string; occurTime: Date }
+  /**
+   * ConfirmTotp turned a second factor on (session-service ends the user's AAL1 sessions but
+   * `exceptSessionId`, the confirming session; '' for none); RemoveTotp turned it off. Never the
+   * secret.
+   */
+  | { type: 'mfa_enabled'; userId: string; exceptSessionId: string; occurTime: Date }
   | { type: 'mfa_disabled'; userId: string; occurTime: Date };
 
 export type UserEventType = UserEvent['type'];

@@ -18,6 +18,7 @@ const SUBJECTS = {
   disabled: 'warden.user.v1.disabled',
   deleted: 'warden.user.v1.deleted',
   'password-changed': 'warden.user.v1.password_changed',
+  'mfa-enabled': 'warden.user.v1.mfa_enabled',
 } as const;
 
 /** The durable consumers the workers share, named after the configured `durable`. */
@@ -31,11 +32,11 @@ export interface UserEventsConsumer {
 
 /**
  * user-service's lifecycle events, shared by the workers through durable consumers: a disabled or
- * deleted user, or a changed password, ends that user's sessions, once per event (the inbox key is
- * `durable` itself, the same for the three consumers and for the single consumer of older
- * versions, so an event one of them applied is not applied again). Disabling and password changes
- * end only sessions started by the event's time (a late event must not end a session signed in to
- * afterwards); a deletion ends every one.
+ * deleted user, or a changed password, ends that user's sessions, and a second factor turned on
+ * ends their AAL1 sessions, once per event (the inbox key is `durable` itself, the same for every
+ * consumer and for the single consumer of older versions, so an event one of them applied is not
+ * applied again). Disabling, password changes and MFA end only sessions started by the event's
+ * time (a late event must not end a session signed in to afterwards); a deletion ends every one.
  */
 export function userEventsConsumer(options: {
   js: JetStreamClient;
@@ -144,6 +145,16 @@ function toCommand(event: EventEnvelope, consumer: string): EndSessionsForUserEv
         reason: 'PASSWORD_CHANGED',
         occurredAt: event.time,
         ...(changed.exceptSessionId ? { exceptSessionId: changed.exceptSessionId } : {}),
+      };
+    }
+    case 'warden.user.v1.mfa_enabled': {
+      const enabled = userEventsV1.MfaEnabled.decode(event.payload);
+      return {
+        ...common,
+        userId: enabled.userId,
+        reason: 'MFA_ENABLED',
+        occurredAt: event.time,
+        ...(enabled.exceptSessionId ? { exceptSessionId: enabled.exceptSessionId } : {}),
       };
     }
     default:

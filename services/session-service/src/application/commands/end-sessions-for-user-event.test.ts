@@ -4,6 +4,7 @@ import { FixedClock } from '../../../test/support/fixed-clock.js';
 import { MemoryMfaChallengeStore } from '../../adapters/memory/memory-mfa-challenge-store.js';
 import { MemorySessionRepository } from '../../adapters/memory/memory-session-repository.js';
 import { newChallenge } from '../../domain/mfa-challenge.js';
+import { authenticatedWith } from '../../domain/session.js';
 import {
   CLOCK_SKEW_ALLOWANCE_MS,
   EndSessionsForUserEventHandler,
@@ -87,6 +88,74 @@ describe('EndSessionsForUserEvent', () => {
     });
   });
 
+  describe('a second factor turned on (MFA_ENABLED, from ConfirmTotp)', () => {
+    function mfaSetup() {
+      const { sessions, userId, own, handler } = setup();
+      const aal2 = [
+        aSession({ userId, ...authenticatedWith('TOTP') }),
+        aSession({ userId, ...authenticatedWith('RECOVERY_CODE') }),
+      ];
+      for (const s of aal2) sessions.sessions.set(s.id, s);
+      return { sessions, userId, own, aal2, handler };
+    }
+
+    it('ends the AAL1 sessions but the one that confirmed it; AAL2 sessions stay', async () => {
+      const { sessions, userId, own, aal2, handler } = mfaSetup();
+      const confirming = own[0]!;
+      await expect(
+        handler.execute({
+          userId,
+          reason: 'MFA_ENABLED',
+          exceptSessionId: confirming.id,
+          occurredAt: T0,
+          inbox: { consumer: 'c', eventId: 'mfa-1' },
+        }),
+      ).resolves.toBe(1);
+      expect(sessions.sessions.get(own[1]!.id)).toMatchObject({
+        status: 'ENDED',
+        endReason: 'MFA_ENABLED',
+      });
+      // Kept as it was: still AAL1, its factors unchanged.
+      expect(sessions.sessions.get(confirming.id)).toEqual(confirming);
+      for (const s of aal2) expect(sessions.sessions.get(s.id)).toEqual(s);
+      expect(sessions.eventsOf('ended').map((s) => s.id)).toEqual([own[1]!.id]);
+    });
+
+    it('keeps none of the AAL1 sessions when an administrator confirmed it (no except id)', async () => {
+      const { sessions, userId, own, aal2, handler } = mfaSetup();
+      await handler.execute({
+        userId,
+        reason: 'MFA_ENABLED',
+        occurredAt: T0,
+        inbox: { consumer: 'c', eventId: 'mfa-2' },
+      });
+      for (const s of own) expect(sessions.sessions.get(s.id)!.endReason).toBe('MFA_ENABLED');
+      for (const s of aal2) expect(sessions.sessions.get(s.id)!.status).toBe('ACTIVE');
+    });
+
+    it('applies once, and leaves pending challenges (each still needs CompleteMfa)', async () => {
+      const { sessions, userId, handler } = mfaSetup();
+      const challenges = new MemoryMfaChallengeStore();
+      const pending = newChallenge({ userId, client: { ipAddress: '', userAgent: '' }, now: T0 });
+      await challenges.add(pending.challenge);
+      const withChallenges = new EndSessionsForUserEventHandler({
+        sessions,
+        challenges,
+        clock: new FixedClock(new Date(T0.getTime() + MINUTE)),
+      });
+      const event = {
+        userId,
+        reason: 'MFA_ENABLED' as const,
+        occurredAt: T0,
+        inbox: { consumer: 'c', eventId: 'mfa-3' },
+      };
+      await expect(withChallenges.execute(event)).resolves.toBe(2);
+      await expect(withChallenges.execute(event)).resolves.toBeUndefined();
+      await expect(handler.execute(event)).resolves.toBeUndefined();
+      expect([...challenges.challenges.keys()]).toEqual([pending.challenge.idHash]);
+    });
+  });
+
   describe('an event applied late (after an outage)', () => {
     // The event happened at T0 + 1 min; it is applied at T0 + 10 min.
     const occurredAt = new Date(T0.getTime() + MINUTE);
@@ -124,6 +193,16 @@ describe('EndSessionsForUserEvent', () => {
       expect(statusOf(sessions, withinSkew.id)).toBe('ENDED');
       expect(statusOf(sessions, after.id)).toBe('ACTIVE');
       expect(CLOCK_SKEW_ALLOWANCE_MS).toBeGreaterThan(20_000);
+    });
+
+    it('MFA turned on spares an AAL1 session signed in to after it (MFA removed again since)', async () => {
+      const { sessions, before, after, applyLate } = lateSetup();
+      await applyLate('MFA_ENABLED', 'late-4');
+      expect(sessions.sessions.get(before.id)).toMatchObject({
+        status: 'ENDED',
+        endReason: 'MFA_ENABLED',
+      });
+      expect(statusOf(sessions, after.id)).toBe('ACTIVE');
     });
 
     it('disabling spares a session of a user enabled again and signed in since', async () => {

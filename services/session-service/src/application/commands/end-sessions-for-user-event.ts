@@ -3,10 +3,14 @@ import type { EndReason, Session } from '../../domain/session.js';
 import { endAllExcept } from '../../domain/user-sessions.js';
 import type { Clock, InboxEntry, MfaChallengeStore, SessionRepository } from '../ports.js';
 
-/** What user-service told us: the user's sessions must end (disabled, deleted, password changed). */
+/**
+ * What user-service told us: the user's sessions must end (disabled, deleted, password changed),
+ * or, when the user turned a second factor on (MFA_ENABLED), those that never passed one (AAL1).
+ */
 export interface EndSessionsForUserEvent {
   userId: string;
-  reason: Extract<EndReason, 'USER_DISABLED' | 'USER_DELETED' | 'PASSWORD_CHANGED'>;
+  reason: Extract<EndReason, 'USER_DISABLED' | 'USER_DELETED' | 'PASSWORD_CHANGED' | 'MFA_ENABLED'>;
+  /** The session that made the change and stays (ChangePassword's, ConfirmTotp's). */
   exceptSessionId?: string;
   /**
    * When the change happened (the event's time). Given, sessions started after it (plus
@@ -43,7 +47,12 @@ export class EndSessionsForUserEventHandler {
     const changes = await this.deps.sessions.updateUserSessions(
       cmd.userId,
       (active) =>
-        endAllExcept(startedBy(active, cmd.occurredAt), cmd.exceptSessionId, cmd.reason, now),
+        endAllExcept(
+          concerned(startedBy(active, cmd.occurredAt), cmd.reason),
+          cmd.exceptSessionId,
+          cmd.reason,
+          now,
+        ),
       {
         inbox: cmd.inbox,
         // A deleted user's personal data goes with them (DESIGN 3b), not 30 days later.
@@ -52,10 +61,22 @@ export class EndSessionsForUserEventHandler {
       },
     );
     // A challenge proves the old password (or an enabled user): it must not become a session now.
-    // Idempotent, so it runs on a redelivery too.
-    await this.deps.challenges.dropForUser(cmd.userId, latestAffected(cmd.occurredAt));
+    // Idempotent, so it runs on a redelivery too. A second factor turned on leaves them: each
+    // still needs CompleteMfa.
+    if (cmd.reason !== 'MFA_ENABLED')
+      await this.deps.challenges.dropForUser(cmd.userId, latestAffected(cmd.occurredAt));
     return changes?.length;
   }
+}
+
+/**
+ * The sessions an event ends: MFA_ENABLED only those that never passed a second factor (AAL1;
+ * sessions from before v1.1 read as AAL1), the other reasons every one.
+ */
+function concerned(active: readonly Session[], reason: EndSessionsForUserEvent['reason']) {
+  return reason === 'MFA_ENABLED'
+    ? active.filter((session) => session.assuranceLevel !== 'AAL2')
+    : active;
 }
 
 function startedBy(active: readonly Session[], occurredAt: Date | undefined): readonly Session[] {

@@ -14,7 +14,8 @@ export interface ConfirmTotp {
 /**
  * Confirms a pending enrolment with a current code: the second factor is on, and the recovery
  * codes are returned this once (only their hashes are kept). The user confirming their own needs a
- * privileged session (recent; AAL2 once MFA is on).
+ * privileged session (recent; AAL2 once MFA is on). Its mfa_enabled event ends the user's AAL1
+ * sessions (session-service), but the caller's own session when the user confirms their own.
  */
 export class ConfirmTotpHandler implements UseCase<ConfirmTotp, string[]> {
   readonly name = 'ConfirmTotp';
@@ -38,13 +39,15 @@ export class ConfirmTotpHandler implements UseCase<ConfirmTotp, string[]> {
     const code = compactCode(cmd.code);
     requireWellFormed('code', totpCodeProblem(code));
     const { codes, hashes } = recoveryCodes.issue(RECOVERY_CODE_COUNT);
+    // The confirming session just proved the code: it stays (at AAL1) when it is the user's own.
+    const exceptSessionId = ctx.user?.userId === id ? ctx.user.sessionId : '';
     await factors.update(
       id,
       (holder, current) => {
         const now = clock.now();
         requirePrivilegedSession(ctx, id, holder.mfaEnabled, now, this.deps.privileged);
         const step = current ? totp.match(current.secret, code, now) : undefined;
-        return confirmTotp(holder, current, step, hashes, now);
+        return confirmTotp(holder, current, step, hashes, exceptSessionId, now);
       },
       ctx.traceparent,
     );

@@ -136,8 +136,29 @@ describe('ConfirmTotp', () => {
     expect(factor.confirmed).toBe(true);
     expect(factor.recoveryCodeHashes).toHaveLength(10);
     expect(JSON.stringify(factor.recoveryCodeHashes)).not.toContain(recoveryCodes[0]!.slice(0, 4));
+    // session-service ends the user's AAL1 sessions but the one that confirmed it.
     expect(app.users.eventsOfType('mfa_enabled')).toEqual([
-      { type: 'mfa_enabled', userId: user.id, occurTime: expect.any(Date) },
+      {
+        type: 'mfa_enabled',
+        userId: user.id,
+        exceptSessionId: 's-user',
+        occurTime: expect.any(Date),
+      },
+    ]);
+  });
+
+  it('keeps no session when an administrator confirms for the user (their AAL1 sessions all end)', async () => {
+    const { app, user, secret } = await enrolled();
+    const asAdmin = aCallContext({
+      user: { userId: ADMIN, sessionId: 's-admin', authenticatedAt: app.clock.now() },
+    });
+    await app.bus.run(
+      app.useCases.confirmTotp,
+      { userId: user.id, code: codeAt(secret, app.clock.now()) },
+      asAdmin,
+    );
+    expect(app.users.eventsOfType('mfa_enabled')).toEqual([
+      { type: 'mfa_enabled', userId: user.id, exceptSessionId: '', occurTime: expect.any(Date) },
     ]);
   });
 
