@@ -22,7 +22,9 @@
 // median of the rounds' largest / smallest req/s.
 //   npx tsx bench/scale-authz.ts [--sizes 10000,100000,1000000] [--packages <dir>] [--cache-max 100000]
 //     [--jit-warmup 3000] [--cold 2000] [--cold-concurrency 2] [--warm 2000] [--concurrency 32]
-//     [--seconds 3] [--rounds 5] [--idle 3]
+//     [--seconds 3] [--rounds 5] [--idle 3] [--node-options='<flags>'] [--help]
+// The server gets the NODE_OPTIONS of deploy/k8s/base/authz-service/deployment.yaml (V8's heap
+// sizes), as in production; --node-options='' runs it with V8's defaults.
 // Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -44,6 +46,7 @@ import {
   authzPackages,
   check,
   GATEWAY_KEY,
+  productionNodeOptions,
   seededSubject as subjectOf,
 } from './lib/authz-bundle.js';
 import {
@@ -72,8 +75,22 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'jit-warmup': { type: 'string', default: '3000' },
     idle: { type: 'string', default: '3' },
+    'node-options': { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  // This file's opening comment is the usage.
+  const source = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  const usage = source.slice(
+    0,
+    source.findIndex((line) => !line.startsWith('//')),
+  );
+  console.log(usage.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+// The server runs with the production Deployment's NODE_OPTIONS unless told otherwise.
+const nodeOptions = values['node-options'] ?? productionNodeOptions();
 const sizes = values.sizes.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1_000))
   throw new Error(`--sizes takes integers of at least 1000, not ${values.sizes}`);
@@ -123,7 +140,7 @@ const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
 const running: Running[] = [];
 try {
   console.log(
-    `authz at scale: sizes ${sizes.join(', ')} assignments, authz.subject_cache_max ${cacheMax}, production bundle in ${packages}`,
+    `authz at scale: sizes ${sizes.join(', ')} assignments, authz.subject_cache_max ${cacheMax}, production bundle in ${packages}, NODE_OPTIONS '${nodeOptions}'`,
   );
   for (const size of sizes) running.push(await measureSize(size));
 
@@ -185,6 +202,7 @@ async function measureSize(size: number): Promise<Running> {
     WARDEN_METRICS_HOST: '127.0.0.1',
     WARDEN_METRICS_PORT: '0',
     WARDEN_AUTHZ_SUBJECT_CACHE_MAX: String(cacheMax),
+    NODE_OPTIONS: nodeOptions,
     ...natsEnv('authz-service'),
   };
   const migrate = startServiceProcess('authz-service', 'migrate.ts', env);
