@@ -140,19 +140,14 @@ describe('register -> verify email -> reset password -> every session ends', () 
 });
 
 /**
- * WatchRevocations as the gateway reads it, from now on: `collect` reads items until `done` says
- * so (or `timeoutMs` passes, then the stream is cancelled); `ready` resolves once an item arrived,
- * so what the test does next is after the feed's start.
+ * WatchRevocations as the gateway reads it, from now on: `items` as they arrive; `until` waits
+ * (bounded) for them to satisfy `done`, failing with the stream's error if it broke.
  */
 function revocationFeed() {
   const stream = stack.sessions.watchRevocations({ after: '' });
   const items: sessionv1.WatchRevocationsResponse[] = [];
   let failed: unknown;
-  const waiters = new Set<() => void>();
-  stream.on('data', (item: sessionv1.WatchRevocationsResponse) => {
-    items.push(item);
-    for (const wake of waiters) wake();
-  });
+  stream.on('data', (item: sessionv1.WatchRevocationsResponse) => items.push(item));
   stream.on('error', (error) => (failed = error));
   const until = (done: (seen: typeof items) => boolean, what: string) =>
     waitFor(
