@@ -50,5 +50,13 @@ describe('authz-service config', () => {
     expect(() => loadAuthzConfig({ WARDEN_WORKER_EXPIRY_SWEEP_INTERVAL: 'often' })).toThrow(
       /worker\.expiry_sweep_interval/,
     );
+    // The subject cache is what bounds the server's memory: it cannot be off or unbounded.
+    for (const bad of ['0', '-1', '1.5', '100000001'])
+      expect(() => loadAuthzConfig({ WARDEN_AUTHZ_SUBJECT_CACHE_MAX: bad }), bad).toThrow(
+        /authz\.subject_cache_max/,
+      );
+    expect(
+      loadAuthzConfig({ WARDEN_AUTHZ_SUBJECT_CACHE_MAX: '5000' }).authz.subject_cache_max,
+    ).toBe(5_000);
   });
 });
