@@ -22,7 +22,7 @@ export class FreshPolicy implements PermissionChecker {
     readonly model: PolicyModel,
     readonly freshness: Freshness,
     private readonly clock: Clock,
-    private readonly source: Pick<PolicySource, 'allRoles' | 'assignmentsOf'>,
+    private readonly source: Pick<PolicySource, 'allRoles' | 'assignmentsOf' | 'assignmentsOfMany'>,
   ) {
     this.current = { model, revision: freshness.watermark.revision };
   }

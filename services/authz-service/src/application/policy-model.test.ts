@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anAssignment, aUserId, FakeClock, T0 } from '../../test/support/mothers.js';
 import { builtInRoles, RoleCatalogue, type RoleAssignment } from '../domain/index.js';
-import { DEFAULT_SUBJECT_CACHE_MAX, PolicyModel } from './policy-model.js';
+import { DEFAULT_SUBJECT_CACHE_MAX, MAX_SUBJECTS_PER_READ, PolicyModel } from './policy-model.js';
 
 /** A model over a fixed list of assignments, counting the reads of each subject. */
 function setUp(assignments: RoleAssignment[], maxSubjects?: number) {
@@ -67,5 +67,92 @@ describe('PolicyModel subject cache', () => {
     await model.decide(subjects[0]!, 'game.join');
     expect(reads.get(subjects[0]!)).toBe(2);
     expect(reads.get(subjects.at(-1)!)).toBe(1);
+  });
+});
+
+/** A model whose source reads several subjects at once too, recording each read's subjects. */
+function batching(assignments: RoleAssignment[]) {
+  const singles: string[] = [];
+  const batches: string[][] = [];
+  let failing = false;
+  const source = {
+    assignmentsOf: async (subjectId: string) => {
+      singles.push(subjectId);
+      if (failing) throw new Error('db down');
+      return assignments.filter((a) => a.subjectId === subjectId);
+    },
+    assignmentsOfMany: async (subjectIds: readonly string[]) => {
+      batches.push([...subjectIds]);
+      if (failing) throw new Error('db down');
+      const bySubject = new Map<string, RoleAssignment[]>();
+      for (const a of assignments)
+        if (subjectIds.includes(a.subjectId))
+          bySubject.set(a.subjectId, [...(bySubject.get(a.subjectId) ?? []), a]);
+      return bySubject;
+    },
+  };
+  const model = new PolicyModel(new FakeClock(), { source });
+  model.replaceCatalogue(new RoleCatalogue(builtInRoles(T0)));
+  return { model, singles, batches, fail: (on: boolean) => (failing = on) };
+}
+
+describe('PolicyModel cache misses', () => {
+  it('reads the misses of one batch together in one read, and a lone miss alone', async () => {
+    const subjects = Array.from({ length: 5 }, () => aUserId());
+    const stranger = aUserId();
+    const { model, singles, batches } = batching(
+      subjects.map((subjectId) => anAssignment({ subjectId })),
+    );
+
+    const decisions = await Promise.all(
+      [...subjects, subjects[0]!, stranger].map((s) => model.decide(s, 'game.join')),
+    );
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, true, false]);
+    expect(batches).toEqual([[...subjects, stranger]]);
+    expect(singles).toEqual([]);
+    // All cached now, the one holding nothing too.
+    expect(model.cache.size).toBe(6);
+
+    const lone = aUserId();
+    await model.decide(lone, 'game.join');
+    expect(singles).toEqual([lone]);
+    expect(batches).toHaveLength(1);
+  });
+
+  it(`reads at most ${MAX_SUBJECTS_PER_READ} subjects in one statement`, async () => {
+    const subjects = Array.from({ length: MAX_SUBJECTS_PER_READ + 2 }, () => aUserId());
+    const { model, singles, batches } = batching([]);
+    await Promise.all(subjects.map((s) => model.decide(s, 'game.join')));
+    expect(batches.map((b) => b.length)).toEqual([MAX_SUBJECTS_PER_READ, 2]);
+    expect(singles).toEqual([]);
+  });
+
+  it('fails every check waiting on a batched read that failed, caches none of them, and reads them again next time', async () => {
+    const [a, b] = [aUserId(), aUserId()];
+    const { model, batches, fail } = batching([anAssignment({ subjectId: a })]);
+    fail(true);
+    const failed = await Promise.allSettled([a, b].map((s) => model.decide(s, 'game.join')));
+    for (const result of failed)
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: { reason: 'POLICY_UNAVAILABLE' },
+      });
+    expect(model.cache.size).toBe(0);
+
+    fail(false);
+    const [allowed] = await Promise.all([a, b].map((s) => model.decide(s, 'game.join')));
+    expect(allowed).toMatchObject({ allowed: true });
+    expect(batches).toHaveLength(2);
+  });
+
+  it('never installs a batched read of a subject forgotten after it was asked for', async () => {
+    const [a, b] = [aUserId(), aUserId()];
+    const { model } = batching([anAssignment({ subjectId: a }), anAssignment({ subjectId: b })]);
+    const checks = Promise.all([a, b].map((s) => model.decide(s, 'game.join')));
+    // A revocation's event for `a` arrives before the read returns: what it reads may predate it.
+    expect(model.forgetSubject(a)).toBe(true);
+    await checks;
+    expect(model.holds(a)).toBe(false);
+    expect(model.holds(b)).toBe(true);
   });
 });

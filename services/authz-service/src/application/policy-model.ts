@@ -20,8 +20,11 @@ import { SubjectCache, type SubjectCacheStats } from './subject-cache.js';
 export const DEFAULT_SUBJECT_CACHE_MAX = 100_000;
 
 export interface PolicyModelOptions {
-  /** Reads one subject's assignments when it is not cached. */
-  source: Pick<PolicySource, 'assignmentsOf'>;
+  /**
+   * Reads one subject's assignments when it is not cached; with `assignmentsOfMany`, the misses
+   * of one turn of the event loop (a CheckPermissions batch) are read together.
+   */
+  source: Pick<PolicySource, 'assignmentsOf' | 'assignmentsOfMany'>;
   /** At most this many subjects' assignments in memory (authz.subject_cache_max). */
   maxSubjects?: number;
 }
@@ -43,11 +46,14 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
     options: PolicyModelOptions,
   ) {
     const { source } = options;
+    const read = source.assignmentsOfMany
+      ? batchedReader(source.assignmentsOf.bind(source), source.assignmentsOfMany.bind(source))
+      : source.assignmentsOf.bind(source);
     this.subjects = new SubjectCache(
       options.maxSubjects ?? DEFAULT_SUBJECT_CACHE_MAX,
       async (subjectId) => {
         try {
-          return this.compact(await source.assignmentsOf(subjectId));
+          return this.compact(await read(subjectId));
         } catch (error) {
           throw policyUnavailable(error);
         }
@@ -61,7 +67,7 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
    */
   static async readThrough(
     clock: Clock,
-    source: Pick<PolicySource, 'allRoles' | 'assignmentsOf'>,
+    source: Pick<PolicySource, 'allRoles' | 'assignmentsOf' | 'assignmentsOfMany'>,
     maxSubjects: number,
   ): Promise<PolicyModel> {
     let roles;
@@ -220,5 +226,49 @@ export class PolicyModel implements PermissionChecker, GrantsHeld {
 }
 
 const NO_ROLES: readonly HeldRole[] = Object.freeze([]);
+
 /** Role names are few; this only stops a flood of unknown names from growing the map. */
 const MAX_SHARED_LISTS = 10_000;
+
+/** The most subjects one batched read asks for (a CheckPermissions batch holds at most 100). */
+export const MAX_SUBJECTS_PER_READ = 500;
+
+/**
+ * One subject's read, gathered with the others asked for in the same turn of the event loop:
+ * a lone miss is read alone (the single-subject statement), several in one statement
+ * (MAX_SUBJECTS_PER_READ at most each), so a batch of cold checks costs one round trip, not one
+ * per subject. Each read starts when its turn ends, after it was asked for.
+ */
+function batchedReader(
+  one: (subjectId: string) => Promise<RoleAssignment[]>,
+  many: (subjectIds: readonly string[]) => Promise<Map<string, RoleAssignment[]>>,
+): (subjectId: string) => Promise<RoleAssignment[]> {
+  type Waiting = {
+    subjectId: string;
+    resolve: (held: RoleAssignment[]) => void;
+    reject: (error: unknown) => void;
+  };
+  let waiting: Waiting[] = [];
+  const flush = () => {
+    const batch = waiting;
+    waiting = [];
+    for (let from = 0; from < batch.length; from += MAX_SUBJECTS_PER_READ) {
+      const part = batch.slice(from, from + MAX_SUBJECTS_PER_READ);
+      const failed = (error: unknown) => part.forEach((w) => w.reject(error));
+      try {
+        if (part.length === 1) one(part[0]!.subjectId).then(part[0]!.resolve, failed);
+        else
+          many([...new Set(part.map((w) => w.subjectId))]).then(
+            (bySubject) => part.forEach((w) => w.resolve(bySubject.get(w.subjectId) ?? [])),
+            failed,
+          );
+      } catch (error) {
+        failed(error); // a source that throws instead of rejecting
+      }
+    }
+  };
+  return (subjectId) =>
+    new Promise((resolve, reject) => {
+      if (waiting.push({ subjectId, resolve, reject }) === 1) queueMicrotask(flush);
+    });
+}

@@ -96,6 +96,11 @@ export interface PolicySource {
   currentRevision(): Promise<number>;
   /** Every assignment the subject holds, lapsed ones too, ordered by role then scope. */
   assignmentsOf(subjectId: string): Promise<RoleAssignment[]>;
+  /**
+   * {@link assignmentsOf} for several subjects in one read (cache misses that arrive together);
+   * a subject holding nothing is absent from the result.
+   */
+  assignmentsOfMany?(subjectIds: readonly string[]): Promise<Map<string, RoleAssignment[]>>;
 }
 
 /** A durable consumer's record that it applied one event (the inbox key). */

@@ -334,6 +334,27 @@ export function authzRepositoryContract(name: string, fresh: () => Promise<Contr
       ]);
     });
 
+    it("reads several subjects' assignments in one read, each as assignmentsOf reads it", async () => {
+      const { repository } = await fresh();
+      const [a, b, none] = [aUserId(), aUserId(), aUserId()];
+      await seed(repository, {
+        assignments: [
+          { subjectId: b, role: 'player', createTime: T0 },
+          { subjectId: a, role: 'player', createTime: T0 },
+          { subjectId: a, role: 'admin', expireTime: at(100), createTime: T0 },
+          { subjectId: a, role: 'guest', scope: { type: 'guild', id: '7' }, createTime: T0 },
+          { subjectId: aUserId(), role: 'guest', createTime: T0 },
+        ],
+      });
+      const many = await repository.assignmentsOfMany!([a, none, b, a]);
+      // A subject holding nothing is absent; one asked twice comes once.
+      expect([...many.keys()].sort()).toEqual([a, b].sort());
+      expect(many.get(a)).toEqual(await repository.assignmentsOf(a));
+      expect(many.get(a)!.map((x) => x.role)).toEqual(['admin', 'guest', 'player']);
+      expect(many.get(b)).toEqual([{ subjectId: b, role: 'player', createTime: T0 }]);
+      expect((await repository.assignmentsOfMany!([none])).size).toBe(0);
+    });
+
     it('records a processed event id once per consumer', async () => {
       const { repository } = await fresh();
       const eventId = aUserId();

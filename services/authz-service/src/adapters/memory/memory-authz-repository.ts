@@ -243,6 +243,18 @@ export class MemoryAuthzRepository implements AuthzRepository {
       .filter((a) => a.subjectId === subjectId)
       .sort(byKey);
   }
+
+  async assignmentsOfMany(subjectIds: readonly string[]): Promise<Map<string, RoleAssignment[]>> {
+    const wanted = new Set(subjectIds);
+    const bySubject = new Map<string, RoleAssignment[]>();
+    for (const a of [...this.state.assignments.values()].sort(byKey)) {
+      if (!wanted.has(a.subjectId)) continue;
+      const held = bySubject.get(a.subjectId);
+      if (held) held.push(a);
+      else bySubject.set(a.subjectId, [a]);
+    }
+    return bySubject;
+  }
 }
 
 function write<T>(draft: State, change: AuthzChange<T>): T {

@@ -55,6 +55,10 @@ export const CURRENT_REVISION_SQL = 'SELECT revision FROM authz_revision';
 export const ASSIGNMENTS_OF_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
   WHERE subject_id = $1 ORDER BY role, scope_type, scope_id`;
 
+/** Cache misses that came together ($1: their subject ids), in one scan of the primary key. */
+export const ASSIGNMENTS_OF_MANY_SQL = `SELECT ${ASSIGNMENT_COLUMNS} FROM role_assignments
+  WHERE subject_id = ANY($1::text[]) ORDER BY subject_id, role, scope_type, scope_id`;
+
 /**
  * Goes with BEGIN: conflicts only with itself and row writers of roles (readers and foreign-key
  * checks pass through), so catalogue changes run one at a time across processes.

@@ -30,6 +30,7 @@ import {
   LIST_ASSIGNMENTS_SQL,
   LIST_ROLES_SQL,
   ASSIGN_ONCE_SQL,
+  ASSIGNMENTS_OF_MANY_SQL,
   ASSIGNMENTS_OF_SQL,
   CLAIM_BOOTSTRAP_GRANT_SQL,
   CURRENT_REVISION_SQL,
@@ -273,6 +274,22 @@ export class PrismaAuthzRepository implements AuthzRepository {
       values: [subjectId],
     });
     return rows.map(assignmentFromRow);
+  }
+
+  /** Cache misses that came together: one read on the primary key, prepared once per connection. */
+  async assignmentsOfMany(subjectIds: readonly string[]): Promise<Map<string, RoleAssignment[]>> {
+    const { rows } = await this.pool.query<AssignmentRow>({
+      name: 'warden-assignments-of-many',
+      text: ASSIGNMENTS_OF_MANY_SQL,
+      values: [subjectIds],
+    });
+    const bySubject = new Map<string, RoleAssignment[]>();
+    for (const row of rows) {
+      const held = bySubject.get(row.subject_id);
+      if (held) held.push(assignmentFromRow(row));
+      else bySubject.set(row.subject_id, [assignmentFromRow(row)]);
+    }
+    return bySubject;
   }
 
   /** LookupSubjects' page: one statement, prepared once per connection (see HOLDERS_OF_SQL). */
