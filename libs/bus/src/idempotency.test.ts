@@ -561,3 +561,89 @@ describe('a pending record', () => {
     expect(await at(DEFAULT_PENDING_TIMEOUT_MS).run()).toBe('run-1');
   });
 });
+
+describe('An answer the operation stores in its own commit (answer.seal)', () => {
+  const keyring = new IdempotencyKeyring(SECRET);
+  const OWNED: IdempotencySpec<SignIn, string> = { ...SPEC, owner: () => 'user-1' };
+
+  it('is stored once, by the operation, and replays like one stored after it', async () => {
+    const store = new MemoryIdempotencyStore();
+    const complete = vi.spyOn(store, 'complete');
+    const idempotency = new Idempotency(store, { now: () => now, keyring });
+    let runs = 0;
+    const run = () =>
+      idempotency.run('StartSession', OWNED, signIn(), ctx, async (answer) => {
+        const output = `token-${++runs}`;
+        const sealed = answer!.seal(output);
+        // The operation's own write, as its transaction would make it, then its commit.
+        await store.complete(sealed.keyHash, sealed.response, sealed.ownerId);
+        sealed.committed();
+        return output;
+      });
+    expect(await run()).toBe('token-1');
+    expect(complete).toHaveBeenCalledTimes(1);
+    expect(complete).toHaveBeenCalledWith(keyHashOf('req-1'), expect.any(Uint8Array), 'user-1');
+    // Sealed like any stored answer: the request id alone does not open it.
+    const stored = store.records.get(keyHashOf('req-1'))!.response!;
+    expect(Buffer.from(stored).toString('utf8')).not.toContain('token-1');
+    expect(await run()).toBe('token-1');
+    expect(runs).toBe(1);
+    expect(store.owners.get(keyHashOf('req-1'))).toBe('user-1');
+  });
+
+  it('is stored after the operation when its write did not commit it (committed() not called)', async () => {
+    const store = new MemoryIdempotencyStore();
+    const complete = vi.spyOn(store, 'complete');
+    const idempotency = new Idempotency(store, { now: () => now, keyring });
+    const run = () =>
+      idempotency.run('StartSession', OWNED, signIn(), ctx, async (answer) => {
+        answer!.seal('sealed-but-not-written');
+        return 'sealed-but-not-written';
+      });
+    expect(await run()).toBe('sealed-but-not-written');
+    expect(complete).toHaveBeenCalledTimes(1);
+    expect(await run()).toBe('sealed-but-not-written');
+  });
+
+  it('stores the output returned when it differs from the one committed', async () => {
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency(store, { now: () => now, keyring });
+    let runs = 0;
+    const run = () =>
+      idempotency.run('StartSession', OWNED, signIn(), ctx, async (answer) => {
+        runs++;
+        answer!.seal('committed').committed();
+        return 'returned';
+      });
+    expect(await run()).toBe('returned');
+    expect(await run()).toBe('returned');
+    expect(runs).toBe(1);
+  });
+
+  it('leaves nothing when the operation fails after sealing: a retry runs again', async () => {
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency(store, { now: () => now, keyring });
+    let runs = 0;
+    const run = () =>
+      idempotency.run('StartSession', OWNED, signIn(), ctx, async (answer) => {
+        answer!.seal(`token-${++runs}`);
+        if (runs === 1) throw new AppError('UNAVAILABLE', 'UNAVAILABLE', 'database down');
+        return `token-${runs}`;
+      });
+    expect(await failure(run())).toMatchObject({ reason: 'UNAVAILABLE' });
+    expect(store.records.size).toBe(0);
+    expect(await run()).toBe('token-2');
+  });
+
+  it('gets no slot without a request id: there is no record', async () => {
+    const store = new MemoryIdempotencyStore();
+    const idempotency = new Idempotency(store, { now: () => now, keyring });
+    const slots: unknown[] = [];
+    await idempotency.run('StartSession', OWNED, signIn({ requestId: '' }), ctx, async (answer) => {
+      slots.push(answer);
+      return 'plain';
+    });
+    expect(slots).toEqual([undefined]);
+    expect(store.records.size).toBe(0);
+  });
+});

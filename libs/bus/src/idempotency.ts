@@ -36,6 +36,25 @@ export interface IdempotencyStore {
   renew?(keyHash: string, now: Date): Promise<void>;
 }
 
+/**
+ * A completed request's answer, sealed as {@link IdempotencyStore.complete} stores it, for a use
+ * case that writes it itself in the transaction committing its effect (one statement fewer, and
+ * no window between the commit and the stored answer): `response` and `ownerId` go into the
+ * record at `keyHash`, then `committed()` once that transaction has committed.
+ */
+export interface SealedAnswer {
+  keyHash: string;
+  response: Uint8Array;
+  ownerId: string | undefined;
+  /** The answer is stored: idempotency does not store it again. Call it after the commit only. */
+  committed(): void;
+}
+
+/** What `execute` is handed: seals the answer it is about to commit (see {@link SealedAnswer}). */
+export interface AnswerSlot<O> {
+  seal(output: O): SealedAnswer;
+}
+
 export interface IdempotencyOptions {
   ttlMs?: number;
   /**
@@ -74,13 +93,15 @@ export class Idempotency {
   /**
    * Runs `execute` once per (calling service, operation, principal, request_id). `principal`
    * overrides the spec's, for a handler that learns it by verifying a credential first.
+   * `execute` may store its answer with its own write (`answer.seal`); otherwise it is stored
+   * after `execute` returns. Without a request_id there is no record and `answer` seals nothing.
    */
   run<I, O>(
     operation: string,
     spec: IdempotencySpec<I, O>,
     input: I,
     ctx: CallContext,
-    execute: () => Promise<O>,
+    execute: (answer?: AnswerSlot<O>) => Promise<O>,
     options: { principal?: string } = {},
   ): Promise<O> {
     const key = spec.key(input);
@@ -128,6 +149,18 @@ export class Idempotency {
       return this.attempt(request, keyHash, attempt + 1, takenOver || pending);
     }
     let output: O;
+    // The output whose answer `execute` stored in its own commit, if it did.
+    let storedWith: { output: O } | undefined;
+    const answer: AnswerSlot<O> = {
+      seal: (candidate) => ({
+        keyHash,
+        response: keys.seal(key, keyHash, spec.encode(candidate)),
+        ownerId: spec.owner?.(input, candidate),
+        committed: () => {
+          storedWith = { output: candidate };
+        },
+      }),
+    };
     // Renewed while it runs, so only a record whose claimant died waits out pendingTimeoutMs.
     const renew = this.store.renew?.bind(this.store);
     const heartbeat = renew
@@ -139,11 +172,12 @@ export class Idempotency {
     try {
       try {
         const recovered = takenOver ? await spec.recover?.(input, ctx) : undefined;
-        output = recovered ?? (await execute());
+        output = recovered ?? (await execute(answer));
       } catch (error) {
         await this.store.release(keyHash);
         throw error;
       }
+      if (storedWith?.output === output) return output;
       // The effect has committed: its answer is worth waiting for through a short database
       // outage, else a retry after the takeover would do it a second time.
       const sealed = keys.seal(key, keyHash, spec.encode(output));
@@ -177,7 +211,7 @@ interface Request<I, O> {
   spec: IdempotencySpec<I, O>;
   input: I;
   ctx: CallContext;
-  execute: () => Promise<O>;
+  execute: (answer?: AnswerSlot<O>) => Promise<O>;
   key: string;
 }
 

@@ -39,6 +39,8 @@ export {
   type IdempotencyStore,
   type IdempotencyRecord,
   type ClaimResult,
+  type AnswerSlot,
+  type SealedAnswer,
 } from './idempotency.js';
 export {
   IdempotencyKeyring,

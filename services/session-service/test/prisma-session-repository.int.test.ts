@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PgIdempotencyStore } from '@warden/db';
 import { sessionEventsV1 } from '@warden/proto';
-import { TablePermissionChecker } from '@warden/bus';
+import { IdempotencyKeyring, TablePermissionChecker } from '@warden/bus';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSessionApp } from '../src/app.js';
 import pg from 'pg';
-import type { Clock } from '../src/application/ports.js';
+import type { Clock, SessionRepository } from '../src/application/ports.js';
 import type { SessionWithToken } from '../src/application/codecs.js';
 import { hashToken } from '../src/domain/session-token.js';
 import { end } from '../src/domain/session.js';
@@ -114,12 +114,16 @@ describe('erasing a deleted user over Postgres', () => {
 
 describe('StartSession recovery over Postgres', () => {
   const credentials = new FakeCredentialsVerifier();
+  /** The replicas' shared server secret: each reads the records the others write. */
+  const KEYRING = new IdempotencyKeyring('a-server-secret-of-44-characters-0123456789=');
   const replica = (
     idempotencyStore: PgIdempotencyStore | ReturnType<typeof dyingAfterCommit>['store'],
     clock: Clock,
+    sessions: SessionRepository = new PrismaSessionRepository(db.pool),
   ) =>
     createSessionApp({
-      sessions: new PrismaSessionRepository(db.pool),
+      sessions,
+      idempotencyKeyring: KEYRING,
       credentials,
       secondFactors: credentials.secondFactors,
       challenges: new PgMfaChallengeStore(db.pool),
@@ -134,6 +138,25 @@ describe('StartSession recovery over Postgres', () => {
       logger: silentLogger,
     });
 
+  /**
+   * The sessions of a replica that stores a request's answer after its commit, not in it (one of
+   * the version before, during a rolling upgrade): the one that can die between the two.
+   */
+  const answeringAfterCommit = (): SessionRepository => {
+    const sessions = new PrismaSessionRepository(db.pool);
+    return new Proxy(sessions, {
+      get(target, property, receiver) {
+        if (property !== 'updateUserSessions') return Reflect.get(target, property, receiver);
+        return (
+          ...[userId, decide, options]: Parameters<SessionRepository['updateUserSessions']>
+        ) => {
+          const { answer: _answer, ...rest } = options ?? {};
+          return target.updateUserSessions(userId, decide, rest);
+        };
+      },
+    });
+  };
+
   it('a retry on another replica after the first died between commit and stored answer gets the committed session', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
@@ -143,7 +166,7 @@ describe('StartSession recovery over Postgres', () => {
       const cmd = aStartSessionCommand({ email, requestId: `req-${randomUUID()}` });
       const ctx = aServiceContext('gateway');
       const dying = dyingAfterCommit(new PgIdempotencyStore(db.pool));
-      const crashed = replica(dying.store, { now: () => new Date() });
+      const crashed = replica(dying.store, { now: () => new Date() }, answeringAfterCommit());
       void crashed.bus.run(crashed.useCases.startSession, cmd, ctx); // never answers
       await dying.killed;
       const committed = await db.pool.query<{ id: string; token_hash: string }>(
@@ -181,6 +204,64 @@ describe('StartSession recovery over Postgres', () => {
         ctx,
       )) as SessionWithToken;
       expect(again.token).toBe(retried.token);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stores the answer with the session: a replica dying right after its commit leaves it to replay', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const email = `${randomUUID()}@example.com`;
+      const userId = aUserId();
+      credentials.addUser(email, 'correct horse battery staple', userId);
+      const cmd = aStartSessionCommand({ email, requestId: `req-${randomUUID()}` });
+      const ctx = aServiceContext('gateway');
+      const store = new PgIdempotencyStore(db.pool);
+      const complete = vi.spyOn(store, 'complete');
+      // Dies as soon as its transaction has committed: nothing after the commit runs.
+      let died = () => undefined as void;
+      const killed = new Promise<void>((resolve) => (died = resolve));
+      const sessions = new PrismaSessionRepository(db.pool);
+      const dying = new Proxy(sessions, {
+        get(target, property, receiver) {
+          if (property !== 'updateUserSessions') return Reflect.get(target, property, receiver);
+          return async (...args: Parameters<SessionRepository['updateUserSessions']>) => {
+            await target.updateUserSessions(...args);
+            died();
+            return new Promise<never>(() => undefined);
+          };
+        },
+      });
+      const crashed = replica(store, { now: () => new Date() }, dying);
+      void crashed.bus.run(crashed.useCases.startSession, cmd, ctx); // never answers
+      await killed;
+      const committed = await db.pool.query<{ id: string; token_hash: string }>(
+        'SELECT id, token_hash FROM sessions WHERE user_id = $1',
+        [userId],
+      );
+      expect(committed.rows).toHaveLength(1);
+      const record = await db.pool.query<{ response: Buffer | null; owner_id: string | null }>(
+        'SELECT response, owner_id FROM idempotency_keys WHERE owner_id = $1',
+        [userId],
+      );
+      expect(record.rows).toHaveLength(1);
+      expect(record.rows[0]!.response).not.toBeNull();
+
+      // Another replica, past the takeover time were the record pending: the stored answer.
+      const survivor = replica(new PgIdempotencyStore(db.pool), {
+        now: () => new Date(Date.now() + 11_000),
+      });
+      const replayed = (await survivor.bus.run(
+        survivor.useCases.startSession,
+        cmd,
+        ctx,
+      )) as SessionWithToken;
+      expect(replayed.session.id).toBe(committed.rows[0]!.id);
+      expect(hashToken(replayed.token)).toBe(committed.rows[0]!.token_hash);
+      const after = await db.pool.query('SELECT 1 FROM sessions WHERE user_id = $1', [userId]);
+      expect(after.rowCount).toBe(1);
+      expect(complete).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
     }
@@ -264,16 +345,15 @@ describe('round trips to Postgres per call', () => {
         aServiceContext('gateway', { userId, sessionId: started!.session.id }),
       ),
     );
-    // The idempotency claim and stored answer; the user's lock and active sessions with BEGIN; every
-    // write (session, sessions it ends, outbox, audit, request link) in one statement; COMMIT.
+    // The idempotency claim; the user's lock and active sessions with BEGIN; every write (session,
+    // sessions it ends, outbox, audit, request link, the stored answer) in one statement; COMMIT.
     expect(withRequestId).toEqual([
       'INSERT INTO',
       'BEGIN; SELECT pg_advisory_xact_lock(24149,; SELECT id,',
       'WITH created',
       'COMMIT',
-      'UPDATE idempotency_keys',
     ]);
-    expect(withoutRequestId).toEqual(withRequestId.slice(1, -1));
+    expect(withoutRequestId).toEqual(withRequestId.slice(1));
     // One read for a token not cached here, none for a cached one (activity is written in batches).
     expect(cold).toEqual(['SELECT id,']);
     expect(warm).toEqual([]);

@@ -1,4 +1,4 @@
-import type { CallContext } from '@warden/bus';
+import type { CallContext, SealedAnswer } from '@warden/bus';
 import type { MfaChallenge } from '../domain/mfa-challenge.js';
 import type { SecondFactor, Session } from '../domain/session.js';
 import type { SessionChange } from '../domain/session-events.js';
@@ -92,6 +92,12 @@ export interface UserSessionsWriteOptions extends WriteOptions {
   eraseUser?: boolean;
   startRequest?: string;
   consumeChallenge?: string;
+  /**
+   * A request_id's answer (idempotency's sealed record), written in the same transaction as the
+   * changes; `committed()` is called once it has committed. A repository that cannot (memory)
+   * leaves it, and idempotency stores it after the call as before.
+   */
+  answer?: SealedAnswer;
 }
 
 /**

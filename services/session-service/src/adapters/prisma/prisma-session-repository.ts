@@ -151,11 +151,18 @@ export class PrismaSessionRepository implements SessionRepository {
         if (!rowCount) throw mfaChallengeNotFound();
       }
       const changes = decide(active.map(sessionFromRow));
-      await saveChanges(client, changes, options);
+      answered = await saveChanges(client, changes, options);
       if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
     };
-    if (!options.inbox) return withTransactionFrom(this.pool, lockAndRead, decideAndSave);
+    // The request's answer went in with the changes: stored once the transaction has committed.
+    let answered = false;
+    const committed = <T>(result: T): T => {
+      if (answered) options.answer?.committed();
+      return result;
+    };
+    if (!options.inbox)
+      return committed(await withTransactionFrom(this.pool, lockAndRead, decideAndSave));
     let changes: SessionChange[] = [];
     const applied = await processOnce({
       ...pgInbox(this.pool),
@@ -168,7 +175,7 @@ export class PrismaSessionRepository implements SessionRepository {
         );
       },
     });
-    return applied ? changes : undefined;
+    return committed(applied ? changes : undefined);
   }
 
   async recordActivity(batch: readonly Activity[]): Promise<void> {

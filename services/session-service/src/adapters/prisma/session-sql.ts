@@ -21,40 +21,93 @@ export const insertSessions = (first: number): string => {
 };
 
 /**
- * Every write a set of changes makes, as one statement: new sessions, changed ones, rotated-out
- * token hashes, the outbox rows, their audit entries and the link of a new session to the request
- * that started it (`session_start_requests`: the idempotency record's address; a request re-run
- * after a crash points at its newer session), each from arrays (empty ones write nothing). One
- * prepared statement serves every command, so a sign-in with a request_id costs no round trip
- * more than one without; before, the same writes were four Prisma calls.
+ * The parts of a save, each a statement over `params` parameters bound from `$first` on (column
+ * arrays, but for the one answer); a save writes only the parts it has rows for (see
+ * {@link saveChangesSql}).
  */
-export const SAVE_CHANGES_SQL = `
-WITH created AS (
-  ${insertSessions(1)}
-), changed AS (
-  UPDATE sessions AS s
+export const SAVE_PARTS = {
+  /** New sessions: the thirteen arrays of `sessionColumns`. */
+  created: { params: 13, sql: insertSessions },
+  /** Changed sessions: id, token hash, status, last seen, idle expiry, end time, end reason. */
+  changed: {
+    params: 7,
+    sql: (first: number): string => {
+      const $ = (i: number) => `$${first + i}`;
+      return `UPDATE sessions AS s
   SET token_hash = u.token_hash,
       status = u.status::"SessionStatus",
       last_seen_time = u.last_seen_time,
       idle_expire_time = u.idle_expire_time,
       end_time = u.end_time,
       end_reason = u.end_reason::"SessionEndReason"
-  FROM unnest($14::uuid[], $15::text[], $16::text[], $17::timestamptz[], $18::timestamptz[],
-              $19::timestamptz[], $20::text[])
+  FROM unnest(${$(0)}::uuid[], ${$(1)}::text[], ${$(2)}::text[], ${$(3)}::timestamptz[], ${$(4)}::timestamptz[],
+              ${$(5)}::timestamptz[], ${$(6)}::text[])
     AS u(id, token_hash, status, last_seen_time, idle_expire_time, end_time, end_reason)
-  WHERE s.id = u.id
-), rotated AS (
-  INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
-  SELECT * FROM unnest($21::text[], $22::uuid[], $23::timestamptz[])
-), audit AS (
-  ${AUDIT_INSERT(30)}
-), linked AS (
-  INSERT INTO session_start_requests (request_hash, session_id)
-  SELECT * FROM unnest($43::text[], $44::uuid[])
-  ON CONFLICT (request_hash) DO UPDATE SET session_id = EXCLUDED.session_id
-)
-INSERT INTO outbox (id, subject, type, payload, headers, create_time)
-SELECT * FROM ${OUTBOX_UNNEST(24)}`;
+  WHERE s.id = u.id`;
+    },
+  },
+  /** Rotated-out token hashes: hash, session id, rotate time. */
+  rotated: {
+    params: 3,
+    sql: (
+      first: number,
+    ): string => `INSERT INTO rotated_tokens (token_hash, session_id, rotate_time)
+  SELECT * FROM unnest($${first}::text[], $${first + 1}::uuid[], $${first + 2}::timestamptz[])`,
+  },
+  /** The outbox rows: the six arrays of `outboxColumns`. */
+  outboxed: {
+    params: 6,
+    sql: (
+      first: number,
+    ): string => `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+  SELECT * FROM ${OUTBOX_UNNEST(first)}`,
+  },
+  /** Their audit entries: the thirteen arrays of `auditColumns`. */
+  audit: { params: 13, sql: (first: number): string => AUDIT_INSERT(first) },
+  /**
+   * The link of a new session to the request that started it (`session_start_requests`: the
+   * idempotency record's address; a request re-run after a crash points at its newer session).
+   */
+  linked: {
+    params: 2,
+    sql: (first: number): string => `INSERT INTO session_start_requests (request_hash, session_id)
+  SELECT * FROM unnest($${first}::text[], $${first + 1}::uuid[])
+  ON CONFLICT (request_hash) DO UPDATE SET session_id = EXCLUDED.session_id`,
+  },
+  /**
+   * A request_id's stored answer (key hash, sealed response, owner) in its pending idempotency
+   * record, as PgIdempotencyStore.complete writes it: committed with the session it describes.
+   */
+  answered: {
+    params: 3,
+    sql: (first: number): string => `UPDATE idempotency_keys
+  SET response = $${first + 1}::bytea, owner_id = $${first + 2}::text
+  WHERE key_hash = $${first}::text`,
+  },
+} as const;
+
+export type SavePart = keyof typeof SAVE_PARTS;
+
+/**
+ * Every write a set of changes makes, as one statement: of {@link SAVE_PARTS}, those `parts`
+ * (in that order), each a data-modifying CTE but the last. A part with no rows is left out rather
+ * than run over empty arrays (a sign-in wrote an UPDATE, a rotation and a link of nothing: about a
+ * fifth of its Postgres CPU), so each shape of change is its own statement, prepared once per
+ * connection; a sign-in with a request_id still costs no round trip more than one without.
+ */
+export function saveChangesSql(parts: readonly SavePart[]): string {
+  let first = 1;
+  const statements = parts.map((part) => {
+    const { params, sql } = SAVE_PARTS[part];
+    const statement = sql(first);
+    first += params;
+    return statement;
+  });
+  const last = statements.pop();
+  if (last === undefined) throw new Error('a save writes at least one part');
+  if (statements.length === 0) return last;
+  return `WITH ${statements.map((statement, i) => `${parts[i]} AS (\n  ${statement}\n)`).join(', ')}\n${last}`;
+}
 
 export const SESSION_BY_ID_SQL = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import {
   type Access,
+  type AnswerSlot,
   type CallContext,
   type Idempotency,
   type IdempotencySpec,
@@ -96,6 +97,12 @@ export class StartSessionHandler implements UseCase<StartSession, SignInResult> 
     const startRequest = cmd.requestId
       ? idempotencyRecordAddress(ctx.service.name, this.name, principal, cmd.requestId)
       : undefined;
+    const run = (answer?: AnswerSlot<SignInResult>) =>
+      user.mfaEnabled
+        ? this.challenge(cmd, user.userId)
+        : this.start(cmd, user.userId, startRequest, ctx, answer);
+    // Without a request_id there is no record to look up or store.
+    if (!startRequest) return run();
     let ranHere = false;
     const answer = await this.deps.idempotency.run(
       this.name,
@@ -103,17 +110,13 @@ export class StartSessionHandler implements UseCase<StartSession, SignInResult> 
         ...START_SESSION_REPLAY,
         // A challenge committed by a dead attempt is harmless: a new one is issued instead.
         recover: async () =>
-          startRequest && !user.mfaEnabled
-            ? recoverStartedSession(this.deps, startRequest, ctx)
-            : undefined,
+          user.mfaEnabled ? undefined : recoverStartedSession(this.deps, startRequest, ctx),
       },
       cmd,
       ctx,
-      () => {
+      (slot) => {
         ranHere = true;
-        return user.mfaEnabled
-          ? this.challenge(cmd, user.userId)
-          : this.start(cmd, user.userId, startRequest, ctx);
+        return run(slot);
       },
       { principal },
     );
@@ -144,15 +147,22 @@ export class StartSessionHandler implements UseCase<StartSession, SignInResult> 
     return { challenge: { id, expireTime: challenge.expireTime } };
   }
 
+  /** With `answer` (a request_id's), the answer is stored in the transaction saving the session. */
   private start(
     cmd: StartSession,
     userId: string,
     startRequest: string | undefined,
     ctx: CallContext,
+    answer: AnswerSlot<SignInResult> | undefined,
   ): Promise<SessionWithToken> {
     return createSession(
       this.deps,
-      { userId, client: clientOf(cmd), ...(startRequest ? { startRequest } : {}) },
+      {
+        userId,
+        client: clientOf(cmd),
+        ...(startRequest ? { startRequest } : {}),
+        ...(answer ? { answer } : {}),
+      },
       ctx,
     );
   }
@@ -178,6 +188,8 @@ export async function createSession(
     startRequest?: string;
     /** CompleteMfa: the challenge (id hash) spent in the same transaction as the session. */
     consumeChallenge?: string;
+    /** A request_id's answer slot: the answer is stored in the same transaction as the session. */
+    answer?: AnswerSlot<SessionWithToken>;
   },
   ctx: CallContext,
 ): Promise<SessionWithToken> {
@@ -194,6 +206,8 @@ export async function createSession(
     lifetimes: settings,
     ...(input.secondFactor ? { secondFactor: input.secondFactor } : {}),
   });
+  const started: SessionWithToken = { session, token };
+  const answer = input.answer?.seal(started);
   const changes = await sessions.updateUserSessions(
     userId,
     (active) => [
@@ -204,12 +218,13 @@ export async function createSession(
       traceparent: ctx.traceparent,
       ...(input.startRequest ? { startRequest: input.startRequest } : {}),
       ...(input.consumeChallenge ? { consumeChallenge: input.consumeChallenge } : {}),
+      ...(answer ? { answer } : {}),
     },
   );
   for (const change of changes ?? [])
     if (change.session.id !== session.id) cache.dropSession(change.session.id);
   cache.put(session, now.getTime());
-  return { session, token };
+  return started;
 }
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
