@@ -1,4 +1,3 @@
-import { hash, timingSafeEqual } from 'node:crypto';
 import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 
 type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthContext']>;
@@ -9,10 +8,10 @@ export const SERVICE_KEY_HEADER = 'x-warden-service-key';
 /**
  * Who is calling. With mTLS the client certificate's common name is the service name, if it is one
  * of `allowedServices` (the CA may sign other certificates); without TLS (dev and tests) a
- * per-service key in `x-warden-service-key`, compared in constant time.
+ * per-service key in `x-warden-service-key`, compared in constant time (see {@link sameKey}).
  */
 export class ServiceAuthenticator {
-  private readonly keys: Array<{ name: string; digest: Buffer }>;
+  private readonly keys: Array<{ name: string; key: string }>;
   private readonly allowed: ReadonlySet<string>;
 
   constructor(
@@ -20,8 +19,11 @@ export class ServiceAuthenticator {
     private readonly mtls = false,
     allowedServices: readonly string[] = [],
   ) {
+    // An empty key never matches: an empty header is refused before any comparison.
     this.keys = Object.entries(serviceKeys).flatMap(([name, keys]) =>
-      (typeof keys === 'string' ? [keys] : keys).map((key) => ({ name, digest: digest(key) })),
+      (typeof keys === 'string' ? [keys] : keys)
+        .filter((key) => key.length > 0)
+        .map((key) => ({ name, key })),
     );
     this.allowed = new Set(allowedServices);
     if (mtls && this.allowed.size === 0)
@@ -40,16 +42,24 @@ export class ServiceAuthenticator {
     }
     const presented = metadata.get(SERVICE_KEY_HEADER)[0];
     if (typeof presented === 'string' && presented) {
-      const candidate = digest(presented);
       // Compare against every key so timing does not reveal which one (or none) matched.
       let match: string | undefined;
-      for (const key of this.keys)
-        if (timingSafeEqual(key.digest, candidate) && !match) match = key.name;
+      for (const key of this.keys) if (sameKey(presented, key.key) && !match) match = key.name;
       if (match) return match;
     }
     throw unauthenticated('SERVICE_IDENTITY_REQUIRED', `a valid ${SERVICE_KEY_HEADER} is required`);
   }
 }
 
-/** One-shot hashing: no Hash object per call. */
-const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
+/**
+ * Whether `presented` is `key` (not empty), in a time that depends on the length of `presented`
+ * alone: every character is compared, without an early exit and whatever the key's length, so
+ * neither how much of a key was right nor its length shows. It replaced a sha256 digest of the
+ * header per call compared with timingSafeEqual, a fifth of the kit's own cost on a no-op call.
+ */
+export function sameKey(presented: string, key: string): boolean {
+  let difference = presented.length ^ key.length;
+  for (let i = 0; i < presented.length; i++)
+    difference |= presented.charCodeAt(i) ^ key.charCodeAt(i % key.length);
+  return difference === 0;
+}

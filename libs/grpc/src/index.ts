@@ -26,6 +26,8 @@ export {
   createMetrics,
   registerCounter,
   serveMetrics,
+  RpcDurations,
+  type DurationHistogram,
   type HttpRoute,
   type Metrics,
 } from './metrics.js';

@@ -29,8 +29,8 @@ import {
 } from '@warden/logger';
 import { HealthImplementation } from 'grpc-health-check';
 import { LIVENESS_SERVICE } from './health-server.js';
-import type { Histogram } from 'prom-client';
 import { ServiceAuthenticator } from './identity.js';
+import type { DurationHistogram } from './metrics.js';
 import { MIN_REVISION_METADATA, parseMinRevision } from './revision.js';
 import { describeCause, internalStatus, isClientKind, toStatus } from './status.js';
 
@@ -87,7 +87,7 @@ export interface ServerKitOptions {
   reflection?: boolean;
   /** Turns `authorization: Bearer <token>` into a user principal (through ValidateSession). */
   resolveUser?: (token: string, ctx: CallContext) => Promise<UserPrincipal>;
-  rpcDuration?: Histogram<'method' | 'code'>;
+  rpcDuration?: DurationHistogram;
   /**
    * Connections older than this get GOAWAY, so callers re-resolve the target and spread over
    * replicas added since; 0 or absent: never.
@@ -510,7 +510,7 @@ interface MethodState {
   durations: Array<Observer | undefined>;
 }
 
-type Observer = ReturnType<Histogram<'method' | 'code'>['labels']>;
+type Observer = ReturnType<DurationHistogram['labels']>;
 
 /** The call's trace context, and its SERVER span while tracing is on. */
 interface CallTrace {

@@ -15,7 +15,7 @@ import {
   type ClientSecurityConfig,
 } from '../src/client.js';
 import { waitForServing } from '../src/health-probe.js';
-import { ServiceAuthenticator } from '../src/identity.js';
+import { sameKey, ServiceAuthenticator } from '../src/identity.js';
 import { GrpcServer, serverSecurity, type ServerSecurityConfig } from '../src/server.js';
 
 const silent = createLogger({ service: 'test', level: 'silent' });
@@ -253,6 +253,33 @@ describe('ServiceAuthenticator', () => {
     expect(() => authenticator.identify({}, withKey('gateway-other-key-0000000000'))).toThrow(
       /x-warden-service-key/,
     );
+  });
+
+  it('refuses near misses: a prefix, an extension, a repetition, another case, an empty key', () => {
+    const key = 'gateway-key-00000000000000000';
+    for (const presented of [
+      key.slice(0, -1),
+      `${key}0`,
+      key + key,
+      key.toUpperCase(),
+      `x${key.slice(1)}`,
+      `${key.slice(0, -1)}1`,
+      '',
+    ])
+      expect(sameKey(presented, key)).toBe(false);
+    expect(sameKey(key, key)).toBe(true);
+    expect(sameKey(key.slice(0, 5) + key.slice(5), key)).toBe(true);
+    // A configured empty key lets nothing in, an empty header least of all.
+    const authenticator = new ServiceAuthenticator({ gateway: '', billing: 'billing-key-0000' });
+    const withKey = (value: string) => {
+      const metadata = new Metadata();
+      metadata.set('x-warden-service-key', value);
+      return metadata;
+    };
+    for (const presented of ['', ' ', 'x'])
+      expect(() => authenticator.identify({}, withKey(presented))).toThrow(/x-warden-service-key/);
+    expect(() => authenticator.identify({}, new Metadata())).toThrow(/x-warden-service-key/);
+    expect(authenticator.identify({}, withKey('billing-key-0000'))).toBe('billing');
   });
 
   it('refuses to be built for mTLS with no allowed service', () => {
