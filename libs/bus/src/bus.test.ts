@@ -147,6 +147,28 @@ describe('Bus authorization', () => {
     expect(error.cause).toBe('allowed: session-service; caller: gateway');
   });
 
+  it('answers every refusal and failure as a rejected promise, never a synchronous throw', async () => {
+    const bus = new Bus({ authorizer: new TablePermissionChecker() });
+    const reserved: UseCase<void, string> = {
+      name: 'VerifyCredentials',
+      access: { kind: 'services', names: ['session-service'] },
+      readOnly: true,
+      execute: async () => 'ok',
+    };
+    const throwing: UseCase<void, string> = {
+      name: 'Throwing',
+      access: { kind: 'service' },
+      execute: () => {
+        throw new AppError('INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'thrown before any promise');
+      },
+    };
+    for (const useCase of [reserved, throwing]) {
+      let returned: Promise<string> | undefined;
+      expect(() => (returned = bus.run(useCase, undefined, aContext()))).not.toThrow();
+      await expect(returned).rejects.toBeInstanceOf(AppError);
+    }
+  });
+
   describe('a user principal carried through a service-level use case', () => {
     function watch(
       kind: 'service' | 'services',

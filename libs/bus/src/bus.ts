@@ -2,7 +2,7 @@ import { AppError, unauthenticated } from '@warden/errors';
 import { auditScopeOf, inAuditScope } from './audit.js';
 import { subjectOf, type CallContext, type PermissionChecker } from './context.js';
 import type { Idempotency } from './idempotency.js';
-import type { UseCase, UserLimit } from './use-case.js';
+import type { Access, UseCase, UserLimit } from './use-case.js';
 
 export interface BusDeps {
   authorizer: PermissionChecker;
@@ -19,18 +19,29 @@ export class Bus {
     if (!deps.authorizer) throw new Error('Bus needs an authorizer');
   }
 
-  async run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
-    if (useCase.readOnly === true) return this.authorizeAndRun(useCase, input, ctx);
-    const scope = auditScopeOf(ctx, requestIdOf(useCase, input));
-    return inAuditScope(scope, () => this.authorizeAndRun(useCase, input, ctx));
+  /**
+   * Always a promise, never a synchronous throw. Authorization that needs no answer from authz
+   * (a service-level use case, no user to limit) adds no promise of its own: a hot read pays for
+   * its handler's and nothing more.
+   */
+  run<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
+    try {
+      if (useCase.readOnly === true) return this.authorizeAndRun(useCase, input, ctx);
+      const scope = auditScopeOf(ctx, requestIdOf(useCase, input));
+      return inAuditScope(scope, () => this.authorizeAndRun(useCase, input, ctx));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  private async authorizeAndRun<I, O>(
-    useCase: UseCase<I, O>,
-    input: I,
-    ctx: CallContext,
-  ): Promise<O> {
-    await this.authorize(useCase, input, ctx);
+  private authorizeAndRun<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
+    const authorized = this.authorize(useCase, input, ctx);
+    return authorized
+      ? authorized.then(() => this.execute(useCase, input, ctx))
+      : this.execute(useCase, input, ctx);
+  }
+
+  private execute<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<O> {
     if (useCase.idempotency && this.deps.idempotency) {
       return this.deps.idempotency.run(useCase.name, useCase.idempotency, input, ctx, () =>
         useCase.execute(input, ctx),
@@ -39,7 +50,12 @@ export class Bus {
     return useCase.execute(input, ctx);
   }
 
-  private async authorize<I, O>(useCase: UseCase<I, O>, input: I, ctx: CallContext): Promise<void> {
+  /** Throws (or rejects) when the caller may not; undefined when that was decided without authz. */
+  private authorize<I, O>(
+    useCase: UseCase<I, O>,
+    input: I,
+    ctx: CallContext,
+  ): Promise<void> | undefined {
     const access = useCase.access;
     switch (access.kind) {
       case 'service':
@@ -55,48 +71,68 @@ export class Bus {
           );
         }
         return this.limitToUser(useCase.name, access.onBehalf, input, ctx);
-      case 'permission': {
-        const resource = access.resource
-          ? await access.resource(input, ctx)
-          : { type: access.permission.split('.')[0]! };
-        const decision = await this.deps.authorizer.check(
-          subjectOf(ctx),
-          access.permission,
-          resource,
-          ctx.user?.assuranceLevel,
-          ctx.minRevision,
-        );
-        if (decision.allowed) return;
-        if (!ctx.user) {
-          throw unauthenticated(
-            'USER_TOKEN_REQUIRED',
-            `${useCase.name} needs a user session (authorization: Bearer <token>)`,
-          );
-        }
-        if (decision.stepUpRequired) throw stepUpRequired(access.permission, decision.reason);
-        // AIP-211: permission is decided before existence and the refusal names only the
-        // permission, so another user's resource and a missing one read alike; why goes to the log.
-        throw missingPermission(access.permission, decision.reason);
-      }
+      case 'permission':
+        return this.checkPermission(useCase.name, access, input, ctx);
     }
   }
 
-  /** A user riding along on a service call reaches its own data, or others' with the permission. */
-  private async limitToUser<I>(
+  private async checkPermission<I>(
+    name: string,
+    access: Extract<Access<I>, { kind: 'permission' }>,
+    input: I,
+    ctx: CallContext,
+  ): Promise<void> {
+    const resource = access.resource
+      ? await access.resource(input, ctx)
+      : { type: access.permission.split('.')[0]! };
+    const decision = await this.deps.authorizer.check(
+      subjectOf(ctx),
+      access.permission,
+      resource,
+      ctx.user?.assuranceLevel,
+      ctx.minRevision,
+    );
+    if (decision.allowed) return;
+    if (!ctx.user) {
+      throw unauthenticated(
+        'USER_TOKEN_REQUIRED',
+        `${name} needs a user session (authorization: Bearer <token>)`,
+      );
+    }
+    if (decision.stepUpRequired) throw stepUpRequired(access.permission, decision.reason);
+    // AIP-211: permission is decided before existence and the refusal names only the
+    // permission, so another user's resource and a missing one read alike; why goes to the log.
+    throw missingPermission(access.permission, decision.reason);
+  }
+
+  /**
+   * A user riding along on a service call reaches its own data, or others' with the permission;
+   * undefined (nothing to ask authz) without a limit or a user, or for the user's own data.
+   */
+  private limitToUser<I>(
     name: string,
     limit: UserLimit<I> | undefined,
     input: I,
     ctx: CallContext,
-  ): Promise<void> {
-    if (!limit || !ctx.user) return;
+  ): Promise<void> | undefined {
+    if (!limit || !ctx.user) return undefined;
     const userId = ctx.user.userId;
-    if (limit.owners(input).every((owner) => owner === userId)) return;
+    if (limit.owners(input).every((owner) => owner === userId)) return undefined;
+    return this.checkForUser(name, limit, userId, ctx);
+  }
+
+  private async checkForUser<I>(
+    name: string,
+    limit: UserLimit<I>,
+    userId: string,
+    ctx: CallContext,
+  ): Promise<void> {
     // No owner given: only an unscoped grant can allow it, never the user's `:own` one.
     const decision = await this.deps.authorizer.check(
       userId,
       limit.permission,
       { type: limit.permission.split('.')[0]! },
-      ctx.user.assuranceLevel,
+      ctx.user?.assuranceLevel,
       ctx.minRevision,
     );
     if (decision.allowed) return;
