@@ -8,7 +8,9 @@
 // Runs alternate (raw verify, the pair with verification stubbed, the real pair); the verdict
 // compares medians. The stubbed pair answers VerifyCredentials without argon2: what a sign-in costs
 // besides the verification, on the same CPUs the verification needs. Target: >= 0.8 x.
-//   npx tsx bench/start-session.ts [--concurrency 16] [--seconds 4] [--rounds 3] [--users 256]
+// --request-ids: every sign-in carries a fresh request_id (the idempotency record's claim and its
+// stored answer, written with the session); without it none does, as before.
+//   npx tsx bench/start-session.ts [--concurrency 16] [--seconds 4] [--rounds 3] [--users 256] [--request-ids]
 import { uuidv7 } from '../libs/events/src/index.js';
 import { registerUser } from '../services/user-service/src/domain/user.js';
 import { rawHash, rawVerify } from './lib/argon2.js';
@@ -21,6 +23,8 @@ import {
   type UserService,
 } from './lib/services.js';
 
+const requestIds = process.argv.includes('--request-ids');
+if (requestIds) process.argv.splice(process.argv.indexOf('--request-ids'), 1);
 const { run, values } = closedLoopArgs({
   concurrency: '16',
   seconds: '4',
@@ -75,7 +79,7 @@ try {
       email: emailOf(next++ % userCount),
       password: PASSWORD,
       client: { ipAddress: '127.0.0.1', userAgent: 'bench/1.0' },
-      requestId: '',
+      requestId: requestIds ? `bench-${next}-${Math.random().toString(36).slice(2)}` : '',
     });
   const targets: Target[] = [
     { name: 'raw argon2id verify', op: () => rawVerify(HASH, PASSWORD) },
@@ -83,7 +87,7 @@ try {
     { name: 'StartSession', op: signIn(client) },
   ];
   console.log(
-    `StartSession vs raw argon2id verifies (m=19456,t=2,p=1): ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s, ${userCount} users`,
+    `StartSession vs raw argon2id verifies (m=19456,t=2,p=1): ${run.concurrency} concurrent callers, ${run.rounds} alternating rounds of ${run.runMs / 1000}s, ${userCount} users, ${requestIds ? 'a request_id per sign-in' : 'no request_id'}`,
   );
   console.log(`machine: ${machine()}`);
   const { met } = await compare({
