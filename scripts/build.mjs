@@ -60,6 +60,25 @@ function linkTree(serviceDir, at, declaredIn) {
   }
 }
 
+/**
+ * npm packages stay external (node_modules beside dist/), as packages without side effects on
+ * import: an import whose bindings nothing in the entry uses is dropped instead of kept, so a
+ * process never loads a package for code of a shared lib it does not run (a worker bundles
+ * @warden/grpc's server module for its health server, but not the reflection service it sets up:
+ * @grpc/reflection, @grpc/proto-loader and protobufjs stay unloaded; user-service's worker does
+ * not load the argon2 addon for the parameters in its config).
+ */
+function externalPackages(names) {
+  const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
+  return {
+    name: 'external-packages',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, external: true, sideEffects: false }));
+    },
+  };
+}
+
 for (const dir of targets) {
   if (!existsSync(join(dir, 'src', 'main.ts'))) continue;
   const cliDir = join(dir, 'src', 'adapters', 'cli');
@@ -78,7 +97,7 @@ for (const dir of targets) {
     mkdirSync(home, { recursive: true });
     linkTree(dir, home, declaredIn);
   }
-  await build({
+  const { warnings } = await build({
     entryPoints,
     outdir: join(home, 'dist'),
     outbase: join(dir, 'src'),
@@ -86,14 +105,23 @@ for (const dir of targets) {
     platform: 'node',
     target: 'node20',
     format: 'esm',
+    // The maps give stack traces their TS file:line (--enable-source-maps); the sources themselves
+    // are left out: node would keep them in every process's heap (1.2 MB of strings) for nothing.
     sourcemap: true,
-    external: [...declaredIn.keys()].flatMap((name) => [name, `${name}/*`]),
+    sourcesContent: false,
+    plugins: [externalPackages([...declaredIn.keys()])],
     // Bundled ESM still needs require() for CommonJS packages it imports dynamically.
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
     logLevel: 'warning',
   });
+  // A side-effect-only import of a package (`import 'x'`) would be dropped: refuse to build.
+  const dropped = warnings.filter((w) => w.id === 'ignored-bare-import');
+  if (dropped.length)
+    throw new Error(
+      `build: imports kept only for their side effects: ${dropped.map((w) => w.text).join('; ')}`,
+    );
   // The reflection descriptor set is read at run time from <service>/descriptor.binpb.
   copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(home, 'descriptor.binpb'));
   console.log(

@@ -1,6 +1,19 @@
 import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { SpanContext } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
+import type { TraceState } from '@opentelemetry/core';
+
+/**
+ * @opentelemetry/core's W3C tracestate parser, loaded by the first call that carries a tracestate:
+ * a process whose callers send none (and that does not trace) never loads OpenTelemetry.
+ */
+let TraceStateClass: typeof TraceState | undefined;
+function parseTraceState(header: string): TraceState {
+  TraceStateClass ??= (
+    createRequire(import.meta.url)('@opentelemetry/core') as typeof import('@opentelemetry/core')
+  ).TraceState;
+  return new TraceStateClass(header);
+}
 
 /** W3C trace context as it travels: gRPC metadata, NATS headers, outbox rows. */
 export interface TraceContext {
@@ -55,7 +68,7 @@ export function remoteSpanContext(
     spanId: match[3]!,
     traceFlags: parseInt(match[4]!, 16),
     isRemote: true,
-    ...(context?.tracestate ? { traceState: new TraceState(context.tracestate) } : {}),
+    ...(context?.tracestate ? { traceState: parseTraceState(context.tracestate) } : {}),
   };
 }
 
@@ -68,7 +81,7 @@ export function continueTrace(traceparent?: string, tracestate?: string): TraceC
   const match = traceparent ? validTraceparent(traceparent) : null;
   if (!match) return { traceparent: `00-${ids.generateTraceId()}-${ids.generateSpanId()}-01` };
   const next = `00-${match[2]}-${ids.generateSpanId()}-${parseInt(match[4]!, 16) & 1 ? '01' : '00'}`;
-  const state = tracestate ? new TraceState(tracestate).serialize() : '';
+  const state = tracestate ? parseTraceState(tracestate).serialize() : '';
   return state ? { traceparent: next, tracestate: state } : { traceparent: next };
 }
 

@@ -1,13 +1,10 @@
 import { createRequire } from 'node:module';
-import {
-  ROOT_CONTEXT,
+import type {
+  Span,
   SpanKind as OtelKind,
   SpanStatusCode,
-  trace,
-  type Span,
-  type Tracer as OtelTracer,
+  Tracer as OtelTracer,
 } from '@opentelemetry/api';
-import { getBooleanFromEnv, getStringFromEnv, setGlobalErrorHandler } from '@opentelemetry/core';
 import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { continueTrace, remoteSpanContext, type TraceContext } from './trace-context.js';
@@ -88,7 +85,7 @@ export interface TracingOptions {
  * OTEL_BSP_*; OTEL_SDK_DISABLED=true turns tracing off.
  */
 export function startTracing(options: TracingOptions): Tracer {
-  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return tracer();
+  if (envFlag('OTEL_SDK_DISABLED')) return tracer();
   const exporter = options.exporter ?? otlpExporter(options.endpoint);
   if (!exporter) return tracer();
   const sdk = new SdkTracer(options, exporter);
@@ -97,18 +94,31 @@ export function startTracing(options: TracingOptions): Tracer {
 }
 
 /**
- * The SDK, the OTLP exporter and the resource detectors are loaded only once tracing is on: a
- * process that does not trace (the default) holds none of them (some MB of its idle RSS).
+ * The OpenTelemetry API, core, SDK, the OTLP exporter and the resource detectors are loaded only
+ * once tracing is on: a process that does not trace (the default) holds none of them (some MB of
+ * its idle RSS; tracing.test.ts checks that none is loaded).
  */
 const load = createRequire(import.meta.url);
+const api = () => load('@opentelemetry/api') as typeof import('@opentelemetry/api');
+const core = () => load('@opentelemetry/core') as typeof import('@opentelemetry/core');
 const sdkTraceBase = () =>
   load('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
 const resources = () =>
   load('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
 
+/** As @opentelemetry/core's getBooleanFromEnv: `true` in any case, trimmed; anything else is false. */
+function envFlag(name: string): boolean {
+  return process.env[name]?.trim().toLowerCase() === 'true';
+}
+
+/** As @opentelemetry/core's getStringFromEnv: set and not blank. */
+function envSet(name: string): boolean {
+  return Boolean(process.env[name]?.trim());
+}
+
 function otlpExporter(endpoint: string | undefined): SpanExporter | undefined {
-  const fromEnv = Boolean(getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
-  if (!fromEnv && !endpoint && !getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT')) return undefined;
+  const fromEnv = envSet('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (!fromEnv && !endpoint && !envSet('OTEL_EXPORTER_OTLP_ENDPOINT')) return undefined;
   const { OTLPTraceExporter } = load(
     '@opentelemetry/exporter-trace-otlp-proto',
   ) as typeof import('@opentelemetry/exporter-trace-otlp-proto');
@@ -118,22 +128,24 @@ function otlpExporter(endpoint: string | undefined): SpanExporter | undefined {
     : new OTLPTraceExporter();
 }
 
-const KIND: Record<SpanKind, OtelKind> = {
-  internal: OtelKind.INTERNAL,
-  server: OtelKind.SERVER,
-  client: OtelKind.CLIENT,
-  producer: OtelKind.PRODUCER,
-  consumer: OtelKind.CONSUMER,
-};
-
 class SdkTracer implements Tracer {
   readonly enabled = true;
   private readonly provider: BasicTracerProvider;
   private readonly otel: OtelTracer;
   private readonly shutdownTimeoutMs: number;
+  private readonly api = api();
+  private readonly kinds: Record<SpanKind, OtelKind>;
 
   constructor(options: TracingOptions, exporter: SpanExporter) {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
+    const { SpanKind: OtelKind } = this.api;
+    this.kinds = {
+      internal: OtelKind.INTERNAL,
+      server: OtelKind.SERVER,
+      client: OtelKind.CLIENT,
+      producer: OtelKind.PRODUCER,
+      consumer: OtelKind.CONSUMER,
+    };
     const { BasicTracerProvider, BatchSpanProcessor } = sdkTraceBase();
     const { defaultResource, detectResources, envDetector, resourceFromAttributes } = resources();
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over our name.
@@ -145,15 +157,16 @@ class SdkTracer implements Tracer {
       spanProcessors: [new BatchSpanProcessor(exporter)],
     });
     this.otel = this.provider.getTracer('@warden/logger');
-    setGlobalErrorHandler(rateLimitedWarning(options.logger));
+    core().setGlobalErrorHandler(rateLimitedWarning(options.logger));
   }
 
   start(name: string, kind: SpanKind, parent?: TraceContext, o?: StartOptions): ActiveSpan {
+    const { ROOT_CONTEXT, trace } = this.api;
     const remote = remoteSpanContext(parent);
     const span = this.otel.startSpan(
       name,
       {
-        kind: KIND[kind],
+        kind: this.kinds[kind],
         ...(o?.startMs === undefined ? {} : { startTime: o.startMs }),
         ...(o?.attributes ? { attributes: o.attributes } : {}),
         ...(o?.links
@@ -167,7 +180,7 @@ class SdkTracer implements Tracer {
       },
       remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT,
     );
-    return new SdkSpan(span);
+    return new SdkSpan(span, this.api.SpanStatusCode.ERROR);
   }
 
   flush(): Promise<void> {
@@ -188,7 +201,10 @@ class SdkTracer implements Tracer {
 class SdkSpan implements ActiveSpan {
   readonly context: TraceContext;
 
-  constructor(private readonly span: Span) {
+  constructor(
+    private readonly span: Span,
+    private readonly errorCode: SpanStatusCode,
+  ) {
     const { traceId, spanId, traceFlags, traceState } = span.spanContext();
     const state = traceState?.serialize();
     this.context = {
@@ -200,7 +216,7 @@ class SdkSpan implements ActiveSpan {
   end(o?: { error?: string; attributes?: Attrs; endMs?: number }): void {
     if (o?.attributes) this.span.setAttributes(o.attributes);
     if (o?.error !== undefined)
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: o.error.slice(0, 1_000) });
+      this.span.setStatus({ code: this.errorCode, message: o.error.slice(0, 1_000) });
     this.span.end(o?.endMs);
   }
 }
