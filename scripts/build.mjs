@@ -15,7 +15,7 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -66,7 +66,8 @@ function linkTree(serviceDir, at, declaredIn) {
  * process never loads a package for code of a shared lib it does not run (a worker bundles
  * @warden/grpc's server module for its health server, but not the reflection service it sets up:
  * @grpc/reflection, @grpc/proto-loader and protobufjs stay unloaded; user-service's worker does
- * not load the argon2 addon for the parameters in its config).
+ * not load the argon2 addon for the parameters in its config). esbuild would drop an import made
+ * only for its side effects (`import 'x'`) without a word: such an import fails the build.
  */
 function externalPackages(names) {
   const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
@@ -75,6 +76,19 @@ function externalPackages(names) {
     name: 'external-packages',
     setup(b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, external: true, sideEffects: false }));
+      b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        const bare = [...source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)]
+          .map((match) => match[1])
+          .filter((name) => filter.test(name));
+        if (!bare.length) return undefined;
+        return {
+          errors: bare.map((name) => ({
+            text: `${args.path}: import '${name}' would be dropped: npm packages are bundled as side-effect-free (scripts/build.mjs); import what you use from it`,
+          })),
+        };
+      });
     },
   };
 }
@@ -97,7 +111,7 @@ for (const dir of targets) {
     mkdirSync(home, { recursive: true });
     linkTree(dir, home, declaredIn);
   }
-  const { warnings } = await build({
+  await build({
     entryPoints,
     outdir: join(home, 'dist'),
     outbase: join(dir, 'src'),
@@ -116,12 +130,6 @@ for (const dir of targets) {
     },
     logLevel: 'warning',
   });
-  // A side-effect-only import of a package (`import 'x'`) would be dropped: refuse to build.
-  const dropped = warnings.filter((w) => w.id === 'ignored-bare-import');
-  if (dropped.length)
-    throw new Error(
-      `build: imports kept only for their side effects: ${dropped.map((w) => w.text).join('; ')}`,
-    );
   // The reflection descriptor set is read at run time from <service>/descriptor.binpb.
   copyFileSync(join(root, 'libs', 'proto', 'descriptor.binpb'), join(home, 'descriptor.binpb'));
   console.log(
