@@ -106,10 +106,10 @@ try {
   );
   stack.processes.forEach((p, i) => {
     const dead = p.child.exitCode !== null || p.child.signalCode !== null;
-    const verdict = (mb: number, target: number) =>
-      (dead || !Number.isFinite(mb) || mb > target ? 'NOT MET' : 'MET').padEnd(16);
+    const verdict = (mb: number, target: number, failed = false) =>
+      (failed || dead || !Number.isFinite(mb) || mb > target ? 'NOT MET' : 'MET').padEnd(16);
     console.log(
-      `  ${p.name.padEnd(26)} ${fmt(idle[i]!).padStart(6)} ${fmt(peak[i]!).padStart(7)} ${fmt(after[i]!).padStart(7)}   ${verdict(idle[i]!, IDLE_TARGET_MB)} ${verdict(peak[i]!, LOAD_TARGET_MB)} ${idleDetail[i]}; '${flags[i]}'${dead ? `   DIED (${p.child.exitCode ?? p.child.signalCode})` : ''}`,
+      `  ${p.name.padEnd(26)} ${fmt(idle[i]!).padStart(6)} ${fmt(peak[i]!).padStart(7)} ${fmt(after[i]!).padStart(7)}   ${verdict(idle[i]!, IDLE_TARGET_MB)} ${verdict(peak[i]!, LOAD_TARGET_MB, failure !== undefined)} ${idleDetail[i]}; '${flags[i]}'${dead ? `   DIED (${p.child.exitCode ?? p.child.signalCode})` : ''}`,
     );
   });
   console.log('  (MB)');
@@ -120,7 +120,7 @@ try {
     `  idle: highest ${fmt(worstIdle)} MB = ${(worstIdle / IDLE_TARGET_MB).toFixed(2)} x the ${IDLE_TARGET_MB} MB target: ${met(worstIdle, IDLE_TARGET_MB)}`,
   );
   console.log(
-    `  load: highest ${fmt(worstLoad)} MB = ${(worstLoad / LOAD_TARGET_MB).toFixed(2)} x the ${LOAD_TARGET_MB} MB target: ${met(worstLoad, LOAD_TARGET_MB)}`,
+    `  load: highest ${fmt(worstLoad)} MB = ${(worstLoad / LOAD_TARGET_MB).toFixed(2)} x the ${LOAD_TARGET_MB} MB target: ${failure === undefined ? met(worstLoad, LOAD_TARGET_MB) : 'NOT MET (the load failed)'}`,
   );
   for (const p of stack.processes)
     if (p.child.exitCode !== null || p.child.signalCode !== null)
