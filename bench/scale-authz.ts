@@ -46,9 +46,9 @@ import {
   authzPackages,
   check,
   GATEWAY_KEY,
-  productionNodeOptions,
   seededSubject as subjectOf,
 } from './lib/authz-bundle.js';
+import { productionNodeFlags } from './lib/production-node-options.js';
 import {
   alternate,
   drive,
@@ -90,7 +90,8 @@ if (values.help) {
   process.exit(0);
 }
 // The server runs with the production Deployment's NODE_OPTIONS unless told otherwise.
-const nodeOptions = values['node-options'] ?? productionNodeOptions();
+const nodeOptions =
+  values['node-options'] ?? productionNodeFlags('authz-service', 'server').nodeOptions;
 const sizes = values.sizes.split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1_000))
   throw new Error(`--sizes takes integers of at least 1000, not ${values.sizes}`);

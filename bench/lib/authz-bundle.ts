@@ -2,31 +2,10 @@
 // bench/lookup.ts): the package tree, the gateway's dev key, the ids the seeds write, one check.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authzv1 } from '../../libs/proto/src/index.js';
-
-/** Where the server's production NODE_OPTIONS are set (docker-compose.yml repeats them). */
-export const AUTHZ_DEPLOYMENT = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  'deploy',
-  'k8s',
-  'base',
-  'authz-service',
-  'deployment.yaml',
-);
-
-/**
- * The NODE_OPTIONS the server runs with in production (V8's heap sizes), read from the k8s
- * Deployment so that a bench measures what is deployed; '' when it sets none.
- */
-export function productionNodeOptions(): string {
-  const manifest = readFileSync(AUTHZ_DEPLOYMENT, 'utf8');
-  return /\{ name: NODE_OPTIONS, value: '([^']*)' \}/.exec(manifest)?.[1] ?? '';
-}
 
 /** config.yaml's dev key of the gateway: what the bundle accepts without other configuration. */
 export const GATEWAY_KEY = 'dev-key-gateway-000000000';
