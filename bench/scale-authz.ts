@@ -10,8 +10,10 @@
 //   start      spawn of `node dist/main.js` to grpc.health.v1 SERVING (polled every 100 ms), and
 //              the CPU time the process used until then (what the wall time is on an idle machine)
 //   idle       RSS after --idle seconds SERVING
-//   cold       after --jit-warmup checks of 100 other subjects (so V8 has compiled the path),
-//              CheckPermission for --cold subjects never asked before, --cold-concurrency callers:
+//   cold       from a client process of its own (bench/lib/cold-client.ts: this one's GC pauses
+//              are not authz's), after --jit-warmup checks of 100 other subjects (so V8 has
+//              compiled both sides' paths), CheckPermission for --cold subjects never asked
+//              before, --cold-concurrency callers:
 //              every check reads its subject (one indexed read); p50/p99, highest RSS meanwhile,
 //              and authz's CPU time per check (the latency's floor on an idle machine)
 //   fill       CheckPermissions of 100 random subjects a call, min(N, 1.2 x cache max) checks:
@@ -26,7 +28,12 @@
 // The server gets the NODE_OPTIONS of deploy/k8s/base/authz-service/deployment.yaml (V8's heap
 // sizes), as in production; --node-options='' runs it with V8's defaults.
 // Without --packages, authz-service is packaged into a temporary directory first (about 40 s).
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from '@warden/grpc';
 import pg from 'pg';
@@ -61,6 +68,9 @@ import {
 
 const TARGETS = { rssMb: 200, startMs: 2_000, coldP99Ms: 5, warmRatio: 0.9 };
 const BATCH = 100; // CheckPermissions' largest batch
+const TSX_LOADER = pathToFileURL(
+  join(import.meta.dirname, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs'),
+).href;
 
 const { values } = parseArgs({
   options: {
@@ -231,22 +241,47 @@ async function measureSize(size: number): Promise<Running> {
   // --jit-warmup checks over 100 other subjects (cached after their first check).
   const [jitSubjects, picks] = splitAt(distinctRandom(size, coldCount + 100), 100);
   const jitWarmup = Number(values['jit-warmup']);
-  for (let k = 0; k < jitWarmup; k += BATCH)
-    await Promise.all(
-      Array.from({ length: Math.min(BATCH, jitWarmup - k) }, (_, j) =>
-        check(client, checkOf(jitSubjects[(k + j) % jitSubjects.length]!, k + j)),
+  // From a client process of its own (bench/lib/cold-client.ts): this one's garbage collections
+  // would count as authz's latency. It warms up, then runs the cold checks when told to.
+  const requestsFile = join(mkdtempSync(join(tmpdir(), 'warden-cold-')), 'requests.json');
+  writeFileSync(
+    requestsFile,
+    JSON.stringify({
+      warmup: Array.from({ length: jitWarmup }, (_, k) =>
+        authzv1.CheckPermissionRequest.toJSON(checkOf(jitSubjects[k % jitSubjects.length]!, k)),
       ),
-    );
-  let nextCold = 0;
-  const histogramBeforeCold = await checkDurations(metricsPort);
-  const cpuBeforeCold = cpuMs(server);
-  const [cold, [coldPeakMb = 0]] = await sampling([server], () =>
-    drive(Number(values['cold-concurrency']), 120_000, async () => {
-      if (nextCold >= picks.length) return false;
-      const k = nextCold++;
-      return check(client, checkOf(picks[k]!, k));
+      cold: picks.map((pick, k) => authzv1.CheckPermissionRequest.toJSON(checkOf(pick, k))),
     }),
   );
+  const coldClient = spawn(
+    process.execPath,
+    [
+      // A small young generation: its scavenges of 5-9 ms with V8's default (measured with a gc
+      // PerformanceObserver) were most of the client-side tail; with 1 MB they take about 1 ms.
+      '--max-semi-space-size=1',
+      '--import',
+      TSX_LOADER,
+      join(import.meta.dirname, 'lib', 'cold-client.ts'),
+      address,
+      requestsFile,
+      values['cold-concurrency']!,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const answers = createInterface({ input: coldClient.stdout! })[Symbol.asyncIterator]();
+  const answer = async (): Promise<string> => {
+    const { value, done } = await answers.next();
+    if (done) throw new Error('the cold-check client ended without an answer');
+    return value;
+  };
+  if ((await answer()) !== 'warm') throw new Error('the cold-check client did not warm up');
+  const histogramBeforeCold = await checkDurations(metricsPort);
+  const cpuBeforeCold = cpuMs(server);
+  const [cold, [coldPeakMb = 0]] = await sampling([server], async () => {
+    coldClient.stdin!.end('go\n');
+    return JSON.parse(await answer()) as Result;
+  });
+  rmSync(dirname(requestsFile), { recursive: true, force: true });
   if (cold.errors > 0) throw new Error(`cold checks failed: ${cold.firstError}`);
   const coldCpuMs = (cpuMs(server) - cpuBeforeCold) / cold.count;
   const coldServer = percentileOf(histogramBeforeCold, await checkDurations(metricsPort), 0.99);
