@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -72,20 +72,63 @@ function endWithThisProcess(child: ChildProcess): void {
 const handedOut = new Set<number>();
 
 /**
- * A free loopback port: bind 0, read it, release it. Never the same port twice in one process, so
- * two ports asked for in a row cannot be one (the kernel may hand a just-released port out again).
+ * Where the kernel picks the local ports of outgoing connections (Linux's ip_local_port_range,
+ * 32768-60999 by default): a port handed out from there can be taken by any process's next
+ * connection (to Postgres, NATS, a peer) between our check and the service's bind, and the service
+ * dies with EADDRINUSE (seen in CI). Handed-out ports come from below it instead.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 0 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+const PORTS_FROM = 20_000;
+const PORTS_BELOW = ephemeralLow();
+/**
+ * vitest's workers run at once, each with its own handedOut: each picks from a stripe of its own
+ * (by VITEST_POOL_ID, unique among the workers running), so two cannot hand out one port before
+ * either binds it. Other processes (a benchmark, the global setup) take stripe 0.
+ */
+const STRIPES = 8;
+const STRIPE = Number(process.env.VITEST_POOL_ID ?? 0) % STRIPES || 0;
+
+/** Whether `port` can be bound on loopback now (0: any free port); the bound port, or undefined. */
+function tryBind(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/**
+ * A free loopback port, never the same twice in one process (the kernel may hand a just-released
+ * port out again). Picked at random in this process's stripe below the ephemeral range
+ * (PORTS_FROM..PORTS_BELOW) and bound once to check it is free, so no outgoing connection and no
+ * other test worker can take it before the service binds it; where that range is empty or
+ * exhausted, any port the kernel gives.
  */
 export async function freePort(): Promise<number> {
+  const span = Math.floor((PORTS_BELOW - PORTS_FROM) / STRIPES);
+  const from = PORTS_FROM + STRIPE * span;
+  for (let attempt = 0; span > 0 && attempt < 200; attempt++) {
+    const candidate = from + Math.floor(Math.random() * span);
+    if (handedOut.has(candidate)) continue;
+    if ((await tryBind(candidate)) === undefined) continue;
+    handedOut.add(candidate);
+    return candidate;
+  }
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    if (!handedOut.has(port)) {
+    const port = await tryBind(0);
+    if (port !== undefined && !handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }
