@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PgIdempotencyStore } from '@warden/db';
-import { TablePermissionChecker } from '@warden/bus';
 import type { AppError } from '@warden/errors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PgMfaChallengeStore } from '../src/adapters/prisma/pg-mfa-challenge-store.js';
-import { PrismaSessionRepository } from '../src/adapters/prisma/prisma-session-repository.js';
-import { createSessionApp } from '../src/app.js';
 import type { SessionWithToken } from '../src/application/codecs.js';
 import type { IdempotencyStore } from '@warden/bus';
 import type { Clock } from '../src/application/ports.js';
@@ -14,8 +10,8 @@ import { hashToken } from '../src/domain/session-token.js';
 import { migratedSchema, type MigratedSchema } from './support/database.js';
 import { dyingAfterCommit } from './support/dying-idempotency-store.js';
 import { FakeCredentialsVerifier } from './support/fake-credentials-verifier.js';
-import { aServiceContext, aStartSessionCommand, aUserId, someSettings } from './support/mothers.js';
-import { silentLogger } from './support/test-app.js';
+import { postgresSessionApp } from './support/replica.js';
+import { aServiceContext, aStartSessionCommand, aUserId } from './support/mothers.js';
 
 // CompleteMfa over Postgres when its process dies: the challenge is spent in the transaction that
 // saves the session, so a death before COMMIT leaves the challenge for a retry, and a death after
@@ -32,22 +28,8 @@ const NEXT_TOTP = '234567';
 const ctx = aServiceContext('gateway');
 const credentials = new FakeCredentialsVerifier();
 
-const replica = (idempotencyStore: IdempotencyStore, clock: Clock = { now: () => new Date() }) =>
-  createSessionApp({
-    sessions: new PrismaSessionRepository(db.pool),
-    credentials,
-    secondFactors: credentials.secondFactors,
-    challenges: new PgMfaChallengeStore(db.pool),
-    authorizer: new TablePermissionChecker(),
-    idempotencyStore,
-    clock,
-    ids: { newId: () => randomUUID() },
-    settings: someSettings(),
-    cache: { maxEntries: 100, ttlMs: 60_000 },
-    watch: { allowedServices: ['gateway'], queueSize: 16 },
-    lastSeenFlushIntervalMs: 1_000,
-    logger: silentLogger,
-  });
+const replica = (idempotencyStore: IdempotencyStore, clock?: Clock) =>
+  postgresSessionApp(db, { credentials, idempotencyStore, ...(clock ? { clock } : {}) });
 
 /** A user with MFA on and the challenge their password got. */
 async function challenged(app: ReturnType<typeof replica>) {

@@ -3,7 +3,6 @@ import { PgIdempotencyStore } from '@warden/db';
 import { sessionEventsV1 } from '@warden/proto';
 import { IdempotencyKeyring, TablePermissionChecker } from '@warden/bus';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSessionApp } from '../src/app.js';
 import pg from 'pg';
 import type { Clock, SessionRepository } from '../src/application/ports.js';
 import type { SessionWithToken } from '../src/application/codecs.js';
@@ -11,18 +10,12 @@ import { hashToken } from '../src/domain/session-token.js';
 import { end } from '../src/domain/session.js';
 import { dyingAfterCommit } from './support/dying-idempotency-store.js';
 import { FakeCredentialsVerifier } from './support/fake-credentials-verifier.js';
-import { silentLogger } from './support/test-app.js';
+import { postgresSessionApp } from './support/replica.js';
 import { PgMfaChallengeStore } from '../src/adapters/prisma/pg-mfa-challenge-store.js';
 import { PrismaSessionRepository } from '../src/adapters/prisma/prisma-session-repository.js';
 import { newChallenge } from '../src/domain/mfa-challenge.js';
 import { migratedSchema, outboxEvents, type MigratedSchema } from './support/database.js';
-import {
-  aServiceContext,
-  aSession,
-  aStartSessionCommand,
-  aUserId,
-  someSettings,
-} from './support/mothers.js';
+import { aServiceContext, aSession, aStartSessionCommand, aUserId } from './support/mothers.js';
 import { sessionRepositoryContract } from './support/session-repository-contract.js';
 
 let db: MigratedSchema;
@@ -121,21 +114,12 @@ describe('StartSession recovery over Postgres', () => {
     clock: Clock,
     sessions: SessionRepository = new PrismaSessionRepository(db.pool),
   ) =>
-    createSessionApp({
+    postgresSessionApp(db, {
       sessions,
       idempotencyKeyring: KEYRING,
       credentials,
-      secondFactors: credentials.secondFactors,
-      challenges: new PgMfaChallengeStore(db.pool),
-      authorizer: new TablePermissionChecker(),
       idempotencyStore,
       clock,
-      ids: { newId: () => randomUUID() },
-      settings: someSettings(),
-      cache: { maxEntries: 100, ttlMs: 60_000 },
-      watch: { allowedServices: ['gateway'], queueSize: 16 },
-      lastSeenFlushIntervalMs: 1_000,
-      logger: silentLogger,
     });
 
   /**
@@ -298,20 +282,10 @@ describe('round trips to Postgres per call', () => {
   const credentials = new FakeCredentialsVerifier();
   const permissions = new TablePermissionChecker();
   const app = () =>
-    createSessionApp({
-      sessions: new PrismaSessionRepository(db.pool),
+    postgresSessionApp(db, {
       credentials,
-      secondFactors: credentials.secondFactors,
-      challenges: new PgMfaChallengeStore(db.pool),
       authorizer: permissions,
-      idempotencyStore: new PgIdempotencyStore(db.pool),
-      clock: { now: () => new Date() },
-      ids: { newId: () => randomUUID() },
-      settings: someSettings(),
-      cache: { maxEntries: 100, ttlMs: 60_000 },
-      watch: { allowedServices: ['gateway'], queueSize: 16 },
       lastSeenFlushIntervalMs: 60_000,
-      logger: silentLogger,
     });
 
   it('StartSession, EndSession and ValidateSession make only the round trips they need', async () => {

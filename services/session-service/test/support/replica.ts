@@ -9,7 +9,7 @@ import { PgMfaChallengeStore } from '../../src/adapters/prisma/pg-mfa-challenge-
 import { PrismaSessionRepository } from '../../src/adapters/prisma/prisma-session-repository.js';
 import type { Clock } from '../../src/application/ports.js';
 import type { SessionSettings } from '../../src/application/settings.js';
-import { createSessionApp, type SessionApp } from '../../src/app.js';
+import { createSessionApp, type SessionApp, type SessionAppDeps } from '../../src/app.js';
 import { createSessionServer } from '../../src/server.js';
 import type { MigratedSchema } from './database.js';
 import { KEYS } from './grpc.js';
@@ -20,6 +20,47 @@ export interface Replica extends SessionApp {
   address: string;
   sessions: PrismaSessionRepository;
   stop(): Promise<void>;
+}
+
+/**
+ * session-service's app over one schema's Postgres, as a replica runs it, without its server or
+ * event feed: the sessions, challenges and idempotency records of `db`. Each dependency a test
+ * varies (a dying idempotency store, a later clock, a shared keyring) can be given.
+ */
+export function postgresSessionApp(
+  db: MigratedSchema,
+  deps: {
+    credentials: FakeCredentialsVerifier;
+    settings?: Partial<SessionSettings>;
+  } & Partial<
+    Pick<
+      SessionAppDeps,
+      | 'sessions'
+      | 'authorizer'
+      | 'idempotencyStore'
+      | 'idempotencyKeyring'
+      | 'clock'
+      | 'lastSeenFlushIntervalMs'
+    >
+  >,
+): SessionApp {
+  const { credentials, settings, ...given } = deps;
+  return createSessionApp({
+    sessions: new PrismaSessionRepository(db.pool),
+    secondFactors: credentials.secondFactors,
+    challenges: new PgMfaChallengeStore(db.pool),
+    authorizer: new TablePermissionChecker(),
+    idempotencyStore: new PgIdempotencyStore(db.pool),
+    clock: { now: () => new Date() },
+    ids: { newId: () => randomUUID() },
+    cache: { maxEntries: 1_000, ttlMs: 60_000 },
+    watch: { allowedServices: ['gateway'], queueSize: 256 },
+    lastSeenFlushIntervalMs: 100,
+    logger: silentLogger,
+    ...given,
+    credentials,
+    settings: someSettings(settings),
+  });
 }
 
 /** One in-process session-service replica on a shared schema: Prisma, the NATS feed, a gRPC server. */
@@ -34,20 +75,12 @@ export async function startReplica(
   },
 ): Promise<Replica> {
   const sessions = new PrismaSessionRepository(db.pool);
-  const app = createSessionApp({
+  const app = postgresSessionApp(db, {
     sessions,
     credentials: deps.credentials,
-    secondFactors: deps.credentials.secondFactors,
-    challenges: new PgMfaChallengeStore(db.pool),
     authorizer: deps.permissions,
-    idempotencyStore: new PgIdempotencyStore(db.pool),
-    clock: deps.clock ?? { now: () => new Date() },
-    ids: { newId: () => randomUUID() },
-    settings: someSettings(deps.settings),
-    cache: { maxEntries: 1_000, ttlMs: 60_000 },
-    watch: { allowedServices: ['gateway'], queueSize: 256 },
-    lastSeenFlushIntervalMs: 100,
-    logger: silentLogger,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.settings ? { settings: deps.settings } : {}),
   });
   const feed = followSessionEvents(nc, app, { logger: silentLogger });
   await nc.flush();
