@@ -16,6 +16,10 @@
 //              before, --cold-concurrency callers:
 //              every check reads its subject (one indexed read); p50/p99, highest RSS meanwhile,
 //              and authz's CPU time per check (the latency's floor on an idle machine)
+//   floor      the same from the same client against a bare grpc-js server that makes the same
+//              one read per check (authz-service/test/support/cold-floor-server.ts), over
+//              subjects nobody asked before: what this machine gives a gRPC call plus an indexed
+//              Postgres read, with client, server and Postgres on the same cores
 //   fill       CheckPermissions of 100 random subjects a call, min(N, 1.2 x cache max) checks:
 //              the subject cache full at 1M (LRU evicting); highest RSS
 // then warm rounds over all sizes in turn (alternating, so load from elsewhere on the machine hits
@@ -143,6 +147,8 @@ interface Running {
   cold: Result;
   /** The cold checks as authz-service timed them itself (its rpc duration histogram). */
   coldServer: ServerPercentile;
+  /** The same cold checks against a bare grpc-js server making the same one read (the floor). */
+  coldFloor: Result & { cpuMs: number };
   coldPeakMb: number;
   fillPeakMb: number;
   filled: number;
@@ -238,53 +244,34 @@ async function measureSize(size: number): Promise<Running> {
 
   // Cold: subjects never asked about, spread over the whole table.
   // Cold means the subject is not cached, not that the process is new: first the JIT's warm-up,
-  // --jit-warmup checks over 100 other subjects (cached after their first check).
-  const [jitSubjects, picks] = splitAt(distinctRandom(size, coldCount + 100), 100);
+  // --jit-warmup checks over 100 other subjects (cached after their first check). The floor's
+  // cold checks ask other subjects again, so Postgres has not read theirs either.
+  const [jitSubjects, drawn] = splitAt(distinctRandom(size, 2 * coldCount + 100), 100);
+  const [picks, floorPicks] = splitAt(drawn, coldCount);
   const jitWarmup = Number(values['jit-warmup']);
-  // From a client process of its own (bench/lib/cold-client.ts): this one's garbage collections
-  // would count as authz's latency. It warms up, then runs the cold checks when told to.
-  const requestsFile = join(mkdtempSync(join(tmpdir(), 'warden-cold-')), 'requests.json');
-  writeFileSync(
-    requestsFile,
-    JSON.stringify({
-      warmup: Array.from({ length: jitWarmup }, (_, k) =>
-        authzv1.CheckPermissionRequest.toJSON(checkOf(jitSubjects[k % jitSubjects.length]!, k)),
-      ),
-      cold: picks.map((pick, k) => authzv1.CheckPermissionRequest.toJSON(checkOf(pick, k))),
-    }),
+  const warmup = Array.from({ length: jitWarmup }, (_, k) =>
+    checkOf(jitSubjects[k % jitSubjects.length]!, k),
   );
-  const coldClient = spawn(
-    process.execPath,
-    [
-      // A small young generation: its scavenges of 5-9 ms with V8's default (measured with a gc
-      // PerformanceObserver) were most of the client-side tail; with 1 MB they take about 1 ms.
-      '--max-semi-space-size=1',
-      '--import',
-      TSX_LOADER,
-      join(import.meta.dirname, 'lib', 'cold-client.ts'),
-      address,
-      requestsFile,
-      values['cold-concurrency']!,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+  let histogramBeforeCold = new Map<number, number>();
+  let cpuBeforeCold = 0;
+  const [cold, coldPeakMb] = await coldChecks(
+    address,
+    warmup,
+    picks.map((pick, k) => checkOf(pick, k)),
+    server,
+    async () => {
+      histogramBeforeCold = await checkDurations(metricsPort);
+      cpuBeforeCold = cpuMs(server);
+    },
   );
-  const answers = createInterface({ input: coldClient.stdout! })[Symbol.asyncIterator]();
-  const answer = async (): Promise<string> => {
-    const { value, done } = await answers.next();
-    if (done) throw new Error('the cold-check client ended without an answer');
-    return value;
-  };
-  if ((await answer()) !== 'warm') throw new Error('the cold-check client did not warm up');
-  const histogramBeforeCold = await checkDurations(metricsPort);
-  const cpuBeforeCold = cpuMs(server);
-  const [cold, [coldPeakMb = 0]] = await sampling([server], async () => {
-    coldClient.stdin!.end('go\n');
-    return JSON.parse(await answer()) as Result;
-  });
-  rmSync(dirname(requestsFile), { recursive: true, force: true });
-  if (cold.errors > 0) throw new Error(`cold checks failed: ${cold.firstError}`);
   const coldCpuMs = (cpuMs(server) - cpuBeforeCold) / cold.count;
   const coldServer = percentileOf(histogramBeforeCold, await checkDurations(metricsPort), 0.99);
+  const coldFloor = await floorChecks(
+    schema,
+    nodeOptions,
+    warmup,
+    floorPicks.map((pick, k) => checkOf(pick, k)),
+  );
 
   // Fill: random subjects until the cache is full (or every subject was asked).
   const fillCount = Math.min(size, Math.round(cacheMax * 1.2));
@@ -311,6 +298,7 @@ async function measureSize(size: number): Promise<Running> {
     coldCpuMs,
     cold,
     coldServer,
+    coldFloor,
     coldPeakMb,
     fillPeakMb,
     filled: asked,
@@ -358,6 +346,8 @@ function report(warm: Result[], ratio: number): void {
     ['cold p50 / p99', (r) => `${ms(r.cold.p50)} / ${ms(r.cold.p99)}`],
     ['  authz own p99', (r) => ms(r.coldServer.ms)],
     ['  authz CPU/check', (r) => ms(r.coldCpuMs)],
+    ['cold floor p50 / p99', (r) => `${ms(r.coldFloor.p50)} / ${ms(r.coldFloor.p99)}`],
+    ['  floor CPU/check', (r) => ms(r.coldFloor.cpuMs)],
     ['warm req/s', (_, i) => warm[i]!.rps.toFixed(0)],
     ['warm p50 / p99', (_, i) => `${ms(warm[i]!.p50)} / ${ms(warm[i]!.p99)}`],
   ];
@@ -391,6 +381,9 @@ function report(warm: Result[], ratio: number): void {
   console.log(
     `  cold p99, authz's own${ms(largest.coldServer.ms).padStart(10)}   target <= ${TARGETS.coldP99Ms} ms: ${verdict(largest.coldServer.ms <= TARGETS.coldP99Ms)}   (its rpc duration histogram: ${(largest.coldServer.within5Ms * 100).toFixed(1)}% of the cold checks within 5 ms)`,
   );
+  console.log(
+    `  cold p99, the floor  ${ms(largest.coldFloor.p99).padStart(10)}   a bare grpc-js server making the same one read: authz's cold p99 is ${(largest.cold.p99 / largest.coldFloor.p99).toFixed(2)} x it`,
+  );
   if (running.length > 1)
     console.log(
       `  warm req/s           ${ratio.toFixed(2).padStart(8)} x   the ${running[0]!.size}-assignment run's, median of the rounds' ratios (target >= ${TARGETS.warmRatio}): ${verdict(ratio >= TARGETS.warmRatio)}`,
@@ -416,6 +409,110 @@ function distinctRandom(size: number, count: number): number[] {
   for (let guard = 0; picked.size < Math.min(count, size) && guard < count * 100; guard++)
     picked.add(Math.floor(Math.random() * size));
   return [...picked];
+}
+
+/**
+ * `cold` checks against `address` from a client process of its own (bench/lib/cold-client.ts): this
+ * one's garbage collections would count as the server's latency. The client first makes the
+ * `warmup` checks (JIT on both sides), then `beforeCold` runs, then the cold checks, while `server`
+ * (when given) has its RSS sampled. The cold run's result, and the highest RSS seen meanwhile.
+ */
+async function coldChecks(
+  address: string,
+  warmup: authzv1.CheckPermissionRequest[],
+  cold: authzv1.CheckPermissionRequest[],
+  server?: ServiceProcess,
+  beforeCold?: () => Promise<void>,
+): Promise<[Result, number]> {
+  const requestsFile = join(mkdtempSync(join(tmpdir(), 'warden-cold-')), 'requests.json');
+  const toJson = (request: authzv1.CheckPermissionRequest) =>
+    authzv1.CheckPermissionRequest.toJSON(request);
+  writeFileSync(
+    requestsFile,
+    JSON.stringify({ warmup: warmup.map(toJson), cold: cold.map(toJson) }),
+  );
+  const coldClient = spawn(
+    process.execPath,
+    [
+      // A small young generation: its scavenges of 5-9 ms with V8's default (measured with a gc
+      // PerformanceObserver) were most of the client-side tail; with 1 MB they take about 1 ms.
+      '--max-semi-space-size=1',
+      '--import',
+      TSX_LOADER,
+      join(import.meta.dirname, 'lib', 'cold-client.ts'),
+      address,
+      requestsFile,
+      values['cold-concurrency']!,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    const answers = createInterface({ input: coldClient.stdout! })[Symbol.asyncIterator]();
+    const answer = async (): Promise<string> => {
+      const { value, done } = await answers.next();
+      if (done) throw new Error('the cold-check client ended without an answer');
+      return value;
+    };
+    if ((await answer()) !== 'warm') throw new Error('the cold-check client did not warm up');
+    await beforeCold?.();
+    const [result, [peakMb = 0]] = await sampling(server ? [server] : [], async () => {
+      coldClient.stdin!.end('go\n');
+      return JSON.parse(await answer()) as Result;
+    });
+    if (result.errors > 0) throw new Error(`cold checks failed: ${result.firstError}`);
+    return [result, peakMb];
+  } finally {
+    coldClient.kill();
+    rmSync(dirname(requestsFile), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The cold checks' floor (services/authz-service/test/support/cold-floor-server.ts): a bare
+ * grpc-js server making the same one read per check on the same schema, in a process of its own
+ * with authz's NODE_OPTIONS, asked by the same client about subjects nobody asked before.
+ */
+async function floorChecks(
+  schema: string,
+  nodeOptions: string,
+  warmup: authzv1.CheckPermissionRequest[],
+  cold: authzv1.CheckPermissionRequest[],
+): Promise<Result & { cpuMs: number }> {
+  const floor = spawn(
+    process.execPath,
+    [
+      '--import',
+      TSX_LOADER,
+      join(
+        import.meta.dirname,
+        '..',
+        'services',
+        'authz-service',
+        'test',
+        'support',
+        'cold-floor-server.ts',
+      ),
+      TEST_DATABASE_URL,
+      schema,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+  );
+  try {
+    const lines = createInterface({ input: floor.stdout! })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    const address = /^listening (\S+)$/.exec(first.done ? '' : first.value)?.[1];
+    if (!address) throw new Error('the cold floor server did not start');
+    let cpuBefore = 0;
+    const [result] = await coldChecks(address, warmup, cold, undefined, async () => {
+      cpuBefore = cpuMs({ child: floor });
+    });
+    return { ...result, cpuMs: (cpuMs({ child: floor }) - cpuBefore) / result.count };
+  } finally {
+    floor.kill('SIGTERM');
+    await new Promise((resolve) =>
+      floor.exitCode === null ? floor.once('exit', resolve) : resolve(null),
+    );
+  }
 }
 
 /** Runs `work` while sampling each server's RSS every 100 ms; its result and each one's highest RSS. */
@@ -492,7 +589,7 @@ function percentileOf(
 }
 
 /** utime + stime of a process so far, in ms (Linux /proc; ticks of 10 ms). */
-function cpuMs(process: ServiceProcess): number {
+function cpuMs(process: ServiceProcess | { child: { pid?: number } }): number {
   const stat = readFileSync(`/proc/${process.child.pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
