@@ -54,11 +54,13 @@ export class PrismaUserDirectory implements UserDirectory {
       where.push(`metadata @> ${bind(JSON.stringify(filter.metadata))}::jsonb`);
     if (after)
       where.push(`(create_time, id) > (${bind(after.createTime)}, ${bind(after.id)}::uuid)`);
+    // users.id, the uuid column: a bare `id` in ORDER BY is the output's id::text, which no index
+    // holds in order (the planner then sorted what users_create_time_id_idx had already ordered).
     const { rows } = await this.pool.query<UserViewRow>(
       `SELECT ${VIEW_COLUMNS}
       FROM users
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY create_time, id
+      ORDER BY create_time, users.id
       LIMIT ${bind(limit)}`,
       values,
     );
