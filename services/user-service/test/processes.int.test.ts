@@ -84,10 +84,17 @@ describe('user-service processes (main.ts and worker.ts)', () => {
       },
     );
     expect(published).toHaveLength(1);
-    const { rows } = await db.pool.query<{ id: string }>(
-      'SELECT id FROM outbox WHERE published_time IS NOT NULL',
+    // The relay marks its rows after the stream's ack, so the event can be read before its mark.
+    const marked = await waitFor(
+      async () => {
+        const { rows } = await db.pool.query<{ id: string }>(
+          'SELECT id FROM outbox WHERE published_time IS NOT NULL',
+        );
+        return rows.length > 0 && rows.map((r) => r.id);
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: 'the relay marking the row it published' },
     );
-    expect(rows.map((r) => r.id)).toEqual([published[0]!.headers?.get(MSG_ID_HEADER)]);
+    expect(marked).toEqual([published[0]!.headers?.get(MSG_ID_HEADER)]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toMatch(
