@@ -2,8 +2,8 @@
 // real user base (default 1M users, 5 sessions each of which 20% active), in one run, alternating.
 // Both are user-service + session-service as bench/lib/services.ts builds them (in this process,
 // over real gRPC on loopback, each pair on fresh schemas of its own in the test database), seeded
-// straight into their tables with generate_series: the same shape on both sides, only the count
-// differs. The small side keeps --small-users (default 12,000) so a page 10k users deep exists.
+// straight into their tables with generate_series, then vacuumed and checkpointed: the same shape
+// on both sides, only the count differs. The small side keeps --small-users (default 12,000) so a page 10k users deep exists.
 // Per operation: requests/s small and large (median of alternating rounds), their ratio and the
 // verdict: large >= 1/1.5 x small per call, >= 1/2 x for the expiry sweeper's sessions/s. The
 // EXPLAIN (ANALYZE, BUFFERS) of the statement behind each row that misses is printed. The schemas
