@@ -9,9 +9,9 @@ import {
   check,
   codeOf,
   failure,
-  PASSWORD,
   register,
   signIn,
+  startSession,
 } from '../support/flows.js';
 import { call, startStack, type Stack } from '../support/stack.js';
 
@@ -116,25 +116,9 @@ describe('register -> verify email -> reset password -> every session ends', () 
       sessionv1.SessionEndReason.SESSION_END_REASON_PASSWORD_CHANGED,
     );
 
-    const old = await failure(
-      call(stack.sessions, 'startSession', {
-        email,
-        password: PASSWORD,
-        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-        requestId: randomUUID(),
-      }),
-    );
+    const old = await failure(startSession(stack, email));
     expect(old.reason).toBe('INVALID_CREDENTIALS');
-    const fresh = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-      stack.sessions,
-      'startSession',
-      {
-        email,
-        password: newPassword,
-        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-        requestId: randomUUID(),
-      },
-    );
+    const fresh = await startSession(stack, email, newPassword);
     expect(fresh.token).toMatch(/^wst_/);
   });
 });
@@ -240,16 +224,7 @@ describe('ConfirmTotp ends the AAL1 sessions that never passed the second factor
       assuranceLevel: sessionv1.AssuranceLevel.ASSURANCE_LEVEL_AAL1,
     });
     // And a password alone now gets a challenge, not a session.
-    const again = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-      stack.sessions,
-      'startSession',
-      {
-        email,
-        password: PASSWORD,
-        client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-        requestId: randomUUID(),
-      },
-    );
+    const again = await startSession(stack, email);
     expect(again.token).toBe('');
     expect(again.mfaChallenge?.id).toMatch(/^wmc_/);
   }, 90_000);
@@ -283,16 +258,7 @@ describe('ImportUsers with bcrypt hashes', () => {
     // Each imported user signs in with the old password (verified as bcrypt, then rehashed),
     // eight at a time.
     const signIn = async (i: number) => {
-      const started = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
-        stack.sessions,
-        'startSession',
-        {
-          email: rows[i]!.email,
-          password: `old password ${i}`,
-          client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
-          requestId: randomUUID(),
-        },
-      );
+      const started = await startSession(stack, rows[i]!.email, `old password ${i}`);
       expect(started.session?.userId).toBe(results[i]!.userId);
     };
     for (let first = 0; first < count; first += 8)

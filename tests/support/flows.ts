@@ -18,20 +18,29 @@ export async function register(stack: Stack, email: string): Promise<userv1.User
   return response.user!;
 }
 
-export async function signIn(
+/** StartSession as the gateway sends it, with a fresh request_id: its whole answer (session or MFA challenge). */
+export function startSession(
   stack: Stack,
   email: string,
-): Promise<{ session: sessionv1.Session; token: string; accessToken: string }> {
-  const response = await call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
+  password = PASSWORD,
+): Promise<sessionv1.StartSessionResponse> {
+  return call<sessionv1.StartSessionRequest, sessionv1.StartSessionResponse>(
     stack.sessions,
     'startSession',
     {
       email,
-      password: PASSWORD,
+      password,
       client: { ipAddress: '127.0.0.1', userAgent: 'e2e' },
       requestId: randomUUID(),
     },
   );
+}
+
+export async function signIn(
+  stack: Stack,
+  email: string,
+): Promise<{ session: sessionv1.Session; token: string; accessToken: string }> {
+  const response = await startSession(stack, email);
   // accessToken is empty unless session-service has access_tokens.enabled.
   return { session: response.session!, token: response.token, accessToken: response.accessToken };
 }
