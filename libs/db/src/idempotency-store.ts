@@ -20,6 +20,15 @@ CREATE INDEX "idempotency_keys_owner_id_idx" ON "idempotency_keys"("owner_id");`
 /** Erasure: the records whose response is about a user, deleted in the transaction erasing them. */
 export const FORGET_IDEMPOTENCY_OWNER_SQL = 'DELETE FROM idempotency_keys WHERE owner_id = $1';
 
+/**
+ * A claimed record's answer: $first the key hash, $first+1 the sealed response, $first+2 the owner
+ * (null for none). Its own statement in `complete`, or a part of a caller's statement that commits
+ * the answer with what it describes (session-service's sign-in), so the record's layout stays here.
+ */
+export const completeIdempotencySql = (first = 1): string =>
+  `UPDATE idempotency_keys SET response = $${first + 1}::bytea, owner_id = $${first + 2}::text
+  WHERE key_hash = $${first}::text`;
+
 type Row = { key_hash: string; fingerprint: string; response: Buffer | null; create_time: Date };
 
 export class PgIdempotencyStore implements IdempotencyStore {
@@ -56,7 +65,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
   async complete(keyHash: string, response: Uint8Array, ownerId?: string): Promise<void> {
     await this.pool.query({
       name: 'warden-idempotency-complete',
-      text: 'UPDATE idempotency_keys SET response = $2, owner_id = $3 WHERE key_hash = $1',
+      text: completeIdempotencySql(),
       values: [keyHash, Buffer.from(response), ownerId ?? null],
     });
   }

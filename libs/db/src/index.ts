@@ -9,6 +9,7 @@ export {
 } from './migrate.js';
 export {
   PgIdempotencyStore,
+  completeIdempotencySql,
   IDEMPOTENCY_DDL,
   FORGET_IDEMPOTENCY_OWNER_SQL,
 } from './idempotency-store.js';

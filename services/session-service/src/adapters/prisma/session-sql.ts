@@ -1,3 +1,4 @@
+import { completeIdempotencySql } from '@warden/db';
 import { AUDIT_INSERT, OUTBOX_UNNEST } from '@warden/events';
 
 /** Every statement the session repository sends to pg, in one place. */
@@ -76,14 +77,9 @@ export const SAVE_PARTS = {
   },
   /**
    * A request_id's stored answer (key hash, sealed response, owner) in its pending idempotency
-   * record, as PgIdempotencyStore.complete writes it: committed with the session it describes.
+   * record, with PgIdempotencyStore.complete's statement: committed with the session it describes.
    */
-  answered: {
-    params: 3,
-    sql: (first: number): string => `UPDATE idempotency_keys
-  SET response = $${first + 1}::bytea, owner_id = $${first + 2}::text
-  WHERE key_hash = $${first}::text`,
-  },
+  answered: { params: 3, sql: completeIdempotencySql },
 } as const;
 
 export type SavePart = keyof typeof SAVE_PARTS;
