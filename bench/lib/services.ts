@@ -17,7 +17,10 @@ import {
 import { QueueingHashingLimiter } from '../../services/user-service/src/adapters/crypto/hashing-limiter.js';
 import { ImportedHashesVerifier } from '../../services/user-service/src/adapters/crypto/imported-hashes.js';
 import { NO_BREACH_CHECK } from '../../services/user-service/src/adapters/http/breached-password-client.js';
-import { PrismaLoginFailureStore } from '../../services/user-service/src/adapters/prisma/prisma-login-failure-store.js';
+import {
+  PgSignInLookup,
+  PrismaLoginFailureStore,
+} from '../../services/user-service/src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from '../../services/user-service/src/adapters/prisma/prisma-one-time-code-store.js';
 import { SecretBox } from '../../services/user-service/src/adapters/crypto/secret-box.js';
 import { PrismaTotpFactorRepository } from '../../services/user-service/src/adapters/prisma/prisma-totp-factor-repository.js';
@@ -81,6 +84,7 @@ export async function startUserService(
       users,
       directory: new PrismaUserDirectory(db.pool),
       loginFailures: new PrismaLoginFailureStore(db.pool),
+      signIns: new PgSignInLookup(db.pool),
       idempotencyStore: new PgIdempotencyStore(db.pool),
       // As main.ts: argon2id for new hashes, imported formats (bcrypt, scrypt) verified as they are.
       hasher: new ImportedHashesVerifier(

@@ -21,7 +21,7 @@ import { RequestEmailVerificationHandler } from './application/commands/request-
 import { RequestPasswordResetHandler } from './application/commands/request-password-reset.js';
 import { ResetPasswordHandler } from './application/commands/reset-password.js';
 import { VerifyEmailHandler } from './application/commands/verify-email.js';
-import { CredentialGuard } from './application/credential-guard.js';
+import { CredentialGuard, composedSignInLookup } from './application/credential-guard.js';
 import { MetadataAccess } from './application/metadata-access.js';
 import {
   DEFAULT_PRIVILEGED_SESSION,
@@ -48,6 +48,7 @@ import type {
   OneTimeCodeStore,
   PasswordHasher,
   RecoveryCodes,
+  SignInLookup,
   TotpAlgorithm,
   TotpFactorRepository,
   UserDirectory,
@@ -66,6 +67,11 @@ export interface UserAppDeps {
   users: UserRepository;
   directory: UserDirectory;
   loginFailures: LoginFailureStore;
+  /**
+   * A sign-in's slot and account in one step: PgSignInLookup in production (one statement); by
+   * default the failure store's slot, then the repository's lookup.
+   */
+  signIns?: SignInLookup;
   idempotencyStore: IdempotencyStore;
   hasher: PasswordHasher;
   /** Bounds argon2 work (password.hashing.max_concurrent / max_queue); none in tests. */
@@ -127,6 +133,7 @@ export function createUserApp(deps: UserAppDeps): UserApp {
     policy,
     limiter,
     lockouts,
+    signIns: deps.signIns ?? composedSignInLookup(deps.loginFailures, users),
   });
   const factors = deps.totpFactors;
   const totp = deps.totp ?? new OtpauthTotp('warden');

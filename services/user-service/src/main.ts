@@ -15,7 +15,10 @@ import {
   BreachedPasswordClient,
   NO_BREACH_CHECK,
 } from './adapters/http/breached-password-client.js';
-import { PrismaLoginFailureStore } from './adapters/prisma/prisma-login-failure-store.js';
+import {
+  PgSignInLookup,
+  PrismaLoginFailureStore,
+} from './adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from './adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaTotpFactorRepository } from './adapters/prisma/prisma-totp-factor-repository.js';
 import { PrismaUserDirectory } from './adapters/prisma/prisma-user-directory.js';
@@ -54,6 +57,7 @@ const app = createUserApp({
   auditLog: new PgAuditLog(pool),
   directory: new PrismaUserDirectory(pool),
   loginFailures: new PrismaLoginFailureStore(pool),
+  signIns: new PgSignInLookup(pool),
   idempotencyStore: new PgIdempotencyStore(pool),
   // New hashes are argon2id; bcrypt and scrypt hashes from ImportUsers verify as they are.
   hasher: new ImportedHashesVerifier(

@@ -5,7 +5,10 @@ import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/adapters/crypto/secret-box.js';
 import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.js';
-import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
+import {
+  PgSignInLookup,
+  PrismaLoginFailureStore,
+} from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from '../src/adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaTotpFactorRepository } from '../src/adapters/prisma/prisma-totp-factor-repository.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
@@ -32,6 +35,7 @@ beforeAll(async () => {
     users: new PrismaUserRepository(db.pool),
     directory: new PrismaUserDirectory(db.pool),
     loginFailures: new PrismaLoginFailureStore(db.pool),
+    signIns: new PgSignInLookup(db.pool),
     idempotencyStore: new PgIdempotencyStore(db.pool),
     hasher: new FakePasswordHasher(),
     breaches: NO_BREACH_CHECK,

@@ -1,4 +1,5 @@
 import { MemoryIdempotencyStore } from '@warden/bus';
+import { composedSignInLookup } from '../src/application/credential-guard.js';
 import { MemoryLoginFailureStore } from '../src/adapters/memory/memory-login-failure-store.js';
 import { MemoryUserRepository } from '../src/adapters/memory/memory-user-repository.js';
 import { MemoryOneTimeCodeStore } from '../src/adapters/memory/memory-one-time-code-store.js';
@@ -13,6 +14,7 @@ describeUserStoreContract('memory', async () => {
     users,
     directory: users,
     loginFailures,
+    signIns: composedSignInLookup(loginFailures, users),
     idempotency,
     recordedEvents: async () =>
       users.outbox.map(({ event }) => ({ type: event.type, userId: event.userId })),

@@ -1,7 +1,10 @@
 import { testSchema, type TestSchema } from '@warden/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgIdempotencyStore } from '@warden/db';
-import { PrismaLoginFailureStore } from '../src/adapters/prisma/prisma-login-failure-store.js';
+import {
+  PgSignInLookup,
+  PrismaLoginFailureStore,
+} from '../src/adapters/prisma/prisma-login-failure-store.js';
 import { PrismaOneTimeCodeStore } from '../src/adapters/prisma/prisma-one-time-code-store.js';
 import { PrismaUserDirectory } from '../src/adapters/prisma/prisma-user-directory.js';
 import { PrismaUserRepository } from '../src/adapters/prisma/prisma-user-repository.js';
@@ -26,6 +29,7 @@ describeUserStoreContract('prisma', async () => {
     users: new PrismaUserRepository(db.pool),
     directory: new PrismaUserDirectory(db.pool),
     loginFailures: new PrismaLoginFailureStore(db.pool),
+    signIns: new PgSignInLookup(db.pool),
     idempotency: new PgIdempotencyStore(db.pool),
     recordedEvents: async () => {
       const { rows } = await db.pool.query<{ type: string; user_id: string }>(

@@ -3,6 +3,7 @@ import { AppError } from '@warden/errors';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type {
   LoginFailureStore,
+  SignInLookup,
   UserDirectory,
   UserRepository,
 } from '../../src/application/ports.js';
@@ -14,6 +15,8 @@ export interface UserStoreAdapters {
   users: UserRepository;
   directory: UserDirectory;
   loginFailures: LoginFailureStore;
+  /** Over the same storage as users and loginFailures. */
+  signIns: SignInLookup;
   idempotency: IdempotencyStore;
   /** What went to the outbox, oldest first. */
   recordedEvents(): Promise<Array<{ type: string; userId: string }>>;
@@ -312,6 +315,59 @@ export function describeUserStoreContract(
       it('keeps emails apart', async () => {
         for (let i = 0; i < policy.maxFailures; i++) await take('a@example.com', i);
         expect(await take('b@example.com', 0)).toMatchObject({ taken: true });
+      });
+    });
+
+    describe('SignInLookup', () => {
+      const find = (email: string, ms = 0, p = policy) =>
+        store.signIns.takeSlotAndFind(email, new Date(now.getTime() + ms), p);
+
+      it('takes a slot and reads the account the email names, in one step', async () => {
+        const change = registered({ email: 'in@example.com' });
+        await store.users.add(registered({ email: 'other@example.com' }));
+        await store.users.add(change);
+        expect(await find('in@example.com')).toEqual({
+          slot: {
+            taken: true,
+            failures: { email: 'in@example.com', failureCount: 1, windowStartTime: now },
+          },
+          user: change.user,
+        });
+        expect((await store.loginFailures.get('in@example.com'))?.failureCount).toBe(1);
+      });
+
+      it('counts an unknown email like a known one, and finds no account', async () => {
+        expect(await find('nobody@example.com')).toEqual({
+          slot: {
+            taken: true,
+            failures: { email: 'nobody@example.com', failureCount: 1, windowStartTime: now },
+          },
+          user: undefined,
+        });
+      });
+
+      it('shares the window of takeSlot, and is refused once it is full', async () => {
+        await store.users.add(registered({ email: 'full@example.com' }));
+        for (let i = 0; i < policy.maxFailures - 1; i++)
+          await store.loginFailures.takeSlot('full@example.com', now, policy);
+        expect(await find('full@example.com', 10)).toMatchObject({
+          slot: { taken: true, failures: { failureCount: policy.maxFailures } },
+        });
+        expect((await find('full@example.com', 20)).slot).toEqual({
+          taken: false,
+          lockedUntilTime: new Date(now.getTime() + policy.windowMs),
+        });
+        expect((await store.loginFailures.get('full@example.com'))?.failureCount).toBe(
+          policy.maxFailures,
+        );
+      });
+
+      it('gives at most maxFailures of 40 concurrent sign-ins a slot', async () => {
+        await store.users.add(registered({ email: 'many@example.com' }));
+        const found = await Promise.all(Array.from({ length: 40 }, () => find('many@example.com')));
+        const taken = found.filter(({ slot }) => slot.taken);
+        expect(taken).toHaveLength(policy.maxFailures);
+        for (const { user } of taken) expect(user?.email).toBe('many@example.com');
       });
     });
 

@@ -1,6 +1,9 @@
 import type pg from 'pg';
-import type { LoginFailureStore } from '../../application/ports.js';
+import type { LoginFailureStore, SignInLookup } from '../../application/ports.js';
 import type { FailureSlot, LockoutPolicy, LoginFailures } from '../../domain/login-failures.js';
+import type { User } from '../../domain/user.js';
+import { userFromRow, type UserRow } from './prisma-user-repository.js';
+import { USER_COLUMNS } from './user-sql.js';
 
 type Row = {
   email: string;
@@ -38,6 +41,22 @@ const TAKE_SLOT = `
     WHERE f.window_start_time + $4::float8 * interval '1 millisecond' <= $2
        OR f.failure_count < $3::int
   RETURNING email, failure_count, window_start_time, locked_until_time`;
+
+/**
+ * TAKE_SLOT and the account of the email in one statement: always one row, its user columns null
+ * when no account has the email, its slot columns null when the slot was refused. The lookup sees
+ * the statement's snapshot, as a lookup sent just before the slot would.
+ */
+const TAKE_SLOT_AND_FIND = `
+  WITH slot AS (${TAKE_SLOT})
+  SELECT ${USER_COLUMNS.split(', ')
+    .map((column) => `u.${column}`)
+    .join(', ')},
+         slot.failure_count, slot.window_start_time AS slot_window_start_time,
+         slot.locked_until_time AS slot_locked_until_time
+  FROM (SELECT 1) AS one
+  LEFT JOIN users AS u ON u.email = $1
+  LEFT JOIN slot ON true`;
 
 const CLEAR = `DELETE FROM login_failures USING ${ASYNC_COMMIT} WHERE email = $1`;
 
@@ -81,6 +100,47 @@ export class PrismaLoginFailureStore implements LoginFailureStore {
       text: CLEAR,
       values: [email],
     });
+  }
+}
+
+type SlotAndUserRow = { [K in keyof UserRow]: UserRow[K] | null } & {
+  failure_count: number | null;
+  slot_window_start_time: Date | null;
+  slot_locked_until_time: Date | null;
+};
+
+/** A sign-in's slot and account in one round trip (see TAKE_SLOT_AND_FIND). */
+export class PgSignInLookup implements SignInLookup {
+  private readonly failures: PrismaLoginFailureStore;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.failures = new PrismaLoginFailureStore(pool);
+  }
+
+  async takeSlotAndFind(
+    email: string,
+    now: Date,
+    policy: LockoutPolicy,
+  ): Promise<{ slot: FailureSlot; user: User | undefined }> {
+    const { rows } = await this.pool.query<SlotAndUserRow>({
+      name: 'warden-sign-in-take-slot-and-find',
+      text: TAKE_SLOT_AND_FIND,
+      values: [email, now, policy.maxFailures, policy.windowMs],
+    });
+    const row = rows[0]!;
+    const user = row.id === null ? undefined : userFromRow(row as UserRow);
+    if (row.failure_count === null || row.slot_window_start_time === null) {
+      // Refused: the lock's end is read as takeSlot reads it (a success or the sweeper may have
+      // cleared the row meanwhile, and then the slot is taken after all).
+      return { slot: await this.failures.takeSlot(email, now, policy), user };
+    }
+    const failures = fromRow({
+      email,
+      failure_count: row.failure_count,
+      window_start_time: row.slot_window_start_time,
+      locked_until_time: row.slot_locked_until_time,
+    });
+    return { slot: { taken: true, failures }, user };
   }
 }
 

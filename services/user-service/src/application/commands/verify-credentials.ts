@@ -3,7 +3,6 @@ import { Violations } from '@warden/errors';
 import { MAX_EMAIL_LENGTH, normalizeEmail } from '../../domain/email.js';
 import { isImplausiblePassword } from '../../domain/password-policy.js';
 import { rehashPassword, type User, type UserStatus } from '../../domain/user.js';
-import { invalidCredentials } from '../../errors.js';
 import type { CredentialGuard } from '../credential-guard.js';
 import type { PasswordHasher, UserRepository } from '../ports.js';
 
@@ -38,9 +37,7 @@ export class VerifyCredentialsHandler implements UseCase<VerifyCredentials, Veri
   async execute(cmd: VerifyCredentials): Promise<VerifiedCredentials> {
     const email = normalizeEmail(cmd.email);
     validate(email, cmd.password);
-    const user = await this.deps.users.findByEmail(email);
-    await this.deps.guard.check(email, cmd.password, user?.passwordHash);
-    if (!user) throw invalidCredentials();
+    const user = await this.deps.guard.signIn(email, cmd.password);
     if (this.deps.hasher.needsRehash(user.passwordHash)) await this.rehash(user, cmd.password);
     return { userId: user.id, status: user.status, mfaEnabled: user.mfaEnabled };
   }
