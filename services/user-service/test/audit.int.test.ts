@@ -2,7 +2,8 @@ import { AllowAllChecker, inAuditScope, type CallContext } from '@warden/bus';
 import { PgIdempotencyStore } from '@warden/db';
 import { PgAuditLog } from '@warden/events';
 import { testSchema, type TestSchema } from '@warden/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SecretBox } from '../src/adapters/crypto/secret-box.js';
 import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.js';
 import {
@@ -17,7 +18,7 @@ import { createUserApp, type UserApp } from '../src/app.js';
 import { enrollTotp } from '../src/domain/totp-factor.js';
 import { migrateUserSchema } from './support/database.js';
 import { FakePasswordHasher } from './support/fakes.js';
-import { aCallContext, TEST_MFA_KEY } from './support/mothers.js';
+import { aCallContext, sessionServiceContext, TEST_MFA_KEY } from './support/mothers.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c'; // aCallContext's traceparent
 const ADMIN = '0190a000-0000-7000-8000-0000000000ad';
@@ -158,5 +159,32 @@ describe('user-service audit trail (Postgres)', () => {
     ]);
     expect(trail.every((e) => e.reason === '')).toBe(true);
     expect(await rawRows()).not.toContain('audit-erased@example.com');
+  });
+});
+
+describe('VerifyCredentials round trips to Postgres', () => {
+  it('takes the slot and reads the account in one statement, then clears the slot', async () => {
+    await register('round-trips@example.com');
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      const first = args[0] as string | { text: string };
+      sent.push((typeof first === 'string' ? first : first.text).trim().split(/\s+/)[0]!);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    try {
+      const verified = await app.bus.run(
+        app.useCases.verifyCredentials,
+        { email: 'Round-Trips@example.com', password: PASSWORD },
+        sessionServiceContext(),
+      );
+      expect(verified.status).toBe('ACTIVE');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sent).toEqual(['WITH', 'DELETE']);
   });
 });
