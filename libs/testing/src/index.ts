@@ -1,6 +1,7 @@
 export { ensureTestDatabase, TEST_DATABASE_URL, testSchema, type TestSchema } from './database.js';
 export { uniqueName } from './names.js';
 export { waitFor } from './wait-for.js';
+export { pgRoundTrips } from './pg-round-trips.js';
 export { assertNoSchemaDrift, findSchemaDrift, type SchemaDriftOptions } from './schema-drift.js';
 export { freePort, startServiceProcess, waitServing, type ServiceProcess } from './processes.js';
 export {

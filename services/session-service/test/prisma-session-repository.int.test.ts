@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PgIdempotencyStore } from '@warden/db';
+import { pgRoundTrips } from '@warden/testing';
 import { sessionEventsV1 } from '@warden/proto';
 import { IdempotencyKeyring, TablePermissionChecker } from '@warden/bus';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -255,28 +256,12 @@ describe('StartSession recovery over Postgres', () => {
 describe('round trips to Postgres per call', () => {
   /** What each round trip `run` makes on pg sends: its statements' first words (a simple query may hold several). */
   async function roundTrips(run: () => Promise<unknown>): Promise<string[]> {
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-      this: pg.Client,
-      ...args: unknown[]
-    ) {
-      const first = args[0] as string | { text: string };
-      const text = typeof first === 'string' ? first : first.text;
-      sent.push(
-        text
-          .split(/;\s*(?=[A-Z])/)
-          .map((statement) => statement.trim().split(/\s+/).slice(0, 2).join(' '))
-          .join('; '),
-      );
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
-    try {
-      await run();
-    } finally {
-      spy.mockRestore();
-    }
-    return sent;
+    return (await pgRoundTrips(run)).map((text) =>
+      text
+        .split(/;\s*(?=[A-Z])/)
+        .map((statement) => statement.trim().split(/\s+/).slice(0, 2).join(' '))
+        .join('; '),
+    );
   }
 
   const credentials = new FakeCredentialsVerifier();

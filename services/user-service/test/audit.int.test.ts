@@ -1,9 +1,8 @@
 import { AllowAllChecker, inAuditScope, type CallContext } from '@warden/bus';
 import { PgIdempotencyStore } from '@warden/db';
 import { PgAuditLog } from '@warden/events';
-import { testSchema, type TestSchema } from '@warden/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pgRoundTrips, testSchema, type TestSchema } from '@warden/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/adapters/crypto/secret-box.js';
 import { NO_BREACH_CHECK } from '../src/adapters/http/breached-password-client.js';
 import {
@@ -165,26 +164,14 @@ describe('user-service audit trail (Postgres)', () => {
 describe('VerifyCredentials round trips to Postgres', () => {
   it('takes the slot and reads the account in one statement, then clears the slot', async () => {
     await register('round-trips@example.com');
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-      this: pg.Client,
-      ...args: unknown[]
-    ) {
-      const first = args[0] as string | { text: string };
-      sent.push((typeof first === 'string' ? first : first.text).trim().split(/\s+/)[0]!);
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
-    try {
+    const sent = await pgRoundTrips(async () => {
       const verified = await app.bus.run(
         app.useCases.verifyCredentials,
         { email: 'Round-Trips@example.com', password: PASSWORD },
         sessionServiceContext(),
       );
       expect(verified.status).toBe('ACTIVE');
-    } finally {
-      spy.mockRestore();
-    }
-    expect(sent).toEqual(['WITH', 'DELETE']);
+    });
+    expect(sent.map((text) => text.trim().split(/\s+/)[0])).toEqual(['WITH', 'DELETE']);
   });
 });
