@@ -1,7 +1,6 @@
 import { requireDeps } from '@warden/bus';
 import { accountLocked, invalidCredentials } from '../errors.js';
-import type { LockoutPolicy } from '../domain/login-failures.js';
-import type { FailureSlot } from '../domain/login-failures.js';
+import type { FailureSlot, LockoutPolicy } from '../domain/login-failures.js';
 import type { User } from '../domain/user.js';
 import type {
   Clock,
