@@ -25,12 +25,26 @@ node scripts/generate.mjs || { failed=$((failed + 1)); echo "code generation fai
 infra=$(bash scripts/ensure-infra.sh --owner $$) || { failed=$((failed + 1)); echo "Postgres or nats-server unavailable"; finish; }
 eval "$infra"
 
-step typecheck npx tsc -p tsconfig.json --noEmit
-step eslint npx eslint --max-warnings 0 .
-step layering npx depcruise --config .dependency-cruiser.cjs libs services
-step buf-lint npx buf lint
-step buf-breaking bash scripts/buf-breaking.sh
-step format npx prettier --check --log-level warn .
+# The static checks are independent and mostly single-threaded: they run side by side (about 100 s
+# of CPU, 80 s one after another, under 60 s together on two cores), each printed whole when done.
+checks=$(mktemp -d)
+pids=()
+check() { # name, command...: in the background, its output and exit code kept under $checks
+  local name=$1; shift
+  ("$@" > "$checks/$name.out" 2>&1; echo $? > "$checks/$name.rc") &
+  pids+=($!)
+}
+check typecheck npx tsc -p tsconfig.json --noEmit
+check eslint npx eslint --max-warnings 0 .
+check layering npx depcruise --config .dependency-cruiser.cjs libs services
+check buf-lint npx buf lint
+check buf-breaking bash scripts/buf-breaking.sh
+check format npx prettier --check --log-level warn .
+wait "${pids[@]}"
+for name in typecheck eslint layering buf-lint buf-breaking format; do
+  step "$name" sh -c 'cat "$1.out"; exit "$(cat "$1.rc")"' sh "$checks/$name"
+done
+rm -rf "$checks"
 
 rm -f .warden/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=.warden/vitest.json

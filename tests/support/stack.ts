@@ -231,8 +231,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               : {}),
           }
         : {};
-    return { ...env[service], WARDEN_DATABASE_MIGRATE_ON_START: 'false', ...replicaPorts };
+    // The first start of replica 0's server applies its service's migrations (migrate_on_start);
+    // every other start, and every worker, finds them applied.
+    const migrates = role === 'server' && index === 0 && !migrated.has(service);
+    return {
+      ...env[service],
+      WARDEN_DATABASE_MIGRATE_ON_START: String(migrates),
+      ...replicaPorts,
+    };
   };
+  const migrated = new Set<StackService>();
   const startReplica = (service: StackService, role: StackRole, index: number) =>
     startServiceProcess(
       `${service}-service`,
@@ -269,28 +277,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await deleteDurables(opsOptions, allDurables);
     await deleteDurables(opsOptions, [durables.authzSessions], 'WARDEN_SESSION');
   };
+  const launch = (service: StackService, role: StackRole, index: number) => {
+    const process = startReplica(service, role, index);
+    if (role === 'server' && index === 0) migrated.add(service);
+    reportDeath(process);
+    slots.set(slotKey(service, role, index), processes.length);
+    processes.push(process);
+  };
   try {
-    // Migrations first, one process per service, so servers and workers do not race to apply them.
-    const migrations = (['user', 'session', 'authz'] as const).map((s) =>
-      startServiceProcess(`${s}-service`, 'migrate.ts', env[s]),
-    );
-    const codes = await Promise.all(
-      migrations.map((m) => new Promise<number | null>((r) => m.child.once('exit', r))),
-    );
-    codes.forEach((code, i) => {
-      if (code !== 0)
-        throw new Error(`${migrations[i]!.name} failed:\n${migrations[i]!.output().slice(-3000)}`);
-    });
+    // Replica 0's servers first: each applies its service's migrations as it starts (a migrations
+    // process per service cost as much CPU again as the migrations, over the suite's hundred
+    // stacks); the other replicas and the workers start once those serve, on migrated schemas.
+    // The migrations Job's own entry is tested in migrate-wait and the services' migrate tests.
+    for (const service of SERVICES) launch(service, 'server', 0);
+    await Promise.all(SERVICES.map((service) => replicaServing(service, 0)));
     for (let index = 0; index < replicaCount; index++)
       for (const service of SERVICES)
-        for (const role of ['server', 'worker'] as const) {
-          const process = startReplica(service, role, index);
-          reportDeath(process);
-          slots.set(slotKey(service, role, index), processes.length);
-          processes.push(process);
-        }
+        for (const role of ['server', 'worker'] as const)
+          if (role === 'worker' || index > 0) launch(service, role, index);
     await Promise.all(
-      SERVICES.flatMap((service) => ports[service].map((_, i) => replicaServing(service, i))),
+      SERVICES.flatMap((service) =>
+        ports[service].slice(1).map((_, i) => replicaServing(service, i + 1)),
+      ),
     );
     await waitForDurables(opsOptions, allDurables);
   } catch (error) {

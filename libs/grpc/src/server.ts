@@ -13,8 +13,6 @@ import {
   type sendUnaryData,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import type { CallContext, UserPrincipal } from '@warden/bus';
 import { AppError, isAppError } from '@warden/errors';
 import {
@@ -30,6 +28,7 @@ import {
 import { HealthImplementation } from 'grpc-health-check';
 import { LIVENESS_SERVICE } from './health-server.js';
 import { ServiceAuthenticator } from './identity.js';
+import { LazyReflection } from './reflection.js';
 import type { DurationHistogram } from './metrics.js';
 import { MIN_REVISION_METADATA, parseMinRevision } from './revision.js';
 import { describeCause, internalStatus, isClientKind, toStatus } from './status.js';
@@ -218,33 +217,25 @@ export class GrpcServer {
 
   /**
    * grpc.reflection v1 and v1alpha for identified callers only. The descriptor set is read now (a
-   * missing file stops the start) but parsed at the first reflection call: parsed and indexed it
-   * costs a server ~18 MB of idle RSS that only grpcurl and its like ever use. Reflection describes
-   * what this server serves, not every service in the shared descriptor set.
+   * missing file stops the start); the reflection package loads and parses it at the first call
+   * (LazyReflection). Reflection describes what this server serves, not every service in the
+   * shared descriptor set.
    */
   private addReflection(descriptorSet: Buffer): void {
-    let served: Map<string, ReflectionHandler> | undefined;
-    const reflection = () =>
-      (served ??= reflectionHandlers(
-        new ReflectionService(loadFileDescriptorSetFromBuffer(descriptorSet), {
-          services: this.serviceNames,
-        }),
-      ));
-    // The service definitions alone, from a reflection service over no files at all.
-    const empty = new ReflectionService({}, { services: [] });
-    for (const { definition } of reflectionServices(empty)) {
+    const reflection = new LazyReflection(descriptorSet, () => this.serviceNames);
+    for (const { definition, path } of reflection.definitions()) {
       const guarded: UntypedServiceImplementation = {};
-      for (const [key, method] of Object.entries(definition)) {
-        guarded[key] = (call: ServerDuplexStream<unknown, unknown>) => {
+      for (const key of Object.keys(definition))
+        guarded[key] = (call: ServerDuplexStream<Buffer, Buffer>) => {
+          const fail = (error: unknown) => call.emit('error', this.failure(path, error));
           try {
             this.authenticator.identify(call, call.metadata);
           } catch (error) {
-            call.emit('error', this.failure(method.path, error));
+            fail(error);
             return;
           }
-          reflection().get(method.path)!(call);
+          reflection.serve(path, call, fail);
         };
-      }
       this.server.addService(definition, guarded);
     }
   }
@@ -473,33 +464,6 @@ export function serverSecurity(
     healthPort: config.grpc.health_port,
     reflection: config.grpc.reflection ?? true,
   };
-}
-
-type ReflectionHandler = (call: ServerDuplexStream<unknown, unknown>) => void;
-
-/** The services a ReflectionService adds to a server, as it adds them. */
-function reflectionServices(
-  service: ReflectionService,
-): Array<{ definition: ServiceDefinition; implementation: UntypedServiceImplementation }> {
-  const added: Array<{
-    definition: ServiceDefinition;
-    implementation: UntypedServiceImplementation;
-  }> = [];
-  const recorder = {
-    addService: (definition: ServiceDefinition, implementation: UntypedServiceImplementation) =>
-      added.push({ definition, implementation }),
-  };
-  service.addToServer(recorder as unknown as Server);
-  return added;
-}
-
-/** A ReflectionService's handlers by method path. */
-function reflectionHandlers(service: ReflectionService): Map<string, ReflectionHandler> {
-  const handlers = new Map<string, ReflectionHandler>();
-  for (const { definition, implementation } of reflectionServices(service))
-    for (const [key, method] of Object.entries(definition))
-      handlers.set(method.path, implementation[key] as ReflectionHandler);
-  return handlers;
 }
 
 /** A method's path, span name and attributes, and its rpcDuration children by status code. */

@@ -21,6 +21,8 @@ import { GrpcServer } from '../src/server.js';
 import { fromServiceError } from '../src/status.js';
 import { waitForServing } from '../src/health-probe.js';
 import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
 
@@ -380,6 +382,106 @@ describe('gRPC reflection', () => {
       )) as ServiceError;
       expect(error.code).toBe(status.UNAUTHENTICATED);
       expect(fromServiceError(error).reason).toBe('SERVICE_IDENTITY_REQUIRED');
+    }
+  });
+
+  /** A server of its own, so that its reflection has not loaded yet when the test calls. */
+  async function freshServer(descriptors = descriptorSetPath): Promise<{
+    target: string;
+    stop(): Promise<void>;
+  }> {
+    const fresh = new GrpcServer({
+      serviceName: 'test',
+      logger: silent,
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      serviceKeys: { gateway: KEY },
+      descriptorSetPath: descriptors,
+    });
+    fresh.addService(definition, {
+      getUser: async (request) => ({ user: userv1.User.fromPartial({ id: request.userId }) }),
+    });
+    return { target: `127.0.0.1:${await fresh.listen()}`, stop: () => fresh.shutdown(1000) };
+  }
+
+  it('answers requests sent together while reflection loads at the first call, in order', async () => {
+    const { target, stop } = await freshServer();
+    const reflection = reflectionClient(target);
+    const stream = reflection.ServerReflectionInfo(withKey(KEY));
+    try {
+      const answers: Array<ReflectionResponse & { original_request?: unknown }> = [];
+      const ended = new Promise<void>((resolve, reject) => {
+        stream.on('data', (answer) => answers.push(answer));
+        stream.on('error', reject);
+        stream.on('end', resolve);
+      });
+      stream.write({ list_services: '' });
+      stream.write({ file_containing_symbol: 'warden.user.v1.UserService' });
+      stream.write({ file_containing_symbol: 'no.such.Symbol' });
+      stream.end();
+      await ended;
+      expect(answers.map((a) => Object.keys(a.original_request ?? {}))).toHaveLength(3);
+      expect(answers[0]!.list_services_response?.service.map((s) => s.name)).toEqual([
+        'warden.user.v1.UserService',
+      ]);
+      expect(answers[1]).toMatchObject({
+        file_descriptor_response: { file_descriptor_proto: expect.any(Array) },
+      });
+      expect(answers[2]).toMatchObject({ error_response: { error_code: status.NOT_FOUND } });
+    } finally {
+      reflection.close();
+      await stop();
+    }
+  });
+
+  it('ends a stream whose message is not a reflection request with INVALID_ARGUMENT, and keeps serving', async () => {
+    const { target, stop } = await freshServer();
+    const Raw = makeGenericClientConstructor({}, 'Raw');
+    const raw = new Raw(target, credentials.createInsecure());
+    try {
+      const error = await new Promise<ServiceError>((resolve) => {
+        const call = raw.makeBidiStreamRequest(
+          '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          withKey(KEY),
+        );
+        call.on('data', () => undefined);
+        call.on('error', resolve);
+        // Field 1 with wire type 7, which protobuf does not have.
+        call.write(Buffer.from([0x0f]));
+      });
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      const response = await listServices(target, withKey(KEY));
+      expect(response.list_services_response?.service.map((s) => s.name)).toEqual([
+        'warden.user.v1.UserService',
+      ]);
+    } finally {
+      raw.close();
+      await stop();
+    }
+  });
+
+  it('fails the call, not the server, when the descriptor set does not parse', async () => {
+    const broken = join(mkdtempSync(join(tmpdir(), 'reflection-')), 'broken.binpb');
+    writeFileSync(broken, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+    const { target, stop } = await freshServer(broken);
+    try {
+      const error = (await listServices(target, withKey(KEY)).catch(
+        (caught: unknown) => caught,
+      )) as ServiceError;
+      expect(error.code).toBe(status.INTERNAL);
+      const c = createClient(userv1.UserServiceClient, { address: target, serviceKey: KEY });
+      try {
+        await expect(callUnary(c.getUser, c, { userId: 'still-serving' })).resolves.toMatchObject({
+          user: { id: 'still-serving' },
+        });
+      } finally {
+        c.close();
+      }
+    } finally {
+      await stop();
     }
   });
 
