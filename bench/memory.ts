@@ -55,6 +55,8 @@ process.env.WARDEN_STACK_PACKAGES = packages;
 // A service's environment is its server's and its worker's: the servers start with theirs, and
 // each worker whose flags differ is started again with its own.
 const stack = await startStack({
+  // The servers serve only; the migrations Job migrates, as in a release.
+  migrationsJob: true,
   env: {
     user: {
       NODE_OPTIONS: nodeOptions('user', 'server'),

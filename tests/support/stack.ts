@@ -79,6 +79,12 @@ export interface StackOptions {
   /** Another Postgres than the shared test one (e.g. a private one a test restarts). */
   databaseUrl?: string;
   /**
+   * Each service's migrations Job (migrate.ts) runs before anything else starts, as a release
+   * runs it; by default replica 0's server applies them as it starts, which costs the suite less.
+   * Benchmarks of the processes themselves (bench/memory.ts) want the Job.
+   */
+  migrationsJob?: boolean;
+  /**
    * Another nats-server than the run's, e.g. a loopback cluster (startWardenNatsCluster): the
    * services get its URL list and `streamReplicas` as nats.stream_replicas.
    */
@@ -233,7 +239,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         : {};
     // The first start of replica 0's server applies its service's migrations (migrate_on_start);
     // every other start, and every worker, finds them applied.
-    const migrates = role === 'server' && index === 0 && !migrated.has(service);
+    const migrates =
+      !options.migrationsJob && role === 'server' && index === 0 && !migrated.has(service);
     return {
       ...env[service],
       WARDEN_DATABASE_MIGRATE_ON_START: String(migrates),
@@ -289,6 +296,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // process per service cost as much CPU again as the migrations, over the suite's hundred
     // stacks); the other replicas and the workers start once those serve, on migrated schemas.
     // The migrations Job's own entry is tested in migrate-wait and the services' migrate tests.
+    if (options.migrationsJob) await runMigrationsJobs(env);
     for (const service of SERVICES) launch(service, 'server', 0);
     await Promise.all(SERVICES.map((service) => replicaServing(service, 0)));
     for (let index = 0; index < replicaCount; index++)
@@ -356,6 +364,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 const SERVICES = ['user', 'session', 'authz'] as const;
+
+/** Each service's migrations Job, side by side, as a release runs them; throws if one fails. */
+async function runMigrationsJobs(env: Record<StackService, Record<string, string>>): Promise<void> {
+  const jobs = SERVICES.map((s) => startServiceProcess(`${s}-service`, 'migrate.ts', env[s]));
+  const codes = await Promise.all(
+    jobs.map((job) => new Promise<number | null>((resolve) => job.child.once('exit', resolve))),
+  );
+  codes.forEach((code, i) => {
+    if (code !== 0) throw new Error(`${jobs[i]!.name} failed:\n${jobs[i]!.output().slice(-3000)}`);
+  });
+}
 
 const mapServices = <T>(fn: (service: StackService) => T): Record<StackService, T> => ({
   user: fn('user'),
