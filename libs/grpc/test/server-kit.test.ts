@@ -29,6 +29,16 @@ import { loadSync } from '@grpc/proto-loader';
 const KEY = 'test-key-gateway-0000000';
 const definition = { getUser: userv1.UserServiceService.getUser };
 const silent = createLogger({ service: 'test', level: 'silent' });
+/** What every server here is built with: loopback, an ephemeral port, the gateway's key. */
+const SERVER_OPTIONS = {
+  serviceName: 'test',
+  logger: silent,
+  host: '127.0.0.1',
+  port: 0,
+  maxMessageBytes: 64 * 1024,
+  serviceKeys: { gateway: KEY },
+  descriptorSetPath,
+};
 const seen: Array<{ user?: string; service: string; minRevision?: number }> = [];
 
 let server: GrpcServer;
@@ -36,13 +46,7 @@ let address: string;
 
 beforeAll(async () => {
   server = new GrpcServer({
-    serviceName: 'test',
-    logger: silent,
-    host: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: 64 * 1024,
-    serviceKeys: { gateway: KEY },
-    descriptorSetPath,
+    ...SERVER_OPTIONS,
     isUnavailable: (error) => (error as { code?: string }).code === 'ECONNREFUSED',
     resolveUser: async (token) => {
       if (token !== 'wst_good')
@@ -390,15 +394,7 @@ describe('gRPC reflection', () => {
     target: string;
     stop(): Promise<void>;
   }> {
-    const fresh = new GrpcServer({
-      serviceName: 'test',
-      logger: silent,
-      host: '127.0.0.1',
-      port: 0,
-      maxMessageBytes: 64 * 1024,
-      serviceKeys: { gateway: KEY },
-      descriptorSetPath: descriptors,
-    });
+    const fresh = new GrpcServer({ ...SERVER_OPTIONS, descriptorSetPath: descriptors });
     fresh.addService(definition, {
       getUser: async (request) => ({ user: userv1.User.fromPartial({ id: request.userId }) }),
     });
@@ -486,16 +482,7 @@ describe('gRPC reflection', () => {
   });
 
   it('is not served at all with reflection off', async () => {
-    const off = new GrpcServer({
-      serviceName: 'test',
-      logger: silent,
-      host: '127.0.0.1',
-      port: 0,
-      maxMessageBytes: 64 * 1024,
-      serviceKeys: { gateway: KEY },
-      descriptorSetPath,
-      reflection: false,
-    });
+    const off = new GrpcServer({ ...SERVER_OPTIONS, reflection: false });
     off.addService(definition, { getUser: async () => ({}) });
     const target = `127.0.0.1:${await off.listen()}`;
     try {
