@@ -25,8 +25,8 @@ node scripts/generate.mjs || { failed=$((failed + 1)); echo "code generation fai
 infra=$(bash scripts/ensure-infra.sh --owner $$) || { failed=$((failed + 1)); echo "Postgres or nats-server unavailable"; finish; }
 eval "$infra"
 
-# The static checks are independent and mostly single-threaded: they run side by side (about 100 s
-# of CPU, 80 s one after another, under 60 s together on two cores), each printed whole when done.
+# The static checks are independent and mostly single-threaded (about 100 s of CPU, 80 s of wall
+# clock one after another on two cores): they run side by side, each printed whole when done.
 checks=$(mktemp -d)
 pids=()
 check() { # name, command...: in the background, its output and exit code kept under $checks
