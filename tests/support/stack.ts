@@ -293,7 +293,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     // Replica 0's servers first: each applies its service's migrations as it starts (a migrations
-    // process per service cost 1.3 s of CPU, 125 s over the suite's thirty-odd stacks); the other replicas and the workers start once those serve, on migrated schemas.
+    // process per service cost 1.3 s of CPU, 125 s over the suite's thirty-odd stacks); the other
+    // replicas and the workers start once those serve, on migrated schemas.
     // The migrations Job's own entry is tested in migrate-wait and the services' migrate tests.
     if (options.migrationsJob) await runMigrationsJobs(env);
     for (const service of SERVICES) launch(service, 'server', 0);
