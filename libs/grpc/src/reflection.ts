@@ -97,8 +97,10 @@ export class LazyReflection {
     };
     call.on('data', (chunk: Buffer) => (method ? deliver(method, chunk) : waiting.push(chunk)));
     call.on('end', () => (method ? deliver(method, 'end') : waiting.push('end')));
-    this.load().then(
-      (methods) => {
+    // Whatever fails here (the load, or the handlers on the messages that waited) ends this call:
+    // nothing is left as an unhandled rejection, which would end the process.
+    this.load()
+      .then((methods) => {
         const served = methods.get(path);
         if (!served) throw new Error(`no reflection method ${path}`);
         stream.write = (message) => call.write(served.encode(message));
@@ -106,12 +108,11 @@ export class LazyReflection {
         served.handler(stream);
         method = served;
         for (const chunk of waiting.splice(0)) deliver(served, chunk);
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         failed = true;
         fail(error);
-      },
-    );
+      });
   }
 
   private load(): Promise<Map<string, ServedMethod>> {
