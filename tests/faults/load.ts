@@ -278,7 +278,8 @@ export interface Effects {
 }
 
 /**
- * What the load left behind, once every acknowledged user has its default role (bounded wait): each
+ * What the load left behind, once every acknowledged user has its default role and the user and
+ * authz outboxes are published (bounded wait): each
  * list names what breaks "0 lost events, 0 duplicate effects, no phantom users".
  */
 export async function effectsOf(
@@ -299,12 +300,31 @@ export async function effectsOf(
           `SELECT subject_id FROM ${schema('authz')}.role_assignments WHERE role = 'player'`,
         )
       ).rows.map((r) => r.subject_id);
+    // The relays publish a committed outbox row within their idle poll (1 s) or, after a failed
+    // publish or a relay killed holding its claim, a backoff of up to 5 s: read the streams once
+    // both outboxes have marked every row published (a marked row is in its stream).
+    const unpublished = async (service: string) =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM ${schema(service)}.outbox WHERE published_time IS NULL`,
+          )
+        ).rows[0]!.n,
+      );
     await waitFor(
       async () => {
         const have = new Set(await assigned());
-        return [...ackedIds].every((id) => have.has(id));
+        return (
+          [...ackedIds].every((id) => have.has(id)) &&
+          (await unpublished('user')) === 0 &&
+          (await unpublished('authz')) === 0
+        );
       },
-      { timeoutMs: 60_000, intervalMs: 250, what: 'the default role of every acknowledged user' },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the default role of every acknowledged user, and every outbox row published',
+      },
     );
     const roleRows = countBy(await assigned());
     // Only this stack's user-service publishes registered events for its users (their ids are its
