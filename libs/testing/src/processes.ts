@@ -122,9 +122,10 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; span > 0 && attempt < 200; attempt++) {
     const candidate = from + Math.floor(Math.random() * span);
     if (handedOut.has(candidate)) continue;
-    if ((await tryBind(candidate)) === undefined) continue;
+    // Reserved before the bind is awaited: concurrent calls drawing the same port skip it.
     handedOut.add(candidate);
-    return candidate;
+    if ((await tryBind(candidate)) !== undefined) return candidate;
+    handedOut.delete(candidate);
   }
   for (;;) {
     const port = await tryBind(0);
