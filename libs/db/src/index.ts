@@ -13,7 +13,13 @@ export {
   IDEMPOTENCY_DDL,
   FORGET_IDEMPOTENCY_OWNER_SQL,
 } from './idempotency-store.js';
-export { lastRows, withClient, withTransaction, withTransactionFrom } from './transaction.js';
+export {
+  lastRows,
+  queryThenCommit,
+  withClient,
+  withTransaction,
+  withTransactionFrom,
+} from './transaction.js';
 export {
   pgErrorCode,
   isDatabaseUnavailable,

@@ -1,4 +1,12 @@
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import pg, {
+  type ClientBase,
+  type Connection,
+  type Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+} from 'pg';
 
 /** Runs `fn` in one transaction on one pooled connection; rolls back when it throws. */
 export function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -28,16 +36,91 @@ export function lastRows<R extends QueryResultRow>(result: QueryResult): R[] {
   return Array.isArray(results) ? results.at(-1)!.rows : results.rows;
 }
 
+/** Connections whose transaction {@link queryThenCommit} ended: inTransaction sends no COMMIT. */
+const committed = new WeakSet<ClientBase>();
+
 function inTransaction<T>(
   pool: Pool,
   begin: string,
   fn: (client: PoolClient, begun: QueryResult) => Promise<T>,
 ): Promise<T> {
   return withClient(pool, async (client) => {
+    committed.delete(client);
     const result = await fn(client, await client.query(begin));
-    await client.query('COMMIT');
+    if (!committed.delete(client)) await client.query('COMMIT');
     return result;
   });
+}
+
+/**
+ * A transaction's last statement and its COMMIT in one round trip: the statement's Bind and
+ * Execute, then COMMIT's Parse, Bind and Execute, then one Sync, in one write (the extended
+ * protocol's pipelining). If the statement fails, Postgres skips the COMMIT up to the Sync and
+ * this rejects with the statement's error, the transaction left to roll back; if the COMMIT fails,
+ * with the COMMIT's. Inside {@link withTransaction} or {@link withTransactionFrom} (which then send
+ * no COMMIT of their own), nothing may follow it. The rows are the statement's.
+ *
+ * node-postgres has no pipeline API: this is its own Query with COMMIT sent before the Sync that
+ * would end the statement (pg 8's `Query#_getRows`, the step after Bind and Describe), and the
+ * COMMIT's CommandComplete left out of the result. One round trip of a sign-in's five.
+ */
+export function queryThenCommit<R extends QueryResultRow>(
+  client: ClientBase,
+  config: QueryConfig,
+): Promise<QueryResult<R>> {
+  return new Promise((resolve, reject) => {
+    const query = new StatementThenCommit(
+      // Always the extended protocol: a statement without values would go as a simple query.
+      { ...config, queryMode: 'extended' },
+      (err: Error | undefined, result: unknown) => {
+        if (err) reject(err);
+        else {
+          committed.add(client);
+          resolve(result as QueryResult<R>);
+        }
+      },
+    );
+    void client.query(query);
+  });
+}
+
+/** The parts of pg 8's Query that {@link StatementThenCommit} overrides. */
+interface QueryInternals {
+  portal: string;
+  _getRows(connection: Connection, rows: number | undefined): void;
+  handleCommandComplete(msg: { text: string }, connection: Connection): void;
+}
+
+/** pg's Connection messages this sends (pg 8's `lib/connection.js`). */
+interface ConnectionMessages {
+  execute(config: { portal?: string; rows?: number }): void;
+  parse(config: { name?: string; text: string; types?: unknown[] }): void;
+  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
+  sync(): void;
+}
+
+const Query = pg.Query as unknown as new (
+  config: QueryConfig & { queryMode: 'extended' },
+  callback: (err: Error | undefined, result: unknown) => void,
+) => pg.Query & QueryInternals;
+
+class StatementThenCommit extends Query {
+  /** The statements sent after this one in its round trip (read by the round-trip counts of tests). */
+  readonly pipelined = ['COMMIT'] as const;
+
+  override _getRows(connection: Connection, rows: number | undefined): void {
+    if (rows) throw new Error('queryThenCommit reads every row: no `rows` page size');
+    const messages = connection as unknown as ConnectionMessages;
+    messages.execute({ portal: this.portal });
+    messages.parse({ text: 'COMMIT', types: [] });
+    messages.bind({});
+    messages.execute({});
+    messages.sync();
+  }
+
+  override handleCommandComplete(msg: { text: string }, connection: Connection): void {
+    if (msg.text !== 'COMMIT') super.handleCommandComplete(msg, connection);
+  }
 }
 
 /**

@@ -9,8 +9,10 @@ export async function pgRoundTrips(run: () => Promise<unknown>): Promise<string[
   const sent: string[] = [];
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text: string };
-    sent.push(typeof first === 'string' ? first : first.text);
+    const first = args[0] as string | { text: string; pipelined?: readonly string[] };
+    // A query sent with others before its Sync (@warden/db's queryThenCommit) names them.
+    if (typeof first === 'string') sent.push(first);
+    else sent.push([first.text, ...(first.pipelined ?? [])].join('; '));
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
   try {

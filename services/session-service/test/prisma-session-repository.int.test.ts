@@ -305,12 +305,12 @@ describe('round trips to Postgres per call', () => {
       ),
     );
     // The idempotency claim; the user's lock and active sessions with BEGIN; every write (session,
-    // sessions it ends, outbox, audit, request link, the stored answer) in one statement; COMMIT.
+    // sessions it ends, outbox, audit, request link, the stored answer) in one statement, sent
+    // with the COMMIT.
     expect(withRequestId).toEqual([
       'INSERT INTO',
       'BEGIN; SELECT pg_advisory_xact_lock(24149,; SELECT id,',
-      'WITH created',
-      'COMMIT',
+      'WITH created; COMMIT',
     ]);
     expect(withoutRequestId).toEqual(withRequestId.slice(1));
     // One read for a token not cached here, none for a cached one (activity is written in batches).

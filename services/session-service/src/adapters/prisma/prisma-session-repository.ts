@@ -129,7 +129,7 @@ export class PrismaSessionRepository implements SessionRepository {
         const stored = sessionFromRow(rows[0]);
         const result = change(stored);
         if (!result) return stored;
-        await saveChanges(client, [result], { traceparent: options?.traceparent });
+        await saveChanges(client, [result], { traceparent: options?.traceparent, commit: true });
         return result.session;
       },
     );
@@ -143,6 +143,8 @@ export class PrismaSessionRepository implements SessionRepository {
     if (!isUuid(userId)) return [];
     // The user id passed isUuid, so it may be inlined: the lock and the read go with BEGIN.
     const lockAndRead = lockUserSessionsSql(userId);
+    // Without an inbox to mark or a user's data to erase after it, the save ends the transaction.
+    const last = !options.inbox && !options.eraseUser;
     const decideAndSave = async (client: pg.PoolClient, active: SessionRow[]) => {
       // The challenge goes with the session it makes (a crash before COMMIT leaves both as they
       // were); of two calls racing on one, the second waits on the row and finds it gone.
@@ -151,7 +153,7 @@ export class PrismaSessionRepository implements SessionRepository {
         if (!rowCount) throw mfaChallengeNotFound();
       }
       const changes = decide(active.map(sessionFromRow));
-      answered = await saveChanges(client, changes, options);
+      answered = await saveChanges(client, changes, { ...options, commit: last });
       if (options.eraseUser) await eraseUserData(client, userId);
       return changes;
     };
@@ -202,7 +204,7 @@ export class PrismaSessionRepository implements SessionRepository {
       const changes = rows
         .map((row) => expire(sessionFromRow(row)))
         .filter((c): c is SessionChange => c !== undefined);
-      await saveChanges(client, changes);
+      await saveChanges(client, changes, { commit: true });
       return changes;
     });
   }

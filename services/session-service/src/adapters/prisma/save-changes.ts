@@ -1,5 +1,6 @@
 import { auditColumns, auditEntriesOf, outboxColumns, type EventEnvelope } from '@warden/events';
 import type { SealedAnswer } from '@warden/bus';
+import { queryThenCommit } from '@warden/db';
 import type pg from 'pg';
 import type { SessionChange } from '../../domain/session-events.js';
 import type { Session } from '../../domain/session.js';
@@ -12,7 +13,8 @@ import { SAVE_IF_UNCHANGED_SQL, saveChangesSql, type SavePart } from './session-
  * client in one), in one statement; with `startRequest` (a request's idempotency record address),
  * the session the changes start is linked to it in the same statement, and with `answer` the
  * request's sealed answer goes into its idempotency record there too. True when it wrote `answer`
- * (the caller reports it committed after COMMIT).
+ * (the caller reports it committed after COMMIT). With `commit`, the statement is the transaction's
+ * last and goes with its COMMIT in one round trip ({@link queryThenCommit}).
  */
 export async function saveChanges(
   client: pg.ClientBase,
@@ -21,6 +23,7 @@ export async function saveChanges(
     traceparent?: string | undefined;
     startRequest?: string | undefined;
     answer?: SealedAnswer | undefined;
+    commit?: boolean;
   } = {},
 ): Promise<boolean> {
   if (changes.length === 0) return false;
@@ -68,7 +71,9 @@ export async function saveChanges(
     answer!.ownerId ?? null,
   ]);
   if (parts.length === 0) return false;
-  await client.query({ ...savePrepared(parts), values });
+  const statement = { ...savePrepared(parts), values };
+  if (options.commit) await queryThenCommit(client, statement);
+  else await client.query(statement);
   return answer !== undefined;
 }
 
