@@ -23,6 +23,7 @@ export {
   OUTBOX_CHANNEL,
   toOutboxRow,
   insertOutbox,
+  insertOutboxThenCommit,
   auditEntriesOf,
   outboxColumns,
   OUTBOX_UNNEST,

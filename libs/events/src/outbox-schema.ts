@@ -1,3 +1,5 @@
+import { queryThenCommit } from '@warden/db';
+import type { ClientBase } from 'pg';
 import { AUDIT_INSERT, auditColumns, type AuditEntry } from './audit.js';
 import type { EventEnvelope } from './envelope.js';
 import { cloudEventHeaders } from './envelope.js';
@@ -87,26 +89,45 @@ export async function insertOutbox(
   envs: readonly EventEnvelope[],
   audit: readonly AuditEntry[] = [],
 ): Promise<void> {
+  const statement = outboxStatement(envs, audit);
+  if (statement) await client.query(statement.text, statement.values);
+}
+
+/**
+ * {@link insertOutbox} as the last statement of a transaction begun by @warden/db's
+ * withTransaction: sent with its COMMIT in one round trip ({@link queryThenCommit}). With nothing
+ * to write, nothing is sent and withTransaction commits as usual.
+ */
+export async function insertOutboxThenCommit(
+  client: ClientBase,
+  envs: readonly EventEnvelope[],
+  audit: readonly AuditEntry[] = [],
+): Promise<void> {
+  const statement = outboxStatement(envs, audit);
+  if (statement) await queryThenCommit(client, statement);
+}
+
+/** The one statement of {@link insertOutbox}; none when there is nothing to write. */
+function outboxStatement(
+  envs: readonly EventEnvelope[],
+  audit: readonly AuditEntry[],
+): { text: string; values: unknown[] } | undefined {
   const entries = [...auditEntriesOf(envs), ...audit];
   if (entries.length === 0) {
-    if (envs.length === 0) return;
-    await client.query(
-      `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
+    if (envs.length === 0) return undefined;
+    return {
+      text: `INSERT INTO outbox (id, subject, type, payload, headers, create_time)
        SELECT * FROM ${OUTBOX_UNNEST(1)}`,
-      outboxColumns(envs),
-    );
-    return;
+      values: outboxColumns(envs),
+    };
   }
-  if (envs.length === 0) {
-    await client.query(AUDIT_INSERT(1), auditColumns(entries));
-    return;
-  }
-  await client.query(
-    `WITH audit AS (${AUDIT_INSERT(7)})
+  if (envs.length === 0) return { text: AUDIT_INSERT(1), values: auditColumns(entries) };
+  return {
+    text: `WITH audit AS (${AUDIT_INSERT(7)})
      INSERT INTO outbox (id, subject, type, payload, headers, create_time)
      SELECT * FROM ${OUTBOX_UNNEST(1)}`,
-    [...outboxColumns(envs), ...auditColumns(entries)],
-  );
+    values: [...outboxColumns(envs), ...auditColumns(entries)],
+  };
 }
 
 /** The audit entries the events carry, in order. */

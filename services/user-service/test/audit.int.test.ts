@@ -175,3 +175,22 @@ describe('VerifyCredentials round trips to Postgres', () => {
     expect(sent.map((text) => text.trim().split(/\s+/)[0])).toEqual(['WITH', 'DELETE']);
   });
 });
+
+describe('a change of a user: round trips to Postgres', () => {
+  it('sends the outbox and audit rows with the COMMIT', async () => {
+    const user = await register('round-trips-disable@example.com');
+    const sent = await pgRoundTrips(() =>
+      app.bus.run(app.useCases.disableUser, { userId: user.id, reason: 'round trips' }, asAdmin()),
+    );
+    // BEGIN; the user's row, locked; the change; its event and audit entry, with the COMMIT.
+    expect(sent.map((text) => text.trim().split(/\s+/)[0])).toEqual([
+      'BEGIN',
+      'SELECT',
+      'UPDATE',
+      'WITH',
+    ]);
+    expect(sent.at(-1)).toMatch(/; COMMIT$/);
+    const [entry] = await trailOf(user.id);
+    expect(entry).toMatchObject({ action: 'user.disabled', reason: 'round trips' });
+  });
+});

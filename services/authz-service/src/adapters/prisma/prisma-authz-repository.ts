@@ -1,5 +1,5 @@
 import { isForeignKeyViolation, withTransaction, withTransactionFrom } from '@warden/db';
-import { insertOutbox, pgInbox } from '@warden/events';
+import { insertOutboxThenCommit, pgInbox } from '@warden/events';
 import type pg from 'pg';
 import type {
   AssignmentFilter,
@@ -113,7 +113,7 @@ export class PrismaAuthzRepository implements AuthzRepository {
       if (row!.missing.length > 0) throw roleNotFound(row!.missing[0]!);
       if (row!.applied !== 1) return false;
       if (row!.revision !== null) stampRevisions(events, Number(row!.revision));
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         events.map((event) => toEnvelope(event, options.traceparent)),
       );
@@ -371,7 +371,7 @@ async function recordEvents(
   if (events.length === 0) return;
   const { rows } = await client.query<{ revision: string }>(TAKE_REVISIONS_SQL, [events.length]);
   stampRevisions(events, Number(rows[0]!.revision));
-  await insertOutbox(
+  await insertOutboxThenCommit(
     client,
     events.map((event) => toEnvelope(event, traceparent)),
   );

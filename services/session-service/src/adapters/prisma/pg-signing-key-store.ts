@@ -1,6 +1,6 @@
 import { currentAuditScope } from '@warden/bus';
 import { withTransaction } from '@warden/db';
-import { auditEntry, insertOutbox } from '@warden/events';
+import { auditEntry, insertOutboxThenCommit } from '@warden/events';
 import type { Pool } from 'pg';
 import type { PublicJwk } from '../../application/access-tokens.js';
 import type { SigningKeyStore, StoredSigningKey } from '../../application/signing-keys.js';
@@ -61,7 +61,7 @@ export class PgSigningKeyStore implements SigningKeyStore {
           fresh.createTime,
         ],
       );
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         [],
         [keyAudit('signing_key.rotated', fresh.kid, replacing ? { replaced_kid: replacing } : {})],
@@ -77,7 +77,7 @@ export class PgSigningKeyStore implements SigningKeyStore {
         'DELETE FROM access_token_keys WHERE retire_time <= $1 RETURNING kid',
         [before],
       );
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         [],
         rows.map((row) => keyAudit('signing_key.deleted', row.kid)),

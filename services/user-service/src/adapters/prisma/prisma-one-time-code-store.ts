@@ -1,6 +1,6 @@
 import { withTransaction } from '@warden/db';
 import { currentAuditScope } from '@warden/bus';
-import { auditColumns, auditEntry, insertOutbox } from '@warden/events';
+import { auditColumns, auditEntry, insertOutboxThenCommit } from '@warden/events';
 import type pg from 'pg';
 import type { CodeOwner, OneTimeCodeStore } from '../../application/ports.js';
 import { judgeCode, type CodePurpose, type CodeVerdict } from '../../domain/one-time-code.js';
@@ -67,7 +67,7 @@ export class PrismaOneTimeCodeStore implements OneTimeCodeStore {
         code.expireTime,
         now,
       ]);
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         [],
         [auditEntry(codeIssued(owner.userId, purpose), currentAuditScope())],
@@ -108,7 +108,7 @@ export class PrismaOneTimeCodeStore implements OneTimeCodeStore {
           await client.query(DELETE_CODE_SQL, [user.id, purpose]);
           const change = decide(user);
           if (change.user !== user) await client.query(UPDATE_USER_SQL, updateValues(change.user));
-          await insertOutbox(
+          await insertOutboxThenCommit(
             client,
             change.events.map((event) => toEnvelope(event, traceparent)),
           );

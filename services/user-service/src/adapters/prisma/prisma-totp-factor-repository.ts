@@ -1,6 +1,6 @@
 import { withTransaction } from '@warden/db';
 import { currentAuditScope } from '@warden/bus';
-import { auditEntry, insertOutbox, type AuditEntry } from '@warden/events';
+import { auditEntry, insertOutboxThenCommit, type AuditEntry } from '@warden/events';
 import type pg from 'pg';
 import type { SecretSealer, TotpFactorRepository } from '../../application/ports.js';
 import type { MfaHolder, TotpChange, TotpFactor } from '../../domain/totp-factor.js';
@@ -107,7 +107,7 @@ export class PrismaTotpFactorRepository implements TotpFactorRepository {
       const mfa = change.mfaEnabled;
       if (mfa && mfa.value !== holder.mfaEnabled)
         await client.query(SET_MFA_ENABLED_SQL, [userId, mfa.value, mfa.time]);
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         change.events.map((event) => toEnvelope(event, traceparent)),
         unannounced(userId, current, change, traceparent),

@@ -1,5 +1,11 @@
 import { isUniqueViolation, withTransaction } from '@warden/db';
-import { auditColumns, auditEntriesOf, insertOutbox, outboxColumns } from '@warden/events';
+import {
+  auditColumns,
+  auditEntriesOf,
+  insertOutbox,
+  insertOutboxThenCommit,
+  outboxColumns,
+} from '@warden/events';
 import type pg from 'pg';
 import type { AddOutcome, UserRepository } from '../../application/ports.js';
 import type { Change, User } from '../../domain/user.js';
@@ -100,7 +106,7 @@ export class PrismaUserRepository implements UserRepository {
           throw error;
         }
       }
-      await insertOutbox(
+      await insertOutboxThenCommit(
         client,
         change.events.map((event) => toEnvelope(event, traceparent)),
       );
@@ -115,7 +121,7 @@ export class PrismaUserRepository implements UserRepository {
       await client.query(DELETE_USER_SQL, [id]);
       await client.query(FORGET_LOGIN_FAILURES_SQL, [user.email]);
       await eraseUserTraces(client, id);
-      await insertOutbox(client, [toEnvelope(event, traceparent)]);
+      await insertOutboxThenCommit(client, [toEnvelope(event, traceparent)]);
     });
   }
 
