@@ -62,7 +62,8 @@ function inTransaction<T>(
  *
  * node-postgres has no pipeline API: this is its own Query with COMMIT sent before the Sync that
  * would end the statement (pg 8's `Query#_getRows`, the step after Bind and Describe), and the
- * COMMIT's CommandComplete left out of the result. One round trip of a sign-in's five.
+ * COMMIT's CommandComplete left out of the result. A sign-in made five round trips with the
+ * COMMIT on its own, four with it here.
  */
 export function queryThenCommit<R extends QueryResultRow>(
   client: ClientBase,
@@ -87,7 +88,7 @@ export function queryThenCommit<R extends QueryResultRow>(
 /** The parts of pg 8's Query that {@link StatementThenCommit} overrides. */
 interface QueryInternals {
   portal: string;
-  _getRows(connection: Connection, rows: number | undefined): void;
+  _getRows(connection: Connection, rows?: number): void;
   handleCommandComplete(msg: { text: string }, connection: Connection): void;
 }
 
@@ -108,8 +109,8 @@ class StatementThenCommit extends Query {
   /** The statements sent after this one in its round trip (read by the round-trip counts of tests). */
   readonly pipelined = ['COMMIT'] as const;
 
-  override _getRows(connection: Connection, rows: number | undefined): void {
-    if (rows) throw new Error('queryThenCommit reads every row: no `rows` page size');
+  /** Every row at once: queryThenCommit's config never sets `rows` (a page size). */
+  override _getRows(connection: Connection): void {
     const messages = connection as unknown as ConnectionMessages;
     messages.execute({ portal: this.portal });
     messages.parse({ text: 'COMMIT', types: [] });
