@@ -18,10 +18,11 @@ beforeAll(async () => {
   db = await testSchema('user_plans', 2);
   await migrateUserSchema(db.pool, db.schema);
   // Users 1..n as bench/data-growth.ts seeds them: ids in no order, emails user<g>@example.com,
-  // registered one second apart.
+  // registered one second apart; every 5,000th disabled.
   await db.pool.query(
     `INSERT INTO users (id, email, display_name, password_hash, status, create_time, update_time)
-     SELECT md5('user-' || g)::uuid, 'user' || g || '@example.com', 'User ' || g, 'x', 'ACTIVE',
+     SELECT md5('user-' || g)::uuid, 'user' || g || '@example.com', 'User ' || g, 'x',
+            CASE WHEN g % 5000 = 0 THEN 'DISABLED' ELSE 'ACTIVE' END::"UserStatus",
             now() - make_interval(secs => $1::int - g), now() - make_interval(secs => $1::int - g)
      FROM generate_series(1, $1::int) AS g`,
     [USERS],
@@ -66,5 +67,27 @@ describe('ListUsers by email prefix at 200,000 users', () => {
     const plans: string[] = [];
     await explainingDirectory(plans).list({ emailPrefix: 'user' }, undefined, 50);
     expect(plans[0]).toContain('users_create_time_id_idx');
+  });
+});
+
+describe('ListUsers by status at 200,000 users', () => {
+  it('pages through the 40 disabled users as a range of their index, the cursor included', async () => {
+    const plans: string[] = [];
+    const directory = explainingDirectory(plans);
+    await directory.list({ status: 'DISABLED' }, undefined, 20);
+    const { rows } = await db.pool.query<{ create_time: Date; id: string }>(
+      `SELECT create_time, id FROM users WHERE status = 'DISABLED' ORDER BY create_time, id
+       OFFSET 19 LIMIT 1`,
+    );
+    await directory.list(
+      { status: 'DISABLED' },
+      { createTime: rows[0]!.create_time, id: rows[0]!.id },
+      20,
+    );
+    expect(plans).toHaveLength(2);
+    for (const plan of plans) {
+      expect(plan).toContain('users_status_create_time_id_idx');
+      expect(plan).not.toContain('users_create_time_id_idx');
+    }
   });
 });
