@@ -74,13 +74,13 @@ describe('ListUsers by status at 200,000 users', () => {
   it('pages through the 40 disabled users as a range of their index, the cursor included', async () => {
     const plans: string[] = [];
     const directory = explainingDirectory(plans);
-    await directory.list({ status: 'DISABLED' }, undefined, 20);
+    await directory.list({ emailPrefix: '', status: 'DISABLED' }, undefined, 20);
     const { rows } = await db.pool.query<{ create_time: Date; id: string }>(
       `SELECT create_time, id FROM users WHERE status = 'DISABLED' ORDER BY create_time, id
        OFFSET 19 LIMIT 1`,
     );
     await directory.list(
-      { status: 'DISABLED' },
+      { emailPrefix: '', status: 'DISABLED' },
       { createTime: rows[0]!.create_time, id: rows[0]!.id },
       20,
     );
