@@ -102,6 +102,8 @@ describe('OutboxRelay', () => {
       (n) => n === 1000,
     );
     await eventually(unpublishedCount, (n) => n === 0);
+    // Stopped, each has counted its last batch (its marks are seen committed before it adds them).
+    await Promise.all(relays.map((relay) => relay.stop()));
     // Each row claimed by exactly one relay: no relay published what the other had.
     expect(relays[0]!.published + relays[1]!.published).toBe(1000);
     const ids = (await readStream(nats.jsm, stream.name)).map((m) => m.headers?.get('ce-id'));
