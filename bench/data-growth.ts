@@ -56,6 +56,8 @@ const PASSWORD = 'data growth password 0123';
  * (each holds a failure slot until it passes), so one account would refuse concurrent sign-ins.
  */
 const SIGN_IN_USERS = 64;
+/** Disabled users on each side (ListUsers by status). */
+const DISABLED_USERS = 100;
 let signIns = 0;
 
 /** Session g's token, as SQL and JS both make it: `wst_` + base64url(sha256('seed-<g>')). */
@@ -115,6 +117,14 @@ async function seed(side: Side, passwordHash: string): Promise<void> {
     ),
   );
   await Promise.all([usersDone, sessionsDone]);
+  // DISABLED_USERS disabled users spread evenly over the registration order: as many on both
+  // sides, so a page of them is the same question (a rare status among 1M, a common one at 12k).
+  await users.query(
+    `UPDATE users SET status = 'DISABLED'
+     WHERE email IN (SELECT 'user' || (g * ($1::int / $2::int)) || '@example.com'
+                     FROM generate_series(1, $2::int) AS g)`,
+    [n, DISABLED_USERS],
+  );
   // The user with ten active sessions, and the accounts StartSession signs in to.
   await sessions.query(
     `INSERT INTO sessions (id, user_id, token_hash, status, create_time, expire_time,
@@ -320,6 +330,23 @@ const rows: Row[] = [
     explain: (side) => listUsersExplain(side, { prefix: prefixOf111(side.users) }),
   },
   {
+    name: 'ListUsers, disabled users',
+    unit: 'req',
+    target: PER_CALL_TARGET,
+    // The first page of the DISABLED_USERS disabled users: 100 of 12k on the small side, 100 of
+    // 1M on the large one (users_status_create_time_id_idx; without it, a walk of the id order).
+    op: (side) => () =>
+      callUnary(
+        side.userClient.listUsers,
+        side.userClient,
+        userv1.ListUsersRequest.fromPartial({
+          pageSize: 50,
+          status: userv1.UserStatus.USER_STATUS_DISABLED,
+        }),
+      ),
+    explain: (side) => listUsersExplain(side, { status: 'DISABLED' }),
+  },
+  {
     name: 'EndUserSessions',
     unit: 'req',
     target: PER_CALL_TARGET,
@@ -381,16 +408,21 @@ function md5Uuid(text: string): string {
 /** The statement ListUsers sends (prisma-user-directory.ts), for EXPLAIN. */
 function listUsersExplain(
   side: Side,
-  what: { depth: number } | { prefix: string } | undefined,
+  what: { depth: number } | { prefix: string } | { status: string } | undefined,
 ): { pool: pg.Pool; sql: string; params: unknown[] } {
   const columns = `id, email, display_name, status, create_time, update_time`;
-  const sql =
-    what && 'prefix' in what
-      ? `SELECT ${columns} FROM users WHERE email LIKE $1 ORDER BY create_time, id LIMIT 51`
-      : what
-        ? `SELECT ${columns} FROM users WHERE (create_time, id) > (SELECT create_time, id FROM users ORDER BY create_time, id OFFSET $1 LIMIT 1) ORDER BY create_time, id LIMIT 51`
-        : `SELECT ${columns} FROM users ORDER BY create_time, id LIMIT 51`;
-  const params = what ? ['prefix' in what ? `${what.prefix}%` : what.depth] : [];
+  const order = `ORDER BY create_time, id LIMIT 51`;
+  const [sql, params]: [string, unknown[]] =
+    what === undefined
+      ? [`SELECT ${columns} FROM users ${order}`, []]
+      : 'prefix' in what
+        ? [`SELECT ${columns} FROM users WHERE email LIKE $1 ${order}`, [`${what.prefix}%`]]
+        : 'status' in what
+          ? [`SELECT ${columns} FROM users WHERE status = $1::"UserStatus" ${order}`, [what.status]]
+          : [
+              `SELECT ${columns} FROM users WHERE (create_time, id) > (SELECT create_time, id FROM users ORDER BY create_time, id OFFSET $1 LIMIT 1) ${order}`,
+              [what.depth],
+            ];
   return { pool: side.user.db.pool, sql, params };
 }
 
