@@ -277,12 +277,7 @@ const rows: Row[] = [
     name: 'ListUsers, first page',
     unit: 'req',
     target: PER_CALL_TARGET,
-    op: (side) => () =>
-      callUnary(
-        side.userClient.listUsers,
-        side.userClient,
-        userv1.ListUsersRequest.fromPartial({ pageSize: 50 }),
-      ),
+    op: (side) => () => listUsers(side, { pageSize: 50 }),
     explain: (side) => listUsersExplain(side, undefined),
   },
   {
@@ -294,22 +289,13 @@ const rows: Row[] = [
       let token = '';
       // Page by page (bounded) to the 10,000th user: the token a client would hold there.
       for (let seen = 0, page = 0; seen < 10_000 && page < 10_000; page++) {
-        const response = await callUnary(
-          side.userClient.listUsers,
-          side.userClient,
-          userv1.ListUsersRequest.fromPartial({ pageSize: 100, pageToken: token }),
-        );
+        const response = await listUsers(side, { pageSize: 100, pageToken: token });
         seen += response.users.length;
         token = response.nextPageToken;
       }
       pageTokens.set(side, token);
     },
-    op: (side) => () =>
-      callUnary(
-        side.userClient.listUsers,
-        side.userClient,
-        userv1.ListUsersRequest.fromPartial({ pageSize: 50, pageToken: pageTokens.get(side)! }),
-      ),
+    op: (side) => () => listUsers(side, { pageSize: 50, pageToken: pageTokens.get(side)! }),
     explain: (side) => listUsersExplain(side, { depth: 10_000 }),
   },
   {
@@ -321,12 +307,7 @@ const rows: Row[] = [
     // keeps the first 50 by id, or walks the id order when they are many). The earlier
     // user<1..n/100> matched 1.8 x more users on the large side on average (400 against 219),
     // and up to 111,111 (user1..user9) against 3,111.
-    op: (side) => () =>
-      callUnary(
-        side.userClient.listUsers,
-        side.userClient,
-        userv1.ListUsersRequest.fromPartial({ pageSize: 50, emailPrefix: prefixOf111(side.users) }),
-      ),
+    op: (side) => () => listUsers(side, { pageSize: 50, emailPrefix: prefixOf111(side.users) }),
     explain: (side) => listUsersExplain(side, { prefix: prefixOf111(side.users) }),
   },
   {
@@ -336,14 +317,10 @@ const rows: Row[] = [
     // The first page of the DISABLED_USERS disabled users: 100 of 12k on the small side, 100 of
     // 1M on the large one (users_status_create_time_id_idx; without it, a walk of the id order).
     op: (side) => () =>
-      callUnary(
-        side.userClient.listUsers,
-        side.userClient,
-        userv1.ListUsersRequest.fromPartial({
-          pageSize: 50,
-          status: userv1.UserStatus.USER_STATUS_DISABLED,
-        }),
-      ),
+      listUsers(side, {
+        pageSize: 50,
+        status: userv1.UserStatus.USER_STATUS_DISABLED,
+      }),
     explain: (side) => listUsersExplain(side, { status: 'DISABLED' }),
   },
   {
@@ -404,6 +381,14 @@ function md5Uuid(text: string): string {
   const hex = createHash('md5').update(text).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** One ListUsers call of a side's gateway client. */
+const listUsers = (side: Side, request: Partial<userv1.ListUsersRequest>) =>
+  callUnary(
+    side.userClient.listUsers,
+    side.userClient,
+    userv1.ListUsersRequest.fromPartial(request),
+  );
 
 /** The statement ListUsers sends (prisma-user-directory.ts), for EXPLAIN. */
 function listUsersExplain(
