@@ -18,12 +18,15 @@ beforeAll(async () => {
   db = await testSchema('user_plans', 2);
   await migrateUserSchema(db.pool, db.schema);
   // Users 1..n as bench/data-growth.ts seeds them: ids in no order, emails user<g>@example.com,
-  // registered one second apart; every 5,000th disabled.
+  // registered one second apart; every 5,000th disabled; metadata team t0..t19, but for every
+  // 50,000th user, on team "rare".
   await db.pool.query(
-    `INSERT INTO users (id, email, display_name, password_hash, status, create_time, update_time)
+    `INSERT INTO users (id, email, display_name, password_hash, status, create_time, update_time,
+                        metadata)
      SELECT md5('user-' || g)::uuid, 'user' || g || '@example.com', 'User ' || g, 'x',
             CASE WHEN g % 5000 = 0 THEN 'DISABLED' ELSE 'ACTIVE' END::"UserStatus",
-            now() - make_interval(secs => $1::int - g), now() - make_interval(secs => $1::int - g)
+            now() - make_interval(secs => $1::int - g), now() - make_interval(secs => $1::int - g),
+            jsonb_build_object('team', CASE WHEN g % 50000 = 0 THEN 'rare' ELSE 't' || g % 20 END)
      FROM generate_series(1, $1::int) AS g`,
     [USERS],
   );
@@ -89,5 +92,18 @@ describe('ListUsers by status at 200,000 users', () => {
       expect(plan).toContain('users_status_create_time_id_idx');
       expect(plan).not.toContain('users_create_time_id_idx');
     }
+  });
+});
+
+describe('ListUsers by metadata at 200,000 users', () => {
+  it('reads a rare pair from the GIN index, not by walking every user in order', async () => {
+    const plans: string[] = [];
+    await explainingDirectory(plans).list(
+      { emailPrefix: '', metadata: { team: 'rare' } },
+      undefined,
+      50,
+    );
+    expect(plans[0]).toContain('users_metadata_idx');
+    expect(plans[0]).not.toContain('users_create_time_id_idx');
   });
 });
