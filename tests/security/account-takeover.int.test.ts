@@ -70,9 +70,12 @@ const startSession = (email: string, requestId: string) =>
     },
   );
 
-/** Enrols and confirms TOTP from a fresh session: MFA is on. */
-async function turnMfaOn(userId: string, email: string) {
-  const { token } = await signIn(stack, email);
+/**
+ * Enrols and confirms TOTP from `token`'s session (a fresh one if none): MFA is on. The user's
+ * other sessions end when session-service hears of it (mfa_enabled); the confirming one stays.
+ */
+async function turnMfaOn(userId: string, email: string, token?: string) {
+  token ??= (await signIn(stack, email)).token;
   const { secret } = await enrollTotp(userId, token);
   await call(stack.users, 'confirmTotp', { userId, code: codeOf(secret) }, token);
 }
@@ -116,9 +119,28 @@ describe('a stolen AAL1 session', () => {
   it('of a user who turned MFA on later cannot change the password: STEP_UP_REQUIRED', async () => {
     const { user, email } = await aPlayer('pre-mfa');
     const { token } = await signIn(stack, email);
-    await turnMfaOn(user.id, email);
+    const other = await signIn(stack, email);
+    // The session that turns MFA on is the one AAL1 session that outlives it.
+    await turnMfaOn(user.id, email, token);
     const refusal = await failure(changePassword(user.id, token));
     expect([refusal.kind, refusal.reason]).toEqual(['PERMISSION_DENIED', 'STEP_UP_REQUIRED']);
+    // Any other AAL1 session is refused too: step-up while mfa_enabled is on its way, then ended.
+    const answers: string[] = [];
+    await waitFor(
+      async () => {
+        const answer = await changePassword(user.id, other.token).then(
+          () => 'changed',
+          (error: { kind?: string; reason?: string }) => `${error.kind}/${error.reason}`,
+        );
+        answers.push(answer);
+        return answer !== 'PERMISSION_DENIED/STEP_UP_REQUIRED';
+      },
+      { timeoutMs: 10_000, intervalMs: 200, what: "the other session's end" },
+    );
+    expect(answers.at(-1)).toBe('UNAUTHENTICATED/SESSION_ENDED');
+    expect(answers.slice(0, -1).every((a) => a === 'PERMISSION_DENIED/STEP_UP_REQUIRED')).toBe(
+      true,
+    );
   }, 60_000);
 });
 
