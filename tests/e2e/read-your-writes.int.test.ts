@@ -84,6 +84,25 @@ const checkUserList = (minRevision?: number) =>
     },
   );
 
+/**
+ * ListUsers as the auditor, which the grant at `granted` allows; a refusal is reported with what
+ * authz answers directly at that moment (at the grant's revision, and at its latest), which tells
+ * a cache's stale answer from authz's own.
+ */
+async function expectListed(minRevision: number | undefined, granted: number): Promise<void> {
+  let users: userv1.User[];
+  try {
+    ({ users } = await listUsers(minRevision));
+  } catch (error) {
+    const [atGrant, latest] = [await checkUserList(granted), await checkUserList()];
+    throw new Error(
+      `ListUsers (min_revision ${minRevision ?? 'none'}) after the grant at revision ${granted} was refused (${(error as Error).message}); authz directly: ${JSON.stringify({ atGrant, latest })}`,
+      { cause: error },
+    );
+  }
+  expect(users.length).toBeGreaterThan(0);
+}
+
 describe('read-your-writes across every cache', () => {
   it('a RevokeRole revision passed on is never answered allowed, with every cache warm', async () => {
     for (let round = 0; round < 3; round++) {
@@ -98,7 +117,7 @@ describe('read-your-writes across every cache', () => {
       // cache, user-service's and session-service's decision caches.
       expect(await checkUserList(assigned.revision)).toMatchObject({ allowed: true });
       for (const minRevision of [assigned.revision, undefined, undefined]) {
-        expect((await listUsers(minRevision)).users.length).toBeGreaterThan(0);
+        await expectListed(minRevision, assigned.revision);
         await listAdminSessions(minRevision);
         expect((await checkUserList()).allowed).toBe(true);
       }

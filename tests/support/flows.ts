@@ -18,6 +18,19 @@ export async function register(stack: Stack, email: string): Promise<userv1.User
   return response.user!;
 }
 
+/**
+ * Registers, then waits for the default role, which authz gives from the UserRegistered event:
+ * until it lands the user holds no grant at all, not even to end their own session.
+ */
+export async function registerPlayer(stack: Stack, email: string): Promise<userv1.User> {
+  const user = await register(stack, email);
+  await waitFor(async () => (await check(stack, user.id, 'game.join')).allowed, {
+    timeoutMs: 15_000,
+    what: `default role of ${email}`,
+  });
+  return user;
+}
+
 /** StartSession as the gateway sends it, with a fresh request_id: its whole answer (session or MFA challenge). */
 export function startSession(
   stack: Stack,
