@@ -6,8 +6,10 @@
 // on both sides, only the count differs. The small side keeps --small-users (default 12,000) so a page 10k users deep exists.
 // Per operation: requests/s small and large (median of alternating rounds), their ratio and the
 // verdict: large >= 1/1.5 x small per call, >= 1/2 x for the expiry sweeper's sessions/s. The
-// EXPLAIN (ANALYZE, BUFFERS) of the statement behind each row that misses is printed. The schemas
-// are dropped at the end.
+// EXPLAIN (ANALYZE, BUFFERS) of the statement behind each row that misses is printed. So are, for
+// every row, the plans of its statement over PLAN_DRAWS fresh draws of its parameters on the large
+// side: a plan that changes on a few calls (as the email prefix's did on 1.2 % of them) moves a
+// median little and one EXPLAIN not at all. The schemas are dropped at the end.
 //   npx tsx bench/data-growth.ts [--users 1000000] [--small-users 12000] [--seconds 2] [--rounds 3] [--concurrency 8] [--only <row name part>]
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -58,6 +60,8 @@ const PASSWORD = 'data growth password 0123';
 const SIGN_IN_USERS = 64;
 /** Disabled users on each side (ListUsers by status). */
 const DISABLED_USERS = 100;
+/** Draws of a row's parameters whose plans are counted (EXPLAIN without ANALYZE: a few ms in all). */
+const PLAN_DRAWS = 50;
 let signIns = 0;
 
 /** Session g's token, as SQL and JS both make it: `wst_` + base64url(sha256('seed-<g>')). */
@@ -496,6 +500,13 @@ try {
     report.push(
       `${row.name.padEnd(34)} ${rate(s).toFixed(1).padStart(9)} ${rate(l).toFixed(1).padStart(9)} ${row.unit}/s  ${ratio.toFixed(2).padStart(5)} x  (>= ${row.target.toFixed(2)})  p99 ${s.p99.toFixed(1)} / ${l.p99.toFixed(1)} ms  ${met ? 'MET' : clean ? 'NOT MET' : 'INVALID (errors)'}`,
     );
+    if (row.explain) {
+      const shapes = await planShapes(() => row.explain!(large));
+      report.push(
+        `${' '.repeat(34)} plans of ${PLAN_DRAWS} draws on the large side${shapes.length > 1 ? ', PLAN VARIES' : ''}:`,
+        ...shapes.map(([shape, n]) => `${' '.repeat(36)}${n} x ${shape}`),
+      );
+    }
     if (!met && row.explain) {
       const { pool, sql, params } = row.explain(large);
       misses.push({ row, explain: await explain(pool, sql, params) });
@@ -519,32 +530,79 @@ try {
 }
 process.exit(failed ? 1 : 0);
 
-/** EXPLAIN (ANALYZE, BUFFERS) of a statement (or of each statement in BEGIN; ...; ROLLBACK). */
-async function explain(pool: pg.Pool, sql: string, params: unknown[]): Promise<string> {
+/**
+ * `each` over every statement of `sql` (with `params`; the statements of BEGIN; ...; ROLLBACK, which
+ * take none, inside a transaction rolled back after), on one connection.
+ */
+async function perStatement<T>(
+  pool: pg.Pool,
+  sql: string,
+  params: unknown[],
+  each: (client: pg.PoolClient, statement: string, params: unknown[]) => Promise<T>,
+): Promise<T[]> {
   const client = await pool.connect();
   try {
-    if (sql.startsWith('BEGIN;')) {
-      const statements = sql
-        .slice('BEGIN;'.length, sql.lastIndexOf('; ROLLBACK'))
-        .split(';')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      await client.query('BEGIN');
-      const plans: string[] = [];
-      for (const statement of statements) plans.push(await plan(client, statement, []));
-      await client.query('ROLLBACK');
-      return plans.join('\n');
-    }
-    return await plan(client, sql, params);
+    if (!sql.startsWith('BEGIN;')) return [await each(client, sql, params)];
+    const statements = sql
+      .slice('BEGIN;'.length, sql.lastIndexOf('; ROLLBACK'))
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await client.query('BEGIN');
+    const results: T[] = [];
+    for (const statement of statements) results.push(await each(client, statement, []));
+    await client.query('ROLLBACK');
+    return results;
   } finally {
     client.release();
   }
 }
 
-async function plan(client: pg.PoolClient, sql: string, params: unknown[]): Promise<string> {
-  const { rows: lines } = await client.query<{ 'QUERY PLAN': string }>(
-    `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
-    params,
-  );
-  return lines.map((line) => `  ${line['QUERY PLAN']}`).join('\n');
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement (or of each statement in BEGIN; ...; ROLLBACK). */
+async function explain(pool: pg.Pool, sql: string, params: unknown[]): Promise<string> {
+  const plans = await perStatement(pool, sql, params, async (client, statement, values) => {
+    const { rows: lines } = await client.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) ${statement}`,
+      values,
+    );
+    return lines.map((line) => `  ${line['QUERY PLAN']}`).join('\n');
+  });
+  return plans.join('\n');
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/**
+ * The plans (node types with their index or table, nested) of PLAN_DRAWS draws of a row's
+ * statement, most frequent first, with how many draws each.
+ */
+async function planShapes(
+  draw: () => { pool: pg.Pool; sql: string; params: unknown[] },
+): Promise<Array<[string, number]>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < PLAN_DRAWS; i++) {
+    const { pool, sql, params } = draw();
+    const shapes = await perStatement(pool, sql, params, async (client, statement, values) => {
+      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+        `EXPLAIN (FORMAT JSON) ${statement}`,
+        values,
+      );
+      return shapeOf(rows[0]!['QUERY PLAN'][0]!.Plan);
+    });
+    const shape = shapes.join('; ');
+    counts.set(shape, (counts.get(shape) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+function shapeOf(node: PlanNode): string {
+  const on = node['Index Name'] ?? node['Relation Name'];
+  const name = on ? `${node['Node Type']} ${on}` : node['Node Type'];
+  const children = (node.Plans ?? []).map(shapeOf);
+  return children.length ? `${name} (${children.join(', ')})` : name;
 }
