@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AppError } from '@warden/errors';
 import { callUnary, outgoingMetadata, type OutgoingContext } from '@warden/grpc';
 import { authzv1, sessionv1, userv1 } from '@warden/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,23 @@ async function expectListed(minRevision: number | undefined, granted: number): P
   expect(users.length).toBeGreaterThan(0);
 }
 
+/**
+ * ListUsers as the auditor at the revocation's revision: its refusal. An answer "allowed" is
+ * reported with a second call's answer and authz's own at that revision, to tell a stale decision
+ * held by user-service from authz's.
+ */
+async function refusedAt(revision: number): Promise<AppError> {
+  const error = await failure(listUsers(revision)).catch(() => undefined);
+  if (error) return error;
+  const again = await failure(listUsers(revision)).then(
+    (e) => `${e.kind}/${e.reason}`,
+    () => 'allowed',
+  );
+  throw new Error(
+    `ListUsers at the revocation's revision ${revision} was allowed; a second call: ${again}; authz directly: ${JSON.stringify(await checkUserList(revision))}`,
+  );
+}
+
 describe('read-your-writes across every cache', () => {
   it('a RevokeRole revision passed on is never answered allowed, with every cache warm', async () => {
     for (let round = 0; round < 3; round++) {
@@ -133,7 +151,7 @@ describe('read-your-writes across every cache', () => {
       const direct = await checkUserList(revoked.revision);
       expect(direct.allowed).toBe(false);
       expect(direct.revision).toBeGreaterThanOrEqual(revoked.revision);
-      expect(await failure(listUsers(revoked.revision))).toMatchObject({
+      expect(await refusedAt(revoked.revision)).toMatchObject({
         kind: 'PERMISSION_DENIED',
         reason: 'PERMISSION_DENIED',
       });
