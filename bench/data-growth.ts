@@ -22,7 +22,9 @@ import {
   SESSION_BY_TOKEN_SQL,
   SESSIONS_DUE_SQL,
 } from '../services/session-service/src/adapters/prisma/session-sql.js';
+import { PrismaUserDirectory } from '../services/user-service/src/adapters/prisma/prisma-user-directory.js';
 import { USER_BY_EMAIL_SQL } from '../services/user-service/src/adapters/prisma/user-sql.js';
+import type { UserCursor, UserListFilter } from '../services/user-service/src/application/ports.js';
 import { rawHash } from './lib/argon2.js';
 import { alternate, closedLoopArgs, machine, summary, type Target } from './lib/closed-loop.js';
 import {
@@ -202,6 +204,13 @@ async function makeDue(side: Side, count: number): Promise<void> {
 
 const random = (n: number) => 1 + Math.floor(Math.random() * n);
 
+/** A statement to EXPLAIN, on the pool of the schema it reads. */
+interface Statement {
+  pool: pg.Pool;
+  sql: string;
+  params: unknown[];
+}
+
 /** The rows: each an operation per side, and the statement to EXPLAIN on the large side. */
 interface Row {
   name: string;
@@ -213,7 +222,7 @@ interface Row {
   perOp?: number;
   op(side: Side): () => Promise<unknown>;
   prepare?(side: Side): Promise<void>;
-  explain?(side: Side): { pool: pg.Pool; sql: string; params: unknown[] };
+  explain?(side: Side): Statement | Promise<Statement>;
 }
 
 /** The token of a random active seeded session: never validated before, so the cache is cold. */
@@ -282,7 +291,7 @@ const rows: Row[] = [
     unit: 'req',
     target: PER_CALL_TARGET,
     op: (side) => () => listUsers(side, { pageSize: 50 }),
-    explain: (side) => listUsersExplain(side, undefined),
+    explain: (side) => listUsersExplain(side, {}),
   },
   {
     name: 'ListUsers, 10k users deep',
@@ -312,7 +321,7 @@ const rows: Row[] = [
     // user<1..n/100> matched 1.8 x more users on the large side on average (400 against 219),
     // and up to 111,111 (user1..user9) against 3,111.
     op: (side) => () => listUsers(side, { pageSize: 50, emailPrefix: prefixOf111(side.users) }),
-    explain: (side) => listUsersExplain(side, { prefix: prefixOf111(side.users) }),
+    explain: (side) => listUsersExplain(side, { emailPrefix: prefixOf111(side.users) }),
   },
   {
     name: 'ListUsers, disabled users',
@@ -394,25 +403,37 @@ const listUsers = (side: Side, request: Partial<userv1.ListUsersRequest>) =>
     userv1.ListUsersRequest.fromPartial(request),
   );
 
-/** The statement ListUsers sends (prisma-user-directory.ts), for EXPLAIN. */
-function listUsersExplain(
+/**
+ * The statement ListUsers has PrismaUserDirectory send for `filter` (a page of 50, so 51 rows
+ * read; `depth`: the page after that many users), captured rather than sent, for EXPLAIN.
+ */
+async function listUsersExplain(
   side: Side,
-  what: { depth: number } | { prefix: string } | { status: string } | undefined,
-): { pool: pg.Pool; sql: string; params: unknown[] } {
-  const columns = `id, email, display_name, status, create_time, update_time`;
-  const order = `ORDER BY create_time, id LIMIT 51`;
-  const [sql, params]: [string, unknown[]] =
-    what === undefined
-      ? [`SELECT ${columns} FROM users ${order}`, []]
-      : 'prefix' in what
-        ? [`SELECT ${columns} FROM users WHERE email LIKE $1 ${order}`, [`${what.prefix}%`]]
-        : 'status' in what
-          ? [`SELECT ${columns} FROM users WHERE status = $1::"UserStatus" ${order}`, [what.status]]
-          : [
-              `SELECT ${columns} FROM users WHERE (create_time, id) > (SELECT create_time, id FROM users ORDER BY create_time, id OFFSET $1 LIMIT 1) ${order}`,
-              [what.depth],
-            ];
-  return { pool: side.user.db.pool, sql, params };
+  filter: Partial<UserListFilter> & { depth?: number },
+): Promise<Statement> {
+  const { pool } = side.user.db;
+  const { depth, ...rest } = filter;
+  let after: UserCursor | undefined;
+  if (depth !== undefined) {
+    const { rows } = await pool.query<{ create_time: Date; id: string }>(
+      'SELECT create_time, id FROM users ORDER BY create_time, id OFFSET $1 LIMIT 1',
+      [depth - 1],
+    );
+    after = { createTime: rows[0]!.create_time, id: rows[0]!.id };
+  }
+  let sent: Statement | undefined;
+  const capture = {
+    query: async (sql: string, params: unknown[]) => {
+      sent = { pool, sql, params };
+      return { rows: [] };
+    },
+  };
+  await new PrismaUserDirectory(capture as unknown as pg.Pool).list(
+    { emailPrefix: '', ...rest },
+    after,
+    51,
+  );
+  return sent!;
 }
 
 async function startSide(name: string, users: number, passwordHash: string): Promise<Side> {
@@ -501,14 +522,14 @@ try {
       `${row.name.padEnd(34)} ${rate(s).toFixed(1).padStart(9)} ${rate(l).toFixed(1).padStart(9)} ${row.unit}/s  ${ratio.toFixed(2).padStart(5)} x  (>= ${row.target.toFixed(2)})  p99 ${s.p99.toFixed(1)} / ${l.p99.toFixed(1)} ms  ${met ? 'MET' : clean ? 'NOT MET' : 'INVALID (errors)'}`,
     );
     if (row.explain) {
-      const shapes = await planShapes(() => row.explain!(large));
+      const shapes = await planShapes(async () => row.explain!(large));
       report.push(
         `${' '.repeat(34)} plans of ${PLAN_DRAWS} draws on the large side${shapes.length > 1 ? ', PLAN VARIES' : ''}:`,
         ...shapes.map(([shape, n]) => `${' '.repeat(36)}${n} x ${shape}`),
       );
     }
     if (!met && row.explain) {
-      const { pool, sql, params } = row.explain(large);
+      const { pool, sql, params } = await row.explain(large);
       misses.push({ row, explain: await explain(pool, sql, params) });
     }
   }
@@ -581,12 +602,10 @@ interface PlanNode {
  * The plans (node types with their index or table, nested) of PLAN_DRAWS draws of a row's
  * statement, most frequent first, with how many draws each.
  */
-async function planShapes(
-  draw: () => { pool: pg.Pool; sql: string; params: unknown[] },
-): Promise<Array<[string, number]>> {
+async function planShapes(draw: () => Promise<Statement>): Promise<Array<[string, number]>> {
   const counts = new Map<string, number>();
   for (let i = 0; i < PLAN_DRAWS; i++) {
-    const { pool, sql, params } = draw();
+    const { pool, sql, params } = await draw();
     const shapes = await perStatement(pool, sql, params, async (client, statement, values) => {
       const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
         `EXPLAIN (FORMAT JSON) ${statement}`,
